@@ -1,0 +1,266 @@
+"""users_db: people, their credit balances and the ledger behind them, codes, staff roles and the audit log."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from ticketremaster.db import TimeStampedModel, choices_check
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def _create_user(self, email: str, password: str | None, **extra):
+        if not email:
+            raise ValueError("An email address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email: str, password: str | None = None, **extra):
+        extra.setdefault("is_staff", False)
+        extra.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra)
+
+    def create_superuser(self, email: str, password: str | None = None, **extra):
+        extra.update(is_staff=True, is_superuser=True, is_verified=True)
+        return self._create_user(email, password, **extra)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A buyer or a staff member. Logs in with an email address.
+
+    ``credit_balance`` is never written directly: accounts.services changes it under a row lock together with a
+    LedgerEntry, so the balance always equals the sum of the ledger.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    email = models.EmailField(max_length=254, unique=True)
+    full_name = models.CharField(max_length=200, blank=True)
+    phone = models.CharField(max_length=32, blank=True)
+    credit_balance = models.DecimalField(max_digits=10, decimal_places=2, default=0, editable=False)
+    is_flagged = models.BooleanField(default=False, help_text="Flagged buyers must pass a one-time-code step-up.")
+    flag_reason = models.CharField(max_length=255, blank=True)
+    is_verified = models.BooleanField(default=False, help_text="Email address confirmed with a one-time code.")
+    is_active = models.BooleanField(default=True)
+    is_staff = models.BooleanField(default=False)
+    preferences = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["full_name"]
+
+    class Meta:
+        ordering = ["email"]
+        constraints = [
+            models.CheckConstraint(condition=Q(credit_balance__gte=0), name="user_balance_not_negative"),
+            # Email login is case-insensitive: two accounts must not differ by case only.
+            models.UniqueConstraint(Lower("email"), name="user_email_ci_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.email
+
+    def get_full_name(self) -> str:
+        return self.full_name or self.email
+
+    def get_short_name(self) -> str:
+        return (self.full_name or self.email).split(" ")[0]
+
+
+class LedgerEntryKind(models.TextChoices):
+    TOPUP = "TOPUP", "Top-up"
+    PURCHASE = "PURCHASE", "Purchase"
+    PURCHASE_REFUND = "PURCHASE_REFUND", "Purchase refund"
+    TRANSFER_DEBIT = "TRANSFER_DEBIT", "Transfer payment"
+    TRANSFER_CREDIT = "TRANSFER_CREDIT", "Transfer proceeds"
+    TRANSFER_REVERSAL_DEBIT = "TRANSFER_REVERSAL_DEBIT", "Transfer reversal (debit)"
+    TRANSFER_REVERSAL_CREDIT = "TRANSFER_REVERSAL_CREDIT", "Transfer reversal (credit)"
+    RESALE_DEBIT = "RESALE_DEBIT", "Resale purchase"
+    RESALE_CREDIT = "RESALE_CREDIT", "Resale proceeds"
+    RESALE_FEE = "RESALE_FEE", "Resale platform fee"
+    RESALE_REFUND = "RESALE_REFUND", "Resale purchase refund"
+    ADJUSTMENT = "ADJUSTMENT", "Staff adjustment"
+
+
+class LedgerEntry(TimeStampedModel):
+    """One change of one balance. Append-only; unique (kind, reference) makes every money movement idempotent."""
+
+    Kind = LedgerEntryKind
+
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="ledger_entries")
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    amount = models.DecimalField(max_digits=10, decimal_places=2, help_text="Signed: credits are positive.")
+    balance_after = models.DecimalField(max_digits=10, decimal_places=2)
+    reference = models.CharField(max_length=100, help_text="The order, transfer, listing or top-up it belongs to.")
+    memo = models.CharField(max_length=255, blank=True)
+    actor_id = models.UUIDField(null=True, blank=True, help_text="Staff member behind an adjustment.")
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name_plural = "ledger entries"
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "reference"], name="ledger_kind_reference_unique"),
+            models.CheckConstraint(condition=Q(balance_after__gte=0), name="ledger_balance_after_not_negative"),
+            models.CheckConstraint(condition=~Q(amount=0), name="ledger_amount_not_zero"),
+            choices_check("kind", LedgerEntryKind, "ledger_kind_valid"),
+        ]
+        indexes = [
+            # Wallet page: SELECT ... FROM ledger WHERE user_id = ? ORDER BY created_at DESC LIMIT 50
+            models.Index(fields=["user", "-created_at"], name="ledger_user_recent_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.amount} ({self.reference})"
+
+
+class TopUpStatus(models.TextChoices):
+    PENDING = "PENDING", "Pending"
+    SUCCEEDED = "SUCCEEDED", "Succeeded"
+    FAILED = "FAILED", "Failed"
+
+
+class TopUp(TimeStampedModel):
+    """A purchase of credits through a payment provider; credited once, when its webhook says it succeeded."""
+
+    Status = TopUpStatus
+
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="topups")
+    amount = models.DecimalField(max_digits=10, decimal_places=2)
+    provider = models.CharField(max_length=32, default="test")
+    provider_reference = models.CharField(max_length=100, unique=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="topup_amount_positive"),
+            choices_check("status", TopUpStatus, "topup_status_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.amount} for {self.user_id} ({self.status})"
+
+
+class OneTimeCodePurpose(models.TextChoices):
+    VERIFY_EMAIL = "VERIFY_EMAIL", "Verify email"
+    CHECKOUT_STEP_UP = "CHECKOUT_STEP_UP", "Checkout step-up"
+    TRANSFER_SENDER = "TRANSFER_SENDER", "Confirm transfer (sender)"
+    TRANSFER_RECIPIENT = "TRANSFER_RECIPIENT", "Confirm transfer (recipient)"
+    PASSWORD_RESET = "PASSWORD_RESET", "Password reset"
+
+
+class OneTimeCode(TimeStampedModel):
+    """A short code sent by email, stored hashed, tied to a purpose and (optionally) one object."""
+
+    Purpose = OneTimeCodePurpose
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="one_time_codes")
+    purpose = models.CharField(max_length=32, choices=Purpose.choices)
+    object_id = models.UUIDField(null=True, blank=True)
+    code_hash = models.CharField(max_length=128)
+    expires_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    max_attempts = models.PositiveSmallIntegerField(default=5)
+    consumed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            choices_check("purpose", OneTimeCodePurpose, "otp_purpose_valid"),
+            models.CheckConstraint(condition=Q(attempts__lte=models.F("max_attempts")), name="otp_attempts_capped"),
+        ]
+        indexes = [
+            # Verify: SELECT ... WHERE user_id = ? AND purpose = ? AND object_id = ? AND consumed_at IS NULL
+            models.Index(
+                fields=["user", "purpose", "object_id"],
+                condition=Q(consumed_at__isnull=True),
+                name="otp_open_lookup_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.purpose} code for {self.user_id}"
+
+
+class OrganizationMembershipRole(models.TextChoices):
+    OWNER = "OWNER", "Owner"
+    MANAGER = "MANAGER", "Manager"
+    BOX_OFFICE = "BOX_OFFICE", "Box office"
+    GATE = "GATE", "Gate"
+
+
+class OrganizationMembership(TimeStampedModel):
+    """A staff member's role in an organization (events_db); the organization is a UUID, not a foreign key."""
+
+    Role = OrganizationMembershipRole
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    organization_id = models.UUIDField(db_index=True)
+    role = models.CharField(max_length=16, choices=Role.choices)
+
+    class Meta:
+        ordering = ["organization_id", "role"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "organization_id"], name="membership_user_org_unique"),
+            choices_check("role", OrganizationMembershipRole, "membership_role_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.role} of {self.organization_id}"
+
+
+class AuditLog(TimeStampedModel):
+    """Who did what to which object, when and why. Append-only.
+
+    The object is named by type and id as text, never by a content type: most audited objects live in another
+    database.
+    """
+
+    actor = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="audit_entries")
+    action = models.CharField(max_length=64)
+    object_type = models.CharField(max_length=64)
+    object_id = models.CharField(max_length=64)
+    organization_id = models.UUIDField(null=True, blank=True)
+    reason = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            # Admin: audit entries of one object, newest first.
+            models.Index(fields=["object_type", "object_id", "-created_at"], name="audit_object_idx"),
+            models.Index(fields=["organization_id", "-created_at"], name="audit_org_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.object_type}:{self.object_id}"
+
+
+class LoginAttempt(TimeStampedModel):
+    """A failed login, kept to throttle brute force per account and per address (works without a shared cache)."""
+
+    email = models.CharField(max_length=254)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            # Throttle: SELECT count(*) WHERE email = ? AND created_at > now() - window
+            models.Index(fields=["email", "created_at"], name="loginattempt_email_idx"),
+            models.Index(fields=["ip_address", "created_at"], name="loginattempt_ip_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"failed login {self.email} from {self.ip_address}"

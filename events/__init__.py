@@ -1,0 +1,1 @@
+DB_ALIAS = "events"  # events_db

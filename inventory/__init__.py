@@ -1,0 +1,1 @@
+DB_ALIAS = "seats"  # seats_db

@@ -1,0 +1,1 @@
+DB_ALIAS = "orders"  # orders_db
