@@ -9,6 +9,7 @@ api_v1 = [
     path("", include("events.api.urls")),
     path("", include("inventory.api.urls")),
     path("", include("orders.api.urls")),
+    path("", include("orders.api.transfer_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
@@ -20,7 +21,9 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("api-auth/", include("rest_framework.urls")),
     path("accounts/", include("accounts.urls")),
+    path("gate/", include("inventory.gate_urls")),
     path("", include("orders.urls")),
+    path("", include("orders.transfer_urls")),
     path("", include("inventory.urls")),
     path("", include("events.urls")),
 ]
