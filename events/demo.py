@@ -1,0 +1,222 @@
+"""Demo venues and events (used by `manage.py seed_demo`). Idempotent: found by natural keys, created when missing."""
+
+from __future__ import annotations
+
+import datetime as dt
+import string
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from events import DB_ALIAS
+from events.models import Event, EventSection, Organization, PriceTier, Section, Venue
+
+SEAT_PITCH = 12  # SVG units between seat centres
+
+
+def grid(
+    rows: int, seats_per_row: int, *, aisle_after: tuple[int, ...] = (), accessible_rows: tuple[int, ...] = ()
+) -> dict:
+    """Rows A, B, ... of seats with aisles; in an accessible row the seats beside each aisle are marked."""
+    labels = list(string.ascii_uppercase) + [f"{a}{a}" for a in string.ascii_uppercase]
+    layout_rows = []
+    for r in range(rows):
+        seats, gap = [], 0
+        for n in range(1, seats_per_row + 1):
+            seats.append(
+                {
+                    "number": n,
+                    "x": (n - 1 + gap) * SEAT_PITCH,
+                    "y": r * SEAT_PITCH,
+                    "accessible": r in accessible_rows and (n in (1, seats_per_row) or n in aisle_after),
+                }
+            )
+            if n in aisle_after:
+                gap += 2
+        layout_rows.append({"label": labels[r], "seats": seats})
+    return {
+        "rows": layout_rows,
+        "generator": {"rows": rows, "seats_per_row": seats_per_row, "aisle_after": list(aisle_after)},
+    }
+
+
+@dataclass(frozen=True)
+class DemoEvents:
+    organization_id: object
+    other_organization_id: object
+    publishable_event_ids: list
+    theatre_event_id: object
+    stadium_event_id: object
+
+
+def _section(venue: Venue, name: str, *, order: int, map_xy: tuple[int, int], layout=None, capacity=0) -> Section:
+    defaults = {
+        "sort_order": order,
+        "map_x": map_xy[0],
+        "map_y": map_xy[1],
+        "kind": Section.Kind.SEATED if layout else Section.Kind.GENERAL,
+        "layout": layout or {},
+        "capacity": sum(len(row["seats"]) for row in layout["rows"]) if layout else capacity,
+    }
+    section, _ = Section.objects.get_or_create(venue=venue, name=name, defaults=defaults)
+    return section
+
+
+def _event(venue: Venue, slug: str, **fields) -> Event:
+    event, _ = Event.objects.get_or_create(
+        organization=venue.organization, venue=venue, slug=slug, defaults={"title": slug.title(), **fields}
+    )
+    return event
+
+
+def _sell(event: Event, sections: list[tuple[Section, str, Decimal, str]]) -> None:
+    """Price tiers and the sections an event sells: [(section, tier name, price, colour)]."""
+    for order, (section, tier_name, price, colour) in enumerate(sections):
+        tier, _ = PriceTier.objects.get_or_create(
+            event=event, name=tier_name, defaults={"price": price, "colour": colour, "sort_order": order}
+        )
+        EventSection.objects.get_or_create(event=event, section=section, defaults={"tier": tier})
+
+
+def seed(*, stdout=None) -> DemoEvents:
+    now = timezone.now().replace(minute=0, second=0, microsecond=0)
+    with transaction.atomic(using=DB_ALIAS):
+        org, _ = Organization.objects.get_or_create(slug="harbourlight", defaults={"name": "Harbourlight Live"})
+        other, _ = Organization.objects.get_or_create(slug="riverside-arts", defaults={"name": "Riverside Arts"})
+
+        theatre, _ = Venue.objects.get_or_create(
+            organization=org,
+            name="Harbourlight Theatre",
+            defaults={"city": "Port Alder", "address": "1 Quay Street"},
+        )
+        stalls = _section(
+            theatre,
+            "Stalls",
+            order=1,
+            map_xy=(0, 260),
+            layout=grid(24, 40, aisle_after=(10, 30), accessible_rows=(0, 23)),
+        )
+        dress = _section(
+            theatre,
+            "Dress Circle",
+            order=2,
+            map_xy=(0, 100),
+            layout=grid(14, 36, aisle_after=(18,), accessible_rows=(0,)),
+        )
+        upper = _section(theatre, "Upper Circle", order=3, map_xy=(0, 0), layout=grid(12, 32, aisle_after=(16,)))
+        boxes = _section(theatre, "Boxes", order=4, map_xy=(520, 100), layout=grid(4, 8, accessible_rows=(3,)))
+        pit = _section(theatre, "Standing Pit", order=5, map_xy=(0, 600), capacity=120)
+
+        stadium, _ = Venue.objects.get_or_create(
+            organization=org, name="Northgate Stadium", defaults={"city": "Port Alder", "address": "Northgate Park"}
+        )
+        stands = []
+        for index, (side, count) in enumerate([("North", 4), ("East", 4), ("South", 4), ("West", 4)]):
+            for block in range(1, count + 1):
+                stands.append(
+                    _section(
+                        stadium,
+                        f"{side} {block}",
+                        order=index * 10 + block,
+                        map_xy=(block * 1000, index * 600),
+                        layout=grid(40, 80, aisle_after=(20, 40, 60), accessible_rows=(0,)),
+                    )
+                )
+        field = _section(stadium, "Field (standing)", order=99, map_xy=(2000, 2400), capacity=5000)
+
+        studio, _ = Venue.objects.get_or_create(organization=other, name="Riverside Studio", defaults={"city": "Elmby"})
+        studio_floor = _section(studio, "Studio Floor", order=1, map_xy=(0, 0), layout=grid(10, 20))
+
+        sales = {"sales_start": now - dt.timedelta(days=7)}
+        tempest = _event(
+            theatre,
+            "the-tempest",
+            title="The Tempest",
+            description="Shakespeare's island of spirits, storms and second chances, in a new staging.",
+            starts_at=now + dt.timedelta(days=14, hours=3),
+            doors_at=now + dt.timedelta(days=14, hours=2),
+            sales_end=now + dt.timedelta(days=14, hours=3),
+            **sales,
+        )
+        _sell(
+            tempest,
+            [
+                (stalls, "Stalls", Decimal("65.00"), "#2563eb"),
+                (dress, "Dress Circle", Decimal("55.00"), "#7c3aed"),
+                (upper, "Upper Circle", Decimal("30.00"), "#0d9488"),
+                (boxes, "Box", Decimal("120.00"), "#db2777"),
+                (pit, "Standing", Decimal("25.00"), "#ea580c"),
+            ],
+        )
+        jazz = _event(
+            theatre,
+            "midnight-jazz",
+            title="Midnight Jazz Session",
+            description="A late-night set of standards and new work. Best available seating.",
+            starts_at=now + dt.timedelta(days=30, hours=5),
+            sales_end=now + dt.timedelta(days=30, hours=5),
+            selection_mode=Event.SelectionMode.BEST_AVAILABLE,
+            **sales,
+        )
+        _sell(
+            jazz,
+            [(stalls, "Standard", Decimal("40.00"), "#2563eb"), (dress, "Circle", Decimal("35.00"), "#7c3aed")],
+        )
+        derby = _event(
+            stadium,
+            "harbour-derby",
+            title="Harbour FC vs Northgate United",
+            description="The derby. 56,000 places across sixteen stands and the standing field.",
+            starts_at=now + dt.timedelta(days=21, hours=6),
+            doors_at=now + dt.timedelta(days=21, hours=4),
+            sales_end=now + dt.timedelta(days=21, hours=6),
+            **sales,
+        )
+        _sell(
+            derby,
+            [
+                (stand, "Lower tier" if stand.name.endswith(("1", "2")) else "Upper tier", price, colour)
+                for stand in stands
+                for price, colour in [
+                    (Decimal("45.00"), "#16a34a") if stand.name.endswith(("1", "2")) else (Decimal("32.00"), "#65a30d")
+                ]
+            ]
+            + [(field, "Field", Decimal("20.00"), "#ea580c")],
+        )
+        _event(
+            theatre,
+            "winter-gala",
+            title="Winter Gala (draft)",
+            description="Still being planned: not on sale.",
+            starts_at=now + dt.timedelta(days=90),
+            status=Event.Status.DRAFT,
+        )
+        past = _event(
+            theatre,
+            "autumn-revue",
+            title="Autumn Revue",
+            description="Last season's revue. It has ended.",
+            starts_at=now - dt.timedelta(days=20),
+            status=Event.Status.ENDED,
+        )
+        _sell(past, [(stalls, "Stalls", Decimal("50.00"), "#2563eb")])
+        poetry = _event(
+            studio,
+            "poetry-night",
+            title="Poetry Night at Riverside",
+            description="Readings in the round (another organization's event).",
+            starts_at=now + dt.timedelta(days=10),
+            sales_end=now + dt.timedelta(days=10),
+            **sales,
+        )
+        _sell(poetry, [(studio_floor, "General", Decimal("12.00"), "#0d9488")])
+
+    return DemoEvents(
+        organization_id=org.pk,
+        other_organization_id=other.pk,
+        publishable_event_ids=[tempest.pk, jazz.pk, derby.pk, poetry.pk],
+        theatre_event_id=tempest.pk,
+        stadium_event_id=derby.pk,
+    )
