@@ -1,0 +1,525 @@
+"""Shared load-test machinery: a real gunicorn server, a pool of concurrent HTTP clients, latency and error stats.
+
+Used by bench/stampede.py, bench/chaos.py and the performance scenarios (bench/run.py). The API is small and stable::
+
+    from bench import harness
+
+    harness.setup_django()                          # a CLI, before importing app code (pytest has done it already)
+    env = harness.server_env()                      # this process's database URLs + bench-safe defaults
+    stats = harness.Stats()
+    with harness.Server(port=8106, workers=4, env=env) as server:      # starts gunicorn, waits for /healthz
+        def buyer(index: int, client: harness.Client) -> None:          # one iteration of one client
+            client.request("hold", "POST", f"/api/v1/events/{event_id}/holds/", json={"quantity": 1})
+
+        harness.run_clients(buyer, clients=64, seconds=60, base_url=server.base_url, stats=stats,
+                            token_for=lambda index: tokens[index])
+    print(stats.table())
+
+``Stats`` records, per operation: attempts, successes (2xx), each error ``code`` of the JSON error body
+(``{"code": ..., "detail": ...}``), server errors (5xx), transport errors (connection reset by a killed worker),
+and p50/p95/p99 latency. ``Stats.server_errors`` must be 0 in every run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+ARTIFACTS_DIR = PROJECT_DIR / "artifacts" / "bench"
+
+# The env variable each alias reads its URL from (mirrors settings.DATABASE_URL_VARIABLES).
+DATABASE_URL_VARIABLES = {
+    "default": "USERS_DATABASE_URL",
+    "seats": "SEATS_DATABASE_URL",
+    "orders": "ORDERS_DATABASE_URL",
+    "events": "EVENTS_DATABASE_URL",
+}
+
+# Error code recorded when no HTTP answer came back at all (worker SIGKILLed mid-request, server restarting).
+TRANSPORT_ERROR = "TRANSPORT_ERROR"
+# Error code recorded for a 5xx without our JSON error body (a crash page).
+SERVER_ERROR = "SERVER_ERROR"
+
+
+# --- Django set-up -----------------------------------------------------------------------------------------------
+def bench_environment_defaults() -> dict[str, str]:
+    """Settings a local benchmark server needs: plain HTTP on 127.0.0.1, no throttling in the way of the load."""
+    return {
+        "DJANGO_SETTINGS_MODULE": "ticketremaster.settings",
+        "DJANGO_SECURE_SSL_REDIRECT": "false",
+        "DJANGO_SECURE_COOKIES": "false",
+        "DJANGO_HSTS_SECONDS": "0",
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "API_THROTTLE_USER": "1000000/min",
+        "API_THROTTLE_ANON": "1000000/min",
+    }
+
+
+def setup_django() -> None:
+    """Configure Django for a bench CLI: production settings (DEBUG off), a throwaway secret key if none is set."""
+    for key, value in bench_environment_defaults().items():
+        os.environ.setdefault(key, value)
+    if not os.environ.get("DJANGO_SECRET_KEY") and not os.environ.get("DJANGO_DEBUG"):
+        # A benchmark server signs nothing that outlives it; a random key keeps production settings usable.
+        os.environ["DJANGO_SECRET_KEY"] = secrets.token_urlsafe(50)
+    if str(PROJECT_DIR) not in sys.path:
+        sys.path.insert(0, str(PROJECT_DIR))
+    import django
+
+    django.setup()
+
+
+def database_urls() -> dict[str, str]:
+    """``{ENV_VARIABLE: url}`` of the databases this process is connected to (the test databases under pytest)."""
+    from django.db import connections
+
+    urls = {}
+    for alias, variable in DATABASE_URL_VARIABLES.items():
+        config = connections[alias].settings_dict
+        user = config.get("USER") or "postgres"
+        password = f":{config['PASSWORD']}" if config.get("PASSWORD") else ""
+        urls[variable] = f"postgres://{user}{password}@{config['HOST']}:{config['PORT']}/{config['NAME']}"
+    return urls
+
+
+def server_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment for a gunicorn server that shares this process's databases and secret key."""
+    from django.conf import settings
+
+    env = dict(os.environ)
+    env.update(bench_environment_defaults())
+    env.update(database_urls())
+    env["DJANGO_SECRET_KEY"] = settings.SECRET_KEY
+    env["QR_SIGNING_KEY"] = settings.QR_SIGNING_KEY
+    env.pop("DJANGO_DEBUG", None)
+    env.update(extra or {})
+    return env
+
+
+# --- The server --------------------------------------------------------------------------------------------------
+class ServerError(RuntimeError):
+    """The server did not start or became unhealthy; the message says why (with the tail of its log)."""
+
+
+class Server:
+    """A gunicorn process group on 127.0.0.1 running ticketremaster.wsgi (settings from gunicorn.conf.py).
+
+    Use as a context manager, or call start()/stop(). The log goes to artifacts/bench/gunicorn-<port>.log.
+    """
+
+    def __init__(
+        self,
+        *,
+        port: int,
+        workers: int = 4,
+        threads: int = 1,
+        env: dict[str, str] | None = None,
+        timeout: int = 30,
+        extra_args: list[str] | None = None,
+    ) -> None:
+        self.port = port
+        self.workers = workers
+        self.threads = threads
+        self.env = env if env is not None else server_env()
+        self.timeout = timeout
+        self.extra_args = extra_args or []
+        self.base_url = f"http://127.0.0.1:{port}"
+        ARTIFACTS_DIR.mkdir(parents=True, exist_ok=True)
+        self.log_path = ARTIFACTS_DIR / f"gunicorn-{port}.log"
+        self.process: subprocess.Popen | None = None
+
+    def __enter__(self) -> Server:
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    def start(self, *, ready_timeout: float = 60.0) -> None:
+        if _port_in_use(self.port):
+            raise ServerError(f"port {self.port} is already in use")
+        command = [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "ticketremaster.wsgi:application",
+            "--config",
+            str(PROJECT_DIR / "gunicorn.conf.py"),
+            "--bind",
+            f"127.0.0.1:{self.port}",
+            "--workers",
+            str(self.workers),
+            "--threads",
+            str(self.threads),
+            "--timeout",
+            str(self.timeout),
+            *self.extra_args,
+        ]
+        self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
+        self.process = subprocess.Popen(
+            command, cwd=PROJECT_DIR, env=self.env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        try:
+            self.wait_healthy(timeout=ready_timeout)
+        except ServerError:
+            self.stop()
+            raise
+
+    def wait_healthy(self, *, timeout: float = 60.0) -> None:
+        """Block until /healthz answers 200 and every worker is up, or raise ServerError."""
+        deadline = time.monotonic() + timeout
+        last = "no answer"
+        while time.monotonic() < deadline:
+            if self.process is not None and self.process.poll() is not None:
+                raise ServerError(f"gunicorn exited with {self.process.returncode}: {self.log_tail()}")
+            try:
+                response = httpx.get(f"{self.base_url}/healthz", timeout=2.0)
+                if response.status_code == 200 and len(self.worker_pids()) >= self.workers:
+                    return
+                last = f"{response.status_code} {response.text[:200]}"
+            except httpx.HTTPError as exc:
+                last = f"{type(exc).__name__}: {exc}"
+            time.sleep(0.2)
+        raise ServerError(f"{self.base_url}/healthz not healthy after {timeout:.0f} s ({last}): {self.log_tail()}")
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        if self.process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                self.process.send_signal(signal.SIGTERM)  # graceful: finish in-flight requests
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=10)
+        self.process = None
+        self._log.close()
+
+    @property
+    def master_pid(self) -> int:
+        if self.process is None:
+            raise ServerError("server not running")
+        return self.process.pid
+
+    def worker_pids(self) -> list[int]:
+        """The live worker processes (children of the gunicorn master), read from /proc."""
+        if self.process is None:
+            return []
+        return _children_of(self.process.pid)
+
+    def kill_worker(self, pid: int | None = None) -> int | None:
+        """SIGKILL one worker (a random one unless ``pid``); gunicorn starts a replacement. Returns the pid killed."""
+        import random
+
+        pids = [pid] if pid else self.worker_pids()
+        if not pids:
+            return None
+        victim = random.choice(pids)
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(victim, signal.SIGKILL)
+            return victim
+        return None
+
+    def worker_rss_mb(self) -> dict[int, float]:
+        """Resident memory of each worker in MB (from /proc/<pid>/status)."""
+        sizes = {}
+        for pid in self.worker_pids():
+            with contextlib.suppress(OSError):
+                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                    if line.startswith("VmRSS:"):
+                        sizes[pid] = int(line.split()[1]) / 1024
+        return sizes
+
+    def log_tail(self, lines: int = 30) -> str:
+        with contextlib.suppress(OSError):
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        return ""
+
+
+def _children_of(parent: int) -> list[int]:
+    children = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        with contextlib.suppress(OSError):
+            # /proc/<pid>/stat: "pid (comm) state ppid ..."; comm may contain spaces, so split after the last ')'.
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            if int(fields[1]) == parent and fields[0] != "Z":
+                children.append(int(entry.name))
+    return sorted(children)
+
+
+def _port_in_use(port: int) -> bool:
+    import socket
+
+    with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.3):
+        return True
+    return False
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+# --- Statistics --------------------------------------------------------------------------------------------------
+def percentile(sorted_values: list[float], fraction: float) -> float:
+    """Nearest-rank percentile of an already sorted list (0 for an empty one)."""
+    if not sorted_values:
+        return 0.0
+    rank = max(1, math.ceil(fraction * len(sorted_values)))
+    return sorted_values[rank - 1]
+
+
+@dataclass
+class OperationStats:
+    attempts: int = 0
+    successes: int = 0
+    codes: Counter = field(default_factory=Counter)
+    latencies: list[float] = field(default_factory=list)
+
+    def summary(self) -> dict[str, Any]:
+        ordered = sorted(self.latencies)
+        return {
+            "attempts": self.attempts,
+            "successes": self.successes,
+            "codes": dict(self.codes),
+            "p50_ms": round(percentile(ordered, 0.50) * 1000, 2),
+            "p95_ms": round(percentile(ordered, 0.95) * 1000, 2),
+            "p99_ms": round(percentile(ordered, 0.99) * 1000, 2),
+        }
+
+
+class Stats:
+    """Thread-safe counters and latencies per operation."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.operations: dict[str, OperationStats] = defaultdict(OperationStats)
+        self.server_errors = 0
+        self.transport_errors = 0
+        self.server_error_samples: list[str] = []
+        self.started = time.monotonic()
+        self.finished: float | None = None
+
+    def record(self, operation: str, *, status: int | None, code: str | None, seconds: float) -> None:
+        """One attempt: ``status`` None means no HTTP answer; ``code`` None means success."""
+        with self._lock:
+            entry = self.operations[operation]
+            entry.attempts += 1
+            if status is not None:
+                entry.latencies.append(seconds)
+            if code is None:
+                entry.successes += 1
+            else:
+                entry.codes[code] += 1
+            if status is None:
+                self.transport_errors += 1
+            elif status >= 500 and code != "DATABASE_UNAVAILABLE":
+                self.server_errors += 1
+
+    def note_server_error(self, sample: str) -> None:
+        with self._lock:
+            if len(self.server_error_samples) < 20:
+                self.server_error_samples.append(sample)
+
+    @property
+    def attempts(self) -> int:
+        return sum(entry.attempts for entry in self.operations.values())
+
+    @property
+    def successes(self) -> int:
+        return sum(entry.successes for entry in self.operations.values())
+
+    def codes(self) -> Counter:
+        total: Counter = Counter()
+        for entry in self.operations.values():
+            total.update(entry.codes)
+        return total
+
+    def elapsed(self) -> float:
+        return (self.finished or time.monotonic()) - self.started
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "attempts": self.attempts,
+            "successes": self.successes,
+            "server_errors": self.server_errors,
+            "transport_errors": self.transport_errors,
+            "elapsed_s": round(self.elapsed(), 2),
+            "codes": dict(self.codes()),
+            "operations": {name: entry.summary() for name, entry in sorted(self.operations.items())},
+        }
+
+    def table(self) -> str:
+        """A fixed-width table: one line per operation, then totals."""
+        header = f"{'operation':<18}{'attempts':>9}{'ok':>8}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}  errors by code"
+        lines = [header, "-" * len(header)]
+        for name, entry in sorted(self.operations.items()):
+            s = entry.summary()
+            codes = " ".join(f"{code}={count}" for code, count in sorted(s["codes"].items(), key=lambda kv: -kv[1]))
+            lines.append(
+                f"{name:<18}{s['attempts']:>9}{s['successes']:>8}{s['p50_ms']:>9.1f}{s['p95_ms']:>9.1f}"
+                f"{s['p99_ms']:>9.1f}  {codes}"
+            )
+        lines.append("-" * len(header))
+        elapsed = self.elapsed()
+        lines.append(
+            f"{'total':<18}{self.attempts:>9}{self.successes:>8}  in {elapsed:.1f} s "
+            f"({self.attempts / elapsed if elapsed else 0:.0f} req/s); server errors (5xx): {self.server_errors}; "
+            f"transport errors: {self.transport_errors}"
+        )
+        return "\n".join(lines)
+
+
+# --- Clients -----------------------------------------------------------------------------------------------------
+class Client:
+    """One simulated user: an httpx client (keep-alive) with an optional API token, recording into ``stats``."""
+
+    def __init__(self, *, base_url: str, stats: Stats, token: str | None = None, timeout: float = 30.0) -> None:
+        headers = {"Accept": "application/json"}
+        if token:
+            headers["Authorization"] = f"Token {token}"
+        self.http = httpx.Client(base_url=base_url, headers=headers, timeout=timeout)
+        self.stats = stats
+
+    def close(self) -> None:
+        self.http.close()
+
+    def request(
+        self, operation: str, method: str, path: str, *, json: Any = None, headers: dict[str, str] | None = None
+    ) -> httpx.Response | None:
+        """Send one request and record it. Returns the response, or None when no answer came back."""
+        started = time.perf_counter()
+        try:
+            response = self.http.request(method, path, json=json, headers=headers)
+        except httpx.TransportError:
+            self.stats.record(operation, status=None, code=TRANSPORT_ERROR, seconds=time.perf_counter() - started)
+            return None
+        elapsed = time.perf_counter() - started
+        code = None if response.status_code < 400 else error_code(response)
+        self.stats.record(operation, status=response.status_code, code=code, seconds=elapsed)
+        if response.status_code >= 500 and code != "DATABASE_UNAVAILABLE":
+            self.stats.note_server_error(f"{method} {path} -> {response.status_code} {response.text[:300]}")
+        return response
+
+
+def error_code(response: httpx.Response) -> str:
+    """The stable ``code`` of an error answer, or HTTP_<status> / SERVER_ERROR when the body has none."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict) and isinstance(body.get("code"), str):
+        return body["code"]
+    return SERVER_ERROR if response.status_code >= 500 else f"HTTP_{response.status_code}"
+
+
+def run_clients(
+    iteration: Callable[[int, Client], Any],
+    *,
+    clients: int,
+    base_url: str,
+    stats: Stats,
+    seconds: float,
+    max_iterations: int | None = None,
+    token_for: Callable[[int], str | None] = lambda index: None,
+    stop: threading.Event | None = None,
+) -> None:
+    """Run ``iteration(index, client)`` in a loop on ``clients`` threads until ``seconds`` pass, ``max_iterations``
+    (in total) are done, ``stop`` is set, or an iteration returns the string "done" for that client.
+
+    An exception raised by an iteration is a bug of the scenario, not of the server: it stops every client and is
+    re-raised here.
+    """
+    stop = stop or threading.Event()
+    deadline = time.monotonic() + seconds
+    budget = [max_iterations if max_iterations is not None else math.inf]
+    budget_lock = threading.Lock()
+    failures: list[BaseException] = []
+
+    def take_budget() -> bool:
+        with budget_lock:
+            if budget[0] <= 0:
+                return False
+            budget[0] -= 1
+            return True
+
+    def worker(index: int) -> None:
+        client = Client(base_url=base_url, stats=stats, token=token_for(index))
+        try:
+            while not stop.is_set() and time.monotonic() < deadline and take_budget():
+                if iteration(index, client) == "done":
+                    return
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller after every thread stops
+            failures.append(exc)
+            stop.set()
+        finally:
+            client.close()
+
+    threads = [threading.Thread(target=worker, args=(index,), name=f"client-{index}") for index in range(clients)]
+    stats.started = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    stats.finished = time.monotonic()
+    if failures:
+        raise failures[0]
+
+
+@contextlib.contextmanager
+def background(function: Callable[[threading.Event], Any]) -> Iterator[threading.Event]:
+    """Run ``function(stop_event)`` on a thread while the ``with`` block runs (fault injectors, samplers)."""
+    stop = threading.Event()
+    errors: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            function(stop)
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
+            errors.append(exc)
+
+    thread = threading.Thread(target=target, name="background", daemon=True)
+    thread.start()
+    try:
+        yield stop
+    finally:
+        stop.set()
+        thread.join(timeout=120)
+    if errors:
+        raise errors[0]
+
+
+def machine_description() -> str:
+    """'<nproc> CPU (<model>), <GB> GB RAM' for result records."""
+    model = "unknown CPU"
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    memory = 0.0
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        memory = int(Path("/proc/meminfo").read_text().splitlines()[0].split()[1]) / 1024 / 1024
+    return f"{os.cpu_count()} CPU ({model}), {memory:.0f} GB RAM"

@@ -1,0 +1,33 @@
+"""gunicorn settings for TicketRemaster (``gunicorn ticketremaster.wsgi -c gunicorn.conf.py``).
+
+Every value can be overridden by an environment variable (or a command-line flag, which wins over this file).
+The benchmark harness (bench/harness.py) passes --bind, --workers, --threads and --timeout explicitly.
+"""
+
+import multiprocessing
+import os
+
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
+# Sync workers: one request per process at a time, so a SIGKILLed worker loses exactly one in-flight request and
+# a slow database never stalls other requests in the same process. Two per core plus one is gunicorn's advice.
+workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2 + 1))
+threads = int(os.environ.get("GUNICORN_THREADS", "1"))
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "sync" if threads == 1 else "gthread")
+# A request that takes longer than this is stuck (a lock wait that should have been NOWAIT): kill and replace.
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "15"))
+keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
+# Recycle workers now and then so a slow leak cannot grow forever; jitter keeps them from restarting together.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "0"))
+max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", "0"))
+# Not preloaded: each worker opens its own database connections after the fork, and a worker that dies is
+# replaced by a fresh import rather than a copy of a parent whose sockets might be shared.
+preload_app = os.environ.get("GUNICORN_PRELOAD", "false").lower() == "true"
+accesslog = os.environ.get("GUNICORN_ACCESSLOG") or None
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
+# Requests are bounded before Django sees them (Django also caps bodies with DATA_UPLOAD_MAX_MEMORY_SIZE).
+limit_request_line = 8190
+limit_request_fields = 100
+limit_request_field_size = 8190
+forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1")
