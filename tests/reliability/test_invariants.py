@@ -1,0 +1,532 @@
+"""The invariant checker: a clean data set passes; each violation, built on purpose, is named with its ids."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from accounts.models import LedgerEntry, User
+from accounts.tests.factories import UserFactory
+from inventory.models import EntryLog, Seat
+from inventory.tests.factories import EntryLogFactory, SeatFactory
+from orders.models import Order, OrderLine
+from orders.tests.factories import OrderFactory, OrderLineFactory, ResaleListingFactory, TransferFactory
+from ticketremaster import invariants
+
+ALL = ["default", "seats", "orders", "events"]
+pytestmark = pytest.mark.django_db(databases=ALL)
+
+PRICE = Decimal("50.00")
+
+
+def ledger(user: User, kind: str, amount: Decimal | str, reference: str) -> LedgerEntry:
+    """A ledger row written the way accounts.services writes one: the balance moves with it."""
+    amount = Decimal(amount)
+    user.refresh_from_db()
+    balance = user.credit_balance + amount
+    User.objects.filter(pk=user.pk).update(credit_balance=balance)
+    return LedgerEntry.objects.create(user=user, kind=kind, amount=amount, balance_after=balance, reference=reference)
+
+
+def sold_ticket(buyer: User, *, event_id=None, price: Decimal = PRICE, status: str = "SOLD") -> tuple[Seat, Order]:
+    """A confirmed, paid order of one seat, as a successful checkout leaves it."""
+    order = OrderFactory(
+        buyer_id=buyer.pk,
+        total=price,
+        status="CONFIRMED",
+        step="DONE",
+        confirmed_at=timezone.now(),
+        **({"event_id": event_id} if event_id else {}),
+    )
+    seat = SeatFactory(
+        event_id=order.event_id,
+        price=price,
+        status=status,
+        owner_id=buyer.pk,
+        order_id=order.pk,
+        checked_in_at=timezone.now() if status == "CHECKED_IN" else None,
+    )
+    OrderLineFactory(order=order, seat_id=seat.pk, price=price)
+    ledger(buyer, "PURCHASE", -price, str(order.pk))
+    return seat, order
+
+
+def codes(report: invariants.Report) -> set[str]:
+    return set(report.counts)
+
+
+def only(report: invariants.Report, check: str) -> invariants.Violation:
+    assert codes(report) == {check}, [v.as_dict() for v in report.violations]
+    return next(v for v in report.violations if v.check == check)
+
+
+@pytest.fixture
+def alice():
+    return UserFactory(credits="500.00")
+
+
+@pytest.fixture
+def bob():
+    return UserFactory(credits="500.00")
+
+
+@pytest.fixture
+def clean_world(alice, bob):
+    """Every kind of finished flow, each consistent: the checker must find nothing."""
+    seat, order = sold_ticket(alice)
+    # A refunded order: seat released, credits back, line inactive.
+    refunded = OrderFactory(
+        buyer_id=alice.pk,
+        total=PRICE,
+        status="REFUNDED",
+        step="REFUNDED",
+        confirmed_at=timezone.now(),
+        refunded_at=timezone.now(),
+    )
+    OrderLineFactory(order=refunded, seat_id=uuid.uuid4(), is_active=False)
+    ledger(alice, "PURCHASE", -PRICE, str(refunded.pk))
+    ledger(alice, "PURCHASE_REFUND", PRICE, str(refunded.pk))
+    # A failed checkout that was compensated after the debit.
+    failed = OrderFactory(
+        buyer_id=bob.pk, total=PRICE, status="FAILED", step="COMPENSATED", failure_code="HOLD_EXPIRED"
+    )
+    OrderLineFactory(order=failed, seat_id=uuid.uuid4(), is_active=False)
+    ledger(bob, "PURCHASE", -PRICE, str(failed.pk))
+    ledger(bob, "PURCHASE_REFUND", PRICE, str(failed.pk))
+    # A paid transfer alice -> bob of a second ticket.
+    moved, moved_order = sold_ticket(alice)
+    transfer = TransferFactory(
+        seat_id=moved.pk,
+        event_id=moved.event_id,
+        from_user_id=alice.pk,
+        to_user_id=bob.pk,
+        price=Decimal("20.00"),
+        status="COMPLETED",
+        step="DONE",
+        completed_at=timezone.now(),
+    )
+    ledger(bob, "TRANSFER_DEBIT", "-20.00", str(transfer.pk))
+    ledger(alice, "TRANSFER_CREDIT", "20.00", str(transfer.pk))
+    Seat.objects.filter(pk=moved.pk).update(owner_id=bob.pk, qr_version=2)
+    # A resale bob -> alice of a third ticket with a fee; and an earlier failed attempt that was refunded.
+    resold, _ = sold_ticket(bob)
+    attempt = uuid.uuid4()
+    listing = ResaleListingFactory(
+        seat_id=resold.pk,
+        event_id=resold.event_id,
+        seller_id=bob.pk,
+        buyer_id=alice.pk,
+        price=Decimal("40.00"),
+        fee=Decimal("2.00"),
+        status="SOLD",
+        step="DONE",
+        sale_attempt_id=attempt,
+        sold_at=timezone.now(),
+    )
+    ledger(alice, "RESALE_DEBIT", "-40.00", str(attempt))
+    ledger(bob, "RESALE_CREDIT", "40.00", str(attempt))
+    ledger(bob, "RESALE_FEE", "-2.00", str(attempt))
+    earlier = str(uuid.uuid4())
+    ledger(alice, "RESALE_DEBIT", "-40.00", earlier)
+    ledger(alice, "RESALE_REFUND", "40.00", earlier)
+    Seat.objects.filter(pk=resold.pk).update(owner_id=alice.pk)
+    # A ticket listed for resale right now.
+    listed, _ = sold_ticket(bob, status="LISTED")
+    ResaleListingFactory(seat_id=listed.pk, event_id=listed.event_id, seller_id=bob.pk, price=Decimal("45.00"))
+    # A checked-in ticket with its one SUCCESS, plus a DUPLICATE scan.
+    checked, _ = sold_ticket(bob, status="CHECKED_IN")
+    EntryLogFactory(seat_id=checked.pk, event_id=checked.event_id, result="SUCCESS")
+    EntryLogFactory(seat_id=checked.pk, event_id=checked.event_id, result="DUPLICATE")
+    # An expired hold and a live one.
+    SeatFactory(
+        event_id=seat.event_id,
+        section_id=seat.section_id,
+        status="HELD",
+        held_by_id=bob.pk,
+        hold_expires_at=timezone.now() - dt.timedelta(minutes=1),
+    )
+    SeatFactory(
+        event_id=seat.event_id,
+        section_id=seat.section_id,
+        status="HELD",
+        held_by_id=bob.pk,
+        hold_expires_at=timezone.now() + dt.timedelta(minutes=5),
+    )
+    # A declined free transfer leaves no money behind.
+    TransferFactory(
+        seat_id=seat.pk, event_id=seat.event_id, from_user_id=alice.pk, to_user_id=bob.pk, status="DECLINED"
+    )
+    return {"seat": seat, "order": order, "transfer": transfer, "listing": listing}
+
+
+def test_a_clean_data_set_passes(clean_world):
+    report = invariants.check_all()
+    assert report.ok, [v.as_dict() for v in report.violations]
+    assert report.examined["orders"] == 7
+    assert report.examined["tickets"] == 5
+
+
+def test_the_command_exits_0_and_says_so_when_all_hold(clean_world, capsys):
+    call_command("check_invariants")
+    assert "invariants hold" in capsys.readouterr().out
+
+
+def test_the_command_exits_1_and_names_the_violation_with_its_ids(clean_world, alice, capsys):
+    User.objects.filter(pk=alice.pk).update(credit_balance=Decimal("999.00"))
+    with pytest.raises(SystemExit) as exited:
+        call_command("check_invariants", "--json")
+    assert exited.value.code == 1
+    body = json.loads(capsys.readouterr().out)
+    assert body["ok"] is False
+    assert body["counts"] == {"BALANCE_LEDGER_MISMATCH": 1}
+    assert body["violations"][0]["ids"] == {"user": str(alice.pk)}
+
+
+def test_a_balance_that_differs_from_its_ledger_is_named(alice):
+    User.objects.filter(pk=alice.pk).update(credit_balance=Decimal("499.99"))
+    violation = only(invariants.check_all(), "BALANCE_LEDGER_MISMATCH")
+    assert violation.ids == {"user": str(alice.pk)}
+    assert "-0.01" in violation.detail
+
+
+@pytest.mark.django_db(databases=ALL, transaction=True)
+def test_a_negative_balance_is_named_even_when_the_ledger_agrees():
+    user = UserFactory()
+    # The CHECK constraints forbid this; drop them for the test to prove the checker does not rely on them.
+    from django.db import connections
+
+    with connections["default"].cursor() as cursor:
+        cursor.execute("ALTER TABLE accounts_user DROP CONSTRAINT user_balance_not_negative")
+        cursor.execute("ALTER TABLE accounts_ledgerentry DROP CONSTRAINT ledger_balance_after_not_negative")
+    try:
+        ledger(user, "ADJUSTMENT", "-5.00", "adj-1")
+        report = invariants.check_all()
+        assert codes(report) == {"BALANCE_NEGATIVE"}
+        assert report.violations[0].ids == {"user": str(user.pk)}
+    finally:
+        User.objects.filter(pk=user.pk).update(credit_balance=0)
+        LedgerEntry.objects.all().delete()
+        with connections["default"].cursor() as cursor:
+            cursor.execute(
+                "ALTER TABLE accounts_user ADD CONSTRAINT user_balance_not_negative CHECK (credit_balance >= 0)"
+            )
+            cursor.execute(
+                "ALTER TABLE accounts_ledgerentry ADD CONSTRAINT ledger_balance_after_not_negative "
+                "CHECK (balance_after >= 0)"
+            )
+
+
+def test_a_confirmed_order_without_its_debit_is_named(alice):
+    seat, order = sold_ticket(alice)
+    LedgerEntry.objects.filter(reference=str(order.pk)).delete()
+    User.objects.filter(pk=alice.pk).update(credit_balance=Decimal("500.00"))
+    violation = only(invariants.check_all(), "ORDER_WITHOUT_DEBIT")
+    assert violation.ids == {"order": str(order.pk), "buyer": str(alice.pk)}
+
+
+def test_a_debit_of_a_failed_order_without_its_refund_is_named(alice):
+    order = OrderFactory(buyer_id=alice.pk, status="FAILED", step="COMPENSATED")
+    ledger(alice, "PURCHASE", -order.total, str(order.pk))
+    violation = only(invariants.check_all(), "DEBIT_WITHOUT_ORDER")
+    assert violation.ids["order"] == str(order.pk)
+
+
+def test_a_debit_whose_order_does_not_exist_is_named(alice):
+    reference = str(uuid.uuid4())
+    ledger(alice, "PURCHASE", "-10.00", reference)
+    violation = only(invariants.check_all(), "DEBIT_WITHOUT_ORDER")
+    assert violation.ids == {"reference": reference}
+
+
+def test_a_refunded_order_without_its_refund_is_named(alice):
+    seat, order = sold_ticket(alice)
+    Order.objects.filter(pk=order.pk).update(status="REFUNDED", step="REFUNDED", refunded_at=timezone.now())
+    OrderLine.objects.filter(order=order).update(is_active=False)
+    Seat.objects.filter(pk=seat.pk).update(status="AVAILABLE", owner_id=None, order_id=None)
+    violation = only(invariants.check_all(), "ORDER_REFUND_MISSING")
+    assert violation.ids["order"] == str(order.pk)
+
+
+def test_a_confirmed_order_that_was_also_refunded_is_named(alice):
+    seat, order = sold_ticket(alice)
+    ledger(alice, "PURCHASE_REFUND", PRICE, str(order.pk))
+    violation = only(invariants.check_all(), "ORDER_CONFIRMED_BUT_REFUNDED")
+    assert violation.ids["order"] == str(order.pk)
+
+
+def test_a_debit_of_the_wrong_amount_is_named(alice):
+    seat, order = sold_ticket(alice)
+    Order.objects.filter(pk=order.pk).update(total=Decimal("60.00"))
+    OrderLine.objects.filter(order=order).update(price=Decimal("60.00"))
+    violation = only(invariants.check_all(), "ORDER_MONEY_MISMATCH")
+    assert "-50.00" in violation.detail and "-60.00" in violation.detail
+
+
+def test_a_ticket_whose_order_is_not_confirmed_is_named(alice):
+    seat, order = sold_ticket(alice)
+    Order.objects.filter(pk=order.pk).update(status="PENDING", step="SEATS_SOLD", confirmed_at=None)
+    report = invariants.check_all()
+    # A pending order with a debit and a sold seat: the seat, the money and the unfinished flow are each named.
+    assert codes(report) == {"TICKET_ORDER_NOT_CONFIRMED", "DEBIT_WITHOUT_ORDER", "UNFINISHED_FLOW"}
+    ticket = next(v for v in report.violations if v.check == "TICKET_ORDER_NOT_CONFIRMED")
+    assert ticket.ids["seat"] == str(seat.pk) and ticket.ids["order"] == str(order.pk)
+
+
+def test_an_in_flight_flow_is_left_alone_within_the_grace_period(alice):
+    seat, order = sold_ticket(alice)
+    Order.objects.filter(pk=order.pk).update(status="PENDING", step="SEATS_SOLD", confirmed_at=None)
+    assert invariants.check_all(grace_seconds=60).ok
+
+
+def test_a_ticket_sold_without_any_order_is_named(alice):
+    seat = SeatFactory(status="SOLD", owner_id=alice.pk, order_id=uuid.uuid4())
+    violation = only(invariants.check_all(), "TICKET_ORDER_NOT_CONFIRMED")
+    assert violation.ids["seat"] == str(seat.pk)
+    assert "missing" in violation.detail
+
+
+def test_a_ticket_without_an_active_line_is_named(alice):
+    seat, order = sold_ticket(alice)
+    OrderLine.objects.filter(order=order).update(is_active=False)
+    report = invariants.check_all()
+    assert codes(report) == {"TICKET_WITHOUT_ACTIVE_LINE", "ORDER_TOTAL_MISMATCH"}
+    assert next(v for v in report.violations if v.check == "TICKET_WITHOUT_ACTIVE_LINE").ids["seat"] == str(seat.pk)
+
+
+def test_a_ticket_owned_by_someone_else_than_its_buyer_is_named(alice, bob):
+    seat, order = sold_ticket(alice)
+    Seat.objects.filter(pk=seat.pk).update(owner_id=bob.pk)
+    violation = only(invariants.check_all(), "TICKET_OWNER_MISMATCH")
+    assert violation.ids["seat"] == str(seat.pk)
+    assert violation.ids["expected_owner"] == str(alice.pk)
+
+
+def test_a_completed_transfer_whose_ownership_did_not_move_is_named(alice, bob):
+    seat, order = sold_ticket(alice)
+    transfer = TransferFactory(
+        seat_id=seat.pk,
+        from_user_id=alice.pk,
+        to_user_id=bob.pk,
+        status="COMPLETED",
+        step="DONE",
+        completed_at=timezone.now(),
+    )
+    violation = only(invariants.check_all(), "TICKET_OWNER_MISMATCH")
+    assert violation.ids["expected_owner"] == str(bob.pk)
+    assert transfer.price == 0
+
+
+def test_a_reversed_transfer_expects_the_ticket_back_with_its_sender(alice, bob):
+    seat, order = sold_ticket(alice)
+    transfer = TransferFactory(
+        seat_id=seat.pk,
+        from_user_id=alice.pk,
+        to_user_id=bob.pk,
+        price=Decimal("10.00"),
+        status="REVERSED",
+        step="REVERSED",
+        completed_at=timezone.now(),
+    )
+    ledger(bob, "TRANSFER_DEBIT", "-10.00", str(transfer.pk))
+    ledger(alice, "TRANSFER_CREDIT", "10.00", str(transfer.pk))
+    ledger(alice, "TRANSFER_REVERSAL_DEBIT", "-10.00", str(transfer.pk))
+    ledger(bob, "TRANSFER_REVERSAL_CREDIT", "10.00", str(transfer.pk))
+    assert invariants.check_all().ok
+    Seat.objects.filter(pk=seat.pk).update(owner_id=bob.pk)
+    assert only(invariants.check_all(), "TICKET_OWNER_MISMATCH").ids["expected_owner"] == str(alice.pk)
+
+
+def test_a_completed_paid_transfer_without_its_ledger_rows_is_named(alice, bob):
+    seat, order = sold_ticket(alice)
+    transfer = TransferFactory(
+        seat_id=seat.pk,
+        from_user_id=alice.pk,
+        to_user_id=bob.pk,
+        price=Decimal("20.00"),
+        status="COMPLETED",
+        step="DONE",
+        completed_at=timezone.now(),
+    )
+    Seat.objects.filter(pk=seat.pk).update(owner_id=bob.pk)
+    violation = only(invariants.check_all(), "TRANSFER_WITHOUT_PAYMENT")
+    assert violation.ids["transfer"] == str(transfer.pk)
+
+
+def test_a_failed_transfer_that_kept_the_money_is_named(alice, bob):
+    seat, order = sold_ticket(alice)
+    transfer = TransferFactory(
+        seat_id=seat.pk, from_user_id=alice.pk, to_user_id=bob.pk, price=Decimal("20.00"), status="FAILED", step="PAID"
+    )
+    ledger(bob, "TRANSFER_DEBIT", "-20.00", str(transfer.pk))
+    ledger(alice, "TRANSFER_CREDIT", "20.00", str(transfer.pk))
+    violation = only(invariants.check_all(), "TRANSFER_MONEY_MISMATCH")
+    assert violation.ids["transfer"] == str(transfer.pk)
+
+
+def test_a_sold_listing_without_its_ledger_rows_is_named(alice, bob):
+    seat, order = sold_ticket(bob)
+    listing = ResaleListingFactory(
+        seat_id=seat.pk,
+        seller_id=bob.pk,
+        buyer_id=alice.pk,
+        status="SOLD",
+        step="DONE",
+        sale_attempt_id=uuid.uuid4(),
+        sold_at=timezone.now(),
+    )
+    Seat.objects.filter(pk=seat.pk).update(owner_id=alice.pk)
+    violation = only(invariants.check_all(), "RESALE_WITHOUT_PAYMENT")
+    assert violation.ids["listing"] == str(listing.pk)
+
+
+def test_a_resale_that_forgot_the_fee_is_named(alice, bob):
+    seat, order = sold_ticket(bob)
+    attempt = uuid.uuid4()
+    ResaleListingFactory(
+        seat_id=seat.pk,
+        seller_id=bob.pk,
+        buyer_id=alice.pk,
+        price=Decimal("40.00"),
+        fee=Decimal("2.00"),
+        status="SOLD",
+        step="DONE",
+        sale_attempt_id=attempt,
+        sold_at=timezone.now(),
+    )
+    ledger(alice, "RESALE_DEBIT", "-40.00", str(attempt))
+    ledger(bob, "RESALE_CREDIT", "40.00", str(attempt))
+    Seat.objects.filter(pk=seat.pk).update(owner_id=alice.pk)
+    violation = only(invariants.check_all(), "RESALE_MONEY_MISMATCH")
+    assert violation.ids["sale_attempt"] == str(attempt)
+
+
+def test_an_abandoned_resale_attempt_that_kept_the_buyers_money_is_named(alice):
+    reference = str(uuid.uuid4())
+    ledger(alice, "RESALE_DEBIT", "-40.00", reference)
+    violation = only(invariants.check_all(), "ORPHAN_LEDGER_MONEY")
+    assert violation.ids == {"reference": reference}
+
+
+def test_a_confirmed_line_whose_seat_is_not_its_ticket_is_named(alice):
+    seat, order = sold_ticket(alice)
+    Seat.objects.filter(pk=seat.pk).update(status="AVAILABLE", owner_id=None, order_id=None)
+    violation = only(invariants.check_all(), "CONFIRMED_LINE_WITHOUT_TICKET")
+    assert violation.ids == {"seat": str(seat.pk), "order": str(order.pk)}
+
+
+def test_a_confirmed_total_that_differs_from_its_lines_is_named(alice):
+    seat, order = sold_ticket(alice)
+    OrderLine.objects.filter(order=order).update(price=Decimal("45.00"))
+    violation = only(invariants.check_all(), "ORDER_TOTAL_MISMATCH")
+    assert violation.ids == {"order": str(order.pk)}
+
+
+@pytest.mark.django_db(databases=ALL, transaction=True)
+def test_a_seat_in_two_active_orders_is_named():
+    alice, bob = UserFactory(credits="100.00"), UserFactory(credits="100.00")
+    seat, order = sold_ticket(alice)
+    # The partial unique index forbids this; drop it to prove the checker would still see it.
+    from django.db import connections
+
+    with connections["orders"].cursor() as cursor:
+        cursor.execute("DROP INDEX orderline_one_active_per_seat")
+    try:
+        other = OrderFactory(buyer_id=bob.pk, status="PENDING")
+        OrderLineFactory(order=other, seat_id=seat.pk)
+        report = invariants.check_all()
+        assert "SEAT_IN_TWO_ACTIVE_ORDERS" in codes(report)
+        violation = next(v for v in report.violations if v.check == "SEAT_IN_TWO_ACTIVE_ORDERS")
+        assert violation.ids["seat"] == str(seat.pk)
+        assert set(violation.ids["orders"].split(",")) == {str(order.pk), str(other.pk)}
+    finally:
+        OrderLine.objects.all().delete()
+        with connections["orders"].cursor() as cursor:
+            cursor.execute(
+                "CREATE UNIQUE INDEX orderline_one_active_per_seat ON orders_orderline (seat_id) WHERE is_active"
+            )
+
+
+def test_an_active_line_of_a_failed_order_is_named(alice):
+    order = OrderFactory(buyer_id=alice.pk, status="FAILED", step="COMPENSATED")
+    line = OrderLineFactory(order=order)
+    violation = only(invariants.check_all(), "ACTIVE_LINE_OF_FINISHED_ORDER")
+    assert violation.ids == {"seat": str(line.seat_id), "order": str(order.pk)}
+
+
+def test_a_listed_seat_without_a_listing_is_named(alice):
+    seat, order = sold_ticket(alice, status="LISTED")
+    violation = only(invariants.check_all(), "LISTED_WITHOUT_LISTING")
+    assert violation.ids == {"seat": str(seat.pk)}
+
+
+def test_an_active_listing_of_a_ticket_that_is_not_listed_is_named(alice):
+    seat, order = sold_ticket(alice)
+    listing = ResaleListingFactory(seat_id=seat.pk, seller_id=alice.pk)
+    violation = only(invariants.check_all(), "LISTING_WITHOUT_LISTED_TICKET")
+    assert violation.ids["listing"] == str(listing.pk)
+
+
+def test_unfinished_flows_are_named(alice, bob):
+    order = OrderFactory(buyer_id=alice.pk, status="PENDING")
+    transfer = TransferFactory(from_user_id=alice.pk, to_user_id=bob.pk, status="COMPLETING")
+    listing = ResaleListingFactory(seller_id=alice.pk, buyer_id=bob.pk, status="SELLING", sale_attempt_id=uuid.uuid4())
+    report = invariants.check_all()
+    assert codes(report) >= {"UNFINISHED_FLOW"}
+    named = [v.ids for v in report.violations if v.check == "UNFINISHED_FLOW"]
+    assert {"order": str(order.pk)} in named
+    assert {"transfer": str(transfer.pk)} in named
+    assert {"listing": str(listing.pk)} in named
+
+
+@pytest.mark.django_db(databases=ALL, transaction=True)
+def test_two_successful_entries_for_one_seat_are_named():
+    from django.db import connections
+
+    seat = SeatFactory()
+    with connections["seats"].cursor() as cursor:
+        cursor.execute("DROP INDEX entrylog_one_success")
+    try:
+        EntryLogFactory(seat_id=seat.pk, event_id=seat.event_id, result="SUCCESS")
+        EntryLogFactory(seat_id=seat.pk, event_id=seat.event_id, result="SUCCESS")
+        violation = only(invariants.check_all(), "ENTRY_DOUBLE_SUCCESS")
+        assert violation.ids == {"seat": str(seat.pk)}
+    finally:
+        EntryLog.objects.all().delete()
+        with connections["seats"].cursor() as cursor:
+            cursor.execute(
+                "CREATE UNIQUE INDEX entrylog_one_success ON inventory_entrylog (seat_id) WHERE result = 'SUCCESS'"
+            )
+
+
+def test_an_availability_figure_that_counts_an_expired_hold_as_held_is_named(monkeypatch, bob):
+    selectors = pytest.importorskip("inventory.selectors")
+    section = uuid.uuid4()
+    expired = SeatFactory(
+        section_id=section, status="HELD", held_by_id=bob.pk, hold_expires_at=timezone.now() - dt.timedelta(seconds=1)
+    )
+    SeatFactory(event_id=expired.event_id, section_id=section)
+
+    def naive_availability(*, event_id):  # the bug: trusts the status column
+        counts: dict = {}
+        for seat in Seat.objects.filter(event_id=event_id):
+            counts.setdefault(seat.section_id, {}).setdefault(seat.status, 0)
+            counts[seat.section_id][seat.status] += 1
+        return counts
+
+    monkeypatch.setattr(selectors, "section_availability", naive_availability)
+    violation = only(invariants.check_all(), "AVAILABILITY_MISMATCH")
+    assert violation.ids == {"event": str(expired.event_id), "section": str(section)}
+
+
+def test_the_real_availability_selector_counts_an_expired_hold_as_available(bob):
+    pytest.importorskip("inventory.selectors")
+    SeatFactory(status="HELD", held_by_id=bob.pk, hold_expires_at=timezone.now() - dt.timedelta(seconds=1))
+    report = invariants.check_all()
+    assert "AVAILABILITY_MISMATCH" not in report.skipped
+    assert report.ok, [v.as_dict() for v in report.violations]
