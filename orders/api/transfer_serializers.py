@@ -1,0 +1,83 @@
+"""Input and output shapes of the transfer and resale API. Parsing only: every rule lives in the services."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from rest_framework import serializers
+
+MAX_AMOUNT = Decimal("99999999.99")
+
+
+class TransferCreateSerializer(serializers.Serializer):
+    seat_id = serializers.UUIDField(help_text="The ticket (seat id) to offer; you must own it and it must be SOLD.")
+    to_email = serializers.EmailField(max_length=254, help_text="The recipient's account email.")
+    price = serializers.DecimalField(
+        max_digits=10,
+        decimal_places=2,
+        min_value=Decimal("0"),
+        max_value=MAX_AMOUNT,
+        required=False,
+        default=Decimal("0.00"),
+        help_text="Credits the recipient pays you; 0 (default) for a gift.",
+    )
+
+
+class CodeSerializer(serializers.Serializer):
+    code = serializers.CharField(max_length=12, trim_whitespace=True, help_text="The 6-digit code we emailed you.")
+
+
+class ReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000, trim_whitespace=True)
+
+
+class TransferSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    seat_id = serializers.UUIDField()
+    event_id = serializers.UUIDField()
+    event_title = serializers.CharField(allow_blank=True)
+    ticket_label = serializers.CharField(allow_blank=True)
+    from_user_id = serializers.UUIDField()
+    from_email = serializers.CharField(allow_blank=True)
+    to_user_id = serializers.UUIDField()
+    to_email = serializers.CharField(allow_blank=True)
+    price = serializers.DecimalField(max_digits=10, decimal_places=2)
+    status = serializers.CharField()
+    step = serializers.CharField()
+    your_role = serializers.CharField(allow_null=True, help_text="sender, recipient or null (staff).")
+    you_confirmed = serializers.BooleanField()
+    expires_at = serializers.DateTimeField()
+    accepted_at = serializers.DateTimeField(allow_null=True)
+    sender_confirmed_at = serializers.DateTimeField(allow_null=True)
+    recipient_confirmed_at = serializers.DateTimeField(allow_null=True)
+    completed_at = serializers.DateTimeField(allow_null=True)
+    failure_code = serializers.CharField(allow_blank=True)
+    dispute_reason = serializers.CharField(allow_blank=True)
+    created_at = serializers.DateTimeField()
+
+
+class ListingCreateSerializer(serializers.Serializer):
+    seat_id = serializers.UUIDField(help_text="The ticket (seat id) to sell; you must own it and it must be SOLD.")
+    price = serializers.DecimalField(
+        max_digits=10,
+        decimal_places=2,
+        min_value=Decimal("0.01"),
+        max_value=MAX_AMOUNT,
+        help_text="Asking price in credits: more than 0, at most the cap (config resale_price_cap_percent of face).",
+    )
+
+
+class ListingSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    seat_id = serializers.UUIDField()
+    event_id = serializers.UUIDField()
+    event_title = serializers.CharField(allow_blank=True)
+    ticket_label = serializers.CharField(allow_blank=True)
+    seller_id = serializers.UUIDField()
+    price = serializers.DecimalField(max_digits=10, decimal_places=2)
+    face_value = serializers.DecimalField(max_digits=10, decimal_places=2)
+    fee = serializers.DecimalField(max_digits=10, decimal_places=2)
+    status = serializers.CharField()
+    buyer_id = serializers.UUIDField(allow_null=True)
+    sold_at = serializers.DateTimeField(allow_null=True)
+    created_at = serializers.DateTimeField()
