@@ -1,0 +1,59 @@
+"""Page forms: they parse input only; the rules live in accounts.services."""
+
+from __future__ import annotations
+
+from django import forms
+
+from accounts.services import PREFERENCE_KEYS
+
+
+class SignupForm(forms.Form):
+    email = forms.EmailField(max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+    full_name = forms.CharField(label="Full name", max_length=200)
+    phone = forms.CharField(max_length=32, required=False, help_text="Optional.")
+    password = forms.CharField(
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text="At least 8 characters; not a common password.",
+    )
+
+
+class LoginForm(forms.Form):
+    email = forms.EmailField(max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+    password = forms.CharField(widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
+
+
+class CodeForm(forms.Form):
+    code = forms.RegexField(
+        regex=r"^\s*\d{6}\s*$",
+        max_length=12,
+        error_messages={"invalid": "Enter the 6-digit code from the email."},
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "pattern": r"\d{6}"}),
+    )
+
+
+class PasswordResetRequestForm(forms.Form):
+    email = forms.EmailField(max_length=254)
+
+
+class PasswordResetConfirmForm(forms.Form):
+    email = forms.EmailField(max_length=254)
+    code = CodeForm.base_fields["code"]
+    new_password = forms.CharField(
+        label="New password", widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+
+
+class ProfileForm(forms.Form):
+    full_name = forms.CharField(label="Full name", max_length=200)
+    phone = forms.CharField(max_length=32, required=False)
+    newsletter = forms.BooleanField(required=False, label="Email me about new events")
+    accessible_seating = forms.BooleanField(required=False, label="I need accessible seating")
+    aisle_seat = forms.BooleanField(required=False, label="I prefer aisle seats")
+
+    def preferences(self) -> dict[str, bool]:
+        return {key: bool(self.cleaned_data.get(key)) for key in PREFERENCE_KEYS}
+
+
+class TopUpForm(forms.Form):
+    # A text field, not DecimalField: the service owns the amount rules and gives one clear message for each.
+    amount = forms.CharField(max_length=20, widget=forms.TextInput(attrs={"inputmode": "decimal"}))

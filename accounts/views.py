@@ -1,0 +1,322 @@
+"""Account pages: sign-up, email verification, login/logout, password reset, profile, wallet, top-up, step-up.
+
+Views parse the form, call one service and render; every DomainError becomes a readable message or form error.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login, logout
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render, resolve_url
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts import DB_ALIAS, payments, selectors, services
+from accounts.errors import LoginLocked
+from accounts.forms import (
+    CodeForm,
+    LoginForm,
+    PasswordResetConfirmForm,
+    PasswordResetRequestForm,
+    ProfileForm,
+    SignupForm,
+    TopUpForm,
+)
+from accounts.models import User
+from ticketremaster import config
+from ticketremaster.errors import DomainError, NotFound
+
+_BACKEND = "django.contrib.auth.backends.ModelBackend"
+_RESET_EMAIL_KEY = "accounts_reset_email"
+
+
+def _safe_next(request: HttpRequest, default: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return resolve_url(default)
+
+
+def _attach(form: forms.Form, error: DomainError) -> None:
+    """Put a domain error on the form: per-field messages where the service named fields, else on the form."""
+    placed = False
+    for field, problems in (error.fields or {}).items():
+        if field in form.fields:
+            for problem in problems if isinstance(problems, list) else [problems]:
+                form.add_error(field, str(problem))
+            placed = True
+    if not placed:
+        form.add_error(None, error.detail)
+
+
+def _session_user(user_id) -> User:
+    return User.objects.db_manager(DB_ALIAS).get(pk=user_id)
+
+
+# --- Sign-up and verification ----------------------------------------------------------------------------------
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def signup(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("accounts:profile")
+    form = SignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            info = services.user_register(**form.cleaned_data)
+        except DomainError as error:
+            _attach(form, error)
+        else:
+            login(request, _session_user(info.id), backend=_BACKEND)
+            messages.success(request, f"Welcome! We emailed a 6-digit code to {info.email} to confirm the address.")
+            return redirect("accounts:verify")
+    return render(request, "accounts/signup.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def verify(request: HttpRequest) -> HttpResponse:
+    form = CodeForm(request.POST or None)
+    if request.user.is_verified:
+        messages.info(request, "Your email address is verified.")
+        return redirect(_safe_next(request, "accounts:profile"))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.user_verify_email(user_id=request.user.pk, code=form.cleaned_data["code"])
+        except DomainError as error:
+            _attach(form, error)
+        else:
+            messages.success(request, "Thank you: your email address is verified.")
+            return redirect(_safe_next(request, settings.LOGIN_REDIRECT_URL))
+    return render(request, "accounts/verify.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@login_required
+@require_POST
+def verify_resend(request: HttpRequest) -> HttpResponse:
+    try:
+        services.user_resend_verification(user_id=request.user.pk)
+    except DomainError as error:
+        messages.error(request, error.detail)
+    else:
+        messages.success(request, f"We sent a new code to {request.user.email}.")
+    return redirect("accounts:verify")
+
+
+# --- Login, logout, password reset -----------------------------------------------------------------------------
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def login_view(request: HttpRequest) -> HttpResponse:
+    form = LoginForm(request.POST or None)
+    status, retry_after = 200, None
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.user_authenticate(
+                request=request,
+                email=form.cleaned_data["email"],
+                password=form.cleaned_data["password"],
+                ip_address=services.client_ip(request),
+            )
+        except LoginLocked as error:
+            form.add_error(None, error.detail)
+            status, retry_after = 429, error.context.get("retry_after")
+        except DomainError as error:
+            form.add_error(None, error.detail)
+            status = 400
+        else:
+            login(request, user, backend=_BACKEND)
+            if not user.is_verified:
+                messages.warning(request, "Please confirm your email address with the code we sent you.")
+            return redirect(_safe_next(request, settings.LOGIN_REDIRECT_URL))
+    elif form.errors:
+        status = 400
+    context = {"form": form, "next": request.POST.get("next") or request.GET.get("next", "")}
+    response = render(request, "accounts/login.html", context, status=status)
+    if retry_after:
+        response["Retry-After"] = str(retry_after)
+    return response
+
+
+@require_POST
+def logout_view(request: HttpRequest) -> HttpResponse:
+    logout(request)
+    messages.success(request, "You are logged out.")
+    return redirect(settings.LOGOUT_REDIRECT_URL)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def password_reset(request: HttpRequest) -> HttpResponse:
+    form = PasswordResetRequestForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.password_reset_request(email=form.cleaned_data["email"])
+        request.session[_RESET_EMAIL_KEY] = form.cleaned_data["email"]
+        # The same answer whether or not the address has an account.
+        messages.info(request, "If that address has an account, we emailed it a 6-digit code.")
+        return redirect("accounts:password_reset_confirm")
+    return render(request, "accounts/password_reset.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def password_reset_confirm(request: HttpRequest) -> HttpResponse:
+    form = PasswordResetConfirmForm(request.POST or None, initial={"email": request.session.get(_RESET_EMAIL_KEY, "")})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.password_reset_confirm(
+                email=form.cleaned_data["email"],
+                code=form.cleaned_data["code"],
+                new_password=form.cleaned_data["new_password"],
+            )
+        except DomainError as error:
+            _attach(form, error)
+        else:
+            request.session.pop(_RESET_EMAIL_KEY, None)
+            messages.success(request, "Your password is changed. Log in with the new one.")
+            return redirect("accounts:login")
+    return render(request, "accounts/password_reset_confirm.html", {"form": form}, status=400 if form.errors else 200)
+
+
+# --- Profile ---------------------------------------------------------------------------------------------------
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def profile(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    prefs = user.preferences or {}
+    initial = {"full_name": user.full_name, "phone": user.phone}
+    initial.update({key: bool(prefs.get(key)) for key in services.PREFERENCE_KEYS})
+    form = ProfileForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.user_update_profile(
+                user_id=user.pk,
+                full_name=form.cleaned_data["full_name"],
+                phone=form.cleaned_data["phone"],
+                preferences=form.preferences(),
+            )
+        except DomainError as error:
+            _attach(form, error)
+        else:
+            messages.success(request, "Your profile is saved.")
+            return redirect("accounts:profile")
+    context = {"form": form, "info": selectors.user_get(user_id=user.pk)}
+    return render(request, "accounts/profile.html", context, status=400 if form.errors else 200)
+
+
+# --- Wallet and top-ups ----------------------------------------------------------------------------------------
+
+
+@never_cache
+@login_required
+def wallet(request: HttpRequest) -> HttpResponse:
+    info = selectors.user_get(user_id=request.user.pk)
+    page = Paginator(selectors.ledger_for_user(user_id=info.id), 20).get_page(request.GET.get("page"))
+    topups = selectors.topups_for_user(user_id=info.id)[:10]
+    return render(
+        request,
+        "accounts/wallet.html",
+        {"info": info, "page": page, "topups": topups, "topup_form": TopUpForm()},
+    )
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def topup(request: HttpRequest) -> HttpResponse:
+    form = TopUpForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            started = services.topup_start(user_id=request.user.pk, amount=form.cleaned_data["amount"])
+        except DomainError as error:
+            _attach(form, error)
+        else:
+            return HttpResponseRedirect(started.pay_url)
+    context = {"form": form, "maximum": config.get("max_topup_amount")}
+    return render(request, "accounts/topup.html", context, status=400 if form.errors else 200)
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def test_pay(request: HttpRequest, provider_reference: str) -> HttpResponse:
+    """The built-in test provider's payment page. Pay (or decline) makes the provider send its signed webhook."""
+    if not payments.test_provider_active():
+        raise Http404("The test payment provider is not enabled.")
+    try:
+        topup_info = selectors.topup_get_for_user(user_id=request.user.pk, provider_reference=provider_reference)
+    except NotFound:
+        raise Http404("No such payment.")
+    if topup_info.provider != payments.TestProvider.name:
+        raise Http404("No such payment.")
+    if request.method == "POST":
+        if topup_info.status != "PENDING":
+            messages.info(request, "This payment is already finished.")
+            return redirect("accounts:wallet")
+        succeeded = request.POST.get("action", "pay") != "decline"
+        provider = payments.get_provider(payments.TestProvider.name)
+        delivery = provider.complete_payment(
+            provider_reference=topup_info.provider_reference, amount=topup_info.amount, succeeded=succeeded
+        )
+        if delivery.status_code != 200:
+            messages.error(request, "The payment provider could not confirm the payment. Please try again.")
+        elif succeeded:
+            messages.success(request, f"Payment received: {topup_info.amount} credits were added to your wallet.")
+        else:
+            messages.warning(request, "The payment was declined; no credits were added.")
+        return redirect("accounts:wallet")
+    return render(request, "accounts/test_pay.html", {"topup": topup_info})
+
+
+# --- Checkout step-up ------------------------------------------------------------------------------------------
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def step_up(request: HttpRequest) -> HttpResponse:
+    """A flagged buyer confirms a code sent by email before paying; valid for 15 minutes."""
+    user_id = request.user.pk
+    next_url = _safe_next(request, settings.LOGIN_REDIRECT_URL)
+    purpose = services.Purpose.CHECKOUT_STEP_UP
+    form = CodeForm(request.POST or None) if request.POST.get("action") != "resend" else CodeForm()
+    if request.method == "GET":
+        if services.step_up_is_satisfied(user_id=user_id):
+            return redirect(next_url)
+        # The first visit sends a code; later visits reuse the open one instead of flooding the mailbox.
+        if not selectors.otp_has_open_code(user_id=user_id, purpose=purpose):
+            services.otp_issue(user_id=user_id, purpose=purpose)
+            messages.info(request, f"We emailed a 6-digit code to {request.user.email}.")
+    elif request.POST.get("action") == "resend":
+        try:
+            services.otp_resend(user_id=user_id, purpose=purpose)
+        except DomainError as error:
+            messages.error(request, error.detail)
+        else:
+            messages.success(request, f"We sent a new code to {request.user.email}.")
+        return redirect(f"{reverse('accounts:step_up')}?{request.GET.urlencode()}")
+    elif form.is_valid():
+        try:
+            services.otp_verify(user_id=user_id, purpose=purpose, code=form.cleaned_data["code"])
+        except DomainError as error:
+            _attach(form, error)
+        else:
+            messages.success(request, "Thank you, you are confirmed. You can complete your purchase now.")
+            return redirect(next_url)
+    context = {"form": form, "next": next_url}
+    return render(request, "accounts/step_up.html", context, status=400 if form.errors else 200)
