@@ -41,7 +41,7 @@ class EventInfo:
 
     @property
     def is_on_sale(self) -> bool:
-        return _on_sale(self.status, self.sales_start, self.sales_end)
+        return sales_open(self.status, self.sales_start, self.sales_end)
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,7 @@ _EVENT_FIELDS = (
 )
 
 
-def _on_sale(status: str, sales_start: dt.datetime | None, sales_end: dt.datetime | None) -> bool:
+def sales_open(status: str, sales_start: dt.datetime | None, sales_end: dt.datetime | None) -> bool:
     now = timezone.now()
     if status != Event.Status.PUBLISHED:
         return False
@@ -98,7 +98,7 @@ def _info(row: dict) -> EventInfo:
     )
 
 
-def _as_uuid(value) -> uuid.UUID | None:
+def parse_uuid(value) -> uuid.UUID | None:
     if isinstance(value, uuid.UUID):
         return value
     try:
@@ -109,7 +109,7 @@ def _as_uuid(value) -> uuid.UUID | None:
 
 def event_get(*, event_id) -> EventInfo:
     """Any live (not soft-deleted) event, whatever its status. NotFound for unknown or malformed ids."""
-    pk = _as_uuid(event_id)
+    pk = parse_uuid(event_id)
     row = Event.objects.using(DB_ALIAS).filter(pk=pk).values(*_EVENT_FIELDS).first() if pk else None
     if row is None:
         raise NotFound("No such event.")
@@ -129,7 +129,7 @@ def event_get_on_sale(*, event_id) -> EventInfo:
 
 
 def events_get_many(*, event_ids) -> dict[uuid.UUID, EventInfo]:
-    ids = {pk for pk in (_as_uuid(value) for value in event_ids) if pk is not None}
+    ids = {pk for pk in (parse_uuid(value) for value in event_ids) if pk is not None}
     if not ids:
         return {}
     rows = Event.all_objects.using(DB_ALIAS).filter(pk__in=ids).values(*_EVENT_FIELDS)
@@ -138,7 +138,7 @@ def events_get_many(*, event_ids) -> dict[uuid.UUID, EventInfo]:
 
 def event_sections(*, event_id) -> list[EventSectionInfo]:
     """The sections an event sells, in venue order, with their tier and price (one query)."""
-    pk = _as_uuid(event_id)
+    pk = parse_uuid(event_id)
     if pk is None:
         return []
     rows = (
@@ -182,7 +182,7 @@ def organization_ids_for_event(*, event_id) -> uuid.UUID:
 
 
 def event_ids_for_organizations(*, organization_ids) -> list[uuid.UUID]:
-    ids = [pk for pk in (_as_uuid(value) for value in organization_ids) if pk is not None]
+    ids = [pk for pk in (parse_uuid(value) for value in organization_ids) if pk is not None]
     return list(Event.objects.using(DB_ALIAS).filter(organization_id__in=ids).values_list("id", flat=True))
 
 
@@ -234,7 +234,7 @@ def venues_with_published_events() -> QuerySet[Venue]:
 
 def event_published_get(*, event_id) -> Event:
     """The published event for a buyer page (a draft or cancelled event is a 404 to buyers)."""
-    pk = _as_uuid(event_id)
+    pk = parse_uuid(event_id)
     event = (
         Event.objects.using(DB_ALIAS).select_related("venue").filter(pk=pk, status=Event.Status.PUBLISHED).first()
         if pk

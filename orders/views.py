@@ -86,6 +86,10 @@ def checkout(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _is_ticket(seat, order, request: HttpRequest) -> bool:
+    return bool(seat and seat.order_id == order.id and seat.owner_id == request.user.pk and seat.is_ticket)
+
+
 def _checkout_error_message(error: DomainError) -> str:
     if error.code == "INSUFFICIENT_CREDITS":
         return f"{error.detail} Top up your wallet, then pay again."
@@ -112,6 +116,13 @@ def order_detail(request: HttpRequest, order_id) -> HttpResponse:
     except NotFound:
         raise Http404("No such order.") from None
     event = events_selectors.events_get_many(event_ids=[order.event_id]).get(order.event_id)
-    seats = {seat.id: seat for seat in inventory_selectors.seats_of_order(order_id=order.id)}
-    lines = [{"line": line, "seat": seats.get(line.seat_id)} for line in order.lines]
+    seats = inventory_selectors.seats_get_many(seat_ids=[line.seat_id for line in order.lines])
+    lines = [
+        {
+            "line": line,
+            "seat": seats.get(line.seat_id),
+            "is_ticket": _is_ticket(seats.get(line.seat_id), order, request),
+        }
+        for line in order.lines
+    ]
     return render(request, "orders/order_detail.html", {"order": order, "event": event, "lines": lines})

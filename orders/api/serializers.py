@@ -1,0 +1,80 @@
+"""Serializers of the buyer's holds and orders API: input validation and lean output, no business rules."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+MAX_SEATS_PER_REQUEST = 50
+
+
+class HoldRequestSerializer(serializers.Serializer):
+    seat_ids = serializers.ListField(
+        child=serializers.UUIDField(), required=False, allow_empty=False, max_length=MAX_SEATS_PER_REQUEST
+    )
+    section_id = serializers.UUIDField(required=False, allow_null=True)
+    tier_id = serializers.UUIDField(required=False, allow_null=True)
+    quantity = serializers.IntegerField(required=False, min_value=1, max_value=MAX_SEATS_PER_REQUEST)
+
+    def validate(self, attrs):
+        if ("seat_ids" in attrs) == ("quantity" in attrs):
+            raise serializers.ValidationError("Send either seat_ids, or quantity (with section_id or tier_id).")
+        if "seat_ids" in attrs and (attrs.get("section_id") or attrs.get("tier_id")):
+            raise serializers.ValidationError("section_id and tier_id go with quantity, not with seat_ids.")
+        return attrs
+
+
+class ReleaseRequestSerializer(serializers.Serializer):
+    event_id = serializers.UUIDField(required=False, allow_null=True)
+    seat_ids = serializers.ListField(
+        child=serializers.UUIDField(), required=False, allow_empty=False, max_length=MAX_SEATS_PER_REQUEST
+    )
+
+
+class HeldSeatSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    event_id = serializers.UUIDField()
+    section_id = serializers.UUIDField()
+    tier_id = serializers.UUIDField(allow_null=True)
+    row_label = serializers.CharField()
+    number = serializers.IntegerField()
+    label = serializers.CharField()
+    price = serializers.DecimalField(max_digits=10, decimal_places=2)
+    is_accessible = serializers.BooleanField()
+    is_general_admission = serializers.BooleanField()
+    hold_expires_at = serializers.DateTimeField()
+
+
+class CheckoutRequestSerializer(serializers.Serializer):
+    event_id = serializers.UUIDField()
+    idempotency_key = serializers.CharField(required=False, max_length=100, allow_blank=False)
+
+
+class RefundRequestSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=255)
+    block_seats = serializers.BooleanField(default=False)
+
+
+class OrderLineSerializer(serializers.Serializer):
+    seat_id = serializers.UUIDField()
+    price = serializers.DecimalField(max_digits=10, decimal_places=2)
+    is_active = serializers.BooleanField()
+
+
+class OrderSerializer(serializers.Serializer):
+    """Renders an OrderInfo (services) or an Order row (lists) alike."""
+
+    id = serializers.UUIDField()
+    event_id = serializers.UUIDField()
+    status = serializers.CharField()
+    step = serializers.CharField()
+    total = serializers.DecimalField(max_digits=10, decimal_places=2)
+    idempotency_key = serializers.CharField()
+    failure_code = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    confirmed_at = serializers.DateTimeField(allow_null=True)
+    refunded_at = serializers.DateTimeField(allow_null=True)
+    lines = serializers.SerializerMethodField()
+
+    def get_lines(self, order) -> list[dict]:
+        lines = order.lines if isinstance(order.lines, tuple) else order.lines.all()
+        return OrderLineSerializer(lines, many=True).data
