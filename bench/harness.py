@@ -476,6 +476,7 @@ def run_clients(
             stop.set()
         finally:
             client.close()
+            _close_django_connections()
 
     threads = [threading.Thread(target=worker, args=(index,), name=f"client-{index}") for index in range(clients)]
     stats.started = time.monotonic()
@@ -486,6 +487,14 @@ def run_clients(
     stats.finished = time.monotonic()
     if failures:
         raise failures[0]
+
+
+def _close_django_connections() -> None:
+    """A scenario may call services in-process from a client thread; that thread's connections die with it."""
+    if "django.db" in sys.modules:
+        from django.db import connections
+
+        connections.close_all()
 
 
 @contextlib.contextmanager
@@ -499,6 +508,8 @@ def background(function: Callable[[threading.Event], Any]) -> Iterator[threading
             function(stop)
         except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
             errors.append(exc)
+        finally:
+            _close_django_connections()
 
     thread = threading.Thread(target=target, name="background", daemon=True)
     thread.start()
