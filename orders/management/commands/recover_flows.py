@@ -33,10 +33,11 @@ class Command(BaseCommand):
         failures = 0
         for recoverer in RECOVERERS:
             report = recoverer(older_than_seconds=older_than)
-            values = {key: value for key, value in vars(report).items() if key not in ("name", "errors")}
-            errors = list(getattr(report, "errors", []) or [])
+            fields = dict(report) if isinstance(report, dict) else dict(vars(report))
+            name = fields.pop("name", None) or getattr(recoverer, "__name__", "flow")
+            errors = list(fields.pop("errors", None) or [])
+            values = fields
             failures += len(errors)
-            name = getattr(report, "name", getattr(recoverer, "__name__", "flow"))
             if not quiet:
                 summary = ", ".join(f"{key}={value}" for key, value in values.items())
                 self.stdout.write(f"{name}: {summary}")
