@@ -1,0 +1,170 @@
+"""Staff forms of the events domain (admin): seat-grid generator, event set-up checks, cancellation."""
+
+from __future__ import annotations
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from events.models import Event, EventSection, Section, Venue
+from events.services import MAX_GENERAL_CAPACITY, MAX_ROWS, MAX_SEATS_PER_ROW, parse_seat_refs
+from ticketremaster.errors import InvalidInput
+
+
+class SectionGridForm(forms.Form):
+    KIND_CHOICES = [("SEATED", "Seated grid"), ("GENERAL", "General admission (standing)")]
+    kind = forms.ChoiceField(choices=KIND_CHOICES, initial="SEATED", widget=forms.RadioSelect)
+    rows = forms.IntegerField(min_value=1, max_value=MAX_ROWS, required=False, initial=10)
+    seats_per_row = forms.IntegerField(min_value=1, max_value=MAX_SEATS_PER_ROW, required=False, initial=20)
+    row_labels = forms.ChoiceField(
+        choices=[("letters", "Letters: A, B, … Z, AA, AB"), ("numbers", "Numbers: 1, 2, 3, …")], initial="letters"
+    )
+    direction = forms.ChoiceField(
+        choices=[("LTR", "Seat 1 on the left (left to right)"), ("RTL", "Seat 1 on the right (right to left)")],
+        initial="LTR",
+    )
+    aisles_after = forms.CharField(
+        required=False,
+        help_text="Aisle after these seat numbers, e.g. “5, 15” (seat numbers of every row).",
+    )
+    accessible = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Wheelchair-accessible seats, e.g. “A1 A2 K20” (for numbered rows use row:seat, e.g. “3:12”).",
+    )
+    general_capacity = forms.IntegerField(
+        min_value=1, max_value=MAX_GENERAL_CAPACITY, required=False, help_text="Places of a standing area."
+    )
+
+    def clean_aisles_after(self) -> list[int]:
+        raw = self.cleaned_data.get("aisles_after") or ""
+        values = []
+        for token in raw.replace(",", " ").split():
+            if not token.isdigit():
+                raise ValidationError(f"“{token}” is not a seat number.")
+            values.append(int(token))
+        return values
+
+    def clean_accessible(self) -> set[tuple[str, int]]:
+        try:
+            return parse_seat_refs(self.cleaned_data.get("accessible") or "")
+        except InvalidInput as exc:
+            raise ValidationError(exc.fields.get("accessible", [exc.detail])) from exc
+
+    def clean(self):
+        data = super().clean()
+        if data.get("kind") == "GENERAL":
+            if not data.get("general_capacity"):
+                self.add_error("general_capacity", "Give the number of places.")
+        else:
+            for name in ("rows", "seats_per_row"):
+                if not data.get(name) and name not in self.errors:
+                    self.add_error(name, "Required for a seated grid.")
+        return data
+
+    def service_kwargs(self) -> dict:
+        data = self.cleaned_data
+        if data["kind"] == "GENERAL":
+            return {"general_capacity": data["general_capacity"]}
+        return {
+            "rows": data["rows"],
+            "seats_per_row": data["seats_per_row"],
+            "label_style": data["row_labels"],
+            "direction": data["direction"],
+            "aisles_after": data["aisles_after"],
+            "accessible": data["accessible"],
+        }
+
+    @classmethod
+    def initial_for(cls, section: Section) -> dict:
+        generator = (section.layout or {}).get("generator") or {}
+        if section.kind == Section.Kind.GENERAL:
+            return {"kind": "GENERAL", "general_capacity": section.capacity or None}
+        initial = {"kind": "SEATED"}
+        if generator:
+            initial.update(
+                rows=generator.get("rows"),
+                seats_per_row=generator.get("seats_per_row"),
+                row_labels=generator.get("label_style", "letters"),
+                direction=generator.get("direction", "LTR"),
+                aisles_after=", ".join(str(a) for a in generator.get("aisles_after", [])),
+                accessible=" ".join(generator.get("accessible", [])),
+            )
+        return initial
+
+
+class EventAdminForm(forms.ModelForm):
+    class Meta:
+        model = Event
+        fields = [
+            "organization",
+            "venue",
+            "title",
+            "slug",
+            "description",
+            "selection_mode",
+            "starts_at",
+            "doors_at",
+            "ends_at",
+            "sales_start",
+            "sales_end",
+        ]
+
+    def clean(self):
+        data = super().clean()
+        organization, venue = data.get("organization"), data.get("venue")
+        if organization and venue and venue.organization_id != organization.pk:
+            self.add_error("venue", "This venue belongs to another organization.")
+        starts_at, doors_at, ends_at = data.get("starts_at"), data.get("doors_at"), data.get("ends_at")
+        if starts_at and doors_at and doors_at > starts_at:
+            self.add_error("doors_at", "Doors open before the event starts.")
+        if starts_at and ends_at and ends_at <= starts_at:
+            self.add_error("ends_at", "The event ends after it starts.")
+        sales_start, sales_end = data.get("sales_start"), data.get("sales_end")
+        if sales_start and sales_end and sales_start >= sales_end:
+            self.add_error("sales_end", "Sales end after they start.")
+        return data
+
+
+class VenueAdminForm(forms.ModelForm):
+    class Meta:
+        model = Venue
+        fields = ["organization", "name", "address", "city", "timezone"]
+
+
+class SectionAdminForm(forms.ModelForm):
+    class Meta:
+        model = Section
+        # The layout and capacity are written by the seat-grid generator, never typed in by hand.
+        fields = ["venue", "name", "map_x", "map_y", "sort_order"]
+
+
+class EventSectionInlineForm(forms.ModelForm):
+    class Meta:
+        model = EventSection
+        fields = ["section", "tier", "capacity_override", "is_active"]
+
+    def clean(self):
+        data = super().clean()
+        event = self.instance.event if self.instance.event_id else None
+        section, tier = data.get("section"), data.get("tier")
+        if event is not None:
+            if section and section.venue_id != event.venue_id:
+                self.add_error("section", "This section is in another venue.")
+            if tier and tier.event_id is not None and tier.event_id != event.pk:
+                self.add_error("tier", "This tier belongs to another event.")
+        if section and data.get("capacity_override") is not None and section.kind == Section.Kind.SEATED:
+            self.add_error("capacity_override", "Only a general-admission section takes a capacity override.")
+        return data
+
+
+class CancelEventForm(forms.Form):
+    reason = forms.CharField(
+        max_length=255, widget=forms.Textarea(attrs={"rows": 3}), help_text="Shown in the audit log and the refunds."
+    )
+    confirm = forms.BooleanField(label="Yes, cancel the event and refund every order of it.")
+
+    def clean_reason(self) -> str:
+        reason = self.cleaned_data["reason"].strip()
+        if not reason:
+            raise ValidationError("Give a reason.")
+        return reason
