@@ -434,7 +434,7 @@ def otp_resend(*, user_id: uuid.UUID, purpose: str, object_id: uuid.UUID | None 
 
 
 def otp_verify(*, user_id: uuid.UUID, purpose: str, code: str, object_id: uuid.UUID | None = None) -> None:
-    """Accept the latest open code of this purpose and object, once. Wrong guesses count against the code."""
+    """Accept the newest code of this purpose and object, once. Wrong guesses count against the code."""
     purpose = _check_purpose(purpose)
     code = re.sub(r"\s+", "", str(code or ""))
     now = timezone.now()
@@ -442,11 +442,12 @@ def otp_verify(*, user_id: uuid.UUID, purpose: str, code: str, object_id: uuid.U
         otp = (
             OneTimeCode.objects.using(DB_ALIAS)
             .select_for_update()
-            .filter(user_id=user_id, purpose=purpose, object_id=object_id, consumed_at__isnull=True)
+            .filter(user_id=user_id, purpose=purpose, object_id=object_id)
             .order_by("-created_at")
             .first()
         )
-        if otp is None:
+        # Only the newest code counts: older ones were replaced, and a used one never works twice.
+        if otp is None or otp.consumed_at is not None:
             error: type[Exception] = OtpInvalid
         elif otp.attempts >= otp.max_attempts:
             error = OtpAttemptsExceeded
