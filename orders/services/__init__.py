@@ -47,3 +47,49 @@ __all__ = [
     "refund_allowed",
     "release_holds",
 ]
+
+# Transfers and resale (SPEC 4.8, 4.9): imported as modules, ``from orders.services import transfer, resale``.
+from orders.services import resale, transfer  # noqa: E402
+from orders.services.resale import (  # noqa: E402
+    ListingInfo,
+    listing_buy,
+    listing_create,
+    listing_withdraw,
+    listings_for_event,
+    resale_recover,
+)
+from orders.services.transfer import (  # noqa: E402
+    TransferInfo,
+    transfer_accept,
+    transfer_cancel,
+    transfer_confirm,
+    transfer_decline,
+    transfer_dispute,
+    transfer_offer,
+    transfer_recover,
+    transfer_reverse,
+    transfer_send_code,
+    transfers_expire_due,
+)
+
+__all__ += [
+    "ListingInfo",
+    "TransferInfo",
+    "listing_buy",
+    "listing_create",
+    "listing_withdraw",
+    "listings_for_event",
+    "resale",
+    "resale_recover",
+    "transfer",
+    "transfer_accept",
+    "transfer_cancel",
+    "transfer_confirm",
+    "transfer_decline",
+    "transfer_dispute",
+    "transfers_expire_due",
+    "transfer_offer",
+    "transfer_recover",
+    "transfer_reverse",
+    "transfer_send_code",
+]

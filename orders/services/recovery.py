@@ -11,10 +11,12 @@ from collections.abc import Callable
 from typing import Any
 
 from orders.services.purchase import purchase_recover
+from orders.services.resale import resale_recover
+from orders.services.transfer import transfer_recover
 
 Recoverer = Callable[..., Any]
 
-RECOVERERS: list[Recoverer] = [purchase_recover]
+RECOVERERS: list[Recoverer] = [purchase_recover, transfer_recover, resale_recover]
 
 
 def recover_all(*, older_than_seconds: int) -> list[Any]:

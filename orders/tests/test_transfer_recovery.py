@@ -1,0 +1,199 @@
+"""Crash injection between every step of transfer completion and of a resale purchase, then recovery, then the
+cross-database invariants (balances equal ledger sums, money matches each flow's outcome, rightful owners)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+
+from accounts import services as account_services
+from accounts.tests.factories import UserFactory
+from orders.models import ResaleListing, Transfer
+from orders.services import resale, transfer
+from orders.services.recovery import RECOVERERS
+from orders.tests.transfer_support import (
+    ALL_DATABASES,
+    assert_invariants,
+    balance,
+    code_for,
+    seat_row,
+    sold_ticket,
+)
+from ticketremaster import faults
+
+pytestmark = pytest.mark.django_db(databases=ALL_DATABASES)
+
+
+@pytest.fixture
+def owner():
+    return UserFactory(email="owner@example.com", credits="100.00")
+
+
+@pytest.fixture
+def friend():
+    return UserFactory(email="friend@example.com", credits="100.00")
+
+
+@pytest.fixture
+def ticket(owner):
+    return sold_ticket(owner)
+
+
+def _completing_transfer(ticket, owner, friend, *, fault: str, price="30.00"):
+    """Drive a transfer to its last confirmation with ``fault`` armed; return its id once the crash hit."""
+    info = transfer.transfer_offer(seat_id=ticket.pk, from_user_id=owner.pk, to_email=friend.email, price=price)
+    transfer.transfer_accept(transfer_id=info.id, user_id=friend.pk)
+    transfer.transfer_confirm(
+        transfer_id=info.id,
+        user_id=owner.pk,
+        code=code_for(owner, purpose="TRANSFER_SENDER", transfer_id=info.id),
+    )
+    code = code_for(friend, purpose="TRANSFER_RECIPIENT", transfer_id=info.id)
+    with faults.arm(fault), pytest.raises(faults.InjectedFault):
+        transfer.transfer_confirm(transfer_id=info.id, user_id=friend.pk, code=code)
+    assert Transfer.objects.using("orders").get(pk=info.id).status == "COMPLETING"
+    return info.id
+
+
+@pytest.mark.parametrize(
+    ("fault", "step_at_crash"),
+    [("transfer.after_payment", "PAID"), ("transfer.after_ownership", "OWNERSHIP_MOVED")],
+)
+def test_crashed_transfer_completion_is_finished_by_recovery(ticket, owner, friend, fault, step_at_crash):
+    transfer_id = _completing_transfer(ticket, owner, friend, fault=fault)
+    assert Transfer.objects.using("orders").get(pk=transfer_id).step == step_at_crash
+
+    report = transfer.transfer_recover(older_than_seconds=0)
+    assert (report.examined, report.finished, report.errors) == (1, 1, [])
+    after = Transfer.objects.using("orders").get(pk=transfer_id)
+    assert (after.status, after.step) == ("COMPLETED", "DONE")
+    assert seat_row(ticket.pk)["owner_id"] == friend.pk
+    assert (balance(owner), balance(friend)) == (Decimal("80.00"), Decimal("70.00"))
+    assert_invariants()
+
+    again = transfer.transfer_recover(older_than_seconds=0)
+    assert (again.examined, again.finished) == (0, 0)
+    assert (balance(owner), balance(friend)) == (Decimal("80.00"), Decimal("70.00"))
+
+
+def test_crash_before_the_step_was_recorded_is_finished_without_paying_twice(ticket, owner, friend):
+    transfer_id = _completing_transfer(ticket, owner, friend, fault="transfer.after_payment")
+    # The worker died after the payment committed but before it wrote step PAID.
+    Transfer.objects.using("orders").filter(pk=transfer_id).update(step="NONE")
+    transfer.transfer_recover(older_than_seconds=0)
+    assert Transfer.objects.using("orders").get(pk=transfer_id).status == "COMPLETED"
+    assert (balance(owner), balance(friend)) == (Decimal("80.00"), Decimal("70.00"))
+    assert_invariants()
+
+
+def test_recovery_undoes_a_transfer_whose_ticket_was_refunded_meanwhile(ticket, owner, friend):
+    transfer_id = _completing_transfer(ticket, owner, friend, fault="transfer.after_payment")
+    type(ticket).objects.using("seats").filter(pk=ticket.pk).update(status="AVAILABLE", owner_id=None, order_id=None)
+    report = transfer.transfer_recover(older_than_seconds=0)
+    assert (report.undone, report.errors) == (1, [])
+    after = Transfer.objects.using("orders").get(pk=transfer_id)
+    assert (after.status, after.step, after.failure_code) == ("FAILED", "COMPENSATED", "TICKET_NOT_TRANSFERABLE")
+    assert (balance(owner), balance(friend)) == (Decimal("50.00"), Decimal("100.00"))
+
+
+def test_recovery_fails_a_transfer_the_recipient_can_no_longer_pay(ticket, owner, friend):
+    info = transfer.transfer_offer(seat_id=ticket.pk, from_user_id=owner.pk, to_email=friend.email, price="30.00")
+    # Recorded COMPLETING, then the worker died before paying; the recipient spent their credits meanwhile.
+    Transfer.objects.using("orders").filter(pk=info.id).update(status="COMPLETING", step="NONE")
+    account_services.credits_debit(user_id=friend.pk, amount=Decimal("90.00"), kind="ADJUSTMENT", reference="spent")
+    report = transfer.transfer_recover(older_than_seconds=0)
+    assert (report.undone, report.errors) == (1, [])
+    after = Transfer.objects.using("orders").get(pk=info.id)
+    assert (after.status, after.failure_code) == ("FAILED", "INSUFFICIENT_CREDITS")
+    assert seat_row(ticket.pk)["owner_id"] == owner.pk
+    assert_invariants()
+
+
+def test_recovery_leaves_young_flows_to_their_live_worker(ticket, owner, friend):
+    transfer_id = _completing_transfer(ticket, owner, friend, fault="transfer.after_payment")
+    assert transfer.transfer_recover(older_than_seconds=3600).examined == 0
+    assert Transfer.objects.using("orders").get(pk=transfer_id).status == "COMPLETING"
+
+
+def test_recovery_expires_stale_offers(ticket, owner, friend):
+    info = transfer.transfer_offer(seat_id=ticket.pk, from_user_id=owner.pk, to_email=friend.email)
+    Transfer.objects.using("orders").filter(pk=info.id).update(expires_at="2000-01-01T00:00:00Z")
+    assert transfer.transfer_recover(older_than_seconds=0).expired == 1
+    assert Transfer.objects.using("orders").get(pk=info.id).status == "EXPIRED"
+
+
+def test_transfer_and_resale_recoverers_run_from_recover_flows(ticket, owner, friend):
+    assert transfer.transfer_recover in RECOVERERS and resale.resale_recover in RECOVERERS
+    transfer_id = _completing_transfer(ticket, owner, friend, fault="transfer.after_ownership")
+    call_command("recover_flows", "--older-than", "0", "--quiet")
+    assert Transfer.objects.using("orders").get(pk=transfer_id).status == "COMPLETED"
+    assert_invariants()
+
+
+# --- Resale -----------------------------------------------------------------------------------------------------------
+
+
+def _crashed_sale(ticket, seller, buyer, *, fault: str):
+    listing = resale.listing_create(seat_id=ticket.pk, seller_id=seller.pk, price="40.00")
+    with faults.arm(fault), pytest.raises(faults.InjectedFault):
+        resale.listing_buy(listing_id=listing.id, buyer_id=buyer.pk)
+    assert ResaleListing.objects.using("orders").get(pk=listing.id).status == "SELLING"
+    return listing.id
+
+
+def test_crash_right_after_the_claim_releases_the_listing_with_no_money_moved(ticket, owner, friend):
+    listing_id = _crashed_sale(ticket, owner, friend, fault="resale.after_claim")
+    report = resale.resale_recover(older_than_seconds=0)
+    assert (report.examined, report.undone, report.errors) == (1, 1, [])
+    after = ResaleListing.objects.using("orders").get(pk=listing_id)
+    assert (after.status, after.buyer_id, after.sale_attempt_id) == ("ACTIVE", None, None)
+    assert seat_row(ticket.pk)["status"] == "LISTED"
+    assert (balance(owner), balance(friend)) == (Decimal("50.00"), Decimal("100.00"))
+    assert_invariants()
+    # The listing is for sale again and a later attempt succeeds.
+    assert resale.listing_buy(listing_id=listing_id, buyer_id=friend.pk).status == "SOLD"
+    assert_invariants()
+
+
+@pytest.mark.parametrize("fault", ["resale.after_payment", "resale.after_ownership"])
+def test_crash_after_payment_is_finished_by_recovery(ticket, owner, friend, fault):
+    listing_id = _crashed_sale(ticket, owner, friend, fault=fault)
+    report = resale.resale_recover(older_than_seconds=0)
+    assert (report.finished, report.errors) == (1, [])
+    after = ResaleListing.objects.using("orders").get(pk=listing_id)
+    assert (after.status, after.step) == ("SOLD", "DONE")
+    assert seat_row(ticket.pk)["owner_id"] == friend.pk
+    assert (balance(owner), balance(friend)) == (Decimal("88.00"), Decimal("60.00"))
+    assert_invariants()
+    assert resale.resale_recover(older_than_seconds=0).examined == 0
+
+
+def test_paid_sale_whose_step_was_not_recorded_rolls_forward_without_charging_twice(ticket, owner, friend):
+    listing_id = _crashed_sale(ticket, owner, friend, fault="resale.after_payment")
+    ResaleListing.objects.using("orders").filter(pk=listing_id).update(step="NONE")
+    resale.resale_recover(older_than_seconds=0)
+    assert ResaleListing.objects.using("orders").get(pk=listing_id).status == "SOLD"
+    assert (balance(owner), balance(friend)) == (Decimal("88.00"), Decimal("60.00"))
+    assert_invariants()
+
+
+def test_paid_sale_whose_ticket_vanished_is_refunded_and_cancelled_by_recovery(ticket, owner, friend):
+    listing_id = _crashed_sale(ticket, owner, friend, fault="resale.after_payment")
+    type(ticket).objects.using("seats").filter(pk=ticket.pk).update(status="AVAILABLE", owner_id=None, order_id=None)
+    report = resale.resale_recover(older_than_seconds=0)
+    assert (report.undone, report.errors) == (1, [])
+    after = ResaleListing.objects.using("orders").get(pk=listing_id)
+    assert (after.status, after.step) == ("CANCELLED", "COMPENSATED")
+    assert (balance(owner), balance(friend)) == (Decimal("50.00"), Decimal("100.00"))
+
+
+def test_interrupted_withdrawal_is_finished_by_recovery(ticket, owner):
+    listing = resale.listing_create(seat_id=ticket.pk, seller_id=owner.pk, price="40.00")
+    # The worker died after marking WITHDRAWN and before the ticket went back to SOLD.
+    ResaleListing.objects.using("orders").filter(pk=listing.id).update(status="WITHDRAWN", step="NONE")
+    assert resale.resale_recover(older_than_seconds=0).finished == 1
+    assert seat_row(ticket.pk)["status"] == "SOLD"
+    assert ResaleListing.objects.using("orders").get(pk=listing.id).step == "DONE"
+    assert_invariants()
