@@ -39,6 +39,10 @@ class Command(BaseCommand):
             self.stdout.write(f"  {login.email:<24} {login.role}")
 
     def _publish(self, event_id, actor_id) -> None:
+        event = events_selectors.event_get(event_id=event_id)
+        if event.status == "PUBLISHED":
+            self.stdout.write(f"  already published: {event.title}")
+            return
         last_print = [0.0]
 
         def progress(done: int, total: int) -> None:
@@ -48,8 +52,8 @@ class Command(BaseCommand):
                 self.stdout.write(f"\r  inventory {done:>6}/{total}", ending="")
                 self.stdout.flush()
 
-        title = events_services.event_publish(event_id=event_id, actor_id=actor_id, progress=progress)
-        self.stdout.write(f"\r  published: {title}" + " " * 20)
+        result = events_services.event_publish(event_id=event_id, actor_id=actor_id, progress=progress)
+        self.stdout.write(f"\r  published: {event.title}, {result.total} places" + " " * 20)
 
     def _demo_sales(self, logins, demo) -> None:
         """Alice owns two seats of The Tempest and Bob one place at the derby, so tickets and QR codes exist."""
