@@ -328,12 +328,12 @@ class MembershipForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        if self.instance.pk:
+        if not self.instance._state.adding:
             self.fields.pop("email")
 
     def clean(self):
         data = super().clean()
-        if not self.instance.pk and data.get("email"):
+        if self.instance._state.adding and data.get("email"):
             user = User.objects.filter(email__iexact=data["email"].strip()).first()
             if user is None:
                 self.add_error("email", "No account with this email address.")

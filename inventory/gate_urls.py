@@ -1,5 +1,10 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from inventory import gate_views
 
 app_name = "gate"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", gate_views.gate_home, name="home"),
+    path("<uuid:event_id>/", gate_views.gate_scan, name="scan"),
+]

@@ -27,7 +27,7 @@ class SystemSettingForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        if self.instance.pk:
+        if not self.instance._state.adding:
             # The key of an existing row is fixed; change the value only.
             self.fields["key"].choices = [(self.instance.key, self.instance.key)]
             self.fields["key"].disabled = True
@@ -48,7 +48,7 @@ class SystemSettingForm(forms.ModelForm):
 
     def clean_value(self):
         raw = self.cleaned_data["value"].strip()
-        key = self.instance.key if self.instance.pk else self.data.get(self.add_prefix("key"))
+        key = self.instance.key if not self.instance._state.adding else self.data.get(self.add_prefix("key"))
         spec = config.SETTINGS.get(key)
         if spec is None:
             raise forms.ValidationError("Unknown setting.")
