@@ -250,6 +250,8 @@ class Crowd:
         client.request("release", "POST", "/api/v1/holds/release/", json={"event_id": str(self.world.event_id)})
 
     def transfer(self, index: int, client: harness.Client) -> None:
+        from django.db import InterfaceError, OperationalError, connections
+
         from accounts import services as accounts_services
 
         mine = [t for t in self.tickets(client) if t.get("status") == "SOLD"]
@@ -280,7 +282,14 @@ class Crowd:
                 (other, "TRANSFER_RECIPIENT", recipient),
             ):
                 user_id = person.id if person else self.world.buyers[index].id
-                code = accounts_services.otp_issue(user_id=user_id, purpose=purpose, object_id=uuid.UUID(transfer_id))
+                try:
+                    code = accounts_services.otp_issue(
+                        user_id=user_id, purpose=purpose, object_id=uuid.UUID(transfer_id)
+                    )
+                except (OperationalError, InterfaceError):
+                    # Chaos may drop the bench's own database connection too; this offer is abandoned.
+                    connections["default"].close()
+                    return
                 party.request(
                     "transfer_confirm", "POST", f"/api/v1/transfers/{transfer_id}/confirm/", json={"code": code}
                 )
