@@ -20,7 +20,7 @@ class RegisterSerializer(serializers.Serializer):
     phone = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")
 
 
-class CodeSerializer(serializers.Serializer):
+class OneTimeCodeInputSerializer(serializers.Serializer):
     code = serializers.RegexField(r"^\s*\d{6}\s*$", max_length=12, help_text="The 6-digit code from the email.")
 
 
@@ -53,7 +53,7 @@ class TokenResponseSerializer(serializers.Serializer):
     user = MeSerializer()
 
 
-class DetailSerializer(serializers.Serializer):
+class AccountNoticeSerializer(serializers.Serializer):
     detail = serializers.CharField()
 
 

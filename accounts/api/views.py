@@ -95,16 +95,18 @@ class RegisterView(APIView):
 
 
 class VerifyEmailView(APIView):
-    @extend_schema(request=s.CodeSerializer, responses={200: s.MeSerializer, 400: _ERROR, 429: _ERROR}, tags=["auth"])
+    @extend_schema(
+        request=s.OneTimeCodeInputSerializer, responses={200: s.MeSerializer, 400: _ERROR, 429: _ERROR}, tags=["auth"]
+    )
     def post(self, request: Request) -> Response:
-        data = s.CodeSerializer(data=request.data)
+        data = s.OneTimeCodeInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.user_verify_email(user_id=request.user.pk, code=data.validated_data["code"])
         return Response(_me(request))
 
 
 class VerifyResendView(APIView):
-    @extend_schema(request=None, responses={202: s.DetailSerializer, 409: _ERROR, 429: _ERROR}, tags=["auth"])
+    @extend_schema(request=None, responses={202: s.AccountNoticeSerializer, 409: _ERROR, 429: _ERROR}, tags=["auth"])
     def post(self, request: Request) -> Response:
         services.user_resend_verification(user_id=request.user.pk)
         return Response({"detail": "A new code was emailed."}, status=status.HTTP_202_ACCEPTED)
@@ -225,7 +227,7 @@ class PaymentWebhookView(APIView):
 class StepUpView(APIView):
     """Email a CHECKOUT_STEP_UP code (flagged buyers must confirm one before checkout)."""
 
-    @extend_schema(request=None, responses={202: s.DetailSerializer, 429: _ERROR}, tags=["me"])
+    @extend_schema(request=None, responses={202: s.AccountNoticeSerializer, 429: _ERROR}, tags=["me"])
     def post(self, request: Request) -> Response:
         services.otp_resend(user_id=request.user.pk, purpose=services.Purpose.CHECKOUT_STEP_UP)
         return Response({"detail": "A code was emailed."}, status=status.HTTP_202_ACCEPTED)
@@ -233,10 +235,12 @@ class StepUpView(APIView):
 
 class StepUpVerifyView(APIView):
     @extend_schema(
-        request=s.CodeSerializer, responses={200: s.StepUpStatusSerializer, 400: _ERROR, 429: _ERROR}, tags=["me"]
+        request=s.OneTimeCodeInputSerializer,
+        responses={200: s.StepUpStatusSerializer, 400: _ERROR, 429: _ERROR},
+        tags=["me"],
     )
     def post(self, request: Request) -> Response:
-        data = s.CodeSerializer(data=request.data)
+        data = s.OneTimeCodeInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.otp_verify(
             user_id=request.user.pk, purpose=services.Purpose.CHECKOUT_STEP_UP, code=data.validated_data["code"]

@@ -1,0 +1,77 @@
+"""Browser walk of the account pages with Playwright and Debian's Chromium: sign up, verify, top up, pay."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from django.core import mail
+
+from accounts.models import User
+from accounts.tests.conftest import code_from_mail
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture
+def chromium_page(monkeypatch):
+    executable = shutil.which("chromium")
+    if not executable:
+        if os.environ.get("REQUIRE_BROWSER") == "1":
+            pytest.fail("chromium is required (REQUIRE_BROWSER=1) but not installed")
+        pytest.skip("chromium is not installed")
+    # Playwright's sync API runs an event loop in this thread; the test's own ORM reads are still synchronous.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1100, "height": 900})
+        try:
+            yield page
+        finally:
+            browser.close()
+
+
+@pytest.mark.browser
+@pytest.mark.integration
+@pytest.mark.django_db(databases=["default", "seats", "orders", "events"], transaction=True)
+def test_a_new_buyer_signs_up_verifies_and_tops_up_in_the_browser(live_server, chromium_page):
+    page = chromium_page
+    page.goto(f"{live_server.url}/accounts/signup/")
+    page.fill("#id_email", "walker@example.com")
+    page.fill("#id_full_name", "Wendy Walker")
+    page.fill("#id_password", "a-Long-passphrase-9")
+    page.screenshot(path=str(SCREENSHOTS / "accounts-01-signup.png"))
+    page.click("button:has-text('Sign up')")
+    page.wait_for_url("**/accounts/verify/")
+
+    page.fill("#id_code", code_from_mail(mail.outbox[-1]))
+    page.screenshot(path=str(SCREENSHOTS / "accounts-02-verify.png"))
+    page.click("button:has-text('Confirm')")
+    page.wait_for_load_state()
+    assert User.objects.get(email="walker@example.com").is_verified
+
+    page.goto(f"{live_server.url}/accounts/wallet/")
+    page.fill("#id_amount", "40.00")
+    page.click("button:has-text('Top up')")
+    page.wait_for_url("**/accounts/pay/**")
+    page.screenshot(path=str(SCREENSHOTS / "accounts-03-test-provider.png"))
+    page.click("button:has-text('Pay')")
+    page.wait_for_url("**/accounts/wallet/")
+    assert page.inner_text("[data-testid=balance]") == "40.00"
+    assert "credits were added" in page.content()
+    page.screenshot(path=str(SCREENSHOTS / "accounts-04-wallet.png"), full_page=True)
+    assert User.objects.get(email="walker@example.com").credit_balance == Decimal("40.00")
