@@ -16,7 +16,7 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 
-from orders.models import Order, OrderLine
+from orders.models import Order, OrderLine, ResaleListing, Transfer
 from ticketremaster.admin_tenancy import (
     Capability,
     EventFilter,
@@ -176,3 +176,190 @@ class OrderAdmin(BuyerNamesMixin, EventScopedAdmin):
             "action": "refund_orders",
         }
         return TemplateResponse(request, "admin/orders/order/refund.html", context)
+
+
+# --- Transfers and resale listings (TRANSFER engineer) ---------------------------------------------------------------
+
+
+class StaffReasonForm(forms.Form):
+    reason = forms.CharField(max_length=2000, widget=forms.Textarea(attrs={"rows": 3}), help_text="Required; audited.")
+
+    def clean_reason(self):
+        reason = self.cleaned_data["reason"].strip()
+        if not reason:
+            raise forms.ValidationError("Give a reason.")
+        return reason
+
+
+class TransferPartiesMixin(BuyerNamesMixin):
+    """Both parties' emails with one users_db query per changelist page."""
+
+    def get_changelist_instance(self, request):
+        changelist = super(BuyerNamesMixin, self).get_changelist_instance(request)
+        from accounts.selectors import user_get_many
+
+        ids = {row.from_user_id for row in changelist.result_list} | {row.to_user_id for row in changelist.result_list}
+        self._buyers = user_get_many(user_ids=ids)
+        return changelist
+
+
+@admin.register(Transfer)
+class TransferAdmin(TransferPartiesMixin, EventScopedAdmin):
+    """Transfers change only through services; staff resolve disputes with the two actions below."""
+
+    view_capability = Capability.ORDERS
+    manage_capability = None
+    superuser_can_manage = False
+    buyer_field = "from_user_id"
+    list_display = ["short_id", "created_at", "event_title", "sender", "recipient", "price", "status", "step"]
+    list_filter = ["status", EventFilter, "step", "created_at"]
+    search_fields = ["dispute_reason"]
+    search_help_text = "Transfer id, the sender's id or full email address, or words of a dispute reason."
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+    actions = ["dispute_transfers", "reverse_transfers"]
+    readonly_fields = [
+        "id",
+        "sender",
+        "recipient",
+        "seat_id",
+        "event_id",
+        "organization_id",
+        "price",
+        "status",
+        "step",
+        "expires_at",
+        "accepted_at",
+        "sender_confirmed_at",
+        "recipient_confirmed_at",
+        "completed_at",
+        "failure_code",
+        "dispute_reason",
+        "created_at",
+        "updated_at",
+    ]
+    fields = readonly_fields
+
+    @admin.display(description="transfer", ordering="id")
+    def short_id(self, obj):
+        return str(obj.pk)[:8]
+
+    @admin.display(description="from")
+    def sender(self, obj):
+        return self._buyer_label(obj.from_user_id)
+
+    @admin.display(description="to")
+    def recipient(self, obj):
+        return self._buyer_label(obj.to_user_id)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if not has_capability(request, Capability.ORDERS):
+            actions.pop("dispute_transfers", None)
+            actions.pop("reverse_transfers", None)
+        return actions
+
+    def _staff_action(self, request, queryset, *, action: str, service, title: str, explanation: str, done_label: str):
+        transfers = list(queryset)
+        if "apply" in request.POST:
+            form = StaffReasonForm(request.POST)
+            if form.is_valid():
+                done = 0
+                for transfer in transfers:
+                    try:
+                        # The service re-checks the staff member's role in the event's organization.
+                        service(transfer_id=transfer.pk, actor_id=actor_id(request), reason=form.cleaned_data["reason"])
+                    except DomainError as exc:
+                        messages.error(request, f"Transfer {str(transfer.pk)[:8]}: {exc.detail}")
+                    else:
+                        done += 1
+                if done:
+                    messages.success(request, f"{done_label} {done} transfer(s).")
+                return None
+        else:
+            form = StaffReasonForm()
+        context = {
+            **self.admin_site.each_context(request),
+            "title": title,
+            "explanation": explanation,
+            "submit_label": f"{title} ({len(transfers)})",
+            "opts": self.model._meta,
+            "objects": transfers,
+            "form": form,
+            "action_checkbox_name": ACTION_CHECKBOX_NAME,
+            "action": action,
+        }
+        return TemplateResponse(request, "orders/transfers/admin_reason.html", context)
+
+    @admin.action(description="Mark selected completed transfers disputed…")
+    def dispute_transfers(self, request: HttpRequest, queryset):
+        from orders.services.transfer import transfer_dispute
+
+        return self._staff_action(
+            request,
+            queryset,
+            action="dispute_transfers",
+            service=transfer_dispute,
+            title="Dispute transfers",
+            explanation="Mark these completed transfers disputed while you investigate. Nothing moves yet.",
+            done_label="Disputed",
+        )
+
+    @admin.action(description="Reverse selected disputed transfers…")
+    def reverse_transfers(self, request: HttpRequest, queryset):
+        from orders.services.transfer import transfer_reverse
+
+        return self._staff_action(
+            request,
+            queryset,
+            action="reverse_transfers",
+            service=transfer_reverse,
+            title="Reverse transfers",
+            explanation=(
+                "Give each ticket back to its sender (its QR code changes, so the recipient's codes stop working) "
+                "and return the price to the recipient."
+            ),
+            done_label="Reversed",
+        )
+
+
+@admin.register(ResaleListing)
+class ResaleListingAdmin(BuyerNamesMixin, EventScopedAdmin):
+    """Read-only: listings change through the seller (withdraw), a buyer (buy) and the recovery command."""
+
+    view_capability = Capability.ORDERS
+    manage_capability = None
+    superuser_can_manage = False
+    buyer_field = "seller_id"
+    list_display = ["short_id", "created_at", "event_title", "seller", "price", "face_value", "fee", "status", "step"]
+    list_filter = ["status", EventFilter, "step", "created_at"]
+    search_fields = ["seat_id"]
+    search_help_text = "Listing id, the seller's id or full email address."
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+    readonly_fields = [
+        "id",
+        "seller",
+        "seat_id",
+        "event_id",
+        "organization_id",
+        "price",
+        "face_value",
+        "fee",
+        "status",
+        "step",
+        "buyer_id",
+        "sale_attempt_id",
+        "sold_at",
+        "created_at",
+        "updated_at",
+    ]
+    fields = readonly_fields
+
+    @admin.display(description="listing", ordering="id")
+    def short_id(self, obj):
+        return str(obj.pk)[:8]
+
+    @admin.display(description="seller")
+    def seller(self, obj):
+        return self._buyer_label(obj.seller_id)

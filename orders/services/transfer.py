@@ -49,8 +49,9 @@ Status = Transfer.Status
 Step = Transfer.Step
 
 MAX_PRICE = Decimal("99999999.99")  # NUMERIC(10,2)
-# Organization roles that may see and resolve transfers of their events (gate staff only scan).
-STAFF_ROLES = frozenset({"OWNER", "MANAGER", "BOX_OFFICE"})
+# Organization roles that may see and resolve transfers of their events: the roles that handle orders and refunds
+# (ticketremaster.admin_tenancy Capability.ORDERS), since a reversal moves money.
+STAFF_ROLES = frozenset({"OWNER", "BOX_OFFICE"})
 OTP_PURPOSE = {"sender": "TRANSFER_SENDER", "recipient": "TRANSFER_RECIPIENT"}
 
 
@@ -456,9 +457,11 @@ def transfer_cancel(*, transfer_id: Any, user_id: uuid.UUID) -> TransferInfo:
 # --- Codes and confirmation ------------------------------------------------------------------------------------------
 
 
-def _issue_code(transfer: TransferInfo, *, who: str) -> None:
+def _issue_code(transfer: TransferInfo, *, who: str, resend: bool = False) -> None:
     user_id = transfer.from_user_id if who == "sender" else transfer.to_user_id
-    account_services.otp_issue(user_id=user_id, purpose=OTP_PURPOSE[who], object_id=transfer.id)
+    # A resend goes through the accounts cooldown (429 OTP_RESEND_TOO_SOON) so the button cannot spam a mailbox.
+    issue = account_services.otp_resend if resend else account_services.otp_issue
+    issue(user_id=user_id, purpose=OTP_PURPOSE[who], object_id=transfer.id)
 
 
 def transfer_send_code(*, transfer_id: Any, user_id: uuid.UUID) -> TransferInfo:
@@ -473,7 +476,7 @@ def transfer_send_code(*, transfer_id: Any, user_id: uuid.UUID) -> TransferInfo:
         raise TransferStateInvalid("Codes are sent once the recipient has accepted the offer.")
     if (who == "sender" and transfer.sender_confirmed_at) or (who == "recipient" and transfer.recipient_confirmed_at):
         raise TransferStateInvalid("You have already confirmed this transfer.")
-    _issue_code(transfer, who=who)
+    _issue_code(transfer, who=who, resend=True)
     return transfer
 
 

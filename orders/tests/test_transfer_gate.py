@@ -68,7 +68,7 @@ def test_sellers_qr_is_revoked_after_a_resale(ticket, owner, friend):
 def test_recipients_qr_is_revoked_after_staff_reverse_the_transfer(ticket, owner, friend):
     done = complete_transfer(ticket, owner, friend)
     recipient_token, _ = inventory_services.ticket_qr(seat_id=ticket.pk, owner_id=friend.pk)
-    manager = MembershipFactory(organization_id=ticket.setup.event.organization_id, role="MANAGER").user
+    manager = MembershipFactory(organization_id=ticket.setup.event.organization_id, role="BOX_OFFICE").user
     transfer.transfer_dispute(transfer_id=done.id, actor_id=manager.pk, reason="Stolen account")
     transfer.transfer_reverse(transfer_id=done.id, actor_id=manager.pk, reason="Stolen account")
     assert scan(ticket, recipient_token) == "REVOKED"

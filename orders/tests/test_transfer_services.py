@@ -420,7 +420,7 @@ def test_listing_views_show_incoming_and_outgoing(ticket, owner, friend):
 
 @pytest.fixture
 def manager(ticket):
-    return MembershipFactory(organization_id=ticket.setup.event.organization_id, role="MANAGER").user
+    return MembershipFactory(organization_id=ticket.setup.event.organization_id, role="BOX_OFFICE").user
 
 
 def test_staff_of_the_events_organization_dispute_and_reverse_a_transfer(ticket, owner, friend, manager):
@@ -466,7 +466,8 @@ def test_parties_staff_of_other_organizations_and_gate_staff_cannot_dispute(tick
     done = confirm_both(accepted(ticket, owner, friend), owner, friend)
     elsewhere = MembershipFactory(role="OWNER").user
     gate = MembershipFactory(organization_id=ticket.setup.event.organization_id, role="GATE").user
-    for actor in (owner, friend, elsewhere, gate, StaffFactory()):
+    events_manager = MembershipFactory(organization_id=ticket.setup.event.organization_id, role="MANAGER").user
+    for actor in (owner, friend, elsewhere, gate, events_manager, StaffFactory()):
         with pytest.raises(NotFound):
             svc.transfer_dispute(transfer_id=done.id, actor_id=actor.pk, reason="x")
     with pytest.raises(NotFound):
