@@ -28,7 +28,7 @@ from ticketremaster.errors import DomainError, NotFound
 PAGE_SIZE = 12
 # Up to this many seated places the event page draws every seat; above it, a venue overview and one section at a time.
 INLINE_SEAT_LIMIT = 2000
-TICKET_STATUSES = {"SOLD", "CHECKED_IN", "LISTED"}
+SEAT_SCREEN_PITCH = 24  # px between seat centres on screen
 
 
 class BrowseForm(forms.Form):
@@ -158,6 +158,9 @@ def _seat_map(seats: list[dict], *, colours: dict, mine: set) -> dict:
         "height": height,
         "r": radius,
         "ring": round(radius + max(1.5, pitch * 0.12), 1),
+        # Drawn so a seat is about 20 px across whatever the layout's units; the map scrolls inside its frame.
+        "display_width": round(width * max(1.0, SEAT_SCREEN_PITCH / pitch)),
+        "display_height": round(height * max(1.0, SEAT_SCREEN_PITCH / pitch)),
     }
 
 

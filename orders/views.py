@@ -125,4 +125,5 @@ def order_detail(request: HttpRequest, order_id) -> HttpResponse:
         }
         for line in order.lines
     ]
+    lines.sort(key=lambda row: (row["seat"].row_label, row["seat"].number) if row["seat"] else ("~", 0))
     return render(request, "orders/order_detail.html", {"order": order, "event": event, "lines": lines})

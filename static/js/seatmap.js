@@ -120,7 +120,7 @@
   }
 
   function summarise(form) {
-    var chosen = form.querySelectorAll("circle.seat.selected");
+    var chosen = form.querySelectorAll("svg.seatmap circle.seat.selected");
     if (!chosen.length) {
       announce(form, "Select seats on the map, then hold them.");
       return;

@@ -1,0 +1,116 @@
+"""The buyer's whole journey in a real browser: sign up, verify, top up, pick seats on the map, pay, see a QR.
+
+Drives Debian's Chromium through Playwright against pytest-django's live server (same process, so the verification
+code is read from django.core.mail.outbox). Screenshots go to artifacts/screenshots/. Skipped when Chromium is not
+installed, unless REQUIRE_BROWSER=1.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from django.core import mail
+
+from orders.tests.helpers import ALL_DATABASES, Seat, make_event
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture
+def browser_page(monkeypatch):
+    executable = shutil.which("chromium")
+    if not executable:
+        if os.environ.get("REQUIRE_BROWSER") == "1":
+            pytest.fail("Chromium is required (REQUIRE_BROWSER=1) but `chromium` is not on PATH.")
+        pytest.skip("Chromium is not installed (apt-get install -y chromium).")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    # Playwright's sync API runs an event loop in this thread; the test's own ORM calls are still synchronous.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.set_default_timeout(15_000)
+        try:
+            yield page
+        finally:
+            browser.close()
+
+
+def _shot(page, name: str) -> None:
+    page.screenshot(path=str(SCREENSHOTS / f"buyer-{name}.png"), full_page=True)
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(databases=ALL_DATABASES, transaction=True)
+def test_buyer_signs_up_tops_up_picks_seats_pays_and_sees_a_qr(live_server, browser_page):
+    page = browser_page
+    setup = make_event(price="45.00", title="Harbour Lights Live")
+    email = "journey@example.com"
+
+    # Sign up and verify the email address with the emailed code.
+    page.goto(f"{live_server.url}/accounts/signup/")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=full_name]", "Jo Journey")
+    page.fill("input[name=password]", "a-long and unusual passphrase 42")
+    page.click("button[type=submit]")
+    page.wait_for_url(re.compile(r"/accounts/verify/"))
+    message = next(m for m in reversed(mail.outbox) if email in m.to)
+    code = re.search(r"\b(\d{6})\b", message.body).group(1)
+    page.fill("input[name=code]", code)
+    page.click("form:has(input[name=code]) button[type=submit]")
+    page.wait_for_load_state()
+    _shot(page, "1-verified")
+
+    # Top up 200 credits with the built-in test provider.
+    page.goto(f"{live_server.url}/accounts/wallet/topup/")
+    page.fill("input[name=amount]", "200")
+    page.click("form:has(input[name=amount]) button[type=submit]")
+    page.wait_for_url(re.compile(r"/accounts/pay/"))
+    page.click("button[value=pay]")
+    page.wait_for_url(re.compile(r"/accounts/wallet/"))
+    assert "200" in page.inner_text("main")
+    _shot(page, "2-topped-up")
+
+    # Pick two seats on the map: one with the mouse, the next with the keyboard.
+    page.goto(f"{live_server.url}{setup.event.get_absolute_url()}")
+    first = page.locator("svg.seatmap circle.seat.available").first
+    first.click()
+    assert first.get_attribute("aria-checked") == "true"
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("Enter")
+    assert page.locator("svg.seatmap circle.seat.selected").count() == 2
+    assert page.inner_text(".selection-summary").startswith("Selected 2: A1, A2 — 90.00 credits")
+    _shot(page, "3-seats-selected")
+    page.click("text=Hold selected seats")
+    page.wait_for_selector(".holds-panel .countdown")
+    assert page.locator("svg.seatmap circle.seat.mine").count() == 2
+    _shot(page, "4-held")
+
+    # Pay at checkout and open the ticket with its QR code.
+    page.click("text=Go to checkout")
+    page.wait_for_url(re.compile(r"/checkout/"))
+    _shot(page, "5-checkout")
+    page.click("#pay-button")
+    page.wait_for_url(re.compile(r"/orders/[0-9a-f-]{36}/"))
+    assert "Confirmed" in page.inner_text("main")
+    _shot(page, "6-order")
+    page.click("text=Show ticket & QR")
+    page.wait_for_selector("#qr svg")
+    _shot(page, "7-ticket-qr")
+
+    sold = Seat.objects.filter(event_id=setup.event.pk, status="SOLD")
+    assert sold.count() == 2
+    assert len({seat.owner_id for seat in sold}) == 1
