@@ -93,41 +93,11 @@ class DedicatedDatabase:
 def prepare_databases(dedicated: DedicatedDatabase, run_id: str) -> list[str]:
     """Before Django starts: a fresh, coherent set of four databases for this run, so the checker audits only what
     the run did. users/seats/events are new databases on the main server; orders lives on the dedicated server (the
-    one restarted under load). Returns the names created on the main server (dropped by drop_databases)."""
-    import psycopg
-
-    from ticketremaster import embedded_db
-
-    configured = os.environ.get("USERS_DATABASE_URL", "")
-    main_server = configured.rpartition("/")[0] if configured else embedded_db.ensure_running()
-    names = {alias: f"chaos_{run_id}_{_default_name(alias)}" for alias in ("default", "seats", "events")}
-    with psycopg.connect(f"{main_server}/postgres", autocommit=True, connect_timeout=10) as admin:
-        for name in names.values():
-            admin.execute(f'CREATE DATABASE "{name}"')
-    for alias, name in names.items():
-        os.environ[harness.DATABASE_URL_VARIABLES[alias]] = f"{main_server}/{name}"
+    one restarted under load). Returns the URLs to drop afterwards (harness.drop_databases)."""
+    created = harness.create_fresh_databases(run_id, aliases=("default", "seats", "events"))
     dedicated.start()
     os.environ["ORDERS_DATABASE_URL"] = f"{dedicated.url}/orders_db"
-    return [f"{main_server}/{name}" for name in names.values()]
-
-
-def drop_databases(urls: list[str]) -> None:
-    import psycopg
-
-    for url in urls:
-        server, _, name = url.rpartition("/")
-        with psycopg.connect(f"{server}/postgres", autocommit=True, connect_timeout=10) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def _default_name(alias: str) -> str:
-    return {"default": "users_db", "seats": "seats_db", "orders": "orders_db", "events": "events_db"}[alias]
-
-
-def migrate_all() -> None:
-    from django.core.management import call_command
-
-    call_command("migrate_all", verbosity=0)
+    return created
 
 
 # --- The injectors ------------------------------------------------------------------------------------------------
@@ -329,7 +299,7 @@ def main(argv: list[str] | None = None) -> int:
     created = prepare_databases(dedicated, run_id)
     try:
         harness.setup_django()
-        migrate_all()
+        harness.migrate_all()
         result, _log = run(
             dedicated=dedicated,
             clients=args.clients,
@@ -348,7 +318,7 @@ def main(argv: list[str] | None = None) -> int:
 
         connections.close_all()
         dedicated.wipe()
-        drop_databases(created)
+        harness.drop_databases(created)
     return 0 if result.ok else 1
 
 

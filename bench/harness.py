@@ -67,6 +67,8 @@ def bench_environment_defaults() -> dict[str, str]:
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
         "API_THROTTLE_USER": "1000000/min",
         "API_THROTTLE_ANON": "1000000/min",
+        # One-time codes are issued by the bench itself (it shares the database); nobody reads the mail.
+        "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
     }
 
 
@@ -109,6 +111,55 @@ def server_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     env.pop("DJANGO_DEBUG", None)
     env.update(extra or {})
     return env
+
+
+DEFAULT_DATABASE_NAMES = {"default": "users_db", "seats": "seats_db", "orders": "orders_db", "events": "events_db"}
+
+
+def create_fresh_databases(run_id: str, *, aliases: tuple[str, ...] = tuple(DATABASE_URL_VARIABLES)) -> list[str]:
+    """Before Django starts: new, empty databases for ``aliases`` on the configured server (the embedded one unless
+    USERS_DATABASE_URL names another), exported as the *_DATABASE_URL variables. A bench run then audits only what it
+    did itself, whatever else the shared development databases hold. Call migrate_all after setup_django(); drop
+    them with drop_databases(). Returns their URLs."""
+    import psycopg
+
+    configured = os.environ.get("USERS_DATABASE_URL", "")
+    if configured:
+        server = configured.rpartition("/")[0]
+    else:
+        from ticketremaster import embedded_db
+
+        server = embedded_db.ensure_running()
+    urls = []
+    with psycopg.connect(f"{server}/postgres", autocommit=True, connect_timeout=10) as admin:
+        for alias in aliases:
+            name = f"bench_{run_id}_{DEFAULT_DATABASE_NAMES[alias]}"
+            admin.execute(f'CREATE DATABASE "{name}"')
+            os.environ[DATABASE_URL_VARIABLES[alias]] = f"{server}/{name}"
+            urls.append(f"{server}/{name}")
+    for alias, variable in DATABASE_URL_VARIABLES.items():
+        os.environ.setdefault(variable, f"{server}/{DEFAULT_DATABASE_NAMES[alias]}")
+    return urls
+
+
+def migrate_all() -> None:
+    from django.core.management import call_command
+
+    call_command("migrate_all", verbosity=0)
+
+
+def drop_databases(urls: list[str]) -> None:
+    """Drop databases made by create_fresh_databases (closing this process's connections first)."""
+    import psycopg
+
+    if "django.db" in sys.modules:
+        from django.db import connections
+
+        connections.close_all()
+    for url in urls:
+        server, _, name = url.rpartition("/")
+        with psycopg.connect(f"{server}/postgres", autocommit=True, connect_timeout=10) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 # --- The server --------------------------------------------------------------------------------------------------

@@ -512,17 +512,29 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--port", type=int, default=8106)
     parser.add_argument("--buyers", type=int, default=None, help="Buyer accounts (default 2 x clients).")
-    args = parser.parse_args(argv)
-    harness.setup_django()
-    result = run(
-        clients=args.clients,
-        seconds=args.seconds,
-        max_requests=args.max_requests,
-        workers=args.workers,
-        port=args.port,
-        buyers=args.buyers,
+    parser.add_argument(
+        "--configured-databases",
+        action="store_true",
+        help="Run in the configured databases as they are (default: fresh databases on the same server, dropped "
+        "afterwards, so the checker audits only this run).",
     )
-    result.print()
+    args = parser.parse_args(argv)
+    created = [] if args.configured_databases else harness.create_fresh_databases(uuid.uuid4().hex[:8])
+    try:
+        harness.setup_django()
+        if created:
+            harness.migrate_all()
+        result = run(
+            clients=args.clients,
+            seconds=args.seconds,
+            max_requests=args.max_requests,
+            workers=args.workers,
+            port=args.port,
+            buyers=args.buyers,
+        )
+        result.print()
+    finally:
+        harness.drop_databases(created)
     return 0 if result.ok else 1
 
 
