@@ -1,0 +1,124 @@
+"""An offer walked from one user to another in a real browser, through to the new owner's QR code.
+
+Two browser contexts (two people, two sessions) against pytest-django's live server; the one-time codes are read
+from django.core.mail.outbox (same process). Screenshots go to artifacts/screenshots/. Skipped when Chromium is not
+installed, unless REQUIRE_BROWSER=1.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from django.core import mail
+
+from accounts.tests.factories import UserFactory
+from orders.tests.transfer_support import ALL_DATABASES, assert_invariants, seat_row, sold_ticket
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+PASSWORD = "correct horse battery staple"  # the accounts UserFactory's password
+
+
+@pytest.fixture
+def browser(monkeypatch):
+    executable = shutil.which("chromium")
+    if not executable:
+        if os.environ.get("REQUIRE_BROWSER") == "1":
+            pytest.fail("Chromium is required (REQUIRE_BROWSER=1) but `chromium` is not on PATH.")
+        pytest.skip("Chromium is not installed (apt-get install -y chromium).")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs a loop in this thread
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+def _person(browser, live_server, email: str):
+    """A logged-in page in its own browser context (its own cookies)."""
+    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    page.set_default_timeout(15_000)
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("main form button[type=submit]")
+    page.wait_for_load_state()
+    assert "/accounts/login/" not in page.url, page.inner_text("main")
+    return page
+
+
+def _shot(page, name: str) -> None:
+    page.screenshot(path=str(SCREENSHOTS / f"transfer-{name}.png"), full_page=True)
+
+
+def _code_for(email: str, transfer_id: str) -> str:
+    """The latest code emailed to ``email`` (both parties get one when the offer is accepted)."""
+    message = next(m for m in reversed(mail.outbox) if email in m.to)
+    return re.search(r"\b(\d{6})\b", message.body).group(1)
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(databases=ALL_DATABASES, transaction=True)
+def test_offer_walks_from_owner_to_recipient_and_the_recipient_gets_a_qr(live_server, browser):
+    owner = UserFactory(email="olga@example.com", full_name="Olga Owner", credits="100.00")
+    friend = UserFactory(email="fred@example.com", full_name="Fred Friend", credits="100.00")
+    ticket = sold_ticket(owner)
+
+    # The owner opens their ticket and offers it to Fred for 15 credits.
+    olga = _person(browser, live_server, owner.email)
+    olga.goto(f"{live_server.url}/tickets/{ticket.pk}/")
+    old_token = olga.text_content("#qr-token")
+    olga.click("text=Transfer to a friend")
+    olga.fill("input[name=to_email]", friend.email)
+    olga.fill("input[name=price]", "15.00")
+    _shot(olga, "1-offer-form")
+    olga.click("main form button[type=submit]")
+    olga.wait_for_url(re.compile(r"/transfers/[0-9a-f-]{36}/$"))
+    transfer_id = olga.url.rstrip("/").rsplit("/", 1)[-1]
+    assert olga.get_attribute("#transfer-status", "data-status") == "OFFERED"
+
+    # Fred finds it in his inbox and accepts; both are emailed their codes.
+    fred = _person(browser, live_server, friend.email)
+    fred.goto(f"{live_server.url}/transfers/")
+    _shot(fred, "2-inbox")
+    fred.click(f"a[href='/transfers/{transfer_id}/']")
+    fred.click("text=Accept offer")
+    fred.wait_for_selector("text=Confirm with your code")
+    fred.fill("input[name=code]", _code_for(friend.email, transfer_id))
+    fred.click("main form:has(input[name=code]) button[type=submit]")
+    fred.wait_for_selector("text=Waiting for the other party")
+    _shot(fred, "3-recipient-confirmed")
+
+    # Olga confirms with her code: the transfer completes.
+    olga.goto(f"{live_server.url}/transfers/{transfer_id}/")
+    olga.fill("input[name=code]", _code_for(owner.email, transfer_id))
+    olga.click("main form:has(input[name=code]) button[type=submit]")
+    olga.wait_for_selector("text=Transfer complete")
+    assert olga.get_attribute("#transfer-status", "data-status") == "COMPLETED"
+
+    # Fred now holds the ticket with a fresh QR code; Olga's old code is dead and her ticket page is gone.
+    fred.goto(f"{live_server.url}/transfers/{transfer_id}/")
+    fred.click("text=show its QR code")
+    fred.wait_for_selector("#qr svg")
+    new_token = fred.text_content("#qr-token")
+    assert new_token and new_token != old_token
+    _shot(fred, "4-new-owner-qr")
+    response = olga.goto(f"{live_server.url}/tickets/{ticket.pk}/")
+    assert response.status == 404
+
+    assert seat_row(ticket.pk)["owner_id"] == friend.pk
+    assert_invariants()
