@@ -29,6 +29,9 @@ if not SECRET_KEY:
 
 # A dedicated key for QR tokens: rotating it kills every code in the wild without logging anyone out.
 QR_SIGNING_KEY = env.str("QR_SIGNING_KEY", default="") or f"qr:{SECRET_KEY}"
+# Which payment provider tops up credits. "test" is the built-in provider whose page "pays" locally (demo,
+# development); a real provider is registered in accounts/payments.py and selected here.
+PAYMENT_PROVIDER = env.str("PAYMENT_PROVIDER", default="test")
 # Shared secret of the payment provider's webhook (HMAC over timestamp and body).
 PAYMENT_WEBHOOK_SECRET = env.str("PAYMENT_WEBHOOK_SECRET", default="") or f"webhook:{SECRET_KEY}"
 
@@ -208,6 +211,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Every operation documents the shared error answers (ticketremaster/api.py).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "ticketremaster.api.add_error_responses",
+    ],
 }
 
 # --- Security --------------------------------------------------------------------------------------------------
