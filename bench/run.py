@@ -8,11 +8,12 @@ Scenarios (``--scenario``): ``publish`` (80,000 seats), ``seatmap`` (1,000-seat 
 availability), ``dashboard`` (80,000 seats, 50,000 sold), ``onsale`` (64 buyers, 2,000-seat hot zone, until sold
 out), ``memory`` (worker RSS after the on-sale), ``gate`` (5,000 tickets scanned, then re-scanned), ``all``.
 
-Unless the four ``*_DATABASE_URL`` variables are set, the run uses its own ``bench_*`` databases on the embedded
-PostgreSQL, re-created at every run (``--keep-data`` keeps them). After every scenario the invariant checker runs;
-the command exits 1 if any scenario broke an invariant, answered an unexpected error or a 5xx (a missed speed goal
-is reported, and fails the run only with ``--strict``). Results are appended to docs/PERFORMANCE.md with the date,
-commit and machine (``--no-record`` to skip) and written as JSON under artifacts/bench/.
+Every run creates its own empty databases (``bench_<run>_*``, on the embedded PostgreSQL or on the server that
+``USERS_DATABASE_URL`` names), migrates them and drops them at the end (``--keep-data`` keeps them). After every
+scenario the invariant checker runs; the command exits 1 if any scenario broke an invariant, answered an unexpected
+error or a 5xx (a missed speed goal is reported, and fails the run only with ``--strict``). Results are appended
+to docs/PERFORMANCE.md with the date, commit and machine (``--no-record`` to skip) and written as JSON under
+artifacts/bench/.
 """
 
 from __future__ import annotations
@@ -149,6 +150,7 @@ def run_benchmark(options: Options, *, log: Callable[[str], None] = print) -> Re
 
     log(f"Starting gunicorn: {options.workers} workers x {options.threads} threads on 127.0.0.1:{port} ...")
     with harness.Server(port=port, workers=options.workers, threads=options.threads, env=env) as server:
+        _warm_up(server, options.workers * options.threads)
         with harness.background(sample_memory):
             for name in http_scenarios:
                 log(f"Scenario {name} ...")
@@ -167,6 +169,19 @@ def run_benchmark(options: Options, *, log: Callable[[str], None] = print) -> Re
                 report.results.append(result)
                 log(_result_line(result))
     return report
+
+
+def _warm_up(server: harness.Server, concurrency: int) -> None:
+    """Open every worker's database connections and import its lazy modules before anything is measured."""
+    stats = harness.Stats()
+    harness.run_clients(
+        lambda index, client: client.request("warm-up", "GET", "/healthz"),
+        clients=concurrency,
+        base_url=server.base_url,
+        stats=stats,
+        seconds=30,
+        max_iterations=concurrency * 8,
+    )
 
 
 def _result_line(result) -> str:
@@ -266,7 +281,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--clients", type=int, default=None, help="on-sale clients (default 64; tiny: 8)")
     parser.add_argument("--gate-clients", type=int, default=None, help="gate devices (default 32; tiny: 4)")
     parser.add_argument("--onsale-seconds", type=float, default=180.0, help="upper bound of the on-sale (s)")
-    parser.add_argument("--keep-data", action="store_true", help="reuse the bench_* databases instead of re-creating")
+    parser.add_argument("--keep-data", action="store_true", help="keep the run's databases afterwards (to inspect)")
     parser.add_argument("--no-record", action="store_true", help="do not append to docs/PERFORMANCE.md")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a speed goal is missed too")
     parser.add_argument("--note", default="", help="what else was running on the machine (goes into the record)")
@@ -291,22 +306,30 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    from bench import databases
-
-    data_note = databases.prepare(fresh=not args.keep_data)
-    harness.setup_django()
-    databases.migrate()
-    options = Options(
-        scenarios=args.scenarios,
-        size=args.size,
-        workers=args.workers,
-        threads=args.threads,
-        clients=args.clients,
-        gate_clients=args.gate_clients,
-        onsale_seconds=args.onsale_seconds,
-        server_env=dict(item.split("=", 1) for item in args.server_env),
-    )
-    report = run_benchmark(options)
+    run_id = secrets.token_hex(4)
+    # Fresh, empty databases for this run (the shared harness helper): the figures are of a known data set and the
+    # invariant checker audits only what the benchmark did, whatever the development databases hold.
+    urls = harness.create_fresh_databases(run_id)
+    data_note = f"fresh databases {', '.join(url.rpartition('/')[2] for url in urls)}"
+    try:
+        harness.setup_django()
+        harness.migrate_all()
+        options = Options(
+            scenarios=args.scenarios,
+            size=args.size,
+            workers=args.workers,
+            threads=args.threads,
+            clients=args.clients,
+            gate_clients=args.gate_clients,
+            onsale_seconds=args.onsale_seconds,
+            server_env=dict(item.split("=", 1) for item in args.server_env),
+        )
+        report = run_benchmark(options)
+    finally:
+        if args.keep_data:
+            print(f"Kept the databases: {', '.join(urls)}")
+        else:
+            harness.drop_databases(urls)
     report.data_note = data_note
     command = "python -m bench.run " + " ".join(argv if argv is not None else sys.argv[1:])
     text = render(report, command=command.strip(), note=args.note)

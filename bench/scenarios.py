@@ -7,6 +7,7 @@ headers (the server runs ``bench.settings`` with ``BENCH_QUERY_COUNT=1``).
 
 from __future__ import annotations
 
+import os
 import random
 import statistics
 import threading
@@ -14,6 +15,7 @@ import time
 import uuid
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from bench import harness
@@ -83,6 +85,72 @@ class ServerMetrics:
                 "server_p99_ms": round(harness.percentile(times, 0.99), 2),
             }
         return out
+
+
+def _cpu_seconds(pid: int) -> float:
+    """user + system CPU time of one process, from /proc/<pid>/stat (0 when it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _postgres_backends() -> list[int]:
+    """The PostgreSQL backends serving this run's databases (their process title names the database)."""
+    from django.db import connections
+
+    names = {connections[alias].settings_dict["NAME"] for alias in connections}
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            title = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if title.startswith("postgres: ") and len(title.split()) > 2 and title.split()[2] in names:
+            pids.append(int(entry.name))
+    return pids
+
+
+class CpuMeter:
+    """CPU seconds spent by the gunicorn workers, by this run's PostgreSQL backends and by the load generator.
+
+    On two shared cores, throughput is bounded by CPU per request; these figures say where it goes, whatever else
+    the machine is doing at the time.
+    """
+
+    def __init__(self, server: harness.Server) -> None:
+        self.server = server
+
+    def _snapshot(self) -> dict[int | str, float]:
+        snapshot: dict[int | str, float] = {pid: _cpu_seconds(pid) for pid in self.server.worker_pids()}
+        snapshot.update({-pid: _cpu_seconds(pid) for pid in _postgres_backends()})
+        snapshot["load"] = time.process_time()
+        return snapshot
+
+    def __enter__(self) -> CpuMeter:
+        self.before = self._snapshot()
+        self.wall = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        after = self._snapshot()
+        self.wall = time.perf_counter() - self.wall
+        self.workers = sum(v - self.before.get(k, 0.0) for k, v in after.items() if isinstance(k, int) and k > 0)
+        self.postgres = sum(v - self.before.get(k, 0.0) for k, v in after.items() if isinstance(k, int) and k < 0)
+        self.load = after["load"] - self.before["load"]
+
+    def per(self, units: int, label: str) -> dict[str, float]:
+        units = max(units, 1)
+        return {
+            f"cpu_ms_per_{label}_django": round(self.workers * 1000 / units, 2),
+            f"cpu_ms_per_{label}_postgres": round(self.postgres * 1000 / units, 2),
+            f"cpu_ms_per_{label}_load_generator": round(self.load * 1000 / units, 2),
+            "cores_busy_django": round(self.workers / self.wall, 2) if self.wall else 0.0,
+            "cores_busy_postgres": round(self.postgres / self.wall, 2) if self.wall else 0.0,
+        }
 
 
 def call(client: harness.Client, metrics: ServerMetrics, operation: str, method: str, path: str, **kwargs):
@@ -193,15 +261,17 @@ def onsale(server: harness.Server, data: DataSet, *, clients: int, seconds: floa
             call(client, metrics, "release", "POST", "/api/v1/holds/release/", json={})
         return None
 
-    harness.run_clients(
-        buyer,
-        clients=clients,
-        base_url=server.base_url,
-        stats=stats,
-        seconds=seconds,
-        token_for=lambda index: data.buyers[index].token,
-    )
+    with CpuMeter(server) as cpu:
+        harness.run_clients(
+            buyer,
+            clients=clients,
+            base_url=server.base_url,
+            stats=stats,
+            seconds=seconds,
+            token_for=lambda index: data.buyers[index].token,
+        )
     elapsed = stats.elapsed()
+    result.figures.update(cpu.per(confirmed["orders"], "purchase"))
     counts = _status_counts(event_id).get(str(section_id), {})
     sold = counts.get("SOLD", 0)
     rate = confirmed["orders"] / elapsed if elapsed else 0.0
@@ -253,7 +323,9 @@ def gate(server: harness.Server, data: DataSet, *, clients: int) -> Result:
     metrics = ServerMetrics()
     passes = {}
     for label, expected in (("scan", "SUCCESS"), ("rescan", "DUPLICATE")):
-        stats, results = _gate_pass(server, data, tokens, label=label, clients=clients, metrics=metrics)
+        with CpuMeter(server) as cpu:
+            stats, results = _gate_pass(server, data, tokens, label=label, clients=clients, metrics=metrics)
+        result.figures[f"{label}_cpu"] = cpu.per(len(tokens), "scan")
         elapsed = stats.elapsed()
         summary = stats.operations[label].summary()
         passes[label] = {
@@ -332,7 +404,13 @@ def _timed_gets(
     clients: int,
     token: str | None = None,
     cookies: dict[str, str] | None = None,
+    warm_up: bool = True,
 ) -> tuple[harness.Stats, ServerMetrics, list]:
+    if warm_up:
+        # The first requests of a kind pay for lazy imports and cold caches in each worker: not measured.
+        _timed_gets(
+            server, operation=operation, paths=paths[:16], clients=clients, token=token, cookies=cookies, warm_up=False
+        )
     stats, metrics = harness.Stats(), ServerMetrics()
     next_index = [0]
     lock = threading.Lock()
