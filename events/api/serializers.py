@@ -57,7 +57,7 @@ class SectionAvailabilitySerializer(serializers.Serializer):
     blocked = serializers.IntegerField()
 
 
-class SeatSerializer(serializers.Serializer):
+class SeatMapSeatSerializer(serializers.Serializer):
     id = serializers.UUIDField()
     row = serializers.CharField()
     number = serializers.IntegerField()

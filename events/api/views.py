@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 
 from events import selectors
 from events.api.filters import EventFilter
-from events.api.serializers import EventSerializer, SeatSerializer, SectionAvailabilitySerializer
+from events.api.serializers import EventSerializer, SeatMapSeatSerializer, SectionAvailabilitySerializer
 from inventory import selectors as inventory_selectors
 from ticketremaster.errors import InvalidInput, NotFound
 
@@ -77,7 +77,7 @@ class EventSeatsView(APIView):
 
     @extend_schema(
         parameters=[OpenApiParameter("section", OpenApiTypes.UUID, required=True, description="Section id.")],
-        responses=SeatSerializer(many=True),
+        responses=SeatMapSeatSerializer(many=True),
     )
     def get(self, request: Request, event_id: str) -> Response:
         event = selectors.event_published_get(event_id=event_id)
@@ -90,4 +90,4 @@ class EventSeatsView(APIView):
         if not any(s.section_id == section_id for s in selectors.event_sections(event_id=event.pk)):
             raise NotFound("This event sells no such section.")
         seats = inventory_selectors.seat_map(event_id=event.pk, section_id=section_id)
-        return Response(SeatSerializer(seats, many=True).data)
+        return Response(SeatMapSeatSerializer(seats, many=True).data)
