@@ -8,6 +8,7 @@ checked, cache cleared).
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 
 from django import forms
 from django.contrib import admin
@@ -53,12 +54,19 @@ class SystemSettingForm(forms.ModelForm):
         if spec is None:
             raise forms.ValidationError("Unknown setting.")
         try:
-            # Accept what a person types ("300", "2.5") as well as JSON.
-            parsed = json.loads(raw) if raw[:1] in '[{"' else raw
+            # What a person types is read as JSON when it is JSON ("300", "2.5", "true"), else kept as text.
+            parsed = json.loads(raw)
+        except json.JSONDecodeError:
+            parsed = raw
+        try:
             typed = spec.coerce(parsed)
-        except (ValueError, json.JSONDecodeError) as exc:
-            raise forms.ValidationError(f"{key}: {exc}") from exc
-        return typed
+        except ValueError as exc:
+            reason = str(exc)
+            if not (reason.startswith("expected") or reason.startswith("must be")):
+                reason = "expected a whole number" if spec.kind is int else "expected a number"
+            raise forms.ValidationError(f"{key}: {reason}") from exc
+        # Stored as config.set_value stores it: a Decimal as its text, so the JSON column keeps every digit.
+        return str(typed) if isinstance(typed, Decimal) else typed
 
 
 @admin.register(SystemSetting)

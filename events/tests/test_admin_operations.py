@@ -1,0 +1,234 @@
+"""Admin operations end to end through the admin pages: seat grid, event set-up, publish, dashboard, cancel,
+refunds. Each goes through the services and leaves an audit row."""
+
+from __future__ import annotations
+
+import time
+from decimal import Decimal
+
+import pytest
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.urls import reverse
+
+from accounts.models import AuditLog
+from events.models import Event, EventSection, PriceTier
+from events.tests.factories import SectionFactory, VenueFactory
+from events.tests.staff_world import ALL_DBS, make_world
+from inventory.models import Seat
+from orders.models import Order
+
+
+@pytest.fixture
+def world(db):
+    return make_world()
+
+
+@pytest.mark.django_db(databases=ALL_DBS)
+def test_manager_generates_a_seat_grid_and_sees_its_svg_preview(client, world):
+    ours, _ = world
+    section = SectionFactory(venue=ours.venue, name="Balcony", layout={}, capacity=0)
+    client.force_login(ours.staff["MANAGER"])
+    url = reverse("admin:events_section_grid", args=[section.pk])
+    assert client.get(url).status_code == 200
+    response = client.post(
+        url,
+        {
+            "kind": "SEATED",
+            "rows": "3",
+            "seats_per_row": "8",
+            "row_labels": "letters",
+            "direction": "RTL",
+            "aisles_after": "4",
+            "accessible": "A1 A2",
+        },
+    )
+    assert response.status_code == 302
+    section.refresh_from_db()
+    assert section.capacity == 24 and section.layout["generator"]["direction"] == "RTL"
+    page = client.get(reverse("admin:events_section_change", args=[section.pk])).content.decode()
+    assert page.count('class="acc"') == 2 and page.count('class="seat"') == 22 and "<svg" in page
+    assert AuditLog.objects.filter(action="section.generate_grid", actor=ours.staff["MANAGER"]).exists()
+
+
+@pytest.mark.django_db(databases=ALL_DBS)
+def test_grid_form_shows_readable_errors_and_changes_nothing(client, world):
+    ours, _ = world
+    client.force_login(ours.staff["MANAGER"])
+    url = reverse("admin:events_section_grid", args=[ours.section.pk])
+    response = client.post(url, {"kind": "SEATED", "rows": "", "seats_per_row": "5", "row_labels": "letters"})
+    assert response.status_code == 200 and "Required for a seated grid" in response.content.decode()
+    # The section is sold by a published event: regenerating is refused with the reason.
+    response = client.post(
+        url, {"kind": "SEATED", "rows": "2", "seats_per_row": "2", "row_labels": "letters", "direction": "LTR"}
+    )
+    assert "published event" in response.content.decode()
+    ours.section.refresh_from_db()
+    assert ours.section.capacity == 15
+
+
+@pytest.mark.django_db(databases=ALL_DBS)
+def test_manager_sets_up_and_publishes_an_event_from_the_admin(client, world):
+    ours, _ = world
+    client.force_login(ours.staff["MANAGER"])
+    add = client.post(
+        reverse("admin:events_event_add"),
+        {
+            "organization": str(ours.organization.pk),
+            "venue": str(ours.venue.pk),
+            "title": "Late Show",
+            "slug": "late-show",
+            "description": "",
+            "selection_mode": "SEATMAP",
+            "starts_at_0": "2031-05-01",
+            "starts_at_1": "20:00:00",
+            "tiers-TOTAL_FORMS": "1",
+            "tiers-INITIAL_FORMS": "0",
+            "tiers-0-name": "Standard",
+            "tiers-0-price": "19.50",
+            "tiers-0-colour": "#3b82f6",
+            "tiers-0-sort_order": "0",
+        },
+    )
+    assert add.status_code == 302, add.content.decode()[:2000]
+    event = Event.objects.get(slug="late-show")
+    tier = PriceTier.objects.get(event=event)
+    EventSection.objects.create(event=event, section=ours.section, tier=tier)
+    page = client.get(reverse("admin:events_event_publish", args=[event.pk]))
+    assert page.status_code == 200 and "15" in page.content.decode()
+    started = time.monotonic()
+    response = client.post(reverse("admin:events_event_publish", args=[event.pk]), follow=True)
+    assert time.monotonic() - started < 10
+    assert "published with 15 places" in response.content.decode()
+    event.refresh_from_db()
+    assert event.status == Event.Status.PUBLISHED and (event.inventory_created, event.inventory_total) == (15, 15)
+    assert Seat.objects.filter(event_id=event.pk, price=Decimal("19.50")).count() == 15
+    # Publishing again (the action on the changelist this time) creates nothing new.
+    client.post(
+        reverse("admin:events_event_changelist"),
+        {"action": "publish_selected", ACTION_CHECKBOX_NAME: [str(event.pk)]},
+    )
+    assert Seat.objects.filter(event_id=event.pk).count() == 15
+
+
+@pytest.mark.django_db(databases=ALL_DBS)
+def test_event_form_refuses_a_venue_of_another_organization(client, world):
+    ours, theirs = world
+    client.force_login(ours.staff["OWNER"])
+    response = client.post(
+        reverse("admin:events_event_add"),
+        {
+            "organization": str(ours.organization.pk),
+            "venue": str(theirs.venue.pk),
+            "title": "Sneaky",
+            "slug": "sneaky",
+            "selection_mode": "SEATMAP",
+            "starts_at_0": "2031-05-01",
+            "starts_at_1": "20:00:00",
+            "tiers-TOTAL_FORMS": "0",
+            "tiers-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 200
+    assert not Event.objects.filter(slug="sneaky").exists()
+
+
+@pytest.mark.django_db(databases=ALL_DBS)
+def test_event_section_inline_offers_only_this_venues_sections(client, world):
+    ours, theirs = world
+    client.force_login(ours.staff["MANAGER"])
+    page = client.get(reverse("admin:events_event_change", args=[ours.event.pk])).content.decode()
+    assert ours.section.name in page and theirs.section.name not in page
+
+
+@pytest.mark.django_db(databases=ALL_DBS)
+def test_dashboard_shows_sold_held_available_and_revenue(client, world):
+    ours, _ = world
+    client.force_login(ours.staff["BOX_OFFICE"])
+    response = client.get(reverse("admin:events_event_dashboard", args=[ours.event.pk]))
+    assert response.status_code == 200
+    table = response.context["table"]
+    assert table["totals"]["sold"] == 2 and table["totals"]["available"] == 13
+    assert table["totals"]["revenue"] == Decimal("50.00")
+    assert table["rows"][0]["section"] == ours.section.name and table["rows"][0]["tier"] == "Standard"
+    fragment = client.get(reverse("admin:events_event_dashboard", args=[ours.event.pk]) + "?fragment=1")
+    assert fragment.status_code == 200 and b"<html" not in fragment.content and b"sales-table" in fragment.content
+
+
+@pytest.mark.django_db(databases=ALL_DBS)
+def test_gate_staff_cannot_open_the_dashboard_or_publish(client, world):
+    ours, _ = world
+    client.force_login(ours.staff["GATE"])
+    assert client.get(reverse("admin:events_event_dashboard", args=[ours.event.pk])).status_code == 404
+    client.force_login(ours.staff["BOX_OFFICE"])
+    assert client.get(reverse("admin:events_event_publish", args=[ours.event.pk])).status_code == 404
+    assert client.post(reverse("admin:events_event_cancel", args=[ours.event.pk]), {"reason": "x"}).status_code == 404
+
+
+@pytest.mark.django_db(databases=ALL_DBS)
+def test_cancel_needs_reason_and_confirmation_then_refunds_everything(client, world):
+    ours, _ = world
+    client.force_login(ours.staff["MANAGER"])
+    url = reverse("admin:events_event_cancel", args=[ours.event.pk])
+    response = client.post(url, {"reason": "", "confirm": "on"})
+    assert response.status_code == 200 and Event.objects.get(pk=ours.event.pk).status == "PUBLISHED"
+    response = client.post(url, {"reason": "Rain"})
+    assert response.status_code == 200 and Event.objects.get(pk=ours.event.pk).status == "PUBLISHED"
+    response = client.post(url, {"reason": "Rain", "confirm": "on"}, follow=True)
+    assert "1 of 1 orders refunded" in response.content.decode()
+    event = Event.objects.get(pk=ours.event.pk)
+    assert event.status == "CANCELLED" and (event.refunds_done, event.refunds_total) == (1, 1)
+    assert Order.objects.get(pk=ours.order_id).status == "REFUNDED"
+
+
+@pytest.mark.django_db(databases=ALL_DBS)
+def test_box_office_refunds_an_order_with_a_reason(client, world):
+    ours, _ = world
+    client.force_login(ours.staff["BOX_OFFICE"])
+    changelist = reverse("admin:orders_order_changelist")
+    data = {"action": "refund_orders", ACTION_CHECKBOX_NAME: [str(ours.order_id)]}
+    page = client.post(changelist, data)
+    assert page.status_code == 200 and "Refund 1 order(s)" in page.content.decode()
+    page = client.post(changelist, {**data, "apply": "1", "reason": "  "})
+    assert page.status_code == 200 and Order.objects.get(pk=ours.order_id).status == "CONFIRMED"
+    response = client.post(changelist, {**data, "apply": "1", "reason": "Double booking"}, follow=True)
+    assert "Refunded 1 order(s)" in response.content.decode()
+    order = Order.objects.get(pk=ours.order_id)
+    assert order.status == "REFUNDED" and order.refund_reason == "Double booking"
+    ours.buyer.refresh_from_db()
+    assert ours.buyer.credit_balance == Decimal("200.00")
+
+
+@pytest.mark.django_db(databases=ALL_DBS)
+def test_order_search_finds_by_buyer_email_and_order_id(client, world):
+    ours, _ = world
+    client.force_login(ours.staff["BOX_OFFICE"])
+    changelist = reverse("admin:orders_order_changelist")
+    for term in ("buyer-a@example.com", "BUYER-A@example.com", str(ours.order_id)):
+        response = client.get(changelist, {"q": term})
+        assert [o.pk for o in response.context["cl"].result_list] == [ours.order_id], term
+    assert list(client.get(changelist, {"q": "nobody@example.com"}).context["cl"].result_list) == []
+
+
+@pytest.mark.django_db(databases=ALL_DBS)
+def test_soft_deleting_a_venue_keeps_it_for_staff(client, world):
+    ours, _ = world
+    client.force_login(ours.staff["MANAGER"])
+    venue = VenueFactory(organization=ours.organization, name="Old barn")
+    response = client.post(reverse("admin:events_venue_delete", args=[venue.pk]), {"post": "yes"})
+    assert response.status_code == 302
+    venue.refresh_from_db()
+    assert venue.deleted_at is not None
+    deleted = client.get(reverse("admin:events_venue_changelist"), {"deleted": "yes"})
+    assert venue.pk in [v.pk for v in deleted.context["cl"].result_list]
+    live = client.get(reverse("admin:events_venue_changelist"))
+    assert venue.pk not in [v.pk for v in live.context["cl"].result_list]
+
+
+@pytest.mark.django_db(databases=ALL_DBS)
+def test_a_venue_with_events_is_protected_from_deletion(client, world):
+    ours, _ = world
+    client.force_login(ours.staff["MANAGER"])
+    response = client.post(reverse("admin:events_venue_delete", args=[ours.venue.pk]), {"post": "yes"})
+    assert response.status_code == 200 and "protected" in response.content.decode().lower()
+    ours.venue.refresh_from_db()
+    assert ours.venue.deleted_at is None
