@@ -1,0 +1,132 @@
+"""Venue staff in a real browser: log into the admin, publish an event, watch the sales dashboard, then admit a
+ticket on the gate page at a phone-sized viewport (paste mode).
+
+Debian's Chromium through Playwright against pytest-django's live server. Screenshots go to
+artifacts/screenshots/staff-*.png. Skipped when Chromium is not installed, unless REQUIRE_BROWSER=1.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+ALL_DATABASES = ["default", "seats", "orders", "events"]
+PASSWORD = "correct horse battery staple"  # the factories' password
+
+
+@pytest.fixture
+def browser(monkeypatch):
+    executable = shutil.which("chromium")
+    if not executable:
+        if os.environ.get("REQUIRE_BROWSER") == "1":
+            pytest.fail("Chromium is required (REQUIRE_BROWSER=1) but `chromium` is not on PATH.")
+        pytest.skip("Chromium is not installed (apt-get install -y chromium).")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's loop runs in this thread
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def _shot(page, name: str) -> None:
+    page.screenshot(path=str(SCREENSHOTS / f"staff-{name}.png"), full_page=True)
+
+
+def _login(page, base: str, email: str) -> None:
+    page.goto(f"{base}/admin/login/?next=/admin/")
+    page.fill("input[name=username]", email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_url(re.compile(r"/admin/$"))
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(databases=ALL_DATABASES, transaction=True)
+def test_staff_publishes_an_event_watches_sales_and_admits_a_ticket_on_a_phone(live_server, browser):
+    from accounts.tests.factories import MembershipFactory, StaffFactory, UserFactory
+    from events.models import Event
+    from events.tests.factories import EventFactory, EventSectionFactory, SectionFactory
+    from events.tests.staff_world import buy
+    from inventory.models import EntryLog, Seat
+    from inventory.services import ticket_qr
+
+    section = SectionFactory(name="Stalls", rows=4, seats_per_row=10, venue__name="Harbour Hall")
+    event = EventFactory(
+        venue=section.venue, organization=section.venue.organization, title="Harbour Lights", status="DRAFT"
+    )
+    EventSectionFactory(event=event, section=section, tier__name="Stalls", tier__price=Decimal("35.00"))
+    owner = StaffFactory(email="olivia@example.com", full_name="Olivia Owner")
+    MembershipFactory(user=owner, organization_id=event.organization_id, role="OWNER")
+
+    # 1. Log into the admin and publish the event from its page.
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.set_default_timeout(20_000)
+    _login(page, live_server.url, owner.email)
+    _shot(page, "1-admin-index")
+    page.goto(f"{live_server.url}/admin/events/event/{event.pk}/change/")
+    page.click("text=Publish…")
+    page.wait_for_url(re.compile(r"/publish/$"))
+    _shot(page, "2-publish-confirm")
+    page.click("input[type=submit][value='Publish now']")
+    page.wait_for_url(re.compile(rf"/admin/events/event/{event.pk}/change/$"))
+    assert "published with 40 places" in page.inner_text(".messagelist")
+    _shot(page, "3-published")
+    event.refresh_from_db()
+    assert event.status == Event.Status.PUBLISHED and Seat.objects.filter(event_id=event.pk).count() == 40
+
+    # 2. A buyer buys two seats; the dashboard shows the sale.
+    buyer = UserFactory(email="bea@example.com", full_name="Bea Buyer", credits="100.00")
+    seat_ids = list(Seat.objects.filter(event_id=event.pk).order_by("row_label", "number").values_list("pk", flat=True))
+    buy(buyer=buyer, event_id=event.pk, seat_ids=seat_ids[:2])
+    page.click("text=Sales dashboard")
+    page.wait_for_url(re.compile(r"/dashboard/$"))
+    assert page.inner_text("#kpi-sold") == "2"
+    assert page.inner_text("#kpi-revenue") == "70.00"
+    _shot(page, "4-dashboard")
+
+    # 3. At the gate, on a phone: choose the event and gate, paste the ticket's code, read the answer.
+    token, _expires = ticket_qr(seat_id=seat_ids[0], owner_id=buyer.pk)
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True).new_page()
+    phone.set_default_timeout(20_000)
+    _login(phone, live_server.url, owner.email)
+    phone.goto(f"{live_server.url}/gate/")
+    phone.select_option("#gate-event", str(event.pk))
+    phone.fill("#gate-name", "North 1")
+    _shot(phone, "5-gate-choose")
+    phone.click("text=Start scanning")
+    phone.wait_for_url(re.compile(rf"/gate/{event.pk}/"))
+    phone.fill("#gate-token", token)
+    phone.click("#scan-submit")
+    phone.wait_for_selector("#gate-result[data-result=SUCCESS]")
+    result = phone.inner_text("#gate-result")
+    assert "ADMIT" in result and "Bea Buyer" in result and "Row A, seat 1" in result
+    _shot(phone, "6-gate-admit")
+
+    # The same code again is refused, in red, without reloading the page.
+    phone.fill("#gate-token", token)
+    phone.click("#scan-submit")
+    phone.wait_for_selector("#gate-result[data-result=DUPLICATE]")
+    assert "REFUSE" in phone.inner_text("#gate-result")
+    _shot(phone, "7-gate-duplicate")
+    assert sorted(EntryLog.objects.filter(seat_id=seat_ids[0]).values_list("result", flat=True)) == [
+        "DUPLICATE",
+        "SUCCESS",
+    ]
