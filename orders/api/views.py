@@ -15,6 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts import selectors as accounts_selectors
 from events import selectors as events_selectors
 from inventory import selectors as inventory_selectors
 from orders import DB_ALIAS
@@ -28,6 +29,7 @@ from orders.api.serializers import (
     ReleaseRequestSerializer,
 )
 from orders.models import Order
+from ticketremaster.api import paginated
 from ticketremaster.errors import InvalidInput, NotFound
 
 
@@ -90,7 +92,7 @@ class HoldReleaseView(APIView):
 
 
 class OrderListCreateView(APIView):
-    @extend_schema(responses=OrderSerializer(many=True))
+    @extend_schema(responses=paginated(OrderSerializer))
     def get(self, request: Request) -> Response:
         """Your orders, newest first (paginated)."""
         orders = (
@@ -136,7 +138,8 @@ class OrderRefundView(APIView):
     @extend_schema(request=RefundRequestSerializer, responses=OrderSerializer)
     def post(self, request: Request, order_id: str) -> Response:
         """Refund a confirmed order (staff: superuser, or OWNER / MANAGER / BOX_OFFICE of the event's organization)."""
-        if not (request.user.is_staff or request.user.is_superuser):
+        # Someone with no staff role anywhere learns nothing about which orders exist.
+        if not request.user.is_superuser and not accounts_selectors.memberships_for_user(user_id=request.user.pk):
             raise order_services.RefundNotAllowed()
         order_pk = events_selectors.parse_uuid(order_id)
         if order_pk is None:

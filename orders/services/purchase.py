@@ -299,11 +299,15 @@ def _replay(order: Order, event_id: uuid.UUID) -> OrderInfo:
         raise IdempotencyKeyReused(order_id=str(order.pk))
     if order.status == Order.Status.FAILED:
         error_class = DomainError.registry.get(order.failure_code, OrderFailed)
-        original = error_class()
-        raise error_class(
-            f"{original.detail} (This idempotency key was already used by that failed attempt; use a new key.)",
-            order_id=str(order.pk),
-        )
+        try:
+            error = error_class(
+                f"{error_class.default_detail} (This idempotency key was already used by that failed attempt; "
+                "use a new key.)",
+                order_id=str(order.pk),
+            )
+        except TypeError:  # a subclass with its own constructor: fall back to the generic failure
+            error = OrderFailed(order_id=str(order.pk), failure_code=order.failure_code)
+        raise error
     return _info(order, is_replay=True)
 
 
@@ -312,7 +316,7 @@ def order_checkout(*, buyer_id, event_id, idempotency_key: str) -> OrderInfo:
 
     The same idempotency key returns the same order and never charges twice. Errors: STEP_UP_REQUIRED (428),
     EMAIL_NOT_VERIFIED (403), SALES_CLOSED, NO_ACTIVE_HOLDS, HOLD_EXPIRED, IDEMPOTENCY_IN_PROGRESS,
-    ORDER_IN_PROGRESS (409), INSUFFICIENT_CREDITS (402), IDEMPOTENCY_KEY_REUSED (422).
+    ORDER_IN_PROGRESS, HOLD_LIMIT_EXCEEDED (409), INSUFFICIENT_CREDITS (402), IDEMPOTENCY_KEY_REUSED (422).
     """
     buyer_id = _uuid(buyer_id, name="buyer_id")
     event_id = _uuid(event_id, name="event_id")
@@ -331,6 +335,14 @@ def order_checkout(*, buyer_id, event_id, idempotency_key: str) -> OrderInfo:
     holds = inventory_selectors.holds_for_buyer(buyer_id=buyer_id, event_id=event_id)
     if not holds:
         raise NoHolds()
+    max_per_order = config.get("max_tickets_per_order")
+    if len(holds) > max_per_order:
+        # Holds made before staff lowered the limit: release some, then pay.
+        raise inventory_services.HoldLimitExceeded(
+            f"You hold {len(holds)} places; at most {max_per_order} can be bought in one order. Release some first.",
+            held=len(holds),
+            limit=max_per_order,
+        )
     total = sum((Decimal(seat.price) for seat in holds), Decimal("0.00"))
     if buyer.credit_balance < total:
         # Refused before anything is written; credits_debit re-checks under the row lock.
@@ -498,7 +510,7 @@ def refund_allowed(*, actor_id, organization_id) -> bool:
         return False
     if actor.is_superuser:
         return True
-    if not actor.is_staff or organization_id is None:
+    if organization_id is None:
         return False
     role = accounts_selectors.memberships_for_user(user_id=actor_id).get(organization_id)
     return role in REFUND_ROLES

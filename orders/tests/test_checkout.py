@@ -267,3 +267,15 @@ def test_checkout_runs_a_fixed_small_number_of_queries_whatever_the_number_of_se
         counts.append(queries.total)
     assert counts[0] == counts[1], counts
     assert counts[1] <= 25, counts
+
+
+def test_holds_beyond_a_lowered_limit_are_hold_limit_exceeded_at_checkout(buyer):
+    from ticketremaster import config
+
+    setup = make_event()
+    _hold(buyer, setup, count=4)
+    config.set_value("max_tickets_per_order", 3)
+    with pytest.raises(DomainError) as excinfo:
+        services.order_checkout(buyer_id=buyer.pk, event_id=setup.event.pk, idempotency_key="k")
+    assert (excinfo.value.code, excinfo.value.status) == ("HOLD_LIMIT_EXCEEDED", 409)
+    assert not Order.objects.exists()

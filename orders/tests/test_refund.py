@@ -97,7 +97,7 @@ def test_superuser_may_refund_any_order(buyer):
     assert services.order_refund(order_id=order.id, actor_id=admin.pk, reason="ok").status == "REFUNDED"
 
 
-@pytest.mark.parametrize("persona", ["buyer", "gate", "other_org_manager", "staff_without_role"])
+@pytest.mark.parametrize("persona", ["buyer", "gate", "other_org_manager", "staff_without_role", "member_not_staff"])
 def test_others_may_not_refund(buyer, box_office, persona):
     setup = make_event()
     order = _buy(buyer, setup)
@@ -106,6 +106,7 @@ def test_others_may_not_refund(buyer, box_office, persona):
         "gate": lambda: box_office(setup.event.organization_id, "GATE"),
         "other_org_manager": lambda: box_office(uuid.uuid4(), "MANAGER"),
         "staff_without_role": lambda: StaffFactory(),
+        "member_not_staff": lambda: MembershipFactory(organization_id=uuid.uuid4(), user__is_staff=False).user,
     }[persona]()
     with pytest.raises(DomainError) as excinfo:
         services.order_refund(order_id=order.id, actor_id=actor.pk, reason="nope")
@@ -201,3 +202,11 @@ def test_refund_for_event_needs_a_refund_role(buyer):
     with pytest.raises(DomainError) as excinfo:
         services.orders_refund_for_event(event_id=setup.event.pk, actor_id=UserFactory().pk, reason="x")
     assert excinfo.value.code == "REFUND_NOT_ALLOWED"
+
+
+def test_an_owner_who_is_not_flagged_staff_may_still_refund(buyer):
+    """The role in the organization is what counts, not the is_staff flag."""
+    setup = make_event()
+    order = _buy(buyer, setup)
+    owner = MembershipFactory(organization_id=setup.event.organization_id, role="OWNER", user__is_staff=False).user
+    assert services.order_refund(order_id=order.id, actor_id=owner.pk, reason="ok").status == "REFUNDED"
