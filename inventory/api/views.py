@@ -19,10 +19,11 @@ from inventory.api.serializers import (
     TicketSerializer,
 )
 from ticketremaster import config
+from ticketremaster.api import paginated
 
 
 class TicketListView(APIView):
-    @extend_schema(responses=TicketSerializer(many=True))
+    @extend_schema(responses=paginated(TicketSerializer))
     def get(self, request: Request) -> Response:
         """Your tickets (sold, listed for resale, checked in), by event then seat."""
         tickets = selectors.tickets_for_owner(owner_id=request.user.pk)

@@ -17,12 +17,15 @@ from rest_framework.views import APIView
 from orders.api.transfer_serializers import (
     CodeSerializer,
     ListingCreateSerializer,
+    ListingPageSerializer,
     ListingSerializer,
     ReasonSerializer,
     TransferCreateSerializer,
+    TransferPageSerializer,
     TransferSerializer,
 )
 from orders.services import resale, transfer
+from ticketremaster.api import paginated
 from ticketremaster.errors import InvalidInput
 
 
@@ -44,7 +47,7 @@ class TransferListCreateView(APIView):
                 "active", OpenApiTypes.BOOL, description="Only open offers (offered/accepted/completing)."
             ),
         ],
-        responses=TransferSerializer(many=True),
+        responses=paginated(TransferSerializer),
     )
     def get(self, request: Request) -> Response:
         """Transfers you sent or received, newest first."""
@@ -138,7 +141,7 @@ class ListingListCreateView(APIView):
             ),
             OpenApiParameter("mine", OpenApiTypes.BOOL, description="Your own listings in every state."),
         ],
-        responses=ListingSerializer(many=True),
+        responses=paginated(ListingSerializer),
     )
     def get(self, request: Request) -> Response:
         """Listings for sale for an event (``?event=``), or your own listings (``?mine=1``)."""

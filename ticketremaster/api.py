@@ -1,0 +1,95 @@
+"""Shared API pieces: the one error shape in the OpenAPI schema, and a serializer base that refuses unknown fields.
+
+* ``add_error_responses`` is a drf-spectacular post-processing hook (settings.SPECTACULAR_SETTINGS): every operation
+  documents the error answers every endpoint can give, all in the ``Error`` shape
+  ``{"code": "STABLE_CODE", "detail": "...", "fields": {...}}``, so a client (and schemathesis) finds each status it
+  may receive in the schema.
+* ``StrictSerializer``: a request serializer that answers 400 VALIDATION_ERROR naming any field it does not know,
+  instead of silently ignoring a misspelt or smuggled field.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+ERROR_COMPONENT = {
+    "type": "object",
+    "description": "Every error answer of the API.",
+    "properties": {
+        "code": {"type": "string", "description": "Stable, machine-readable code, e.g. SEAT_UNAVAILABLE."},
+        "detail": {"type": "string", "description": "Human-readable explanation."},
+        "fields": {
+            "type": "object",
+            "description": "Per-field messages of a validation error.",
+            "additionalProperties": True,
+        },
+    },
+    "required": ["code", "detail"],
+    "additionalProperties": True,
+}
+
+# Status -> description. Each can come from any endpoint: validation, authentication, permissions, unknown or
+# foreign objects (404, never 403, so ids do not leak), business conflicts, oversized bodies, wrong content types,
+# throttling and a database that is down.
+COMMON_ERRORS = {
+    "400": "Invalid input (VALIDATION_ERROR, MALFORMED_REQUEST, ...).",
+    "401": "Not authenticated (NOT_AUTHENTICATED, AUTHENTICATION_FAILED).",
+    "402": "Not enough credits (INSUFFICIENT_CREDITS).",
+    "403": "Not allowed (PERMISSION_DENIED and domain refusals).",
+    "404": "Unknown object, or one you may not see (NOT_FOUND).",
+    "405": "Method not allowed (METHOD_NOT_ALLOWED).",
+    "406": "Not acceptable (NOT_ACCEPTABLE).",
+    "409": "Conflict with the current state (SEAT_UNAVAILABLE, HOLD_EXPIRED, ...).",
+    "413": "Request body too large (REQUEST_TOO_LARGE).",
+    "415": "Unsupported content type (UNSUPPORTED_MEDIA_TYPE).",
+    "428": "A one-time-code step-up is required first (STEP_UP_REQUIRED).",
+    "429": "Too many requests (THROTTLED, OTP_ATTEMPTS_EXCEEDED).",
+    "503": "A database is unavailable; retry later (DATABASE_UNAVAILABLE).",
+}
+
+
+def add_error_responses(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:
+    """drf-spectacular POSTPROCESSING_HOOKS entry: document the shared error answers on every operation."""
+    components = result.setdefault("components", {}).setdefault("schemas", {})
+    components.setdefault("Error", ERROR_COMPONENT)
+    reference = {"$ref": "#/components/schemas/Error"}
+    for path_item in result.get("paths", {}).values():
+        for method, operation in path_item.items():
+            if method not in ("get", "post", "put", "patch", "delete") or not isinstance(operation, dict):
+                continue
+            responses = operation.setdefault("responses", {})
+            for status, description in COMMON_ERRORS.items():
+                responses.setdefault(
+                    status, {"description": description, "content": {"application/json": {"schema": reference}}}
+                )
+    return result
+
+
+class StrictSerializer(serializers.Serializer):
+    """A request serializer that refuses fields it does not declare (400 VALIDATION_ERROR naming them)."""
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if hasattr(self, "initial_data") and isinstance(self.initial_data, dict):
+            unknown = sorted(set(self.initial_data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
+        return super().validate(attrs)
+
+
+def paginated(serializer_class: type[serializers.Serializer]) -> serializers.Serializer:
+    """The schema of a PageNumberPagination answer of ``serializer_class`` rows, for ``@extend_schema(responses=...)``
+    on an APIView that paginates by hand (drf-spectacular only infers it for generic list views)."""
+    from drf_spectacular.utils import inline_serializer
+
+    name = serializer_class.__name__.removesuffix("Serializer")
+    return inline_serializer(
+        f"Paginated{name}List",
+        {
+            "count": serializers.IntegerField(),
+            "next": serializers.URLField(allow_null=True),
+            "previous": serializers.URLField(allow_null=True),
+            "results": serializer_class(many=True),
+        },
+    )
