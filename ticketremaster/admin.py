@@ -18,6 +18,11 @@ from ticketremaster.admin_tenancy import is_superuser
 from ticketremaster.models import SystemSetting
 
 
+admin.site.site_header = "TicketRemaster staff"
+admin.site.site_title = "TicketRemaster staff"
+admin.site.index_title = "Operations"
+
+
 class SystemSettingForm(forms.ModelForm):
     key = forms.ChoiceField(choices=())
     value = forms.CharField(help_text="Type and range are checked against the key's specification.")
