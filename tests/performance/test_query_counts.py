@@ -1,0 +1,164 @@
+"""Pinned SQL round trips of every hot endpoint, per database, so that a regression (an N+1, a lost select_related,
+one more step in a flow) fails CI instead of showing up in the next on-sale.
+
+The tests are transactional (``transaction=True``) so that, as in production, a service's ``atomic`` block is a real
+transaction and not a savepoint inside the test's. Django's query log (what ``django_assert_num_queries`` counts)
+includes ``BEGIN`` and ``COMMIT``, so the pins count transactions too: every COMMIT of a write is a WAL flush, the
+costliest round trip of all. ``X-Query-Count`` in the benchmark counts statements only (BEGIN/COMMIT not included).
+Requests authenticate with an API token like the benchmark's clients, so the token lookup is counted too.
+
+When you remove a query on purpose, lower the pin here and say so in docs/PERFORMANCE.md.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+
+import pytest
+from django.conf import settings
+from django.db import connections
+from django.test import Client
+
+from bench import dataset
+from bench.scenarios import dashboard_path
+
+ALL_DATABASES = ["default", "seats", "orders", "events"]
+pytestmark = pytest.mark.django_db(databases=ALL_DATABASES, transaction=True)
+
+
+@pytest.fixture
+def assert_queries(django_assert_num_queries):
+    """``with assert_queries(default=2, seats=4): ...`` pins the count on every database (0 where not named)."""
+
+    @contextlib.contextmanager
+    def check(**expected: int):
+        with contextlib.ExitStack() as stack:
+            for alias in ALL_DATABASES:
+                stack.enter_context(django_assert_num_queries(expected.get(alias, 0), connection=connections[alias]))
+            yield
+
+    return check
+
+
+@pytest.fixture
+def world():
+    """A published stadium (two 100-seat sections) and an arena (four 100-seat sections, 200 places sold)."""
+    data = dataset.build_people(dataset.SIZES["tiny"], uuid.uuid4().hex[:6], lambda message: None)
+    dataset.build_stadium(data, lambda message: None)
+    dataset.build_big_event(data, lambda message: None)
+    dataset.sell_big_event(data, lambda message: None)
+    return data
+
+
+def _client(token: str) -> Client:
+    return Client(HTTP_AUTHORIZATION=f"Token {token}")
+
+
+def _hot_seats(world) -> list[str]:
+    from inventory import selectors
+
+    return [
+        str(seat["id"]) for seat in selectors.seat_map(event_id=world.stadium_event_id, section_id=world.hot_section_id)
+    ]
+
+
+def _hold(client: Client, world, seat_ids: list[str]):
+    return client.post(
+        f"/api/v1/events/{world.stadium_event_id}/holds/", {"seat_ids": seat_ids}, content_type="application/json"
+    )
+
+
+def _checkout(client: Client, world):
+    return client.post(
+        "/api/v1/orders/",
+        {"event_id": str(world.stadium_event_id)},
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY=str(uuid.uuid4()),
+    )
+
+
+def test_hold_of_chosen_seats_takes_seven_queries_in_one_transaction(world, assert_queries):
+    client = _client(world.buyers[0].token)
+    seats = _hot_seats(world)
+    assert _hold(client, world, seats[:1]).status_code == 201  # warm: first-request caches are not the point
+    # token+user, event, buyer | BEGIN, buyer-event advisory lock, lock seats NOWAIT, count the buyer's holds,
+    # UPDATE, COMMIT
+    with assert_queries(default=2, events=1, seats=6):
+        response = _hold(client, world, seats[2:4])
+    assert response.status_code == 201
+
+
+def test_best_available_hold_takes_ten_queries_in_one_transaction(world, assert_queries):
+    client = _client(world.buyers[0].token)
+    body = {"section_id": str(world.hot_section_id), "quantity": 2}
+    path = f"/api/v1/events/{world.stadium_event_id}/holds/"
+    assert client.post(path, body, content_type="application/json").status_code == 201  # warm the config cache
+    with assert_queries(default=2, events=2, seats=8):
+        response = client.post(path, body, content_type="application/json")
+    assert response.status_code == 201
+
+
+def test_checkout_takes_eighteen_queries_and_six_commits(world, assert_queries):
+    client = _client(world.buyers[0].token)
+    seats = _hot_seats(world)
+    assert _hold(client, world, seats[:2]).status_code == 201
+    with assert_queries(default=9, orders=10, events=1, seats=4):
+        response = _checkout(client, world)
+    assert response.status_code == 201
+    assert len(response.json()["lines"]) == 2
+
+
+def test_checkout_queries_do_not_grow_with_the_number_of_seats(world, assert_queries):
+    client = _client(world.buyers[0].token)
+    seats = _hot_seats(world)
+    assert _hold(client, world, seats[:8]).status_code == 201
+    with assert_queries(default=9, orders=10, events=1, seats=4):
+        response = _checkout(client, world)
+    assert len(response.json()["lines"]) == 8
+
+
+def test_seat_map_of_a_section_takes_four_queries(world, assert_queries):
+    client = _client(world.buyers[0].token)
+    path = f"/api/v1/events/{world.big_event_id}/seats/?section={world.big_section_ids[0]}"
+    with assert_queries(default=1, events=2, seats=1):
+        response = client.get(path)
+    assert response.status_code == 200
+
+
+def test_availability_of_every_section_takes_four_queries(world, assert_queries):
+    client = _client(world.buyers[0].token)
+    with assert_queries(default=1, events=2, seats=1):
+        response = client.get(f"/api/v1/events/{world.big_event_id}/sections/")
+    assert response.status_code == 200
+    assert len(response.json()) == len(world.big_section_ids) or response.json()
+
+
+def _scan(world, token: str):
+    client = _client(world.gate_staff[0].token)
+    body = {"event_id": str(world.big_event_id), "gate": "North", "token": token}
+    return client.post("/api/v1/scan/", body, content_type="application/json")
+
+
+def test_first_scan_and_rescan_take_a_handful_of_queries(world, assert_queries):
+    from inventory import services as inventory_services
+
+    (seat_id, owner_id), (other_seat, other_owner) = world.big_tickets[:2]
+    assert _scan(world, inventory_services.ticket_qr(seat_id=other_seat, owner_id=other_owner)[0]).status_code == 200
+    token = inventory_services.ticket_qr(seat_id=seat_id, owner_id=owner_id)[0]
+    with assert_queries(default=2, seats=5):
+        first = _scan(world, token)
+    assert first.json()["result"] == "SUCCESS"
+    with assert_queries(default=2, seats=6):
+        again = _scan(world, token)
+    assert again.json()["result"] == "DUPLICATE"
+
+
+def test_sales_dashboard_does_not_grow_with_the_number_of_sections(world, assert_queries):
+    client = Client()
+    client.cookies[settings.SESSION_COOKIE_NAME] = world.manager_session
+    path = dashboard_path(world.big_event_id)
+    assert path, "the staff dashboard URL moved: update bench.scenarios.DASHBOARD_URL_NAMES"
+    with assert_queries(default=5, events=4, seats=1):
+        response = client.get(path)
+    assert response.status_code == 200
