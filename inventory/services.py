@@ -582,7 +582,8 @@ def ticket_qr(*, seat_id, owner_id) -> tuple[str, dt.datetime]:
 def ticket_qr_svg(*, token: str) -> str:
     """The QR image of a token as inline SVG markup (no XML declaration), drawn server-side with segno."""
     qr = segno.make(token, error="m", micro=False)
-    return qr.svg_inline(scale=4, border=2, dark="#000", light="#fff", title="Ticket QR code")
+    # No fixed size (omitsize): the viewBox lets the page scale the code to the phone's width.
+    return qr.svg_inline(scale=4, border=2, dark="#000", light="#fff", title="Ticket QR code", omitsize=True)
 
 
 # --- Gate scan -------------------------------------------------------------------------------------------------
