@@ -227,7 +227,7 @@ class Server:
         )
         try:
             self.wait_healthy(timeout=ready_timeout)
-        except ServerError:
+        except BaseException:  # noqa: BLE001 - never leave a half-started server behind (also on Ctrl-C)
             self.stop()
             raise
 

@@ -17,11 +17,9 @@ from rest_framework.views import APIView
 from orders.api.transfer_serializers import (
     CodeSerializer,
     ListingCreateSerializer,
-    ListingPageSerializer,
     ListingSerializer,
     ReasonSerializer,
     TransferCreateSerializer,
-    TransferPageSerializer,
     TransferSerializer,
 )
 from orders.services import resale, transfer
