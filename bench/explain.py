@@ -1,0 +1,160 @@
+"""EXPLAIN ANALYZE of every hot query, taken from the real code, on the full-size data set.
+
+    .venv/bin/python -m bench.explain            # writes the "Hot queries" section of docs/PERFORMANCE.md
+    .venv/bin/python -m bench.explain --size tiny --no-record
+
+The data set is the benchmark's (52,000-seat stadium; 80,000-seat arena with 50,000 sold). Each hot endpoint is
+called once through Django's test client with ``bench.capture`` recording its statements and parameters: hold,
+best-available hold, checkout, seat map of a 1,000-seat section, availability of the whole event, the sales
+dashboard, a gate scan. Every data statement is then run again as ``EXPLAIN (ANALYZE, BUFFERS)`` inside a
+transaction that is rolled back, on the same database, so the plan and timing are those of the real query on the
+real data. Advisory locks, ``set_config`` and transaction statements are listed but not explained.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import secrets
+import sys
+import uuid
+from dataclasses import replace
+
+from bench import harness
+
+DOC = harness.PROJECT_DIR / "docs" / "PERFORMANCE.md"
+BEGIN_MARKER = "<!-- bench.explain: begin -->"
+END_MARKER = "<!-- bench.explain: end -->"
+_EXPLAINABLE = re.compile(r"^\s*(SELECT|UPDATE|INSERT|DELETE|WITH)\b", re.IGNORECASE)
+_NOT_DATA = re.compile(r"pg_(try_)?advisory|set_config|^\s*SET\s", re.IGNORECASE)
+
+
+def _endpoints(data) -> list[tuple[str, callable]]:
+    from django.conf import settings
+    from django.test import Client
+
+    from bench.scenarios import dashboard_path
+    from inventory import selectors as inventory_selectors
+    from inventory import services as inventory_services
+
+    buyer = data.buyers[1]
+    client = Client(SERVER_NAME="127.0.0.1", HTTP_AUTHORIZATION=f"Token {buyer.token}")
+    event = data.stadium_event_id
+    seats = [str(s["id"]) for s in inventory_selectors.seat_map(event_id=event, section_id=data.hot_section_id)]
+    holds = f"/api/v1/events/{event}/holds/"
+    staff = Client(SERVER_NAME="127.0.0.1", HTTP_AUTHORIZATION=f"Token {data.gate_staff[0].token}")
+    manager = Client(SERVER_NAME="127.0.0.1")
+    manager.cookies[settings.SESSION_COOKIE_NAME] = data.manager_session
+    seat_id, owner_id = data.big_tickets[0]
+
+    def scan():
+        token = inventory_services.ticket_qr(seat_id=seat_id, owner_id=owner_id)[0]
+        body = {"event_id": str(data.big_event_id), "gate": "Gate 0", "token": token}
+        return staff.post("/api/v1/scan/", body, content_type="application/json")
+
+    return [
+        (
+            "hold (chosen seats)",
+            lambda: client.post(holds, {"seat_ids": seats[100:102]}, content_type="application/json"),
+        ),
+        (
+            "checkout",
+            lambda: client.post(
+                "/api/v1/orders/",
+                {"event_id": str(event)},
+                content_type="application/json",
+                HTTP_IDEMPOTENCY_KEY=str(uuid.uuid4()),
+            ),
+        ),
+        (
+            "hold (best available)",
+            lambda: client.post(
+                holds, {"section_id": str(data.hot_section_id), "quantity": 4}, content_type="application/json"
+            ),
+        ),
+        (
+            "seat map of a 1,000-seat section",
+            lambda: client.get(f"/api/v1/events/{data.big_event_id}/seats/?section={data.big_section_ids[-1]}"),
+        ),
+        (
+            "availability of the 80,000-seat event",
+            lambda: client.get(f"/api/v1/events/{data.big_event_id}/sections/"),
+        ),
+        ("sales dashboard (80,000 seats, 50,000 sold)", lambda: manager.get(dashboard_path(data.big_event_id))),
+        ("gate scan", scan),
+    ]
+
+
+def explain_all(data) -> str:
+    from django.db import connections
+
+    from bench import capture
+
+    out: list[str] = []
+    for title, call in _endpoints(data):
+        with capture.Recorder() as recorder:
+            response = call()
+        out += [f"#### {title} — HTTP {response.status_code}, {len(recorder.queries())} statements", ""]
+        for number, statement in enumerate(recorder.statements, start=1):
+            sql = " ".join(statement.sql.split())
+            if statement.is_boundary or _NOT_DATA.search(sql) or not _EXPLAINABLE.match(sql):
+                out.append(f"{number}. `{statement.alias}` `{sql[:160]}`")
+                continue
+            connection = connections[statement.alias]
+            with connection.cursor() as cursor:
+                cursor.execute("BEGIN")
+                try:
+                    cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {statement.sql}", statement.params)
+                    plan = "\n".join(row[0] for row in cursor.fetchall())
+                finally:
+                    cursor.execute("ROLLBACK")
+            out += [f"{number}. `{statement.alias}` `{sql[:300]}`", "", "```", plan, "```", ""]
+        out.append("")
+    return "\n".join(out)
+
+
+def record(text: str, header: str) -> None:
+    existing = DOC.read_text() if DOC.exists() else "# Performance\n"
+    block = f"{BEGIN_MARKER}\n{header}\n\n{text.rstrip()}\n{END_MARKER}"
+    if BEGIN_MARKER in existing and END_MARKER in existing:
+        head, _, rest = existing.partition(BEGIN_MARKER)
+        _, _, tail = rest.partition(END_MARKER)
+        DOC.write_text(head + block + tail)
+    else:
+        DOC.write_text(existing.rstrip("\n") + "\n\n## Hot queries: EXPLAIN ANALYZE\n\n" + block + "\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.explain", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--size", choices=("full", "tiny"), default="full")
+    parser.add_argument("--no-record", action="store_true")
+    args = parser.parse_args(argv)
+    urls = harness.create_fresh_databases(f"expl{secrets.token_hex(3)}")
+    try:
+        harness.setup_django()
+        harness.migrate_all()
+        from bench import dataset
+        from bench.run import _commit
+
+        size = dataset.SIZES[args.size]
+        data = dataset.build_people(replace(size, onsale_clients=4), secrets.token_hex(3), print)
+        dataset.build_stadium(data, print)
+        dataset.build_big_event(data, print)
+        dataset.sell_big_event(data, print)
+        text = explain_all(data)
+        header = (
+            f"Generated by `python -m bench.explain --size {args.size}` at commit {_commit()} on "
+            f"{harness.machine_description()}: stadium {size.stadium_capacity:,} seats, arena {size.big_capacity:,} "
+            f"seats with {size.big_sold:,} sold."
+        )
+    finally:
+        harness.drop_databases(urls)
+    print(text)
+    if not args.no_record:
+        record(text, header)
+        print(f"Recorded in {DOC.relative_to(harness.PROJECT_DIR)}.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
