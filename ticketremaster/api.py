@@ -93,3 +93,13 @@ def paginated(serializer_class: type[serializers.Serializer]) -> serializers.Ser
             "results": serializer_class(many=True),
         },
     )
+
+
+def not_found(request, exception=None):
+    """handler404: an unrouted /api/ URL answers in the API's error shape; pages get the 404 template."""
+    from django.http import JsonResponse
+    from django.views.defaults import page_not_found
+
+    if request.path.startswith("/api/"):
+        return JsonResponse({"code": "NOT_FOUND", "detail": "No such API endpoint or object."}, status=404)
+    return page_not_found(request, exception)

@@ -27,3 +27,6 @@ urlpatterns = [
     path("", include("inventory.urls")),
     path("", include("events.urls")),
 ]
+
+# An unrouted /api/ URL (a malformed id with slashes, a typo) answers JSON in the one error shape.
+handler404 = "ticketremaster.api.not_found"
