@@ -375,10 +375,18 @@ class MembershipAdmin(TenantScopedAdmin):
     def organization(self, obj):
         from events.staff_selectors import organization_names
 
-        names = getattr(self, "_org_names", None)
-        if names is None:
-            self._org_names = names = organization_names(organization_ids=None)
+        names = getattr(self, "_org_names", None) or {}
+        if obj.organization_id not in names:
+            names = organization_names(organization_ids={obj.organization_id, *getattr(self, "_page_orgs", ())})
+            self._org_names = names
         return names.get(obj.organization_id, str(obj.organization_id))
+
+    def get_changelist_instance(self, request):
+        changelist = super().get_changelist_instance(request)
+        # Names of the organizations on this page, read once (events_db), fresh for every page view.
+        self._page_orgs = {row.organization_id for row in changelist.result_list}
+        self._org_names = None
+        return changelist
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         if db_field.name == "organization_id":

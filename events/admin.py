@@ -406,8 +406,18 @@ class EventAdmin(OrganizationChoiceMixin, SoftDeleteAdminMixin, TenantScopedAdmi
     def object_organization_id(self, obj):
         return obj.organization_id
 
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is not None and has_capability(request, Capability.EVENTS_MANAGE, obj.organization_id):
+            return fieldsets
+        # View-only roles (box office) get the dashboard link, not buttons that would only answer 404.
+        return [
+            (name, {**options, "fields": [f if f != "operations" else "dashboard_link" for f in options["fields"]]})
+            for name, options in fieldsets
+        ]
+
     def get_readonly_fields(self, request, obj=None):
-        fields = list(super().get_readonly_fields(request, obj))
+        fields = list(super().get_readonly_fields(request, obj)) + ["dashboard_link"]
         if obj is not None and obj.status != Event.Status.DRAFT:
             # Once on sale, the tenant and the venue are fixed: inventory was built from them.
             fields += ["organization", "venue"]

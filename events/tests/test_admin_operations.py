@@ -232,3 +232,16 @@ def test_a_venue_with_events_is_protected_from_deletion(client, world):
     assert response.status_code == 200 and "protected" in response.content.decode().lower()
     ours.venue.refresh_from_db()
     assert ours.venue.deleted_at is None
+
+
+@pytest.mark.django_db(databases=ALL_DBS)
+def test_event_page_offers_operations_only_to_roles_that_may_use_them(client, world):
+    ours, _ = world
+    url = reverse("admin:events_event_change", args=[ours.event.pk])
+    client.force_login(ours.staff["MANAGER"])
+    page = client.get(url).content.decode()
+    assert "Re-sync inventory…" in page and "Cancel event…" in page and "Sales dashboard" in page
+    client.force_login(ours.staff["BOX_OFFICE"])
+    page = client.get(url).content.decode()
+    assert "Re-sync inventory…" not in page and "Cancel event…" not in page
+    assert reverse("admin:events_event_dashboard", args=[ours.event.pk]) in page
