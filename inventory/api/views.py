@@ -23,7 +23,7 @@ from ticketremaster.api import paginated
 
 
 class TicketListView(APIView):
-    @extend_schema(responses=paginated(TicketSerializer))
+    @extend_schema(responses=paginated(TicketSerializer), operation_id="tickets_list")
     def get(self, request: Request) -> Response:
         """Your tickets (sold, listed for resale, checked in), by event then seat."""
         tickets = selectors.tickets_for_owner(owner_id=request.user.pk)

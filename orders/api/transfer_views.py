@@ -46,6 +46,7 @@ class TransferListCreateView(APIView):
             ),
         ],
         responses=paginated(TransferSerializer),
+        operation_id="transfers_list",
     )
     def get(self, request: Request) -> Response:
         """Transfers you sent or received, newest first."""
@@ -112,9 +113,15 @@ class TransferActionView(APIView):
 
 def _action(name: str, body: type | None, summary: str) -> type[TransferActionView]:
     """A TransferActionView subclass for one action, documented in the OpenAPI schema."""
+
+    # A fresh function per action: decorating the shared TransferActionView.post itself would give every action the
+    # last one's schema (and seven colliding operationIds).
+    def action_post(self, request: Request, transfer_id: str) -> Response:
+        return TransferActionView.post(self, request, transfer_id)
+
     post = extend_schema(
         request=body, responses=TransferSerializer, operation_id=f"transfers_{name.replace('-', '_')}", summary=summary
-    )(TransferActionView.post)
+    )(action_post)
     return type(
         f"Transfer{name.title().replace('-', '')}View",
         (TransferActionView,),
@@ -140,6 +147,7 @@ class ListingListCreateView(APIView):
             OpenApiParameter("mine", OpenApiTypes.BOOL, description="Your own listings in every state."),
         ],
         responses=paginated(ListingSerializer),
+        operation_id="listings_list",
     )
     def get(self, request: Request) -> Response:
         """Listings for sale for an event (``?event=``), or your own listings (``?mine=1``)."""

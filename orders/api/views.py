@@ -92,7 +92,7 @@ class HoldReleaseView(APIView):
 
 
 class OrderListCreateView(APIView):
-    @extend_schema(responses=paginated(OrderSerializer))
+    @extend_schema(responses=paginated(OrderSerializer), operation_id="orders_list")
     def get(self, request: Request) -> Response:
         """Your orders, newest first (paginated)."""
         orders = (
