@@ -225,6 +225,10 @@ class SectionAdmin(OrganizationChoiceMixin, SoftDeleteAdminMixin, TenantScopedAd
     readonly_fields = ["kind", "capacity", "map_preview", "grid_link", "created_at", "updated_at", "deleted_at"]
     fields = ["venue", "name", "map_x", "map_y", "sort_order", "kind", "capacity", "grid_link", "map_preview"]
 
+    def base_queryset(self, request):
+        # The layout (every seat) is read only where it is drawn; lists and lookups skip it.
+        return super().base_queryset(request).defer("layout")
+
     def scope_queryset(self, request, queryset, organization_ids):
         return queryset.filter(venue__organization_id__in=organization_ids)
 
@@ -320,13 +324,22 @@ class EventSectionInline(TenantScopedInline, admin.TabularInline):
         parent = getattr(self, "_parent", None)
         if db_field.name == "section":
             kwargs["queryset"] = (
-                Section.objects.using(DB_ALIAS).filter(venue_id=parent.venue_id) if parent else Section.objects.none()
-            ).select_related("venue")
+                (Section.objects.using(DB_ALIAS).filter(venue_id=parent.venue_id) if parent else Section.objects.none())
+                .select_related("venue")
+                .defer("layout")
+            )  # a stadium section's layout is megabytes of seats
         elif db_field.name == "tier":
             kwargs["queryset"] = (
                 PriceTier.objects.using(DB_ALIAS).filter(event=parent) if parent else PriceTier.objects.none()
             )
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if field is not None and db_field.name in ("section", "tier"):
+            # Read the choices once for the whole inline, not once per row (a stadium has dozens of sections).
+            field.choices = list(field.choices)
+        return field
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("event", "section", "tier").defer("section__layout")
 
     def has_add_permission(self, request, obj=None):
         # Sections are attached once the event (and its tiers) exist.
@@ -582,8 +595,9 @@ def sales_table(event: Event) -> dict[str, Any]:
     from inventory.selectors import event_sales_summary
 
     summary = event_sales_summary(event_id=event.pk)
-    sections = {s.pk: s.name for s in Section.all_objects.using(DB_ALIAS).filter(venue_id=event.venue_id)}
-    tiers = {t.pk: t.name for t in PriceTier.objects.using(DB_ALIAS).filter(event=event)}
+    # Names only: a section's layout JSON holds every seat and is not needed here.
+    sections = dict(Section.all_objects.using(DB_ALIAS).filter(venue_id=event.venue_id).values_list("id", "name"))
+    tiers = dict(PriceTier.objects.using(DB_ALIAS).filter(event=event).values_list("id", "name"))
     rows = []
     for item in _summary_items(summary):
         row = {key: int(item.get(key) or 0) for key in COUNT_KEYS}
