@@ -17,7 +17,6 @@ from ticketremaster import config
 from ticketremaster.admin_tenancy import is_superuser
 from ticketremaster.models import SystemSetting
 
-
 admin.site.site_header = "TicketRemaster staff"
 admin.site.site_title = "TicketRemaster staff"
 admin.site.index_title = "Operations"
