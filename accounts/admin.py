@@ -398,6 +398,9 @@ class MembershipAdmin(TenantScopedAdmin):
             )
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 
+    def _audit(self, request, obj, verb, message):
+        pass  # save_model/delete_model below write a richer audit row (user and role) themselves
+
     def save_model(self, request, obj, form, change):
         if not has_capability(request, Capability.STAFF, obj.organization_id):
             raise Http404("No such organization.")

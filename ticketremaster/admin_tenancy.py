@@ -174,6 +174,41 @@ class TenantScopedAdmin(admin.ModelAdmin):
             return has_capability(request, capability)
         return has_capability(request, capability, self.object_organization_id(obj))
 
+    # --- audit -------------------------------------------------------------------------------------------------
+    # Django's admin history (django_admin_log) stays; every add/change/delete also goes to the project's audit log,
+    # with the organization, so owners see their staff's edits next to publishing, refunds and adjustments.
+    def _audit(self, request: HttpRequest, obj: Any, verb: str, message: Any) -> None:
+        from accounts.services import audit_record
+
+        try:
+            organization_id = self.object_organization_id(obj)
+        except NotImplementedError:
+            organization_id = None
+        audit_record(
+            actor_id=request.user.pk,
+            action=f"{obj._meta.model_name}.{verb}",
+            object_type=obj._meta.model_name,
+            object_id=str(obj.pk),
+            organization_id=organization_id,
+            data={"change": str(message)[:1000]} if message else {},
+        )
+
+    def log_addition(self, request, obj, message):
+        entry = super().log_addition(request, obj, message)
+        self._audit(request, obj, "add", message)
+        return entry
+
+    def log_change(self, request, obj, message):
+        entry = super().log_change(request, obj, message)
+        self._audit(request, obj, "change", message)
+        return entry
+
+    def log_deletions(self, request, queryset):
+        entries = super().log_deletions(request, queryset)
+        for obj in queryset:
+            self._audit(request, obj, "delete", "")
+        return entries
+
     # --- permissions ---------------------------------------------------------------------------------------------
     def has_module_permission(self, request: HttpRequest) -> bool:
         return self.has_view_permission(request)

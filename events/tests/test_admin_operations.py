@@ -245,3 +245,23 @@ def test_event_page_offers_operations_only_to_roles_that_may_use_them(client, wo
     page = client.get(url).content.decode()
     assert "Re-sync inventory…" not in page and "Cancel event…" not in page
     assert reverse("admin:events_event_dashboard", args=[ours.event.pk]) in page
+
+
+@pytest.mark.django_db(databases=ALL_DBS)
+def test_plain_admin_edits_are_written_to_the_audit_log_with_the_organization(client, world):
+    ours, _ = world
+    client.force_login(ours.staff["MANAGER"])
+    response = client.post(
+        reverse("admin:events_venue_change", args=[ours.venue.pk]),
+        {
+            "organization": str(ours.organization.pk),
+            "name": "Hall A (renovated)",
+            "address": "1 Quay",
+            "city": "Springfield",
+            "timezone": "UTC",
+        },
+    )
+    assert response.status_code == 302
+    entry = AuditLog.objects.get(action="venue.change", object_id=str(ours.venue.pk))
+    assert entry.actor == ours.staff["MANAGER"] and entry.organization_id == ours.organization.pk
+    assert "Name" in entry.data["change"] or "name" in entry.data["change"]
