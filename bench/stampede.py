@@ -220,6 +220,8 @@ class Crowd:
             # A retry with the same key (the answer was lost, or the client is impatient): the same order, once.
             again = client.request("checkout_retry", "POST", "/api/v1/orders/", json=event, headers=headers)
             if first is not None and again is not None and first.status_code in (200, 201):
+                if again.status_code >= 500 and self.tolerate_outages:
+                    return  # the retry met an outage (503 DATABASE_UNAVAILABLE): no answer about the order
                 if again.status_code != 200 or again.json().get("id") != first.json().get("id"):
                     self.anomaly(
                         f"retry of key {key} answered {again.status_code} {again.text[:200]} "
