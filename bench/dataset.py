@@ -97,7 +97,7 @@ SIZES = {
 BULK_ORDER_SIZE = 50  # the highest max_tickets_per_order the configuration allows
 HOT_PRICE = Decimal("25.00")
 BIG_PRICE = Decimal("10.00")
-BUYER_CREDITS = Decimal("100000.00")
+BUYER_CREDITS = Decimal("1000000.00")  # the 4 bulk buyers pay for 12,500 places each
 
 
 @dataclass
