@@ -259,7 +259,7 @@ def event_detail(request: HttpRequest, event_id) -> HttpResponse:
         "events/event_detail.html",
         {
             "event": event,
-            "on_sale": selectors.event_get(event_id=event.pk).is_on_sale,
+            "on_sale": selectors.sales_open(event.status, event.sales_start, event.sales_end),
             "sections": sections,
             "seated_sections": seated,
             "general_sections": [row for row in sections if row["is_general"] or best_available],
@@ -299,7 +299,7 @@ def section_detail(request: HttpRequest, event_id, section_id) -> HttpResponse:
         "events/section_detail.html",
         {
             "event": event,
-            "on_sale": selectors.event_get(event_id=event.pk).is_on_sale,
+            "on_sale": selectors.sales_open(event.status, event.sales_start, event.sales_end),
             "section": section,
             "sections": sections,
             "best_available": best_available,

@@ -193,3 +193,10 @@ def test_hold_and_release_refuse_get(client, buyer):
     setup = make_event()
     client.force_login(buyer)
     assert client.get(reverse("events:hold", kwargs={"event_id": setup.event.pk})).status_code == 405
+
+
+def test_event_page_before_the_sales_window_says_so_and_disables_holding(client):
+    setup = make_event(sales_start=timezone.now() + dt.timedelta(days=1))
+    html = client.get(setup.event.get_absolute_url()).text
+    assert "not on sale right now" in html
+    assert re.search(r'<button type="submit" disabled>Hold selected seats', html)
