@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from bench import harness
+
 PROJECT = Path(__file__).resolve().parents[2]
 
 
@@ -35,7 +37,7 @@ def test_a_short_chaos_run_recovers_to_zero_violations(tmp_path):
             "--workers",
             "2",
             "--port",
-            "8109",
+            str(harness.free_port()),
             "--kill-every",
             "2.5",
             "--fault-probability",
