@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.html import escape
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from events import selectors
 from inventory import selectors as inventory_selectors
@@ -318,9 +318,13 @@ def _back(request: HttpRequest, event_id) -> str:
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def hold_create(request: HttpRequest, event_id) -> HttpResponse:
     event = _event_or_404(event_id)
+    if request.method == "GET":
+        # Reached after logging in from a hold form (login_required sends the browser back here with a GET).
+        messages.info(request, "You are logged in: choose your seats and hold them.")
+        return redirect("events:detail", event_id=event.pk)
     seat_ids = request.POST.getlist("seat_ids")
     quantity = request.POST.get("quantity", "").strip()
     try:

@@ -189,10 +189,12 @@ def test_release_form_releases_one_or_all_holds(client, buyer):
     assert any("Released 2 places" in m for m in _messages(response))
 
 
-def test_hold_and_release_refuse_get(client, buyer):
+def test_a_get_of_the_hold_url_after_logging_in_goes_back_to_the_event(client, buyer):
     setup = make_event()
     client.force_login(buyer)
-    assert client.get(reverse("events:hold", kwargs={"event_id": setup.event.pk})).status_code == 405
+    response = client.get(reverse("events:hold", kwargs={"event_id": setup.event.pk}))
+    assert response.status_code == 302 and response["Location"] == setup.event.get_absolute_url()
+    assert client.get(reverse("events:release", kwargs={"event_id": setup.event.pk})).status_code == 405
 
 
 def test_event_page_before_the_sales_window_says_so_and_disables_holding(client):
