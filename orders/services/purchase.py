@@ -564,7 +564,15 @@ def _refund(order: Order, *, actor_id, reason: str, block_seats: bool) -> OrderI
 
 def _finish_refund(order: Order, *, actor_id, block_seats: bool = False) -> OrderInfo:
     """Seats first (the tickets die), then the money; each step idempotent by the order id."""
-    inventory_services.seats_unsell(order_id=order.pk, block=block_seats)
+    try:
+        inventory_services.seats_unsell(order_id=order.pk, block=block_seats)
+    except inventory_services.TicketCheckedIn:
+        # A gate admitted a ticket after the pre-check: seats_unsell changed nothing, so the order simply stays
+        # confirmed (and recovery must not retry a refund that can never succeed).
+        Order.objects.using(DB_ALIAS).filter(
+            pk=order.pk, status=Order.Status.CONFIRMED, step=Order.Step.REFUNDING
+        ).update(step=Order.Step.DONE, updated_at=timezone.now())
+        raise
     if order.total > 0:
         accounts_services.credits_credit(
             user_id=order.buyer_id,

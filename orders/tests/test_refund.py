@@ -210,3 +210,20 @@ def test_an_owner_who_is_not_flagged_staff_may_still_refund(buyer):
     order = _buy(buyer, setup)
     owner = MembershipFactory(organization_id=setup.event.organization_id, role="OWNER", user__is_staff=False).user
     assert services.order_refund(order_id=order.id, actor_id=owner.pk, reason="ok").status == "REFUNDED"
+
+
+def test_a_ticket_checked_in_while_the_refund_starts_leaves_the_order_confirmed(buyer, monkeypatch):
+    from orders.services import purchase
+
+    setup = make_event()
+    order = _buy(buyer, setup)
+    Seat.objects.filter(pk=setup.seat_ids[0]).update(status="CHECKED_IN", checked_in_at=timezone.now())
+    # The gate scan lands between the pre-check (which still saw the ticket unused) and the release of the seats.
+    monkeypatch.setattr(purchase.inventory_selectors, "seats_of_order", lambda **kwargs: [])
+    with pytest.raises(DomainError) as excinfo:
+        services.order_refund(order_id=order.id, actor_id=StaffFactory(is_superuser=True).pk, reason="x")
+    assert excinfo.value.code == "TICKET_CHECKED_IN"
+    stored = Order.objects.get(pk=order.id)
+    assert (stored.status, stored.step) == ("CONFIRMED", "DONE")
+    assert services.purchase_recover(older_than_seconds=0).examined == 0
+    assert balance_of(buyer) == Decimal("400.00")
