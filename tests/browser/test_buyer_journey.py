@@ -29,7 +29,7 @@ CHROMIUM_ARGS = [
 
 
 @pytest.fixture
-def browser_page(monkeypatch):
+def chromium(monkeypatch):
     executable = shutil.which("chromium")
     if not executable:
         if os.environ.get("REQUIRE_BROWSER") == "1":
@@ -41,12 +41,17 @@ def browser_page(monkeypatch):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.set_default_timeout(15_000)
         try:
-            yield page
+            yield browser
         finally:
             browser.close()
+
+
+@pytest.fixture
+def browser_page(chromium):
+    page = chromium.new_page(viewport={"width": 1280, "height": 900})
+    page.set_default_timeout(15_000)
+    return page
 
 
 def _shot(page, name: str) -> None:
@@ -114,3 +119,29 @@ def test_buyer_signs_up_tops_up_picks_seats_pays_and_sees_a_qr(live_server, brow
     sold = Seat.objects.filter(event_id=setup.event.pk, status="SOLD")
     assert sold.count() == 2
     assert len({seat.owner_id for seat in sold}) == 1
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(databases=ALL_DATABASES, transaction=True)
+def test_without_javascript_the_seat_list_holds_seats_with_a_plain_form(live_server, chromium):
+    from accounts.tests.factories import UserFactory
+
+    UserFactory(email="nojs@example.com", credits="100.00")
+    setup = make_event(price="20.00")
+    context = chromium.new_context(java_script_enabled=False, viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    page.goto(f"{live_server.url}/accounts/login/?next={setup.event.get_absolute_url()}")
+    page.fill("input[name=email]", "nojs@example.com")
+    page.fill("input[name=password]", "correct horse battery staple")
+    page.click("form:has(input[name=password]) button[type=submit]")
+    page.wait_for_url(re.compile(setup.event.get_absolute_url()))
+
+    seat_list = page.locator("select[name=seat_ids]")
+    assert seat_list.is_visible()
+    seat_list.select_option([str(setup.seat_ids[3]), str(setup.seat_ids[4])])
+    page.click("text=Hold selected seats")
+    page.wait_for_selector(".holds-panel .hold-list")
+    assert page.locator(".hold-list li").count() == 2
+    _shot(page, "8-no-js-held")
+    assert set(Seat.objects.filter(status="HELD").values_list("pk", flat=True)) == set(setup.seat_ids[3:5])
