@@ -327,6 +327,7 @@ def run_ceiling(*, size_name: str, clients: int, seconds: float, log=print) -> d
     dataset.build_stadium(data, log)
     dataset.build_big_event(data, log)
     dataset.sell_big_event(data, log)
+    dataset.settle(data, log)
     purchase, scan = capture_templates(data, scan_ticket=data.big_tickets[0])
     urls = {alias: url for alias, url in _database_urls().items()}
     log(

@@ -128,6 +128,7 @@ def run_benchmark(options: Options, *, log: Callable[[str], None] = print) -> Re
         dataset.sell_big_event(data, log)
     if "onsale" in wanted:
         dataset.build_stadium(data, log)
+    dataset.settle(data, log)
     report.setup = {key: round(value, 2) for key, value in data.timings.items()}
     report.setup["total_s"] = round(time.perf_counter() - started, 1)
 
