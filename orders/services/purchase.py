@@ -33,6 +33,8 @@ from inventory import selectors as inventory_selectors
 from inventory import services as inventory_services
 from orders import DB_ALIAS
 from orders.models import Order, OrderLine
+from orders.services.resale import listed_tickets_repair
+from orders.services.transfer import ticket_flows_close_for_refund
 from ticketremaster import config
 from ticketremaster.errors import Conflict, DomainError, InvalidInput, NotFound
 from ticketremaster.faults import fault_point
@@ -311,21 +313,8 @@ def _replay(order: Order, event_id: uuid.UUID) -> OrderInfo:
     return _info(order, is_replay=True)
 
 
-def order_checkout(*, buyer_id, event_id, idempotency_key: str) -> OrderInfo:
-    """Pay for the buyer's unexpired holds of one event from their credits; all or nothing across three databases.
-
-    The same idempotency key returns the same order and never charges twice. Errors: STEP_UP_REQUIRED (428),
-    EMAIL_NOT_VERIFIED (403), SALES_CLOSED, NO_ACTIVE_HOLDS, HOLD_EXPIRED, IDEMPOTENCY_IN_PROGRESS,
-    ORDER_IN_PROGRESS, HOLD_LIMIT_EXCEEDED (409), INSUFFICIENT_CREDITS (402), IDEMPOTENCY_KEY_REUSED (422).
-    """
-    buyer_id = _uuid(buyer_id, name="buyer_id")
-    event_id = _uuid(event_id, name="event_id")
-    key = _validate_key(idempotency_key)
-
-    existing = Order.objects.using(DB_ALIAS).filter(buyer_id=buyer_id, idempotency_key=key).first()
-    if existing is not None:
-        return _resume(existing, event_id)
-
+def _checkout_preconditions(*, buyer_id: uuid.UUID, event_id: uuid.UUID):
+    """Everything checked before anything is written: buyer, step-up, sales window, holds, limit, balance."""
     buyer = accounts_selectors.user_get(user_id=buyer_id)
     if not buyer.is_verified:
         raise EmailNotVerified()
@@ -351,6 +340,33 @@ def order_checkout(*, buyer_id, event_id, idempotency_key: str) -> OrderInfo:
             required=str(total),
             balance=str(buyer.credit_balance),
         )
+    return buyer, event, holds, total
+
+
+def order_checkout(*, buyer_id, event_id, idempotency_key: str) -> OrderInfo:
+    """Pay for the buyer's unexpired holds of one event from their credits; all or nothing across three databases.
+
+    The same idempotency key returns the same order and never charges twice. Errors: STEP_UP_REQUIRED (428),
+    EMAIL_NOT_VERIFIED (403), SALES_CLOSED, NO_ACTIVE_HOLDS, HOLD_EXPIRED, IDEMPOTENCY_IN_PROGRESS,
+    ORDER_IN_PROGRESS, HOLD_LIMIT_EXCEEDED (409), INSUFFICIENT_CREDITS (402), IDEMPOTENCY_KEY_REUSED (422).
+    """
+    buyer_id = _uuid(buyer_id, name="buyer_id")
+    event_id = _uuid(event_id, name="event_id")
+    key = _validate_key(idempotency_key)
+
+    existing = Order.objects.using(DB_ALIAS).filter(buyer_id=buyer_id, idempotency_key=key).first()
+    if existing is not None:
+        return _resume(existing, event_id)
+
+    try:
+        _buyer, event, holds, total = _checkout_preconditions(buyer_id=buyer_id, event_id=event_id)
+    except DomainError:
+        # A concurrent request with the same key may have made the order (and sold the holds, spent the credits)
+        # since the lookup above: then this is a retry of that order, not a failure.
+        existing = Order.objects.using(DB_ALIAS).filter(buyer_id=buyer_id, idempotency_key=key).first()
+        if existing is not None:
+            return _resume(existing, event_id)
+        raise
 
     order = Order(
         id=uuid.uuid4(),
@@ -545,17 +561,27 @@ def _refund(order: Order, *, actor_id, reason: str, block_seats: bool) -> OrderI
             if order.status == Order.Status.REFUNDED:
                 return _info(order, is_replay=True)
             if order.step != Order.Step.REFUNDING:
-                if any(seat.status == "CHECKED_IN" for seat in inventory_selectors.seats_of_order(order_id=order.pk)):
+                seats = inventory_selectors.seats_of_order(order_id=order.pk)
+                if any(seat.status == "CHECKED_IN" for seat in seats):
                     raise inventory_services.TicketCheckedIn(
                         "A ticket of this order was already used at the gate; it cannot be refunded."
                     )
-                updated = (
-                    Order.objects.using(DB_ALIAS)
-                    .filter(pk=order.pk, status=Order.Status.CONFIRMED)
-                    .update(step=Order.Step.REFUNDING, refund_reason=reason, updated_at=timezone.now())
-                )
-                if updated != 1:
-                    raise Conflict("This order changed; try again.")
+                # Refund rule (docs/BUYER.md): only the buyer's own tickets are refunded; one passed on by transfer
+                # or resale stays with its new holder. seats_unsell re-checks this under the seat locks.
+                if any(seat.owner_id not in (None, order.buyer_id) for seat in seats):
+                    raise inventory_services.TicketTransferred()
+                with transaction.atomic(using=DB_ALIAS):
+                    # Open offers and listings close in the same transaction that records the refund (409
+                    # TICKET_CHANGING_HANDS while a sale or transfer is completing): none outlives the tickets.
+                    lines = OrderLine.objects.using(DB_ALIAS).filter(order_id=order.pk, is_active=True)
+                    ticket_flows_close_for_refund(seat_ids=list(lines.values_list("seat_id", flat=True)))
+                    updated = (
+                        Order.objects.using(DB_ALIAS)
+                        .filter(pk=order.pk, status=Order.Status.CONFIRMED)
+                        .update(step=Order.Step.REFUNDING, refund_reason=reason, updated_at=timezone.now())
+                    )
+                    if updated != 1:
+                        raise Conflict("This order changed; try again.")
                 order.step, order.refund_reason = Order.Step.REFUNDING, reason
             return _finish_refund(order, actor_id=actor_id, block_seats=block_seats)
     except FlowBusy:
@@ -565,13 +591,15 @@ def _refund(order: Order, *, actor_id, reason: str, block_seats: bool) -> OrderI
 def _finish_refund(order: Order, *, actor_id, block_seats: bool = False) -> OrderInfo:
     """Seats first (the tickets die), then the money; each step idempotent by the order id."""
     try:
-        inventory_services.seats_unsell(order_id=order.pk, block=block_seats)
-    except inventory_services.TicketCheckedIn:
-        # A gate admitted a ticket after the pre-check: seats_unsell changed nothing, so the order simply stays
-        # confirmed (and recovery must not retry a refund that can never succeed).
+        inventory_services.seats_unsell(order_id=order.pk, block=block_seats, owner_id=order.buyer_id)
+    except (inventory_services.TicketCheckedIn, inventory_services.TicketTransferred):
+        # A gate admitted a ticket (or a ticket changed hands) after the pre-check: seats_unsell changed nothing, so
+        # the order simply stays confirmed (and recovery must not retry a refund that can never succeed).
         Order.objects.using(DB_ALIAS).filter(
             pk=order.pk, status=Order.Status.CONFIRMED, step=Order.Step.REFUNDING
         ).update(step=Order.Step.DONE, updated_at=timezone.now())
+        # Listings the refund closed leave their tickets LISTED: back to SOLD, usable again.
+        listed_tickets_repair(seat_ids=[seat.id for seat in inventory_selectors.seats_of_order(order_id=order.pk)])
         raise
     if order.total > 0:
         accounts_services.credits_credit(

@@ -279,3 +279,23 @@ def test_holds_beyond_a_lowered_limit_are_hold_limit_exceeded_at_checkout(buyer)
         services.order_checkout(buyer_id=buyer.pk, event_id=setup.event.pk, idempotency_key="k")
     assert (excinfo.value.code, excinfo.value.status) == ("HOLD_LIMIT_EXCEEDED", 409)
     assert not Order.objects.exists()
+
+
+def test_a_duplicate_that_finds_the_order_only_after_it_was_paid_gets_that_order(buyer, monkeypatch):
+    """Request B looked for its key before request A made the order; by the time B checks the holds, A has sold
+    them and spent the credits. B is a retry of A's order, not NO_ACTIVE_HOLDS."""
+    setup = make_event()
+    _hold(buyer, setup)
+    real_checks = purchase._checkout_preconditions
+    first = []
+
+    def a_finishes_first(**kwargs):
+        monkeypatch.setattr(purchase, "_checkout_preconditions", real_checks)
+        first.append(services.order_checkout(buyer_id=buyer.pk, event_id=setup.event.pk, idempotency_key="k"))
+        return real_checks(**kwargs)
+
+    monkeypatch.setattr(purchase, "_checkout_preconditions", a_finishes_first)
+    second = services.order_checkout(buyer_id=buyer.pk, event_id=setup.event.pk, idempotency_key="k")
+    assert second.id == first[0].id and second.is_replay and second.status == "CONFIRMED"
+    assert ledger("PURCHASE", second.id) == [Decimal("-100.00")]
+    assert_purchase_invariants()
