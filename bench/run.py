@@ -49,6 +49,7 @@ class Options:
     onsale_seconds: float = 180.0
     port: int | None = None
     server_env: dict[str, str] = field(default_factory=dict)
+    profile_seconds: float = 0.0  # > 0: py-spy every worker for that long at the start of each HTTP scenario
 
 
 @dataclass
@@ -155,6 +156,11 @@ def run_benchmark(options: Options, *, log: Callable[[str], None] = print) -> Re
         with harness.background(sample_memory):
             for name in http_scenarios:
                 log(f"Scenario {name} ...")
+                recording = None
+                if options.profile_seconds > 0 and name != "memory":
+                    from bench import profile
+
+                    recording = profile.Recording(server, label=name, seconds=options.profile_seconds)
                 if name == "seatmap":
                     result = scenarios.seatmap(server, data, requests=size.read_requests)
                 elif name == "dashboard":
@@ -167,6 +173,9 @@ def run_benchmark(options: Options, *, log: Callable[[str], None] = print) -> Re
                     result = scenarios.memory(server, peak)
                 else:
                     result = scenarios.gate(server, data, clients=options.gate_clients or size.gate_clients)
+                if recording is not None:
+                    result.profile = recording.finish()
+                    log(result.profile)
                 report.results.append(result)
                 log(_result_line(result))
     return report
@@ -247,6 +256,10 @@ def render(report: Report, *, command: str, note: str) -> str:
     for result in report.results:
         for table in result.tables:
             parts += [f"[{result.scenario}]", table, ""]
+    for result in report.results:
+        if result.profile:
+            parts += ["```", "", f"Profile of the workers during {result.scenario} (py-spy, bench/profile.py):", ""]
+            parts += [result.profile, "", "```"]
     figures = {result.scenario: result.figures for result in report.results}
     parts += ["```", "", "```json", json.dumps(figures, indent=1, default=str), "```", "", "</details>", ""]
     return "\n".join(parts)
@@ -287,6 +300,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--strict", action="store_true", help="exit 1 when a speed goal is missed too")
     parser.add_argument("--note", default="", help="what else was running on the machine (goes into the record)")
     parser.add_argument(
+        "--profile", type=float, default=0.0, metavar="SECONDS", help="py-spy the workers for SECONDS per scenario"
+    )
+    parser.add_argument(
         "--server-env", action="append", default=[], metavar="KEY=VALUE", help="extra environment for gunicorn"
     )
     args = parser.parse_args(argv)
@@ -324,6 +340,7 @@ def main(argv: list[str] | None = None) -> int:
             gate_clients=args.gate_clients,
             onsale_seconds=args.onsale_seconds,
             server_env=dict(item.split("=", 1) for item in args.server_env),
+            profile_seconds=args.profile,
         )
         report = run_benchmark(options)
     finally:

@@ -42,6 +42,7 @@ class Result:
     tables: list[str] = field(default_factory=list)
     server: dict[str, dict[str, Any]] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)  # correctness failures (not missed speed goals)
+    profile: str = ""  # bench/profile.py summary when the run was profiled
 
     def goal(self, name: str, target: str, figure: str, met: bool) -> None:
         self.goals.append(Goal(name, target, figure, met))
