@@ -60,6 +60,7 @@ __all__ = [
     "SectionInventorySpec",
     "TicketCheckedIn",
     "TicketNotTransferable",
+    "TicketTransferred",
     "event_sales_summary",
     "holds_for_buyer",
     "inventory_create_for_event",
@@ -78,6 +79,7 @@ __all__ = [
     "ticket_scan",
     "ticket_set_listed",
     "tickets_for_owner",
+    "tickets_listed_before",
 ]
 
 logger = logging.getLogger(__name__)
@@ -117,6 +119,14 @@ class TicketCheckedIn(Conflict):
     code = "TICKET_CHECKED_IN"
     status = 409
     default_detail = "This ticket was already used at the gate."
+
+
+class TicketTransferred(Conflict):
+    code = "TICKET_TRANSFERRED"
+    status = 409
+    default_detail = (
+        "A ticket of this order now belongs to someone else (transferred or resold); the order cannot be refunded."
+    )
 
 
 class TicketNotTransferable(Conflict):
@@ -445,22 +455,28 @@ def seats_sell(*, buyer_id, order_id, seat_ids: Iterable) -> list[SeatInfo]:
     return _sorted_infos(rows, now=now)
 
 
-def seats_unsell(*, order_id, block: bool = False) -> int:
+def seats_unsell(*, order_id, block: bool = False, owner_id=None) -> int:
     """Every ticket of the order (SOLD or LISTED) back to AVAILABLE (or BLOCKED): owner and order cleared, QR version
     bumped so every code issued for it is dead. Idempotent (a second call finds nothing). A CHECKED_IN ticket makes
-    the whole call refuse with TicketCheckedIn (nothing changes)."""
+    the whole call refuse with TicketCheckedIn (nothing changes). With ``owner_id`` (a refund: the buyer), a ticket
+    that now belongs to someone else (transferred, resold) makes it refuse with TicketTransferred (nothing changes)."""
     order = _uuid(order_id, name="order_id")
+    owner = _uuid(owner_id, name="owner_id") if owner_id is not None else None
     now = timezone.now()
     with transaction.atomic(using=DB_ALIAS), _cursor() as cursor:
         # Lock the order's seats in id order first, so a gate scan cannot admit one while the refund runs.
         cursor.execute(
-            f"SELECT id, status FROM {SEAT_TABLE} WHERE order_id = %s ORDER BY id FOR UPDATE",  # noqa: S608
+            f"SELECT id, status, owner_id FROM {SEAT_TABLE} WHERE order_id = %s ORDER BY id FOR UPDATE",  # noqa: S608
             [order],
         )
         rows = cursor.fetchall()
-        checked_in = [str(pk) for pk, status in rows if status == Status.CHECKED_IN]
+        checked_in = [str(pk) for pk, status, _owner in rows if status == Status.CHECKED_IN]
         if checked_in:
             raise TicketCheckedIn(seat_ids=checked_in)
+        # Checked under the same row locks: freeing a ticket that was passed on would take it from its new holder.
+        passed_on = [str(pk) for pk, status, holder in rows if owner is not None and holder not in (None, owner)]
+        if passed_on:
+            raise TicketTransferred(seat_ids=passed_on)
         target = Status.BLOCKED if block else Status.AVAILABLE
         cursor.execute(
             f"UPDATE {SEAT_TABLE} SET status = %s, owner_id = NULL, order_id = NULL, "  # noqa: S608
@@ -468,6 +484,18 @@ def seats_unsell(*, order_id, block: bool = False) -> int:
             [target.value, now, order],
         )
         return cursor.rowcount
+
+
+def tickets_listed_before(*, updated_before: dt.datetime, limit: int = 5000) -> list[SeatInfo]:
+    """LISTED tickets untouched since ``updated_before``, oldest first: the resale recoverer checks that each still
+    has its active listing. Plain read (the only status-only scan here; LISTED rows are few and recovery is rare)."""
+    with _cursor() as cursor:
+        cursor.execute(
+            f"SELECT {SEAT_COLUMNS} FROM {SEAT_TABLE} WHERE status = 'LISTED' AND updated_at <= %s "  # noqa: S608
+            "AND deleted_at IS NULL ORDER BY updated_at LIMIT %s",
+            [updated_before, int(limit)],
+        )
+        return [seat_info_from_row(row) for row in cursor.fetchall()]
 
 
 # --- Tickets ---------------------------------------------------------------------------------------------------
@@ -502,16 +530,20 @@ def ticket_change_owner(*, seat_id, from_owner_id, to_owner_id, from_statuses: I
     raise TicketNotTransferable(seat_id=str(seat), status=ticket.status)
 
 
-def ticket_set_listed(*, seat_id, owner_id, listed: bool) -> SeatInfo:
-    """SOLD <-> LISTED for the ticket's owner (compare-and-set). Idempotent; anything else TicketNotTransferable."""
+def ticket_set_listed(*, seat_id, owner_id, listed: bool, unchanged_since: dt.datetime | None = None) -> SeatInfo:
+    """SOLD <-> LISTED for the ticket's owner (compare-and-set). Idempotent; anything else TicketNotTransferable.
+
+    ``unchanged_since`` (a recoverer's repair) adds ``updated_at <= unchanged_since`` to the compare-and-set, so a
+    ticket a live flow touched after the recoverer looked at it is left alone."""
     seat = _uuid(seat_id, name="seat_id")
     owner = _uuid(owner_id, name="owner_id")
     source, target = (Status.SOLD, Status.LISTED) if listed else (Status.LISTED, Status.SOLD)
     with transaction.atomic(using=DB_ALIAS), _cursor() as cursor:
         cursor.execute(
             f"UPDATE {SEAT_TABLE} SET status = %s, updated_at = %s "  # noqa: S608 - fixed SQL
-            f"WHERE id = %s AND owner_id = %s AND status = %s AND deleted_at IS NULL RETURNING {SEAT_COLUMNS}",
-            [target.value, timezone.now(), seat, owner, source.value],
+            "WHERE id = %s AND owner_id = %s AND status = %s AND deleted_at IS NULL "
+            f"AND (%s::timestamptz IS NULL OR updated_at <= %s) RETURNING {SEAT_COLUMNS}",
+            [target.value, timezone.now(), seat, owner, source.value, unchanged_since, unchanged_since],
         )
         row = cursor.fetchone()
     if row is not None:
@@ -831,6 +863,7 @@ INVENTORY_ERRORS: tuple[type[DomainError], ...] = (
     HoldExpired,
     TicketCheckedIn,
     TicketNotTransferable,
+    TicketTransferred,
     QrUnavailable,
     ScanBusy,
 )

@@ -28,6 +28,8 @@ seats and orders
   ORDER_TOTAL_MISMATCH        a confirmed order's total differs from the sum of its active lines
   SEAT_IN_TWO_ACTIVE_ORDERS   one seat has active lines in more than one order
   ACTIVE_LINE_OF_FINISHED_ORDER  a failed or refunded order still has an active line (it blocks the seat)
+  REFUND_OF_PASSED_TICKET     a refunded order's ticket had been passed on (transfer/resale) before the refund: the
+                              refund took the new holder's ticket (rule: such a refund is refused, TICKET_TRANSFERRED)
   LISTED_WITHOUT_LISTING      a LISTED seat has no active listing by its owner
   LISTING_WITHOUT_LISTED_TICKET  an ACTIVE listing's seat is not LISTED and owned by the seller
   UNFINISHED_FLOW             a pending order, completing transfer or selling listing older than the grace period
@@ -74,6 +76,7 @@ CHECKS: dict[str, str] = {
     "ORDER_TOTAL_MISMATCH": "a confirmed order's total differs from the sum of its active lines",
     "SEAT_IN_TWO_ACTIVE_ORDERS": "one seat has active lines in more than one order",
     "ACTIVE_LINE_OF_FINISHED_ORDER": "a failed or refunded order still has an active line",
+    "REFUND_OF_PASSED_TICKET": "a refunded order's ticket belonged to someone else when it was refunded",
     "LISTED_WITHOUT_LISTING": "a LISTED seat has no active listing by its owner",
     "LISTING_WITHOUT_LISTED_TICKET": "an active listing's seat is not LISTED and owned by the seller",
     "UNFINISHED_FLOW": "a flow left unfinished past the grace period (run recover_flows)",
@@ -156,6 +159,7 @@ def check_all(*, grace_seconds: float = 0.0, limit_per_check: int = 1000) -> Rep
         _check_balances(report)
         _check_money(report, data)
         _check_tickets(report, data)
+        _check_refunds(report, data)
         _check_lines(report, data)
         _check_listings(report, data)
         _check_unfinished(report, data)
@@ -187,6 +191,7 @@ class _Order:
     total: Decimal
     created_at: Any
     updated_at: Any
+    refunded_at: Any = None
 
 
 @dataclass
@@ -241,6 +246,8 @@ class _Data:
     in_flight_references: set[str] = field(default_factory=set)
     transfers_by_seat: dict[str, list[_Transfer]] = field(default_factory=dict)
     listings_by_seat: dict[str, list[_Listing]] = field(default_factory=dict)
+    # (seat_id, order_id) of every line of a refunded order
+    refunded_lines: list[tuple[str, str]] = field(default_factory=list)
 
 
 def _load(grace_seconds: float) -> _Data:
@@ -254,9 +261,15 @@ def _load(grace_seconds: float) -> _Data:
         data.ledger[reference].append((kind, user_id, amount))
         data.ledger_row_count += 1
     for row in _rows(
-        ORDERS, "SELECT id::text, buyer_id::text, status, total, created_at, updated_at FROM orders_order"
+        ORDERS,
+        "SELECT id::text, buyer_id::text, status, total, created_at, updated_at, refunded_at FROM orders_order",
     ):
         data.orders[row[0]] = _Order(*row)
+    data.refunded_lines = _rows(
+        ORDERS,
+        "SELECT l.seat_id::text, l.order_id::text FROM orders_orderline l "
+        "JOIN orders_order o ON o.id = l.order_id WHERE o.status = 'REFUNDED'",
+    )
     for seat_id, order_id, price, status in _rows(
         ORDERS,
         "SELECT l.seat_id::text, l.order_id::text, l.price, o.status FROM orders_orderline l "
@@ -444,11 +457,12 @@ def _check_money(report: Report, data: _Data) -> None:
             )
 
 
-def _expected_owner(data: _Data, ticket: _Ticket, order: _Order) -> str:
-    """The buyer, or whoever the last completed transfer or resale of this seat (after the order) moved it to."""
+def _expected_owner(data: _Data, ticket: _Ticket, order: _Order, until: Any = None) -> str:
+    """The buyer, or whoever the last completed transfer or resale of this seat (after the order, and before
+    ``until`` if given) moved it to."""
     moves: list[tuple[Any, str]] = []
     for transfer in data.transfers_by_seat.get(ticket.id, ()):
-        if transfer.created_at < order.created_at:
+        if transfer.created_at < order.created_at or (until is not None and transfer.created_at > until):
             continue
         if transfer.status in ("COMPLETED", "DISPUTED"):
             moves.append((transfer.completed_at or transfer.updated_at, transfer.to_user_id))
@@ -456,6 +470,8 @@ def _expected_owner(data: _Data, ticket: _Ticket, order: _Order) -> str:
             moves.append((transfer.completed_at or transfer.updated_at, transfer.to_user_id))
             moves.append((transfer.updated_at, transfer.from_user_id))
     for listing in data.listings_by_seat.get(ticket.id, ()):
+        if until is not None and listing.created_at > until:
+            continue
         if listing.status == "SOLD" and listing.created_at >= order.created_at and listing.buyer_id:
             moves.append((listing.sold_at or listing.updated_at, listing.buyer_id))
     if not moves:
@@ -487,6 +503,22 @@ def _check_tickets(report: Report, data: _Data) -> None:
                 f"{ticket.status} seat is owned by {ticket.owner_id}, expected {expected}",
                 expected_owner=expected,
                 **ids,
+            )
+
+
+def _check_refunds(report: Report, data: _Data) -> None:
+    """A refund pays the buyer back for tickets they still held; one passed on by then belonged to someone else."""
+    for seat_id, order_id in data.refunded_lines:
+        order = data.orders[order_id]
+        until = order.refunded_at or order.updated_at
+        holder = _expected_owner(data, _Ticket(seat_id, "", "", order_id), order, until=until)
+        if holder != order.buyer_id:
+            report.add(
+                "REFUND_OF_PASSED_TICKET",
+                f"refunded order's ticket had passed to {holder} before the refund",
+                seat=seat_id,
+                order=order_id,
+                holder=holder,
             )
 
 

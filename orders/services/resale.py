@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -209,6 +210,10 @@ def listing_create(*, seat_id: Any, seller_id: uuid.UUID, price: Any) -> Listing
         with transaction.atomic(using=DB_ALIAS):
             # Same per-ticket lock as transfer_offer: an offer and a listing of one ticket never both open.
             seat_advisory_lock(seat_id)
+            # Re-checked under the lock a refund takes too (transfer.ticket_flows_close_for_refund): a refund that
+            # committed first wins; one that comes later finds this listing and cancels it.
+            if ticket_being_refunded(order_id=ticket.order_id):
+                raise TicketNotTransferable("This ticket cannot be listed (its order is being refunded).")
             if Transfer.objects.using(DB_ALIAS).filter(seat_id=seat_id, status__in=Transfer.ACTIVE_STATUSES).exists():
                 raise TicketNotTransferable("This ticket has an open transfer offer; cancel it first.")
             listing = ResaleListing.objects.using(DB_ALIAS).create(
@@ -426,6 +431,9 @@ def _refund(listing: ResaleListing) -> None:
                 reason=f"Seller proceeds of {net} could not be taken back ({exc.code}).",
             )
     _set(listing.id, listing.sale_attempt_id, status=Status.CANCELLED, step=Step.COMPENSATED)
+    # Should the ticket still be the seller's LISTED ticket (it could not move for another reason), it must not stay
+    # LISTED without a listing: back to SOLD.
+    listed_tickets_repair(seat_ids=[listing.seat_id])
 
 
 # --- Recovery --------------------------------------------------------------------------------------------------------
@@ -438,7 +446,98 @@ class ResaleRecoveryReport:
     finished: int = 0
     undone: int = 0
     busy: int = 0
+    # Listing/ticket pairs that disagreed (see _sweep_listings): listings completed or cancelled, tickets unlisted.
+    repaired: int = 0
     errors: list[str] = field(default_factory=list)
+
+
+SWEEP_BATCH = 500
+# LISTED tickets looked at per run, oldest first (a second run picks up any beyond it).
+SWEEP_LISTED_LIMIT = 50_000
+
+
+def listed_tickets_repair(*, seat_ids: Iterable[uuid.UUID], unchanged_since: dt.datetime | None = None) -> int:
+    """LISTED tickets among ``seat_ids`` that have no active listing by their owner go back to SOLD; returns how many.
+
+    Such a ticket cannot be relisted (listing needs SOLD) nor shown at the gate, so nothing but this repair moves
+    it; ``unchanged_since`` makes the change a compare-and-set against any flow that touched it since.
+    """
+    return _repair_listed(
+        list(inventory_selectors.seats_get_many(seat_ids=set(seat_ids)).values()), unchanged_since=unchanged_since
+    )
+
+
+def _repair_listed(tickets: list[inventory_selectors.SeatInfo], *, unchanged_since: dt.datetime | None) -> int:
+    tickets = [ticket for ticket in tickets if ticket.status == "LISTED" and ticket.owner_id is not None]
+    if not tickets:
+        return 0
+    active = set(
+        ResaleListing.objects.using(DB_ALIAS)
+        .filter(seat_id__in=[ticket.id for ticket in tickets], status__in=ResaleListing.ACTIVE_STATUSES)
+        .values_list("seat_id", "seller_id")
+    )
+    repaired = 0
+    for ticket in tickets:
+        if (ticket.id, ticket.owner_id) in active:
+            continue
+        try:
+            inventory_services.ticket_set_listed(
+                seat_id=ticket.id, owner_id=ticket.owner_id, listed=False, unchanged_since=unchanged_since
+            )
+        except DomainError:
+            continue  # changed meanwhile (a live flow touched it): the next run looks again
+        logger.warning("resale repair: ticket %s was LISTED without a listing; back to SOLD", ticket.id)
+        repaired += 1
+    return repaired
+
+
+def _sweep_listings(cutoff: dt.datetime) -> int:
+    """Make listing and ticket agree again where a crash split them (listing_create writes the listing, then the
+    ticket; withdraw and cancellations the other way round). Cheap: batched reads, and writes only for mismatches.
+
+    * an ACTIVE listing older than the cutoff whose ticket is not LISTED: still the seller's SOLD ticket -> the
+      creation is finished (ticket LISTED; undone again if the listing closed meanwhile); otherwise (refunded,
+      passed on, checked in) the listing is CANCELLED;
+    * a LISTED ticket untouched since the cutoff without an active listing by its owner -> SOLD.
+    """
+    repaired = 0
+    last_id = None
+    while True:
+        batch_query = ResaleListing.objects.using(DB_ALIAS).filter(status=Status.ACTIVE, updated_at__lte=cutoff)
+        if last_id is not None:
+            batch_query = batch_query.filter(pk__gt=last_id)
+        batch = list(batch_query.order_by("pk").values_list("id", "seat_id", "seller_id")[:SWEEP_BATCH])
+        if not batch:
+            break
+        last_id = batch[-1][0]
+        tickets = inventory_selectors.seats_get_many(seat_ids={seat_id for _, seat_id, _ in batch})
+        for listing_id, seat_id, seller_id in batch:
+            ticket = tickets.get(seat_id)
+            if ticket is not None and ticket.status == "LISTED" and ticket.owner_id == seller_id:
+                continue
+            if ticket is not None and ticket.status == "SOLD" and ticket.owner_id == seller_id:
+                try:
+                    inventory_services.ticket_set_listed(seat_id=seat_id, owner_id=seller_id, listed=True)
+                except DomainError:
+                    continue  # the ticket changed meanwhile: the next run looks again
+                if not ResaleListing.objects.using(DB_ALIAS).filter(pk=listing_id, status=Status.ACTIVE).exists():
+                    # Withdrawn or cancelled while the ticket was being listed: undo that.
+                    listed_tickets_repair(seat_ids=[seat_id])
+                logger.warning("resale repair: listing %s finished (ticket LISTED)", listing_id)
+            else:
+                cancelled = (
+                    ResaleListing.objects.using(DB_ALIAS)
+                    .filter(pk=listing_id, status=Status.ACTIVE)
+                    .update(status=Status.CANCELLED, updated_at=timezone.now())
+                )
+                if not cancelled:
+                    continue
+                logger.warning("resale repair: listing %s cancelled (ticket no longer the seller's)", listing_id)
+            repaired += 1
+    stale = inventory_services.tickets_listed_before(updated_before=cutoff, limit=SWEEP_LISTED_LIMIT)
+    for start in range(0, len(stale), SWEEP_BATCH):
+        repaired += _repair_listed(stale[start : start + SWEEP_BATCH], unchanged_since=cutoff)
+    return repaired
 
 
 def resale_recover(*, older_than_seconds: int = 60) -> ResaleRecoveryReport:
@@ -492,6 +591,7 @@ def resale_recover(*, older_than_seconds: int = 60) -> ResaleRecoveryReport:
             report.finished += 1
         except DomainError as exc:
             report.errors.append(f"listing {listing_id}: {exc.code}")
+    report.repaired = _sweep_listings(cutoff)
     return report
 
 

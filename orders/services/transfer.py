@@ -28,6 +28,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import IntegrityError, connections, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts import selectors as account_selectors
@@ -92,6 +93,14 @@ class TicketNotTransferable(DomainError):
     code = "TICKET_NOT_TRANSFERABLE"
     status = 409
     default_detail = "This ticket cannot be transferred right now (checked in, listed for resale or being refunded)."
+
+
+class TicketChangingHands(DomainError):
+    code = "TICKET_CHANGING_HANDS"
+    status = 409
+    default_detail = (
+        "A ticket of this order is being resold or transferred right now; try the refund again once that is done."
+    )
 
 
 class TransferStateInvalid(DomainError):
@@ -226,9 +235,63 @@ def seat_advisory_lock(seat_id: uuid.UUID) -> None:
 
 
 def ticket_being_refunded(*, order_id: uuid.UUID | None) -> bool:
+    """The ticket's order is being (or was) refunded: no new offer or listing may open on it."""
     if order_id is None:
         return False
-    return Order.objects.using(DB_ALIAS).filter(pk=order_id, step=Order.Step.REFUNDING).exists()
+    return (
+        Order.objects.using(DB_ALIAS)
+        .filter(pk=order_id)
+        .filter(Q(step=Order.Step.REFUNDING) | Q(status=Order.Status.REFUNDED))
+        .exists()
+    )
+
+
+def ticket_flows_close_for_refund(*, seat_ids: list[uuid.UUID]) -> dict[str, int]:
+    """Close the open offers and listings of tickets about to be refunded; call it inside the orders_db
+    transaction that records the refund (step REFUNDING), so both commit together or not at all.
+
+    Takes the per-ticket advisory locks (sorted) that ``transfer_offer`` and ``listing_create`` take, so an offer or
+    listing racing the refund either committed first (and is cancelled here) or sees REFUNDING under its lock and is
+    refused. The rows are locked FOR UPDATE in id order: a buyer's claim of a listing (ACTIVE -> SELLING) and the
+    second confirmation of a transfer (ACCEPTED -> COMPLETING) are compare-and-sets on the same rows, so each race
+    has one winner. A sale or completion already under way cannot be cancelled: TicketChangingHands (409), and the
+    caller's transaction rolls back (nothing changes). Returns how many listings and transfers were cancelled.
+    """
+    if not connections[DB_ALIAS].in_atomic_block:
+        raise RuntimeError("ticket_flows_close_for_refund must run inside the refund's orders_db transaction")
+    seats = sorted({uuid.UUID(str(seat_id)) for seat_id in seat_ids})
+    if not seats:
+        return {"listings": 0, "transfers": 0}
+    for seat_id in seats:
+        seat_advisory_lock(seat_id)
+    listings = list(
+        ResaleListing.objects.using(DB_ALIAS)
+        .select_for_update()
+        .filter(seat_id__in=seats, status__in=ResaleListing.ACTIVE_STATUSES)
+        .order_by("pk")
+    )
+    transfers = list(
+        Transfer.objects.using(DB_ALIAS)
+        .select_for_update()
+        .filter(seat_id__in=seats, status__in=Transfer.ACTIVE_STATUSES)
+        .order_by("pk")
+    )
+    busy = [str(row.seat_id) for row in listings if row.status != ResaleListing.Status.ACTIVE]
+    busy += [str(row.seat_id) for row in transfers if row.status == Status.COMPLETING]
+    if busy:
+        raise TicketChangingHands(seat_ids=sorted(set(busy)))
+    now = timezone.now()
+    cancelled_listings = (
+        ResaleListing.objects.using(DB_ALIAS)
+        .filter(pk__in=[row.pk for row in listings], status=ResaleListing.Status.ACTIVE)
+        .update(status=ResaleListing.Status.CANCELLED, updated_at=now)
+    )
+    cancelled_transfers = (
+        Transfer.objects.using(DB_ALIAS)
+        .filter(pk__in=[row.pk for row in transfers], status__in=[Status.OFFERED, Status.ACCEPTED])
+        .update(status=Status.CANCELLED, failure_code="ORDER_REFUNDED", updated_at=now)
+    )
+    return {"listings": cancelled_listings, "transfers": cancelled_transfers}
 
 
 def staff_may_manage(*, user_id: uuid.UUID, organization_id: uuid.UUID | None) -> bool:
@@ -350,6 +413,9 @@ def transfer_offer(*, seat_id: Any, from_user_id: uuid.UUID, to_email: str, pric
     try:
         with transaction.atomic(using=DB_ALIAS):
             seat_advisory_lock(seat_id)
+            # Re-checked under the lock a refund takes too: a refund that committed first wins.
+            if ticket_being_refunded(order_id=ticket.order_id):
+                raise TicketNotTransferable()
             if (
                 ResaleListing.objects.using(DB_ALIAS)
                 .filter(seat_id=seat_id, status__in=ResaleListing.ACTIVE_STATUSES)

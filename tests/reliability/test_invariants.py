@@ -253,6 +253,45 @@ def test_a_refunded_order_without_its_refund_is_named(alice):
     assert violation.ids["order"] == str(order.pk)
 
 
+def _refund_by_hand(seat: Seat, order: Order, buyer: User) -> None:
+    """What order_refund leaves: the seat freed, lines inactive, the order REFUNDED, the debit credited back."""
+    Order.objects.filter(pk=order.pk).update(status="REFUNDED", step="REFUNDED", refunded_at=timezone.now())
+    OrderLine.objects.filter(order=order).update(is_active=False)
+    Seat.objects.filter(pk=seat.pk).update(status="AVAILABLE", owner_id=None, order_id=None)
+    ledger(buyer, "PURCHASE_REFUND", PRICE, str(order.pk))
+
+
+def test_a_refund_of_a_ticket_already_transferred_to_someone_else_is_named(alice, bob):
+    seat, order = sold_ticket(alice)
+    TransferFactory(
+        seat_id=seat.pk,
+        from_user_id=alice.pk,
+        to_user_id=bob.pk,
+        status="COMPLETED",
+        step="DONE",
+        completed_at=timezone.now(),
+    )
+    Seat.objects.filter(pk=seat.pk).update(owner_id=bob.pk)
+    assert invariants.check_all().ok
+    _refund_by_hand(seat, order, alice)
+    violation = only(invariants.check_all(), "REFUND_OF_PASSED_TICKET")
+    assert (violation.ids["seat"], violation.ids["holder"]) == (str(seat.pk), str(bob.pk))
+
+
+def test_a_refund_after_the_transfer_was_reversed_is_fine(alice, bob):
+    seat, order = sold_ticket(alice)
+    TransferFactory(
+        seat_id=seat.pk,
+        from_user_id=alice.pk,
+        to_user_id=bob.pk,
+        status="REVERSED",
+        step="REVERSED",
+        completed_at=timezone.now(),
+    )
+    _refund_by_hand(seat, order, alice)
+    assert invariants.check_all().ok
+
+
 def test_a_confirmed_order_that_was_also_refunded_is_named(alice):
     seat, order = sold_ticket(alice)
     ledger(alice, "PURCHASE_REFUND", PRICE, str(order.pk))
