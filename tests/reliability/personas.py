@@ -23,6 +23,9 @@ import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.core.management import call_command
+from rest_framework.authtoken.models import Token
+
 from accounts import services as account_services
 from accounts.tests.factories import StaffFactory, UserFactory
 from events.tests.staff_world import add_staff, buy, make_tenant
@@ -38,6 +41,7 @@ class World:
     tenant_a: object
     tenant_b: object
     users: dict = field(default_factory=dict)  # persona -> User (anonymous -> None)
+    tokens: dict = field(default_factory=dict)  # persona -> API token key
     recipient: object = None
     order_id: uuid.UUID | None = None
     ticket_id: uuid.UUID | None = None
@@ -105,3 +109,19 @@ def build_world() -> World:
     hold_seats(buyer_id=a.buyer.pk, event_id=a.event.pk, seat_ids=[seats[4]])
     world.held_seat_id, world.free_seat_id = seats[4], seats[5]
     return world
+
+
+def committed_world(django_db_blocker):
+    """Generator for a module-scoped fixture: the world committed once, the test databases flushed afterwards.
+
+    Each test still runs in its own rolled-back transaction (pytest.mark.django_db), so what one test changes
+    (a refund, a purchase, a scan) is invisible to the next, and the expensive world is built once per module.
+    """
+    with django_db_blocker.unblock():
+        world = build_world()
+        world.tokens = {name: Token.objects.create(user=user).key for name, user in world.users.items() if user}
+    yield world
+    with django_db_blocker.unblock():
+        # Leave the test databases as empty as a transactional test does.
+        for alias in ALL_DATABASES:
+            call_command("flush", database=alias, interactive=False, verbosity=0)

@@ -27,13 +27,11 @@ from typing import Any
 
 import pytest
 from django.core.cache import cache
-from django.core.management import call_command
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
-from rest_framework.authtoken.models import Token
 
 from inventory import services as inventory_services
-from tests.reliability.personas import ALL_DATABASES, PASSWORD, PERSONAS, World, build_world
+from tests.reliability.personas import ALL_DATABASES, PASSWORD, PERSONAS, World, committed_world
 
 LOGIN = "login"  # a redirect (302) to the login page
 pytestmark = pytest.mark.integration
@@ -216,16 +214,7 @@ ADMIN = [
 
 @pytest.fixture(scope="module")
 def world(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock():
-        built = build_world()
-        built.tokens = {
-            name: Token.objects.create(user=user).key for name, user in built.users.items() if user is not None
-        }
-    yield built
-    with django_db_blocker.unblock():
-        # The module committed its world; leave the test databases as empty as a transactional test does.
-        for alias in ALL_DATABASES:
-            call_command("flush", database=alias, interactive=False, verbosity=0)
+    yield from committed_world(django_db_blocker)
 
 
 @pytest.fixture(autouse=True)
