@@ -10,9 +10,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
+from drf_spectacular.extensions import OpenApiSerializerExtension
 from rest_framework import serializers
+from rest_framework.exceptions import ErrorDetail
 
 ERROR_COMPONENT = {
     "type": "object",
@@ -68,14 +71,40 @@ def add_error_responses(result: dict[str, Any], generator: Any, request: Any, pu
 
 
 class StrictSerializer(serializers.Serializer):
-    """A request serializer that refuses fields it does not declare (400 VALIDATION_ERROR naming them)."""
+    """A request serializer that refuses fields it does not declare (400 VALIDATION_ERROR naming them).
 
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        if hasattr(self, "initial_data") and isinstance(self.initial_data, dict):
-            unknown = sorted(set(self.initial_data) - set(self.fields))
-            if unknown:
-                raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
-        return super().validate(attrs)
+    Checked in ``to_internal_value`` rather than ``validate``: the unknown names are reported together with the
+    other field errors (a misspelt field usually also means a missing required one), a subclass's own ``validate``
+    never runs on a body with smuggled fields, and nested strict serializers are strict too. A body that is not an
+    object (a list, a string, null) is refused by DRF itself with 400 VALIDATION_ERROR.
+    """
+
+    def to_internal_value(self, data: Any) -> Any:
+        unknown = sorted(str(name) for name in set(data) - set(self.fields)) if isinstance(data, Mapping) else []
+        errors = {name: [ErrorDetail("Unknown field.", code="unknown_field")] for name in unknown}
+        try:
+            value = super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            if errors and isinstance(exc.detail, dict):
+                exc.detail.update(errors)
+            raise
+        if errors:
+            raise serializers.ValidationError(errors)
+        return value
+
+
+class StrictSerializerSchema(OpenApiSerializerExtension):
+    """The schema says what StrictSerializer enforces: request bodies admit no properties beyond the declared ones
+    (so clients learn it, and schemathesis sends extra properties as invalid data that must be refused)."""
+
+    target_class = StrictSerializer
+    match_subclasses = True
+
+    def map_serializer(self, auto_schema: Any, direction: str) -> dict[str, Any]:
+        schema = auto_schema._map_basic_serializer(self.target, direction)
+        if direction == "request":
+            schema["additionalProperties"] = False
+        return schema
 
 
 def paginated(serializer_class: type[serializers.Serializer]) -> serializers.Serializer:

@@ -6,21 +6,26 @@ from django.urls import reverse
 from rest_framework import serializers
 
 from accounts.models import LedgerEntry, TopUp
+from ticketremaster.api import StrictSerializer
 
 
-class TokenRequestSerializer(serializers.Serializer):
+class NoBodySerializer(StrictSerializer):
+    """The body of an action that takes no input: empty, or ``{}``; any field is refused rather than ignored."""
+
+
+class TokenRequestSerializer(StrictSerializer):
     email = serializers.EmailField(max_length=254)
     password = serializers.CharField(max_length=256, trim_whitespace=False, style={"input_type": "password"})
 
 
-class RegisterSerializer(serializers.Serializer):
+class RegisterSerializer(StrictSerializer):
     email = serializers.EmailField(max_length=254)
     password = serializers.CharField(max_length=256, trim_whitespace=False, style={"input_type": "password"})
     full_name = serializers.CharField(max_length=200)
     phone = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")
 
 
-class OneTimeCodeInputSerializer(serializers.Serializer):
+class OneTimeCodeInputSerializer(StrictSerializer):
     code = serializers.RegexField(r"^\s*\d{6}\s*$", max_length=12, help_text="The 6-digit code from the email.")
 
 
@@ -42,7 +47,7 @@ class MeSerializer(serializers.Serializer):
     step_up_satisfied = serializers.BooleanField()
 
 
-class MeUpdateSerializer(serializers.Serializer):
+class MeUpdateSerializer(StrictSerializer):
     full_name = serializers.CharField(max_length=200, required=False)
     phone = serializers.CharField(max_length=32, required=False, allow_blank=True)
     preferences = serializers.DictField(child=serializers.BooleanField(), required=False)
@@ -70,7 +75,7 @@ class LedgerEntrySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class TopUpRequestSerializer(serializers.Serializer):
+class TopUpRequestSerializer(StrictSerializer):
     # Text, not a DecimalField: accounts.services.parse_amount gives the one INVALID_AMOUNT answer for all cases.
     amount = serializers.CharField(max_length=32, help_text='Credits to buy, e.g. "25.00".')
 
@@ -102,6 +107,8 @@ class WebhookDataSerializer(serializers.Serializer):
     amount = serializers.CharField(max_length=32)
 
 
+# Deliberately lenient (not StrictSerializer): the provider writes this envelope, signs it, and retries until it gets
+# a 2xx. Refusing fields a provider adds later would stall every top-up; the signature already proves the sender.
 class WebhookEventSerializer(serializers.Serializer):
     id = serializers.CharField(max_length=100)
     type = serializers.ChoiceField(choices=["payment.succeeded", "payment.failed"])

@@ -108,6 +108,7 @@ class VerifyEmailView(APIView):
 class VerifyResendView(APIView):
     @extend_schema(request=None, responses={202: s.AccountNoticeSerializer, 409: _ERROR, 429: _ERROR}, tags=["auth"])
     def post(self, request: Request) -> Response:
+        s.NoBodySerializer(data=request.data).is_valid(raise_exception=True)
         services.user_resend_verification(user_id=request.user.pk)
         return Response({"detail": "A new code was emailed."}, status=status.HTTP_202_ACCEPTED)
 
@@ -229,6 +230,7 @@ class StepUpView(APIView):
 
     @extend_schema(request=None, responses={202: s.AccountNoticeSerializer, 429: _ERROR}, tags=["me"])
     def post(self, request: Request) -> Response:
+        s.NoBodySerializer(data=request.data).is_valid(raise_exception=True)
         services.otp_resend(user_id=request.user.pk, purpose=services.Purpose.CHECKOUT_STEP_UP)
         return Response({"detail": "A code was emailed."}, status=status.HTTP_202_ACCEPTED)
 

@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
 from inventory.models import EntryLog
+from ticketremaster.api import StrictSerializer
 
 
 class SeatSerializer(serializers.Serializer):
@@ -36,7 +37,7 @@ class TicketQrSerializer(serializers.Serializer):
     lifetime_seconds = serializers.IntegerField()
 
 
-class ScanRequestSerializer(serializers.Serializer):
+class ScanRequestSerializer(StrictSerializer):
     event_id = serializers.UUIDField()
     gate = serializers.CharField(max_length=64)
     # Garbage codes are answered (and logged) as INVALID by the service; only absurd sizes are refused here.

@@ -4,10 +4,16 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from ticketremaster.api import StrictSerializer
+
 MAX_SEATS_PER_REQUEST = 50
 
 
-class HoldRequestSerializer(serializers.Serializer):
+class NoBodySerializer(StrictSerializer):
+    """The body of an action that takes no input: empty, or ``{}``; any field is refused rather than ignored."""
+
+
+class HoldRequestSerializer(StrictSerializer):
     seat_ids = serializers.ListField(
         child=serializers.UUIDField(), required=False, allow_empty=False, max_length=MAX_SEATS_PER_REQUEST
     )
@@ -23,7 +29,7 @@ class HoldRequestSerializer(serializers.Serializer):
         return attrs
 
 
-class ReleaseRequestSerializer(serializers.Serializer):
+class ReleaseRequestSerializer(StrictSerializer):
     event_id = serializers.UUIDField(required=False, allow_null=True)
     seat_ids = serializers.ListField(
         child=serializers.UUIDField(), required=False, allow_empty=False, max_length=MAX_SEATS_PER_REQUEST
@@ -44,12 +50,12 @@ class HeldSeatSerializer(serializers.Serializer):
     hold_expires_at = serializers.DateTimeField()
 
 
-class CheckoutRequestSerializer(serializers.Serializer):
+class CheckoutRequestSerializer(StrictSerializer):
     event_id = serializers.UUIDField()
     idempotency_key = serializers.CharField(required=False, max_length=100, allow_blank=False)
 
 
-class RefundRequestSerializer(serializers.Serializer):
+class RefundRequestSerializer(StrictSerializer):
     reason = serializers.CharField(max_length=255)
     block_seats = serializers.BooleanField(default=False)
 

@@ -6,10 +6,12 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
+from ticketremaster.api import StrictSerializer
+
 MAX_AMOUNT = Decimal("99999999.99")
 
 
-class TransferCreateSerializer(serializers.Serializer):
+class TransferCreateSerializer(StrictSerializer):
     seat_id = serializers.UUIDField(help_text="The ticket (seat id) to offer; you must own it and it must be SOLD.")
     to_email = serializers.EmailField(max_length=254, help_text="The recipient's account email.")
     price = serializers.DecimalField(
@@ -23,11 +25,11 @@ class TransferCreateSerializer(serializers.Serializer):
     )
 
 
-class CodeSerializer(serializers.Serializer):
+class CodeSerializer(StrictSerializer):
     code = serializers.CharField(max_length=12, trim_whitespace=True, help_text="The 6-digit code we emailed you.")
 
 
-class ReasonSerializer(serializers.Serializer):
+class ReasonSerializer(StrictSerializer):
     reason = serializers.CharField(max_length=2000, trim_whitespace=True)
 
 
@@ -56,7 +58,7 @@ class TransferSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
 
-class ListingCreateSerializer(serializers.Serializer):
+class ListingCreateSerializer(StrictSerializer):
     seat_id = serializers.UUIDField(help_text="The ticket (seat id) to sell; you must own it and it must be SOLD.")
     price = serializers.DecimalField(
         max_digits=10,

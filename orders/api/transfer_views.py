@@ -14,6 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from orders.api.serializers import NoBodySerializer
 from orders.api.transfer_serializers import (
     CodeSerializer,
     ListingCreateSerializer,
@@ -87,11 +88,11 @@ class TransferActionView(APIView):
 
     def post(self, request: Request, transfer_id: str) -> Response:
         user_id = request.user.id
-        values: dict = {}
-        if self.body_serializer is not None:
-            data = self.body_serializer(data=request.data)
-            data.is_valid(raise_exception=True)
-            values = data.validated_data
+        # An action without input still refuses a body with fields (e.g. a "price" sent to accept) instead of
+        # silently ignoring it.
+        data = (self.body_serializer or NoBodySerializer)(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
         if self.action == "accept":
             info = transfer.transfer_accept(transfer_id=transfer_id, user_id=user_id)
         elif self.action == "decline":
@@ -184,6 +185,7 @@ class ListingBuyView(APIView):
     @extend_schema(request=None, responses=ListingSerializer)
     def post(self, request: Request, listing_id: str) -> Response:
         """Buy a listing in one step (all or nothing); 409 LISTING_UNAVAILABLE when someone else got it first."""
+        NoBodySerializer(data=request.data).is_valid(raise_exception=True)  # the price is the listing's, never sent
         info = resale.listing_buy(listing_id=listing_id, buyer_id=request.user.id)
         return Response(_listing_body(info, request.user.id))
 
@@ -192,5 +194,6 @@ class ListingWithdrawView(APIView):
     @extend_schema(request=None, responses=ListingSerializer)
     def post(self, request: Request, listing_id: str) -> Response:
         """Take your unsold listing down; the ticket is yours to use again."""
+        NoBodySerializer(data=request.data).is_valid(raise_exception=True)
         info = resale.listing_withdraw(listing_id=listing_id, seller_id=request.user.id)
         return Response(_listing_body(info, request.user.id))

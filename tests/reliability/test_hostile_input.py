@@ -179,13 +179,6 @@ def test_malformed_json_is_a_clean_400(api, path):
         assert body["code"] in ("MALFORMED_REQUEST", "VALIDATION_ERROR")
 
 
-UNKNOWN_FIELDS_PENDING = pytest.mark.xfail(
-    strict=True,
-    reason="request serializers ignore unknown fields; owners: subclass ticketremaster.api.StrictSerializer",
-)
-
-
-@UNKNOWN_FIELDS_PENDING
 def test_unknown_fields_are_refused_not_ignored(api, event):
     body = assert_clean_4xx(
         api.post(f"/api/v1/events/{event.pk}/holds/", {"quantity": 1, "price": "0.01"}, format="json"), 400
@@ -193,7 +186,6 @@ def test_unknown_fields_are_refused_not_ignored(api, event):
     assert "price" in body.get("fields", {}), body
 
 
-@UNKNOWN_FIELDS_PENDING
 def test_unknown_fields_are_refused_on_checkout(api, event):
     body = assert_clean_4xx(
         api.post(
