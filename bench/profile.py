@@ -1,8 +1,8 @@
 """Where the server's CPU goes during a scenario: py-spy on every gunicorn worker, folded into categories.
 
 Used by ``python -m bench.run --profile`` (py-spy is pinned in requirements-dev.txt; it reads the workers' memory
-from outside, so the workers run unmodified). py-spy samples only threads that are running Python code; a worker
-waiting for PostgreSQL or for the next request is not sampled, so the shares below are shares of CPU.
+from outside, so the workers run unmodified). py-spy leaves out a worker idle in ``accept()`` (no request), but it
+counts psycopg's waits for the server as busy; those samples get their own line, and the rest is CPU.
 """
 
 from __future__ import annotations
@@ -19,7 +19,13 @@ from bench import harness
 # First match wins, from the innermost frame outwards: a sample is charged to the innermost frame that belongs to
 # one of these layers (so "project code" is only the project's own frames, not the Django they call).
 CATEGORIES = [
-    ("psycopg: sending, receiving, adapting values", r"\(psycopg/"),
+    # psycopg waits for the server inside Python-visible frames, so py-spy counts those samples as busy: they are
+    # the worker waiting for PostgreSQL (round trips, lock waits, WAL flushes of COMMIT), not CPU.
+    (
+        "waiting for PostgreSQL (psycopg wait/send)",
+        r"^(Connection\.wait|ClientCursorMixin\._execute_send|wait_c?) \(psycopg/",
+    ),
+    ("psycopg: adapting values, reading results", r"\(psycopg/"),
     ("Django ORM: compiling SQL", r"\(django/db/models/sql/"),
     ("Django ORM: querysets, models, fields", r"\(django/db/models/"),
     ("Django DB layer: cursors, transactions", r"\(django/db/"),
@@ -27,6 +33,7 @@ CATEGORIES = [
     ("DRF: views, request, auth, throttling, rendering", r"\(rest_framework/"),
     ("json", r"\(json/"),
     ("Django: handlers, middleware, URL resolving, HTTP", r"\(django/"),
+    ("gunicorn: closing the connection (sync workers do no keep-alive)", r"^close_graceful \(gunicorn/"),
     ("gunicorn: sockets, HTTP parsing", r"\(gunicorn/"),
     ("project code", r"\((accounts|inventory|orders|events|ticketremaster|bench)/"),
     ("signing, hashing (QR tokens)", r"\((hmac|hashlib|base64|zlib)"),
@@ -95,11 +102,11 @@ def summarize(files: list[Path], *, top: int = 25) -> str:
     lines = [
         f"{total} samples over {len(files)} workers",
         "",
-        "| layer (innermost frame) | share of CPU |",
+        "| layer (innermost frame) | share of busy worker time |",
         "|---|---|",
     ]
     lines += [f"| {name} | {count * 100 / total:.1f}% |" for name, count in categories.most_common()]
-    lines += ["", "| project function (inclusive) | share of CPU |", "|---|---|"]
+    lines += ["", "| project function (inclusive) | share of busy worker time |", "|---|---|"]
     lines += [f"| `{name}` | {count * 100 / total:.1f}% |" for name, count in inclusive.most_common(top)]
     return "\n".join(lines)
 
