@@ -59,6 +59,8 @@ class Report:
     commit: str
     machine: str
     data_note: str = ""
+    activity_before: str = ""
+    activity_after: str = ""
     setup: dict[str, float] = field(default_factory=dict)
     results: list = field(default_factory=list)
 
@@ -91,6 +93,33 @@ def _commit() -> str:
     return "unknown"
 
 
+def machine_activity() -> str:
+    """Load average and the busiest processes that are not this benchmark (what else shared the two cores)."""
+    import os
+
+    try:
+        load = " / ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        load = "?"
+    ps = subprocess.run(
+        ["ps", "-eo", "pid,ppid,pcpu,args", "--sort=-pcpu"], capture_output=True, text=True, check=False
+    )
+    mine = {os.getpid()}
+    busy = []
+    for line in ps.stdout.splitlines()[1:]:
+        fields = line.split(None, 3)
+        if len(fields) < 4:
+            continue
+        pid, ppid, cpu, args = int(fields[0]), int(fields[1]), float(fields[2]), fields[3]
+        if pid in mine or ppid in mine or "bench.run" in args or "127.0.0.1:811" in args or cpu < 5:
+            continue
+        name = " ".join(args.split()[:4])[:70]
+        busy.append(f"{name} ({cpu:.0f}%)")
+        if len(busy) == 4:
+            break
+    return f"load average {load}; busiest other processes: {', '.join(busy) or 'none above 5% CPU'}"
+
+
 def _free_bench_port() -> int:
     for port in PORTS:
         if not harness._port_in_use(port):
@@ -119,6 +148,8 @@ def run_benchmark(options: Options, *, log: Callable[[str], None] = print) -> Re
         machine=harness.machine_description(),
     )
     run_id = secrets.token_hex(3)
+    report.activity_before = machine_activity()
+    log(f"Machine before the run: {report.activity_before}")
     log(f"Building the data set (size {size.name}, run {run_id}) ...")
     started = time.perf_counter()
     data = dataset.build_people(size, run_id, log)
@@ -178,6 +209,7 @@ def run_benchmark(options: Options, *, log: Callable[[str], None] = print) -> Re
                     log(result.profile)
                 report.results.append(result)
                 log(_result_line(result))
+    report.activity_after = machine_activity()
     return report
 
 
@@ -239,7 +271,9 @@ def render(report: Report, *, command: str, note: str) -> str:
         f"### {report.started_at} · commit {report.commit} · {report.machine}",
         "",
         f"`{command}` — gunicorn {options.workers} sync workers x {options.threads} threads; size {options.size}; "
-        f"data: {report.data_note}. Also running on the machine: {note or 'not recorded'}.",
+        f"data: {report.data_note}. Also running on the machine: {note or 'see below'}.",
+        "",
+        f"Machine before: {report.activity_before}. After: {report.activity_after}.",
         "",
         goals_table(report),
         "",
