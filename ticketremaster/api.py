@@ -107,6 +107,16 @@ class StrictSerializerSchema(OpenApiSerializerExtension):
         return schema
 
 
+class UUIDField(serializers.UUIDField):
+    """A UUID given as text only. DRF's own field also takes a JSON number (and ``true``, a bool being an int) as
+    ``UUID(int=...)``, so ``{"event_id": true}`` would quietly name event 00000000-...-0001; no client means that."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if not isinstance(data, str):
+            self.fail("invalid", value=data)
+        return super().to_internal_value(data)
+
+
 def paginated(serializer_class: type[serializers.Serializer]) -> serializers.Serializer:
     """The schema of a PageNumberPagination answer of ``serializer_class`` rows, for ``@extend_schema(responses=...)``
     on an APIView that paginates by hand (drf-spectacular only infers it for generic list views)."""

@@ -11,6 +11,8 @@ import json
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.authtoken.models import Token
+from rest_framework.exceptions import UnsupportedMediaType
+from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -195,6 +197,7 @@ class PaymentWebhookView(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list = []  # the HMAC signature is the authentication; no session, no CSRF
     throttle_classes: list = []  # providers retry in bursts; forged calls stop at the signature check
+    parser_classes = [JSONParser]  # the envelope is JSON only (this also keeps the schema honest)
 
     @extend_schema(
         request=s.WebhookEventSerializer,
@@ -203,6 +206,10 @@ class PaymentWebhookView(APIView):
         auth=[],
     )
     def post(self, request: Request) -> Response:
+        # The raw body is parsed by hand below (the signature covers those exact bytes), so DRF's content
+        # negotiation never runs: refuse anything but JSON here, like every other endpoint does.
+        if request.content_type.partition(";")[0].strip().lower() != "application/json":
+            raise UnsupportedMediaType(request.content_type or "(none)")
         body = request.body  # the raw bytes the signature covers, before any parsing
         payments.verify_signature(
             body=body,

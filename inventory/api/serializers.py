@@ -1,7 +1,7 @@
 from rest_framework import serializers
 
 from inventory.models import EntryLog
-from ticketremaster.api import StrictSerializer
+from ticketremaster.api import StrictSerializer, UUIDField
 
 
 class SeatSerializer(serializers.Serializer):
@@ -38,7 +38,7 @@ class TicketQrSerializer(serializers.Serializer):
 
 
 class ScanRequestSerializer(StrictSerializer):
-    event_id = serializers.UUIDField()
+    event_id = UUIDField()
     gate = serializers.CharField(max_length=64)
     # Garbage codes are answered (and logged) as INVALID by the service; only absurd sizes are refused here.
     token = serializers.CharField(max_length=4096, allow_blank=True, trim_whitespace=True)

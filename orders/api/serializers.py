@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from ticketremaster.api import StrictSerializer
+from ticketremaster.api import StrictSerializer, UUIDField
 
 MAX_SEATS_PER_REQUEST = 50
 
@@ -15,10 +15,10 @@ class NoBodySerializer(StrictSerializer):
 
 class HoldRequestSerializer(StrictSerializer):
     seat_ids = serializers.ListField(
-        child=serializers.UUIDField(), required=False, allow_empty=False, max_length=MAX_SEATS_PER_REQUEST
+        child=UUIDField(), required=False, allow_empty=False, max_length=MAX_SEATS_PER_REQUEST
     )
-    section_id = serializers.UUIDField(required=False, allow_null=True)
-    tier_id = serializers.UUIDField(required=False, allow_null=True)
+    section_id = UUIDField(required=False, allow_null=True)
+    tier_id = UUIDField(required=False, allow_null=True)
     quantity = serializers.IntegerField(required=False, min_value=1, max_value=MAX_SEATS_PER_REQUEST)
 
     def validate(self, attrs):
@@ -30,9 +30,9 @@ class HoldRequestSerializer(StrictSerializer):
 
 
 class ReleaseRequestSerializer(StrictSerializer):
-    event_id = serializers.UUIDField(required=False, allow_null=True)
+    event_id = UUIDField(required=False, allow_null=True)
     seat_ids = serializers.ListField(
-        child=serializers.UUIDField(), required=False, allow_empty=False, max_length=MAX_SEATS_PER_REQUEST
+        child=UUIDField(), required=False, allow_empty=False, max_length=MAX_SEATS_PER_REQUEST
     )
 
 
@@ -51,7 +51,7 @@ class HeldSeatSerializer(serializers.Serializer):
 
 
 class CheckoutRequestSerializer(StrictSerializer):
-    event_id = serializers.UUIDField()
+    event_id = UUIDField()
     idempotency_key = serializers.CharField(required=False, max_length=100, allow_blank=False)
 
 

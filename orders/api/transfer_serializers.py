@@ -6,13 +6,13 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
-from ticketremaster.api import StrictSerializer
+from ticketremaster.api import StrictSerializer, UUIDField
 
 MAX_AMOUNT = Decimal("99999999.99")
 
 
 class TransferCreateSerializer(StrictSerializer):
-    seat_id = serializers.UUIDField(help_text="The ticket (seat id) to offer; you must own it and it must be SOLD.")
+    seat_id = UUIDField(help_text="The ticket (seat id) to offer; you must own it and it must be SOLD.")
     to_email = serializers.EmailField(max_length=254, help_text="The recipient's account email.")
     price = serializers.DecimalField(
         max_digits=10,
@@ -26,7 +26,8 @@ class TransferCreateSerializer(StrictSerializer):
 
 
 class CodeSerializer(StrictSerializer):
-    code = serializers.CharField(max_length=12, trim_whitespace=True, help_text="The 6-digit code we emailed you.")
+    # The same shape as accounts' one-time codes (6 digits), so a float, a word or an essay is refused here by name.
+    code = serializers.RegexField(r"^\s*\d{6}\s*$", max_length=12, help_text="The 6-digit code we emailed you.")
 
 
 class ReasonSerializer(StrictSerializer):
@@ -59,7 +60,7 @@ class TransferSerializer(serializers.Serializer):
 
 
 class ListingCreateSerializer(StrictSerializer):
-    seat_id = serializers.UUIDField(help_text="The ticket (seat id) to sell; you must own it and it must be SOLD.")
+    seat_id = UUIDField(help_text="The ticket (seat id) to sell; you must own it and it must be SOLD.")
     price = serializers.DecimalField(
         max_digits=10,
         decimal_places=2,

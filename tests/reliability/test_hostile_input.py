@@ -106,7 +106,7 @@ def test_a_malformed_id_in_the_body_is_a_validation_error(api, path, field):
 
 def test_malformed_seat_ids_in_a_hold_are_refused(api, event):
     for bad in [["nope"], "not-a-list", [None], [1, 2], [{}], list(range(500))]:
-        # Integers are valid UUIDs to DRF (UUID(int=1)): those are unknown seats, 404.
+        # ticketremaster.api.UUIDField takes ids as text only (DRF alone reads 1 as UUID(int=1)); 404: unknown seats.
         assert_clean_4xx(api.post(f"/api/v1/events/{event.pk}/holds/", {"seat_ids": bad}, format="json"), 400, 404)
 
 
@@ -215,3 +215,320 @@ def test_staff_only_actions_refuse_malformed_bodies_cleanly():
         {"reason": "ok", "block_seats": "maybe"},
     ]:
         assert_clean_4xx(client.post(f"/api/v1/orders/{order_id}/refund/", body, format="json"))
+
+
+# --- Every endpoint, table-driven ------------------------------------------------------------------------------------
+# A well-formed id that names nothing: input checks must answer before (and independently of) any lookup.
+NOBODY = "00000000-0000-4000-8000-000000000001"
+
+# Every endpoint that reads a request body, as (method, path, persona, a body that is well-formed for it). Body-less
+# actions (resend, step-up, accept, buy, ...) take ``{}``. The payment webhook is signed by the provider and has its
+# own tests below.
+BODY_ENDPOINTS = [
+    ("post", "/api/v1/auth/token/", "anonymous", {"email": "who@example.com", "password": "secret-password"}),
+    (
+        "post",
+        "/api/v1/auth/register/",
+        "anonymous",
+        {"email": "fresh@example.com", "password": "A-long-enough-passw0rd", "full_name": "Fresh Buyer"},
+    ),
+    ("post", "/api/v1/auth/verify/", "buyer", {"code": "123456"}),
+    ("post", "/api/v1/auth/verify/resend/", "buyer", {}),
+    ("patch", "/api/v1/me/", "buyer", {"full_name": "New Name"}),
+    ("post", "/api/v1/me/step-up/", "buyer", {}),
+    ("post", "/api/v1/me/step-up/verify/", "buyer", {"code": "123456"}),
+    ("post", "/api/v1/wallet/topups/", "buyer", {"amount": "10.00"}),
+    ("post", f"/api/v1/events/{NOBODY}/holds/", "buyer", {"quantity": 1, "section_id": NOBODY}),
+    ("post", "/api/v1/holds/release/", "buyer", {"event_id": NOBODY}),
+    ("post", "/api/v1/orders/", "buyer", {"event_id": NOBODY}),
+    ("post", f"/api/v1/orders/{NOBODY}/refund/", "staff", {"reason": "customer asked"}),
+    ("post", "/api/v1/scan/", "staff", {"event_id": NOBODY, "gate": "North", "token": "garbage"}),
+    ("post", "/api/v1/transfers/", "buyer", {"seat_id": NOBODY, "to_email": "friend@example.com"}),
+    ("post", f"/api/v1/transfers/{NOBODY}/accept/", "buyer", {}),
+    ("post", f"/api/v1/transfers/{NOBODY}/decline/", "buyer", {}),
+    ("post", f"/api/v1/transfers/{NOBODY}/cancel/", "buyer", {}),
+    ("post", f"/api/v1/transfers/{NOBODY}/send-code/", "buyer", {}),
+    ("post", f"/api/v1/transfers/{NOBODY}/confirm/", "buyer", {"code": "123456"}),
+    ("post", f"/api/v1/transfers/{NOBODY}/dispute/", "staff", {"reason": "never arrived"}),
+    ("post", f"/api/v1/transfers/{NOBODY}/reverse/", "staff", {"reason": "fraud"}),
+    ("post", "/api/v1/listings/", "buyer", {"seat_id": NOBODY, "price": "10.00"}),
+    ("post", f"/api/v1/listings/{NOBODY}/buy/", "buyer", {}),
+    ("post", f"/api/v1/listings/{NOBODY}/withdraw/", "buyer", {}),
+]
+BODY_IDS = [f"{method} {path}" for method, path, _persona, _body in BODY_ENDPOINTS]
+WEBHOOK = ("post", "/api/v1/payments/webhook/", "anonymous", {})
+
+
+@pytest.fixture
+def client_as(buyer):
+    """persona name -> an API client: anonymous, the buyer (token) or a superuser (token)."""
+    staff = StaffFactory(is_superuser=True)
+    tokens = {"buyer": Token.objects.create(user=buyer).key, "staff": Token.objects.create(user=staff).key}
+
+    def make(persona: str) -> APIClient:
+        client = APIClient()
+        if persona in tokens:
+            client.credentials(HTTP_AUTHORIZATION=f"Token {tokens[persona]}")
+        return client
+
+    return make
+
+
+def row_counts() -> dict[str, int]:
+    """Rows a refused request must not have written, one count per database touched by the API."""
+    from accounts.models import OneTimeCode, TopUp, User
+    from inventory.models import EntryLog, Seat
+    from orders.models import Order, ResaleListing, Transfer
+
+    return {
+        "users": User.objects.count(),
+        "ledger": LedgerEntry.objects.count(),
+        "topups": TopUp.objects.count(),
+        "codes": OneTimeCode.objects.count(),
+        "orders": Order.objects.count(),
+        "transfers": Transfer.objects.count(),
+        "listings": ResaleListing.objects.count(),
+        "held": Seat.objects.filter(status="HELD").count(),
+        "scans": EntryLog.objects.count(),
+    }
+
+
+def send(client: APIClient, method: str, path: str, payload, **extra):
+    """A JSON request with ``payload`` as the body (str and bytes are sent as they are, anything else as JSON)."""
+    content_type = extra.pop("content_type", "application/json")
+    data = payload if isinstance(payload, (str, bytes)) else json.dumps(payload)
+    return getattr(client, method)(path, data, content_type=content_type, **extra)
+
+
+@pytest.mark.parametrize(("method", "path", "persona", "body"), BODY_ENDPOINTS, ids=BODY_IDS)
+def test_every_endpoint_refuses_an_unknown_field_by_name_and_writes_nothing(client_as, method, path, persona, body):
+    before = row_counts()
+    response = send(client_as(persona), method, path, {**body, "smuggled_field": "1"})
+    reply = assert_clean_4xx(response, 400)
+    assert reply["code"] == "VALIDATION_ERROR", reply
+    assert "smuggled_field" in reply.get("fields", {}), reply
+    assert row_counts() == before
+
+
+def test_an_unknown_field_is_reported_together_with_the_other_field_errors(api):
+    reply = assert_clean_4xx(send(api, "post", "/api/v1/listings/", {"sead_id": NOBODY, "price": "-1"}), 400)
+    assert {"sead_id", "seat_id", "price"} <= set(reply["fields"]), reply
+
+
+@pytest.mark.parametrize("payload", ["[]", "[{}]", '"a string"', "null", "1", "true", "{}{}"])
+@pytest.mark.parametrize(("method", "path", "persona", "body"), BODY_ENDPOINTS, ids=BODY_IDS)
+def test_every_endpoint_refuses_a_json_body_that_is_not_an_object(client_as, method, path, persona, body, payload):
+    before = row_counts()
+    reply = assert_clean_4xx(send(client_as(persona), method, path, payload), 400)
+    assert reply["code"] in ("VALIDATION_ERROR", "MALFORMED_REQUEST"), reply
+    assert row_counts() == before
+
+
+@pytest.mark.parametrize(
+    ("content_type", "payload"),
+    [
+        ("text/plain", "event_id=1"),
+        ("application/xml", "<order/>"),
+        ("application/x-yaml", "a: 1"),
+        ("application/octet-stream", "\x00\x01"),
+        ("application/jsonx", "{}"),
+    ],
+)
+@pytest.mark.parametrize(("method", "path", "persona", "body"), [*BODY_ENDPOINTS, WEBHOOK], ids=[*BODY_IDS, "webhook"])
+def test_every_endpoint_answers_a_wrong_content_type_with_415(
+    client_as, method, path, persona, body, content_type, payload
+):
+    before = row_counts()
+    reply = assert_clean_4xx(send(client_as(persona), method, path, payload, content_type=content_type), 415)
+    assert reply["code"] == "UNSUPPORTED_MEDIA_TYPE", reply
+    assert row_counts() == before
+
+
+@pytest.mark.parametrize(("method", "path", "persona", "body"), [*BODY_ENDPOINTS, WEBHOOK], ids=[*BODY_IDS, "webhook"])
+def test_every_endpoint_refuses_an_oversized_body_with_413(client_as, settings, method, path, persona, body):
+    padded = json.dumps({**body, "padding": "a" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1)})
+    reply = assert_clean_4xx(send(client_as(persona), method, path, padded), 413)
+    assert reply["code"] == "REQUEST_TOO_LARGE", reply
+
+
+@pytest.mark.parametrize(("method", "path", "persona", "body"), BODY_ENDPOINTS, ids=BODY_IDS)
+def test_every_endpoint_answers_malformed_json_and_content_length_with_400(client_as, method, path, persona, body):
+    client = client_as(persona)
+    for payload in ['{"a": ', "\x00\x01", '{"a": NaN}', '{"a": Infinity}', b"\xff\xfe{"]:  # the last: not UTF-8
+        reply = assert_clean_4xx(send(client, method, path, payload), 400)
+        assert reply["code"] in ("MALFORMED_REQUEST", "VALIDATION_ERROR"), (payload, reply)
+    reply = assert_clean_4xx(send(client, method, path, body, CONTENT_LENGTH="-5"), 400)
+    assert reply["code"] == "MALFORMED_REQUEST", reply
+
+
+# (path, persona, a valid body, the id field, how the bad id is wrapped): every id a body carries.
+BODY_ID_FIELDS = [
+    (f"/api/v1/events/{NOBODY}/holds/", "buyer", {"quantity": 1}, "section_id", None),
+    (f"/api/v1/events/{NOBODY}/holds/", "buyer", {"quantity": 1}, "tier_id", None),
+    (f"/api/v1/events/{NOBODY}/holds/", "buyer", {}, "seat_ids", list),
+    ("/api/v1/holds/release/", "buyer", {}, "event_id", None),
+    ("/api/v1/holds/release/", "buyer", {}, "seat_ids", list),
+    ("/api/v1/orders/", "buyer", {}, "event_id", None),
+    ("/api/v1/scan/", "staff", {"gate": "North", "token": "x"}, "event_id", None),
+    ("/api/v1/transfers/", "buyer", {"to_email": "friend@example.com"}, "seat_id", None),
+    ("/api/v1/listings/", "buyer", {"price": "10.00"}, "seat_id", None),
+]
+
+
+@pytest.mark.parametrize(
+    ("path", "persona", "body", "field", "wrap"), BODY_ID_FIELDS, ids=[f"{p} {f}" for p, _, _, f, _ in BODY_ID_FIELDS]
+)
+def test_every_id_in_a_body_refuses_malformed_values_by_field(client_as, path, persona, body, field, wrap):
+    client = client_as(persona)
+    before = row_counts()
+    for bad in [*BAD_IDS, "", 12.5, True, {"id": NOBODY}, ["nested"]]:
+        value = [bad] if wrap else bad
+        reply = assert_clean_4xx(send(client, "post", path, {**body, field: value}), 400)
+        assert reply["code"] == "VALIDATION_ERROR" and field in reply.get("fields", {}), (bad, reply)
+    assert row_counts() == before
+
+
+# Every endpoint with an id in its path, with the persona allowed to reach it: malformed ids are 404 (or 400).
+ALL_ID_PATHS = [
+    *[(method, path, "buyer") for method, path in ID_PATHS if not path.endswith("/refund/")],  # buyer: 403
+    ("post", "/api/v1/transfers/{}/send-code/", "buyer"),
+    ("post", "/api/v1/orders/{}/refund/", "staff"),
+    ("post", "/api/v1/transfers/{}/dispute/", "staff"),
+    ("post", "/api/v1/transfers/{}/reverse/", "staff"),
+    ("get", "/api/v1/orders/{}/", "staff"),
+    ("get", "/api/v1/transfers/{}/", "staff"),
+]
+VALID_BODIES = {"/refund/": {"reason": "r"}, "/dispute/": {"reason": "r"}, "/reverse/": {"reason": "r"}}
+
+
+@pytest.mark.parametrize(("method", "path", "persona"), ALL_ID_PATHS, ids=[f"{m} {p} {r}" for m, p, r in ALL_ID_PATHS])
+def test_every_path_id_refuses_malformed_values_cleanly(client_as, method, path, persona):
+    client = client_as(persona)
+    body = next((b for suffix, b in VALID_BODIES.items() if path.endswith(suffix)), {})
+    for bad in [*BAD_IDS, NOBODY.upper().replace("-", ""), NOBODY + "0", "%E2%98%83", "..", "null"]:
+        if method == "get":
+            response = client.get(path.format(bad))
+        else:
+            response = send(client, method, path.format(bad), body)
+        reply = assert_clean_4xx(response, 400, 404)
+        assert reply["code"] in ("NOT_FOUND", "VALIDATION_ERROR"), (bad, reply)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/holds/?event=not-a-uuid",
+        "/api/v1/listings/?event=not-a-uuid",
+        "/api/v1/listings/?event=" + "x" * 300,
+        "/api/v1/events/?venue=not-a-uuid",
+        "/api/v1/events/?organization=1",
+        "/api/v1/events/?date_from=yesterday",
+        "/api/v1/events/?date_to=2025-13-45",
+        "/api/v1/events/?q=" + "x" * 500,
+        "/api/v1/events/{event}/seats/?section=not-a-uuid",
+        "/api/v1/events/{event}/seats/",
+        "/api/v1/events/?page=abc",
+        "/api/v1/events/?page=-1",
+        f"/api/v1/events/?page={10**30}",
+        "/api/v1/orders/?page=0",
+        "/api/v1/tickets/?page=NaN",
+        "/api/v1/transfers/?page=9999",
+        "/api/v1/wallet/ledger/?page=x",
+        "/api/v1/wallet/topups/?page=x",
+    ],
+)
+def test_malformed_query_parameters_are_a_clean_4xx(api, event, url):
+    assert_clean_4xx(api.get(url.format(event=event.pk)), 400, 404)
+
+
+# (path, persona, a valid body, the field, values too long, too many or out of range for it).
+OVERSIZED_FIELDS = [
+    (f"/api/v1/events/{NOBODY}/holds/", "buyer", {}, "seat_ids", [[NOBODY] * 51, [NOBODY] * 10_000]),
+    (f"/api/v1/events/{NOBODY}/holds/", "buyer", {"section_id": NOBODY}, "quantity", [51, 10**6, -(2**63), "9" * 5000]),
+    ("/api/v1/holds/release/", "buyer", {}, "seat_ids", [[NOBODY] * 51, []]),
+    ("/api/v1/orders/", "buyer", {"event_id": NOBODY}, "idempotency_key", ["k" * 101, ""]),
+    ("/api/v1/wallet/topups/", "buyer", {}, "amount", ["9" * 33, "1" + "0" * 400]),
+    ("/api/v1/transfers/", "buyer", {"seat_id": NOBODY}, "to_email", ["a" * 250 + "@example.com", "not-an-email"]),
+    ("/api/v1/transfers/", "buyer", {"seat_id": NOBODY, "to_email": "f@example.com"}, "price", ["9" * 5000, "1e-9"]),
+    ("/api/v1/listings/", "buyer", {"seat_id": NOBODY}, "price", ["9" * 5000, "0", "0.001", "100000000"]),
+    (f"/api/v1/transfers/{NOBODY}/confirm/", "buyer", {}, "code", ["1" * 13, 123456.5, None]),
+    (f"/api/v1/transfers/{NOBODY}/dispute/", "staff", {}, "reason", ["r" * 2001, "   ", None]),
+    (f"/api/v1/orders/{NOBODY}/refund/", "staff", {}, "reason", ["r" * 256, "", None]),
+    ("/api/v1/scan/", "staff", {"event_id": NOBODY, "token": "x"}, "gate", ["g" * 65, None]),
+    ("/api/v1/scan/", "staff", {"event_id": NOBODY, "gate": "North"}, "token", ["t" * 4097, None]),
+    (
+        "/api/v1/auth/register/",
+        "anonymous",
+        {"email": "n@example.com", "password": "A-long-passw0rd"},
+        "full_name",
+        [
+            "n" * 201,
+            "",
+        ],
+    ),
+    ("/api/v1/auth/token/", "anonymous", {"email": "n@example.com"}, "password", ["p" * 257, None]),
+    ("/api/v1/auth/verify/", "buyer", {}, "code", ["12345", "1234567", "abcdef", "1" * 5000]),
+]
+
+
+@pytest.mark.parametrize(
+    ("path", "persona", "body", "field", "values"),
+    OVERSIZED_FIELDS,
+    ids=[f"{p} {f}" for p, _, _, f, _ in OVERSIZED_FIELDS],
+)
+def test_oversized_and_out_of_range_fields_are_refused_by_name(client_as, path, persona, body, field, values):
+    client = client_as(persona)
+    before = row_counts()
+    for value in values:
+        reply = assert_clean_4xx(send(client, "post", path, {**body, field: value}), 400)
+        assert reply["code"] == "VALIDATION_ERROR" and field in reply.get("fields", {}), (str(value)[:50], reply)
+    assert row_counts() == before
+
+
+def test_profile_fields_that_may_not_change_are_refused_by_name(api, buyer):
+    for extra in [{"email": "new@example.com"}, {"credit_balance": "1000000.00"}, {"is_flagged": False}]:
+        reply = assert_clean_4xx(send(api, "patch", "/api/v1/me/", {"full_name": "X", **extra}), 400)
+        assert set(extra) <= set(reply["fields"]), reply
+    buyer.refresh_from_db()
+    assert buyer.credit_balance == Decimal("100.00")
+
+
+def test_the_webhook_refuses_a_signed_body_that_is_not_an_event_object():
+    from accounts import payments
+
+    before = row_counts()
+    for raw in [b"[]", b'"string"', b"null", b"1", b"{}", b'{"id": "evt", "type": "payment.succeeded", "data": []}']:
+        stamp = int(timezone.now().timestamp())
+        response = APIClient().post(
+            "/api/v1/payments/webhook/",
+            raw,
+            content_type="application/json",
+            headers={"X-Signature": payments.sign(raw, stamp), "X-Timestamp": str(stamp)},
+        )
+        reply = assert_clean_4xx(response, 400)
+        assert reply["code"] == "WEBHOOK_PAYLOAD_INVALID", (raw, reply)
+    assert row_counts() == before
+
+
+def test_the_webhook_accepts_envelope_fields_a_provider_adds_later(buyer):
+    """Deliberately lenient: the provider signs the envelope and retries until a 2xx, so refusing a field it adds
+    would stall every top-up. The signature, not the field list, is what authenticates the sender."""
+    from accounts import payments, services
+
+    started = services.topup_start(user_id=buyer.pk, amount="25.00")
+    event = json.loads(
+        payments.build_event(
+            provider_reference=started.topup.provider_reference, amount=Decimal("25.00"), succeeded=True
+        )
+    )
+    raw = json.dumps({**event, "livemode": False, "api_version": "2030-01-01"}).encode()
+    stamp = int(timezone.now().timestamp())
+    response = APIClient().post(
+        "/api/v1/payments/webhook/",
+        raw,
+        content_type="application/json",
+        headers={"X-Signature": payments.sign(raw, stamp), "X-Timestamp": str(stamp)},
+    )
+    assert response.status_code == 200, response.content
+    buyer.refresh_from_db()
+    assert buyer.credit_balance == Decimal("125.00")
