@@ -532,3 +532,38 @@ def test_the_webhook_accepts_envelope_fields_a_provider_adds_later(buyer):
     assert response.status_code == 200, response.content
     buyer.refresh_from_db()
     assert buyer.credit_balance == Decimal("125.00")
+
+
+# PostgreSQL refuses NUL in text: a NUL that reached a query would be a 500. Every text input stops it first.
+NUL_FIELDS = [
+    ("/api/v1/auth/token/", "anonymous", {"email": "a\x00@example.com", "password": "pw"}),
+    ("/api/v1/auth/token/", "anonymous", {"email": "a@example.com", "password": "p\x00w"}),
+    (
+        "/api/v1/auth/register/",
+        "anonymous",
+        {"email": "n@example.com", "password": "A-long-passw0rd", "full_name": "\x00"},
+    ),
+    ("/api/v1/auth/verify/", "buyer", {"code": "12345\x00"}),
+    ("/api/v1/wallet/topups/", "buyer", {"amount": "10\x00"}),
+    ("/api/v1/orders/", "buyer", {"event_id": NOBODY, "idempotency_key": "k\x00"}),
+    (f"/api/v1/orders/{NOBODY}/refund/", "staff", {"reason": "r\x00"}),
+    ("/api/v1/scan/", "staff", {"event_id": NOBODY, "gate": "G\x00", "token": "x"}),
+    ("/api/v1/scan/", "staff", {"event_id": NOBODY, "gate": "G", "token": "x\x00"}),
+    ("/api/v1/transfers/", "buyer", {"seat_id": NOBODY, "to_email": "f\x00@example.com"}),
+    (f"/api/v1/transfers/{NOBODY}/confirm/", "buyer", {"code": "1\x00"}),
+    (f"/api/v1/transfers/{NOBODY}/dispute/", "staff", {"reason": "\x00"}),
+]
+
+
+@pytest.mark.parametrize(("path", "persona", "body"), NUL_FIELDS, ids=[f"{p} {sorted(b)}" for p, _, b in NUL_FIELDS])
+def test_a_nul_character_in_a_text_field_is_refused(client_as, path, persona, body):
+    assert_clean_4xx(send(client_as(persona), "post", path, body), 400, 404)
+
+
+def test_a_nul_character_in_a_profile_change_or_a_query_is_refused(api, event):
+    assert_clean_4xx(send(api, "patch", "/api/v1/me/", {"phone": "1\x00"}), 400)
+    assert_clean_4xx(send(api, "patch", "/api/v1/me/", {"preferences": {"news\x00letter": True}}), 400)
+    for url in ["/api/v1/events/?q=%00", "/api/v1/listings/?event=%00", "/api/v1/holds/?event=%00"]:
+        assert_clean_4xx(api.get(url), 400, 404)
+    response = send(api, "post", "/api/v1/orders/", {"event_id": str(event.pk)}, HTTP_IDEMPOTENCY_KEY="k\x00")
+    assert_clean_4xx(response, 400, 409)
