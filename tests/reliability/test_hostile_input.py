@@ -567,3 +567,22 @@ def test_a_nul_character_in_a_profile_change_or_a_query_is_refused(api, event):
         assert_clean_4xx(api.get(url), 400, 404)
     response = send(api, "post", "/api/v1/orders/", {"event_id": str(event.pk)}, HTTP_IDEMPOTENCY_KEY="k\x00")
     assert_clean_4xx(response, 400, 409)
+
+
+# Amounts as raw JSON numbers (not strings): 1e309 parses to an infinite float, 1e-400 to 0.0 (a valid price for a
+# free transfer, so not in that row), long integers exactly.
+ABSURD_NUMBERS = ["1e309", "-1e309", "-0.5", "123456789012345678901234567890", "0.001"]
+RAW_AMOUNT_BODIES = [
+    ("/api/v1/wallet/topups/", '{{"amount": {}}}', [*ABSURD_NUMBERS, "1e-400"]),
+    ("/api/v1/transfers/", '{{"seat_id": "' + NOBODY + '", "to_email": "f@example.com", "price": {}}}', ABSURD_NUMBERS),
+    ("/api/v1/listings/", '{{"seat_id": "' + NOBODY + '", "price": {}}}', [*ABSURD_NUMBERS, "1e-400"]),
+]
+
+
+@pytest.mark.parametrize(("path", "template", "numbers"), RAW_AMOUNT_BODIES, ids=[p for p, _, _ in RAW_AMOUNT_BODIES])
+def test_amounts_sent_as_absurd_json_numbers_are_refused(api, path, template, numbers):
+    before = row_counts()
+    for number in numbers:
+        reply = assert_clean_4xx(send(api, "post", path, template.format(number)), 400)
+        assert reply["code"] in ("VALIDATION_ERROR", "INVALID_AMOUNT"), (number, reply)
+    assert row_counts() == before
