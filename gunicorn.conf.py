@@ -31,3 +31,20 @@ limit_request_line = 8190
 limit_request_fields = 100
 limit_request_field_size = 8190
 forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+
+def on_starting(server) -> None:
+    """Refuse to start, with one readable line, when the configuration is bad or a database is unreachable."""
+    import sys
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ticketremaster.settings")
+    from ticketremaster.startup import StartupError, check_databases_reachable
+
+    try:
+        import django
+
+        django.setup()
+        check_databases_reachable()
+    except StartupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(2)

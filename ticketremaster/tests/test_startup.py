@@ -51,3 +51,33 @@ def test_a_database_url_that_is_not_postgres_is_refused():
     result = run_manage("check", env={"DJANGO_DEBUG": "true", "SEATS_DATABASE_URL": "sqlite:///x.db"})
     assert result.returncode == 2
     assert result.stderr.strip() == "error: SEATS_DATABASE_URL must point at PostgreSQL, not django.db.backends.sqlite3"
+
+
+@pytest.mark.integration
+def test_gunicorn_refuses_to_start_against_an_unreachable_database_with_one_line():
+    base = {key: value for key, value in os.environ.items() if not key.endswith("_DATABASE_URL")}
+    base.pop("DJANGO_SETTINGS_MODULE", None)
+    urls = {
+        f"{name}_DATABASE_URL": f"postgres://postgres@127.0.0.1:1/{name.lower()}_db"
+        for name in ("USERS", "SEATS", "ORDERS", "EVENTS")
+    }
+    result = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "-c",
+            "gunicorn.conf.py",
+            "-b",
+            "127.0.0.1:0",
+            "ticketremaster.wsgi",
+        ],
+        cwd=PROJECT,
+        env={**base, "DJANGO_DEBUG": "true", **urls},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1
+    assert "USERS_DATABASE_URL" in errors[0] and "unreachable" in errors[0]
+    assert "Traceback" not in result.stderr
