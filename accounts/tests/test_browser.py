@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 from decimal import Decimal
 from pathlib import Path
 
@@ -14,35 +12,11 @@ from accounts.models import User
 from accounts.tests.conftest import code_from_mail
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 @pytest.fixture
-def chromium_page(monkeypatch):
-    executable = shutil.which("chromium")
-    if not executable:
-        if os.environ.get("REQUIRE_BROWSER") == "1":
-            pytest.fail("chromium is required (REQUIRE_BROWSER=1) but not installed")
-        pytest.skip("chromium is not installed")
-    # Playwright's sync API runs an event loop in this thread; the test's own ORM reads are still synchronous.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1100, "height": 900})
-        try:
-            yield page
-        finally:
-            browser.close()
+def chromium_page(browser):
+    return browser.new_page(viewport={"width": 1100, "height": 900})
 
 
 @pytest.mark.browser

@@ -7,9 +7,7 @@ installed, unless REQUIRE_BROWSER=1.
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -18,38 +16,11 @@ from django.core import mail
 from orders.tests.helpers import ALL_DATABASES, Seat, make_event
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 @pytest.fixture
-def chromium(monkeypatch):
-    executable = shutil.which("chromium")
-    if not executable:
-        if os.environ.get("REQUIRE_BROWSER") == "1":
-            pytest.fail("Chromium is required (REQUIRE_BROWSER=1) but `chromium` is not on PATH.")
-        pytest.skip("Chromium is not installed (apt-get install -y chromium).")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    # Playwright's sync API runs an event loop in this thread; the test's own ORM calls are still synchronous.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
-
-
-@pytest.fixture
-def browser_page(chromium):
-    page = chromium.new_page(viewport={"width": 1280, "height": 900})
+def browser_page(browser):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
     page.set_default_timeout(15_000)
     return page
 
@@ -123,12 +94,12 @@ def test_buyer_signs_up_tops_up_picks_seats_pays_and_sees_a_qr(live_server, brow
 
 @pytest.mark.browser
 @pytest.mark.django_db(databases=ALL_DATABASES, transaction=True)
-def test_without_javascript_the_seat_list_holds_seats_with_a_plain_form(live_server, chromium):
+def test_without_javascript_the_seat_list_holds_seats_with_a_plain_form(live_server, browser):
     from accounts.tests.factories import UserFactory
 
     UserFactory(email="nojs@example.com", credits="100.00")
     setup = make_event(price="20.00")
-    context = chromium.new_context(java_script_enabled=False, viewport={"width": 1280, "height": 900})
+    context = browser.new_context(java_script_enabled=False, viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.set_default_timeout(15_000)
     page.goto(f"{live_server.url}/accounts/login/?next={setup.event.get_absolute_url()}")

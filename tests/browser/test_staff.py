@@ -7,43 +7,16 @@ artifacts/screenshots/staff-*.png. Skipped when Chromium is not installed, unles
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+
 ALL_DATABASES = ["default", "seats", "orders", "events"]
 PASSWORD = "correct horse battery staple"  # the factories' password
-
-
-@pytest.fixture
-def browser(monkeypatch):
-    executable = shutil.which("chromium")
-    if not executable:
-        if os.environ.get("REQUIRE_BROWSER") == "1":
-            pytest.fail("Chromium is required (REQUIRE_BROWSER=1) but `chromium` is not on PATH.")
-        pytest.skip("Chromium is not installed (apt-get install -y chromium).")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's loop runs in this thread
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 def _shot(page, name: str) -> None:

@@ -7,9 +7,7 @@ installed, unless REQUIRE_BROWSER=1.
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -19,33 +17,8 @@ from accounts.tests.factories import UserFactory
 from orders.tests.transfer_support import ALL_DATABASES, assert_invariants, seat_row, sold_ticket
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+
 PASSWORD = "correct horse battery staple"  # the accounts UserFactory's password
-
-
-@pytest.fixture
-def browser(monkeypatch):
-    executable = shutil.which("chromium")
-    if not executable:
-        if os.environ.get("REQUIRE_BROWSER") == "1":
-            pytest.fail("Chromium is required (REQUIRE_BROWSER=1) but `chromium` is not on PATH.")
-        pytest.skip("Chromium is not installed (apt-get install -y chromium).")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs a loop in this thread
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
 
 
 def _person(browser, live_server, email: str):
