@@ -3,7 +3,6 @@ refunds. Each goes through the services and leaves an audit row."""
 
 from __future__ import annotations
 
-import time
 from decimal import Decimal
 
 import pytest
@@ -95,9 +94,7 @@ def test_manager_sets_up_and_publishes_an_event_from_the_admin(client, world):
     EventSection.objects.create(event=event, section=ours.section, tier=tier)
     page = client.get(reverse("admin:events_event_publish", args=[event.pk]))
     assert page.status_code == 200 and "15" in page.content.decode()
-    started = time.monotonic()
     response = client.post(reverse("admin:events_event_publish", args=[event.pk]), follow=True)
-    assert time.monotonic() - started < 10
     assert "published with 15 places" in response.content.decode()
     event.refresh_from_db()
     assert event.status == Event.Status.PUBLISHED and (event.inventory_created, event.inventory_total) == (15, 15)

@@ -1,4 +1,6 @@
-"""Timing budgets of the hot reads and writes on a 50,000-seat event (integration: about 10 s).
+"""The hot reads and writes on a 50,000-seat event: right answers at size, figures printed (integration).
+
+Timings are printed with -s for docs/INVENTORY.md, never asserted: the benchmark suite (bench/) measures them.
 
 Set INVENTORY_EXPLAIN=1 and run with -s to print EXPLAIN ANALYZE of each hot query (recorded in docs/INVENTORY.md).
 """
@@ -81,7 +83,7 @@ def big_event():
     return event_id, [spec.section_id for spec in specs], created_in
 
 
-def test_hot_reads_and_writes_stay_within_budget(big_event):
+def test_hot_reads_and_writes_answer_correctly_on_a_50000_seat_event(big_event):
     event_id, section_ids, created_in = big_event
     now = timezone.now()
 
@@ -94,9 +96,6 @@ def test_hot_reads_and_writes_stay_within_budget(big_event):
     )
     assert len(selectors.seat_map(event_id=event_id, section_id=section_ids[0])) == 1000
     assert sum(sum(s.values()) for s in selectors.section_availability(event_id=event_id).values()) == 50_000
-    assert seat_map_ms < 15
-    assert availability_ms < 60
-    assert summary_ms < 150
 
     if os.environ.get("INVENTORY_EXPLAIN"):
         queries = {
@@ -158,4 +157,3 @@ def test_hot_reads_and_writes_stay_within_budget(big_event):
         for name, values in (("best-available hold", hold_ms), ("sell", sell_ms), ("scan", scan_ms))
     }
     print("\n" + ", ".join(f"{name} {ms:.2f} ms" for name, ms in figures.items()))  # noqa: T201
-    assert all(ms < 25 for ms in figures.values()), figures
