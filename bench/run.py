@@ -42,7 +42,7 @@ RESULTS_MARKER = "<!-- bench.run appends results below this line -->"
 class Options:
     scenarios: tuple[str, ...] = SCENARIOS
     size: str = "full"
-    workers: int = 4
+    workers: int = 5
     threads: int = 1
     clients: int | None = None  # on-sale clients; default from the size
     gate_clients: int | None = None
@@ -324,7 +324,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n\n")[0])
     parser.add_argument("--scenario", default="all", help=f"all, or a comma-separated list of {', '.join(SCENARIOS)}")
     parser.add_argument("--size", choices=("full", "tiny"), default="full")
-    parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes (default 4)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=5,
+        help="gunicorn worker processes (default 5, as gunicorn.conf.py: 2 x cores + 1)",
+    )
     parser.add_argument("--threads", type=int, default=1, help="threads per worker (gthread when > 1)")
     parser.add_argument("--clients", type=int, default=None, help="on-sale clients (default 64; tiny: 8)")
     parser.add_argument("--gate-clients", type=int, default=None, help="gate devices (default 32; tiny: 4)")
