@@ -257,6 +257,28 @@ def seat_map(*, event_id, section_id) -> list[dict[str, Any]]:
     ]
 
 
+def seat_map_json(*, event_id, section_id) -> str:
+    """``seat_map()`` as the JSON text the seats API answers, built by PostgreSQL in the same index-ordered pass.
+
+    Objects with id, row, number, x, y, status (effective: an expired hold is AVAILABLE), tier_id, accessible and
+    price (a string with two decimals), in map order: exactly what ``SeatMapSeatSerializer`` makes of
+    ``seat_map()``. For a 1,000-seat section this skips 1,000 Python rows, UUID and Decimal decoding, the
+    serializer and the JSON encoder (about 3 ms instead of 12-15 ms; docs/PERFORMANCE.md). "[]" for no seats.
+    """
+    event, section = as_uuid(event_id), as_uuid(section_id)
+    if event is None or section is None:
+        return "[]"
+    rows = _fetch(
+        "SELECT coalesce(json_agg(json_build_object("  # noqa: S608 - fixed SQL, values are parameters
+        "'id', id, 'row', row_label, 'number', number, 'x', x, 'y', y, "
+        f"'status', {_EFFECTIVE_STATUS}, 'tier_id', tier_id, 'accessible', is_accessible, 'price', price::text"
+        f") ORDER BY row_label, number), '[]')::text FROM {SEAT_TABLE} "
+        "WHERE event_id = %s AND section_id = %s AND deleted_at IS NULL",
+        [timezone.now(), event, section],
+    )
+    return rows[0][0]
+
+
 _SUMMARY_KEYS = ("available", "held", "sold", "listed", "checked_in", "blocked", "total")
 
 

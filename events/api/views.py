@@ -6,6 +6,7 @@ id is the API's own 404 {"code": "NOT_FOUND"}, never an HTML page.
 
 from __future__ import annotations
 
+from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics
@@ -89,5 +90,10 @@ class EventSeatsView(APIView):
             raise InvalidInput("section is not a valid id.", fields={"section": ["Not a valid UUID."]})
         if not any(s.section_id == section_id for s in selectors.event_sections(event_id=event.pk)):
             raise NotFound("This event sells no such section.")
+        if request.accepted_renderer.format == "json":
+            # The seat map is the on-sale's hottest read: PostgreSQL builds the same JSON the serializer would
+            # (tests/performance/test_lean_paths.py), with no Python object per seat (docs/PERFORMANCE.md).
+            body = inventory_selectors.seat_map_json(event_id=event.pk, section_id=section_id)
+            return HttpResponse(body, content_type="application/json")
         seats = inventory_selectors.seat_map(event_id=event.pk, section_id=section_id)
         return Response(SeatMapSeatSerializer(seats, many=True).data)
