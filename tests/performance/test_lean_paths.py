@@ -31,13 +31,10 @@ def section_with_every_state(buyer):
     now = timezone.now()
     common = {"event_id": tier.event.pk, "section_id": link.section.pk, "tier_id": tier.pk, "price": Decimal("12.50")}
     SeatFactory(row_label="A", number=1, is_accessible=True, **common)
-    SeatFactory(
-        row_label="A", number=2, status="HELD", held_by_id=buyer.pk, hold_expires_at=now + dt.timedelta(minutes=5), **common
-    )
+    held = {"status": "HELD", "held_by_id": buyer.pk}
+    SeatFactory(row_label="A", number=2, hold_expires_at=now + dt.timedelta(minutes=5), **held, **common)
     # An expired hold is AVAILABLE to everyone, in every figure.
-    SeatFactory(
-        row_label="A", number=3, status="HELD", held_by_id=buyer.pk, hold_expires_at=now - dt.timedelta(seconds=1), **common
-    )
+    SeatFactory(row_label="A", number=3, hold_expires_at=now - dt.timedelta(seconds=1), **held, **common)
     SeatFactory(row_label="B", number=1, status="SOLD", owner_id=buyer.pk, order_id=uuid.uuid4(), **common)
     SeatFactory(row_label="B", number=2, status="BLOCKED", **{**common, "tier_id": None, "price": Decimal("0.00")})
     return tier.event, link.section
@@ -62,6 +59,15 @@ def test_seat_map_json_of_an_unknown_section_is_an_empty_list(section_with_every
     event, _section = section_with_every_state
     assert inventory_selectors.seat_map_json(event_id=event.pk, section_id=uuid.uuid4()) == "[]"
     assert inventory_selectors.seat_map_json(event_id="not-a-uuid", section_id=uuid.uuid4()) == "[]"
+
+
+def test_a_section_the_event_does_not_sell_is_still_a_404(section_with_every_state, buyer):
+    event, _section = section_with_every_state
+    client = APIClient()
+    client.force_authenticate(buyer)
+    response = client.get(f"/api/v1/events/{event.pk}/seats/?section={uuid.uuid4()}", HTTP_ACCEPT="application/json")
+    assert response.status_code == 404
+    assert response.json()["code"] == "NOT_FOUND"
 
 
 def test_browsable_api_still_renders_the_seats_page(section_with_every_state, buyer):
