@@ -42,8 +42,8 @@ RESULTS_MARKER = "<!-- bench.run appends results below this line -->"
 class Options:
     scenarios: tuple[str, ...] = SCENARIOS
     size: str = "full"
-    workers: int = 5
-    threads: int = 1
+    workers: int = 3
+    threads: int = 4
     clients: int | None = None  # on-sale clients; default from the size
     gate_clients: int | None = None
     onsale_seconds: float = 180.0
@@ -267,10 +267,11 @@ def server_table(report: Report) -> str:
 
 def render(report: Report, *, command: str, note: str) -> str:
     options = report.options
+    kind = "sync" if options.threads == 1 else "gthread"
     parts = [
         f"### {report.started_at} · commit {report.commit} · {report.machine}",
         "",
-        f"`{command}` — gunicorn {options.workers} sync workers x {options.threads} threads; size {options.size}; "
+        f"`{command}` — gunicorn {options.workers} {kind} workers x {options.threads} threads; size {options.size}; "
         f"data: {report.data_note}. Also running on the machine: {note or 'see below'}.",
         "",
         f"Machine before: {report.activity_before}. After: {report.activity_after}.",
@@ -327,10 +328,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--workers",
         type=int,
-        default=5,
-        help="gunicorn worker processes (default 5, as gunicorn.conf.py: 2 x cores + 1)",
+        default=3,
+        help="gunicorn worker processes (default 3, as gunicorn.conf.py: cores + 1)",
     )
-    parser.add_argument("--threads", type=int, default=1, help="threads per worker (gthread when > 1)")
+    parser.add_argument("--threads", type=int, default=4, help="threads per worker (default 4: gthread; 1: sync)")
     parser.add_argument("--clients", type=int, default=None, help="on-sale clients (default 64; tiny: 8)")
     parser.add_argument("--gate-clients", type=int, default=None, help="gate devices (default 32; tiny: 4)")
     parser.add_argument("--onsale-seconds", type=float, default=180.0, help="upper bound of the on-sale (s)")
