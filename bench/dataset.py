@@ -350,4 +350,3 @@ def settle(data: DataSet, log: Callable[[str], None]) -> None:
             cursor.execute("VACUUM (ANALYZE)")
     data.timings["vacuum_analyze_s"] = time.perf_counter() - started
     log(f"  VACUUM (ANALYZE) of the four databases in {data.timings['vacuum_analyze_s']:.1f} s")
-
