@@ -1,8 +1,9 @@
 """Writes of users_db: registration, one-time codes, credits and the ledger, top-ups, login throttling, audit.
 
-Every balance change locks the user row (``select_for_update``) and writes a LedgerEntry in the same users_db
-transaction, so the balance always equals the sum of the ledger; the unique (kind, reference) of the ledger makes
-every movement idempotent. Other apps call these functions with ids and get plain dataclasses back.
+Every balance change locks the user row (a guarded ``UPDATE ... RETURNING`` for one user, ``select_for_update`` in
+sorted id order for several) and writes a LedgerEntry in the same users_db transaction, so the balance always
+equals the sum of the ledger; the unique (kind, reference) of the ledger makes every movement idempotent.
+Other apps call these functions with ids and get plain dataclasses back.
 
 The read helpers of accounts.selectors are re-exported here, so callers can use ``accounts.services`` for the whole
 contract (``user_get``, ``step_up_is_satisfied``, ``memberships_for_user``, ...).
@@ -196,6 +197,78 @@ def _run_money(operation):
         raise LedgerReferenceConflict from exc
 
 
+class _AlreadyRecorded(Exception):
+    """The (kind, reference) ledger row exists: raised inside the transaction to roll back the balance change."""
+
+
+def _change_balance_fast(
+    *, user_id: uuid.UUID, amount: Decimal, kind: str, reference: str, memo: str, actor_id=None
+) -> Decimal | None:
+    """The common case of a single-user movement in two statements (plus the lock timeout): a guarded
+    ``UPDATE ... RETURNING`` that locks the user row and changes the balance only when the result stays within
+    0..NUMERIC(10,2), then the ledger row, inserted only when its (kind, reference) is new.
+
+    Returns the new balance, or None when the UPDATE matched no row (unknown user, too few credits, balance full):
+    the caller then explains the refusal. Raises _AlreadyRecorded when the movement was made before. Must run
+    inside ``transaction.atomic(using=DB_ALIAS)``: the UPDATE and the INSERT commit together or not at all.
+    """
+    _set_lock_timeout()
+    now = timezone.now()
+    with connections[DB_ALIAS].cursor() as cursor:
+        # The row lock this UPDATE takes is the one _lock_users takes with SELECT ... FOR UPDATE: concurrent
+        # movements of this user queue up behind it (bounded by the lock timeout), and READ COMMITTED re-checks the
+        # WHERE against the committed balance after the wait, so two debits can never both spend the same credits.
+        cursor.execute(
+            "UPDATE accounts_user SET credit_balance = credit_balance + %s, updated_at = %s "
+            "WHERE id = %s AND credit_balance + %s BETWEEN 0 AND %s RETURNING credit_balance",
+            [amount, now, user_id, amount, _MAX_MONEY],
+        )
+        row = cursor.fetchone()
+        if row is None:
+            return None
+        new_balance = row[0]
+        # A duplicate request waiting on the row lock above gets here after the first one committed; the unique
+        # (kind, reference) then makes this insert a no-op, and the caller rolls the balance change back.
+        cursor.execute(
+            "INSERT INTO accounts_ledgerentry "
+            "(id, created_at, updated_at, user_id, kind, amount, balance_after, reference, memo, actor_id) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (kind, reference) DO NOTHING RETURNING id",
+            [uuid.uuid4(), now, now, user_id, kind, amount, new_balance, reference, memo[:255], actor_id],
+        )
+        if cursor.fetchone() is None:
+            raise _AlreadyRecorded
+    return new_balance
+
+
+def _change_balance(
+    *, user_id: uuid.UUID, amount: Decimal, kind: str, reference: str, memo: str, actor_id=None
+) -> Decimal:
+    """Change one user's balance by ``amount`` (signed), idempotent by (kind, reference)."""
+    user_key = uuid.UUID(str(user_id))
+    try:
+        new_balance = _run_money(
+            lambda: _change_balance_fast(
+                user_id=user_key, amount=amount, kind=kind, reference=reference, memo=memo, actor_id=actor_id
+            )
+        )
+    except _AlreadyRecorded:
+        new_balance = None
+    if new_balance is not None:
+        return new_balance
+
+    # Rare: a replay, an unknown user, too few credits or a full balance. The locked path below gives each its
+    # answer (the current balance, NotFound, LedgerReferenceConflict, 402 InsufficientCredits, InvalidAmount)
+    # from the state under the row lock, and applies the movement if a concurrent change made it possible since.
+    def operation() -> Decimal:
+        user = _lock_users([user_key])[user_key]
+        # Checked after the lock: a duplicate request waiting on the same row sees the first one's entry.
+        if _existing_entry(kind=kind, reference=reference, user_id=user.pk, amount=amount):
+            return user.credit_balance
+        return _apply(user, kind=kind, amount=amount, reference=reference, memo=memo, actor_id=actor_id)
+
+    return _run_money(operation)
+
+
 def credits_debit(*, user_id: uuid.UUID, amount: Decimal, kind: str, reference: str, memo: str = "") -> Decimal:
     """Take ``amount`` from the user's credits; InsufficientCredits (402) when the balance is too low.
 
@@ -203,15 +276,7 @@ def credits_debit(*, user_id: uuid.UUID, amount: Decimal, kind: str, reference: 
     """
     amount = parse_amount(amount)
     kind, reference = _check_kind(kind), _check_reference(reference)
-
-    def operation() -> Decimal:
-        user = _lock_users([user_id])[uuid.UUID(str(user_id))]
-        # Checked after the lock: a duplicate request waiting on the same row sees the first one's entry.
-        if _existing_entry(kind=kind, reference=reference, user_id=user.pk, amount=-amount):
-            return user.credit_balance
-        return _apply(user, kind=kind, amount=-amount, reference=reference, memo=memo)
-
-    return _run_money(operation)
+    return _change_balance(user_id=user_id, amount=-amount, kind=kind, reference=reference, memo=memo)
 
 
 def credits_credit(
@@ -220,14 +285,7 @@ def credits_credit(
     """Add ``amount`` to the user's credits. Idempotent by (kind, reference) like credits_debit."""
     amount = parse_amount(amount)
     kind, reference = _check_kind(kind), _check_reference(reference)
-
-    def operation() -> Decimal:
-        user = _lock_users([user_id])[uuid.UUID(str(user_id))]
-        if _existing_entry(kind=kind, reference=reference, user_id=user.pk, amount=amount):
-            return user.credit_balance
-        return _apply(user, kind=kind, amount=amount, reference=reference, memo=memo, actor_id=actor_id)
-
-    return _run_money(operation)
+    return _change_balance(user_id=user_id, amount=amount, kind=kind, reference=reference, memo=memo, actor_id=actor_id)
 
 
 def credits_move(

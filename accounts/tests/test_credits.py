@@ -286,3 +286,55 @@ def test_memberships_for_user_maps_organization_to_role():
     membership = MembershipFactory(role="GATE")
     assert services.memberships_for_user(user_id=membership.user_id) == {membership.organization_id: "GATE"}
     assert services.memberships_for_user(user_id=UserFactory().pk) == {}
+
+
+def test_a_debit_is_one_guarded_update_and_one_ledger_insert():
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    user = UserFactory(credits="50.00")
+    with CaptureQueriesContext(connection) as captured:
+        services.credits_debit(user_id=user.pk, amount=Decimal("20"), kind=Kind.PURCHASE, reference="order-fast")
+    # The test's own transaction turns the service's atomic block into a savepoint; those are not statements of it.
+    statements = [q["sql"].split(" ")[0:3] for q in captured.captured_queries if "SAVEPOINT" not in q["sql"]]
+    assert statements == [
+        ["SET", "LOCAL", "lock_timeout"],
+        ["UPDATE", "accounts_user", "SET"],
+        ["INSERT", "INTO", "accounts_ledgerentry"],
+    ]
+    assert balance(user) == Decimal("30.00")
+    assert_balance_matches_ledger(user)
+
+
+def test_a_replayed_debit_returns_the_balance_even_after_it_was_spent_elsewhere():
+    user = UserFactory(credits="50.00")
+    services.credits_debit(user_id=user.pk, amount=Decimal("30"), kind=Kind.PURCHASE, reference="order-r1")
+    services.credits_debit(user_id=user.pk, amount=Decimal("15"), kind=Kind.PURCHASE, reference="order-r2")
+    # 5.00 left: a new 30.00 debit would be refused, the replay of the first one is not charged and not refused.
+    assert services.credits_debit(
+        user_id=user.pk, amount=Decimal("30"), kind=Kind.PURCHASE, reference="order-r1"
+    ) == Decimal("5.00")
+    assert LedgerEntry.objects.filter(reference="order-r1").count() == 1
+    assert_balance_matches_ledger(user)
+
+
+def test_a_replayed_credit_leaves_the_balance_and_the_ledger_unchanged():
+    user = UserFactory()
+    assert services.credits_credit(user_id=user.pk, amount="25", kind=Kind.TOPUP, reference="top-1") == Decimal("25.00")
+    assert services.credits_credit(user_id=user.pk, amount="25", kind=Kind.TOPUP, reference="top-1") == Decimal("25.00")
+    assert balance(user) == Decimal("25.00")
+    assert LedgerEntry.objects.filter(reference="top-1").count() == 1
+    with pytest.raises(LedgerReferenceConflict):
+        services.credits_credit(user_id=user.pk, amount="26", kind=Kind.TOPUP, reference="top-1")
+    assert balance(user) == Decimal("25.00")
+
+
+def test_a_credit_past_the_largest_balance_is_refused_and_changes_nothing():
+    user = UserFactory(credits="99999990.00")
+    with pytest.raises(InvalidAmount):
+        services.credits_credit(user_id=user.pk, amount="10.00", kind=Kind.TOPUP, reference="top-big")
+    assert balance(user) == Decimal("99999990.00")
+    assert not LedgerEntry.objects.filter(reference="top-big").exists()
+    assert services.credits_credit(user_id=user.pk, amount="9.99", kind=Kind.TOPUP, reference="top-fits") == Decimal(
+        "99999999.99"
+    )

@@ -99,11 +99,11 @@ def test_best_available_hold_takes_ten_queries_in_one_transaction(world, assert_
     assert response.status_code == 201
 
 
-def test_checkout_takes_seventeen_statements_and_five_commits(world, assert_queries):
+def test_checkout_takes_fifteen_statements_and_five_commits(world, assert_queries):
     client = _client(world.buyers[0].token)
     seats = _hot_seats(world)
     assert _hold(client, world, seats[:2]).status_code == 201
-    with assert_queries(default=9, orders=9, events=1, seats=4):
+    with assert_queries(default=7, orders=9, events=1, seats=4):
         response = _checkout(client, world)
     assert response.status_code == 201
     assert len(response.json()["lines"]) == 2
@@ -113,7 +113,7 @@ def test_checkout_queries_do_not_grow_with_the_number_of_seats(world, assert_que
     client = _client(world.buyers[0].token)
     seats = _hot_seats(world)
     assert _hold(client, world, seats[:8]).status_code == 201
-    with assert_queries(default=9, orders=9, events=1, seats=4):
+    with assert_queries(default=7, orders=9, events=1, seats=4):
         response = _checkout(client, world)
     assert len(response.json()["lines"]) == 8
 
