@@ -88,6 +88,21 @@ class Seat(SoftDeleteModel):
             models.Index(fields=["owner_id"], condition=Q(owner_id__isnull=False), name="seat_owner_idx"),
             # Refunds / recovery: WHERE order_id = ?
             models.Index(fields=["order_id"], condition=Q(order_id__isnull=False), name="seat_order_idx"),
+            # Availability of every section and the sales dashboard (inventory.selectors.section_availability and
+            # event_sales_summary), both one aggregation over all the event's live seats:
+            #   SELECT section_id, CASE WHEN status = 'HELD' AND hold_expires_at <= ? ... END, count(*)
+            #     FROM seat WHERE event_id = ? AND deleted_at IS NULL GROUP BY ...
+            #   SELECT section_id, tier_id, count(*) FILTER (WHERE status ...), sum(price) FILTER (...)
+            #     FROM seat WHERE event_id = ? AND deleted_at IS NULL GROUP BY section_id, tier_id
+            # Every column they read is in this index, so both can be index-only scans instead of reading the
+            # event's heap rows (80,000 seats: 19 ms against 29-44 ms). The planner picks it when the event is a
+            # minority of the table, as in a table holding every event; see docs/PERFORMANCE.md.
+            models.Index(
+                fields=["event_id", "section_id", "status", "hold_expires_at"],
+                include=["tier_id", "price"],
+                condition=Q(deleted_at__isnull=True),
+                name="seat_live_availability_cov_idx",
+            ),
         ]
 
     def __str__(self) -> str:
