@@ -14,6 +14,7 @@ from django.utils import timezone
 from accounts import DB_ALIAS
 from accounts.models import LedgerEntry, OneTimeCode, OrganizationMembership, TopUp, User
 from ticketremaster.errors import NotFound
+from ticketremaster.ids import as_uuid
 
 # A verified CHECKOUT_STEP_UP code lets a flagged buyer pay for this long.
 STEP_UP_VALID_FOR = timedelta(minutes=15)
@@ -75,15 +76,8 @@ def topup_info(topup: TopUp) -> TopUpInfo:
     )
 
 
-def _as_uuid(value: object) -> uuid.UUID | None:
-    try:
-        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
-    except (TypeError, ValueError, AttributeError):
-        return None
-
-
 def user_get(*, user_id: uuid.UUID) -> UserInfo:
-    key = _as_uuid(user_id)
+    key = as_uuid(user_id)
     user = User.objects.using(DB_ALIAS).filter(pk=key).first() if key else None
     if user is None:
         raise NotFound("No such user.")
@@ -91,7 +85,7 @@ def user_get(*, user_id: uuid.UUID) -> UserInfo:
 
 
 def user_get_many(*, user_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, UserInfo]:
-    keys = {key for key in (_as_uuid(value) for value in user_ids) if key}
+    keys = {key for key in (as_uuid(value) for value in user_ids) if key}
     if not keys:
         return {}
     return {user.id: _info(user) for user in User.objects.using(DB_ALIAS).filter(pk__in=keys)}

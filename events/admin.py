@@ -7,7 +7,6 @@ live sales dashboard. Everything is scoped to the staff member's organizations (
 from __future__ import annotations
 
 import time
-import uuid
 from decimal import Decimal
 from typing import Any
 
@@ -40,6 +39,7 @@ from ticketremaster.admin_tenancy import (
     organization_ids,
 )
 from ticketremaster.errors import DomainError
+from ticketremaster.ids import as_uuid
 
 
 class DeletedFilter(admin.SimpleListFilter):
@@ -602,8 +602,8 @@ def sales_table(event: Event) -> dict[str, Any]:
     for item in _summary_items(summary):
         row = {key: int(item.get(key) or 0) for key in COUNT_KEYS}
         row["revenue"] = Decimal(str(item.get("revenue") or 0))
-        row["section"] = sections.get(_as_uuid(item.get("section_id")), str(item.get("section_id") or "—"))
-        row["tier"] = tiers.get(_as_uuid(item.get("tier_id")), "—")
+        row["section"] = sections.get(as_uuid(item.get("section_id")), str(item.get("section_id") or "—"))
+        row["tier"] = tiers.get(as_uuid(item.get("tier_id")), "—")
         row["total"] = sum(row[key] for key in COUNT_KEYS)
         rows.append(row)
     rows.sort(key=lambda r: (r["section"], r["tier"]))
@@ -615,13 +615,6 @@ def sales_table(event: Event) -> dict[str, Any]:
         else 0
     )
     return {"rows": rows, "totals": totals}
-
-
-def _as_uuid(value) -> uuid.UUID | None:
-    try:
-        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
-    except (TypeError, ValueError, AttributeError):
-        return None
 
 
 def _summary_items(summary: dict) -> list[dict]:

@@ -23,6 +23,7 @@ from django.utils import timezone
 from inventory import DB_ALIAS
 from inventory.models import EntryLog, Seat
 from ticketremaster.errors import NotFound
+from ticketremaster.ids import as_uuid
 
 SEAT_TABLE = Seat._meta.db_table
 
@@ -115,16 +116,6 @@ def seat_info_from_row(row: tuple, *, now: dt.datetime | None = None) -> SeatInf
         qr_version=qr_version,
         checked_in_at=checked_in_at,
     )
-
-
-def as_uuid(value: Any) -> uuid.UUID | None:
-    """The UUID, or None for anything that is not one (malformed ids are a 404/400, never a 500)."""
-    if isinstance(value, uuid.UUID):
-        return value
-    try:
-        return uuid.UUID(str(value))
-    except (TypeError, ValueError, AttributeError):
-        return None
 
 
 def _fetch(sql: str, params: Iterable[Any]) -> list[tuple]:

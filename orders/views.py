@@ -24,21 +24,15 @@ from orders import DB_ALIAS
 from orders import services as order_services
 from orders.models import Order
 from ticketremaster.errors import DomainError, NotFound
+from ticketremaster.ids import as_uuid
 
 PAGE_SIZE = 20
-
-
-def _uuid_or_none(value) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(str(value))
-    except (TypeError, ValueError):
-        return None
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def checkout(request: HttpRequest) -> HttpResponse:
-    event_id = _uuid_or_none(request.POST.get("event") or request.GET.get("event"))
+    event_id = as_uuid(request.POST.get("event") or request.GET.get("event"))
     if event_id is None:
         messages.error(request, "Choose an event and hold some seats first.")
         return redirect("events:list")

@@ -38,6 +38,7 @@ from orders.services.transfer import ticket_flows_close_for_refund
 from ticketremaster import config
 from ticketremaster.errors import Conflict, DomainError, InvalidInput, NotFound
 from ticketremaster.faults import fault_point
+from ticketremaster.ids import as_uuid
 from ticketremaster.locking import FlowBusy, flow_lock
 
 logger = logging.getLogger(__name__)
@@ -175,12 +176,10 @@ def _info(order: Order, lines: Iterable[OrderLine] | None = None, *, is_replay: 
 
 
 def _uuid(value, *, name: str) -> uuid.UUID:
-    if isinstance(value, uuid.UUID):
-        return value
-    try:
-        return uuid.UUID(str(value))
-    except (TypeError, ValueError, AttributeError):
-        raise InvalidInput(f"{name} is not a valid id.", fields={name: ["Not a valid UUID."]}) from None
+    pk = as_uuid(value)
+    if pk is None:
+        raise InvalidInput(f"{name} is not a valid id.", fields={name: ["Not a valid UUID."]})
+    return pk
 
 
 # --- Holds -------------------------------------------------------------------------------------------------------

@@ -42,6 +42,7 @@ from orders.models import Order, ResaleListing, Transfer
 from ticketremaster import config
 from ticketremaster.errors import DomainError, InvalidInput, NotFound
 from ticketremaster.faults import fault_point
+from ticketremaster.ids import as_uuid
 from ticketremaster.locking import FlowBusy, flow_lock
 
 logger = logging.getLogger(__name__)
@@ -198,12 +199,10 @@ def _info(transfer: Transfer) -> TransferInfo:
 
 def parse_uuid(value: Any, *, field: str) -> uuid.UUID:
     """A UUID from user input, or a 404 (an id that cannot exist names nothing the caller may see)."""
-    if isinstance(value, uuid.UUID):
-        return value
-    try:
-        return uuid.UUID(str(value))
-    except (TypeError, ValueError, AttributeError):
-        raise NotFound(f"No such {field}.") from None
+    pk = as_uuid(value)
+    if pk is None:
+        raise NotFound(f"No such {field}.")
+    return pk
 
 
 def parse_price(value: Any, *, allow_zero: bool, error: type[DomainError] = InvalidPrice) -> Decimal:
