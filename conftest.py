@@ -6,9 +6,13 @@ import os
 import shutil
 from pathlib import Path
 
+import environ
 import pytest
 
-ALL_DATABASES = ["default", "seats", "orders", "events"]
+from core import embedded_db
+from core.databases import ALL_DATABASES, uses_embedded_server
+
+__all__ = ["ALL_DATABASES"]
 SCREENSHOTS = Path(__file__).resolve().parent / "artifacts" / "screenshots"
 # Debian's Chromium, headless; without the networking flags it stalls on this machine's closed network.
 CHROMIUM_ARGS = [
@@ -19,6 +23,25 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+
+
+def pytest_configure(config):
+    """The test set-up is one of the explicit steps that start the embedded PostgreSQL (settings never do)."""
+    if uses_embedded_server(environ.Env()):
+        try:
+            embedded_db.ensure_running()
+        except embedded_db.EmbeddedDatabaseError as exc:
+            pytest.exit(f"error: {exc}", returncode=2)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Full-size runs (``@pytest.mark.slow``) only when asked for: RUN_SLOW=1, or a -m expression naming them."""
+    if os.environ.get("RUN_SLOW") == "1" or "slow" in (config.getoption("-m") or ""):
+        return
+    skip = pytest.mark.skip(reason="full-size run: RUN_SLOW=1 (its CI-size variant runs by default)")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
 
 
 @pytest.fixture
@@ -44,7 +67,7 @@ def browser(monkeypatch):
 @pytest.fixture(autouse=True)
 def _fresh_config_cache():
     """System settings are cached per process; a test that changes one must not leak it to the next."""
-    from ticketremaster import config
+    from core import config
 
     config.clear_cache()
     yield
@@ -63,3 +86,33 @@ def other_buyer(db):
     from accounts.tests.factories import UserFactory
 
     return UserFactory(email="other@example.com", full_name="Otto Other", credits="500.00")
+
+
+def _empty_job_queue(django_db_blocker) -> None:
+    """The queue's tables belong to procrastinate (unmanaged models), so Django's flush after a transactional test
+    leaves their rows behind; without this, one test's queued jobs would show up in the next test's queue."""
+    from django.db import connections
+
+    from core.jobs import JOBS_DATABASE
+
+    with django_db_blocker.unblock(), connections[JOBS_DATABASE].cursor() as cursor:
+        cursor.execute("TRUNCATE procrastinate_jobs, procrastinate_events, procrastinate_periodic_defers CASCADE")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _job_queue_empty_at_start(django_db_setup, django_db_blocker):
+    """Test databases are reused between runs (--reuse-db): start from an empty queue."""
+    _empty_job_queue(django_db_blocker)
+
+
+@pytest.fixture(autouse=True)
+def _job_queue_emptied_after_transactional_tests(request, django_db_blocker):
+    yield
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None or not marker.kwargs.get("transaction"):
+        return
+    from core.jobs import JOBS_DATABASE
+
+    databases = marker.kwargs.get("databases") or ()
+    if databases == "__all__" or JOBS_DATABASE in databases:
+        _empty_job_queue(django_db_blocker)

@@ -42,8 +42,9 @@ def on_starting(server) -> None:
     import sys
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ticketremaster.settings")
-    from ticketremaster.startup import StartupError, check_databases_reachable
+    from core.startup import StartupError, check_databases_reachable
 
+    _empty_metrics_directory()
     try:
         import django
 
@@ -52,3 +53,23 @@ def on_starting(server) -> None:
     except StartupError as exc:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(2)
+
+
+def _empty_metrics_directory() -> None:
+    """Prometheus multiprocess mode (core/metrics.py): the directory holds one file set per worker pid and must
+    start empty, or a restarted server would add the last run's counters to its own."""
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if not folder:
+        return
+    os.makedirs(folder, exist_ok=True)
+    for name in os.listdir(folder):
+        if name.endswith(".db"):
+            os.unlink(os.path.join(folder, name))
+
+
+def child_exit(server, worker) -> None:
+    """A dead worker's live gauges leave the scrape (its counters and histograms stay: they are totals)."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

@@ -9,7 +9,7 @@ def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ticketremaster.settings")
     from django.core.management import execute_from_command_line
 
-    from ticketremaster.startup import COMMANDS_WITHOUT_DATABASE, StartupError, check_databases_reachable
+    from core.startup import COMMANDS_WITHOUT_DATABASE, StartupError, check_databases_reachable
 
     try:
         import django

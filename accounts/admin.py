@@ -1,8 +1,9 @@
-"""Staff admin of users_db: buyers and staff, the credit ledger, memberships, the audit log.
+"""Staff admin of users_db: people, the credit ledger, memberships.
 
-Balances are never edited here: a credit adjustment and a flag go through accounts.services (ledger row + audit
-entry) from small forms on the user page. Staff of an organization see the buyers of its events and its own staff;
-superusers see everyone.
+Buyers' accounts and money are platform data: only platform staff (superusers) see the user list, the ledger and
+balances, and only they flag an account or adjust credits (through accounts.services: ledger row + audit entry).
+An organization's staff see the people who work for it here (Capability.STAFF) and its buyers only through its own
+orders, tickets, transfers and entry logs (the orders admin).
 """
 
 from __future__ import annotations
@@ -15,54 +16,34 @@ from django.contrib import admin, messages
 from django.contrib.auth.forms import BaseUserCreationForm
 from django.contrib.auth.models import Group
 from django.db import transaction
-from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from accounts import DB_ALIAS
-from accounts.models import AuditLog, LedgerEntry, OrganizationMembership, User
-from ticketremaster.admin_tenancy import (
+from accounts.contract import InsufficientCredits
+from accounts.models import LedgerEntry, OrganizationMembership, User
+from accounts.services import card_refund_request, card_refundable_amount, credit_adjust, user_set_flag
+from core import directory
+from core.admin_tenancy import (
     Capability,
     TenantScopedAdmin,
     TenantScopedInline,
     actor_id,
-    event_ids,
     has_capability,
     is_superuser,
+    label_rows,
     organization_ids,
+    row_label,
 )
-from ticketremaster.errors import DomainError
+from core.audit import audit_record
+from core.errors import DomainError
 
 # Roles come from memberships, not from Django groups or model permissions.
 admin.site.unregister(Group)
 
 LEDGER_ROWS_SHOWN = 50
-
-
-def _visible_user_filter(request: HttpRequest, capability: Capability) -> Q | None:
-    """Users staff may see under ``capability``: buyers of their organizations' events and their staff.
-
-    ``None`` means everyone (superuser).
-    """
-    orgs = organization_ids(request, capability)
-    if orgs is None:
-        return None
-    if not orgs:
-        return Q(pk__in=[])
-    from orders.staff_selectors import buyer_ids_for_events
-
-    buyers = buyer_ids_for_events(event_ids=event_ids(request, capability) or set())
-    staff = OrganizationMembership.objects.filter(organization_id__in=orgs).values("user_id")
-    return Q(pk__in=buyers) | Q(pk__in=staff)
-
-
-def user_in_scope(request: HttpRequest, user_id, capability: Capability) -> bool:
-    condition = _visible_user_filter(request, capability)
-    if condition is None:
-        return True
-    return User.objects.using(DB_ALIAS).filter(condition, pk=user_id).exists()
 
 
 class UserCreationForm(BaseUserCreationForm):
@@ -114,10 +95,22 @@ class CreditAdjustForm(FlagForm):
         return amount
 
 
+class CardRefundForm(FlagForm):
+    amount = forms.DecimalField(
+        max_digits=10,
+        decimal_places=2,
+        min_value=Decimal("0.01"),
+        help_text="Debited from the buyer's credits and refunded to the cards they paid with, newest payment first.",
+    )
+    # One key per rendered form: submitting it twice refunds once.
+    idempotency_key = forms.CharField(max_length=40, widget=forms.HiddenInput)
+    field_order = ["amount", "reason", "idempotency_key"]
+
+
 @admin.register(User)
 class UserAdmin(TenantScopedAdmin):
-    view_capability = Capability.BUYERS_VIEW
-    manage_capability = None  # profile fields: superusers only; staff act through the forms below
+    view_capability = Capability.STAFF  # an owner sees the staff of their organizations; superusers see everyone
+    manage_capability = None  # profile fields, flags and credits: superusers only
     list_display = ["email", "full_name", "is_flagged", "is_verified", "is_staff", "credit_balance", "created_at"]
     list_filter = ["is_flagged", "is_staff", "is_verified", "is_active", "is_superuser"]
     search_fields = ["email", "full_name", "phone", "=id"]
@@ -145,16 +138,17 @@ class UserAdmin(TenantScopedAdmin):
 
     def get_queryset(self, request):
         queryset = User.objects.all()
-        condition = _visible_user_filter(request, Capability.BUYERS_VIEW)
-        return queryset if condition is None else queryset.filter(condition)
+        orgs = organization_ids(request, Capability.STAFF)
+        if orgs is None:
+            return queryset
+        staff = OrganizationMembership.objects.filter(organization_id__in=orgs).values("user_id")
+        return queryset.filter(pk__in=staff)
 
-    def object_organization_id(self, obj):  # users span organizations: checked by user_in_scope instead
+    def object_organization_id(self, obj):  # people span organizations: get_queryset already scoped them
         return None
 
     def has_view_permission(self, request, obj=None):
-        if is_superuser(request):
-            return True
-        return has_capability(request, Capability.BUYERS_VIEW)  # get_object is already scoped
+        return is_superuser(request) or has_capability(request, Capability.STAFF)
 
     def has_add_permission(self, request, obj=None):
         return is_superuser(request)
@@ -165,19 +159,27 @@ class UserAdmin(TenantScopedAdmin):
     def has_delete_permission(self, request, obj=None):
         return False  # ledgers and audit rows point at users: deactivate instead
 
-    def get_fieldsets(self, request, obj=None):
-        return self.add_fieldsets if obj is None else super().get_fieldsets(request, obj)
-
     def get_form(self, request, obj=None, **kwargs):
         if obj is None:
             kwargs["form"] = UserCreationForm
         return super().get_form(request, obj, **kwargs)
 
-    def get_readonly_fields(self, request, obj=None):
-        return [] if obj is None else super().get_readonly_fields(request, obj)
-
     def get_inlines(self, request, obj):
         return self.inlines if obj is not None else []
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return []
+        fields = super().get_readonly_fields(request, obj)
+        return fields if is_superuser(request) else [f for f in fields if f not in ("ledger", "operations")]
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is None:
+            return self.add_fieldsets
+        if is_superuser(request):
+            return super().get_fieldsets(request, obj)
+        # An organization's owner sees who works for them, not their wallet.
+        return [(None, {"fields": ["id", "email", "full_name", "phone"]}), ("Staff", {"fields": ["is_staff"]})]
 
     @admin.display(description="ledger (latest entries)")
     def ledger(self, obj):
@@ -203,14 +205,16 @@ class UserAdmin(TenantScopedAdmin):
 
     @admin.display(description="actions")
     def operations(self, obj):
-        if obj is None or obj.pk is None:
+        if obj is None or obj._state.adding:
             return "—"
         flag_label = "Unflag…" if obj.is_flagged else "Flag…"
         return format_html(
-            '<a class="button" href="{}">{}</a> <a class="button" href="{}">Adjust credits…</a>',
+            '<a class="button" href="{}">{}</a> <a class="button" href="{}">Adjust credits…</a> '
+            '<a class="button" href="{}">Refund to card…</a>',
             reverse("admin:accounts_user_flag", args=[obj.pk]),
             flag_label,
             reverse("admin:accounts_user_adjust", args=[obj.pk]),
+            reverse("admin:accounts_user_card_refund", args=[obj.pk]),
         )
 
     def get_urls(self):
@@ -218,16 +222,14 @@ class UserAdmin(TenantScopedAdmin):
         return [
             path("<path:object_id>/flag/", view(self.flag_view), name="accounts_user_flag"),
             path("<path:object_id>/adjust/", view(self.adjust_view), name="accounts_user_adjust"),
+            path("<path:object_id>/card-refund/", view(self.card_refund_view), name="accounts_user_card_refund"),
             *super().get_urls(),
         ]
 
     def _user_for_manage(self, request, object_id) -> User:
-        user = self.get_object(request, object_id)
-        if not has_capability(request, Capability.BUYERS_MANAGE) or not user_in_scope(
-            request, user.pk, Capability.BUYERS_MANAGE
-        ):
-            raise Http404("No such user.")
-        return user
+        if not is_superuser(request):
+            raise Http404("No such user.")  # platform-wide powers: platform staff only
+        return self.get_object(request, object_id)
 
     def _form_page(self, request, user, form, title, submit) -> HttpResponse:
         context = {
@@ -244,8 +246,6 @@ class UserAdmin(TenantScopedAdmin):
         user = self._user_for_manage(request, object_id)
         form = FlagForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
-            from accounts.services import user_set_flag
-
             try:
                 user_set_flag(
                     actor_id=actor_id(request),
@@ -256,8 +256,10 @@ class UserAdmin(TenantScopedAdmin):
             except DomainError as exc:
                 form.add_error(None, exc.detail)
             else:
-                state = "unflagged" if user.is_flagged else "flagged (must pass a step-up code to pay)"
-                messages.success(request, f"{user.email} is {state}.")
+                # The admin capitalises a message's first letter: a sentence that starts with the email would change it.
+                done = "Cleared the flag of" if user.is_flagged else "Flagged"
+                follow = "" if user.is_flagged else " (they must pass a step-up code to pay)"
+                messages.success(request, f"{done} {user.email}{follow}.")
                 return HttpResponseRedirect(reverse("admin:accounts_user_change", args=[user.pk]))
         title = f"{'Unflag' if user.is_flagged else 'Flag'} {user.email}"
         return self._form_page(request, user, form, title, "Unflag" if user.is_flagged else "Flag")
@@ -266,8 +268,6 @@ class UserAdmin(TenantScopedAdmin):
         user = self._user_for_manage(request, object_id)
         form = CreditAdjustForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
-            from accounts.services import credit_adjust
-
             try:
                 balance = credit_adjust(
                     actor_id=actor_id(request),
@@ -275,18 +275,48 @@ class UserAdmin(TenantScopedAdmin):
                     amount=form.cleaned_data["amount"],
                     reason=form.cleaned_data["reason"],
                 )
+            except InsufficientCredits:
+                # The service's wording speaks to a buyer ("top up your wallet"); staff need the figures.
+                form.add_error(
+                    "amount",
+                    f"This would take the balance below zero: {user.email} has {user.credit_balance} credits, so "
+                    f"the largest deduction is -{user.credit_balance}.",
+                )
             except DomainError as exc:
                 form.add_error(None, exc.detail)
             else:
                 amount = form.cleaned_data["amount"]
-                messages.success(request, f"{user.email}: adjusted by {amount}; balance now {balance}.")
+                messages.success(request, f"Adjusted the credits of {user.email} by {amount}; balance now {balance}.")
                 return HttpResponseRedirect(reverse("admin:accounts_user_change", args=[user.pk]))
         return self._form_page(request, user, form, f"Adjust the credits of {user.email}", "Adjust")
+
+    def card_refund_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """Staff send a buyer's unused credits back to their cards (a goodwill or a closed-account refund)."""
+        user = self._user_for_manage(request, object_id)
+        form = CardRefundForm(request.POST or None, initial={"idempotency_key": uuid.uuid4().hex})
+        if request.method == "POST" and form.is_valid():
+            try:
+                parts = card_refund_request(
+                    user_id=user.pk,
+                    amount=form.cleaned_data["amount"],
+                    request_reference=f"staff:{form.cleaned_data['idempotency_key']}",
+                    actor_id=actor_id(request),
+                    reason=form.cleaned_data["reason"],
+                )
+            except DomainError as exc:
+                form.add_error(None, exc.detail)
+            else:
+                total = sum((part.amount for part in parts), Decimal("0.00"))
+                messages.success(request, f"{total} credits of {user.email} are on their way back to their card.")
+                return HttpResponseRedirect(reverse("admin:accounts_user_change", args=[user.pk]))
+        refundable = card_refundable_amount(user_id=user.pk)
+        title = f"Refund credits of {user.email} to their card (up to {refundable})"
+        return self._form_page(request, user, form, title, "Refund to card")
 
 
 @admin.register(LedgerEntry)
 class LedgerEntryAdmin(TenantScopedAdmin):
-    view_capability = Capability.BUYERS_VIEW
+    view_capability = None  # the platform ledger: superusers only
     read_only_for_all = True  # append-only: money moves only through accounts.services
     list_display = ["created_at", "user", "kind", "amount", "balance_after", "reference", "memo"]
     list_filter = ["kind", "created_at"]
@@ -296,18 +326,8 @@ class LedgerEntryAdmin(TenantScopedAdmin):
     date_hierarchy = "created_at"
     show_full_result_count = False
 
-    def get_queryset(self, request):
-        queryset = LedgerEntry.objects.select_related("user")
-        condition = _visible_user_filter(request, Capability.BUYERS_VIEW)
-        if condition is None:
-            return queryset
-        return queryset.filter(user__in=User.objects.filter(condition).values("pk"))
-
     def object_organization_id(self, obj):
         return None
-
-    def has_view_permission(self, request, obj=None):
-        return is_superuser(request) or has_capability(request, Capability.BUYERS_VIEW)
 
 
 class OrganizationChoiceField(forms.TypedChoiceField):
@@ -365,37 +385,26 @@ class MembershipAdmin(TenantScopedAdmin):
     def get_readonly_fields(self, request, obj=None):
         return [] if obj is None else ["user"]
 
-    def scope_queryset(self, request, queryset, organization_ids):
-        return queryset.filter(organization_id__in=organization_ids)
-
-    def object_organization_id(self, obj):
-        return obj.organization_id
-
     @admin.display(description="organization")
     def organization(self, obj):
-        from events.staff_selectors import organization_names
-
-        names = getattr(self, "_org_names", None) or {}
-        if obj.organization_id not in names:
-            names = organization_names(organization_ids={obj.organization_id, *getattr(self, "_page_orgs", ())})
-            self._org_names = names
-        return names.get(obj.organization_id, str(obj.organization_id))
+        return row_label(obj, kind=directory.ORGANIZATION, id_attr="organization_id", label_attr="organization_label")
 
     def get_changelist_instance(self, request):
         changelist = super().get_changelist_instance(request)
-        # Names of the organizations on this page, read once (events_db), fresh for every page view.
-        self._page_orgs = {row.organization_id for row in changelist.result_list}
-        self._org_names = None
+        label_rows(
+            changelist.result_list,
+            kind=directory.ORGANIZATION,
+            id_attr="organization_id",
+            label_attr="organization_label",
+        )
         return changelist
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         if db_field.name == "organization_id":
-            from events.staff_selectors import organization_names
-
-            return OrganizationChoiceField(
-                organization_names=organization_names(organization_ids=organization_ids(request, Capability.STAFF)),
-                label="Organization",
-            )
+            names = directory.names(directory.ORGANIZATION, organization_ids(request, Capability.STAFF))
+            # One organization: nothing to choose, so it is chosen.
+            initial = str(next(iter(names))) if len(names) == 1 else None
+            return OrganizationChoiceField(organization_names=names, label="Organization", initial=initial)
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def _audit(self, request, obj, verb, message):
@@ -408,8 +417,6 @@ class MembershipAdmin(TenantScopedAdmin):
             super().save_model(request, obj, form, change)
             # A member needs is_staff to log into the admin at all; the role decides the rest.
             User.objects.filter(pk=obj.user_id, is_staff=False).update(is_staff=True)
-        from accounts.services import audit_record
-
         audit_record(
             actor_id=actor_id(request),
             action="membership.change" if change else "membership.add",
@@ -421,8 +428,6 @@ class MembershipAdmin(TenantScopedAdmin):
 
     def delete_model(self, request, obj):
         super().delete_model(request, obj)
-        from accounts.services import audit_record
-
         audit_record(
             actor_id=actor_id(request),
             action="membership.remove",
@@ -437,30 +442,5 @@ class MembershipAdmin(TenantScopedAdmin):
             self.delete_model(request, obj)
 
 
-@admin.register(AuditLog)
-class AuditLogAdmin(TenantScopedAdmin):
-    view_capability = Capability.STAFF
-    read_only_for_all = True  # append-only
-    list_display = ["created_at", "actor", "action", "object_type", "object_id", "reason"]
-    list_filter = ["action", "object_type", "created_at"]
-    list_select_related = ["actor"]
-    search_fields = ["=object_id", "reason", "actor__email", "action"]
-    date_hierarchy = "created_at"
-    show_full_result_count = False
-    readonly_fields = [
-        "id",
-        "created_at",
-        "actor",
-        "action",
-        "object_type",
-        "object_id",
-        "organization_id",
-        "reason",
-        "data",
-    ]
-
-    def scope_queryset(self, request, queryset, organization_ids):
-        return queryset.filter(organization_id__in=organization_ids)
-
-    def object_organization_id(self, obj):
-        return obj.organization_id
+# The two-factor reset page (platform staff) registers itself on the admin site.
+from accounts import admin_two_factor  # noqa: E402, F401

@@ -5,3 +5,12 @@ class AccountsConfig(AppConfig):
     name = "accounts"
     verbose_name = "Accounts"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from accounts import checks, payments, selectors  # noqa: F401 - checks registers the payment deploy checks
+        from accounts.stripe_payments import StripeProvider
+        from core import directory
+
+        payments.register_provider(StripeProvider())
+        # Other domains' staff pages name people (buyers, holders, staff) through core.directory.
+        directory.provide(directory.USER, lambda ids: selectors.user_labels(user_ids=ids or ()))

@@ -8,7 +8,10 @@ from decimal import Decimal
 from django.db import transaction
 
 from accounts import DB_ALIAS
-from accounts.models import LedgerEntry, OrganizationMembership, User
+from accounts.contract import LedgerKind
+from accounts.models import OrganizationMembership, User
+from accounts.services import credits_credit
+from core.permissions import Role
 
 DEMO_PASSWORD = "ticketremaster"  # noqa: S105 - printed demo login, never used outside the demo database
 
@@ -27,10 +30,10 @@ BUYERS = [
     ("dan@demo.test", "Dan Dale", Decimal("0.00"), False),
 ]
 STAFF = [
-    ("owner@demo.test", "Olivia Owner", OrganizationMembership.Role.OWNER),
-    ("manager@demo.test", "Max Manager", OrganizationMembership.Role.MANAGER),
-    ("boxoffice@demo.test", "Bo Office", OrganizationMembership.Role.BOX_OFFICE),
-    ("gate@demo.test", "Gail Gate", OrganizationMembership.Role.GATE),
+    ("owner@demo.test", "Olivia Owner", Role.OWNER),
+    ("manager@demo.test", "Max Manager", Role.MANAGER),
+    ("boxoffice@demo.test", "Bo Office", Role.BOX_OFFICE),
+    ("gate@demo.test", "Gail Gate", Role.GATE),
 ]
 
 
@@ -51,16 +54,13 @@ def seed(*, organization_id, other_organization_id) -> list[DemoLogin]:
         for email, name, credits, flagged in BUYERS:
             user = _user(email, name, is_flagged=flagged, flag_reason="Demo: chargeback history" if flagged else "")
             reference = f"demo-credits-{email}"
-            if credits and not LedgerEntry.objects.filter(kind=LedgerEntry.Kind.TOPUP, reference=reference).exists():
-                # The opening balance goes through the ledger like every other balance change.
-                locked = User.objects.select_for_update().get(pk=user.pk)
-                locked.credit_balance += credits
-                User.objects.filter(pk=user.pk).update(credit_balance=locked.credit_balance)
-                LedgerEntry.objects.create(
-                    user=user,
-                    kind=LedgerEntry.Kind.TOPUP,
+            if credits:
+                # The opening balance goes through the ledger like every other balance change (once: the
+                # reference makes a second seeding a no-op).
+                credits_credit(
+                    user_id=user.pk,
                     amount=credits,
-                    balance_after=locked.credit_balance,
+                    kind=LedgerKind.ADJUSTMENT,
                     reference=reference,
                     memo="Demo opening credits",
                 )
@@ -73,7 +73,7 @@ def seed(*, organization_id, other_organization_id) -> list[DemoLogin]:
             logins.append(DemoLogin(email, f"staff: {role} of Harbourlight Live", user.pk))
         other = _user("riverside@demo.test", "Rita Riverside", is_staff=True)
         OrganizationMembership.objects.get_or_create(
-            user=other, organization_id=other_organization_id, defaults={"role": OrganizationMembership.Role.OWNER}
+            user=other, organization_id=other_organization_id, defaults={"role": Role.OWNER}
         )
         logins.append(DemoLogin(other.email, "staff: OWNER of Riverside Arts", other.pk))
     return logins

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
-from accounts.services import PREFERENCE_KEYS
+from accounts.contract import PREFERENCE_KEYS
 
 
 class SignupForm(forms.Form):
@@ -49,6 +49,12 @@ class ProfileForm(forms.Form):
     newsletter = forms.BooleanField(required=False, label="Email me about new events")
     accessible_seating = forms.BooleanField(required=False, label="I need accessible seating")
     aisle_seat = forms.BooleanField(required=False, label="I prefer aisle seats")
+    essential_emails_only = forms.BooleanField(
+        required=False,
+        label="Only essential emails",
+        help_text="No emails about transfers, resale and payments. Order confirmations, refunds, cancellations and "
+        "changes to your events are always sent.",
+    )
 
     def preferences(self) -> dict[str, bool]:
         return {key: bool(self.cleaned_data.get(key)) for key in PREFERENCE_KEYS}
@@ -57,3 +63,12 @@ class ProfileForm(forms.Form):
 class TopUpForm(forms.Form):
     # A text field, not DecimalField: the service owns the amount rules and gives one clear message for each.
     amount = forms.CharField(max_length=20, widget=forms.TextInput(attrs={"inputmode": "decimal"}))
+
+
+class TwoFactorForm(forms.Form):
+    otp_token = forms.CharField(
+        label="Code",
+        max_length=32,
+        help_text="The 6-digit code from your authenticator app, or one of your recovery codes.",
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "autocapitalize": "off"}),
+    )

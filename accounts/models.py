@@ -1,4 +1,4 @@
-"""users_db: people, their credit balances and the ledger behind them, codes, staff roles and the audit log."""
+"""users_db: people, their balances and the ledger behind them, top-ups, one-time codes, staff roles, failed logins."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from ticketremaster.db import TimeStampedModel, choices_check
+from accounts.contract import CardRefundStatus, LedgerKind, MembershipRole, OneTimeCodePurpose, TopUpStatus
+from core.db import TimeStampedModel, choices_check
 
 
 class UserManager(BaseUserManager):
@@ -79,25 +80,10 @@ class User(AbstractBaseUser, PermissionsMixin):
         return (self.full_name or self.email).split(" ")[0]
 
 
-class LedgerEntryKind(models.TextChoices):
-    TOPUP = "TOPUP", "Top-up"
-    PURCHASE = "PURCHASE", "Purchase"
-    PURCHASE_REFUND = "PURCHASE_REFUND", "Purchase refund"
-    TRANSFER_DEBIT = "TRANSFER_DEBIT", "Transfer payment"
-    TRANSFER_CREDIT = "TRANSFER_CREDIT", "Transfer proceeds"
-    TRANSFER_REVERSAL_DEBIT = "TRANSFER_REVERSAL_DEBIT", "Transfer reversal (debit)"
-    TRANSFER_REVERSAL_CREDIT = "TRANSFER_REVERSAL_CREDIT", "Transfer reversal (credit)"
-    RESALE_DEBIT = "RESALE_DEBIT", "Resale purchase"
-    RESALE_CREDIT = "RESALE_CREDIT", "Resale proceeds"
-    RESALE_FEE = "RESALE_FEE", "Resale platform fee"
-    RESALE_REFUND = "RESALE_REFUND", "Resale purchase refund"
-    ADJUSTMENT = "ADJUSTMENT", "Staff adjustment"
-
-
 class LedgerEntry(TimeStampedModel):
     """One change of one balance. Append-only; unique (kind, reference) makes every money movement idempotent."""
 
-    Kind = LedgerEntryKind
+    Kind = LedgerKind
 
     user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="ledger_entries")
     kind = models.CharField(max_length=32, choices=Kind.choices)
@@ -114,7 +100,7 @@ class LedgerEntry(TimeStampedModel):
             models.UniqueConstraint(fields=["kind", "reference"], name="ledger_kind_reference_unique"),
             models.CheckConstraint(condition=Q(balance_after__gte=0), name="ledger_balance_after_not_negative"),
             models.CheckConstraint(condition=~Q(amount=0), name="ledger_amount_not_zero"),
-            choices_check("kind", LedgerEntryKind, "ledger_kind_valid"),
+            choices_check("kind", LedgerKind, "ledger_kind_valid"),
         ]
         indexes = [
             # Wallet page: SELECT ... FROM ledger WHERE user_id = ? ORDER BY created_at DESC LIMIT 50
@@ -123,12 +109,6 @@ class LedgerEntry(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.amount} ({self.reference})"
-
-
-class TopUpStatus(models.TextChoices):
-    PENDING = "PENDING", "Pending"
-    SUCCEEDED = "SUCCEEDED", "Succeeded"
-    FAILED = "FAILED", "Failed"
 
 
 class TopUp(TimeStampedModel):
@@ -142,24 +122,76 @@ class TopUp(TimeStampedModel):
     provider_reference = models.CharField(max_length=100, unique=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     completed_at = models.DateTimeField(null=True, blank=True)
+    # The card payment behind it (Stripe's payment intent): refunds to the card go against it.
+    payment_intent = models.CharField(max_length=100, blank=True)
+    # Credits of this payment sent back to the card (refunds pending or done); never more than the amount.
+    refunded_amount = models.DecimalField(max_digits=10, decimal_places=2, default=0)
+    # The checkout (orders_db) this top-up pays the difference of, if any; a plain UUID, no relation.
+    order_id = models.UUIDField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="topup_amount_positive"),
             choices_check("status", TopUpStatus, "topup_status_valid"),
+            models.CheckConstraint(
+                condition=Q(refunded_amount__gte=0) & Q(refunded_amount__lte=models.F("amount")),
+                name="topup_refunded_within_amount",
+            ),
+        ]
+        indexes = [
+            # Refundable payments: WHERE user_id = ? AND status = 'SUCCEEDED' ORDER BY created_at DESC
+            models.Index(fields=["user", "status", "-created_at"], name="topup_user_status_idx"),
         ]
 
     def __str__(self) -> str:
         return f"{self.amount} for {self.user_id} ({self.status})"
 
 
-class OneTimeCodePurpose(models.TextChoices):
-    VERIFY_EMAIL = "VERIFY_EMAIL", "Verify email"
-    CHECKOUT_STEP_UP = "CHECKOUT_STEP_UP", "Checkout step-up"
-    TRANSFER_SENDER = "TRANSFER_SENDER", "Confirm transfer (sender)"
-    TRANSFER_RECIPIENT = "TRANSFER_RECIPIENT", "Confirm transfer (recipient)"
-    PASSWORD_RESET = "PASSWORD_RESET", "Password reset"
+class PaymentEvent(TimeStampedModel):
+    """A provider webhook event already applied: a replayed or concurrent delivery of it changes nothing."""
+
+    provider = models.CharField(max_length=32)
+    event_id = models.CharField(max_length=255)
+    type = models.CharField(max_length=100)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "event_id"], name="paymentevent_once_per_provider"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.type} {self.event_id}"
+
+
+class CardRefund(TimeStampedModel):
+    """Credits sent back to the card of one top-up. Its id is the reference of its ledger rows and the provider's
+    idempotency key: the CARD_REFUND debit is written first, a refused refund is compensated by a
+    CARD_REFUND_REVERSAL credit with the same reference."""
+
+    Status = CardRefundStatus
+
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="card_refunds")
+    topup = models.ForeignKey(TopUp, on_delete=models.PROTECT, related_name="card_refunds")
+    amount = models.DecimalField(max_digits=10, decimal_places=2)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    provider_refund_id = models.CharField(max_length=100, blank=True)
+    failure_reason = models.CharField(max_length=255, blank=True)
+    actor_id = models.UUIDField(null=True, blank=True, help_text="Staff member who sent it back, if not the buyer.")
+    request_reference = models.CharField(max_length=100, help_text="The request it belongs to (idempotency).")
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="cardrefund_amount_positive"),
+            choices_check("status", CardRefundStatus, "cardrefund_status_valid"),
+            # One part per top-up and request: a retried request finds its parts instead of refunding twice.
+            models.UniqueConstraint(fields=["request_reference", "topup"], name="cardrefund_once_per_request"),
+        ]
+
+    def __str__(self) -> str:
+        return f"refund {self.amount} of {self.topup_id} ({self.status})"
 
 
 class OneTimeCode(TimeStampedModel):
@@ -195,17 +227,10 @@ class OneTimeCode(TimeStampedModel):
         return f"{self.purpose} code for {self.user_id}"
 
 
-class OrganizationMembershipRole(models.TextChoices):
-    OWNER = "OWNER", "Owner"
-    MANAGER = "MANAGER", "Manager"
-    BOX_OFFICE = "BOX_OFFICE", "Box office"
-    GATE = "GATE", "Gate"
-
-
 class OrganizationMembership(TimeStampedModel):
     """A staff member's role in an organization (events_db); the organization is a UUID, not a foreign key."""
 
-    Role = OrganizationMembershipRole
+    Role = MembershipRole
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
     organization_id = models.UUIDField(db_index=True)
@@ -215,42 +240,16 @@ class OrganizationMembership(TimeStampedModel):
         ordering = ["organization_id", "role"]
         constraints = [
             models.UniqueConstraint(fields=["user", "organization_id"], name="membership_user_org_unique"),
-            choices_check("role", OrganizationMembershipRole, "membership_role_valid"),
+            choices_check("role", MembershipRole, "membership_role_valid"),
         ]
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.role} of {self.organization_id}"
 
 
-class AuditLog(TimeStampedModel):
-    """Who did what to which object, when and why. Append-only.
-
-    The object is named by type and id as text, never by a content type: most audited objects live in another
-    database.
-    """
-
-    actor = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="audit_entries")
-    action = models.CharField(max_length=64)
-    object_type = models.CharField(max_length=64)
-    object_id = models.CharField(max_length=64)
-    organization_id = models.UUIDField(null=True, blank=True)
-    reason = models.TextField(blank=True)
-    data = models.JSONField(default=dict, blank=True)
-
-    class Meta:
-        ordering = ["-created_at"]
-        indexes = [
-            # Admin: audit entries of one object, newest first.
-            models.Index(fields=["object_type", "object_id", "-created_at"], name="audit_object_idx"),
-            models.Index(fields=["organization_id", "-created_at"], name="audit_org_idx"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.action} {self.object_type}:{self.object_id}"
-
-
 class LoginAttempt(TimeStampedModel):
-    """A failed login, kept to throttle brute force per account and per address (works without a shared cache)."""
+    """A failed login as the throttle before django-axes recorded it. No longer written (axes' AccessAttempt is the
+    throttle now); pruned like axes' rows, and dropped by a later migration once no running release writes it."""
 
     email = models.CharField(max_length=254)
     ip_address = models.GenericIPAddressField(null=True, blank=True)

@@ -27,8 +27,8 @@ from typing import Protocol
 from django.conf import settings
 from django.urls import resolve, reverse
 
-from accounts.errors import PaymentProviderUnavailable, WebhookSignatureInvalid, WebhookTimestampStale
-from ticketremaster import config
+from accounts.contract import PaymentProviderUnavailable, WebhookSignatureInvalid, WebhookTimestampStale
+from core import config
 
 SIGNATURE_HEADER = "X-Signature"
 TIMESTAMP_HEADER = "X-Timestamp"
@@ -49,8 +49,11 @@ class WebhookDelivery:
 class Provider(Protocol):
     name: str
 
-    def start_payment(self, *, topup_id: uuid.UUID, amount: Decimal, user_email: str) -> PaymentStart:
-        """Create the payment at the provider; return its reference and where the buyer pays."""
+    def start_payment(
+        self, *, topup_id: uuid.UUID, amount: Decimal, user_email: str, return_path: str = ""
+    ) -> PaymentStart:
+        """Create the payment at the provider; return its reference and where the buyer pays. ``return_path``:
+        where the buyer comes back to after paying (default: the top-up's status page)."""
         ...
 
 
@@ -97,7 +100,9 @@ class TestProvider:
     __test__ = False  # not a pytest test class despite the name
     name = "test"
 
-    def start_payment(self, *, topup_id: uuid.UUID, amount: Decimal, user_email: str) -> PaymentStart:
+    def start_payment(
+        self, *, topup_id: uuid.UUID, amount: Decimal, user_email: str, return_path: str = ""
+    ) -> PaymentStart:
         reference = f"test_{secrets.token_urlsafe(18)}"
         return PaymentStart(provider_reference=reference, pay_url=reverse("accounts:test-pay", args=[reference]))
 
@@ -132,14 +137,38 @@ def deliver_webhook(*, body: bytes, timestamp: int, signature: str) -> WebhookDe
 _PROVIDERS: dict[str, Provider] = {"test": TestProvider()}
 
 
+def register_provider(provider: Provider) -> None:
+    _PROVIDERS[provider.name] = provider
+
+
+def test_payments_allowed() -> bool:
+    """The test provider mints credits from nothing: only in debug mode or with ALLOW_TEST_PAYMENTS=true."""
+    return bool(settings.DEBUG or getattr(settings, "ALLOW_TEST_PAYMENTS", False))
+
+
 def get_provider(name: str | None = None) -> Provider:
-    """The configured provider (settings.PAYMENT_PROVIDER, default "test")."""
-    name = name or getattr(settings, "PAYMENT_PROVIDER", "test")
+    """The configured provider (settings.PAYMENT_PROVIDER); PAYMENT_PROVIDER_UNAVAILABLE when there is none.
+
+    The test provider counts as configured only where test payments are allowed (test_payments_allowed).
+    """
+    name = name or getattr(settings, "PAYMENT_PROVIDER", "")
+    if not name:
+        raise PaymentProviderUnavailable("Top-ups are disabled: no payment provider is configured.")
     provider = _PROVIDERS.get(name)
     if provider is None:
         raise PaymentProviderUnavailable(f"Payment provider {name!r} is not configured.")
+    if isinstance(provider, TestProvider) and not test_payments_allowed():
+        raise PaymentProviderUnavailable("Top-ups are disabled: the test payment provider is off outside development.")
     return provider
 
 
+def topups_available() -> bool:
+    try:
+        get_provider()
+    except PaymentProviderUnavailable:
+        return False
+    return True
+
+
 def test_provider_active() -> bool:
-    return isinstance(_PROVIDERS.get(getattr(settings, "PAYMENT_PROVIDER", "test")), TestProvider)
+    return getattr(settings, "PAYMENT_PROVIDER", "") == TestProvider.name and test_payments_allowed()

@@ -1,102 +1,79 @@
-"""Reads of users_db. Other apps get plain frozen dataclasses and primitives, never model instances."""
+"""Reads of users_db. Other apps get the plain frozen dataclasses of accounts.contract and primitives.
+
+The querysets (``ledger_for_user``, ``topups_for_user``) are for accounts' own pages and API, which paginate them.
+"""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import QuerySet, Sum
 from django.utils import timezone
 
 from accounts import DB_ALIAS
-from accounts.models import LedgerEntry, OneTimeCode, OrganizationMembership, TopUp, User
-from ticketremaster.errors import NotFound
-from ticketremaster.ids import as_uuid
+from accounts.contract import PREFERENCE_KEYS, OneTimeCodePurpose, ProfileInfo, TopUpInfo, UserInfo
+from accounts.models import CardRefund, LedgerEntry, OneTimeCode, OrganizationMembership, TopUp, User
+from core.errors import NotFound
+from core.ids import as_uuid
+from core.permissions import Capability, role_allows
+from core.results import from_row
 
 # A verified CHECKOUT_STEP_UP code lets a flagged buyer pay for this long.
 STEP_UP_VALID_FOR = timedelta(minutes=15)
 
 
-@dataclass(frozen=True)
-class UserInfo:
-    id: uuid.UUID
-    email: str
-    full_name: str
-    is_flagged: bool
-    is_verified: bool
-    is_staff: bool
-    is_superuser: bool
-    is_active: bool
-    credit_balance: Decimal
-
-    @property
-    def display_name(self) -> str:
-        return self.full_name or self.email
+def _user_keys(values: Iterable[Any]) -> set[uuid.UUID]:
+    return {key for key in (as_uuid(value) for value in values) if key}
 
 
-@dataclass(frozen=True)
-class TopUpInfo:
-    id: uuid.UUID
-    user_id: uuid.UUID
-    amount: Decimal
-    provider: str
-    provider_reference: str
-    status: str
-    created_at: datetime
-    completed_at: datetime | None
-
-
-def _info(user: User) -> UserInfo:
-    return UserInfo(
-        id=user.id,
-        email=user.email,
-        full_name=user.full_name,
-        is_flagged=user.is_flagged,
-        is_verified=user.is_verified,
-        is_staff=user.is_staff,
-        is_superuser=user.is_superuser,
-        is_active=user.is_active,
-        credit_balance=user.credit_balance,
-    )
-
-
-def topup_info(topup: TopUp) -> TopUpInfo:
-    return TopUpInfo(
-        id=topup.id,
-        user_id=topup.user_id,
-        amount=topup.amount,
-        provider=topup.provider,
-        provider_reference=topup.provider_reference,
-        status=topup.status,
-        created_at=topup.created_at,
-        completed_at=topup.completed_at,
-    )
-
-
-def user_get(*, user_id: uuid.UUID) -> UserInfo:
+def _user_row(user_id: uuid.UUID) -> User:
+    """The user, or NotFound (also for a malformed id: callers may pass what they were given)."""
     key = as_uuid(user_id)
     user = User.objects.using(DB_ALIAS).filter(pk=key).first() if key else None
     if user is None:
         raise NotFound("No such user.")
-    return _info(user)
+    return user
+
+
+def user_get(*, user_id: uuid.UUID) -> UserInfo:
+    return from_row(UserInfo, _user_row(user_id))
 
 
 def user_get_many(*, user_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, UserInfo]:
-    keys = {key for key in (as_uuid(value) for value in user_ids) if key}
+    """id -> UserInfo of the users that exist; malformed and unknown ids are left out."""
+    keys = _user_keys(user_ids)
     if not keys:
         return {}
-    return {user.id: _info(user) for user in User.objects.using(DB_ALIAS).filter(pk__in=keys)}
+    return {user.id: from_row(UserInfo, user) for user in User.objects.using(DB_ALIAS).filter(pk__in=keys)}
+
+
+def user_labels(*, user_ids: Iterable[Any]) -> dict[uuid.UUID, str]:
+    """id -> "Full Name <email>" (or the email alone), for staff pages of other domains."""
+    keys = _user_keys(user_ids)
+    if not keys:
+        return {}
+    rows = User.objects.using(DB_ALIAS).filter(pk__in=keys).values_list("id", "full_name", "email")
+    return {pk: f"{name} <{email}>" if name else email for pk, name, email in rows}
 
 
 def user_find_by_email(*, email: str) -> UserInfo | None:
+    """The account of this address (case-insensitive), or None."""
     email = (email or "").strip()
     if not email:
         return None
     user = User.objects.using(DB_ALIAS).filter(email__iexact=email).first()
-    return _info(user) if user else None
+    return from_row(UserInfo, user) if user else None
+
+
+def user_profile(*, user_id: uuid.UUID) -> ProfileInfo:
+    """The person's own view of their account; every preference key present (unset ones are False)."""
+    user = _user_row(user_id)
+    stored = user.preferences or {}
+    return from_row(ProfileInfo, user, preferences={key: bool(stored.get(key)) for key in PREFERENCE_KEYS})
 
 
 def step_up_is_satisfied(*, user_id: uuid.UUID) -> bool:
@@ -105,7 +82,7 @@ def step_up_is_satisfied(*, user_id: uuid.UUID) -> bool:
         OneTimeCode.objects.using(DB_ALIAS)
         .filter(
             user_id=user_id,
-            purpose=OneTimeCode.Purpose.CHECKOUT_STEP_UP,
+            purpose=OneTimeCodePurpose.CHECKOUT_STEP_UP,
             consumed_at__gte=timezone.now() - STEP_UP_VALID_FOR,
         )
         .exists()
@@ -115,7 +92,7 @@ def step_up_is_satisfied(*, user_id: uuid.UUID) -> bool:
 def step_up_valid_until(*, user_id: uuid.UUID) -> datetime | None:
     last = (
         OneTimeCode.objects.using(DB_ALIAS)
-        .filter(user_id=user_id, purpose=OneTimeCode.Purpose.CHECKOUT_STEP_UP, consumed_at__isnull=False)
+        .filter(user_id=user_id, purpose=OneTimeCodePurpose.CHECKOUT_STEP_UP, consumed_at__isnull=False)
         .order_by("-consumed_at")
         .values_list("consumed_at", flat=True)
         .first()
@@ -175,11 +152,70 @@ def topup_get_for_user(*, user_id: uuid.UUID, provider_reference: str) -> TopUpI
     )
     if topup is None:
         raise NotFound("No such top-up.")
-    return topup_info(topup)
+    return from_row(TopUpInfo, topup)
 
 
 def memberships_for_user(*, user_id: uuid.UUID) -> dict[uuid.UUID, str]:
-    """organization_id -> role ("OWNER", "MANAGER", "BOX_OFFICE", "GATE")."""
+    """organization_id -> role (a core.permissions.Role value)."""
     return dict(
         OrganizationMembership.objects.using(DB_ALIAS).filter(user_id=user_id).values_list("organization_id", "role")
+    )
+
+
+def user_has_capability(*, user_id: uuid.UUID, capability: Capability, organization_id: uuid.UUID | None) -> bool:
+    """Whether a user (named by id, as services get them) may do ``capability`` in ``organization_id``.
+
+    The same answer as ``user.has_perm(capability, organization_id)`` on a request, from the one table in
+    core/permissions.py: superusers always, otherwise active members whose role in that organization grants it.
+    """
+    key = as_uuid(user_id)
+    user = User.objects.using(DB_ALIAS).filter(pk=key).first() if key else None
+    if user is None or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    if organization_id is None:
+        return False
+    role = memberships_for_user(user_id=user.pk).get(as_uuid(organization_id))
+    return role_allows(role, capability)
+
+
+def card_refunds_for_user(*, user_id: uuid.UUID) -> QuerySet[CardRefund]:
+    return CardRefund.objects.using(DB_ALIAS).filter(user_id=user_id).order_by("-created_at")
+
+
+def topup_get(*, topup_id: uuid.UUID, user_id: uuid.UUID) -> TopUpInfo:
+    """One of the user's top-ups; NotFound for another user's."""
+    topup = TopUp.objects.using(DB_ALIAS).filter(pk=topup_id, user_id=user_id).first()
+    if topup is None:
+        raise NotFound("No such top-up.")
+    return from_row(TopUpInfo, topup)
+
+
+def topup_get_by_id(*, topup_id: uuid.UUID) -> TopUpInfo | None:
+    topup = TopUp.objects.using(DB_ALIAS).filter(pk=topup_id).first()
+    return from_row(TopUpInfo, topup) if topup is not None else None
+
+
+def card_payments_available() -> bool:
+    """A payment provider is configured here (top-ups and paying the difference at checkout are possible)."""
+    from accounts.payments import topups_available
+
+    return topups_available()
+
+
+def ledger_for_references(*, references: Iterable[str]) -> list[dict[str, Any]]:
+    """The ledger rows of these flows (orders, refunds, transfers, resale attempts), oldest first, for exports.
+
+    Served by the unique (kind, reference) index: the kinds are listed so the index's leading column is bound.
+    """
+    wanted = sorted({str(reference) for reference in references if reference})
+    if not wanted:
+        return []
+    kinds = [kind for kind, _label in LedgerEntry.Kind.choices]
+    return list(
+        LedgerEntry.objects.using(DB_ALIAS)
+        .filter(kind__in=kinds, reference__in=wanted)
+        .order_by("created_at", "id")
+        .values("id", "created_at", "user_id", "kind", "amount", "reference", "memo")
     )

@@ -5,6 +5,9 @@ Views parse the form, call one service and render; every DomainError becomes a r
 
 from __future__ import annotations
 
+import uuid
+
+import segno
 from django import forms
 from django.conf import settings
 from django.contrib import messages
@@ -19,7 +22,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import DB_ALIAS, payments, selectors, services
-from accounts.errors import LoginLocked
+from accounts.contract import LoginLocked, OneTimeCodePurpose, TopUpStatus
 from accounts.forms import (
     CodeForm,
     LoginForm,
@@ -28,10 +31,13 @@ from accounts.forms import (
     ProfileForm,
     SignupForm,
     TopUpForm,
+    TwoFactorForm,
 )
 from accounts.models import User
-from ticketremaster import config
-from ticketremaster.errors import DomainError, NotFound
+from accounts.services import two_factor as two_factor_service
+from core import config
+from core.errors import DomainError, NotFound
+from core.ids import as_uuid
 
 _BACKEND = "django.contrib.auth.backends.ModelBackend"
 _RESET_EMAIL_KEY = "accounts_reset_email"
@@ -128,7 +134,6 @@ def login_view(request: HttpRequest) -> HttpResponse:
                 request=request,
                 email=form.cleaned_data["email"],
                 password=form.cleaned_data["password"],
-                ip_address=services.client_ip(request),
             )
         except LoginLocked as error:
             form.add_error(None, error.detail)
@@ -197,15 +202,13 @@ def password_reset_confirm(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def profile(request: HttpRequest) -> HttpResponse:
-    user = request.user
-    prefs = user.preferences or {}
-    initial = {"full_name": user.full_name, "phone": user.phone}
-    initial.update({key: bool(prefs.get(key)) for key in services.PREFERENCE_KEYS})
+    info = selectors.user_profile(user_id=request.user.pk)
+    initial = {"full_name": info.full_name, "phone": info.phone, **info.preferences}
     form = ProfileForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             services.user_update_profile(
-                user_id=user.pk,
+                user_id=info.id,
                 full_name=form.cleaned_data["full_name"],
                 phone=form.cleaned_data["phone"],
                 preferences=form.preferences(),
@@ -215,7 +218,7 @@ def profile(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, "Your profile is saved.")
             return redirect("accounts:profile")
-    context = {"form": form, "info": selectors.user_get(user_id=user.pk)}
+    context = {"form": form, "info": info}
     return render(request, "accounts/profile.html", context, status=400 if form.errors else 200)
 
 
@@ -231,7 +234,15 @@ def wallet(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "accounts/wallet.html",
-        {"info": info, "page": page, "topups": topups, "topup_form": TopUpForm()},
+        {
+            "info": info,
+            "page": page,
+            "topups": topups,
+            "topup_form": TopUpForm(),
+            "topups_available": payments.topups_available(),
+            "card_refundable": services.card_refundable_amount(user_id=info.id),
+            "refund_key": uuid.uuid4().hex,
+        },
     )
 
 
@@ -247,8 +258,9 @@ def topup(request: HttpRequest) -> HttpResponse:
             _attach(form, error)
         else:
             return HttpResponseRedirect(started.pay_url)
-    context = {"form": form, "maximum": config.get("max_topup_amount")}
-    return render(request, "accounts/topup.html", context, status=400 if form.errors else 200)
+    available = payments.topups_available()
+    context = {"form": form, "maximum": config.get("max_topup_amount"), "topups_available": available}
+    return render(request, "accounts/topup.html", context, status=400 if form.errors or not available else 200)
 
 
 @never_cache
@@ -265,7 +277,7 @@ def test_pay(request: HttpRequest, provider_reference: str) -> HttpResponse:
     if topup_info.provider != payments.TestProvider.name:
         raise Http404("No such payment.")
     if request.method == "POST":
-        if topup_info.status != "PENDING":
+        if topup_info.status != TopUpStatus.PENDING:
             messages.info(request, "This payment is already finished.")
             return redirect("accounts:wallet")
         succeeded = request.POST.get("action", "pay") != "decline"
@@ -279,8 +291,48 @@ def test_pay(request: HttpRequest, provider_reference: str) -> HttpResponse:
             messages.success(request, f"Payment received: {topup_info.amount} credits were added to your wallet.")
         else:
             messages.warning(request, "The payment was declined; no credits were added.")
+        if topup_info.order_id:
+            # Paying the difference of a checkout: back to the order, which finishes once the payment landed.
+            return redirect(reverse("orders:detail", args=[topup_info.order_id]))
         return redirect("accounts:wallet")
     return render(request, "accounts/test_pay.html", {"topup": topup_info})
+
+
+@login_required
+@require_POST
+def card_refund(request: HttpRequest) -> HttpResponse:
+    """Send credits back to the cards they were bought with; the form's key makes a double submit refund once."""
+    key = (request.POST.get("idempotency_key") or "").strip()[:60]
+    if not key:
+        messages.error(request, "Please use the refund form on the wallet page.")
+        return redirect("accounts:wallet")
+    try:
+        parts = services.card_refund_request(
+            user_id=request.user.pk, amount=request.POST.get("amount"), request_reference=f"{request.user.pk}:{key}"
+        )
+    except DomainError as error:
+        messages.error(request, error.detail)
+    else:
+        total = sum(part.amount for part in parts)
+        messages.success(request, f"{total} credits are on their way back to your card.")
+    return redirect("accounts:wallet")
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET"])
+def topup_status(request: HttpRequest, topup_id) -> HttpResponse:
+    """Where the provider's page sends the buyer back. Shows what the webhook said so far: the redirect itself
+    proves nothing (anyone can open this address), so it never credits anything."""
+    key = as_uuid(topup_id)
+    try:
+        topup_info = selectors.topup_get(topup_id=key, user_id=request.user.pk) if key else None
+    except NotFound:
+        topup_info = None
+    if topup_info is None:
+        raise Http404("No such top-up.")
+    context = {"topup": topup_info, "cancelled": request.GET.get("cancelled") == "1"}
+    return render(request, "accounts/topup_status.html", context)
 
 
 # --- Checkout step-up ------------------------------------------------------------------------------------------
@@ -293,10 +345,10 @@ def step_up(request: HttpRequest) -> HttpResponse:
     """A flagged buyer confirms a code sent by email before paying; valid for 15 minutes."""
     user_id = request.user.pk
     next_url = _safe_next(request, settings.LOGIN_REDIRECT_URL)
-    purpose = services.Purpose.CHECKOUT_STEP_UP
+    purpose = OneTimeCodePurpose.CHECKOUT_STEP_UP
     form = CodeForm(request.POST or None) if request.POST.get("action") != "resend" else CodeForm()
     if request.method == "GET":
-        if services.step_up_is_satisfied(user_id=user_id):
+        if selectors.step_up_is_satisfied(user_id=user_id):
             return redirect(next_url)
         # The first visit sends a code; later visits reuse the open one instead of flooding the mailbox.
         if not selectors.otp_has_open_code(user_id=user_id, purpose=purpose):
@@ -320,3 +372,43 @@ def step_up(request: HttpRequest) -> HttpResponse:
             return redirect(next_url)
     context = {"form": form, "next": next_url}
     return render(request, "accounts/step_up.html", context, status=400 if form.errors else 200)
+
+
+# --- Two-factor login for staff (accounts/services/two_factor.py) ------------------------------------------------
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def two_factor(request: HttpRequest) -> HttpResponse:
+    """Set up the authenticator app (first time) or pass the second factor for this session."""
+    owes = settings.STAFF_TWO_FACTOR_REQUIRED and two_factor_service.two_factor_required(request.user)
+    if not owes or two_factor_service.two_factor_session_passed(request):
+        return redirect(_safe_next(request, settings.LOGIN_REDIRECT_URL))
+    enrolled = two_factor_service.two_factor_enrolled(user_id=request.user.pk)
+    form = TwoFactorForm(request.POST or None)
+    context = {"form": form, "next": request.POST.get("next") or request.GET.get("next", ""), "enrolled": enrolled}
+    if request.method == "POST" and form.is_valid():
+        token = form.cleaned_data["otp_token"]
+        try:
+            if enrolled:
+                two_factor_service.two_factor_verify(request=request, token=token)
+            else:
+                codes = two_factor_service.totp_enrolment_confirm(request=request, user_id=request.user.pk, token=token)
+                return render(
+                    request,
+                    "accounts/two_factor_recovery.html",
+                    {"codes": codes, "continue_url": _safe_next(request, settings.LOGIN_REDIRECT_URL)},
+                )
+        except DomainError as error:
+            form.add_error("otp_token", error.detail)
+        else:
+            return redirect(_safe_next(request, settings.LOGIN_REDIRECT_URL))
+    if not enrolled:
+        # The same pending device while its code is being typed (a wrong code shows the same QR again).
+        enrolment = two_factor_service.totp_enrolment_pending(
+            user_id=request.user.pk
+        ) or two_factor_service.totp_enrolment_start(user_id=request.user.pk)
+        context["enrolment"] = enrolment
+        context["qr_data_uri"] = segno.make(enrolment.otpauth_uri, error="m").svg_data_uri(scale=4)
+    return render(request, "accounts/two_factor.html", context, status=400 if form.errors else 200)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import string
+import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -11,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from events import DB_ALIAS
+from events.contract import EventSelectionMode, EventStatus, SectionKind
 from events.models import Event, EventSection, Organization, PriceTier, Section, Venue
 
 SEAT_PITCH = 12  # SVG units between seat centres
@@ -44,11 +46,13 @@ def grid(
 
 @dataclass(frozen=True)
 class DemoEvents:
-    organization_id: object
-    other_organization_id: object
-    publishable_event_ids: list
-    theatre_event_id: object
-    stadium_event_id: object
+    """What the rest of the demo builds on: the two organizations and the events it publishes and sells."""
+
+    organization_id: uuid.UUID
+    other_organization_id: uuid.UUID
+    publishable_event_ids: list[uuid.UUID]
+    theatre_event_id: uuid.UUID
+    stadium_event_id: uuid.UUID
 
 
 def _section(venue: Venue, name: str, *, order: int, map_xy: tuple[int, int], layout=None, capacity=0) -> Section:
@@ -56,7 +60,7 @@ def _section(venue: Venue, name: str, *, order: int, map_xy: tuple[int, int], la
         "sort_order": order,
         "map_x": map_xy[0],
         "map_y": map_xy[1],
-        "kind": Section.Kind.SEATED if layout else Section.Kind.GENERAL,
+        "kind": SectionKind.SEATED if layout else SectionKind.GENERAL,
         "layout": layout or {},
         "capacity": sum(len(row["seats"]) for row in layout["rows"]) if layout else capacity,
     }
@@ -80,139 +84,157 @@ def _sell(event: Event, sections: list[tuple[Section, str, Decimal, str]]) -> No
         EventSection.objects.get_or_create(event=event, section=section, defaults={"tier": tier})
 
 
-def seed(*, stdout=None) -> DemoEvents:
-    now = timezone.now().replace(minute=0, second=0, microsecond=0)
-    with transaction.atomic(using=DB_ALIAS):
-        org, _ = Organization.objects.get_or_create(slug="harbourlight", defaults={"name": "Harbourlight Live"})
-        other, _ = Organization.objects.get_or_create(slug="riverside-arts", defaults={"name": "Riverside Arts"})
-
-        theatre, _ = Venue.objects.get_or_create(
-            organization=org,
-            name="Harbourlight Theatre",
-            defaults={"city": "Port Alder", "address": "1 Quay Street"},
-        )
-        stalls = _section(
+def _theatre_sections(org: Organization) -> tuple[Venue, dict[str, Section]]:
+    """Harbourlight Theatre and its sections by name: four seated levels and a standing pit."""
+    theatre, _ = Venue.objects.get_or_create(
+        organization=org, name="Harbourlight Theatre", defaults={"city": "Port Alder", "address": "1 Quay Street"}
+    )
+    return theatre, {
+        "Stalls": _section(
             theatre,
             "Stalls",
             order=1,
             map_xy=(0, 260),
             layout=grid(24, 40, aisle_after=(10, 30), accessible_rows=(0, 23)),
-        )
-        dress = _section(
+        ),
+        "Dress Circle": _section(
             theatre,
             "Dress Circle",
             order=2,
             map_xy=(0, 100),
             layout=grid(14, 36, aisle_after=(18,), accessible_rows=(0,)),
-        )
-        upper = _section(theatre, "Upper Circle", order=3, map_xy=(0, 0), layout=grid(12, 32, aisle_after=(16,)))
-        boxes = _section(theatre, "Boxes", order=4, map_xy=(520, 100), layout=grid(4, 8, accessible_rows=(3,)))
-        pit = _section(theatre, "Standing Pit", order=5, map_xy=(0, 600), capacity=120)
+        ),
+        "Upper Circle": _section(
+            theatre, "Upper Circle", order=3, map_xy=(0, 0), layout=grid(12, 32, aisle_after=(16,))
+        ),
+        "Boxes": _section(theatre, "Boxes", order=4, map_xy=(520, 100), layout=grid(4, 8, accessible_rows=(3,))),
+        "Standing Pit": _section(theatre, "Standing Pit", order=5, map_xy=(0, 600), capacity=120),
+    }
 
-        stadium, _ = Venue.objects.get_or_create(
-            organization=org, name="Northgate Stadium", defaults={"city": "Port Alder", "address": "Northgate Park"}
-        )
-        stands = []
-        for index, (side, count) in enumerate([("North", 4), ("East", 4), ("South", 4), ("West", 4)]):
-            for block in range(1, count + 1):
-                stands.append(
-                    _section(
-                        stadium,
-                        f"{side} {block}",
-                        order=index * 10 + block,
-                        map_xy=(block * 1000, index * 600),
-                        layout=grid(40, 80, aisle_after=(20, 40, 60), accessible_rows=(0,)),
-                    )
-                )
-        field = _section(stadium, "Field (standing)", order=99, map_xy=(2000, 2400), capacity=5000)
 
-        studio, _ = Venue.objects.get_or_create(organization=other, name="Riverside Studio", defaults={"city": "Elmby"})
-        studio_floor = _section(studio, "Studio Floor", order=1, map_xy=(0, 0), layout=grid(10, 20))
+def _theatre(org: Organization, now: dt.datetime) -> tuple[Event, Event]:
+    """The theatre's events: two on sale (returned: The Tempest, Midnight Jazz Session), a draft and an ended one."""
+    theatre, sections = _theatre_sections(org)
+    stalls, dress, upper = sections["Stalls"], sections["Dress Circle"], sections["Upper Circle"]
+    boxes, pit = sections["Boxes"], sections["Standing Pit"]
+    sales = {"sales_start": now - dt.timedelta(days=7)}
+    tempest = _event(
+        theatre,
+        "the-tempest",
+        title="The Tempest",
+        description="Shakespeare's island of spirits, storms and second chances, in a new staging.",
+        starts_at=now + dt.timedelta(days=14, hours=3),
+        doors_at=now + dt.timedelta(days=14, hours=2),
+        sales_end=now + dt.timedelta(days=14, hours=3),
+        **sales,
+    )
+    _sell(
+        tempest,
+        [
+            (stalls, "Stalls", Decimal("65.00"), "#2563eb"),
+            (dress, "Dress Circle", Decimal("55.00"), "#7c3aed"),
+            (upper, "Upper Circle", Decimal("30.00"), "#0d9488"),
+            (boxes, "Box", Decimal("120.00"), "#db2777"),
+            (pit, "Standing", Decimal("25.00"), "#ea580c"),
+        ],
+    )
+    jazz = _event(
+        theatre,
+        "midnight-jazz",
+        title="Midnight Jazz Session",
+        description="A late-night set of standards and new work. Best available seating.",
+        starts_at=now + dt.timedelta(days=30, hours=5),
+        sales_end=now + dt.timedelta(days=30, hours=5),
+        selection_mode=EventSelectionMode.BEST_AVAILABLE,
+        **sales,
+    )
+    _sell(jazz, [(stalls, "Standard", Decimal("40.00"), "#2563eb"), (dress, "Circle", Decimal("35.00"), "#7c3aed")])
+    _event(
+        theatre,
+        "winter-gala",
+        title="Winter Gala (draft)",
+        description="Still being planned: not on sale.",
+        starts_at=now + dt.timedelta(days=90),
+        status=EventStatus.DRAFT,
+    )
+    past = _event(
+        theatre,
+        "autumn-revue",
+        title="Autumn Revue",
+        description="Last season's revue. It has ended.",
+        starts_at=now - dt.timedelta(days=20),
+        status=EventStatus.ENDED,
+    )
+    _sell(past, [(stalls, "Stalls", Decimal("50.00"), "#2563eb")])
+    return tempest, jazz
 
-        sales = {"sales_start": now - dt.timedelta(days=7)}
-        tempest = _event(
-            theatre,
-            "the-tempest",
-            title="The Tempest",
-            description="Shakespeare's island of spirits, storms and second chances, in a new staging.",
-            starts_at=now + dt.timedelta(days=14, hours=3),
-            doors_at=now + dt.timedelta(days=14, hours=2),
-            sales_end=now + dt.timedelta(days=14, hours=3),
-            **sales,
-        )
-        _sell(
-            tempest,
-            [
-                (stalls, "Stalls", Decimal("65.00"), "#2563eb"),
-                (dress, "Dress Circle", Decimal("55.00"), "#7c3aed"),
-                (upper, "Upper Circle", Decimal("30.00"), "#0d9488"),
-                (boxes, "Box", Decimal("120.00"), "#db2777"),
-                (pit, "Standing", Decimal("25.00"), "#ea580c"),
-            ],
-        )
-        jazz = _event(
-            theatre,
-            "midnight-jazz",
-            title="Midnight Jazz Session",
-            description="A late-night set of standards and new work. Best available seating.",
-            starts_at=now + dt.timedelta(days=30, hours=5),
-            sales_end=now + dt.timedelta(days=30, hours=5),
-            selection_mode=Event.SelectionMode.BEST_AVAILABLE,
-            **sales,
-        )
-        _sell(
-            jazz,
-            [(stalls, "Standard", Decimal("40.00"), "#2563eb"), (dress, "Circle", Decimal("35.00"), "#7c3aed")],
-        )
-        derby = _event(
+
+def _stadium(org: Organization, now: dt.datetime) -> Event:
+    """Northgate Stadium: sixteen seated stands and a standing field, and the derby sold across all of them."""
+    stadium, _ = Venue.objects.get_or_create(
+        organization=org, name="Northgate Stadium", defaults={"city": "Port Alder", "address": "Northgate Park"}
+    )
+    stands = [
+        _section(
             stadium,
-            "harbour-derby",
-            title="Harbour FC vs Northgate United",
-            description="The derby. 56,000 places across sixteen stands and the standing field.",
-            starts_at=now + dt.timedelta(days=21, hours=6),
-            doors_at=now + dt.timedelta(days=21, hours=4),
-            sales_end=now + dt.timedelta(days=21, hours=6),
-            **sales,
+            f"{side} {block}",
+            order=index * 10 + block,
+            map_xy=(block * 1000, index * 600),
+            layout=grid(40, 80, aisle_after=(20, 40, 60), accessible_rows=(0,)),
         )
-        _sell(
-            derby,
-            [
-                (stand, "Lower tier" if stand.name.endswith(("1", "2")) else "Upper tier", price, colour)
-                for stand in stands
-                for price, colour in [
-                    (Decimal("45.00"), "#16a34a") if stand.name.endswith(("1", "2")) else (Decimal("32.00"), "#65a30d")
-                ]
-            ]
-            + [(field, "Field", Decimal("20.00"), "#ea580c")],
-        )
-        _event(
-            theatre,
-            "winter-gala",
-            title="Winter Gala (draft)",
-            description="Still being planned: not on sale.",
-            starts_at=now + dt.timedelta(days=90),
-            status=Event.Status.DRAFT,
-        )
-        past = _event(
-            theatre,
-            "autumn-revue",
-            title="Autumn Revue",
-            description="Last season's revue. It has ended.",
-            starts_at=now - dt.timedelta(days=20),
-            status=Event.Status.ENDED,
-        )
-        _sell(past, [(stalls, "Stalls", Decimal("50.00"), "#2563eb")])
-        poetry = _event(
-            studio,
-            "poetry-night",
-            title="Poetry Night at Riverside",
-            description="Readings in the round (another organization's event).",
-            starts_at=now + dt.timedelta(days=10),
-            sales_end=now + dt.timedelta(days=10),
-            **sales,
-        )
-        _sell(poetry, [(studio_floor, "General", Decimal("12.00"), "#0d9488")])
+        for index, side in enumerate(["North", "East", "South", "West"])
+        for block in range(1, 5)
+    ]
+    field = _section(stadium, "Field (standing)", order=99, map_xy=(2000, 2400), capacity=5000)
+    derby = _event(
+        stadium,
+        "harbour-derby",
+        title="Harbour FC vs Northgate United",
+        description="The derby. 56,000 places across sixteen stands and the standing field.",
+        starts_at=now + dt.timedelta(days=21, hours=6),
+        doors_at=now + dt.timedelta(days=21, hours=4),
+        sales_end=now + dt.timedelta(days=21, hours=6),
+        sales_start=now - dt.timedelta(days=7),
+    )
+    lower = ("1", "2")  # the blocks nearest the pitch
+    _sell(
+        derby,
+        [
+            (stand, "Lower tier", Decimal("45.00"), "#16a34a")
+            if stand.name.endswith(lower)
+            else (stand, "Upper tier", Decimal("32.00"), "#65a30d")
+            for stand in stands
+        ]
+        + [(field, "Field", Decimal("20.00"), "#ea580c")],
+    )
+    return derby
 
+
+def _studio(other: Organization, now: dt.datetime) -> Event:
+    """Riverside Studio, another organization's venue, with one event on sale."""
+    studio, _ = Venue.objects.get_or_create(organization=other, name="Riverside Studio", defaults={"city": "Elmby"})
+    floor = _section(studio, "Studio Floor", order=1, map_xy=(0, 0), layout=grid(10, 20))
+    poetry = _event(
+        studio,
+        "poetry-night",
+        title="Poetry Night at Riverside",
+        description="Readings in the round (another organization's event).",
+        starts_at=now + dt.timedelta(days=10),
+        sales_end=now + dt.timedelta(days=10),
+        sales_start=now - dt.timedelta(days=7),
+    )
+    _sell(poetry, [(floor, "General", Decimal("12.00"), "#0d9488")])
+    return poetry
+
+
+def seed() -> DemoEvents:
+    now = timezone.now().replace(minute=0, second=0, microsecond=0)
+    with transaction.atomic(using=DB_ALIAS):
+        org, _ = Organization.objects.get_or_create(slug="harbourlight", defaults={"name": "Harbourlight Live"})
+        other, _ = Organization.objects.get_or_create(slug="riverside-arts", defaults={"name": "Riverside Arts"})
+        tempest, jazz = _theatre(org, now)
+        derby = _stadium(org, now)
+        poetry = _studio(other, now)
     return DemoEvents(
         organization_id=org.pk,
         other_organization_id=other.pk,

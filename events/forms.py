@@ -5,9 +5,11 @@ from __future__ import annotations
 from django import forms
 from django.core.exceptions import ValidationError
 
+from core.errors import InvalidInput
+from core.timefmt import zone_choices
+from events.contract import EventStatus
 from events.models import Event, EventSection, Section, Venue
 from events.services import MAX_GENERAL_CAPACITY, MAX_ROWS, MAX_SEATS_PER_ROW, parse_seat_refs
-from ticketremaster.errors import InvalidInput
 
 
 class SectionGridForm(forms.Form):
@@ -126,6 +128,11 @@ class EventAdminForm(forms.ModelForm):
 
 
 class VenueAdminForm(forms.ModelForm):
+    # A known IANA zone, chosen from a list: every time of the venue's events is shown in it, with its abbreviation.
+    timezone = forms.ChoiceField(
+        choices=zone_choices, initial="UTC", help_text="Times of this venue's events are shown in this zone."
+    )
+
     class Meta:
         model = Venue
         fields = ["organization", "name", "address", "city", "timezone"]
@@ -143,6 +150,24 @@ class EventSectionInlineForm(forms.ModelForm):
         model = EventSection
         fields = ["section", "tier", "capacity_override", "is_active"]
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields.get("section")
+        if not self.instance._state.adding and field is not None:
+            # An attached section stays the section it is (its places exist), so its row offers just its own name:
+            # every section of the venue on every row of an 80-section stadium is 6,400 options and seconds of
+            # rendering.
+            field.disabled = True
+            own = str(self.instance.section_id)
+            field.choices = [(value, label) for value, label in field.choices if str(value) == own]
+        tier = self.fields.get("tier")
+        if not self.instance._state.adding and tier is not None and self.instance.event.status != EventStatus.DRAFT:
+            # Its places carry their price: moving a section on sale to another tier would show one price and
+            # charge another. Prices change through the audited reprice.
+            tier.disabled = True
+            own = str(self.instance.tier_id)
+            tier.choices = [(value, label) for value, label in tier.choices if str(value) == own]
+
     def clean(self):
         data = super().clean()
         event = self.instance.event if self.instance.event_id else None
@@ -155,16 +180,3 @@ class EventSectionInlineForm(forms.ModelForm):
         if section and data.get("capacity_override") is not None and section.kind == Section.Kind.SEATED:
             self.add_error("capacity_override", "Only a general-admission section takes a capacity override.")
         return data
-
-
-class CancelEventForm(forms.Form):
-    reason = forms.CharField(
-        max_length=255, widget=forms.Textarea(attrs={"rows": 3}), help_text="Shown in the audit log and the refunds."
-    )
-    confirm = forms.BooleanField(label="Yes, cancel the event and refund every order of it.")
-
-    def clean_reason(self) -> str:
-        reason = self.cleaned_data["reason"].strip()
-        if not reason:
-            raise ValidationError("Give a reason.")
-        return reason

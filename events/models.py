@@ -6,7 +6,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
 
-from ticketremaster.db import SoftDeleteModel, TimeStampedModel, choices_check
+from core.db import SoftDeleteModel, TimeStampedModel, choices_check
+from events.contract import EventInventoryStatus, EventSelectionMode, EventStatus, SectionKind
 
 
 class Organization(SoftDeleteModel):
@@ -46,11 +47,6 @@ class Venue(SoftDeleteModel):
         return self.name
 
 
-class SectionKind(models.TextChoices):
-    SEATED = "SEATED", "Seated"
-    GENERAL = "GENERAL", "General admission"
-
-
 class Section(SoftDeleteModel):
     """A zone of a venue: a grid of numbered seats (SEATED) or a standing area with a capacity (GENERAL).
 
@@ -85,29 +81,9 @@ class Section(SoftDeleteModel):
         return f"{self.venue} / {self.name}"
 
 
-class EventStatus(models.TextChoices):
-    DRAFT = "DRAFT", "Draft"
-    PUBLISHED = "PUBLISHED", "Published"
-    CANCELLED = "CANCELLED", "Cancelled"
-    ENDED = "ENDED", "Ended"
-
-
-class EventSelectionMode(models.TextChoices):
-    SEATMAP = "SEATMAP", "Pick seats on the map"
-    BEST_AVAILABLE = "BEST_AVAILABLE", "Best available"
-
-
-class EventInventoryStatus(models.TextChoices):
-    NONE = "NONE", "Not created"
-    BUILDING = "BUILDING", "Being created"
-    READY = "READY", "Created"
-
-
 class Event(SoftDeleteModel):
     Status = EventStatus
-
     SelectionMode = EventSelectionMode
-
     InventoryStatus = EventInventoryStatus
 
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="events")
@@ -158,7 +134,12 @@ class Event(SoftDeleteModel):
         return self.title
 
     def get_absolute_url(self) -> str:
-        return reverse("events:detail", kwargs={"event_id": self.pk})
+        return reverse("orders:event", kwargs={"event_id": self.pk})
+
+    @property
+    def venue_timezone(self) -> str:
+        """The IANA zone this event's times are shown in (its venue's)."""
+        return self.venue.timezone
 
 
 class PriceTier(TimeStampedModel):
@@ -181,7 +162,7 @@ class PriceTier(TimeStampedModel):
 
 
 class EventSection(TimeStampedModel):
-    """Which sections an event sells, at which tier, with an optional capacity override (seed 003)."""
+    """Which sections an event sells, at which tier; a general-admission section may sell another number of places."""
 
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="event_sections")
     section = models.ForeignKey(Section, on_delete=models.PROTECT, related_name="event_sections")
@@ -201,3 +182,10 @@ class EventSection(TimeStampedModel):
     @property
     def effective_capacity(self) -> int:
         return self.capacity_override if self.capacity_override is not None else self.section.capacity
+
+    @property
+    def places(self) -> int:
+        """Places publishing creates: the capacity of a standing area, one per seat of a seated layout."""
+        if self.section.kind == SectionKind.GENERAL:
+            return self.effective_capacity
+        return sum(len(row.get("seats", [])) for row in (self.section.layout or {}).get("rows", []))

@@ -1,121 +1,72 @@
-"""Reads of the events domain for other apps and for the buyer pages.
+"""Reads of the events domain.
 
-Other apps get frozen dataclasses (never model instances: they must not depend on events' models). The browse
-helpers return querysets, but only to this app's own views and API.
+Two audiences, two parts of this module:
+
+* **Buyers' flows and other domains** read live events (soft-deleted ones are gone) as the frozen dataclasses of
+  ``events.contract``, never model instances. The browse helpers return querysets, but only to this app's own
+  views and API.
+* **Staff tooling** (the gate page, the event operations pages, the names core.directory shows on other domains'
+  admin pages) sees every event of an organization whatever its status, soft-deleted ones included where staff
+  must still reach them (a sold ticket keeps naming its event and section).
+
+Ids are parsed at the edge (``core.ids.as_uuid``), so every function here takes ``uuid.UUID``. The single-event
+reads also take ``None``, which is what the edge holds for an id that did not parse: it is not found, like an
+unknown id.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import uuid
-from dataclasses import dataclass
+from collections.abc import Collection, Iterable
 from decimal import Decimal
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from core.errors import NotFound
+from core.results import from_row
 from events import DB_ALIAS
-from events.models import Event, EventSection, Venue
-from ticketremaster.errors import Conflict, NotFound
-from ticketremaster.ids import as_uuid
-
-
-class SalesClosed(Conflict):
-    code = "SALES_CLOSED"
-    status = 409
-    default_detail = "Tickets for this event are not on sale."
-
-
-@dataclass(frozen=True)
-class EventInfo:
-    id: uuid.UUID
-    organization_id: uuid.UUID
-    venue_id: uuid.UUID
-    venue_name: str
-    title: str
-    status: str
-    starts_at: dt.datetime
-    doors_at: dt.datetime | None
-    sales_start: dt.datetime | None
-    sales_end: dt.datetime | None
-    selection_mode: str
-
-    @property
-    def is_on_sale(self) -> bool:
-        return sales_open(self.status, self.sales_start, self.sales_end)
-
-
-@dataclass(frozen=True)
-class EventSectionInfo:
-    section_id: uuid.UUID
-    name: str
-    kind: str
-    tier_id: uuid.UUID
-    tier_name: str
-    price: Decimal
-    colour: str
-    capacity: int
-    map_x: int
-    map_y: int
-
-
-_EVENT_FIELDS = (
-    "id",
-    "organization_id",
-    "venue_id",
-    "venue__name",
-    "title",
-    "status",
-    "starts_at",
-    "doors_at",
-    "sales_start",
-    "sales_end",
-    "selection_mode",
+from events.contract import (
+    EventInfo,
+    EventOperationsInfo,
+    EventSectionInfo,
+    EventStatus,
+    SalesClosed,
+    SectionForSale,
+    SectionKind,
 )
+from events.contract import sales_open as sales_open  # the sales rule, read here with the events it applies to
+from events.models import Event, EventSection, Organization, PriceTier, Section, Venue
+
+# EventInfo's columns; its venue's name and zone are read through the venue (one join, no second query).
+_VENUE_COLUMNS = {"venue_name": F("venue__name"), "venue_timezone": F("venue__timezone")}
+_EVENT_COLUMNS = tuple(field.name for field in dataclasses.fields(EventInfo) if field.name not in _VENUE_COLUMNS)
 
 
-def sales_open(status: str, sales_start: dt.datetime | None, sales_end: dt.datetime | None) -> bool:
-    now = timezone.now()
-    if status != Event.Status.PUBLISHED:
-        return False
-    if sales_start is not None and now < sales_start:
-        return False
-    return sales_end is None or now < sales_end
+def _event_infos(events: QuerySet[Event]) -> list[EventInfo]:
+    return [from_row(EventInfo, row) for row in events.values(*_EVENT_COLUMNS, **_VENUE_COLUMNS)]
 
 
-def _info(row: dict) -> EventInfo:
-    return EventInfo(
-        id=row["id"],
-        organization_id=row["organization_id"],
-        venue_id=row["venue_id"],
-        venue_name=row["venue__name"],
-        title=row["title"],
-        status=row["status"],
-        starts_at=row["starts_at"],
-        doors_at=row["doors_at"],
-        sales_start=row["sales_start"],
-        sales_end=row["sales_end"],
-        selection_mode=row["selection_mode"],
-    )
+# --- Buyers' flows and other domains -------------------------------------------------------------------------------
 
 
-parse_uuid = as_uuid  # the name other apps call
-
-
-def event_get(*, event_id) -> EventInfo:
-    """Any live (not soft-deleted) event, whatever its status. NotFound for unknown or malformed ids."""
-    pk = parse_uuid(event_id)
-    row = Event.objects.using(DB_ALIAS).filter(pk=pk).values(*_EVENT_FIELDS).first() if pk else None
-    if row is None:
+def event_get(*, event_id: uuid.UUID | None) -> EventInfo:
+    """Any live (not soft-deleted) event, whatever its status. NotFound for an unknown id or ``None``."""
+    found = _event_infos(Event.objects.using(DB_ALIAS).filter(pk=event_id)) if event_id else []
+    if not found:
         raise NotFound("No such event.")
-    return _info(row)
+    return found[0]
 
 
-def event_get_on_sale(*, event_id) -> EventInfo:
+def event_get_on_sale(*, event_id: uuid.UUID | None) -> EventInfo:
     """The event if it is PUBLISHED and now is inside its sales window, else SalesClosed (409)."""
     event = event_get(event_id=event_id)
     if not event.is_on_sale:
-        if event.status != Event.Status.PUBLISHED:
+        if event.status != EventStatus.PUBLISHED:
             raise SalesClosed(f"Tickets for this event are not on sale (the event is {event.status.lower()}).")
         if event.sales_start and timezone.now() < event.sales_start:
             raise SalesClosed("Sales for this event have not started yet.", sales_start=event.sales_start.isoformat())
@@ -123,72 +74,44 @@ def event_get_on_sale(*, event_id) -> EventInfo:
     return event
 
 
-def events_get_many(*, event_ids) -> dict[uuid.UUID, EventInfo]:
-    ids = {pk for pk in (parse_uuid(value) for value in event_ids) if pk is not None}
+def events_get_many(*, event_ids: Iterable[uuid.UUID | None]) -> dict[uuid.UUID, EventInfo]:
+    """id -> event, soft-deleted ones included (an order or a ticket keeps showing its event); unknown ids left out."""
+    ids = {pk for pk in event_ids if pk is not None}
     if not ids:
         return {}
-    rows = Event.all_objects.using(DB_ALIAS).filter(pk__in=ids).values(*_EVENT_FIELDS)
-    return {row["id"]: _info(row) for row in rows}
+    return {event.id: event for event in _event_infos(Event.all_objects.using(DB_ALIAS).filter(pk__in=ids))}
 
 
-def event_sections(*, event_id) -> list[EventSectionInfo]:
+def event_sections(*, event_id: uuid.UUID) -> list[EventSectionInfo]:
     """The sections an event sells, in venue order, with their tier and price (one query)."""
-    pk = parse_uuid(event_id)
-    if pk is None:
-        return []
     rows = (
         EventSection.objects.using(DB_ALIAS)
-        .filter(event_id=pk, is_active=True, section__deleted_at__isnull=True)
+        .filter(event_id=event_id, is_active=True, section__deleted_at__isnull=True)
         .order_by("section__sort_order", "section__name")
         .values(
             "section_id",
-            "section__name",
-            "section__kind",
             "tier_id",
-            "tier__name",
-            "tier__price",
-            "tier__colour",
-            "capacity_override",
-            "section__capacity",
-            "section__map_x",
-            "section__map_y",
+            name=F("section__name"),
+            kind=F("section__kind"),
+            tier_name=F("tier__name"),
+            price=F("tier__price"),
+            colour=F("tier__colour"),
+            capacity=Coalesce("capacity_override", "section__capacity"),
+            map_x=F("section__map_x"),
+            map_y=F("section__map_y"),
         )
     )
-    return [
-        EventSectionInfo(
-            section_id=row["section_id"],
-            name=row["section__name"],
-            kind=row["section__kind"],
-            tier_id=row["tier_id"],
-            tier_name=row["tier__name"],
-            price=row["tier__price"],
-            colour=row["tier__colour"],
-            capacity=row["capacity_override"] if row["capacity_override"] is not None else row["section__capacity"],
-            map_x=row["section__map_x"],
-            map_y=row["section__map_y"],
-        )
-        for row in rows
-    ]
+    return [from_row(EventSectionInfo, row) for row in rows]
 
 
-def organization_ids_for_event(*, event_id) -> uuid.UUID:
-    """The organization that runs the event (staff scoping, refunds)."""
-    return event_get(event_id=event_id).organization_id
-
-
-def event_ids_for_organizations(*, organization_ids) -> list[uuid.UUID]:
-    ids = [pk for pk in (parse_uuid(value) for value in organization_ids) if pk is not None]
-    return list(Event.objects.using(DB_ALIAS).filter(organization_id__in=ids).values_list("id", flat=True))
-
-
-# --- Browse (this app's pages and API only) -----------------------------------------------------------------------
+# --- Browse (this app's pages and API only) -------------------------------------------------------------------------
 
 
 def events_published() -> QuerySet[Event]:
     """Published, not-ended events, soonest first. Served by event_browse_idx (status, starts_at)."""
     return (
         Event.objects.using(DB_ALIAS)
-        .filter(status=Event.Status.PUBLISHED, starts_at__gte=timezone.now() - dt.timedelta(hours=12))
+        .filter(status=EventStatus.PUBLISHED, starts_at__gte=timezone.now() - dt.timedelta(hours=12))
         .select_related("venue")
         .order_by("starts_at", "id")
     )
@@ -221,20 +144,135 @@ def events_search(
 def venues_with_published_events() -> QuerySet[Venue]:
     return (
         Venue.objects.using(DB_ALIAS)
-        .filter(events__status=Event.Status.PUBLISHED, events__deleted_at__isnull=True)
+        .filter(events__status=EventStatus.PUBLISHED, events__deleted_at__isnull=True)
         .distinct()
         .order_by("name")
     )
 
 
-def event_published_get(*, event_id) -> Event:
+def event_published_get(*, event_id: uuid.UUID | None) -> Event:
     """The published event for a buyer page (a draft or cancelled event is a 404 to buyers)."""
-    pk = parse_uuid(event_id)
     event = (
-        Event.objects.using(DB_ALIAS).select_related("venue").filter(pk=pk, status=Event.Status.PUBLISHED).first()
-        if pk
+        Event.objects.using(DB_ALIAS).select_related("venue").filter(pk=event_id, status=EventStatus.PUBLISHED).first()
+        if event_id
         else None
     )
     if event is None:
         raise NotFound("No such event.")
     return event
+
+
+# --- Staff tooling -------------------------------------------------------------------------------------------------
+
+
+def events_for_organizations(*, organization_ids: Collection[uuid.UUID] | None) -> list[EventInfo]:
+    """Live published events of these organizations (``None``: every organization) in start order, for pickers."""
+    events = Event.objects.using(DB_ALIAS).filter(status=EventStatus.PUBLISHED)
+    if organization_ids is not None:
+        events = events.filter(organization_id__in=organization_ids)
+    return _event_infos(events.order_by("starts_at"))
+
+
+def event_choices_for_organizations(*, organization_ids: Collection[uuid.UUID] | None) -> dict[uuid.UUID, str]:
+    """id -> "title — date" of these organizations' events (``None``: all), newest first, for admin filters."""
+    events = Event.all_objects.using(DB_ALIAS)
+    if organization_ids is not None:
+        events = events.filter(organization_id__in=organization_ids)
+    rows = events.order_by("-starts_at").values_list("id", "title", "starts_at")[:200]
+    return {pk: f"{title} — {starts_at:%Y-%m-%d}" for pk, title, starts_at in rows}
+
+
+def event_titles(*, event_ids: Collection[uuid.UUID] | None) -> dict[uuid.UUID, str]:
+    """id -> title of these events (soft-deleted too); ``None`` lists nothing (events are named, never listed)."""
+    if not event_ids:
+        return {}
+    return dict(Event.all_objects.using(DB_ALIAS).filter(pk__in=event_ids).values_list("id", "title"))
+
+
+def organization_names(*, organization_ids: Collection[uuid.UUID] | None) -> dict[uuid.UUID, str]:
+    """id -> name of these live organizations (``None``: all), for pickers and labels."""
+    organizations = Organization.objects.using(DB_ALIAS).order_by("name")
+    if organization_ids is not None:
+        organizations = organizations.filter(pk__in=organization_ids)
+    return dict(organizations.values_list("id", "name"))
+
+
+def venue_timezones(*, venue_ids: Collection[uuid.UUID] | None) -> dict[uuid.UUID, str]:
+    """id -> the venue's time zone name, as stored (soft-deleted venues too: an old ticket still names its venue)."""
+    if not venue_ids:
+        return {}
+    return dict(Venue.all_objects.using(DB_ALIAS).filter(pk__in=venue_ids).values_list("id", "timezone"))
+
+
+def section_names(*, section_ids: Collection[uuid.UUID] | None) -> dict[uuid.UUID, str]:
+    """id -> name of these sections (soft-deleted too: a sold ticket keeps naming its section); ``None`` lists none."""
+    if not section_ids:
+        return {}
+    return dict(Section.all_objects.using(DB_ALIAS).filter(pk__in=section_ids).values_list("id", "name"))
+
+
+def event_for_operations(*, event_id: uuid.UUID) -> EventOperationsInfo | None:
+    """A live event (any status) for the publish, cancel and sales pages; None when there is no such event."""
+    event = Event.objects.using(DB_ALIAS).select_related("venue").filter(pk=event_id).first()
+    if event is None:
+        return None
+    return from_row(
+        EventOperationsInfo,
+        event,
+        venue_name=event.venue.name,
+        venue_timezone=event.venue.timezone,
+        status_label=event.get_status_display(),
+        inventory_status_label=event.get_inventory_status_display(),
+    )
+
+
+def event_sections_for_sale(*, event_id: uuid.UUID) -> list[SectionForSale]:
+    """What publishing would put on sale: each active section with its tier and number of places.
+
+    The seats of a seated layout are counted by PostgreSQL: the layouts themselves (a stadium's are megabytes) never
+    leave the database for this page.
+    """
+    seats_in_layout = RawSQL(  # noqa: S611 - no parameters; table names from the models
+        "SELECT COALESCE(SUM(jsonb_array_length(seat_row.value -> 'seats')), 0) "  # noqa: S608 - model table names
+        f"FROM {Section._meta.db_table} s, jsonb_array_elements(COALESCE(s.layout -> 'rows', '[]'::jsonb)) seat_row "
+        f"WHERE s.id = {EventSection._meta.db_table}.section_id",
+        [],
+    )
+    event_sections = (
+        EventSection.objects.using(DB_ALIAS)
+        .filter(event_id=event_id, is_active=True)
+        .select_related("section", "tier")
+        .defer("section__layout")
+        .annotate(seats_in_layout=seats_in_layout)
+        .order_by("section__sort_order", "section__name")
+    )
+    return [
+        from_row(
+            SectionForSale,
+            event_section.section,
+            kind_label=event_section.section.get_kind_display(),
+            tier_name=event_section.tier.name,
+            price=event_section.tier.price,
+            places=(
+                event_section.effective_capacity
+                if event_section.section.kind == SectionKind.GENERAL
+                else event_section.seats_in_layout
+            ),
+        )
+        for event_section in event_sections
+    ]
+
+
+def event_section_and_tier_names(
+    *, event_id: uuid.UUID, venue_id: uuid.UUID
+) -> tuple[dict[uuid.UUID, str], dict[uuid.UUID, str]]:
+    """(section id -> name of the venue's sections, tier id -> name of the event's tiers), without layouts."""
+    sections = dict(Section.all_objects.using(DB_ALIAS).filter(venue_id=venue_id).values_list("id", "name"))
+    tiers = dict(PriceTier.objects.using(DB_ALIAS).filter(event_id=event_id).values_list("id", "name"))
+    return sections, tiers
+
+
+def tier_prices(*, event_id: uuid.UUID) -> dict[uuid.UUID, tuple[str, Decimal]]:
+    """tier id -> (name, current price) of the event's tiers: what a place of each costs when taken now."""
+    rows = PriceTier.objects.using(DB_ALIAS).filter(event_id=event_id).order_by("sort_order", "-price")
+    return {pk: (name, price) for pk, name, price in rows.values_list("id", "name", "price")}

@@ -1,27 +1,39 @@
-"""Staff operations of the events domain: seat-grid generation, publishing, cancelling.
+"""Staff operations of the events domain: seat-grid generation, and the events_db steps of publishing and cancelling.
 
-Publishing and cancelling are long jobs that touch other databases (seats_db for the inventory, orders_db and
-users_db for refunds). Each is resumable: the event's own state is written first in a short events_db transaction,
-the heavy work runs outside any events_db lock through the other app's idempotent service, and progress is stored
-on the event row so the admin can show it and a second run continues where the first stopped.
+Publishing and cancelling span databases (seats_db for the inventory, orders_db and users_db for refunds), so
+``orders.services.event_publish`` / ``event_cancel`` drive them. The steps here are the event's own: each is a
+short events_db transaction (state first, progress on the event row), so a second run continues where the first
+stopped.
 """
 
 from __future__ import annotations
 
 import string
 import uuid
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
+from core.audit import audit_record
+from core.errors import InvalidInput, NotFound
+from core.outbox import outbox_emit
 from events import DB_ALIAS
-from events.models import Event, EventSection, Section
-from ticketremaster.errors import Conflict, InvalidInput, NotFound
-from ticketremaster.locking import FlowBusy, flow_lock
+from events.contract import (
+    EventInventoryStatus,
+    EventNotCancellable,
+    EventNotPublishable,
+    EventStatus,
+    PublishPlan,
+    SectionInUse,
+    SectionKind,
+    SectionLayoutInfo,
+    SectionOnSale,
+    TierPriceChange,
+)
+from events.models import Event, EventSection, PriceTier, Section
 
 # Seat-map geometry (SVG units): one seat every SEAT_PITCH, one row every ROW_PITCH, an aisle is AISLE_WIDTH wide.
 SEAT_PITCH = 20
@@ -31,53 +43,6 @@ MAX_ROWS = 200
 MAX_SEATS_PER_ROW = 500
 MAX_SECTION_SEATS = 40_000
 MAX_GENERAL_CAPACITY = 100_000
-
-
-class SectionInUse(Conflict):
-    code = "SECTION_IN_USE"
-    default_detail = "The section is part of a published event; its seats can no longer change."
-
-
-class EventNotPublishable(Conflict):
-    code = "EVENT_NOT_PUBLISHABLE"
-    default_detail = "This event cannot be published."
-
-
-class EventNotCancellable(Conflict):
-    code = "EVENT_NOT_CANCELLABLE"
-    default_detail = "This event cannot be cancelled."
-
-
-class EventBusy(Conflict):
-    code = "EVENT_BUSY"
-    default_detail = "This event is being published or cancelled right now; try again in a moment."
-
-
-@dataclass(frozen=True)
-class SectionLayoutInfo:
-    section_id: uuid.UUID
-    kind: str
-    capacity: int
-    rows: int
-    accessible: int
-
-
-@dataclass(frozen=True)
-class PublishResult:
-    event_id: uuid.UUID
-    created: int  # rows inserted by this run (0 when everything existed already)
-    total: int  # sellable places the event has
-
-
-@dataclass(frozen=True)
-class CancelResult:
-    event_id: uuid.UUID
-    refunded: int
-    total: int
-
-    @property
-    def complete(self) -> bool:
-        return self.refunded >= self.total
 
 
 # --- seat grid ---------------------------------------------------------------------------------------------------
@@ -116,6 +81,47 @@ def parse_seat_refs(text: str) -> set[tuple[str, int]]:
     return refs
 
 
+def _grid_errors(*, rows: int, seats_per_row: int, direction: str, aisles: list[int]) -> dict[str, list[str]]:
+    """What is wrong with a grid's shape, by form field; empty when nothing is."""
+    errors: dict[str, list[str]] = {}
+    if not 1 <= rows <= MAX_ROWS:
+        errors["rows"] = [f"Between 1 and {MAX_ROWS} rows."]
+    if not 1 <= seats_per_row <= MAX_SEATS_PER_ROW:
+        errors["seats_per_row"] = [f"Between 1 and {MAX_SEATS_PER_ROW} seats per row."]
+    if direction not in ("LTR", "RTL"):
+        errors["direction"] = ["Numbering runs left-to-right (LTR) or right-to-left (RTL)."]
+    if not errors and rows * seats_per_row > MAX_SECTION_SEATS:
+        errors["rows"] = [f"At most {MAX_SECTION_SEATS:,} seats in one section; split it into several sections."]
+    if not errors and any(not 1 <= a < seats_per_row for a in aisles):
+        errors["aisles_after"] = [f"An aisle goes after a seat between 1 and {seats_per_row - 1}."]
+    return errors
+
+
+def _seat_row(
+    *, label: str, y: int, seats_per_row: int, direction: str, aisles: list[int], accessible: set[tuple[str, int]]
+) -> list[dict[str, Any]]:
+    """One row of seats, numbered from the left (LTR) or from the right (RTL), in seat-number order."""
+    seats = []
+    for position in range(seats_per_row):  # position 0 is the leftmost place on the map
+        if direction == "LTR":
+            number = position + 1
+            aisles_left = sum(1 for a in aisles if a <= position)
+        else:
+            number = seats_per_row - position
+            # Aisles are given by seat number ("after seat N"), which runs right to left here.
+            aisles_left = sum(1 for a in aisles if a >= number)
+        seats.append(
+            {
+                "number": number,
+                "x": position * SEAT_PITCH + aisles_left * AISLE_WIDTH,
+                "y": y,
+                "accessible": (label, number) in accessible,
+            }
+        )
+    seats.sort(key=lambda seat: seat["number"])
+    return seats
+
+
 def build_grid_layout(
     *,
     rows: int,
@@ -126,18 +132,8 @@ def build_grid_layout(
     accessible: Iterable[tuple[str, int]] = (),
 ) -> dict[str, Any]:
     """The Section.layout of a rectangular grid. Pure: validates and computes, writes nothing."""
-    errors: dict[str, list[str]] = {}
-    if not 1 <= rows <= MAX_ROWS:
-        errors["rows"] = [f"Between 1 and {MAX_ROWS} rows."]
-    if not 1 <= seats_per_row <= MAX_SEATS_PER_ROW:
-        errors["seats_per_row"] = [f"Between 1 and {MAX_SEATS_PER_ROW} seats per row."]
-    if direction not in ("LTR", "RTL"):
-        errors["direction"] = ["Numbering runs left-to-right (LTR) or right-to-left (RTL)."]
-    if not errors and rows * seats_per_row > MAX_SECTION_SEATS:
-        errors["rows"] = [f"At most {MAX_SECTION_SEATS:,} seats in one section; split it into several sections."]
     aisles = sorted(set(aisles_after))
-    if not errors and any(not 1 <= a < seats_per_row for a in aisles):
-        errors["aisles_after"] = [f"An aisle goes after a seat between 1 and {seats_per_row - 1}."]
+    errors = _grid_errors(rows=rows, seats_per_row=seats_per_row, direction=direction, aisles=aisles)
     if errors:
         raise InvalidInput("The seat grid is not valid.", fields=errors)
 
@@ -151,27 +147,22 @@ def build_grid_layout(
             "Some accessible seats are not in the grid.", fields={"accessible": [f"Not in the grid: {shown}."]}
         )
 
-    layout_rows = []
-    for r, label in enumerate(labels):
-        seats = []
-        for position in range(seats_per_row):  # position 0 is the leftmost place on the map
-            number = position + 1 if direction == "LTR" else seats_per_row - position
-            aisles_left = sum(1 for a in aisles if a <= position) if direction == "LTR" else 0
-            if direction == "RTL":
-                # Aisles are given by seat number ("after seat N"), which runs right to left here.
-                aisles_left = sum(1 for a in aisles if a >= number)
-            seats.append(
-                {
-                    "number": number,
-                    "x": position * SEAT_PITCH + aisles_left * AISLE_WIDTH,
-                    "y": r * ROW_PITCH,
-                    "accessible": (label, number) in wanted_accessible,
-                }
-            )
-        seats.sort(key=lambda seat: seat["number"])
-        layout_rows.append({"label": label, "seats": seats})
+    seat_rows = [
+        {
+            "label": label,
+            "seats": _seat_row(
+                label=label,
+                y=r * ROW_PITCH,
+                seats_per_row=seats_per_row,
+                direction=direction,
+                aisles=aisles,
+                accessible=wanted_accessible,
+            ),
+        }
+        for r, label in enumerate(labels)
+    ]
     return {
-        "rows": layout_rows,
+        "rows": seat_rows,
         "generator": {
             "rows": rows,
             "seats_per_row": seats_per_row,
@@ -186,7 +177,7 @@ def build_grid_layout(
 def _section_in_published_event(section_id: uuid.UUID) -> bool:
     return (
         EventSection.objects.using(DB_ALIAS)
-        .filter(section_id=section_id, event__status=Event.Status.PUBLISHED, event__deleted_at__isnull=True)
+        .filter(section_id=section_id, event__status=EventStatus.PUBLISHED, event__deleted_at__isnull=True)
         .exists()
     )
 
@@ -214,7 +205,7 @@ def section_generate_grid(
                 fields={"general_capacity": [f"Between 1 and {MAX_GENERAL_CAPACITY:,} places."]},
             )
         layout: dict[str, Any] = {"generator": {"general_capacity": general_capacity}}
-        kind, capacity = Section.Kind.GENERAL, general_capacity
+        kind, capacity = SectionKind.GENERAL, general_capacity
     else:
         layout = build_grid_layout(
             rows=rows,
@@ -224,7 +215,7 @@ def section_generate_grid(
             aisles_after=aisles_after,
             accessible=accessible,
         )
-        kind, capacity = Section.Kind.SEATED, rows * seats_per_row
+        kind, capacity = SectionKind.SEATED, rows * seats_per_row
 
     with transaction.atomic(using=DB_ALIAS):
         section = Section.objects.using(DB_ALIAS).select_for_update().filter(pk=section_id).first()
@@ -235,12 +226,12 @@ def section_generate_grid(
         section.kind, section.layout, section.capacity = kind, layout, capacity
         section.save(using=DB_ALIAS, update_fields=["kind", "layout", "capacity", "updated_at"])
         organization_id = section.venue.organization_id
-    _audit(
-        actor_id,
-        "section.generate_grid",
-        "section",
-        section_id,
-        organization_id,
+    audit_record(
+        actor_id=actor_id,
+        action="section.generate_grid",
+        object_type="section",
+        object_id=section_id,
+        organization_id=organization_id,
         data={"kind": kind, "capacity": capacity, **layout.get("generator", {})},
     )
     accessible_count = sum(1 for row in layout.get("rows", []) for seat in row["seats"] if seat["accessible"])
@@ -253,176 +244,156 @@ def section_generate_grid(
     )
 
 
-# --- publishing --------------------------------------------------------------------------------------------------
-def _inventory_specs(event: Event) -> tuple[list[Any], int]:
-    """SectionInventorySpec per active event section, and the number of places they make."""
-    from inventory.services import SectionInventorySpec
-
-    specs, total = [], 0
-    event_sections = (
-        EventSection.objects.using(DB_ALIAS)
-        .filter(event=event, is_active=True, section__deleted_at__isnull=True)
-        .select_related("section", "tier")
-        .order_by("section__sort_order", "section__name")
-    )
-    for es in event_sections:
-        section = es.section
-        if section.kind == Section.Kind.GENERAL:
-            capacity = es.effective_capacity
-            if capacity <= 0:
-                raise EventNotPublishable(f"General-admission section “{section.name}” has no capacity.")
-            rows: list[dict[str, Any]] = []
-            places = capacity
-        else:
-            rows = [
+# --- publishing (driven by orders.services.event_publish, which creates the inventory) -------------------------
+def _seat_rows_on_sale(layout: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """A seated section's layout as the inventory takes it: only the keys it reads, with their types enforced."""
+    return [
+        {
+            "label": row["label"],
+            "seats": [
                 {
-                    "label": row["label"],
-                    "seats": [
-                        {
-                            "number": int(seat["number"]),
-                            "x": int(seat.get("x", 0)),
-                            "y": int(seat.get("y", 0)),
-                            "accessible": bool(seat.get("accessible", False)),
-                        }
-                        for seat in row.get("seats", [])
-                    ],
+                    "number": int(seat["number"]),
+                    "x": int(seat.get("x", 0)),
+                    "y": int(seat.get("y", 0)),
+                    "accessible": bool(seat.get("accessible", False)),
                 }
-                for row in (section.layout or {}).get("rows", [])
-            ]
-            places = sum(len(row["seats"]) for row in rows)
-            if places == 0:
-                raise EventNotPublishable(f"Section “{section.name}” has no seats: generate its seat grid first.")
-            capacity = places
-        specs.append(
-            SectionInventorySpec(
-                section_id=section.pk,
-                tier_id=es.tier_id,
-                price=Decimal(es.tier.price),
-                kind=section.kind,
-                rows=rows,
-                capacity=capacity,
-            )
+                for seat in row.get("seats", [])
+            ],
+        }
+        for row in (layout or {}).get("rows", [])
+    ]
+
+
+def _section_on_sale(event_section: EventSection) -> SectionOnSale:
+    section = event_section.section
+    places = event_section.places
+    general = section.kind == SectionKind.GENERAL
+    if places <= 0:
+        raise EventNotPublishable(
+            f"General-admission section “{section.name}” has no capacity."
+            if general
+            else f"Section “{section.name}” has no seats: generate its seat grid first."
         )
-        total += places
-    if not specs:
-        raise EventNotPublishable("Add at least one section (with a price tier) before publishing.")
-    return specs, total
+    return SectionOnSale(
+        section_id=section.pk,
+        tier_id=event_section.tier_id,
+        price=Decimal(event_section.tier.price),
+        kind=section.kind,
+        rows=[] if general else _seat_rows_on_sale(section.layout),
+        capacity=places,
+        places=places,
+    )
 
 
-def event_publish(
-    *, event_id: uuid.UUID, actor_id: uuid.UUID | None, progress: Callable[[int, int], None] | None = None
-) -> PublishResult:
-    """Create the event's inventory in bulk and put it on sale. Idempotent and resumable.
-
-    The inventory insert skips places that exist already, so a second run (after a crash, or to add a section
-    that was attached later) creates only what is missing and never a duplicate.
-    """
-    try:
-        with flow_lock(event_id, using=DB_ALIAS):
-            return _event_publish(event_id=event_id, actor_id=actor_id, progress=progress)
-    except FlowBusy as exc:
-        raise EventBusy() from exc
-
-
-def _event_publish(*, event_id, actor_id, progress) -> PublishResult:
-    from inventory.services import inventory_create_for_event
-
+def event_publish_begin(*, event_id: uuid.UUID) -> PublishPlan:
+    """Check the event can go on sale, mark its inventory BUILDING and return what must be created."""
     with transaction.atomic(using=DB_ALIAS):
         event = Event.objects.using(DB_ALIAS).select_for_update().filter(pk=event_id).first()
         if event is None:
             raise NotFound("No such event.")
-        if event.status not in (Event.Status.DRAFT, Event.Status.PUBLISHED):
+        if event.status not in (EventStatus.DRAFT, EventStatus.PUBLISHED):
             raise EventNotPublishable(f"A {event.get_status_display().lower()} event cannot be published.")
-        specs, total = _inventory_specs(event)
-        event.inventory_status = Event.InventoryStatus.BUILDING
+        event_sections = (
+            EventSection.objects.using(DB_ALIAS)
+            .filter(event=event, is_active=True, section__deleted_at__isnull=True)
+            .select_related("section", "tier")
+            .order_by("section__sort_order", "section__name")
+        )
+        sections = [_section_on_sale(event_section) for event_section in event_sections]
+        if not sections:
+            raise EventNotPublishable("Add at least one section (with a price tier) before publishing.")
+        total = sum(section.places for section in sections)
+        event.inventory_status = EventInventoryStatus.BUILDING
         event.inventory_total = total
         event.save(using=DB_ALIAS, update_fields=["inventory_status", "inventory_total", "updated_at"])
+    return PublishPlan(event_id=event.pk, organization_id=event.organization_id, sections=sections, total=total)
 
-    def report(done: int, of: int) -> None:
-        # Its own tiny autocommit UPDATE, so the admin page shows progress while the bulk insert runs.
-        Event.objects.using(DB_ALIAS).filter(pk=event_id).update(inventory_created=min(done, total))
-        if progress is not None:
-            progress(done, of)
 
-    created = inventory_create_for_event(event_id=event_id, sections=specs, progress=report)
+def event_publish_progress(*, event_id: uuid.UUID, done: int, total: int) -> None:
+    """Its own tiny autocommit UPDATE, so staff see progress while the inventory is created."""
+    Event.objects.using(DB_ALIAS).filter(pk=event_id).update(inventory_created=min(done, total))
 
+
+def event_publish_finish(*, event_id: uuid.UUID, total: int) -> bool:
+    """Put the event on sale once its inventory exists; True when this was its first publication."""
     with transaction.atomic(using=DB_ALIAS):
         event = Event.objects.using(DB_ALIAS).select_for_update().get(pk=event_id)
-        first_publish = event.status == Event.Status.DRAFT
-        if event.status == Event.Status.DRAFT:
-            event.status = Event.Status.PUBLISHED
+        first_publish = event.status == EventStatus.DRAFT
+        if first_publish:
+            event.status = EventStatus.PUBLISHED
             event.published_at = timezone.now()
-        event.inventory_status = Event.InventoryStatus.READY
+        event.inventory_status = EventInventoryStatus.READY
         event.inventory_created = total
         event.save(
             using=DB_ALIAS,
             update_fields=["status", "published_at", "inventory_status", "inventory_created", "updated_at"],
         )
-    _audit(
-        actor_id,
-        "event.publish" if first_publish else "event.inventory_sync",
-        "event",
-        event_id,
-        event.organization_id,
-        data={"created": created, "total": total},
+    return first_publish
+
+
+# --- repricing (driven by orders.services.tier_reprice, which reprices the places on sale) ---------------------
+def tier_set_price(*, event_id: uuid.UUID, tier_id: uuid.UUID, price: Decimal) -> TierPriceChange:
+    """The tier's price from now on (the price tables buyers see); its places follow in seats_db."""
+    if not isinstance(price, Decimal) or not price.is_finite() or price < 0 or price >= Decimal("100000000"):
+        raise InvalidInput("A price must be between 0 and 99,999,999.99.", fields={"price": ["Out of range."]})
+    price = price.quantize(Decimal("0.01"))
+    with transaction.atomic(using=DB_ALIAS):
+        tiers = PriceTier.objects.using(DB_ALIAS).select_for_update().select_related("event")
+        tier = tiers.filter(pk=tier_id, event_id=event_id).first()
+        if tier is None:
+            raise NotFound("This event has no such price tier.")
+        if tier.event.status in (EventStatus.CANCELLED, EventStatus.ENDED):
+            raise EventNotPublishable(f"A {tier.event.get_status_display().lower()} event cannot be repriced.")
+        old = tier.price
+        if old != price:
+            tier.price = price
+            tier.save(using=DB_ALIAS, update_fields=["price", "updated_at"])
+    return TierPriceChange(
+        tier_id=tier.pk,
+        tier_name=tier.name,
+        event_id=tier.event_id,
+        organization_id=tier.event.organization_id,
+        old_price=old,
+        new_price=price,
     )
-    return PublishResult(event_id=event.pk, created=created, total=total)
 
 
-# --- cancelling --------------------------------------------------------------------------------------------------
-def event_cancel(*, event_id: uuid.UUID, actor_id: uuid.UUID | None, reason: str, progress=None) -> CancelResult:
-    """Stop sales at once, then refund every order of the event through the refund service. Resumable.
-
-    The status changes first (nobody can buy while refunds run); calling again after an interruption refunds
-    what is left, because each order refund is idempotent.
-    """
-    reason = (reason or "").strip()
-    if not reason:
-        raise InvalidInput("A reason is required to cancel an event.", fields={"reason": ["Give a reason."]})
-    try:
-        with flow_lock(event_id, using=DB_ALIAS):
-            return _event_cancel(event_id=event_id, actor_id=actor_id, reason=reason, progress=progress)
-    except FlowBusy as exc:
-        raise EventBusy() from exc
-
-
-def _event_cancel(*, event_id, actor_id, reason, progress) -> CancelResult:
-    from orders.services import orders_refund_for_event
-
+# --- cancelling (driven by orders.services.event_cancel, which refunds the orders) -------------------------------
+def event_cancel_begin(*, event_id: uuid.UUID) -> tuple[uuid.UUID, bool]:
+    """Stop sales at once: the event is CANCELLED before any refund runs. Returns (organization id, first time)."""
     with transaction.atomic(using=DB_ALIAS):
         event = Event.objects.using(DB_ALIAS).select_for_update().filter(pk=event_id).first()
         if event is None:
             raise NotFound("No such event.")
-        if event.status == Event.Status.ENDED:
+        if event.status == EventStatus.ENDED:
             raise EventNotCancellable("An event that has ended cannot be cancelled.")
-        first_cancel = event.status != Event.Status.CANCELLED
+        first_cancel = event.status != EventStatus.CANCELLED
         if first_cancel:
-            event.status = Event.Status.CANCELLED
+            event.status = EventStatus.CANCELLED
             event.cancelled_at = timezone.now()
             event.save(using=DB_ALIAS, update_fields=["status", "cancelled_at", "updated_at"])
-        organization_id = event.organization_id
-    if first_cancel:
-        _audit(actor_id, "event.cancel", "event", event_id, organization_id, reason=reason)
+    return event.organization_id, first_cancel
 
-    def report(done: int, total: int) -> None:
-        Event.objects.using(DB_ALIAS).filter(pk=event_id).update(refunds_done=done, refunds_total=total)
-        if progress is not None:
-            progress(done, total)
 
-    done, total = orders_refund_for_event(event_id=event_id, actor_id=actor_id, reason=reason, progress=report)
+def event_refunds_progress(*, event_id: uuid.UUID, done: int, total: int) -> None:
     Event.objects.using(DB_ALIAS).filter(pk=event_id).update(refunds_done=done, refunds_total=total)
-    return CancelResult(event_id=event_id, refunded=done, total=total)
 
 
-def _audit(actor_id, action: str, object_type: str, object_id, organization_id, reason: str = "", data=None) -> None:
-    from accounts.services import audit_record
+# --- announcing changes buyers must hear of ------------------------------------------------------------------------
+def event_change_announce(*, event_id: uuid.UUID, before: dict[str, Any]) -> None:
+    """Record that a published event's time changed, in the caller's events_db transaction (the admin's save).
 
-    audit_record(
-        actor_id=actor_id,
-        action=action,
-        object_type=object_type,
-        object_id=str(object_id),
-        organization_id=organization_id,
-        reason=reason,
-        data=data or {},
+    The fact goes to this database's outbox (core/outbox.py) and becomes a mail to every ticket holder; if the
+    save rolls back, so does the fact.
+    """
+    event = Event.objects.using(DB_ALIAS).select_related("venue").get(pk=event_id)
+    was = {key: value.isoformat() if hasattr(value, "isoformat") else value for key, value in before.items()}
+    outbox_emit(
+        using=DB_ALIAS,
+        topic="events.event_changed",
+        payload={
+            "event_id": str(event.pk),
+            "before": was,
+            "after": {"starts_at": event.starts_at.isoformat(), "venue_name": event.venue.name},
+        },
     )

@@ -5,16 +5,8 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 
-from ticketremaster.db import SoftDeleteModel, TimeStampedModel, choices_check
-
-
-class SeatStatus(models.TextChoices):
-    AVAILABLE = "AVAILABLE", "Available"
-    HELD = "HELD", "Held"
-    SOLD = "SOLD", "Sold"
-    CHECKED_IN = "CHECKED_IN", "Checked in"
-    LISTED = "LISTED", "Listed for resale"
-    BLOCKED = "BLOCKED", "Blocked"
+from core.db import SoftDeleteModel, TimeStampedModel, choices_check
+from inventory.contract import TICKET_STATUSES, EntryLogResult, SeatStatus, seat_label
 
 
 class Seat(SoftDeleteModel):
@@ -28,6 +20,7 @@ class Seat(SoftDeleteModel):
     Status = SeatStatus
 
     event_id = models.UUIDField()
+    organization_id = models.UUIDField(null=True, blank=True, help_text="The event's organization (staff scoping).")
     section_id = models.UUIDField()
     tier_id = models.UUIDField(null=True, blank=True)
     row_label = models.CharField(max_length=16)
@@ -36,7 +29,12 @@ class Seat(SoftDeleteModel):
     y = models.IntegerField(default=0)
     is_accessible = models.BooleanField(default=False)
     is_general_admission = models.BooleanField(default=False)
-    price = models.DecimalField(max_digits=10, decimal_places=2, help_text="Price snapshot taken at publishing.")
+    price = models.DecimalField(
+        max_digits=10, decimal_places=2, help_text="What this place costs now (or what it was held or sold at)."
+    )
+    # Set by a reprice while the place is held or sold: the price it takes when it is next free (released, lapsed,
+    # refunded), so a held place keeps the price it was held at and nothing returns to sale at a stale price.
+    next_price = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.AVAILABLE)
     held_by_id = models.UUIDField(null=True, blank=True)
     hold_expires_at = models.DateTimeField(null=True, blank=True)
@@ -54,6 +52,9 @@ class Seat(SoftDeleteModel):
             ),
             choices_check("status", SeatStatus, "seat_status_valid"),
             models.CheckConstraint(condition=Q(price__gte=0), name="seat_price_not_negative"),
+            models.CheckConstraint(
+                condition=Q(next_price__isnull=True) | Q(next_price__gte=0), name="seat_next_price_not_negative"
+            ),
             # A hold always names its holder and its expiry; nothing else carries a holder.
             models.CheckConstraint(
                 condition=(
@@ -65,8 +66,8 @@ class Seat(SoftDeleteModel):
             # A ticket (sold, checked in, listed) always has an owner and an order; a free seat has neither.
             models.CheckConstraint(
                 condition=(
-                    Q(status__in=["SOLD", "CHECKED_IN", "LISTED"], owner_id__isnull=False, order_id__isnull=False)
-                    | (~Q(status__in=["SOLD", "CHECKED_IN", "LISTED"]) & Q(owner_id__isnull=True))
+                    Q(status__in=list(TICKET_STATUSES), owner_id__isnull=False, order_id__isnull=False)
+                    | (~Q(status__in=list(TICKET_STATUSES)) & Q(owner_id__isnull=True))
                 ),
                 name="seat_ticket_has_owner",
             ),
@@ -76,7 +77,7 @@ class Seat(SoftDeleteModel):
             ),
         ]
         indexes = [
-            # Seat map / availability of a section (seed 003 query 1):
+            # Seat map / availability of a section:
             #   SELECT ... FROM seat WHERE event_id = ? AND section_id = ? ORDER BY row_label, number
             # The unique constraint's index (event_id, section_id, row_label, number) serves it.
             # Best available / counts by status:
@@ -110,20 +111,7 @@ class Seat(SoftDeleteModel):
 
     @property
     def label(self) -> str:
-        if self.is_general_admission:
-            return f"General admission #{self.number}"
-        return f"Row {self.row_label}, seat {self.number}"
-
-
-class EntryLogResult(models.TextChoices):
-    SUCCESS = "SUCCESS", "Admitted"
-    DUPLICATE = "DUPLICATE", "Already checked in"
-    WRONG_EVENT = "WRONG_EVENT", "Ticket for another event"
-    NOT_PAID = "NOT_PAID", "Not a paid ticket"
-    EXPIRED = "EXPIRED", "Code expired"
-    INVALID = "INVALID", "Invalid code"
-    NOT_FOUND = "NOT_FOUND", "No such ticket"
-    REVOKED = "REVOKED", "Code revoked"
+        return seat_label(row_label=self.row_label, number=self.number, is_general_admission=self.is_general_admission)
 
 
 class EntryLog(TimeStampedModel):

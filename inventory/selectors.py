@@ -13,115 +13,74 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from django.db import connections
+from django.db.models import Q
 from django.utils import timezone
 
+from core.errors import NotFound
+from core.ids import as_uuid
+from core.results import from_row
+from core.routers import read_alias
 from inventory import DB_ALIAS
+from inventory.contract import EntryLogResult, SeatInfo, SeatStatus, seat_label
 from inventory.models import EntryLog, Seat
-from ticketremaster.errors import NotFound
-from ticketremaster.ids import as_uuid
+
+# An id as parsed, or raw from a URL: every read here answers a malformed one like an unknown one (empty, NotFound).
+AnyId = uuid.UUID | str
 
 SEAT_TABLE = Seat._meta.db_table
 
-HELD = Seat.Status.HELD.value
-AVAILABLE = Seat.Status.AVAILABLE.value
-TICKET_STATUSES = (Seat.Status.SOLD.value, Seat.Status.CHECKED_IN.value, Seat.Status.LISTED.value)
-
 # The columns every SeatInfo is built from, in this order (used by raw SELECTs and UPDATE ... RETURNING alike).
-SEAT_COLUMNS = (
-    "id, event_id, section_id, tier_id, row_label, number, x, y, price, status, is_accessible, "
-    "is_general_admission, held_by_id, hold_expires_at, owner_id, order_id, qr_version, checked_in_at"
+SEAT_FIELDS = (
+    "id",
+    "event_id",
+    "section_id",
+    "tier_id",
+    "row_label",
+    "number",
+    "x",
+    "y",
+    "price",
+    "status",
+    "is_accessible",
+    "is_general_admission",
+    "held_by_id",
+    "hold_expires_at",
+    "owner_id",
+    "order_id",
+    "qr_version",
+    "checked_in_at",
 )
-
-
-@dataclass(frozen=True)
-class SeatInfo:
-    id: uuid.UUID
-    event_id: uuid.UUID
-    section_id: uuid.UUID
-    tier_id: uuid.UUID | None
-    row_label: str
-    number: int
-    label: str
-    x: int
-    y: int
-    price: Decimal
-    status: str
-    is_accessible: bool
-    is_general_admission: bool
-    held_by_id: uuid.UUID | None
-    hold_expires_at: dt.datetime | None
-    owner_id: uuid.UUID | None
-    order_id: uuid.UUID | None
-    qr_version: int
-    checked_in_at: dt.datetime | None
-
-    @property
-    def is_ticket(self) -> bool:
-        return self.status in TICKET_STATUSES
-
-
-def seat_label(*, row_label: str, number: int, is_general_admission: bool) -> str:
-    if is_general_admission:
-        return f"General admission #{number}"
-    return f"Row {row_label}, seat {number}"
+SEAT_COLUMNS = ", ".join(SEAT_FIELDS)
 
 
 def seat_info_from_row(row: tuple, *, now: dt.datetime | None = None) -> SeatInfo:
     """A SeatInfo from a row in SEAT_COLUMNS order; an expired hold is reported as AVAILABLE."""
-    (
-        seat_id,
-        event_id,
-        section_id,
-        tier_id,
-        row_label,
-        number,
-        x,
-        y,
-        price,
-        status,
-        is_accessible,
-        is_ga,
-        held_by_id,
-        hold_expires_at,
-        owner_id,
-        order_id,
-        qr_version,
-        checked_in_at,
-    ) = row
-    if status == HELD and hold_expires_at is not None and hold_expires_at <= (now or timezone.now()):
-        status, held_by_id, hold_expires_at = AVAILABLE, None, None
-    return SeatInfo(
-        id=seat_id,
-        event_id=event_id,
-        section_id=section_id,
-        tier_id=tier_id,
-        row_label=row_label,
-        number=number,
-        label=seat_label(row_label=row_label, number=number, is_general_admission=is_ga),
-        x=x,
-        y=y,
-        price=price,
-        status=status,
-        is_accessible=is_accessible,
-        is_general_admission=is_ga,
-        held_by_id=held_by_id,
-        hold_expires_at=hold_expires_at,
-        owner_id=owner_id,
-        order_id=order_id,
-        qr_version=qr_version,
-        checked_in_at=checked_in_at,
+    values = dict(zip(SEAT_FIELDS, row, strict=True))
+    expires = values["hold_expires_at"]
+    if values["status"] == SeatStatus.HELD and expires is not None and expires <= (now or timezone.now()):
+        values.update(status=SeatStatus.AVAILABLE.value, held_by_id=None, hold_expires_at=None)
+    label = seat_label(
+        row_label=values["row_label"], number=values["number"], is_general_admission=values["is_general_admission"]
     )
+    return from_row(SeatInfo, values, label=label)
 
 
-def _fetch(sql: str, params: Iterable[Any]) -> list[tuple]:
-    with connections[DB_ALIAS].cursor() as cursor:
+def _fetch(sql: str, params: Iterable[Any], *, using: str = DB_ALIAS) -> list[tuple]:
+    with connections[using].cursor() as cursor:
         cursor.execute(sql, list(params))
         return cursor.fetchall()
+
+
+def _fetch_dicts(sql: str, params: Iterable[Any], *, using: str = DB_ALIAS) -> list[dict[str, Any]]:
+    """Rows as dicts keyed by the statement's column names (its aliases)."""
+    with connections[using].cursor() as cursor:
+        cursor.execute(sql, list(params))
+        names = [column.name for column in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
 def _seats(where: str, params: Iterable[Any], *, order_by: str = "event_id, section_id, row_label, number") -> list:
@@ -136,7 +95,7 @@ def _seats(where: str, params: Iterable[Any], *, order_by: str = "event_id, sect
 # --- Tickets and holds -----------------------------------------------------------------------------------------
 
 
-def ticket_get(*, seat_id) -> SeatInfo:
+def ticket_get(*, seat_id: AnyId) -> SeatInfo:
     """Any live seat by id (a ticket once sold). NotFound for unknown or malformed ids."""
     pk = as_uuid(seat_id)
     found = _seats("id = %s", [pk]) if pk else []
@@ -145,14 +104,14 @@ def ticket_get(*, seat_id) -> SeatInfo:
     return found[0]
 
 
-def seats_get_many(*, seat_ids: Iterable) -> dict[uuid.UUID, SeatInfo]:
+def seats_get_many(*, seat_ids: Iterable[AnyId]) -> dict[uuid.UUID, SeatInfo]:
     ids = sorted({pk for pk in (as_uuid(value) for value in seat_ids) if pk})
     if not ids:
         return {}
     return {seat.id: seat for seat in _seats("id = ANY(%s)", [ids])}
 
 
-def tickets_for_owner(*, owner_id, event_id=None) -> list[SeatInfo]:
+def tickets_for_owner(*, owner_id: AnyId, event_id: AnyId | None = None) -> list[SeatInfo]:
     """The owner's tickets (SOLD, CHECKED_IN, LISTED), by event then place. Uses the partial index seat_owner_idx."""
     owner = as_uuid(owner_id)
     if owner is None:
@@ -164,7 +123,17 @@ def tickets_for_owner(*, owner_id, event_id=None) -> list[SeatInfo]:
     return _seats(where, params)
 
 
-def ticket_get_for_owner(*, seat_id, owner_id) -> SeatInfo:
+def ticket_owners_for_event(*, event_id: AnyId) -> list[uuid.UUID]:
+    """Everyone holding a ticket (SOLD, CHECKED_IN, LISTED) of the event, once each: who hears of its changes."""
+    rows = _fetch(
+        f"SELECT DISTINCT owner_id FROM {SEAT_TABLE} WHERE event_id = %s AND owner_id IS NOT NULL "  # noqa: S608 - fixed table name
+        "AND status IN ('SOLD', 'CHECKED_IN', 'LISTED') AND deleted_at IS NULL ORDER BY owner_id",
+        [as_uuid(event_id)],
+    )
+    return [row[0] for row in rows]
+
+
+def ticket_get_for_owner(*, seat_id: AnyId, owner_id: AnyId) -> SeatInfo:
     """A ticket of this owner; another person's ticket (or a seat that is no ticket) is NotFound, like an unknown id."""
     ticket = ticket_get(seat_id=seat_id)
     if ticket.owner_id is None or ticket.owner_id != as_uuid(owner_id) or not ticket.is_ticket:
@@ -172,14 +141,14 @@ def ticket_get_for_owner(*, seat_id, owner_id) -> SeatInfo:
     return ticket
 
 
-def seats_of_order(*, order_id) -> list[SeatInfo]:
+def seats_of_order(*, order_id: AnyId) -> list[SeatInfo]:
     order = as_uuid(order_id)
     if order is None:
         return []
     return _seats("order_id = %s", [order])
 
 
-def holds_for_buyer(*, buyer_id, event_id=None) -> list[SeatInfo]:
+def holds_for_buyer(*, buyer_id: AnyId, event_id: AnyId | None = None) -> list[SeatInfo]:
     """The buyer's unexpired holds (partial index seat_holds_by_buyer_idx), soonest expiry first."""
     buyer = as_uuid(buyer_id)
     if buyer is None:
@@ -191,16 +160,35 @@ def holds_for_buyer(*, buyer_id, event_id=None) -> list[SeatInfo]:
     return _seats(where, params, order_by="hold_expires_at, event_id, section_id, row_label, number")
 
 
+def tickets_listed_before(*, updated_before: dt.datetime, limit: int = 5000) -> list[SeatInfo]:
+    """LISTED tickets untouched since ``updated_before``, oldest first: the resale recoverer checks that each still
+    has its active listing. Plain read (the only status-only scan here; LISTED rows are few and recovery is rare)."""
+    rows = _fetch(
+        f"SELECT {SEAT_COLUMNS} FROM {SEAT_TABLE} WHERE status = 'LISTED' AND updated_at <= %s "  # noqa: S608
+        "AND deleted_at IS NULL ORDER BY updated_at LIMIT %s",
+        [updated_before, int(limit)],
+    )
+    return [seat_info_from_row(row) for row in rows]
+
+
 # --- Availability figures -------------------------------------------------------------------------------------
 
 # An expired hold is AVAILABLE in every figure: the CASE folds it in inside PostgreSQL, so no row reaches Python.
 _EFFECTIVE_STATUS = "CASE WHEN status = 'HELD' AND hold_expires_at <= %s THEN 'AVAILABLE' ELSE status END"
 
 
-def section_availability(*, event_id) -> dict[uuid.UUID, dict[str, int]]:
+def _reads_from(stale_ok: bool) -> str:
+    """The seats primary, or its read replica for a page that may show figures a few seconds old (``stale_ok``;
+    core.routers.read_alias falls back to the primary when the replica lags or is down). Never for a read a write
+    depends on: holds, sales and scans lock and re-check their rows on the primary."""
+    return read_alias(DB_ALIAS) if stale_ok else DB_ALIAS
+
+
+def section_availability(*, event_id: AnyId, stale_ok: bool = False) -> dict[uuid.UUID, dict[str, int]]:
     """section_id -> {status: count} for the event's live seats (statuses with no seat are left out).
 
     One GROUP BY over the event's rows (index seat_event_section_status_idx); about 20 ms for 80,000 seats.
+    ``stale_ok``: from the read replica when there is one (at most REPLICA_MAX_LAG_SECONDS behind).
     """
     event = as_uuid(event_id)
     if event is None:
@@ -209,6 +197,7 @@ def section_availability(*, event_id) -> dict[uuid.UUID, dict[str, int]]:
         f"SELECT section_id, {_EFFECTIVE_STATUS} AS effective, count(*) FROM {SEAT_TABLE} "  # noqa: S608 - fixed SQL
         "WHERE event_id = %s AND deleted_at IS NULL GROUP BY section_id, effective",
         [timezone.now(), event],
+        using=_reads_from(stale_ok),
     )
     figures: dict[uuid.UUID, dict[str, int]] = {}
     for section_id, status, count in rows:
@@ -216,39 +205,26 @@ def section_availability(*, event_id) -> dict[uuid.UUID, dict[str, int]]:
     return figures
 
 
-def seat_map(*, event_id, section_id) -> list[dict[str, Any]]:
-    """The lean rows a seat map draws: id, row, number, x, y, status, tier_id, accessible, price.
+def seat_map(*, event_id: AnyId, section_id: AnyId, stale_ok: bool = False) -> list[dict[str, Any]]:
+    """The lean rows a seat map draws: id, row, number, x, y, status, tier_id, accessible, price, general_admission.
 
     Served by the unique index (event_id, section_id, row_label, number), already in map order; about 1-2 ms for
     a 1,000-seat section. Status is the effective one (an expired hold is AVAILABLE); holders are never exposed.
+    ``stale_ok``: from the read replica when there is one (at most REPLICA_MAX_LAG_SECONDS behind).
     """
     event, section = as_uuid(event_id), as_uuid(section_id)
     if event is None or section is None:
         return []
-    rows = _fetch(
-        f"SELECT id, row_label, number, x, y, {_EFFECTIVE_STATUS}, tier_id, is_accessible, price, "  # noqa: S608
-        f"is_general_admission FROM {SEAT_TABLE} WHERE event_id = %s AND section_id = %s AND deleted_at IS NULL "
-        "ORDER BY row_label, number",
+    return _fetch_dicts(
+        f"SELECT id, row_label AS row, number, x, y, {_EFFECTIVE_STATUS} AS status, tier_id, "  # noqa: S608
+        "is_accessible AS accessible, price, is_general_admission AS general_admission "
+        f"FROM {SEAT_TABLE} WHERE event_id = %s AND section_id = %s AND deleted_at IS NULL ORDER BY row_label, number",
         [timezone.now(), event, section],
+        using=_reads_from(stale_ok),
     )
-    return [
-        {
-            "id": seat_id,
-            "row": row_label,
-            "number": number,
-            "x": x,
-            "y": y,
-            "status": status,
-            "tier_id": tier_id,
-            "accessible": accessible,
-            "price": price,
-            "general_admission": is_ga,
-        }
-        for seat_id, row_label, number, x, y, status, tier_id, accessible, price, is_ga in rows
-    ]
 
 
-def seat_map_json(*, event_id, section_id) -> str:
+def seat_map_json(*, event_id: AnyId, section_id: AnyId, stale_ok: bool = False) -> str:
     """``seat_map()`` as the JSON text the seats API answers, built by PostgreSQL in the same index-ordered pass.
 
     Objects with id, row, number, x, y, status (effective: an expired hold is AVAILABLE), tier_id, accessible and
@@ -267,6 +243,7 @@ def seat_map_json(*, event_id, section_id) -> str:
         f"is_accessible AS accessible, price::text AS price FROM {SEAT_TABLE} "
         "WHERE event_id = %s AND section_id = %s AND deleted_at IS NULL ORDER BY row_label, number) AS seat",
         [timezone.now(), event, section],
+        using=_reads_from(stale_ok),
     )
     return rows[0][0]
 
@@ -274,7 +251,7 @@ def seat_map_json(*, event_id, section_id) -> str:
 _SUMMARY_KEYS = ("available", "held", "sold", "listed", "checked_in", "blocked", "total")
 
 
-def event_sales_summary(*, event_id) -> dict[str, Any]:
+def event_sales_summary(*, event_id: AnyId) -> dict[str, Any]:
     """Sales figures per (section, tier) and in total, aggregated in one statement.
 
     ``{"sections": [{"section_id", "tier_id", "available", "held", "sold", "listed", "checked_in", "blocked",
@@ -312,7 +289,7 @@ def event_sales_summary(*, event_id) -> dict[str, Any]:
     return {"sections": sections, "totals": totals}
 
 
-def entry_logs_for_seat(*, seat_id) -> list[dict[str, Any]]:
+def entry_logs_for_seat(*, seat_id: AnyId) -> list[dict[str, Any]]:
     """A ticket's scan history (newest first), for the ticket page and staff."""
     pk = as_uuid(seat_id)
     if pk is None:
@@ -322,4 +299,68 @@ def entry_logs_for_seat(*, seat_id) -> list[dict[str, Any]]:
         .filter(seat_id=pk)
         .order_by("-created_at")
         .values("id", "created_at", "gate", "result", "detail")[:20]
+    )
+
+
+def entry_logs_at_gate(*, event_id: uuid.UUID, gate: str, limit: int = 8) -> list[dict[str, Any]]:
+    """The latest scans at one gate of an event (newest first), for the gate page's "recent" list."""
+    labels = dict(EntryLogResult.choices)
+    rows = (
+        EntryLog.objects.using(DB_ALIAS)
+        .filter(event_id=event_id, gate=gate)
+        .order_by("-created_at")
+        .values("created_at", "result", "detail", "seat_id")[:limit]
+    )
+    return [{**row, "result_label": labels.get(row["result"], row["result"])} for row in rows]
+
+
+def inventory_count_for_event(*, event_id: AnyId) -> int:
+    """How many places the event has, soft-deleted ones included (what a rerun of the bulk creation would skip)."""
+    event = as_uuid(event_id)
+    if event is None:
+        return 0
+    return Seat.all_objects.using(DB_ALIAS).filter(event_id=event).count()
+
+
+def seat_labels(*, seat_ids: Iterable[uuid.UUID] | None) -> dict[uuid.UUID, str]:
+    """seat id -> "Row A, seat 3" (or "General admission #12"), for staff pages that name places (entry logs)."""
+    ids = list(seat_ids or ())
+    if not ids:
+        return {}
+    rows = (
+        Seat.all_objects.using(DB_ALIAS)
+        .filter(pk__in=ids)
+        .values_list("id", "row_label", "number", "is_general_admission")
+    )
+    return {pk: seat_label(row_label=row, number=number, is_general_admission=ga) for pk, row, number, ga in rows}
+
+
+# --- Exports: keyset pages, so a long export reads a bounded batch at a time -----------------------------------
+
+
+def tickets_of_event_page(
+    *, event_id: uuid.UUID, after: tuple[uuid.UUID, str, int] | None = None, limit: int = 2000
+) -> list[SeatInfo]:
+    """The event's tickets (sold, listed, checked in) by section, row and number, ``limit`` after ``after`` (the
+    last seat's (section_id, row_label, number)); unique per event, so the keyset never skips or repeats a seat."""
+    where = "event_id = %s AND status IN ('SOLD', 'LISTED', 'CHECKED_IN')"
+    params: list[Any] = [event_id]
+    if after is not None:
+        where += " AND (section_id, row_label, number) > (%s, %s, %s)"
+        params += list(after)
+    return _seats(where, params, order_by=f"section_id, row_label, number LIMIT {int(limit)}")
+
+
+def entry_logs_page(
+    *, event_id: uuid.UUID, after: tuple[dt.datetime, uuid.UUID] | None = None, limit: int = 2000
+) -> list[dict[str, Any]]:
+    """The event's gate scans, oldest first, ``limit`` after ``after`` (the last row's (created_at, id))."""
+    rows = EntryLog.objects.using(DB_ALIAS).filter(event_id=event_id)
+    if after is not None:
+        created_at, pk = after
+        rows = rows.filter(Q(created_at__gt=created_at) | Q(created_at=created_at, id__gt=pk))
+    return list(
+        rows.order_by("created_at", "id").values(
+            "id", "created_at", "gate", "result", "detail", "seat_id", "staff_id", "holder_id"
+        )[:limit]
     )

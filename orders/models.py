@@ -9,27 +9,23 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import F, Q
 
-from ticketremaster.db import TimeStampedModel, choices_check
-
-
-class OrderStatus(models.TextChoices):
-    PENDING = "PENDING", "Pending"
-    CONFIRMED = "CONFIRMED", "Confirmed"
-    FAILED = "FAILED", "Failed"
-    REFUNDED = "REFUNDED", "Refunded"
-
-
-class OrderStep(models.TextChoices):
-    """How far a purchase got; the recovery command reads it (SPEC 4.5)."""
-
-    CREATED = "CREATED", "Order recorded"
-    DEBITED = "DEBITED", "Credits debited"
-    SEATS_SOLD = "SEATS_SOLD", "Seats sold"
-    DONE = "DONE", "Confirmed"
-    COMPENSATING = "COMPENSATING", "Undoing"
-    COMPENSATED = "COMPENSATED", "Undone"
-    REFUNDING = "REFUNDING", "Refunding"
-    REFUNDED = "REFUNDED", "Refunded"
+from core.db import TimeStampedModel, choices_check
+from orders.contract import (
+    LISTING_ACTIVE_STATUSES,
+    STAFF_OPERATION_LIVE_STATUSES,
+    TRANSFER_ACTIVE_STATUSES,
+    NotificationKind,
+    NotificationStatus,
+    OrderRefundStep,
+    OrderStatus,
+    OrderStep,
+    ResaleListingStatus,
+    ResaleListingStep,
+    StaffOperationKind,
+    StaffOperationStatus,
+    TransferStatus,
+    TransferStep,
+)
 
 
 class Order(TimeStampedModel):
@@ -48,10 +44,18 @@ class Order(TimeStampedModel):
     confirmed_at = models.DateTimeField(null=True, blank=True)
     refunded_at = models.DateTimeField(null=True, blank=True)
     refund_reason = models.CharField(max_length=255, blank=True)
+    # Paying the difference by card: the top-up (users_db) whose webhook completes this checkout.
+    card_topup_id = models.UUIDField(null=True, blank=True)
+    # Paid back so far by refunds of some of its tickets (OrderRefund rows DONE); the order stays CONFIRMED.
+    refunded_amount = models.DecimalField(max_digits=10, decimal_places=2, default=0)
 
     class Meta:
         ordering = ["-created_at"]
         constraints = [
+            models.CheckConstraint(
+                condition=Q(refunded_amount__gte=0) & Q(refunded_amount__lte=F("total")),
+                name="order_refunded_amount_within_total",
+            ),
             # A client retry with the same key finds this order instead of making a second one.
             models.UniqueConstraint(fields=["buyer_id", "idempotency_key"], name="order_idempotency_key_per_buyer"),
             choices_check("status", OrderStatus, "order_status_valid"),
@@ -80,6 +84,8 @@ class OrderLine(TimeStampedModel):
     price = models.DecimalField(max_digits=10, decimal_places=2)
     # True while the order may still own the seat (pending or confirmed); cleared when it fails or is refunded.
     is_active = models.BooleanField(default=True)
+    # The refund of some of the order's tickets that took this one back (set when that refund is recorded).
+    refund = models.ForeignKey("OrderRefund", on_delete=models.PROTECT, null=True, blank=True, related_name="lines")
 
     class Meta:
         ordering = ["order", "seat_id"]
@@ -96,27 +102,46 @@ class OrderLine(TimeStampedModel):
         return f"{self.seat_id} @ {self.price}"
 
 
-class TransferStatus(models.TextChoices):
-    OFFERED = "OFFERED", "Offered"
-    ACCEPTED = "ACCEPTED", "Accepted by recipient"
-    COMPLETING = "COMPLETING", "Completing"
-    COMPLETED = "COMPLETED", "Completed"
-    DECLINED = "DECLINED", "Declined"
-    CANCELLED = "CANCELLED", "Cancelled"
-    EXPIRED = "EXPIRED", "Expired"
-    FAILED = "FAILED", "Failed"
-    DISPUTED = "DISPUTED", "Disputed"
-    REVERSED = "REVERSED", "Reversed"
+class OrderRefund(TimeStampedModel):
+    """Staff refund some tickets of a confirmed order: those seats are freed, their price goes back to the buyer.
 
+    A recorded flow like the whole-order refund: written at step REFUNDING with its lines (OrderLine.refund) before
+    seats_db and users_db are touched; the credit's ledger reference is ``<order id>:refund:<id>``, so the order's
+    money is found under the order. Recovery finishes one a crash left at REFUNDING.
+    """
 
-class TransferStep(models.TextChoices):
-    NONE = "NONE", "Not started"
-    PAID = "PAID", "Credits moved"
-    OWNERSHIP_MOVED = "OWNERSHIP_MOVED", "Ownership moved"
-    DONE = "DONE", "Done"
-    COMPENSATED = "COMPENSATED", "Undone"
-    REVERSING = "REVERSING", "Reversing"
-    REVERSED = "REVERSED", "Reversed"
+    Step = OrderRefundStep
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="refunds")
+    organization_id = models.UUIDField(null=True, blank=True)
+    actor_id = models.UUIDField(null=True, blank=True)
+    amount = models.DecimalField(max_digits=10, decimal_places=2)
+    reason = models.CharField(max_length=255)
+    block_seats = models.BooleanField(default=False)
+    step = models.CharField(max_length=16, choices=Step.choices, default=Step.REFUNDING)
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            # One refund of an order runs at a time (the flow lock serialises them; this makes it a fact).
+            models.UniqueConstraint(
+                fields=["order"], condition=Q(step="REFUNDING"), name="order_refund_one_running_per_order"
+            ),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="order_refund_amount_not_negative"),
+            models.CheckConstraint(condition=~Q(step="DONE") | Q(done_at__isnull=False), name="order_refund_done_time"),
+            choices_check("step", OrderRefundStep, "order_refund_step_valid"),
+        ]
+        indexes = [
+            # Recovery: WHERE step = 'REFUNDING' (few rows)
+            models.Index(fields=["updated_at"], condition=Q(step="REFUNDING"), name="order_refund_running_idx"),
+        ]
+
+    def ledger_reference(self) -> str:
+        return f"{self.order_id}:refund:{self.pk}"
+
+    def __str__(self) -> str:
+        return f"Refund {str(self.pk)[:8]} of order {str(self.order_id)[:8]} ({self.step})"
 
 
 class Transfer(TimeStampedModel):
@@ -124,7 +149,7 @@ class Transfer(TimeStampedModel):
 
     Status = TransferStatus
 
-    ACTIVE_STATUSES = ("OFFERED", "ACCEPTED", "COMPLETING")
+    ACTIVE_STATUSES = TRANSFER_ACTIVE_STATUSES
 
     Step = TransferStep
 
@@ -132,8 +157,13 @@ class Transfer(TimeStampedModel):
     event_id = models.UUIDField()
     organization_id = models.UUIDField(null=True, blank=True)
     from_user_id = models.UUIDField()
-    to_user_id = models.UUIDField()
+    # Empty when the address names no account that may receive tickets (none, inactive, unverified, flagged): the
+    # sender is told nothing different, and the offer simply never becomes acceptable and expires.
+    to_user_id = models.UUIDField(null=True, blank=True)
+    to_email = models.EmailField(max_length=254, blank=True)
     price = models.DecimalField(max_digits=10, decimal_places=2, default=0)
+    # The platform fee kept from the sender's proceeds (as for resale), fixed when the offer is made.
+    fee = models.DecimalField(max_digits=10, decimal_places=2, default=0)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.OFFERED)
     step = models.CharField(max_length=16, choices=Step.choices, default=Step.NONE)
     expires_at = models.DateTimeField()
@@ -155,6 +185,7 @@ class Transfer(TimeStampedModel):
             ),
             models.CheckConstraint(condition=~Q(from_user_id=F("to_user_id")), name="transfer_not_to_self"),
             models.CheckConstraint(condition=Q(price__gte=0), name="transfer_price_not_negative"),
+            models.CheckConstraint(condition=Q(fee__gte=0, fee__lte=F("price")), name="transfer_fee_within_price"),
             choices_check("status", TransferStatus, "transfer_status_valid"),
             choices_check("step", TransferStep, "transfer_step_valid"),
         ]
@@ -170,29 +201,12 @@ class Transfer(TimeStampedModel):
         return f"Transfer {str(self.pk)[:8]} ({self.status})"
 
 
-class ResaleListingStatus(models.TextChoices):
-    ACTIVE = "ACTIVE", "For sale"
-    SELLING = "SELLING", "Being sold"
-    SOLD = "SOLD", "Sold"
-    WITHDRAWN = "WITHDRAWN", "Withdrawn"
-    CANCELLED = "CANCELLED", "Cancelled"
-
-
-class ResaleListingStep(models.TextChoices):
-    NONE = "NONE", "Not started"
-    BUYER_DEBITED = "BUYER_DEBITED", "Buyer debited"
-    SELLER_CREDITED = "SELLER_CREDITED", "Seller credited"
-    OWNERSHIP_MOVED = "OWNERSHIP_MOVED", "Ownership moved"
-    DONE = "DONE", "Done"
-    COMPENSATED = "COMPENSATED", "Undone"
-
-
 class ResaleListing(TimeStampedModel):
     """A ticket offered for sale by its owner; bought in one all-or-nothing step."""
 
     Status = ResaleListingStatus
 
-    ACTIVE_STATUSES = ("ACTIVE", "SELLING")
+    ACTIVE_STATUSES = LISTING_ACTIVE_STATUSES
 
     Step = ResaleListingStep
 
@@ -235,3 +249,114 @@ class ResaleListing(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"Listing {str(self.pk)[:8]} ({self.status})"
+
+
+class Notification(TimeStampedModel):
+    """One email to one person about one object: the outbox support staff read, and the send's idempotency key.
+
+    The unique (kind, object, recipient) makes a retried or duplicated job send nothing twice: the job that finds
+    the row SENT stops there.
+    """
+
+    Kind = NotificationKind
+    Status = NotificationStatus
+
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    object_id = models.UUIDField()
+    recipient_id = models.UUIDField()
+    organization_id = models.UUIDField(null=True, blank=True)
+    email = models.CharField(max_length=254, blank=True)
+    subject = models.CharField(max_length=255, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    message_id = models.CharField(max_length=255, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "object_id", "recipient_id"], name="notification_once"),
+            choices_check("kind", NotificationKind, "notification_kind_valid"),
+            choices_check("status", NotificationStatus, "notification_status_valid"),
+            models.CheckConstraint(
+                condition=~Q(status="SENT") | Q(sent_at__isnull=False), name="notification_sent_has_time"
+            ),
+        ]
+        indexes = [
+            # Outbox admin: WHERE organization_id IN (...) ORDER BY created_at DESC
+            models.Index(fields=["organization_id", "-created_at"], name="notification_org_idx"),
+            # Support looks a buyer up: WHERE recipient_id = ?
+            models.Index(fields=["recipient_id", "-created_at"], name="notification_recipient_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} to {self.email or self.recipient_id} ({self.status})"
+
+
+class StaffOperation(TimeStampedModel):
+    """A long staff operation on an event (publish, reprice a tier, cancel and refund), run by a job, with its
+    progress."""
+
+    Kind = StaffOperationKind
+    Status = StaffOperationStatus
+
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    event_id = models.UUIDField()
+    organization_id = models.UUIDField()
+    actor_id = models.UUIDField(null=True, blank=True)
+    reason = models.CharField(max_length=255, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    done = models.PositiveIntegerField(default=0)
+    total = models.PositiveIntegerField(default=0)
+    errors = models.PositiveIntegerField(default=0)
+    error_detail = models.TextField(blank=True)
+    result = models.JSONField(default=dict, blank=True)
+    # What the operation works with beyond the event (a reprice: the tier and its new price).
+    params = models.JSONField(default=dict, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            # Two staff members pressing the button (or one pressing twice) start one operation per event.
+            models.UniqueConstraint(
+                fields=["event_id"],
+                condition=Q(status__in=list(STAFF_OPERATION_LIVE_STATUSES)),
+                name="staff_operation_one_live_per_event",
+            ),
+            choices_check("kind", StaffOperationKind, "staff_operation_kind_valid"),
+            choices_check("status", StaffOperationStatus, "staff_operation_status_valid"),
+        ]
+        indexes = [
+            # The event's operations, newest first: WHERE event_id = ? ORDER BY created_at DESC
+            models.Index(fields=["event_id", "-created_at"], name="staff_operation_event_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {str(self.event_id)[:8]} ({self.status})"
+
+
+class BuyerBlock(TimeStampedModel):
+    """An organization blocks a buyer from its own events: no holds, no checkout, no resale buy of its tickets.
+
+    The organization's decision only, about its events only: the buyer's account, wallet and other organizations'
+    events are untouched (a platform-wide flag is platform staff's, in the accounts admin).
+    """
+
+    organization_id = models.UUIDField()
+    user_id = models.UUIDField()
+    reason = models.CharField(max_length=255)
+    created_by_id = models.UUIDField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization_id", "user_id"], name="buyer_block_once_per_organization"),
+        ]
+        # The unique constraint's index (organization_id, user_id) serves the check at every hold and checkout:
+        #   SELECT 1 FROM orders_buyerblock WHERE organization_id = ? AND user_id = ?
+
+    def __str__(self) -> str:
+        return f"Block {str(self.user_id)[:8]} at {str(self.organization_id)[:8]}"

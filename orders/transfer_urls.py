@@ -1,10 +1,10 @@
 from django.urls import path
 
-from orders import transfer_views as views
+from orders.views import transfers as views
 
 app_name = "transfers"
 
-# Ids are plain strings parsed by the services: a malformed id is a 404 like an unknown one.
+# Ids are plain strings parsed by the views (orders.ids): a malformed id is a 404 like an unknown one.
 urlpatterns = [
     path("transfers/", views.inbox, name="inbox"),
     path("transfers/offer/<str:seat_id>/", views.offer, name="offer"),

@@ -1,11 +1,19 @@
 from django.urls import path
 
-from orders import views
+from orders.views import checkout, event_page, holds, tickets
 
 app_name = "orders"
 
+# Ids in paths are plain strings where the view parses them: a malformed id is a 404 like an unknown one.
 urlpatterns = [
-    path("checkout/", views.checkout, name="checkout"),
-    path("orders/", views.order_list, name="list"),
-    path("orders/<uuid:order_id>/", views.order_detail, name="detail"),
+    path("events/<uuid:event_id>/", event_page.event_detail, name="event"),
+    path("events/<uuid:event_id>/sections/<uuid:section_id>/", event_page.section_detail, name="event_section"),
+    path("events/<uuid:event_id>/hold/", holds.hold_create, name="hold"),
+    path("events/<uuid:event_id>/holds/release/", holds.hold_release, name="release"),
+    path("checkout/", checkout.checkout, name="checkout"),
+    path("orders/", checkout.order_list, name="list"),
+    path("orders/<uuid:order_id>/", checkout.order_detail, name="detail"),
+    path("tickets/", tickets.ticket_list, name="ticket_list"),
+    path("tickets/<str:seat_id>/", tickets.ticket_detail, name="ticket_detail"),
+    path("tickets/<str:seat_id>/qr/", tickets.ticket_qr, name="ticket_qr"),
 ]

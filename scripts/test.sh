@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# The whole test suite, from nothing: venv, pinned install, lint, import contracts, migration check, pytest.
+# The whole test suite, from nothing: venv, hash-locked install, lint, import contracts, migration check,
+# dependency audit (pip-audit), pytest.
 # Extra arguments go to pytest (e.g. scripts/test.sh -m "not browser" accounts).
 source "$(dirname "$0")/_env.sh"
 ensure_venv requirements-dev.txt
-export DJANGO_SETTINGS_MODULE=ticketremaster.test_settings
+export DJANGO_SETTINGS_MODULE=ticketremaster.settings_test
+start_embedded_db_if_needed
 
 echo "== ruff lint + format"
 .venv/bin/ruff check .
@@ -12,5 +14,7 @@ echo "== import contracts"
 .venv/bin/lint-imports
 echo "== migrations are complete"
 .venv/bin/python manage.py makemigrations --check --dry-run
+echo "== known vulnerabilities in the locked dependencies"
+bash scripts/audit.sh
 echo "== pytest"
 .venv/bin/python -m pytest "$@"

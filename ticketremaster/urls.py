@@ -1,32 +1,34 @@
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from ticketremaster.views import healthz
+from core.api import ApiRootView, RedocView, SchemaView, SwaggerView
+from core.metrics import metrics_view
+from core.views import healthz, livez
 
 api_v1 = [
+    path("", ApiRootView.as_view(), name="api-root"),
     path("", include("accounts.api.urls")),
     path("", include("events.api.urls")),
-    path("", include("inventory.api.urls")),
     path("", include("orders.api.urls")),
     path("", include("orders.api.transfer_urls")),
-    path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
-    path("redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path("schema/", SchemaView.as_view(), name="schema"),
+    path("docs/", SwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("redoc/", RedocView.as_view(url_name="schema"), name="redoc"),
 ]
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("livez", livez, name="livez"),
+    path("metrics", metrics_view, name="metrics"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api-auth/", include("rest_framework.urls")),
     path("accounts/", include("accounts.urls")),
-    path("gate/", include("inventory.gate_urls")),
+    path("gate/", include("orders.gate_urls")),
     path("", include("orders.urls")),
     path("", include("orders.transfer_urls")),
-    path("", include("inventory.urls")),
     path("", include("events.urls")),
 ]
 
 # An unrouted /api/ URL (a malformed id with slashes, a typo) answers JSON in the one error shape.
-handler404 = "ticketremaster.api.not_found"
+handler404 = "core.api.not_found"

@@ -10,12 +10,14 @@ import sys
 
 from django.core.wsgi import get_wsgi_application
 
-from ticketremaster.startup import StartupError
+from core.startup import StartupError
+from core.wsgi_close import close_after_unread_body
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ticketremaster.settings")
 
 try:
-    application = get_wsgi_application()
+    # A response that leaves the request body unread says Connection: close (core/wsgi_close.py).
+    application = close_after_unread_body(get_wsgi_application())
 except StartupError as exc:
     print(f"error: {exc}", file=sys.stderr)
     sys.exit(2)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from django.urls import reverse
 from rest_framework import serializers
 
+from accounts.contract import TopUpStatus
 from accounts.models import LedgerEntry, TopUp
-from ticketremaster.api import StrictSerializer
+from core.api import StrictSerializer
 
 
 class NoBodySerializer(StrictSerializer):
@@ -16,6 +17,11 @@ class NoBodySerializer(StrictSerializer):
 class TokenRequestSerializer(StrictSerializer):
     email = serializers.EmailField(max_length=254)
     password = serializers.CharField(max_length=256, trim_whitespace=False, style={"input_type": "password"})
+    otp = serializers.CharField(
+        max_length=32,
+        required=False,
+        help_text="Staff who log in with two factors: the current authenticator code or a recovery code.",
+    )
 
 
 class RegisterSerializer(StrictSerializer):
@@ -33,6 +39,9 @@ class PreferencesSerializer(serializers.Serializer):
     newsletter = serializers.BooleanField(required=False)
     accessible_seating = serializers.BooleanField(required=False)
     aisle_seat = serializers.BooleanField(required=False)
+    essential_emails_only = serializers.BooleanField(
+        required=False, help_text="Turn off non-essential emails (transfers, resale, payments)."
+    )
 
 
 class MeSerializer(serializers.Serializer):
@@ -90,7 +99,7 @@ class TopUpSerializer(serializers.ModelSerializer):
 
     def get_pay_url(self, obj) -> str | None:
         """Where the buyer pays: only for a pending payment of the built-in test provider."""
-        if obj.status != TopUp.Status.PENDING or obj.provider != "test":
+        if obj.status != TopUpStatus.PENDING or obj.provider != "test":
             return None
         url = reverse("accounts:test-pay", args=[obj.provider_reference])
         request = self.context.get("request")
@@ -118,3 +127,20 @@ class WebhookEventSerializer(serializers.Serializer):
 class WebhookResultSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=["processed", "already_processed"])
     topup_status = serializers.CharField()
+
+
+class StripeWebhookResultSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["processed", "duplicate", "ignored"])
+
+
+class CardRefundRequestSerializer(serializers.Serializer):
+    amount = serializers.CharField(max_length=32)
+
+
+class CardRefundSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    topup_id = serializers.UUIDField()
+    amount = serializers.DecimalField(max_digits=10, decimal_places=2)
+    status = serializers.CharField()
+    failure_reason = serializers.CharField()
+    created_at = serializers.DateTimeField()

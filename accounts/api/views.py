@@ -1,16 +1,20 @@
 """Accounts API: tokens, registration, verification, profile, wallet, top-ups, the payment webhook, step-up.
 
 Each view parses input, calls one service and shapes the output. DomainErrors become the project's one error shape
-through ticketremaster.errors.api_exception_handler.
+through core.errors.api_exception_handler.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import uuid
+from dataclasses import asdict
 
+import stripe
+from django.conf import settings
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
-from rest_framework.authtoken.models import Token
 from rest_framework.exceptions import UnsupportedMediaType
 from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny
@@ -18,37 +22,30 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts import DB_ALIAS, payments, selectors, services
+from accounts import payments, selectors, services, stripe_payments
 from accounts.api import serializers as s
-from accounts.errors import WebhookPayloadInvalid
-from accounts.models import User
-from ticketremaster.errors import InvalidInput
+from accounts.contract import (
+    OneTimeCodePurpose,
+    PaymentProviderUnavailable,
+    WebhookPayloadInvalid,
+    WebhookSignatureInvalid,
+)
+from accounts.services import two_factor
+from core.errors import InvalidInput
+
+logger = logging.getLogger(__name__)
 
 _ERROR = OpenApiResponse(description='Error: {"code": "STABLE_CODE", "detail": "...", "fields": {...}}')
 
 
-def _me(request: Request) -> dict:
-    info = selectors.user_get(user_id=request.user.pk)
-    user = request.user
-    user.refresh_from_db(fields=["phone", "preferences"])
-    return s.MeSerializer(
-        {
-            "id": info.id,
-            "email": info.email,
-            "full_name": info.full_name,
-            "phone": user.phone,
-            "preferences": {key: bool((user.preferences or {}).get(key)) for key in services.PREFERENCE_KEYS},
-            "is_verified": info.is_verified,
-            "is_flagged": info.is_flagged,
-            "credit_balance": info.credit_balance,
-            "step_up_satisfied": services.step_up_is_satisfied(user_id=info.id),
-        }
-    ).data
+def _me(user_id: uuid.UUID) -> dict:
+    profile = selectors.user_profile(user_id=user_id)
+    step_up = selectors.step_up_is_satisfied(user_id=profile.id)
+    return s.MeSerializer({**asdict(profile), "step_up_satisfied": step_up}).data
 
 
-def _token_for(user_id) -> str:
-    token, _created = Token.objects.using(DB_ALIAS).get_or_create(user_id=user_id)
-    return token.key
+def _token_for(user_id: uuid.UUID) -> str:
+    return services.api_token_issue(user_id=user_id)
 
 
 class TokenView(APIView):
@@ -59,7 +56,7 @@ class TokenView(APIView):
 
     @extend_schema(
         request=s.TokenRequestSerializer,
-        responses={200: s.TokenResponseSerializer, 400: _ERROR, 429: _ERROR},
+        responses={200: s.TokenResponseSerializer, 400: _ERROR, 403: _ERROR, 429: _ERROR},
         tags=["auth"],
         auth=[],
     )
@@ -70,10 +67,18 @@ class TokenView(APIView):
             request=request._request,
             email=data.validated_data["email"],
             password=data.validated_data["password"],
-            ip_address=services.client_ip(request._request),
         )
-        request.user = user
-        return Response({"token": _token_for(user.pk), "user": _me(request)})
+        two_factor.two_factor_check_for_token(user=user, token=data.validated_data.get("otp", ""))
+        return Response({"token": _token_for(user.pk), "user": _me(user.pk)})
+
+
+class TokenRevokeView(APIView):
+    """Revoke the caller's API token (every client using it must log in again)."""
+
+    @extend_schema(request=None, responses={204: None, 401: _ERROR}, tags=["auth"])
+    def post(self, request: Request) -> Response:
+        services.api_token_revoke(user_id=request.user.pk)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class RegisterView(APIView):
@@ -92,8 +97,7 @@ class RegisterView(APIView):
         data = s.RegisterSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         info = services.user_register(**data.validated_data)
-        request.user = User.objects.db_manager(DB_ALIAS).get(pk=info.id)
-        return Response({"token": _token_for(info.id), "user": _me(request)}, status=status.HTTP_201_CREATED)
+        return Response({"token": _token_for(info.id), "user": _me(info.id)}, status=status.HTTP_201_CREATED)
 
 
 class VerifyEmailView(APIView):
@@ -104,7 +108,7 @@ class VerifyEmailView(APIView):
         data = s.OneTimeCodeInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.user_verify_email(user_id=request.user.pk, code=data.validated_data["code"])
-        return Response(_me(request))
+        return Response(_me(request.user.pk))
 
 
 class VerifyResendView(APIView):
@@ -118,7 +122,7 @@ class VerifyResendView(APIView):
 class MeView(APIView):
     @extend_schema(responses={200: s.MeSerializer}, tags=["me"])
     def get(self, request: Request) -> Response:
-        return Response(_me(request))
+        return Response(_me(request.user.pk))
 
     @extend_schema(request=s.MeUpdateSerializer, responses={200: s.MeSerializer, 400: _ERROR}, tags=["me"])
     def patch(self, request: Request) -> Response:
@@ -131,7 +135,7 @@ class MeView(APIView):
         data = s.MeUpdateSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         services.user_update_profile(user_id=request.user.pk, **data.validated_data)
-        return Response(_me(request))
+        return Response(_me(request.user.pk))
 
 
 class WalletView(APIView):
@@ -191,6 +195,41 @@ class TopUpListCreateView(generics.GenericAPIView):
         return Response(body, status=status.HTTP_201_CREATED)
 
 
+class CardRefundView(APIView):
+    """Unused credits back to the cards they were bought with (newest payment first)."""
+
+    @extend_schema(responses={200: s.CardRefundSerializer(many=True)}, tags=["wallet"])
+    def get(self, request: Request) -> Response:
+        rows = selectors.card_refunds_for_user(user_id=request.user.pk)[:50]
+        return Response(
+            {
+                "refundable": str(services.card_refundable_amount(user_id=request.user.pk)),
+                "results": s.CardRefundSerializer(rows, many=True).data,
+            }
+        )
+
+    @extend_schema(
+        request=s.CardRefundRequestSerializer,
+        responses={201: s.CardRefundSerializer(many=True), 400: _ERROR, 402: _ERROR, 502: _ERROR, 503: _ERROR},
+        tags=["wallet"],
+        description="Send `amount` credits back to your cards. Needs an `Idempotency-Key` header: a retry with the "
+        "same key returns the same refund and never refunds twice.",
+    )
+    def post(self, request: Request) -> Response:
+        data = s.CardRefundRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        key = (request.headers.get("Idempotency-Key") or "").strip()
+        if not key or len(key) > 60:
+            raise InvalidInput(
+                "An Idempotency-Key header of 1 to 60 characters is required.",
+                fields={"idempotency_key": ["Send an Idempotency-Key header."]},
+            )
+        parts = services.card_refund_request(
+            user_id=request.user.pk, amount=data.validated_data["amount"], request_reference=f"{request.user.pk}:{key}"
+        )
+        return Response(s.CardRefundSerializer(parts, many=True).data, status=status.HTTP_201_CREATED)
+
+
 class PaymentWebhookView(APIView):
     """The payment provider's confirmation. Signed with HMAC-SHA256 over "<X-Timestamp>.<raw body>"."""
 
@@ -201,7 +240,7 @@ class PaymentWebhookView(APIView):
 
     @extend_schema(
         request=s.WebhookEventSerializer,
-        responses={200: s.WebhookResultSerializer, 400: _ERROR, 404: _ERROR},
+        responses={200: s.WebhookResultSerializer, 400: _ERROR, 404: _ERROR, 503: _ERROR},
         tags=["payments"],
         auth=[],
     )
@@ -210,6 +249,9 @@ class PaymentWebhookView(APIView):
         # negotiation never runs: refuse anything but JSON here, like every other endpoint does.
         if request.content_type.partition(";")[0].strip().lower() != "application/json":
             raise UnsupportedMediaType(request.content_type or "(none)")
+        if not payments.test_provider_active():
+            # This endpoint settles the test provider's payments only; outside development nothing may credit here.
+            raise PaymentProviderUnavailable("The test payment provider is not enabled.")
         body = request.body  # the raw bytes the signature covers, before any parsing
         payments.verify_signature(
             body=body,
@@ -232,13 +274,46 @@ class PaymentWebhookView(APIView):
         return Response({"status": "processed" if changed else "already_processed", "topup_status": topup.status})
 
 
+class StripeWebhookView(APIView):
+    """Stripe's events, verified with ``stripe.Webhook.construct_event`` against STRIPE_WEBHOOK_SECRET.
+
+    Served whenever a signing secret is configured, whatever PAYMENT_PROVIDER says now: the settlements and refunds
+    of top-ups paid by card before a switch of provider still arrive and must still land.
+    """
+
+    permission_classes = [AllowAny]
+    authentication_classes: list = []  # the Stripe-Signature is the authentication; no session, no CSRF
+    throttle_classes: list = []  # Stripe retries in bursts; forged calls stop at the signature check
+
+    @extend_schema(
+        request=None,
+        responses={200: s.StripeWebhookResultSerializer, 400: _ERROR, 404: _ERROR, 503: _ERROR},
+        tags=["payments"],
+        auth=[],
+    )
+    def post(self, request: Request) -> Response:
+        if not settings.STRIPE_WEBHOOK_SECRET:
+            raise PaymentProviderUnavailable("Stripe is not configured here.")
+        body = request.body  # the exact bytes the signature covers
+        try:
+            event = stripe_payments.construct_event(payload=body, signature=request.headers.get("Stripe-Signature"))
+        except stripe.SignatureVerificationError as exc:
+            # Logged without the body: a forged call must not write what it likes into the logs.
+            logger.warning("stripe webhook refused: %s", str(exc).split(":", 1)[0][:120])
+            raise WebhookSignatureInvalid("The Stripe-Signature does not verify.") from exc
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise WebhookPayloadInvalid("The webhook body is not a Stripe event.") from exc
+        outcome = services.stripe_event_apply(event=event)
+        return Response({"status": outcome})
+
+
 class StepUpView(APIView):
     """Email a CHECKOUT_STEP_UP code (flagged buyers must confirm one before checkout)."""
 
     @extend_schema(request=None, responses={202: s.AccountNoticeSerializer, 429: _ERROR}, tags=["me"])
     def post(self, request: Request) -> Response:
         s.NoBodySerializer(data=request.data).is_valid(raise_exception=True)
-        services.otp_resend(user_id=request.user.pk, purpose=services.Purpose.CHECKOUT_STEP_UP)
+        services.otp_resend(user_id=request.user.pk, purpose=OneTimeCodePurpose.CHECKOUT_STEP_UP)
         return Response({"detail": "A code was emailed."}, status=status.HTTP_202_ACCEPTED)
 
 
@@ -252,7 +327,7 @@ class StepUpVerifyView(APIView):
         data = s.OneTimeCodeInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.otp_verify(
-            user_id=request.user.pk, purpose=services.Purpose.CHECKOUT_STEP_UP, code=data.validated_data["code"]
+            user_id=request.user.pk, purpose=OneTimeCodePurpose.CHECKOUT_STEP_UP, code=data.validated_data["code"]
         )
         return Response(
             {"step_up_satisfied": True, "valid_until": selectors.step_up_valid_until(user_id=request.user.pk)}

@@ -21,3 +21,20 @@ def _clear_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture
+def stripe_standin(settings):
+    """The Stripe stand-in on a free port, and the settings that point the real ``stripe`` library at it."""
+    from accounts.tests.stripe_standin import StripeStandIn
+
+    standin = StripeStandIn(secret="whsec_test_standin").start()  # noqa: S106 - a test secret
+    settings.PAYMENT_PROVIDER = "stripe"
+    settings.ALLOW_TEST_PAYMENTS = False
+    settings.STRIPE_SECRET_KEY = "sk_test_standin"  # noqa: S105 - a test key
+    settings.STRIPE_WEBHOOK_SECRET = standin.secret
+    settings.STRIPE_API_BASE = standin.url
+    settings.PAYMENT_PAGE_ORIGINS = [standin.url]
+    settings.STRIPE_CURRENCY = "eur"
+    yield standin
+    standin.stop()

@@ -2,40 +2,23 @@
 
 from __future__ import annotations
 
-import threading
+import functools
 from decimal import Decimal
 
 import pytest
-from django.db import connections
 
 from accounts import selectors, services
-from accounts.errors import InsufficientCredits
+from accounts.contract import InsufficientCredits
 from accounts.models import LedgerEntry, User
 from accounts.tests.factories import UserFactory
+from core.testing import race
 
 pytestmark = [pytest.mark.concurrency, pytest.mark.django_db(databases=["default"], transaction=True)]
 
 
 def run_threads(target, count: int) -> list:
-    results: list = []
-    barrier = threading.Barrier(count)
-
-    def worker(index: int):
-        try:
-            barrier.wait()
-            results.append(target(index))
-        except Exception as exc:  # noqa: BLE001 - the test inspects every outcome, errors included
-            results.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads), "a thread hung (deadlock?)"
-    return results
+    """``target(0)`` ... ``target(count - 1)`` at the same instant; each one's result or exception."""
+    return race(*(functools.partial(target, index) for index in range(count)))
 
 
 def test_ten_concurrent_debits_never_overdraw_and_match_the_ledger():

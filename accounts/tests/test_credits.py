@@ -6,12 +6,16 @@ import uuid
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from accounts import selectors, services
-from accounts.errors import InsufficientCredits, InvalidAmount, LedgerReferenceConflict, StaffOnly
-from accounts.models import AuditLog, LedgerEntry, User
+from accounts.contract import InsufficientCredits, InvalidAmount, LedgerReferenceConflict, StaffOnly
+from accounts.models import LedgerEntry, User
 from accounts.tests.factories import MembershipFactory, StaffFactory, UserFactory
-from ticketremaster.errors import InvalidInput, NotFound
+from core.audit import audit_record
+from core.errors import InvalidInput, NotFound
+from core.models import AuditLog
 
 pytestmark = pytest.mark.django_db(databases=["default"])
 Kind = LedgerEntry.Kind
@@ -114,10 +118,10 @@ def test_credit_adds_and_is_idempotent():
 
 def test_ledger_entry_exists_reports_movements():
     user = UserFactory(credits="5")
-    assert not services.ledger_entry_exists(kind=Kind.PURCHASE, reference="order-x")
+    assert not selectors.ledger_entry_exists(kind=Kind.PURCHASE, reference="order-x")
     services.credits_debit(user_id=user.pk, amount="1", kind=Kind.PURCHASE, reference="order-x")
-    assert services.ledger_entry_exists(kind=Kind.PURCHASE, reference="order-x")
-    assert not services.ledger_entry_exists(kind=Kind.PURCHASE_REFUND, reference="order-x")
+    assert selectors.ledger_entry_exists(kind=Kind.PURCHASE, reference="order-x")
+    assert not selectors.ledger_entry_exists(kind=Kind.PURCHASE_REFUND, reference="order-x")
 
 
 def test_move_pays_the_payee_minus_the_fee_with_three_ledger_rows():
@@ -201,7 +205,7 @@ def test_staff_credit_adjustment_writes_a_ledger_row_and_an_audit_entry():
     assert services.credit_adjust(actor_id=staff.pk, user_id=user.pk, amount="-4.00", reason="Duplicate refund") == (
         Decimal("6.00")
     )
-    entry = LedgerEntry.objects.get(user=user, kind=Kind.ADJUSTMENT)
+    entry = LedgerEntry.objects.filter(user=user, kind=Kind.ADJUSTMENT).exclude(reference__startswith="factory-").get()
     assert entry.actor_id == staff.pk and entry.amount == Decimal("-4.00")
     audit = AuditLog.objects.get(action="credit_adjust")
     assert (audit.actor_id, audit.object_id, audit.reason) == (staff.pk, str(user.pk), "Duplicate refund")
@@ -223,10 +227,10 @@ def test_credit_adjustment_needs_a_reason_staff_and_enough_credits():
 def test_flagging_and_clearing_a_user_is_audited():
     staff, user = StaffFactory(), UserFactory()
     services.user_set_flag(actor_id=staff.pk, user_id=user.pk, flagged=True, reason="Chargebacks")
-    assert services.user_get(user_id=user.pk).is_flagged
+    assert selectors.user_get(user_id=user.pk).is_flagged
     assert User.objects.get(pk=user.pk).flag_reason == "Chargebacks"
     services.user_set_flag(actor_id=staff.pk, user_id=user.pk, flagged=False, reason="Cleared by bank")
-    assert not services.user_get(user_id=user.pk).is_flagged
+    assert not selectors.user_get(user_id=user.pk).is_flagged
     assert list(AuditLog.objects.order_by("created_at").values_list("action", flat=True)) == [
         "user_flag",
         "user_unflag",
@@ -246,7 +250,7 @@ def test_flagging_refuses_missing_reason_non_staff_and_unknown_user():
 
 def test_audit_record_stores_system_actions_too():
     org = uuid.uuid4()
-    services.audit_record(
+    audit_record(
         actor_id=None,
         action="event_cancel",
         object_type="event",
@@ -266,32 +270,43 @@ def test_audit_record_stores_system_actions_too():
 
 def test_user_selectors_return_plain_dataclasses():
     user = UserFactory(email="Mixed@Example.com", full_name="Mia Mixed", credits="7.00")
-    info = services.user_get(user_id=user.pk)
+    info = selectors.user_get(user_id=user.pk)
     assert (info.email, info.full_name, info.credit_balance, info.is_verified) == (
         "Mixed@Example.com",
         "Mia Mixed",
         Decimal("7.00"),
         True,
     )
-    assert services.user_find_by_email(email="mixed@example.COM ").id == user.pk
-    assert services.user_find_by_email(email="nobody@example.com") is None
-    assert services.user_get_many(user_ids=[user.pk, uuid.uuid4(), "not-a-uuid"]) == {user.pk: info}
+    assert selectors.user_find_by_email(email="mixed@example.COM ").id == user.pk
+    assert selectors.user_find_by_email(email="nobody@example.com") is None
+    assert selectors.user_get_many(user_ids=[user.pk, uuid.uuid4(), "not-a-uuid"]) == {user.pk: info}
     with pytest.raises(NotFound):
-        services.user_get(user_id=uuid.uuid4())
+        selectors.user_get(user_id=uuid.uuid4())
     with pytest.raises(NotFound):
-        services.user_get(user_id="not-a-uuid")
+        selectors.user_get(user_id="not-a-uuid")
+
+
+def test_user_profile_lists_every_preference_and_the_phone():
+    user = UserFactory(full_name="Pat Prefs", phone="+44 20 7946 0000", preferences={"aisle_seat": True, "old": 1})
+    profile = selectors.user_profile(user_id=user.pk)
+    assert (profile.full_name, profile.phone, profile.credit_balance) == ("Pat Prefs", "+44 20 7946 0000", Decimal("0"))
+    assert profile.preferences == {
+        "newsletter": False,
+        "accessible_seating": False,
+        "aisle_seat": True,
+        "essential_emails_only": False,
+    }
+    with pytest.raises(NotFound):
+        selectors.user_profile(user_id=uuid.uuid4())
 
 
 def test_memberships_for_user_maps_organization_to_role():
     membership = MembershipFactory(role="GATE")
-    assert services.memberships_for_user(user_id=membership.user_id) == {membership.organization_id: "GATE"}
-    assert services.memberships_for_user(user_id=UserFactory().pk) == {}
+    assert selectors.memberships_for_user(user_id=membership.user_id) == {membership.organization_id: "GATE"}
+    assert selectors.memberships_for_user(user_id=UserFactory().pk) == {}
 
 
 def test_a_debit_is_one_guarded_update_and_one_ledger_insert():
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
     user = UserFactory(credits="50.00")
     with CaptureQueriesContext(connection) as captured:
         services.credits_debit(user_id=user.pk, amount=Decimal("20"), kind=Kind.PURCHASE, reference="order-fast")

@@ -9,9 +9,10 @@ import pytest
 from django.core import mail
 from django.test import override_settings
 from django.utils import timezone
+from rest_framework.authtoken.models import Token
 
-from accounts import services
-from accounts.errors import (
+from accounts import selectors, services
+from accounts.contract import (
     AlreadyVerified,
     EmailTaken,
     OtpAttemptsExceeded,
@@ -22,8 +23,8 @@ from accounts.errors import (
 from accounts.models import OneTimeCode, User
 from accounts.tests.conftest import code_from_mail
 from accounts.tests.factories import UserFactory
-from ticketremaster import config
-from ticketremaster.errors import InvalidInput, NotFound
+from core import config
+from core.errors import InvalidInput, NotFound
 
 pytestmark = pytest.mark.django_db(databases=["default"])
 P = OneTimeCode.Purpose
@@ -126,14 +127,14 @@ def test_resend_is_refused_within_the_cooldown():
 
 def test_step_up_is_satisfied_for_fifteen_minutes_after_a_verified_code():
     user = UserFactory()
-    assert not services.step_up_is_satisfied(user_id=user.pk)
+    assert not selectors.step_up_is_satisfied(user_id=user.pk)
     code = services.otp_issue(user_id=user.pk, purpose=P.CHECKOUT_STEP_UP)
-    assert not services.step_up_is_satisfied(user_id=user.pk)
+    assert not selectors.step_up_is_satisfied(user_id=user.pk)
     services.otp_verify(user_id=user.pk, purpose=P.CHECKOUT_STEP_UP, code=code)
-    assert services.step_up_is_satisfied(user_id=user.pk)
-    assert not services.step_up_is_satisfied(user_id=UserFactory().pk)
+    assert selectors.step_up_is_satisfied(user_id=user.pk)
+    assert not selectors.step_up_is_satisfied(user_id=UserFactory().pk)
     OneTimeCode.objects.filter(user=user).update(consumed_at=timezone.now() - timedelta(minutes=16))
-    assert not services.step_up_is_satisfied(user_id=user.pk)
+    assert not selectors.step_up_is_satisfied(user_id=user.pk)
 
 
 def test_a_verified_transfer_code_does_not_satisfy_the_step_up():
@@ -141,7 +142,7 @@ def test_a_verified_transfer_code_does_not_satisfy_the_step_up():
     object_id = uuid.uuid4()
     code = services.otp_issue(user_id=user.pk, purpose=P.TRANSFER_SENDER, object_id=object_id)
     services.otp_verify(user_id=user.pk, purpose=P.TRANSFER_SENDER, code=code, object_id=object_id)
-    assert not services.step_up_is_satisfied(user_id=user.pk)
+    assert not selectors.step_up_is_satisfied(user_id=user.pk)
 
 
 def test_register_creates_an_unverified_user_and_emails_a_code(django_capture_on_commit_callbacks):
@@ -190,8 +191,6 @@ def test_verify_email_marks_the_user_verified(django_capture_on_commit_callbacks
 
 
 def test_password_reset_with_a_code_changes_the_password_and_drops_tokens():
-    from rest_framework.authtoken.models import Token
-
     user = UserFactory(email="reset@example.com")
     Token.objects.create(user=user)
     services.password_reset_request(email="RESET@example.com")

@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from axes.models import AccessAttempt
 from django.core import mail
 from django.urls import reverse
+from django.utils import timezone
 
-from accounts import services
-from accounts.models import LedgerEntry, LoginAttempt, OneTimeCode, TopUp, User
+from accounts import selectors, services
+from accounts.models import LedgerEntry, OneTimeCode, TopUp, User
 from accounts.tests.conftest import code_from_mail
-from accounts.tests.factories import UserFactory
-from ticketremaster import config
+from accounts.tests.factories import PASSWORD, UserFactory
+from core import config
 
 pytestmark = pytest.mark.django_db(databases=["default"])
-PASSWORD = "correct horse battery staple"
 
 
 def test_signup_logs_in_and_verification_with_the_emailed_code_completes_it(client, django_capture_on_commit_callbacks):
@@ -82,7 +84,7 @@ def test_wrong_password_is_a_readable_error_and_is_recorded(client):
     UserFactory(email="lou@example.com")
     response = client.post(reverse("accounts:login"), {"email": "lou@example.com", "password": "nope"})
     assert response.status_code == 400 and b"incorrect" in response.content
-    assert LoginAttempt.objects.filter(email="lou@example.com").count() == 1
+    assert AccessAttempt.objects.get(username="lou@example.com").failures_since_start == 1
 
 
 def test_login_locks_the_account_after_too_many_failures(client):
@@ -116,11 +118,9 @@ def test_lockout_ends_after_the_configured_time(client):
     for _ in range(2):
         client.post(reverse("accounts:login"), {"email": "lou@example.com", "password": "nope"})
     assert client.post(reverse("accounts:login"), {"email": "lou@example.com", "password": PASSWORD}).status_code == 429
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    LoginAttempt.objects.update(created_at=timezone.now() - timedelta(seconds=config.get("login_lockout_seconds") + 1))
+    AccessAttempt.objects.update(
+        attempt_time=timezone.now() - timedelta(seconds=config.get("login_lockout_seconds") + 1)
+    )
     assert client.post(reverse("accounts:login"), {"email": "lou@example.com", "password": PASSWORD}).status_code == 302
 
 
@@ -130,7 +130,7 @@ def test_successful_login_clears_the_account_failures(client):
     for _ in range(2):
         client.post(reverse("accounts:login"), {"email": "lou@example.com", "password": "nope"})
     client.post(reverse("accounts:login"), {"email": "lou@example.com", "password": PASSWORD})
-    assert not LoginAttempt.objects.filter(email="lou@example.com").exists()
+    assert not AccessAttempt.objects.filter(username="lou@example.com").exists()
 
 
 def test_logout_needs_post_and_ends_the_session(client):
@@ -154,7 +154,8 @@ def test_password_reset_by_emailed_code(client, django_capture_on_commit_callbac
         {"email": "rita@example.com", "code": code, "new_password": "fresh-Passphrase-77"},
     )
     assert response.status_code == 302
-    assert client.login(email="rita@example.com", password="fresh-Passphrase-77")
+    login = client.post(reverse("accounts:login"), {"email": "rita@example.com", "password": "fresh-Passphrase-77"})
+    assert login.status_code == 302
 
 
 def test_password_reset_does_not_reveal_accounts_and_rejects_wrong_codes(client):
@@ -181,7 +182,12 @@ def test_profile_page_saves_name_phone_and_preferences(client):
     assert response.status_code == 302
     user.refresh_from_db()
     assert (user.full_name, user.phone) == ("New Name", "+1 555 0100")
-    assert user.preferences == {"newsletter": False, "accessible_seating": True, "aisle_seat": False}
+    assert user.preferences == {
+        "newsletter": False,
+        "accessible_seating": True,
+        "aisle_seat": False,
+        "essential_emails_only": False,
+    }
     response = client.post(reverse("accounts:profile"), {"full_name": "New Name", "phone": "not a phone"})
     assert response.status_code == 400 and b"phone number" in response.content
 
@@ -266,7 +272,7 @@ def test_step_up_page_sends_a_code_and_verifies_it(client, django_capture_on_com
     assert client.post(url, {"code": wrong, "next": "/orders/"}).status_code == 400
     response = client.post(url, {"code": code_from_mail(mail.outbox[0]), "next": "/orders/"})
     assert response.status_code == 302 and response.url == "/orders/"
-    assert services.step_up_is_satisfied(user_id=user.pk)
+    assert selectors.step_up_is_satisfied(user_id=user.pk)
     # Once satisfied, the page just passes the buyer on.
     assert client.get(url).url == "/orders/"
 

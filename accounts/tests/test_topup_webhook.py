@@ -13,10 +13,10 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts import payments, selectors, services
-from accounts.errors import InvalidAmount, TopUpLimitExceeded
+from accounts.contract import InvalidAmount, TopUpInfo, TopUpLimitExceeded
 from accounts.models import LedgerEntry, TopUp, User
 from accounts.tests.factories import UserFactory
-from ticketremaster import config
+from core import config
 
 WEBHOOK = "/api/v1/payments/webhook/"
 
@@ -32,7 +32,7 @@ def signed_post(client: Client, body: bytes, *, timestamp: int | None = None, si
     )
 
 
-def event(topup: TopUp | services.TopUpInfo, *, succeeded: bool = True, amount: str | None = None) -> bytes:
+def event(topup: TopUp | TopUpInfo, *, succeeded: bool = True, amount: str | None = None) -> bytes:
     return payments.build_event(
         provider_reference=topup.provider_reference, amount=amount or str(topup.amount), succeeded=succeeded
     )
@@ -162,7 +162,7 @@ class TestWebhook:
 
 
 @pytest.mark.concurrency
-@pytest.mark.django_db(databases=["default"], transaction=True)
+@pytest.mark.django_db(databases=["default", "orders"], transaction=True)
 def test_concurrent_duplicate_webhook_deliveries_credit_once():
     user = UserFactory()
     topup = services.topup_start(user_id=user.pk, amount="40.00").topup

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from events.contract import sales_open
 from events.models import Event
-from events.selectors import sales_open
 
 
 class VenueSummarySerializer(serializers.Serializer):
@@ -38,32 +38,3 @@ class EventSerializer(serializers.ModelSerializer):
 
     def get_on_sale(self, event: Event) -> bool:
         return sales_open(event.status, event.sales_start, event.sales_end)
-
-
-class SectionAvailabilitySerializer(serializers.Serializer):
-    section_id = serializers.UUIDField()
-    name = serializers.CharField()
-    kind = serializers.CharField()
-    tier_id = serializers.UUIDField()
-    tier_name = serializers.CharField()
-    price = serializers.DecimalField(max_digits=10, decimal_places=2)
-    colour = serializers.CharField()
-    capacity = serializers.IntegerField()
-    map_x = serializers.IntegerField()
-    map_y = serializers.IntegerField()
-    available = serializers.IntegerField()
-    held = serializers.IntegerField()
-    sold = serializers.IntegerField()
-    blocked = serializers.IntegerField()
-
-
-class SeatMapSeatSerializer(serializers.Serializer):
-    id = serializers.UUIDField()
-    row = serializers.CharField()
-    number = serializers.IntegerField()
-    x = serializers.IntegerField()
-    y = serializers.IntegerField()
-    status = serializers.CharField()
-    tier_id = serializers.UUIDField(allow_null=True)
-    accessible = serializers.BooleanField()
-    price = serializers.DecimalField(max_digits=10, decimal_places=2)

@@ -5,6 +5,4 @@ from events.api import views
 urlpatterns = [
     path("events/", views.EventListView.as_view(), name="api-event-list"),
     path("events/<str:event_id>/", views.EventDetailView.as_view(), name="api-event-detail"),
-    path("events/<str:event_id>/sections/", views.EventSectionsView.as_view(), name="api-event-sections"),
-    path("events/<str:event_id>/seats/", views.EventSeatsView.as_view(), name="api-event-seats"),
 ]

@@ -1,3 +1,6 @@
+"""The factories of events_db rows: organizations, venues, sections, events, price tiers and the sections an event
+sells. Tests of every app build their events here."""
+
 import datetime as dt
 from decimal import Decimal
 
@@ -9,14 +12,14 @@ from events import DB_ALIAS
 from events.models import Event, EventSection, Organization, PriceTier, Section, Venue
 
 
-def grid_layout(rows: int, seats_per_row: int, accessible_row: int | None = 0) -> dict:
-    """A simple rectangular layout in the shape Section.layout stores."""
+def grid_layout(rows: int, seats_per_row: int) -> dict:
+    """A rectangular layout in the shape Section.layout stores; seats 1 and 2 of row A are accessible."""
     return {
         "rows": [
             {
                 "label": chr(ord("A") + r) if r < 26 else f"R{r + 1}",
                 "seats": [
-                    {"number": n + 1, "x": n * 20, "y": r * 20, "accessible": r == accessible_row and n < 2}
+                    {"number": n + 1, "x": n * 20, "y": r * 20, "accessible": r == 0 and n < 2}
                     for n in range(seats_per_row)
                 ],
             }

@@ -11,16 +11,16 @@ import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.urls import reverse
 
-from accounts.models import AuditLog, LedgerEntry, OrganizationMembership
+from accounts.models import LedgerEntry, OrganizationMembership
+from core.databases import ALL_DATABASES
+from core.models import AuditLog
 from events.models import Event
-from events.tests.staff_world import ALL_DBS, ROLES, make_world
+from events.tests.staff_world import ROLES
 from inventory.models import EntryLog, Seat
+from orders.exports import EXPORTS
 from orders.models import Order
 
-
-@pytest.fixture
-def world(db):
-    return make_world()
+EXPORT_KINDS = sorted(EXPORTS)
 
 
 def _their_objects(theirs):
@@ -35,11 +35,11 @@ def _their_objects(theirs):
         "accounts_user": theirs.buyer.pk,
         "accounts_ledgerentry": LedgerEntry.objects.filter(user=theirs.buyer).first().pk,
         "accounts_organizationmembership": OrganizationMembership.objects.get(user=theirs.owner).pk,
-        "accounts_auditlog": AuditLog.objects.filter(organization_id=theirs.organization.pk).first().pk,
+        "core_auditlog": AuditLog.objects.filter(organization_id=theirs.organization.pk).first().pk,
     }
 
 
-@pytest.mark.django_db(databases=ALL_DBS)
+@pytest.mark.django_db(databases=ALL_DATABASES)
 @pytest.mark.parametrize("role", ROLES)
 def test_staff_of_a_get_404_for_every_object_page_of_b(client, world, role):
     ours, theirs = world
@@ -55,7 +55,7 @@ def test_staff_of_a_get_404_for_every_object_page_of_b(client, world, role):
     assert Event.objects.filter(pk=theirs.event.pk).exists()
 
 
-@pytest.mark.django_db(databases=ALL_DBS)
+@pytest.mark.django_db(databases=ALL_DATABASES)
 @pytest.mark.parametrize("role", ROLES)
 def test_staff_of_a_get_404_for_every_custom_page_of_b(client, world, role):
     ours, theirs = world
@@ -67,6 +67,9 @@ def test_staff_of_a_get_404_for_every_custom_page_of_b(client, world, role):
         reverse("admin:events_section_grid", args=[theirs.section.pk]),
         reverse("admin:accounts_user_flag", args=[theirs.buyer.pk]),
         reverse("admin:accounts_user_adjust", args=[theirs.buyer.pk]),
+        reverse("admin:orders_order_refund_tickets", args=[theirs.order_id]),
+        reverse("admin:events_event_exports", args=[theirs.event.pk]),
+        *(reverse("admin:events_event_export", args=[theirs.event.pk, kind, "csv"]) for kind in EXPORT_KINDS),
     ]
     for url in urls:
         assert client.get(url).status_code in (403, 404), url
@@ -75,6 +78,7 @@ def test_staff_of_a_get_404_for_every_custom_page_of_b(client, world, role):
     client.post(urls[4], {"reason": "hostile"})
     client.post(urls[5], {"amount": "1000", "reason": "hostile"})
     client.post(urls[3], {"kind": "GENERAL", "general_capacity": "5"})
+    client.post(urls[6], {"seat_ids": [str(theirs.seat_ids[0])], "reason": "hostile"})
     theirs.event.refresh_from_db()
     theirs.buyer.refresh_from_db()
     theirs.section.refresh_from_db()
@@ -84,7 +88,7 @@ def test_staff_of_a_get_404_for_every_custom_page_of_b(client, world, role):
     assert theirs.section.kind == "SEATED"
 
 
-@pytest.mark.django_db(databases=ALL_DBS)
+@pytest.mark.django_db(databases=ALL_DATABASES)
 @pytest.mark.parametrize("role", ROLES)
 def test_changelists_of_a_never_list_rows_of_b(client, world, role):
     ours, theirs = world
@@ -98,7 +102,7 @@ def test_changelists_of_a_never_list_rows_of_b(client, world, role):
         assert str(_their_objects(theirs)[name]) not in shown, f"{role} sees B's {name}"
 
 
-@pytest.mark.django_db(databases=ALL_DBS)
+@pytest.mark.django_db(databases=ALL_DATABASES)
 def test_owner_of_a_cannot_refund_or_publish_b_through_actions(client, world):
     ours, theirs = world
     client.force_login(ours.staff["OWNER"])
@@ -117,7 +121,7 @@ def test_owner_of_a_cannot_refund_or_publish_b_through_actions(client, world):
     assert Event.objects.get(pk=theirs.event.pk).status == Event.Status.DRAFT
 
 
-@pytest.mark.django_db(databases=ALL_DBS)
+@pytest.mark.django_db(databases=ALL_DATABASES)
 def test_malformed_ids_answer_404_not_500(client, world):
     ours, _ = world
     client.force_login(ours.staff["OWNER"])
@@ -131,7 +135,7 @@ def test_malformed_ids_answer_404_not_500(client, world):
         assert client.get(url).status_code == 404, url
 
 
-@pytest.mark.django_db(databases=ALL_DBS)
+@pytest.mark.django_db(databases=ALL_DATABASES)
 def test_superuser_sees_both_organizations(client, world):
     from accounts.tests.factories import UserFactory
 

@@ -9,9 +9,10 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from core.databases import ALL_DATABASES
 from events.tests.factories import EventFactory
 from orders import services
-from orders.tests.helpers import ALL_DATABASES, make_event
+from orders.tests.factories import make_event
 
 pytestmark = pytest.mark.django_db(databases=ALL_DATABASES)
 

@@ -1,4 +1,7 @@
-"""events.selectors: the contract other apps read events through, and the browse search."""
+"""events.selectors: the contract other apps read events through, and the browse search.
+
+Ids reach the selectors parsed at the edge (core.ids.as_uuid): a malformed one arrives as None.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +12,10 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from core.errors import DomainError
+from core.ids import as_uuid
 from events import selectors
 from events.tests.factories import EventFactory, EventSectionFactory, VenueFactory
-from ticketremaster.errors import DomainError
 
 pytestmark = pytest.mark.django_db(databases=["events"])
 
@@ -31,7 +35,7 @@ def test_event_get_returns_a_plain_dataclass():
 @pytest.mark.parametrize("event_id", [uuid.uuid4(), "nope", None])
 def test_event_get_of_an_unknown_or_malformed_id_is_not_found(event_id):
     with pytest.raises(DomainError) as excinfo:
-        selectors.event_get(event_id=event_id)
+        selectors.event_get(event_id=as_uuid(event_id))
     assert (excinfo.value.code, excinfo.value.status) == ("NOT_FOUND", 404)
 
 
@@ -58,7 +62,7 @@ def test_event_without_a_sales_window_is_on_sale_while_published():
 
 def test_events_get_many_skips_unknown_and_malformed_ids():
     a, b = EventFactory(), EventFactory()
-    found = selectors.events_get_many(event_ids=[a.pk, b.pk, uuid.uuid4(), "junk"])
+    found = selectors.events_get_many(event_ids=[a.pk, b.pk, uuid.uuid4(), as_uuid("junk")])
     assert set(found) == {a.pk, b.pk}
 
 
@@ -69,7 +73,7 @@ def test_event_sections_give_tier_price_and_capacity_with_override():
     assert len(sections) == 1
     assert (sections[0].section_id, sections[0].price, sections[0].capacity) == (link.section_id, Decimal("12.50"), 7)
     assert sections[0].tier_name == link.tier.name
-    assert selectors.organization_ids_for_event(event_id=link.event.pk) == link.event.organization_id
+    assert selectors.event_get(event_id=link.event.pk).organization_id == link.event.organization_id
 
 
 def test_search_matches_title_or_description_venue_and_dates():

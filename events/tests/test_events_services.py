@@ -7,30 +7,24 @@ from decimal import Decimal
 
 import pytest
 
-from accounts.models import AuditLog, LedgerEntry, OrganizationMembership
+from accounts.models import LedgerEntry, OrganizationMembership
 from accounts.tests.factories import MembershipFactory, StaffFactory, UserFactory
+from core.databases import ALL_DATABASES
+from core.errors import InvalidInput, NotFound
+from core.models import AuditLog
+from events.contract import EventNotCancellable, EventNotPublishable, SectionInUse
 from events.models import Event, Section
-from events.services import (
-    EventNotCancellable,
-    EventNotPublishable,
-    SectionInUse,
-    build_grid_layout,
-    event_cancel,
-    event_publish,
-    parse_seat_refs,
-    row_labels,
-    section_generate_grid,
-)
+from events.services import build_grid_layout, parse_seat_refs, row_labels, section_generate_grid
 from events.tests.factories import (
     EventFactory,
     EventSectionFactory,
     GeneralSectionFactory,
     SectionFactory,
 )
-from events.tests.staff_world import ALL_DBS, buy
+from events.tests.staff_world import buy
 from inventory.models import Seat
 from orders.models import Order
-from ticketremaster.errors import InvalidInput, NotFound
+from orders.services import event_cancel, event_publish
 
 
 @pytest.fixture
@@ -93,7 +87,7 @@ def test_seat_references_parse_letters_and_numbered_rows():
         parse_seat_refs("12")
 
 
-@pytest.mark.django_db(databases=ALL_DBS)
+@pytest.mark.django_db(databases=ALL_DATABASES)
 def test_section_generate_grid_writes_layout_capacity_and_an_audit_row(manager):
     section = SectionFactory(rows=1, seats_per_row=1)
     info = section_generate_grid(
@@ -105,7 +99,7 @@ def test_section_generate_grid_writes_layout_capacity_and_an_audit_row(manager):
     assert AuditLog.objects.filter(action="section.generate_grid", object_id=str(section.pk)).exists()
 
 
-@pytest.mark.django_db(databases=ALL_DBS)
+@pytest.mark.django_db(databases=ALL_DATABASES)
 def test_section_can_become_general_admission(manager):
     section = SectionFactory()
     section_generate_grid(section_id=section.pk, general_capacity=500, actor_id=manager.pk)
@@ -113,7 +107,7 @@ def test_section_can_become_general_admission(manager):
     assert section.kind == Section.Kind.GENERAL and section.capacity == 500 and "rows" not in section.layout
 
 
-@pytest.mark.django_db(databases=ALL_DBS)
+@pytest.mark.django_db(databases=ALL_DATABASES)
 def test_section_of_a_published_event_cannot_be_regenerated(manager):
     section = SectionFactory()
     event = _draft_event_with(section)
@@ -122,14 +116,14 @@ def test_section_of_a_published_event_cannot_be_regenerated(manager):
         section_generate_grid(section_id=section.pk, rows=2, seats_per_row=2, actor_id=manager.pk)
 
 
-@pytest.mark.django_db(databases=ALL_DBS)
+@pytest.mark.django_db(databases=ALL_DATABASES)
 def test_unknown_section_is_not_found(manager):
     with pytest.raises(NotFound):
         section_generate_grid(section_id=uuid.uuid4(), rows=2, seats_per_row=2, actor_id=manager.pk)
 
 
 # --- publishing --------------------------------------------------------------------------------------------------
-@pytest.mark.django_db(databases=ALL_DBS)
+@pytest.mark.django_db(databases=ALL_DATABASES)
 def test_publish_creates_one_seat_per_place_and_puts_the_event_on_sale(manager):
     seated = SectionFactory(rows=3, seats_per_row=4)
     event = _draft_event_with(seated, price="30.00")
@@ -149,7 +143,7 @@ def test_publish_creates_one_seat_per_place_and_puts_the_event_on_sale(manager):
     assert AuditLog.objects.filter(action="event.publish", object_id=str(event.pk)).count() == 1
 
 
-@pytest.mark.django_db(databases=ALL_DBS)
+@pytest.mark.django_db(databases=ALL_DATABASES)
 def test_publishing_twice_creates_no_duplicates(manager):
     event = _draft_event_with(SectionFactory(rows=5, seats_per_row=5))
     first = event_publish(event_id=event.pk, actor_id=manager.pk)
@@ -158,7 +152,7 @@ def test_publishing_twice_creates_no_duplicates(manager):
     assert Seat.objects.filter(event_id=event.pk).count() == 25
 
 
-@pytest.mark.django_db(databases=ALL_DBS)
+@pytest.mark.django_db(databases=ALL_DATABASES)
 def test_republishing_adds_only_a_section_attached_later(manager):
     section = SectionFactory(rows=2, seats_per_row=5)
     event = _draft_event_with(section)
@@ -169,7 +163,7 @@ def test_republishing_adds_only_a_section_attached_later(manager):
     assert Seat.objects.filter(event_id=event.pk).count() == 13
 
 
-@pytest.mark.django_db(databases=ALL_DBS)
+@pytest.mark.django_db(databases=ALL_DATABASES)
 def test_publish_refuses_an_event_without_sections_or_seats(manager):
     event = EventFactory(status=Event.Status.DRAFT)
     with pytest.raises(EventNotPublishable):
@@ -182,7 +176,7 @@ def test_publish_refuses_an_event_without_sections_or_seats(manager):
     assert event.status == Event.Status.DRAFT and not Seat.objects.filter(event_id=event.pk).exists()
 
 
-@pytest.mark.django_db(databases=ALL_DBS)
+@pytest.mark.django_db(databases=ALL_DATABASES)
 def test_cancelled_event_cannot_be_published(manager):
     event = _draft_event_with(SectionFactory())
     Event.objects.filter(pk=event.pk).update(status=Event.Status.CANCELLED)
@@ -201,7 +195,7 @@ def owner_and_event(db):
     return owner, event
 
 
-@pytest.mark.django_db(databases=ALL_DBS)
+@pytest.mark.django_db(databases=ALL_DATABASES)
 def test_cancel_requires_a_reason(owner_and_event):
     owner, event = owner_and_event
     with pytest.raises(InvalidInput):
@@ -210,7 +204,7 @@ def test_cancel_requires_a_reason(owner_and_event):
     assert event.status == Event.Status.PUBLISHED
 
 
-@pytest.mark.django_db(databases=ALL_DBS)
+@pytest.mark.django_db(databases=ALL_DATABASES)
 def test_cancel_refunds_every_order_and_records_progress(owner_and_event):
     owner, event = owner_and_event
     seats = list(Seat.objects.filter(event_id=event.pk).values_list("pk", flat=True))
@@ -234,7 +228,7 @@ def test_cancel_refunds_every_order_and_records_progress(owner_and_event):
     assert LedgerEntry.objects.filter(kind="PURCHASE_REFUND").count() == 3
 
 
-@pytest.mark.django_db(databases=ALL_DBS)
+@pytest.mark.django_db(databases=ALL_DATABASES)
 def test_ended_event_cannot_be_cancelled(owner_and_event):
     owner, event = owner_and_event
     Event.objects.filter(pk=event.pk).update(status=Event.Status.ENDED)

@@ -1,18 +1,16 @@
 """Races on real connections: real threads, each with its own PostgreSQL connection, released at the barrier."""
 
 import datetime as dt
-import threading
-import time
 import uuid
 from collections import Counter
 
 import pytest
-from django.db import connections
 from django.utils import timezone
 
+from core.testing import race_timed
 from inventory import DB_ALIAS, services
 from inventory.models import Seat
-from inventory.tests.conftest import HOLD, Venue
+from inventory.tests.factories import HOLD, Venue
 
 pytestmark = [
     pytest.mark.concurrency,
@@ -22,29 +20,7 @@ pytestmark = [
 
 def race(functions):
     """Run the callables at the same instant; returns [(result or exception, seconds taken)] in order."""
-    barrier = threading.Barrier(len(functions))
-    outcomes = [None] * len(functions)
-
-    def run(index, function):
-        try:
-            # Connect first, so the timing below measures the operation, not connection set-up under load.
-            connections[DB_ALIAS].ensure_connection()
-            barrier.wait()
-            started = time.monotonic()
-            try:
-                outcome = function()
-            except Exception as exc:  # noqa: BLE001 - the test inspects what each racer got
-                outcome = exc
-            outcomes[index] = (outcome, time.monotonic() - started)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i, f)) for i, f in enumerate(functions)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return outcomes
+    return race_timed(functions, connect=DB_ALIAS)
 
 
 def test_twenty_buyers_racing_for_one_seat_exactly_one_holds_it_the_rest_are_refused_at_once():

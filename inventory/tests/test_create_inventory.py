@@ -1,30 +1,17 @@
+"""Bulk inventory of an event: seated and general places, idempotent and resumable, bad specs refused."""
+
 import time
 import uuid
 from decimal import Decimal
 
 import pytest
 
+from core.errors import InvalidInput
 from inventory import DB_ALIAS, services
 from inventory.models import Seat
-from ticketremaster.errors import InvalidInput
+from inventory.tests.factories import ORGANIZATION_ID, seated_section, section_rows
 
 pytestmark = pytest.mark.django_db(databases=["default", "seats"])
-
-
-def grid(rows: int, per_row: int) -> list[dict]:
-    return [
-        {
-            "label": f"R{r + 1}",
-            "seats": [{"number": n + 1, "x": n * 10, "y": r * 10, "accessible": n == 0} for n in range(per_row)],
-        }
-        for r in range(rows)
-    ]
-
-
-def seated(rows: int, per_row: int, price: str = "25.00") -> services.SectionInventorySpec:
-    return services.SectionInventorySpec(
-        section_id=uuid.uuid4(), tier_id=uuid.uuid4(), price=Decimal(price), kind="SEATED", rows=grid(rows, per_row)
-    )
 
 
 def test_creates_seated_and_general_places_with_progress():
@@ -35,7 +22,10 @@ def test_creates_seated_and_general_places_with_progress():
     calls = []
 
     created = services.inventory_create_for_event(
-        event_id=event_id, sections=[seated(3, 4), general], progress=lambda done, total: calls.append((done, total))
+        event_id=event_id,
+        organization_id=ORGANIZATION_ID,
+        sections=[seated_section(3, 4), general],
+        progress=lambda done, total: calls.append((done, total)),
     )
 
     assert created == 19
@@ -48,29 +38,39 @@ def test_creates_seated_and_general_places_with_progress():
 
 def test_creating_twice_inserts_nothing_new():
     event_id = uuid.uuid4()
-    sections = [seated(2, 5)]
+    sections = [seated_section(2, 5)]
 
-    assert services.inventory_create_for_event(event_id=event_id, sections=sections) == 10
-    assert services.inventory_create_for_event(event_id=event_id, sections=sections) == 0
+    assert (
+        services.inventory_create_for_event(event_id=event_id, organization_id=ORGANIZATION_ID, sections=sections) == 10
+    )
+    assert (
+        services.inventory_create_for_event(event_id=event_id, organization_id=ORGANIZATION_ID, sections=sections) == 0
+    )
     assert Seat.objects.using(DB_ALIAS).filter(event_id=event_id).count() == 10
 
 
 def test_a_partial_run_is_completed_by_the_next_one():
     event_id = uuid.uuid4()
-    spec = seated(4, 5)
+    spec = seated_section(4, 5)
     services.inventory_create_for_event(
-        event_id=event_id, sections=[services.SectionInventorySpec(**{**spec.__dict__, "rows": spec.rows[:2]})]
+        event_id=event_id,
+        organization_id=ORGANIZATION_ID,
+        sections=[services.SectionInventorySpec(**{**spec.__dict__, "rows": spec.rows[:2]})],
     )
 
-    assert services.inventory_create_for_event(event_id=event_id, sections=[spec]) == 10
+    assert (
+        services.inventory_create_for_event(event_id=event_id, organization_id=ORGANIZATION_ID, sections=[spec]) == 10
+    )
     assert services.inventory_count_for_event(event_id=event_id) == 20
 
 
 @pytest.mark.parametrize(
     "spec",
     [
-        services.SectionInventorySpec(section_id=uuid.uuid4(), tier_id=None, price=Decimal("-1"), rows=grid(1, 1)),
-        services.SectionInventorySpec(section_id=uuid.uuid4(), tier_id=None, price="abc", rows=grid(1, 1)),
+        services.SectionInventorySpec(
+            section_id=uuid.uuid4(), tier_id=None, price=Decimal("-1"), rows=section_rows(1, 1)
+        ),
+        services.SectionInventorySpec(section_id=uuid.uuid4(), tier_id=None, price="abc", rows=section_rows(1, 1)),
         services.SectionInventorySpec(section_id=uuid.uuid4(), tier_id=None, price=Decimal("1"), kind="BOX"),
         services.SectionInventorySpec(
             section_id=uuid.uuid4(), tier_id=None, price=Decimal("1"), rows=[{"label": "", "seats": []}]
@@ -78,7 +78,7 @@ def test_a_partial_run_is_completed_by_the_next_one():
         services.SectionInventorySpec(
             section_id=uuid.uuid4(), tier_id=None, price=Decimal("1"), rows=[{"label": "A", "seats": [{"x": 1}]}]
         ),
-        services.SectionInventorySpec(section_id="nope", tier_id=None, price=Decimal("1"), rows=grid(1, 1)),
+        services.SectionInventorySpec(section_id="nope", tier_id=None, price=Decimal("1"), rows=section_rows(1, 1)),
     ],
     ids=["negative-price", "price-not-a-number", "unknown-kind", "blank-row-label", "seat-without-number", "bad-id"],
 )
@@ -86,7 +86,9 @@ def test_bad_specs_are_refused_before_anything_is_written(spec):
     event_id = uuid.uuid4()
 
     with pytest.raises(InvalidInput):
-        services.inventory_create_for_event(event_id=event_id, sections=[seated(1, 3), spec])
+        services.inventory_create_for_event(
+            event_id=event_id, organization_id=ORGANIZATION_ID, sections=[seated_section(1, 3), spec]
+        )
 
     assert services.inventory_count_for_event(event_id=event_id) == 0
 
@@ -94,13 +96,15 @@ def test_bad_specs_are_refused_before_anything_is_written(spec):
 @pytest.mark.integration
 def test_eighty_thousand_seats_are_created_in_bulk_and_a_rerun_adds_none():
     event_id = uuid.uuid4()
-    sections = [seated(100, 100) for _ in range(8)]
+    sections = [seated_section(100, 100) for _ in range(8)]
 
     started = time.monotonic()
-    created = services.inventory_create_for_event(event_id=event_id, sections=sections)
+    created = services.inventory_create_for_event(event_id=event_id, organization_id=ORGANIZATION_ID, sections=sections)
     elapsed = time.monotonic() - started
 
     assert created == 80_000
     started = time.monotonic()
-    assert services.inventory_create_for_event(event_id=event_id, sections=sections) == 0
+    assert (
+        services.inventory_create_for_event(event_id=event_id, organization_id=ORGANIZATION_ID, sections=sections) == 0
+    )
     print(f"80,000 seats: created in {elapsed:.2f} s, idempotent rerun in {time.monotonic() - started:.2f} s")

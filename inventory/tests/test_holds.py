@@ -1,24 +1,17 @@
+"""Holds of chosen seats and of the best available, the per-buyer limit, releases."""
+
 import datetime as dt
 import uuid
 
 import pytest
 from django.utils import timezone
 
+from core.errors import InvalidInput, NotFound
 from inventory import DB_ALIAS, selectors, services
 from inventory.models import Seat
-from inventory.tests.conftest import HOLD, Venue
-from ticketremaster.errors import InvalidInput, NotFound
+from inventory.tests.factories import BUYER, HOLD, OTHER, Venue, expire_holds, seat_row
 
 pytestmark = pytest.mark.django_db(databases=["default", "seats"])
-
-BUYER = uuid.UUID("00000000-0000-4000-8000-00000000000b")
-OTHER = uuid.UUID("00000000-0000-4000-8000-00000000000c")
-
-
-def expire_holds(*seat_ids):
-    Seat.objects.using(DB_ALIAS).filter(id__in=seat_ids).update(
-        hold_expires_at=timezone.now() - dt.timedelta(seconds=1)
-    )
 
 
 def test_holding_available_seats_marks_them_held_by_the_buyer(venue):
@@ -38,7 +31,7 @@ def test_a_seat_held_by_another_buyer_is_unavailable_with_its_id(venue):
 
     assert caught.value.status == 409
     assert caught.value.as_dict()["seat_ids"] == [str(venue.ids(1)[0])]
-    assert Seat.objects.using(DB_ALIAS).get(pk=venue.ids(0)[0]).status == "AVAILABLE", "all or nothing"
+    assert seat_row(venue.ids(0)[0]).status == "AVAILABLE", "all or nothing"
 
 
 def test_an_expired_hold_is_taken_at_once_by_anyone(venue):
@@ -179,7 +172,7 @@ def test_release_frees_only_the_buyers_own_holds(venue):
     assert services.seats_release(buyer_id=BUYER, seat_ids=venue.ids(0, 2)) == 1
     assert services.seats_release(buyer_id=BUYER, event_id=venue.event_id) == 1
     assert services.seats_release(buyer_id=BUYER) == 0
-    assert Seat.objects.using(DB_ALIAS).get(pk=venue.ids(2)[0]).held_by_id == OTHER
+    assert seat_row(venue.ids(2)[0]).held_by_id == OTHER
 
 
 def test_holds_for_buyer_lists_only_unexpired_holds(venue):

@@ -9,7 +9,6 @@ import os
 import statistics
 import time
 import uuid
-from decimal import Decimal
 
 import pytest
 from django.db import connections
@@ -17,6 +16,7 @@ from django.utils import timezone
 
 from inventory import DB_ALIAS, selectors, services
 from inventory.selectors import SEAT_COLUMNS, SEAT_TABLE
+from inventory.tests.factories import ORGANIZATION_ID, seated_section
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(databases=["default", "seats"], transaction=True)]
 
@@ -42,20 +42,9 @@ def _explain(sql: str, params: list) -> str:
 def big_event():
     """Built in the test database (transactional test: flushed afterwards, so it is rebuilt per test)."""
     event_id = uuid.uuid4()
-    specs = [
-        services.SectionInventorySpec(
-            section_id=uuid.uuid4(),
-            tier_id=uuid.uuid4(),
-            price=Decimal("30.00"),
-            rows=[
-                {"label": f"R{r + 1:02d}", "seats": [{"number": n + 1, "x": n, "y": r} for n in range(PER_ROW)]}
-                for r in range(ROWS)
-            ],
-        )
-        for _ in range(SECTIONS)
-    ]
+    specs = [seated_section(ROWS, PER_ROW, price="30.00") for _ in range(SECTIONS)]
     started = time.monotonic()
-    services.inventory_create_for_event(event_id=event_id, sections=specs)
+    services.inventory_create_for_event(event_id=event_id, organization_id=ORGANIZATION_ID, sections=specs)
     created_in = time.monotonic() - started
     # Some traffic: 2,000 sold, 500 held, then statistics as a production server's autovacuum would have them.
     for i in range(250):

@@ -1,5 +1,5 @@
-import datetime as dt
-import uuid
+"""The hot reads: availability, seat map and sales summary, with an expired hold counted as available."""
+
 from decimal import Decimal
 
 import pytest
@@ -7,18 +7,14 @@ from django.utils import timezone
 
 from inventory import DB_ALIAS, selectors, services
 from inventory.models import Seat
-from inventory.tests.conftest import HOLD, sell
+from inventory.tests.factories import BUYER, HOLD, check_in, expire_holds, sell
 
 pytestmark = pytest.mark.django_db(databases=["default", "seats"])
-
-BUYER = uuid.UUID("00000000-0000-4000-8000-00000000000b")
 
 
 def test_availability_counts_expired_holds_as_available(venue):
     services.seats_hold(event_id=venue.event_id, buyer_id=BUYER, seat_ids=venue.ids(0, 1, 2), **HOLD)
-    Seat.objects.using(DB_ALIAS).filter(pk=venue.ids(0)[0]).update(
-        hold_expires_at=timezone.now() - dt.timedelta(seconds=1)
-    )
+    expire_holds(venue.ids(0)[0])
     sell(venue=venue, buyer_id=BUYER, indexes=(5,))
 
     figures = selectors.section_availability(event_id=venue.event_id)
@@ -35,9 +31,7 @@ def test_availability_ignores_soft_deleted_seats_and_bad_ids(venue):
 
 def test_seat_map_is_in_row_order_with_effective_status(venue):
     services.seats_hold(event_id=venue.event_id, buyer_id=BUYER, seat_ids=venue.ids(1, 2), **HOLD)
-    Seat.objects.using(DB_ALIAS).filter(pk=venue.ids(2)[0]).update(
-        hold_expires_at=timezone.now() - dt.timedelta(seconds=1)
-    )
+    expire_holds(venue.ids(2)[0])
 
     seats = selectors.seat_map(event_id=venue.event_id, section_id=venue.section_id)
 
@@ -63,7 +57,7 @@ def test_seat_map_is_in_row_order_with_effective_status(venue):
 def test_sales_summary_per_section_and_tier(venue):
     sell(venue=venue, buyer_id=BUYER, indexes=(0, 1, 2))
     services.ticket_set_listed(seat_id=venue.ids(2)[0], owner_id=BUYER, listed=True)
-    Seat.objects.using(DB_ALIAS).filter(pk=venue.ids(1)[0]).update(status="CHECKED_IN", checked_in_at=timezone.now())
+    check_in(venue.ids(1)[0])
     Seat.objects.using(DB_ALIAS).filter(pk=venue.ids(9)[0]).update(status="BLOCKED")
     services.seats_hold(event_id=venue.event_id, buyer_id=BUYER, seat_ids=venue.ids(3, 4), **HOLD)
 

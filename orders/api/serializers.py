@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from ticketremaster.api import StrictSerializer, UUIDField
+from core.api import StrictSerializer, UUIDField
 
 MAX_SEATS_PER_REQUEST = 50
 
@@ -53,11 +53,15 @@ class HeldSeatSerializer(serializers.Serializer):
 class CheckoutRequestSerializer(StrictSerializer):
     event_id = UUIDField()
     idempotency_key = serializers.CharField(required=False, max_length=100, allow_blank=False)
+    # When the credits do not cover the order, pay the difference by card (202 with pay_url) instead of a 402.
+    pay_difference_by_card = serializers.BooleanField(required=False, default=False)
 
 
 class RefundRequestSerializer(StrictSerializer):
     reason = serializers.CharField(max_length=255)
     block_seats = serializers.BooleanField(default=False)
+    # Only these tickets of the order (a partial refund); absent: the whole order.
+    seat_ids = serializers.ListField(child=UUIDField(), required=False, allow_empty=False, max_length=1000)
 
 
 class OrderLineSerializer(serializers.Serializer):
@@ -79,7 +83,12 @@ class OrderSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
     confirmed_at = serializers.DateTimeField(allow_null=True)
     refunded_at = serializers.DateTimeField(allow_null=True)
+    refunded_amount = serializers.DecimalField(max_digits=10, decimal_places=2)
     lines = serializers.SerializerMethodField()
+    pay_url = serializers.SerializerMethodField()
+
+    def get_pay_url(self, order) -> str:
+        return getattr(order, "pay_url", "") or ""
 
     def get_lines(self, order) -> list[dict]:
         lines = order.lines if isinstance(order.lines, tuple) else order.lines.all()

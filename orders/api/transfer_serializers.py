@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
-from ticketremaster.api import StrictSerializer, UUIDField
+from core.api import StrictSerializer, UUIDField
 
 MAX_AMOUNT = Decimal("99999999.99")
 
@@ -21,7 +21,8 @@ class TransferCreateSerializer(StrictSerializer):
         max_value=MAX_AMOUNT,
         required=False,
         default=Decimal("0.00"),
-        help_text="Credits the recipient pays you; 0 (default) for a gift.",
+        help_text="Credits the recipient pays you (at most the resale cap of face value; the platform fee is kept "
+        "from it); 0 (default) for a gift.",
     )
 
 
@@ -41,9 +42,14 @@ class TransferSerializer(serializers.Serializer):
     ticket_label = serializers.CharField(allow_blank=True)
     from_user_id = serializers.UUIDField()
     from_email = serializers.CharField(allow_blank=True)
-    to_user_id = serializers.UUIDField()
+    to_user_id = serializers.UUIDField(
+        allow_null=True, help_text="Null while the address names no account that may receive tickets."
+    )
     to_email = serializers.CharField(allow_blank=True)
     price = serializers.DecimalField(max_digits=10, decimal_places=2)
+    fee = serializers.DecimalField(
+        max_digits=10, decimal_places=2, help_text="Platform fee kept from the sender's proceeds (as for resale)."
+    )
     status = serializers.CharField()
     step = serializers.CharField()
     your_role = serializers.CharField(allow_null=True, help_text="sender, recipient or null (staff).")

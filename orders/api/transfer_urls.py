@@ -2,7 +2,7 @@ from django.urls import path
 
 from orders.api import transfer_views as views
 
-# Ids are matched as plain strings and parsed by the services: a malformed id is a JSON 404, like an unknown one.
+# Ids are plain strings parsed by the views (orders.ids): a malformed id is a JSON 404 like an unknown one.
 urlpatterns = [
     path("transfers/", views.TransferListCreateView.as_view(), name="api-transfers"),
     path("transfers/<str:transfer_id>/", views.TransferDetailView.as_view(), name="api-transfer-detail"),

@@ -1,10 +1,13 @@
 """API for transfers and resale listings: state changes are POST actions, every refusal a stable error code.
 
-Ids in the path are parsed by the services, so a malformed id answers 404 NOT_FOUND like an unknown one, and
-nobody but the parties (and managing staff of the event's organization) learns that a transfer exists.
+Ids in the path are parsed here, so a malformed id answers 404 NOT_FOUND like an unknown one, and nobody but the
+parties (and managing staff of the event's organization) learns that a transfer exists.
 """
 
 from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -14,6 +17,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api import paginated
+from core.errors import InvalidInput
+from orders import presentation
 from orders.api.serializers import NoBodySerializer
 from orders.api.transfer_serializers import (
     CodeSerializer,
@@ -23,19 +29,36 @@ from orders.api.transfer_serializers import (
     TransferCreateSerializer,
     TransferSerializer,
 )
+from orders.contract import ListingInfo, TransferInfo
+from orders.ids import id_or_not_found
 from orders.services import resale, transfer
-from ticketremaster.api import paginated
-from ticketremaster.errors import InvalidInput
 
 
-def _transfer_body(info: transfer.TransferInfo, user_id) -> dict:
-    (row,) = transfer.transfers_describe(transfers=[info], viewer_id=user_id)
-    return TransferSerializer(row).data
+def _transfer_rows(infos: list[TransferInfo], user_id: uuid.UUID) -> list:
+    return TransferSerializer(presentation.transfers_describe(transfers=infos, viewer_id=user_id), many=True).data
 
 
-def _listing_body(info: resale.ListingInfo, user_id) -> dict:
-    (row,) = resale.listings_describe(listings=[info], viewer_id=user_id)
-    return ListingSerializer(row).data
+def _listing_rows(infos: list[ListingInfo], user_id: uuid.UUID) -> list:
+    return ListingSerializer(presentation.listings_describe(listings=infos, viewer_id=user_id), many=True).data
+
+
+def _transfer_body(info: TransferInfo, user_id: uuid.UUID) -> dict:
+    return _transfer_rows([info], user_id)[0]
+
+
+def _listing_body(info: ListingInfo, user_id: uuid.UUID) -> dict:
+    return _listing_rows([info], user_id)[0]
+
+
+def _page_of(view: APIView, request: Request, infos: list, rows: Callable[[list, uuid.UUID], list]) -> Response:
+    """One page of ``infos``, described for the caller by ``rows``."""
+    paginator = PageNumberPagination()
+    page = paginator.paginate_queryset(infos, request, view=view)
+    return paginator.get_paginated_response(rows(page, request.user.id))
+
+
+def _flag(request: Request, name: str) -> bool:
+    return request.query_params.get(name, "").lower() in ("1", "true", "yes")
 
 
 class TransferListCreateView(APIView):
@@ -52,12 +75,10 @@ class TransferListCreateView(APIView):
     def get(self, request: Request) -> Response:
         """Transfers you sent or received, newest first."""
         direction = request.query_params.get("direction", "all")
-        active = request.query_params.get("active", "").lower() in ("1", "true", "yes")
-        infos = transfer.transfers_for_user(user_id=request.user.id, direction=direction, active_only=active)
-        paginator = PageNumberPagination()
-        page = paginator.paginate_queryset(infos, request, view=self)
-        rows = transfer.transfers_describe(transfers=page, viewer_id=request.user.id)
-        return paginator.get_paginated_response(TransferSerializer(rows, many=True).data)
+        infos = transfer.transfers_for_user(
+            user_id=request.user.id, direction=direction, active_only=_flag(request, "active")
+        )
+        return _page_of(self, request, infos, _transfer_rows)
 
     @extend_schema(request=TransferCreateSerializer, responses={201: TransferSerializer})
     def post(self, request: Request) -> Response:
@@ -76,7 +97,7 @@ class TransferListCreateView(APIView):
 class TransferDetailView(APIView):
     @extend_schema(responses=TransferSerializer)
     def get(self, request: Request, transfer_id: str) -> Response:
-        info = transfer.transfer_get(transfer_id=transfer_id, user_id=request.user.id)
+        info = transfer.transfer_get(transfer_id=id_or_not_found(transfer_id, name="transfer"), user_id=request.user.id)
         return Response(_transfer_body(info, request.user.id))
 
 
@@ -93,20 +114,21 @@ class TransferActionView(APIView):
         data = (self.body_serializer or NoBodySerializer)(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
+        transfer_key = id_or_not_found(transfer_id, name="transfer")
         if self.action == "accept":
-            info = transfer.transfer_accept(transfer_id=transfer_id, user_id=user_id)
+            info = transfer.transfer_accept(transfer_id=transfer_key, user_id=user_id)
         elif self.action == "decline":
-            info = transfer.transfer_decline(transfer_id=transfer_id, user_id=user_id)
+            info = transfer.transfer_decline(transfer_id=transfer_key, user_id=user_id)
         elif self.action == "cancel":
-            info = transfer.transfer_cancel(transfer_id=transfer_id, user_id=user_id)
+            info = transfer.transfer_cancel(transfer_id=transfer_key, user_id=user_id)
         elif self.action == "send-code":
-            info = transfer.transfer_send_code(transfer_id=transfer_id, user_id=user_id)
+            info = transfer.transfer_send_code(transfer_id=transfer_key, user_id=user_id)
         elif self.action == "confirm":
-            info = transfer.transfer_confirm(transfer_id=transfer_id, user_id=user_id, code=values["code"])
+            info = transfer.transfer_confirm(transfer_id=transfer_key, user_id=user_id, code=values["code"])
         elif self.action == "dispute":
-            info = transfer.transfer_dispute(transfer_id=transfer_id, actor_id=user_id, reason=values["reason"])
+            info = transfer.transfer_dispute(transfer_id=transfer_key, actor_id=user_id, reason=values["reason"])
         elif self.action == "reverse":
-            info = transfer.transfer_reverse(transfer_id=transfer_id, actor_id=user_id, reason=values["reason"])
+            info = transfer.transfer_reverse(transfer_id=transfer_key, actor_id=user_id, reason=values["reason"])
         else:  # pragma: no cover - the URLconf routes only the actions above
             raise InvalidInput("Unknown action.")
         return Response(_transfer_body(info, user_id))
@@ -152,16 +174,13 @@ class ListingListCreateView(APIView):
     )
     def get(self, request: Request) -> Response:
         """Listings for sale for an event (``?event=``), or your own listings (``?mine=1``)."""
-        if request.query_params.get("mine", "").lower() in ("1", "true", "yes"):
+        if _flag(request, "mine"):
             infos = resale.listings_for_seller(seller_id=request.user.id)
         elif request.query_params.get("event"):
-            infos = resale.listings_for_event(event_id=request.query_params["event"])
+            infos = resale.listings_for_event(event_id=id_or_not_found(request.query_params["event"], name="event"))
         else:
             raise InvalidInput("Pass ?event=<event id> or ?mine=1.", fields={"event": ["This parameter is required."]})
-        paginator = PageNumberPagination()
-        page = paginator.paginate_queryset(infos, request, view=self)
-        rows = resale.listings_describe(listings=page, viewer_id=request.user.id)
-        return paginator.get_paginated_response(ListingSerializer(rows, many=True).data)
+        return _page_of(self, request, infos, _listing_rows)
 
     @extend_schema(request=ListingCreateSerializer, responses={201: ListingSerializer})
     def post(self, request: Request) -> Response:
@@ -177,7 +196,7 @@ class ListingListCreateView(APIView):
 class ListingDetailView(APIView):
     @extend_schema(responses=ListingSerializer)
     def get(self, request: Request, listing_id: str) -> Response:
-        info = resale.listing_get(listing_id=listing_id, user_id=request.user.id)
+        info = resale.listing_get(listing_id=id_or_not_found(listing_id, name="listing"), user_id=request.user.id)
         return Response(_listing_body(info, request.user.id))
 
 
@@ -186,7 +205,7 @@ class ListingBuyView(APIView):
     def post(self, request: Request, listing_id: str) -> Response:
         """Buy a listing in one step (all or nothing); 409 LISTING_UNAVAILABLE when someone else got it first."""
         NoBodySerializer(data=request.data).is_valid(raise_exception=True)  # the price is the listing's, never sent
-        info = resale.listing_buy(listing_id=listing_id, buyer_id=request.user.id)
+        info = resale.listing_buy(listing_id=id_or_not_found(listing_id, name="listing"), buyer_id=request.user.id)
         return Response(_listing_body(info, request.user.id))
 
 
@@ -195,5 +214,7 @@ class ListingWithdrawView(APIView):
     def post(self, request: Request, listing_id: str) -> Response:
         """Take your unsold listing down; the ticket is yours to use again."""
         NoBodySerializer(data=request.data).is_valid(raise_exception=True)
-        info = resale.listing_withdraw(listing_id=listing_id, seller_id=request.user.id)
+        info = resale.listing_withdraw(
+            listing_id=id_or_not_found(listing_id, name="listing"), seller_id=request.user.id
+        )
         return Response(_listing_body(info, request.user.id))

@@ -1,8 +1,8 @@
-"""Recovery of interrupted cross-database flows (SPEC 4.5), run by ``python manage.py recover_flows``.
+"""Every recoverer of an interrupted cross-database flow, run by ``python manage.py recover_flows``.
 
-Every recoverer is a callable ``recoverer(*, older_than_seconds: int) -> report`` that finishes or undoes the flows
-of one kind a crash left half done, and changes nothing when run again. The report is any object with a ``name``
-and counters; the command prints ``vars(report)``. Other flows (transfers, resale) append their recoverers here.
+A recoverer is a callable ``recoverer(*, older_than_seconds: int) -> report`` that finishes or undoes the flows of
+one kind a crash left half done, and changes nothing when run again. Its report (orders.contract) has a ``name``, its
+counters and ``errors``; the command prints them.
 """
 
 from __future__ import annotations
@@ -17,8 +17,3 @@ from orders.services.transfer import transfer_recover
 Recoverer = Callable[..., Any]
 
 RECOVERERS: list[Recoverer] = [purchase_recover, transfer_recover, resale_recover]
-
-
-def recover_all(*, older_than_seconds: int) -> list[Any]:
-    """Run every recoverer in order and return their reports."""
-    return [recoverer(older_than_seconds=older_than_seconds) for recoverer in RECOVERERS]

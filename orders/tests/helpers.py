@@ -1,73 +1,65 @@
-"""Shared set-up for the buyer tests: an on-sale event with real seat rows, and the SPEC 4.5 invariants.
+"""What the orders tests do and check again and again: buy, pass a ticket on, race, read money and seats back, and
+assert the cross-database invariants.
 
-Seats are made with the inventory factory (the rows a published event has); the invariants are read with raw SQL
-so these tests depend on no other app's models.
+Money and seats are read with raw SQL, so these checks depend on no other app's models.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+import uuid
 from decimal import Decimal
 
 from django.db import connections
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from rest_framework.test import APIClient
 
-from events.tests.factories import EventFactory, EventSectionFactory, GeneralSectionFactory, PriceTierFactory
-from inventory.tests.factories import SeatFactory
+from accounts import services as account_services
+from core.databases import ALL_DATABASES
+from core.testing import race  # noqa: F401 - the orders tests' racing helper
+from ops import invariants
+from orders import services
+from orders.contract import OrderInfo, TransferInfo
+from orders.services import transfer
+from orders.tests.factories import EventSetup, Seat
 
-Seat = SeatFactory._meta.model
-ALL_DATABASES = ["default", "seats", "orders", "events"]
-
-
-@dataclass
-class EventSetup:
-    event: object
-    section: object
-    tier: object
-    seats: list = field(default_factory=list)
-
-    @property
-    def seat_ids(self) -> list:
-        return [seat.pk for seat in self.seats]
+# --- Clients -----------------------------------------------------------------------------------------------------
 
 
-def make_event(
-    *,
-    rows: int = 2,
-    seats_per_row: int = 5,
-    price: str = "50.00",
-    general: bool = False,
-    accessible_first: bool = True,
-    **event_fields,
-) -> EventSetup:
-    """A published, on-sale event with one section (seated grid or general admission) and its inventory."""
-    event = EventFactory(**event_fields)
-    tier = PriceTierFactory(event=event, price=Decimal(price))
-    if general:
-        section = GeneralSectionFactory(venue=event.venue, capacity=rows * seats_per_row)
-        EventSectionFactory(event=event, section=section, tier=tier)
-    else:
-        link = EventSectionFactory(event=event, tier=tier, section__rows=rows, section__seats_per_row=seats_per_row)
-        section = link.section
-    seats = []
-    for r in range(rows):
-        for n in range(seats_per_row):
-            seats.append(
-                SeatFactory(
-                    event_id=event.pk,
-                    section_id=section.pk,
-                    tier_id=tier.pk,
-                    row_label="GA" if general else chr(ord("A") + r),
-                    number=(r * seats_per_row + n + 1) if general else n + 1,
-                    x=n * 20,
-                    y=r * 20,
-                    is_accessible=accessible_first and r == 0 and n == 0,
-                    is_general_admission=general,
-                    price=Decimal(price),
-                )
-            )
-    return EventSetup(event=event, section=section, tier=tier, seats=seats)
+def api_client(user=None) -> APIClient:
+    """An API client, authenticated as ``user`` when given."""
+    client = APIClient()
+    if user is not None:
+        client.force_authenticate(user)
+    return client
+
+
+def page_client(user) -> Client:
+    """A browser-like client logged in as ``user``."""
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def messages_of(response) -> list[str]:
+    """The messages a page shows (after ``follow=True``)."""
+    return [str(m) for m in response.context["messages"]] if response.context else []
+
+
+# --- Buying ------------------------------------------------------------------------------------------------------
+
+
+def hold(user, setup: EventSetup, count: int = 2) -> list:
+    """Hold the first ``count`` seats of the event."""
+    return services.hold_seats(buyer_id=user.pk, event_id=setup.event.pk, seat_ids=setup.seat_ids[:count])
+
+
+def buy(user, setup: EventSetup, count: int = 2, key: str | None = None) -> OrderInfo:
+    """Hold the first ``count`` seats and pay for them."""
+    hold(user, setup, count)
+    return services.order_checkout(buyer_id=user.pk, event_id=setup.event.pk, idempotency_key=key or uuid.uuid4().hex)
 
 
 def expire_holds(seat_ids) -> None:
@@ -77,30 +69,114 @@ def expire_holds(seat_ids) -> None:
     )
 
 
+# --- Passing a ticket on -----------------------------------------------------------------------------------------
+
+
+def code_for(user, *, purpose: str, transfer_id) -> str:
+    """A fresh code for this party and transfer, as the 'email me a new code' button would send it."""
+    return account_services.otp_issue(user_id=user.pk, purpose=purpose, object_id=transfer_id)
+
+
+def offer(ticket, owner, friend, price="0") -> TransferInfo:
+    """The owner's offer of the ticket to the friend."""
+    return transfer.transfer_offer(seat_id=ticket.pk, from_user_id=owner.pk, to_email=friend.email, price=price)
+
+
+def accepted(ticket, owner, friend, price="0") -> TransferInfo:
+    """An offer the friend accepted (both are emailed their codes)."""
+    info = offer(ticket, owner, friend, price)
+    return transfer.transfer_accept(transfer_id=info.id, user_id=friend.pk)
+
+
+def sender_confirms(info: TransferInfo, owner) -> TransferInfo:
+    code = code_for(owner, purpose="TRANSFER_SENDER", transfer_id=info.id)
+    return transfer.transfer_confirm(transfer_id=info.id, user_id=owner.pk, code=code)
+
+
+def recipient_confirms(info: TransferInfo, friend) -> TransferInfo:
+    code = code_for(friend, purpose="TRANSFER_RECIPIENT", transfer_id=info.id)
+    return transfer.transfer_confirm(transfer_id=info.id, user_id=friend.pk, code=code)
+
+
+def confirm_both(info: TransferInfo, owner, friend) -> TransferInfo:
+    """Both parties confirm, the sender first; returns the answer to the second confirmation."""
+    sender_confirms(info, owner)
+    return recipient_confirms(info, friend)
+
+
+# --- Races -------------------------------------------------------------------------------------------------------
+
+
+# --- Reading money and seats back --------------------------------------------------------------------------------
+
+
 def _rows(alias: str, sql: str, params=None) -> list[tuple]:
     with connections[alias].cursor() as cursor:
         cursor.execute(sql, params or [])
         return cursor.fetchall()
 
 
-def balance_of(user) -> Decimal:
+def balance(user) -> Decimal:
     return _rows("default", "SELECT credit_balance FROM accounts_user WHERE id = %s", [user.pk])[0][0]
 
 
 def ledger(kind: str, reference) -> list[Decimal]:
-    return [
-        amount
-        for (amount,) in _rows(
-            "default",
-            "SELECT amount FROM accounts_ledgerentry WHERE kind = %s AND reference = %s",
-            [kind, str(reference)],
-        )
-    ]
+    """The amounts of the ledger rows of one kind for one flow."""
+    rows = _rows(
+        "default", "SELECT amount FROM accounts_ledgerentry WHERE kind = %s AND reference = %s", [kind, str(reference)]
+    )
+    return [amount for (amount,) in rows]
+
+
+def ledger_kinds(reference) -> dict[str, Decimal]:
+    """Every ledger row of one flow, by kind."""
+    rows = _rows("default", "SELECT kind, amount FROM accounts_ledgerentry WHERE reference = %s", [str(reference)])
+    return dict(rows)
+
+
+def seat_row(seat_id) -> dict:
+    status, owner_id, qr_version = _rows(
+        "seats", "SELECT status, owner_id, qr_version FROM inventory_seat WHERE id = %s", [seat_id]
+    )[0]
+    return {"status": status, "owner_id": owner_id, "qr_version": qr_version}
+
+
+class AllQueries:
+    """Capture the queries of every database alias (pytest-django's fixtures count only one)."""
+
+    def __init__(self):
+        self._contexts = {alias: CaptureQueriesContext(connections[alias]) for alias in ALL_DATABASES}
+
+    def __enter__(self):
+        for context in self._contexts.values():
+            context.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        for context in self._contexts.values():
+            context.__exit__(*exc)
+
+    @property
+    def by_alias(self) -> dict[str, int]:
+        return {alias: len(context.captured_queries) for alias, context in self._contexts.items()}
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_alias.values())
+
+
+# --- Invariants --------------------------------------------------------------------------------------------------
+
+
+def assert_invariants() -> None:
+    """Balances equal ledger sums, every flow's money matches its outcome, every ticket has its rightful owner."""
+    report = invariants.check_all()
+    assert report.ok, [violation.as_dict() for violation in report.violations]
 
 
 def assert_purchase_invariants() -> None:
-    """SPEC 4.5: balances equal ledger sums; every ticket belongs to exactly one confirmed order of its owner;
-    no confirmed order without its debit; no net debit without a confirmed order."""
+    """The all-or-nothing guarantee: balances equal ledger sums; every ticket belongs to exactly one confirmed order
+    of its owner; no confirmed order without its debit; no net debit without a confirmed order."""
     mismatched = _rows(
         "default",
         "SELECT u.id, u.credit_balance, COALESCE(SUM(l.amount), 0) FROM accounts_user u "
@@ -144,29 +220,3 @@ def assert_purchase_invariants() -> None:
             assert net == 0, f"order {order_id} ({status}) keeps a net debit of {net}"
     for reference in money:
         assert reference in orders, f"purchase ledger rows for no order: {reference}"
-
-
-class AllQueries:
-    """Capture the queries of every database alias (pytest-django's fixtures count only one)."""
-
-    def __init__(self):
-        from django.test.utils import CaptureQueriesContext
-
-        self._contexts = {alias: CaptureQueriesContext(connections[alias]) for alias in ALL_DATABASES}
-
-    def __enter__(self):
-        for context in self._contexts.values():
-            context.__enter__()
-        return self
-
-    def __exit__(self, *exc):
-        for context in self._contexts.values():
-            context.__exit__(*exc)
-
-    @property
-    def by_alias(self) -> dict[str, int]:
-        return {alias: len(context.captured_queries) for alias, context in self._contexts.items()}
-
-    @property
-    def total(self) -> int:
-        return sum(self.by_alias.values())

@@ -6,20 +6,13 @@ import uuid
 from decimal import Decimal
 
 import pytest
-from rest_framework.test import APIClient
 
 from accounts.tests.factories import MembershipFactory, UserFactory
-from orders import services
-from orders.tests.helpers import ALL_DATABASES, balance_of, ledger, make_event
+from core.databases import ALL_DATABASES
+from orders.tests.factories import make_event
+from orders.tests.helpers import api_client, balance, hold, ledger
 
 pytestmark = pytest.mark.django_db(databases=ALL_DATABASES)
-
-
-@pytest.fixture
-def api(buyer):
-    client = APIClient()
-    client.force_authenticate(buyer)
-    return client
 
 
 def _hold(api, setup, n=2):
@@ -30,7 +23,7 @@ def _hold(api, setup, n=2):
 
 def test_anonymous_cannot_hold_or_order():
     setup = make_event()
-    client = APIClient()
+    client = api_client()
     assert client.post(f"/api/v1/events/{setup.event.pk}/holds/", {"quantity": 1}).status_code in (401, 403)
     assert client.get("/api/v1/orders/").status_code in (401, 403)
     assert client.get("/api/v1/holds/").json()["code"] in ("NOT_AUTHENTICATED", "AUTHENTICATION_FAILED")
@@ -51,7 +44,7 @@ def test_hold_then_checkout_with_an_idempotency_key(api, buyer):
     retry = api.post("/api/v1/orders/", {"event_id": str(setup.event.pk)}, format="json", HTTP_IDEMPOTENCY_KEY="abc")
     assert retry.status_code == 200 and retry.json()["id"] == order["id"]
     assert ledger("PURCHASE", order["id"]) == [Decimal("-100.00")]
-    assert balance_of(buyer) == Decimal("400.00")
+    assert balance(buyer) == Decimal("400.00")
 
 
 def test_idempotency_key_may_come_in_the_body(api):
@@ -80,8 +73,7 @@ def test_checkout_errors_have_stable_codes(api, buyer):
     assert (no_holds.status_code, no_holds.json()["code"]) == (409, "NO_ACTIVE_HOLDS")
 
     poor = UserFactory(credits="1.00")
-    client = APIClient()
-    client.force_authenticate(poor)
+    client = api_client(poor)
     _hold(client, setup)
     broke = client.post("/api/v1/orders/", {"event_id": str(setup.event.pk)}, format="json", HTTP_IDEMPOTENCY_KEY="2")
     assert (broke.status_code, broke.json()["code"]) == (402, "INSUFFICIENT_CREDITS")
@@ -95,7 +87,7 @@ def test_checkout_errors_have_stable_codes(api, buyer):
 
 def test_busy_seat_is_409_seat_unavailable(api, other_buyer):
     setup = make_event()
-    services.hold_seats(buyer_id=other_buyer.pk, event_id=setup.event.pk, seat_ids=setup.seat_ids[:1])
+    hold(other_buyer, setup, 1)
     response = _hold(api, setup)
     assert response.status_code == 409
     assert response.json()["code"] == "SEAT_UNAVAILABLE"
@@ -107,6 +99,8 @@ def test_busy_seat_is_409_seat_unavailable(api, other_buyer):
         {},
         {"seat_ids": []},
         {"seat_ids": ["x"]},
+        {"seat_ids": ["not-a-uuid"]},
+        {"seat_ids": "abc"},
         {"quantity": 0},
         {"quantity": 10_000},
         {"seat_ids": [str(uuid.uuid4())], "quantity": 1},
@@ -147,6 +141,11 @@ def test_list_and_release_holds(api):
     assert api.post("/api/v1/holds/release/", {"seat_ids": ["bad"]}, format="json").status_code == 400
 
 
+def test_release_with_a_malformed_seat_id_is_a_validation_error(api):
+    response = api.post("/api/v1/holds/release/", {"seat_ids": ["nope"]}, format="json")
+    assert response.json()["code"] == "VALIDATION_ERROR"
+
+
 def test_orders_are_listed_and_shown_to_their_buyer_only(api, other_buyer):
     setup = make_event()
     _hold(api, setup)
@@ -156,8 +155,7 @@ def test_orders_are_listed_and_shown_to_their_buyer_only(api, other_buyer):
     assert listing["count"] == 1 and listing["results"][0]["id"] == order_id
     assert api.get(f"/api/v1/orders/{order_id}/").json()["status"] == "CONFIRMED"
 
-    stranger = APIClient()
-    stranger.force_authenticate(other_buyer)
+    stranger = api_client(other_buyer)
     assert stranger.get(f"/api/v1/orders/{order_id}/").status_code == 404
     assert stranger.get("/api/v1/orders/").json()["count"] == 0
     assert api.get("/api/v1/orders/not-a-uuid/").json()["code"] == "NOT_FOUND"
@@ -173,8 +171,7 @@ def test_refund_api_is_for_the_events_refund_staff(api, buyer):
     assert api.post(f"/api/v1/orders/{order_id}/refund/", {"reason": "mine"}, format="json").status_code == 403
 
     outsider = MembershipFactory(organization_id=uuid.uuid4(), role="MANAGER").user
-    client = APIClient()
-    client.force_authenticate(outsider)
+    client = api_client(outsider)
     denied = client.post(f"/api/v1/orders/{order_id}/refund/", {"reason": "x"}, format="json")
     assert (denied.status_code, denied.json()["code"]) == (403, "REFUND_NOT_ALLOWED")
 
@@ -183,5 +180,5 @@ def test_refund_api_is_for_the_events_refund_staff(api, buyer):
     assert client.post(f"/api/v1/orders/{order_id}/refund/", {}, format="json").status_code == 400
     done = client.post(f"/api/v1/orders/{order_id}/refund/", {"reason": "Asked nicely"}, format="json")
     assert done.status_code == 200 and done.json()["status"] == "REFUNDED"
-    assert balance_of(buyer) == Decimal("500.00")
+    assert balance(buyer) == Decimal("500.00")
     assert client.post(f"/api/v1/orders/{uuid.uuid4()}/refund/", {"reason": "x"}, format="json").status_code == 404

@@ -10,15 +10,13 @@ import pytest
 from django.urls import reverse
 
 from accounts.tests.factories import UserFactory
+from core.databases import ALL_DATABASES
 from orders import services
 from orders.models import Order
-from orders.tests.helpers import ALL_DATABASES, balance_of, ledger, make_event
+from orders.tests.factories import make_event
+from orders.tests.helpers import balance, hold, ledger, messages_of
 
 pytestmark = pytest.mark.django_db(databases=ALL_DATABASES)
-
-
-def _messages(response) -> list[str]:
-    return [str(m) for m in response.context["messages"]] if response.context else []
 
 
 def _checkout_page(client, setup):
@@ -31,7 +29,7 @@ def _key(html: str) -> str:
 
 def test_checkout_page_shows_holds_total_balance_and_a_fresh_key(client, buyer):
     setup = make_event(price="30.00")
-    services.hold_seats(buyer_id=buyer.pk, event_id=setup.event.pk, seat_ids=setup.seat_ids[:2])
+    hold(buyer, setup)
     client.force_login(buyer)
     first, second = _checkout_page(client, setup), _checkout_page(client, setup)
     assert first.status_code == 200
@@ -42,7 +40,7 @@ def test_checkout_page_shows_holds_total_balance_and_a_fresh_key(client, buyer):
 
 def test_paying_confirms_the_order_and_a_resubmitted_form_pays_once(client, buyer):
     setup = make_event()
-    services.hold_seats(buyer_id=buyer.pk, event_id=setup.event.pk, seat_ids=setup.seat_ids[:2])
+    hold(buyer, setup)
     client.force_login(buyer)
     key = _key(_checkout_page(client, setup).text)
     data = {"event": str(setup.event.pk), "idempotency_key": key}
@@ -72,15 +70,15 @@ def test_checkout_needs_a_login(client):
 def test_paying_with_too_few_credits_explains_and_charges_nothing(client):
     poor = UserFactory(credits="5.00")
     setup = make_event()
-    services.hold_seats(buyer_id=poor.pk, event_id=setup.event.pk, seat_ids=setup.seat_ids[:1])
+    hold(poor, setup, 1)
     client.force_login(poor)
     page = _checkout_page(client, setup)
     assert "/accounts/wallet/topup/" in page.text
     response = client.post(
         reverse("orders:checkout"), {"event": str(setup.event.pk), "idempotency_key": _key(page.text)}, follow=True
     )
-    assert any("Top up" in m for m in _messages(response))
-    assert balance_of(poor) == Decimal("5.00")
+    assert any("Top up" in m for m in messages_of(response))
+    assert balance(poor) == Decimal("5.00")
 
 
 def test_paying_without_holds_explains(client, buyer):
@@ -89,13 +87,13 @@ def test_paying_without_holds_explains(client, buyer):
     response = client.post(
         reverse("orders:checkout"), {"event": str(setup.event.pk), "idempotency_key": "x"}, follow=True
     )
-    assert any("hold no seats" in m for m in _messages(response))
+    assert any("hold no seats" in m for m in messages_of(response))
 
 
 def test_flagged_buyer_is_sent_to_the_step_up_page(client):
     flagged = UserFactory(credits="500.00", is_flagged=True)
     setup = make_event()
-    services.hold_seats(buyer_id=flagged.pk, event_id=setup.event.pk, seat_ids=setup.seat_ids[:1])
+    hold(flagged, setup, 1)
     client.force_login(flagged)
     page = _checkout_page(client, setup)
     assert "/accounts/step-up/" in page.text
@@ -106,7 +104,7 @@ def test_flagged_buyer_is_sent_to_the_step_up_page(client):
 
 def test_order_pages_show_only_the_buyers_own_orders(client, buyer, other_buyer):
     setup = make_event()
-    services.hold_seats(buyer_id=buyer.pk, event_id=setup.event.pk, seat_ids=setup.seat_ids[:1])
+    hold(buyer, setup, 1)
     order = services.order_checkout(buyer_id=buyer.pk, event_id=setup.event.pk, idempotency_key="k")
     client.force_login(buyer)
     listing = client.get(reverse("orders:list"))

@@ -6,45 +6,23 @@ import datetime as dt
 import os
 import subprocess
 import sys
-import threading
 import time
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from django.conf import settings
-from django.db import connections
 from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
+from core.databases import ALL_DATABASES
+from core.errors import DomainError
+from core.testing import database_urls
 from orders import services
 from orders.models import Order
-from orders.tests.helpers import ALL_DATABASES, Seat, assert_purchase_invariants, balance_of, ledger, make_event
-from ticketremaster.errors import DomainError
+from orders.tests.factories import Seat, make_event
+from orders.tests.helpers import assert_purchase_invariants, balance, hold, ledger, race
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
-
-
-def _race(count: int, work) -> list:
-    """Run ``work(i)`` in ``count`` threads released together; return each result or exception."""
-    barrier = threading.Barrier(count)
-    results: list = [None] * count
-
-    def run(i: int) -> None:
-        try:
-            barrier.wait()
-            results[i] = work(i)
-        except Exception as exc:  # noqa: BLE001 - the test inspects whatever each racer got
-            results[i] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
 
 
 @pytest.mark.concurrency
@@ -54,7 +32,12 @@ def test_twenty_buyers_racing_for_one_seat_exactly_one_holds_it():
     buyers = [UserFactory(credits="100.00") for _ in range(20)]
     seat = setup.seat_ids[0]
 
-    results = _race(20, lambda i: services.hold_seats(buyer_id=buyers[i].pk, event_id=setup.event.pk, seat_ids=[seat]))
+    results = race(
+        *[
+            lambda buyer=buyer: services.hold_seats(buyer_id=buyer.pk, event_id=setup.event.pk, seat_ids=[seat])
+            for buyer in buyers
+        ]
+    )
 
     winners = [r for r in results if isinstance(r, list)]
     losers = [r for r in results if isinstance(r, DomainError)]
@@ -72,13 +55,13 @@ def test_two_checkouts_with_the_same_key_make_one_order_and_one_debit():
     for attempt in range(15):
         buyer = UserFactory(credits="500.00")
         setup = make_event()
-        services.hold_seats(buyer_id=buyer.pk, event_id=setup.event.pk, seat_ids=setup.seat_ids[:2])
+        hold(buyer, setup)
         key = f"double-click-{attempt}"
 
-        def pay(_i, buyer=buyer, setup=setup, key=key):
+        def pay(buyer=buyer, setup=setup, key=key):
             return services.order_checkout(buyer_id=buyer.pk, event_id=setup.event.pk, idempotency_key=key)
 
-        results = _race(2, pay)
+        results = race(pay, pay)
 
         orders = [r for r in results if not isinstance(r, Exception)]
         errors = [r for r in results if isinstance(r, Exception)]
@@ -89,7 +72,7 @@ def test_two_checkouts_with_the_same_key_make_one_order_and_one_debit():
         order = Order.objects.get(buyer_id=buyer.pk)
         assert order.status == "CONFIRMED"
         assert ledger("PURCHASE", order.pk) == [Decimal("-100.00")]
-        assert balance_of(buyer) == Decimal("400.00")
+        assert balance(buyer) == Decimal("400.00")
     assert_purchase_invariants()
 
 
@@ -113,29 +96,20 @@ def test_checkout_racing_a_hold_expiry_sells_with_a_debit_or_not_at_all():
         sold = Seat.objects.filter(pk__in=setup.seat_ids, status="SOLD").count()
         if order is not None and order.status == "CONFIRMED":
             outcomes.add("sold")
-            assert sold == 2 and balance_of(buyer) == Decimal("400.00")
+            assert sold == 2 and balance(buyer) == Decimal("400.00")
         else:
             outcomes.add("not sold")
-            assert sold == 0 and balance_of(buyer) == Decimal("500.00")
+            assert sold == 0 and balance(buyer) == Decimal("500.00")
     assert_purchase_invariants()
     assert "not sold" in outcomes  # the late attempts must have lost the race
-
-
-def _database_urls() -> dict[str, str]:
-    """The test databases of this run, as the *_DATABASE_URL variables a separate process reads."""
-    urls = {}
-    for alias, (variable, _name) in settings.DATABASE_URL_VARIABLES.items():
-        db = connections[alias].settings_dict
-        auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
-        urls[variable] = f"postgres://{auth}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-    return urls
 
 
 CHILD = """
 import django
 django.setup()
+import uuid
 from orders.services import order_checkout
-order_checkout(buyer_id="{buyer}", event_id="{event}", idempotency_key="killed")
+order_checkout(buyer_id=uuid.UUID("{buyer}"), event_id=uuid.UUID("{event}"), idempotency_key="killed")
 print("not killed")
 """
 
@@ -145,11 +119,11 @@ print("not killed")
 def test_a_checkout_process_killed_after_the_debit_is_undone_by_recovery():
     buyer = UserFactory(credits="500.00")
     setup = make_event()
-    services.hold_seats(buyer_id=buyer.pk, event_id=setup.event.pk, seat_ids=setup.seat_ids[:2])
+    hold(buyer, setup)
     env = {
         **os.environ,
-        **_database_urls(),
-        "DJANGO_SETTINGS_MODULE": "ticketremaster.test_settings",
+        **database_urls(),
+        "DJANGO_SETTINGS_MODULE": "ticketremaster.settings_test",
         "FAULT_INJECTION_ENABLED": "true",
         "TICKETREMASTER_FAULTS": "purchase.after_debit=kill",
     }
@@ -166,7 +140,7 @@ def test_a_checkout_process_killed_after_the_debit_is_undone_by_recovery():
     order = Order.objects.get(buyer_id=buyer.pk)
     assert (order.status, order.step) == ("PENDING", "DEBITED")
     assert ledger("PURCHASE", order.pk) == [Decimal("-100.00")]
-    assert balance_of(buyer) == Decimal("400.00")
+    assert balance(buyer) == Decimal("400.00")
 
     # The dead worker's advisory lock goes with its connection; give the server a moment to notice.
     for _ in range(50):
@@ -176,7 +150,7 @@ def test_a_checkout_process_killed_after_the_debit_is_undone_by_recovery():
         time.sleep(0.1)
     order.refresh_from_db()
     assert order.status == "FAILED"
-    assert balance_of(buyer) == Decimal("500.00")
+    assert balance(buyer) == Decimal("500.00")
     assert ledger("PURCHASE_REFUND", order.pk) == [Decimal("100.00")]
     assert_purchase_invariants()
     assert services.purchase_recover(older_than_seconds=0).changed == 0

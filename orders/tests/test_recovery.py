@@ -1,4 +1,4 @@
-"""Crash injection: interrupt a purchase after each step, run recovery, and check the SPEC 4.5 guarantee."""
+"""Crash injection: interrupt a purchase after each step, run recovery, and check the all-or-nothing guarantee."""
 
 from __future__ import annotations
 
@@ -8,19 +8,24 @@ from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.db import connections
 
+from accounts import services as accounts_services
+from core import faults
+from core.databases import ALL_DATABASES
+from inventory import services as inventory_services
 from orders import services
 from orders.models import Order
 from orders.services.recovery import RECOVERERS
-from orders.tests.helpers import ALL_DATABASES, Seat, assert_purchase_invariants, balance_of, ledger, make_event
-from ticketremaster import faults
+from orders.tests.factories import Seat, make_event
+from orders.tests.helpers import assert_purchase_invariants, balance, hold, ledger
 
 pytestmark = pytest.mark.django_db(databases=ALL_DATABASES)
 
 
 def _interrupted_checkout(buyer, setup, point: str):
-    services.hold_seats(buyer_id=buyer.pk, event_id=setup.event.pk, seat_ids=setup.seat_ids[:2])
+    hold(buyer, setup)
     with faults.arm(point), pytest.raises(faults.InjectedFault):
         services.order_checkout(buyer_id=buyer.pk, event_id=setup.event.pk, idempotency_key="crash")
     order = Order.objects.get(buyer_id=buyer.pk)
@@ -29,14 +34,14 @@ def _interrupted_checkout(buyer, setup, point: str):
 
 
 @pytest.mark.parametrize(
-    ("point", "outcome", "balance", "sold"),
+    ("point", "outcome", "funds", "sold"),
     [
         ("purchase.after_order", "FAILED", "500.00", False),
         ("purchase.after_debit", "FAILED", "500.00", False),
         ("purchase.after_seats", "CONFIRMED", "400.00", True),
     ],
 )
-def test_recovery_finishes_or_undoes_a_purchase_interrupted_after_each_step(buyer, point, outcome, balance, sold):
+def test_recovery_finishes_or_undoes_a_purchase_interrupted_after_each_step(buyer, point, outcome, funds, sold):
     setup = make_event()
     order = _interrupted_checkout(buyer, setup, point)
 
@@ -45,17 +50,17 @@ def test_recovery_finishes_or_undoes_a_purchase_interrupted_after_each_step(buye
     order.refresh_from_db()
     assert order.status == outcome
     assert report.confirmed + report.undone == 1
-    assert balance_of(buyer) == Decimal(balance)
+    assert balance(buyer) == Decimal(funds)
     statuses = set(Seat.objects.filter(pk__in=setup.seat_ids[:2]).values_list("status", flat=True))
     assert statuses == ({"SOLD"} if sold else {"HELD"})  # an undone order leaves unsold seats to their holds
     assert_purchase_invariants()
 
     # Running it again changes nothing.
-    before = (order.status, order.step, balance_of(buyer), ledger("PURCHASE_REFUND", order.pk))
+    before = (order.status, order.step, balance(buyer), ledger("PURCHASE_REFUND", order.pk))
     again = services.purchase_recover(older_than_seconds=0)
     order.refresh_from_db()
     assert again.changed == 0
-    assert (order.status, order.step, balance_of(buyer), ledger("PURCHASE_REFUND", order.pk)) == before
+    assert (order.status, order.step, balance(buyer), ledger("PURCHASE_REFUND", order.pk)) == before
 
 
 def test_recovery_undoes_an_order_whose_seats_were_sold_but_never_paid(buyer):
@@ -98,17 +103,16 @@ def test_recovery_skips_an_order_whose_flow_lock_is_held(buyer):
 
 def test_recovery_undoes_a_compensation_that_crashed_halfway(buyer, monkeypatch):
     setup = make_event()
-    services.hold_seats(buyer_id=buyer.pk, event_id=setup.event.pk, seat_ids=setup.seat_ids[:2])
-    from orders.services import purchase
+    hold(buyer, setup)
 
     def lost_seats(**kwargs):
-        raise purchase.inventory_services.HoldExpired()
+        raise inventory_services.HoldExpired()
 
     def crash(**kwargs):
         raise ConnectionError("users_db went away")
 
-    monkeypatch.setattr(purchase.inventory_services, "seats_sell", lost_seats)
-    monkeypatch.setattr(purchase.accounts_services, "credits_credit", crash)
+    monkeypatch.setattr(inventory_services, "seats_sell", lost_seats)
+    monkeypatch.setattr(accounts_services, "credits_credit", crash)
     with pytest.raises(ConnectionError):
         services.order_checkout(buyer_id=buyer.pk, event_id=setup.event.pk, idempotency_key="k")
     monkeypatch.undo()
@@ -118,7 +122,7 @@ def test_recovery_undoes_a_compensation_that_crashed_halfway(buyer, monkeypatch)
     services.purchase_recover(older_than_seconds=0)
     order.refresh_from_db()
     assert order.status == "FAILED"
-    assert balance_of(buyer) == Decimal("500.00")
+    assert balance(buyer) == Decimal("500.00")
     assert_purchase_invariants()
 
 
@@ -136,7 +140,5 @@ def test_recover_flows_command_runs_every_recoverer_and_reports(buyer):
 
 
 def test_recover_flows_refuses_a_negative_age():
-    from django.core.management.base import CommandError
-
     with pytest.raises(CommandError):
         call_command("recover_flows", "--older-than", "-1")

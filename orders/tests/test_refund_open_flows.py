@@ -14,38 +14,27 @@ from decimal import Decimal
 import pytest
 
 from accounts.tests.factories import UserFactory
+from core import faults
+from core.databases import ALL_DATABASES
 from inventory import services as inventory_services
-from orders import services
+from orders import contract, services
 from orders.models import Order, ResaleListing, Transfer
 from orders.services import resale, transfer
-from orders.tests.transfer_support import (
-    ALL_DATABASES,
+from orders.tests.factories import sold_ticket
+from orders.tests.helpers import (
+    accepted,
     assert_invariants,
     balance,
     code_for,
+    confirm_both,
     ledger_kinds,
+    offer,
     race,
     seat_row,
-    sold_ticket,
+    sender_confirms,
 )
-from ticketremaster import faults
 
 pytestmark = pytest.mark.django_db(databases=ALL_DATABASES)
-
-
-@pytest.fixture
-def owner():
-    return UserFactory(email="owner@example.com", credits="100.00")
-
-
-@pytest.fixture
-def friend():
-    return UserFactory(email="friend@example.com", credits="100.00")
-
-
-@pytest.fixture
-def ticket(owner):
-    return sold_ticket(owner)
 
 
 def refund(ticket, **kwargs):
@@ -54,18 +43,6 @@ def refund(ticket, **kwargs):
 
 def order_of(ticket) -> Order:
     return Order.objects.using("orders").get(pk=ticket.order_id)
-
-
-def accepted_offer(ticket, owner, friend, price="20.00"):
-    info = transfer.transfer_offer(seat_id=ticket.pk, from_user_id=owner.pk, to_email=friend.email, price=price)
-    transfer.transfer_accept(transfer_id=info.id, user_id=friend.pk)
-    return info
-
-
-def complete(info, owner, friend):
-    for user, purpose in ((owner, "TRANSFER_SENDER"), (friend, "TRANSFER_RECIPIENT")):
-        code = code_for(user, purpose=purpose, transfer_id=info.id)
-        transfer.transfer_confirm(transfer_id=info.id, user_id=user.pk, code=code)
 
 
 # --- Listings ---------------------------------------------------------------------------------------------------------
@@ -87,7 +64,7 @@ def test_refund_of_a_listed_ticket_cancels_its_listing_first(ticket, owner):
 def test_a_cancelled_listing_of_a_refunded_ticket_cannot_be_bought(ticket, owner, friend):
     listing = resale.listing_create(seat_id=ticket.pk, seller_id=owner.pk, price="40.00")
     refund(ticket)
-    with pytest.raises(resale.ListingUnavailable):
+    with pytest.raises(contract.ListingUnavailable):
         resale.listing_buy(listing_id=listing.id, buyer_id=friend.pk)
     assert balance(friend) == Decimal("100.00")
     assert_invariants()
@@ -98,7 +75,7 @@ def test_refund_while_the_listing_is_being_sold_is_refused_and_changes_nothing(t
     with faults.arm("resale.after_claim"), pytest.raises(faults.InjectedFault):
         resale.listing_buy(listing_id=listing.id, buyer_id=friend.pk)
 
-    with pytest.raises(transfer.TicketChangingHands) as caught:
+    with pytest.raises(contract.TicketChangingHands) as caught:
         refund(ticket)
 
     assert (caught.value.code, caught.value.status) == ("TICKET_CHANGING_HANDS", 409)
@@ -125,12 +102,12 @@ def test_refund_of_a_resold_ticket_is_refused_with_ticket_transferred(ticket, ow
 # --- Transfers --------------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("accepted", [False, True], ids=["offered", "accepted"])
-def test_refund_cancels_an_open_transfer_offer(ticket, owner, friend, accepted):
-    if accepted:
-        info = accepted_offer(ticket, owner, friend)
+@pytest.mark.parametrize("was_accepted", [False, True], ids=["offered", "accepted"])
+def test_refund_cancels_an_open_transfer_offer(ticket, owner, friend, was_accepted):
+    if was_accepted:
+        info = accepted(ticket, owner, friend, price="20.00")
     else:
-        info = transfer.transfer_offer(seat_id=ticket.pk, from_user_id=owner.pk, to_email=friend.email)
+        info = offer(ticket, owner, friend)
 
     assert refund(ticket).status == "REFUNDED"
 
@@ -140,12 +117,11 @@ def test_refund_cancels_an_open_transfer_offer(ticket, owner, friend, accepted):
 
 
 def test_the_recipient_cannot_complete_a_transfer_cancelled_by_a_refund(ticket, owner, friend):
-    info = accepted_offer(ticket, owner, friend)
-    sender_code = code_for(owner, purpose="TRANSFER_SENDER", transfer_id=info.id)
-    transfer.transfer_confirm(transfer_id=info.id, user_id=owner.pk, code=sender_code)
+    info = accepted(ticket, owner, friend, price="20.00")
+    sender_confirms(info, owner)
     refund(ticket)
     code = code_for(friend, purpose="TRANSFER_RECIPIENT", transfer_id=info.id)
-    with pytest.raises(transfer.TransferStateInvalid):
+    with pytest.raises(contract.TransferStateInvalid):
         transfer.transfer_confirm(transfer_id=info.id, user_id=friend.pk, code=code)
     assert balance(friend) == Decimal("100.00")
     assert seat_row(ticket.pk)["owner_id"] is None
@@ -153,15 +129,13 @@ def test_the_recipient_cannot_complete_a_transfer_cancelled_by_a_refund(ticket, 
 
 
 def test_refund_while_a_transfer_is_completing_is_refused_and_changes_nothing(ticket, owner, friend):
-    info = accepted_offer(ticket, owner, friend)
-    transfer.transfer_confirm(
-        transfer_id=info.id, user_id=owner.pk, code=code_for(owner, purpose="TRANSFER_SENDER", transfer_id=info.id)
-    )
+    info = accepted(ticket, owner, friend, price="20.00")
+    sender_confirms(info, owner)
     code = code_for(friend, purpose="TRANSFER_RECIPIENT", transfer_id=info.id)
     with faults.arm("transfer.after_payment"), pytest.raises(faults.InjectedFault):
         transfer.transfer_confirm(transfer_id=info.id, user_id=friend.pk, code=code)
 
-    with pytest.raises(transfer.TicketChangingHands):
+    with pytest.raises(contract.TicketChangingHands):
         refund(ticket)
 
     assert (order_of(ticket).status, order_of(ticket).step) == ("CONFIRMED", "DONE")
@@ -174,8 +148,8 @@ def test_refund_while_a_transfer_is_completing_is_refused_and_changes_nothing(ti
 
 
 def test_refund_of_a_transferred_ticket_is_refused_and_changes_nothing(ticket, owner, friend):
-    info = accepted_offer(ticket, owner, friend)
-    complete(info, owner, friend)
+    info = accepted(ticket, owner, friend, price="20.00")
+    confirm_both(info, owner, friend)
     before = seat_row(ticket.pk)
 
     with pytest.raises(inventory_services.TicketTransferred):
@@ -183,14 +157,15 @@ def test_refund_of_a_transferred_ticket_is_refused_and_changes_nothing(ticket, o
 
     assert seat_row(ticket.pk) == before
     assert (order_of(ticket).status, order_of(ticket).step) == ("CONFIRMED", "DONE")
-    assert (balance(owner), balance(friend)) == (Decimal("70.00"), Decimal("80.00"))
+    # The sender got the price less the platform fee, as a resale seller does (transfers are priced like resale).
+    assert (balance(owner), balance(friend)) == (Decimal("69.00"), Decimal("80.00"))
     assert_invariants()
 
 
 def test_refund_after_a_reversed_transfer_goes_to_the_buyer_who_owns_it_again(ticket, owner, friend):
     staff = UserFactory(is_staff=True, is_superuser=True)
-    info = accepted_offer(ticket, owner, friend)
-    complete(info, owner, friend)
+    info = accepted(ticket, owner, friend, price="20.00")
+    confirm_both(info, owner, friend)
     transfer.transfer_dispute(transfer_id=info.id, actor_id=staff.pk, reason="Stolen")
     transfer.transfer_reverse(transfer_id=info.id, actor_id=staff.pk, reason="Fraud")
 
@@ -203,7 +178,7 @@ def test_event_refund_skips_orders_whose_ticket_was_passed_on_and_refunds_the_re
     passed = sold_ticket(owner)
     kept = sold_ticket(owner, setup=passed.setup, seat_index=1)
     listing = resale.listing_create(seat_id=kept.pk, seller_id=owner.pk, price="40.00")
-    complete(accepted_offer(passed, owner, friend), owner, friend)
+    confirm_both(accepted(passed, owner, friend, price="20.00"), owner, friend)
 
     done, total = services.orders_refund_for_event(event_id=passed.event_id, actor_id=None, reason="Cancelled")
 
@@ -229,12 +204,12 @@ def test_refund_racing_a_buyer_of_the_listing_has_exactly_one_outcome(owner):
         )
         state = ResaleListing.objects.using("orders").get(pk=listing.id).status
         if state == "SOLD":
-            assert isinstance(refund_result, inventory_services.TicketTransferred | transfer.TicketChangingHands)
+            assert isinstance(refund_result, inventory_services.TicketTransferred | contract.TicketChangingHands)
             assert order_of(ticket).status == "CONFIRMED"
         else:
             assert state == "CANCELLED"
             assert getattr(refund_result, "status", None) == "REFUNDED"
-            assert isinstance(buy_result, resale.ListingUnavailable)
+            assert isinstance(buy_result, contract.ListingUnavailable)
         assert_invariants()
 
 

@@ -10,32 +10,20 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from django.core.management import call_command
 from django.db import OperationalError
 
-from accounts.tests.factories import UserFactory
+from core.databases import ALL_DATABASES
 from inventory import services as inventory_services
+from ops import invariants
 from orders import services
-from orders.models import Order, ResaleListing
-from orders.services import purchase, resale
-from orders.tests.transfer_support import ALL_DATABASES, assert_invariants, balance, seat_row, sold_ticket
-from ticketremaster import invariants
+from orders.models import Order, OrderLine, ResaleListing
+from orders.services import resale
+from orders.services.purchase import refunds
+from orders.tests.factories import sold_ticket
+from orders.tests.helpers import assert_invariants, balance, seat_row
 
 pytestmark = pytest.mark.django_db(databases=ALL_DATABASES)
-
-
-@pytest.fixture
-def seller():
-    return UserFactory(email="seller@example.com", credits="100.00")
-
-
-@pytest.fixture
-def shopper():
-    return UserFactory(email="shopper@example.com", credits="100.00")
-
-
-@pytest.fixture
-def ticket(seller):
-    return sold_ticket(seller)
 
 
 def checks() -> set[str]:
@@ -122,8 +110,6 @@ def test_young_mismatches_are_left_to_their_live_flow(monkeypatch, ticket, selle
 
 
 def test_recover_flows_repairs_listings_and_says_so(monkeypatch, ticket, seller, capsys):
-    from django.core.management import call_command
-
     crash_before_the_ticket_is_listed(monkeypatch, ticket, seller)
     call_command("recover_flows", "--older-than", "0")
     assert "repaired=1" in capsys.readouterr().out
@@ -136,13 +122,12 @@ def test_a_refund_refused_after_closing_a_listing_puts_the_ticket_back_on_sale_t
     listed = sold_ticket(seller)
     listing = resale.listing_create(seat_id=listed.pk, seller_id=seller.pk, price="40.00")
     scanned = listed.setup.seats[1]
-    from orders.models import OrderLine
 
     OrderLine.objects.using("orders").create(order_id=listed.order_id, seat_id=scanned.pk, price=Decimal("0.00"))
     type(scanned).objects.using("seats").filter(pk=scanned.pk).update(
         status="SOLD", owner_id=seller.pk, order_id=listed.order_id
     )
-    real = purchase.ticket_flows_close_for_refund
+    real = refunds.ticket_flows_close_for_refund
 
     def close_then_gate_scans(**kwargs):
         closed = real(**kwargs)
@@ -151,7 +136,7 @@ def test_a_refund_refused_after_closing_a_listing_puts_the_ticket_back_on_sale_t
         )
         return closed
 
-    monkeypatch.setattr(purchase, "ticket_flows_close_for_refund", close_then_gate_scans)
+    monkeypatch.setattr(refunds, "ticket_flows_close_for_refund", close_then_gate_scans)
     with pytest.raises(inventory_services.TicketCheckedIn):
         services.order_refund(order_id=listed.order_id, actor_id=None, reason="Customer request")
 

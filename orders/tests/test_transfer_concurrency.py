@@ -7,42 +7,22 @@ from decimal import Decimal
 import pytest
 
 from accounts.tests.factories import UserFactory
+from core.databases import ALL_DATABASES
+from core.errors import DomainError
 from orders.models import ResaleListing, Transfer
 from orders.services import resale, transfer
-from orders.tests.transfer_support import (
-    ALL_DATABASES,
+from orders.tests.helpers import (
+    accepted,
     assert_invariants,
     balance,
     code_for,
     ledger_kinds,
     race,
     seat_row,
-    sold_ticket,
+    sender_confirms,
 )
-from ticketremaster.errors import DomainError
 
 pytestmark = [pytest.mark.django_db(databases=ALL_DATABASES, transaction=True), pytest.mark.concurrency]
-
-
-@pytest.fixture
-def owner():
-    return UserFactory(email="owner@example.com", credits="100.00")
-
-
-@pytest.fixture
-def friend():
-    return UserFactory(email="friend@example.com", credits="100.00")
-
-
-@pytest.fixture
-def ticket(owner):
-    return sold_ticket(owner)
-
-
-def _accepted(ticket, owner, friend, price="30.00"):
-    info = transfer.transfer_offer(seat_id=ticket.pk, from_user_id=owner.pk, to_email=friend.email, price=price)
-    transfer.transfer_accept(transfer_id=info.id, user_id=friend.pk)
-    return info.id
 
 
 def _errors(results) -> list[str]:
@@ -54,7 +34,7 @@ def _unexpected(results) -> list:
 
 
 def test_both_parties_confirming_at_once_completes_exactly_once(ticket, owner, friend):
-    transfer_id = _accepted(ticket, owner, friend)
+    transfer_id = accepted(ticket, owner, friend, price="30.00").id
     sender_code = code_for(owner, purpose="TRANSFER_SENDER", transfer_id=transfer_id)
     recipient_code = code_for(friend, purpose="TRANSFER_RECIPIENT", transfer_id=transfer_id)
     results = race(
@@ -64,18 +44,20 @@ def test_both_parties_confirming_at_once_completes_exactly_once(ticket, owner, f
     assert _unexpected(results) == [] and _errors(results) == []
     assert Transfer.objects.using("orders").get(pk=transfer_id).status == "COMPLETED"
     assert seat_row(ticket.pk)["owner_id"] == friend.pk
-    assert ledger_kinds(transfer_id) == {"TRANSFER_DEBIT": Decimal("-30.00"), "TRANSFER_CREDIT": Decimal("30.00")}
-    assert (balance(owner), balance(friend)) == (Decimal("80.00"), Decimal("70.00"))
+    # Transfers for credits are priced like resale: the sender pays the 5 % platform fee (1.50 of 30.00).
+    assert ledger_kinds(transfer_id) == {
+        "TRANSFER_DEBIT": Decimal("-30.00"),
+        "TRANSFER_CREDIT": Decimal("30.00"),
+        "TRANSFER_FEE": Decimal("-1.50"),
+    }
+    assert (balance(owner), balance(friend)) == (Decimal("78.50"), Decimal("70.00"))
     assert_invariants()
 
 
 def test_recipient_confirming_twice_at_once_pays_once(ticket, owner, friend):
-    transfer_id = _accepted(ticket, owner, friend)
-    transfer.transfer_confirm(
-        transfer_id=transfer_id,
-        user_id=owner.pk,
-        code=code_for(owner, purpose="TRANSFER_SENDER", transfer_id=transfer_id),
-    )
+    info = accepted(ticket, owner, friend, price="30.00")
+    transfer_id = info.id
+    sender_confirms(info, owner)
     code = code_for(friend, purpose="TRANSFER_RECIPIENT", transfer_id=transfer_id)
     results = race(
         *[lambda: transfer.transfer_confirm(transfer_id=transfer_id, user_id=friend.pk, code=code) for _ in range(2)]
@@ -84,18 +66,15 @@ def test_recipient_confirming_twice_at_once_pays_once(ticket, owner, friend):
     # The code is consumed once: the double click's second request is refused, never a second payment.
     assert len(_errors(results)) == 1
     assert Transfer.objects.using("orders").get(pk=transfer_id).status == "COMPLETED"
-    assert (balance(owner), balance(friend)) == (Decimal("80.00"), Decimal("70.00"))
+    assert (balance(owner), balance(friend)) == (Decimal("78.50"), Decimal("70.00"))  # the sender paid the 1.50 fee
     assert_invariants()
 
 
 @pytest.mark.parametrize("attempt", range(3))
 def test_owner_cancelling_while_the_recipient_confirms_has_one_winner(ticket, owner, friend, attempt):
-    transfer_id = _accepted(ticket, owner, friend)
-    transfer.transfer_confirm(
-        transfer_id=transfer_id,
-        user_id=owner.pk,
-        code=code_for(owner, purpose="TRANSFER_SENDER", transfer_id=transfer_id),
-    )
+    info = accepted(ticket, owner, friend, price="30.00")
+    transfer_id = info.id
+    sender_confirms(info, owner)
     code = code_for(friend, purpose="TRANSFER_RECIPIENT", transfer_id=transfer_id)
     results = race(
         lambda: transfer.transfer_cancel(transfer_id=transfer_id, user_id=owner.pk),
@@ -157,12 +136,9 @@ def test_a_transfer_completing_while_the_ticket_is_bought_on_resale_ends_with_on
     the transfer's last confirmation. Whatever the interleaving, the ticket has exactly one new owner and every
     credit that moved for the losing flow is returned."""
     rival = UserFactory(email="rival@example.com", credits="100.00")
-    transfer_id = _accepted(ticket, owner, friend)
-    transfer.transfer_confirm(
-        transfer_id=transfer_id,
-        user_id=owner.pk,
-        code=code_for(owner, purpose="TRANSFER_SENDER", transfer_id=transfer_id),
-    )
+    info = accepted(ticket, owner, friend, price="30.00")
+    transfer_id = info.id
+    sender_confirms(info, owner)
     # A listing that slipped in (written directly: the services refuse it while the transfer is open).
     type(ticket).objects.using("seats").filter(pk=ticket.pk).update(status="LISTED")
     listing = ResaleListing.objects.using("orders").create(

@@ -4,27 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from accounts.tests.factories import MembershipFactory, UserFactory
+from accounts.tests.factories import MembershipFactory
+from core.databases import ALL_DATABASES
 from inventory import services as inventory_services
+from orders import contract
 from orders.services import resale, transfer
-from orders.tests.transfer_support import ALL_DATABASES, code_for, sold_ticket
+from orders.tests.helpers import accepted, confirm_both
 
 pytestmark = pytest.mark.django_db(databases=ALL_DATABASES)
-
-
-@pytest.fixture
-def owner():
-    return UserFactory(email="owner@example.com", credits="100.00")
-
-
-@pytest.fixture
-def friend():
-    return UserFactory(email="friend@example.com", credits="100.00")
-
-
-@pytest.fixture
-def ticket(owner):
-    return sold_ticket(owner)
 
 
 def scan(ticket, token):
@@ -38,19 +25,10 @@ def scan(ticket, token):
     ).result
 
 
-def complete_transfer(ticket, owner, friend):
-    info = transfer.transfer_offer(seat_id=ticket.pk, from_user_id=owner.pk, to_email=friend.email)
-    transfer.transfer_accept(transfer_id=info.id, user_id=friend.pk)
-    for user, purpose in ((owner, "TRANSFER_SENDER"), (friend, "TRANSFER_RECIPIENT")):
-        code = code_for(user, purpose=purpose, transfer_id=info.id)
-        done = transfer.transfer_confirm(transfer_id=info.id, user_id=user.pk, code=code)
-    assert done.status == "COMPLETED"
-    return done
-
-
 def test_old_owners_qr_is_revoked_after_a_transfer_and_the_new_owners_admits(ticket, owner, friend):
     old_token, _ = inventory_services.ticket_qr(seat_id=ticket.pk, owner_id=owner.pk)
-    complete_transfer(ticket, owner, friend)
+    done = confirm_both(accepted(ticket, owner, friend), owner, friend)
+    assert done.status == "COMPLETED"
     assert scan(ticket, old_token) == "REVOKED"
     new_token, _ = inventory_services.ticket_qr(seat_id=ticket.pk, owner_id=friend.pk)
     assert scan(ticket, new_token) == "SUCCESS"
@@ -66,7 +44,8 @@ def test_sellers_qr_is_revoked_after_a_resale(ticket, owner, friend):
 
 
 def test_recipients_qr_is_revoked_after_staff_reverse_the_transfer(ticket, owner, friend):
-    done = complete_transfer(ticket, owner, friend)
+    done = confirm_both(accepted(ticket, owner, friend), owner, friend)
+    assert done.status == "COMPLETED"
     recipient_token, _ = inventory_services.ticket_qr(seat_id=ticket.pk, owner_id=friend.pk)
     manager = MembershipFactory(organization_id=ticket.setup.event.organization_id, role="BOX_OFFICE").user
     transfer.transfer_dispute(transfer_id=done.id, actor_id=manager.pk, reason="Stolen account")
@@ -77,5 +56,5 @@ def test_recipients_qr_is_revoked_after_staff_reverse_the_transfer(ticket, owner
 def test_a_checked_in_ticket_cannot_be_offered_afterwards(ticket, owner, friend):
     token, _ = inventory_services.ticket_qr(seat_id=ticket.pk, owner_id=owner.pk)
     assert scan(ticket, token) == "SUCCESS"
-    with pytest.raises(transfer.TicketNotTransferable):
+    with pytest.raises(contract.TicketNotTransferable):
         transfer.transfer_offer(seat_id=ticket.pk, from_user_id=owner.pk, to_email=friend.email)

@@ -9,54 +9,33 @@ import pytest
 from django.core.management import call_command
 
 from accounts import services as account_services
-from accounts.tests.factories import UserFactory
+from core import config, faults
+from core.databases import ALL_DATABASES
 from orders.models import ResaleListing, Transfer
 from orders.services import resale, transfer
 from orders.services.recovery import RECOVERERS
-from orders.tests.transfer_support import (
-    ALL_DATABASES,
-    assert_invariants,
-    balance,
-    code_for,
-    seat_row,
-    sold_ticket,
-)
-from ticketremaster import faults
+from orders.tests.helpers import accepted, assert_invariants, balance, recipient_confirms, seat_row, sender_confirms
 
 pytestmark = pytest.mark.django_db(databases=ALL_DATABASES)
 
 
 @pytest.fixture
-def owner():
-    return UserFactory(email="owner@example.com", credits="100.00")
-
-
-@pytest.fixture
-def friend():
-    return UserFactory(email="friend@example.com", credits="100.00")
-
-
-@pytest.fixture
-def ticket(owner):
-    return sold_ticket(owner)
+def no_platform_fee():
+    """These tests follow the credits of the state machine; the platform fee has its own (test_transfer_pricing.py)."""
+    config.set_value("platform_fee_percent", Decimal("0"))
 
 
 def _completing_transfer(ticket, owner, friend, *, fault: str, price="30.00"):
     """Drive a transfer to its last confirmation with ``fault`` armed; return its id once the crash hit."""
-    info = transfer.transfer_offer(seat_id=ticket.pk, from_user_id=owner.pk, to_email=friend.email, price=price)
-    transfer.transfer_accept(transfer_id=info.id, user_id=friend.pk)
-    transfer.transfer_confirm(
-        transfer_id=info.id,
-        user_id=owner.pk,
-        code=code_for(owner, purpose="TRANSFER_SENDER", transfer_id=info.id),
-    )
-    code = code_for(friend, purpose="TRANSFER_RECIPIENT", transfer_id=info.id)
+    info = accepted(ticket, owner, friend, price=price)
+    sender_confirms(info, owner)
     with faults.arm(fault), pytest.raises(faults.InjectedFault):
-        transfer.transfer_confirm(transfer_id=info.id, user_id=friend.pk, code=code)
+        recipient_confirms(info, friend)
     assert Transfer.objects.using("orders").get(pk=info.id).status == "COMPLETING"
     return info.id
 
 
+@pytest.mark.usefixtures("no_platform_fee")
 @pytest.mark.parametrize(
     ("fault", "step_at_crash"),
     [("transfer.after_payment", "PAID"), ("transfer.after_ownership", "OWNERSHIP_MOVED")],
@@ -78,6 +57,7 @@ def test_crashed_transfer_completion_is_finished_by_recovery(ticket, owner, frie
     assert (balance(owner), balance(friend)) == (Decimal("80.00"), Decimal("70.00"))
 
 
+@pytest.mark.usefixtures("no_platform_fee")
 def test_crash_before_the_step_was_recorded_is_finished_without_paying_twice(ticket, owner, friend):
     transfer_id = _completing_transfer(ticket, owner, friend, fault="transfer.after_payment")
     # The worker died after the payment committed but before it wrote step PAID.

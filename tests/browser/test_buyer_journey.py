@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 from django.core import mail
 
-from orders.tests.helpers import ALL_DATABASES, Seat, make_event
+from core.databases import ALL_DATABASES
+from orders.tests.factories import Seat, make_event
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 

@@ -14,7 +14,9 @@ import pytest
 from django.core import mail
 
 from accounts.tests.factories import UserFactory
-from orders.tests.transfer_support import ALL_DATABASES, assert_invariants, seat_row, sold_ticket
+from core.databases import ALL_DATABASES
+from orders.tests.factories import sold_ticket
+from orders.tests.helpers import assert_invariants, seat_row
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 

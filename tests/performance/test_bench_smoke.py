@@ -11,8 +11,7 @@ import pytest
 
 from bench import harness
 from bench.run import SCENARIOS, Options, goals_table, run_benchmark, server_table
-
-ALL_DATABASES = ["default", "seats", "orders", "events"]
+from core.databases import ALL_DATABASES
 
 
 @pytest.mark.integration

@@ -16,10 +16,10 @@ from django.utils import timezone
 from rest_framework.renderers import JSONRenderer
 from rest_framework.test import APIClient
 
-from events.api.serializers import SeatMapSeatSerializer
 from events.tests.factories import EventSectionFactory, PriceTierFactory
 from inventory import selectors as inventory_selectors
 from inventory.tests.factories import SeatFactory
+from orders.api.event_serializers import SeatMapSeatSerializer
 
 pytestmark = pytest.mark.django_db(databases=["default", "seats", "orders", "events"])
 

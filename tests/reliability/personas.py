@@ -1,6 +1,6 @@
 """Named personas and a small two-organization world for the security tests.
 
-Organization A sells an event whose inventory was made by ``events.services.event_publish``; its buyer bought
+Organization A sells an event whose inventory was made by ``orders.services.event_publish``; its buyer bought
 tickets through the real purchase services. Every object the matrix asks about belongs to the buyer of A:
 
 * ``order_id``     a confirmed order (seats 0 and 1, both plain SOLD tickets);
@@ -28,11 +28,11 @@ from rest_framework.authtoken.models import Token
 
 from accounts import services as account_services
 from accounts.tests.factories import StaffFactory, UserFactory
+from core.databases import ALL_DATABASES
 from events.tests.staff_world import add_staff, buy, make_tenant
 from orders.services import hold_seats, resale, transfer
 
 PERSONAS = ("anonymous", "buyer", "other_buyer", "gate", "box_office_other", "superuser")
-ALL_DATABASES = ["default", "seats", "orders", "events"]
 PASSWORD = "correct horse battery staple"  # accounts.tests.factories.UserFactory's password
 
 
@@ -50,6 +50,7 @@ class World:
     transfer_id: uuid.UUID | None = None
     transfer_seat_id: uuid.UUID | None = None
     topup_ref: str = ""
+    topup_id: str = ""
     held_seat_id: uuid.UUID | None = None
     free_seat_id: uuid.UUID | None = None
 
@@ -71,6 +72,7 @@ class World:
             "transfer_id": str(self.transfer_id),
             "listing_id": str(self.listing_id),
             "provider_reference": self.topup_ref,
+            "topup_id": self.topup_id,
         }
 
 
@@ -93,7 +95,7 @@ def build_world() -> World:
 
     # More credits so the buyer can buy two more tickets (the tenant's buyer starts with 200, spent 50).
     account_services.credits_credit(
-        user_id=a.buyer.pk, amount=Decimal("200.00"), kind="TOPUP", reference=f"security-{uuid.uuid4()}"
+        user_id=a.buyer.pk, amount=Decimal("200.00"), kind="ADJUSTMENT", reference=f"security-{uuid.uuid4()}"
     )
     buy(buyer=a.buyer, event_id=a.event.pk, seat_ids=[seats[2]])
     listing = resale.listing_create(seat_id=seats[2], seller_id=a.buyer.pk, price=Decimal("20.00"))
@@ -105,7 +107,8 @@ def build_world() -> World:
     )
     world.transfer_id, world.transfer_seat_id = offer.id, seats[3]
 
-    world.topup_ref = account_services.topup_start(user_id=a.buyer.pk, amount="10.00").topup.provider_reference
+    started = account_services.topup_start(user_id=a.buyer.pk, amount="10.00").topup
+    world.topup_ref, world.topup_id = started.provider_reference, str(started.id)
     hold_seats(buyer_id=a.buyer.pk, event_id=a.event.pk, seat_ids=[seats[4]])
     world.held_seat_id, world.free_seat_id = seats[4], seats[5]
     return world

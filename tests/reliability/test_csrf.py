@@ -26,11 +26,12 @@ from django.test import Client
 
 from accounts.models import TopUp, User
 from accounts.tests.factories import UserFactory
+from core.databases import ALL_DATABASES
 from inventory import DB_ALIAS as SEATS
 from inventory import services as inventory_services
 from inventory.models import Seat
 from orders.models import ResaleListing, Transfer
-from tests.reliability.personas import ALL_DATABASES, PASSWORD, World, committed_world
+from tests.reliability.personas import PASSWORD, World, committed_world
 from tests.reliability.test_authorization_matrix import PAGES
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(databases=ALL_DATABASES)]
@@ -173,6 +174,16 @@ CASES = [
         {"amount": "10.00"},
         302,
         lambda w: TopUp.objects.filter(user_id=w.buyer.pk).count() == 2,
+    ),
+    # The world's credits were not bought by card, so the accepted request refunds nothing: it answers the wallet
+    # with a message. What matters here is that the forged and foreign-token posts never reach the view.
+    FormCase(
+        "refund credits to the card",
+        "buyer",
+        "accounts/wallet/card-refund/",
+        "/accounts/wallet/",
+        {"amount": "10.00", "idempotency_key": "csrf-card-refund"},
+        302,
     ),
     FormCase(
         "pay at the test provider",
@@ -325,7 +336,7 @@ METHOD_POST = re.compile(r"""\bmethod\s*=\s*["']?post\b""", re.IGNORECASE)
 def _template_files() -> list[Path]:
     base = Path(settings.BASE_DIR)
     roots = [Path(d) for d in settings.TEMPLATES[0]["DIRS"]]
-    roots += [base / app / "templates" for app in ("accounts", "events", "inventory", "orders", "ticketremaster")]
+    roots += [base / app / "templates" for app in ("accounts", "events", "inventory", "orders", "core", "ops")]
     return sorted({path for root in roots if root.is_dir() for path in root.rglob("*.html")})
 
 

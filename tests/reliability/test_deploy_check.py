@@ -19,7 +19,8 @@ def production_env(**overrides: str) -> dict[str, str]:
     env = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith(("DJANGO_", "QR_SIGNING", "PAYMENT_WEBHOOK")) and key != "TEST_DB_SUFFIX"
+        if not key.startswith(("DJANGO_", "QR_SIGNING", "PAYMENT_", "ALLOW_TEST_PAYMENTS", "STRIPE_"))
+        and key != "TEST_DB_SUFFIX"
     }
     env.update(
         DJANGO_SETTINGS_MODULE="ticketremaster.settings",
@@ -40,6 +41,13 @@ def run_python(code: str, env: dict[str, str]) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-c", code], cwd=PROJECT, env=env, capture_output=True, text=True, timeout=60
     )
+
+
+@pytest.mark.integration
+def test_check_deploy_is_an_error_while_test_payments_are_allowed_with_debug_off():
+    result = run_manage("check", "--deploy", env=production_env(PAYMENT_PROVIDER="test", ALLOW_TEST_PAYMENTS="true"))
+    assert result.returncode != 0
+    assert "accounts.E001" in result.stdout + result.stderr
 
 
 @pytest.mark.integration
@@ -102,6 +110,19 @@ def test_every_response_carries_the_security_headers(client):
     assert "script-src 'self'" in policy and "unsafe-inline' ; " not in policy
     assert "frame-ancestors 'none'" in policy and "object-src 'none'" in policy
     assert "camera=(self)" in response["Permissions-Policy"]
+
+
+@pytest.mark.django_db(databases=ALL)
+@pytest.mark.parametrize(
+    ("origins", "form_action"),
+    [([], "form-action 'self';"), (["https://checkout.stripe.com"], "form-action 'self' https://checkout.stripe.com;")],
+)
+def test_forms_may_send_the_buyer_only_to_us_and_the_card_providers_payment_page(
+    client, settings, origins, form_action
+):
+    # A top-up form answers with a redirect to the hosted payment page: browsers check form-action on it too.
+    settings.PAYMENT_PAGE_ORIGINS = origins
+    assert form_action in client.get("/healthz")["Content-Security-Policy"]
 
 
 def test_pages_keep_their_scripts_out_of_the_html():

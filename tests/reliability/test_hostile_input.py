@@ -106,7 +106,7 @@ def test_a_malformed_id_in_the_body_is_a_validation_error(api, path, field):
 
 def test_malformed_seat_ids_in_a_hold_are_refused(api, event):
     for bad in [["nope"], "not-a-list", [None], [1, 2], [{}], list(range(500))]:
-        # ticketremaster.api.UUIDField takes ids as text only (DRF alone reads 1 as UUID(int=1)); 404: unknown seats.
+        # core.api.UUIDField takes ids as text only (DRF alone reads 1 as UUID(int=1)); 404: unknown seats.
         assert_clean_4xx(api.post(f"/api/v1/events/{event.pk}/holds/", {"seat_ids": bad}, format="json"), 400, 404)
 
 

@@ -2,27 +2,33 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import uuid
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
+from django.db import connections, models, router
+from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import LedgerEntry, User
 from accounts.tests.factories import UserFactory
+from core.databases import ALL_DATABASES
 from inventory.models import EntryLog, Seat
 from inventory.tests.factories import EntryLogFactory, SeatFactory
-from orders.models import Order, OrderLine
+from ops import invariants
+from orders.models import Order, OrderLine, ResaleListing, Transfer
 from orders.tests.factories import OrderFactory, OrderLineFactory, ResaleListingFactory, TransferFactory
-from ticketremaster import invariants
 
-ALL = ["default", "seats", "orders", "events"]
-pytestmark = pytest.mark.django_db(databases=ALL)
+pytestmark = pytest.mark.django_db(databases=ALL_DATABASES)
 
 PRICE = Decimal("50.00")
+# The step a transfer's flow records when it ends in this status.
+TRANSFER_FINAL_STEP = {"COMPLETED": "DONE", "REVERSED": "REVERSED"}
 
 
 def ledger(user: User, kind: str, amount: Decimal | str, reference: str) -> LedgerEntry:
@@ -55,6 +61,91 @@ def sold_ticket(buyer: User, *, event_id=None, price: Decimal = PRICE, status: s
     OrderLineFactory(order=order, seat_id=seat.pk, price=price)
     ledger(buyer, "PURCHASE", -price, str(order.pk))
     return seat, order
+
+
+def hand_over(seat: Seat, new_owner: User) -> None:
+    """What a completed transfer or resale leaves on the seat: a new owner and a new code."""
+    Seat.objects.filter(pk=seat.pk).update(owner_id=new_owner.pk, qr_version=F("qr_version") + 1)
+
+
+def free(seat: Seat) -> None:
+    """The seat back on sale, as a refund leaves it."""
+    Seat.objects.filter(pk=seat.pk).update(status="AVAILABLE", owner_id=None, order_id=None)
+
+
+def back_to_pending(order: Order) -> None:
+    Order.objects.filter(pk=order.pk).update(status="PENDING", step="SEATS_SOLD", confirmed_at=None)
+
+
+def transfer(
+    seat: Seat, sender: User, recipient: User, *, status: str = "COMPLETED", price: Decimal | str = "0", **fields
+) -> Transfer:
+    """A transfer of ``seat`` in ``status``, with the step and completion time its flow records for that status.
+    Neither the seat's owner nor the ledger is touched: see ``hand_over`` and ``pay``."""
+    step = TRANSFER_FINAL_STEP.get(status)
+    return TransferFactory(
+        seat_id=seat.pk,
+        event_id=seat.event_id,
+        from_user_id=sender.pk,
+        to_user_id=recipient.pk,
+        price=Decimal(price),
+        status=status,
+        **({"step": step, "completed_at": timezone.now()} if step else {}),
+        **fields,
+    )
+
+
+def pay(moved: Transfer, sender: User, recipient: User, *, reversed_: bool = False) -> None:
+    """The transfer's price from recipient to sender; ``reversed_`` also writes the reversal that pays it back."""
+    reference = str(moved.pk)
+    ledger(recipient, "TRANSFER_DEBIT", -moved.price, reference)
+    ledger(sender, "TRANSFER_CREDIT", moved.price, reference)
+    if reversed_:
+        ledger(sender, "TRANSFER_REVERSAL_DEBIT", -moved.price, reference)
+        ledger(recipient, "TRANSFER_REVERSAL_CREDIT", moved.price, reference)
+
+
+def resale(seat: Seat, seller: User, buyer: User, *, price: str = "40.00", fee: str = "2.00") -> ResaleListing:
+    """A sold listing of ``seat`` with the ticket handed over to its buyer; its money is written by ``pay_resale``."""
+    listing = ResaleListingFactory(
+        seat_id=seat.pk,
+        event_id=seat.event_id,
+        seller_id=seller.pk,
+        buyer_id=buyer.pk,
+        price=Decimal(price),
+        fee=Decimal(fee),
+        status="SOLD",
+        step="DONE",
+        sale_attempt_id=uuid.uuid4(),
+        sold_at=timezone.now(),
+    )
+    hand_over(seat, buyer)
+    return listing
+
+
+def pay_resale(listing: ResaleListing, seller: User, buyer: User, *, with_fee: bool = True) -> None:
+    attempt = str(listing.sale_attempt_id)
+    ledger(buyer, "RESALE_DEBIT", -listing.price, attempt)
+    ledger(seller, "RESALE_CREDIT", listing.price, attempt)
+    if with_fee:
+        ledger(seller, "RESALE_FEE", -listing.fee, attempt)
+
+
+@contextlib.contextmanager
+def constraints_dropped(*constraints: tuple[type[models.Model], str], clean_up: Callable[[], object]) -> Iterator[None]:
+    """Drop the named constraints of the models (to prove the checker does not rely on them); on the way out,
+    ``clean_up`` removes the rows that break them and they are created again as the model declares them."""
+    dropped = [(model, next(c for c in model._meta.constraints if c.name == name)) for model, name in constraints]
+    for model, constraint in dropped:
+        with connections[router.db_for_write(model)].schema_editor() as editor:
+            editor.remove_constraint(model, constraint)
+    try:
+        yield
+    finally:
+        clean_up()
+        for model, constraint in dropped:
+            with connections[router.db_for_write(model)].schema_editor() as editor:
+                editor.add_constraint(model, constraint)
 
 
 def codes(report: invariants.Report) -> set[str]:
@@ -101,41 +192,16 @@ def clean_world(alice, bob):
     ledger(bob, "PURCHASE_REFUND", PRICE, str(failed.pk))
     # A paid transfer alice -> bob of a second ticket.
     moved, moved_order = sold_ticket(alice)
-    transfer = TransferFactory(
-        seat_id=moved.pk,
-        event_id=moved.event_id,
-        from_user_id=alice.pk,
-        to_user_id=bob.pk,
-        price=Decimal("20.00"),
-        status="COMPLETED",
-        step="DONE",
-        completed_at=timezone.now(),
-    )
-    ledger(bob, "TRANSFER_DEBIT", "-20.00", str(transfer.pk))
-    ledger(alice, "TRANSFER_CREDIT", "20.00", str(transfer.pk))
-    Seat.objects.filter(pk=moved.pk).update(owner_id=bob.pk, qr_version=2)
+    paid_transfer = transfer(moved, alice, bob, price="20.00")
+    pay(paid_transfer, alice, bob)
+    hand_over(moved, bob)
     # A resale bob -> alice of a third ticket with a fee; and an earlier failed attempt that was refunded.
     resold, _ = sold_ticket(bob)
-    attempt = uuid.uuid4()
-    listing = ResaleListingFactory(
-        seat_id=resold.pk,
-        event_id=resold.event_id,
-        seller_id=bob.pk,
-        buyer_id=alice.pk,
-        price=Decimal("40.00"),
-        fee=Decimal("2.00"),
-        status="SOLD",
-        step="DONE",
-        sale_attempt_id=attempt,
-        sold_at=timezone.now(),
-    )
-    ledger(alice, "RESALE_DEBIT", "-40.00", str(attempt))
-    ledger(bob, "RESALE_CREDIT", "40.00", str(attempt))
-    ledger(bob, "RESALE_FEE", "-2.00", str(attempt))
+    listing = resale(resold, bob, alice, price="40.00", fee="2.00")
+    pay_resale(listing, bob, alice)
     earlier = str(uuid.uuid4())
     ledger(alice, "RESALE_DEBIT", "-40.00", earlier)
     ledger(alice, "RESALE_REFUND", "40.00", earlier)
-    Seat.objects.filter(pk=resold.pk).update(owner_id=alice.pk)
     # A ticket listed for resale right now.
     listed, _ = sold_ticket(bob, status="LISTED")
     ResaleListingFactory(seat_id=listed.pk, event_id=listed.event_id, seller_id=bob.pk, price=Decimal("45.00"))
@@ -159,10 +225,8 @@ def clean_world(alice, bob):
         hold_expires_at=timezone.now() + dt.timedelta(minutes=5),
     )
     # A declined free transfer leaves no money behind.
-    TransferFactory(
-        seat_id=seat.pk, event_id=seat.event_id, from_user_id=alice.pk, to_user_id=bob.pk, status="DECLINED"
-    )
-    return {"seat": seat, "order": order, "transfer": transfer, "listing": listing}
+    transfer(seat, alice, bob, status="DECLINED")
+    return {"seat": seat, "order": order, "transfer": paid_transfer, "listing": listing}
 
 
 def test_a_clean_data_set_passes(clean_world):
@@ -195,31 +259,22 @@ def test_a_balance_that_differs_from_its_ledger_is_named(alice):
     assert "-0.01" in violation.detail
 
 
-@pytest.mark.django_db(databases=ALL, transaction=True)
+@pytest.mark.django_db(databases=ALL_DATABASES, transaction=True)
 def test_a_negative_balance_is_named_even_when_the_ledger_agrees():
     user = UserFactory()
-    # The CHECK constraints forbid this; drop them for the test to prove the checker does not rely on them.
-    from django.db import connections
 
-    with connections["default"].cursor() as cursor:
-        cursor.execute("ALTER TABLE accounts_user DROP CONSTRAINT user_balance_not_negative")
-        cursor.execute("ALTER TABLE accounts_ledgerentry DROP CONSTRAINT ledger_balance_after_not_negative")
-    try:
+    def clean_up() -> None:
+        User.objects.filter(pk=user.pk).update(credit_balance=0)
+        LedgerEntry.objects.all().delete()
+
+    # The CHECK constraints forbid this.
+    with constraints_dropped(
+        (User, "user_balance_not_negative"), (LedgerEntry, "ledger_balance_after_not_negative"), clean_up=clean_up
+    ):
         ledger(user, "ADJUSTMENT", "-5.00", "adj-1")
         report = invariants.check_all()
         assert codes(report) == {"BALANCE_NEGATIVE"}
         assert report.violations[0].ids == {"user": str(user.pk)}
-    finally:
-        User.objects.filter(pk=user.pk).update(credit_balance=0)
-        LedgerEntry.objects.all().delete()
-        with connections["default"].cursor() as cursor:
-            cursor.execute(
-                "ALTER TABLE accounts_user ADD CONSTRAINT user_balance_not_negative CHECK (credit_balance >= 0)"
-            )
-            cursor.execute(
-                "ALTER TABLE accounts_ledgerentry ADD CONSTRAINT ledger_balance_after_not_negative "
-                "CHECK (balance_after >= 0)"
-            )
 
 
 def test_a_confirmed_order_without_its_debit_is_named(alice):
@@ -244,34 +299,26 @@ def test_a_debit_whose_order_does_not_exist_is_named(alice):
     assert violation.ids == {"reference": reference}
 
 
-def test_a_refunded_order_without_its_refund_is_named(alice):
-    seat, order = sold_ticket(alice)
+def _refund_by_hand(seat: Seat, order: Order, buyer: User, *, credit_back: bool = True) -> None:
+    """What order_refund leaves: the seat freed, lines inactive, the order REFUNDED, the debit credited back."""
     Order.objects.filter(pk=order.pk).update(status="REFUNDED", step="REFUNDED", refunded_at=timezone.now())
     OrderLine.objects.filter(order=order).update(is_active=False)
-    Seat.objects.filter(pk=seat.pk).update(status="AVAILABLE", owner_id=None, order_id=None)
+    free(seat)
+    if credit_back:
+        ledger(buyer, "PURCHASE_REFUND", PRICE, str(order.pk))
+
+
+def test_a_refunded_order_without_its_refund_is_named(alice):
+    seat, order = sold_ticket(alice)
+    _refund_by_hand(seat, order, alice, credit_back=False)
     violation = only(invariants.check_all(), "ORDER_REFUND_MISSING")
     assert violation.ids["order"] == str(order.pk)
 
 
-def _refund_by_hand(seat: Seat, order: Order, buyer: User) -> None:
-    """What order_refund leaves: the seat freed, lines inactive, the order REFUNDED, the debit credited back."""
-    Order.objects.filter(pk=order.pk).update(status="REFUNDED", step="REFUNDED", refunded_at=timezone.now())
-    OrderLine.objects.filter(order=order).update(is_active=False)
-    Seat.objects.filter(pk=seat.pk).update(status="AVAILABLE", owner_id=None, order_id=None)
-    ledger(buyer, "PURCHASE_REFUND", PRICE, str(order.pk))
-
-
 def test_a_refund_of_a_ticket_already_transferred_to_someone_else_is_named(alice, bob):
     seat, order = sold_ticket(alice)
-    TransferFactory(
-        seat_id=seat.pk,
-        from_user_id=alice.pk,
-        to_user_id=bob.pk,
-        status="COMPLETED",
-        step="DONE",
-        completed_at=timezone.now(),
-    )
-    Seat.objects.filter(pk=seat.pk).update(owner_id=bob.pk)
+    transfer(seat, alice, bob)
+    hand_over(seat, bob)
     assert invariants.check_all().ok
     _refund_by_hand(seat, order, alice)
     violation = only(invariants.check_all(), "REFUND_OF_PASSED_TICKET")
@@ -280,14 +327,7 @@ def test_a_refund_of_a_ticket_already_transferred_to_someone_else_is_named(alice
 
 def test_a_refund_after_the_transfer_was_reversed_is_fine(alice, bob):
     seat, order = sold_ticket(alice)
-    TransferFactory(
-        seat_id=seat.pk,
-        from_user_id=alice.pk,
-        to_user_id=bob.pk,
-        status="REVERSED",
-        step="REVERSED",
-        completed_at=timezone.now(),
-    )
+    transfer(seat, alice, bob, status="REVERSED")
     _refund_by_hand(seat, order, alice)
     assert invariants.check_all().ok
 
@@ -309,7 +349,7 @@ def test_a_debit_of_the_wrong_amount_is_named(alice):
 
 def test_a_ticket_whose_order_is_not_confirmed_is_named(alice):
     seat, order = sold_ticket(alice)
-    Order.objects.filter(pk=order.pk).update(status="PENDING", step="SEATS_SOLD", confirmed_at=None)
+    back_to_pending(order)
     report = invariants.check_all()
     # A pending order with a debit and a sold seat: the seat, the money and the unfinished flow are each named.
     assert codes(report) == {"TICKET_ORDER_NOT_CONFIRMED", "DEBIT_WITHOUT_ORDER", "UNFINISHED_FLOW"}
@@ -319,7 +359,7 @@ def test_a_ticket_whose_order_is_not_confirmed_is_named(alice):
 
 def test_an_in_flight_flow_is_left_alone_within_the_grace_period(alice):
     seat, order = sold_ticket(alice)
-    Order.objects.filter(pk=order.pk).update(status="PENDING", step="SEATS_SOLD", confirmed_at=None)
+    back_to_pending(order)
     assert invariants.check_all(grace_seconds=60).ok
 
 
@@ -340,7 +380,7 @@ def test_a_ticket_without_an_active_line_is_named(alice):
 
 def test_a_ticket_owned_by_someone_else_than_its_buyer_is_named(alice, bob):
     seat, order = sold_ticket(alice)
-    Seat.objects.filter(pk=seat.pk).update(owner_id=bob.pk)
+    hand_over(seat, bob)
     violation = only(invariants.check_all(), "TICKET_OWNER_MISMATCH")
     assert violation.ids["seat"] == str(seat.pk)
     assert violation.ids["expected_owner"] == str(alice.pk)
@@ -348,101 +388,49 @@ def test_a_ticket_owned_by_someone_else_than_its_buyer_is_named(alice, bob):
 
 def test_a_completed_transfer_whose_ownership_did_not_move_is_named(alice, bob):
     seat, order = sold_ticket(alice)
-    transfer = TransferFactory(
-        seat_id=seat.pk,
-        from_user_id=alice.pk,
-        to_user_id=bob.pk,
-        status="COMPLETED",
-        step="DONE",
-        completed_at=timezone.now(),
-    )
+    free_transfer = transfer(seat, alice, bob)
     violation = only(invariants.check_all(), "TICKET_OWNER_MISMATCH")
     assert violation.ids["expected_owner"] == str(bob.pk)
-    assert transfer.price == 0
+    assert free_transfer.price == 0
 
 
 def test_a_reversed_transfer_expects_the_ticket_back_with_its_sender(alice, bob):
     seat, order = sold_ticket(alice)
-    transfer = TransferFactory(
-        seat_id=seat.pk,
-        from_user_id=alice.pk,
-        to_user_id=bob.pk,
-        price=Decimal("10.00"),
-        status="REVERSED",
-        step="REVERSED",
-        completed_at=timezone.now(),
-    )
-    ledger(bob, "TRANSFER_DEBIT", "-10.00", str(transfer.pk))
-    ledger(alice, "TRANSFER_CREDIT", "10.00", str(transfer.pk))
-    ledger(alice, "TRANSFER_REVERSAL_DEBIT", "-10.00", str(transfer.pk))
-    ledger(bob, "TRANSFER_REVERSAL_CREDIT", "10.00", str(transfer.pk))
+    pay(transfer(seat, alice, bob, status="REVERSED", price="10.00"), alice, bob, reversed_=True)
     assert invariants.check_all().ok
-    Seat.objects.filter(pk=seat.pk).update(owner_id=bob.pk)
+    hand_over(seat, bob)
     assert only(invariants.check_all(), "TICKET_OWNER_MISMATCH").ids["expected_owner"] == str(alice.pk)
 
 
 def test_a_completed_paid_transfer_without_its_ledger_rows_is_named(alice, bob):
     seat, order = sold_ticket(alice)
-    transfer = TransferFactory(
-        seat_id=seat.pk,
-        from_user_id=alice.pk,
-        to_user_id=bob.pk,
-        price=Decimal("20.00"),
-        status="COMPLETED",
-        step="DONE",
-        completed_at=timezone.now(),
-    )
-    Seat.objects.filter(pk=seat.pk).update(owner_id=bob.pk)
+    unpaid = transfer(seat, alice, bob, price="20.00")
+    hand_over(seat, bob)
     violation = only(invariants.check_all(), "TRANSFER_WITHOUT_PAYMENT")
-    assert violation.ids["transfer"] == str(transfer.pk)
+    assert violation.ids["transfer"] == str(unpaid.pk)
 
 
 def test_a_failed_transfer_that_kept_the_money_is_named(alice, bob):
     seat, order = sold_ticket(alice)
-    transfer = TransferFactory(
-        seat_id=seat.pk, from_user_id=alice.pk, to_user_id=bob.pk, price=Decimal("20.00"), status="FAILED", step="PAID"
-    )
-    ledger(bob, "TRANSFER_DEBIT", "-20.00", str(transfer.pk))
-    ledger(alice, "TRANSFER_CREDIT", "20.00", str(transfer.pk))
+    failed = transfer(seat, alice, bob, status="FAILED", step="PAID", price="20.00")
+    pay(failed, alice, bob)
     violation = only(invariants.check_all(), "TRANSFER_MONEY_MISMATCH")
-    assert violation.ids["transfer"] == str(transfer.pk)
+    assert violation.ids["transfer"] == str(failed.pk)
 
 
 def test_a_sold_listing_without_its_ledger_rows_is_named(alice, bob):
     seat, order = sold_ticket(bob)
-    listing = ResaleListingFactory(
-        seat_id=seat.pk,
-        seller_id=bob.pk,
-        buyer_id=alice.pk,
-        status="SOLD",
-        step="DONE",
-        sale_attempt_id=uuid.uuid4(),
-        sold_at=timezone.now(),
-    )
-    Seat.objects.filter(pk=seat.pk).update(owner_id=alice.pk)
+    listing = resale(seat, bob, alice)
     violation = only(invariants.check_all(), "RESALE_WITHOUT_PAYMENT")
     assert violation.ids["listing"] == str(listing.pk)
 
 
 def test_a_resale_that_forgot_the_fee_is_named(alice, bob):
     seat, order = sold_ticket(bob)
-    attempt = uuid.uuid4()
-    ResaleListingFactory(
-        seat_id=seat.pk,
-        seller_id=bob.pk,
-        buyer_id=alice.pk,
-        price=Decimal("40.00"),
-        fee=Decimal("2.00"),
-        status="SOLD",
-        step="DONE",
-        sale_attempt_id=attempt,
-        sold_at=timezone.now(),
-    )
-    ledger(alice, "RESALE_DEBIT", "-40.00", str(attempt))
-    ledger(bob, "RESALE_CREDIT", "40.00", str(attempt))
-    Seat.objects.filter(pk=seat.pk).update(owner_id=alice.pk)
+    listing = resale(seat, bob, alice, price="40.00", fee="2.00")
+    pay_resale(listing, bob, alice, with_fee=False)
     violation = only(invariants.check_all(), "RESALE_MONEY_MISMATCH")
-    assert violation.ids["sale_attempt"] == str(attempt)
+    assert violation.ids["sale_attempt"] == str(listing.sale_attempt_id)
 
 
 def test_an_abandoned_resale_attempt_that_kept_the_buyers_money_is_named(alice):
@@ -454,7 +442,7 @@ def test_an_abandoned_resale_attempt_that_kept_the_buyers_money_is_named(alice):
 
 def test_a_confirmed_line_whose_seat_is_not_its_ticket_is_named(alice):
     seat, order = sold_ticket(alice)
-    Seat.objects.filter(pk=seat.pk).update(status="AVAILABLE", owner_id=None, order_id=None)
+    free(seat)
     violation = only(invariants.check_all(), "CONFIRMED_LINE_WITHOUT_TICKET")
     assert violation.ids == {"seat": str(seat.pk), "order": str(order.pk)}
 
@@ -466,16 +454,14 @@ def test_a_confirmed_total_that_differs_from_its_lines_is_named(alice):
     assert violation.ids == {"order": str(order.pk)}
 
 
-@pytest.mark.django_db(databases=ALL, transaction=True)
+@pytest.mark.django_db(databases=ALL_DATABASES, transaction=True)
 def test_a_seat_in_two_active_orders_is_named():
     alice, bob = UserFactory(credits="100.00"), UserFactory(credits="100.00")
     seat, order = sold_ticket(alice)
-    # The partial unique index forbids this; drop it to prove the checker would still see it.
-    from django.db import connections
-
-    with connections["orders"].cursor() as cursor:
-        cursor.execute("DROP INDEX orderline_one_active_per_seat")
-    try:
+    # The partial unique index forbids this.
+    with constraints_dropped(
+        (OrderLine, "orderline_one_active_per_seat"), clean_up=lambda: OrderLine.objects.all().delete()
+    ):
         other = OrderFactory(buyer_id=bob.pk, status="PENDING")
         OrderLineFactory(order=other, seat_id=seat.pk)
         report = invariants.check_all()
@@ -483,12 +469,6 @@ def test_a_seat_in_two_active_orders_is_named():
         violation = next(v for v in report.violations if v.check == "SEAT_IN_TWO_ACTIVE_ORDERS")
         assert violation.ids["seat"] == str(seat.pk)
         assert set(violation.ids["orders"].split(",")) == {str(order.pk), str(other.pk)}
-    finally:
-        OrderLine.objects.all().delete()
-        with connections["orders"].cursor() as cursor:
-            cursor.execute(
-                "CREATE UNIQUE INDEX orderline_one_active_per_seat ON orders_orderline (seat_id) WHERE is_active"
-            )
 
 
 def test_an_active_line_of_a_failed_order_is_named(alice):
@@ -513,34 +493,24 @@ def test_an_active_listing_of_a_ticket_that_is_not_listed_is_named(alice):
 
 def test_unfinished_flows_are_named(alice, bob):
     order = OrderFactory(buyer_id=alice.pk, status="PENDING")
-    transfer = TransferFactory(from_user_id=alice.pk, to_user_id=bob.pk, status="COMPLETING")
+    completing = TransferFactory(from_user_id=alice.pk, to_user_id=bob.pk, status="COMPLETING")
     listing = ResaleListingFactory(seller_id=alice.pk, buyer_id=bob.pk, status="SELLING", sale_attempt_id=uuid.uuid4())
     report = invariants.check_all()
     assert codes(report) >= {"UNFINISHED_FLOW"}
     named = [v.ids for v in report.violations if v.check == "UNFINISHED_FLOW"]
     assert {"order": str(order.pk)} in named
-    assert {"transfer": str(transfer.pk)} in named
+    assert {"transfer": str(completing.pk)} in named
     assert {"listing": str(listing.pk)} in named
 
 
-@pytest.mark.django_db(databases=ALL, transaction=True)
+@pytest.mark.django_db(databases=ALL_DATABASES, transaction=True)
 def test_two_successful_entries_for_one_seat_are_named():
-    from django.db import connections
-
     seat = SeatFactory()
-    with connections["seats"].cursor() as cursor:
-        cursor.execute("DROP INDEX entrylog_one_success")
-    try:
+    with constraints_dropped((EntryLog, "entrylog_one_success"), clean_up=lambda: EntryLog.objects.all().delete()):
         EntryLogFactory(seat_id=seat.pk, event_id=seat.event_id, result="SUCCESS")
         EntryLogFactory(seat_id=seat.pk, event_id=seat.event_id, result="SUCCESS")
         violation = only(invariants.check_all(), "ENTRY_DOUBLE_SUCCESS")
         assert violation.ids == {"seat": str(seat.pk)}
-    finally:
-        EntryLog.objects.all().delete()
-        with connections["seats"].cursor() as cursor:
-            cursor.execute(
-                "CREATE UNIQUE INDEX entrylog_one_success ON inventory_entrylog (seat_id) WHERE result = 'SUCCESS'"
-            )
 
 
 def test_an_availability_figure_that_counts_an_expired_hold_as_held_is_named(monkeypatch, bob):

@@ -21,12 +21,13 @@ from django.core import signing
 from django.test import Client
 
 from accounts import services as account_services
+from core import config
+from core.databases import ALL_DATABASES
 from inventory import DB_ALIAS as SEATS
 from inventory import services as inventory_services
 from inventory.models import EntryLog, Seat
 from orders.services import order_refund, resale, transfer
-from tests.reliability.personas import ALL_DATABASES, World, committed_world
-from ticketremaster import config
+from tests.reliability.personas import World, committed_world
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(databases=ALL_DATABASES)]
 

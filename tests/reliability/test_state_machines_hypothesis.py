@@ -42,12 +42,12 @@ from hypothesis.stateful import (
 from accounts import services as money
 from accounts.models import LedgerEntry, User
 from accounts.tests.factories import MembershipFactory, UserFactory
+from core.errors import DomainError
 from inventory import DB_ALIAS as SEATS
 from inventory import selectors as seat_selectors
 from inventory import services as seats
 from inventory.models import Seat
 from inventory.tests.factories import SeatFactory
-from ticketremaster.errors import DomainError
 
 pytestmark = [pytest.mark.integration]
 

@@ -1,0 +1,276 @@
+"""What accounts promises its callers: the result types, the enums and the errors of users_db.
+
+Other apps (and accounts' own pages and API) get these frozen dataclasses from ``accounts.selectors`` and
+``accounts.services``, never model instances; the enums are the stored values of the columns they name (models.py
+takes its choices from here, so a value or label changes in one place); the errors are ``core.errors.DomainError``
+subclasses with a stable ``code`` and an HTTP ``status``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from django.db import models
+
+from core.errors import Conflict, DomainError, InvalidInput
+from core.permissions import Role
+
+# --- Enums -------------------------------------------------------------------------------------------------------
+
+
+class LedgerKind(models.TextChoices):
+    TOPUP = "TOPUP", "Top-up"
+    PURCHASE = "PURCHASE", "Purchase"
+    PURCHASE_REFUND = "PURCHASE_REFUND", "Purchase refund"
+    TRANSFER_DEBIT = "TRANSFER_DEBIT", "Transfer payment"
+    TRANSFER_CREDIT = "TRANSFER_CREDIT", "Transfer proceeds"
+    TRANSFER_FEE = "TRANSFER_FEE", "Transfer platform fee"
+    TRANSFER_FEE_REFUND = "TRANSFER_FEE_REFUND", "Transfer platform fee returned"
+    TRANSFER_REVERSAL_DEBIT = "TRANSFER_REVERSAL_DEBIT", "Transfer reversal (debit)"
+    TRANSFER_REVERSAL_CREDIT = "TRANSFER_REVERSAL_CREDIT", "Transfer reversal (credit)"
+    RESALE_DEBIT = "RESALE_DEBIT", "Resale purchase"
+    RESALE_CREDIT = "RESALE_CREDIT", "Resale proceeds"
+    RESALE_FEE = "RESALE_FEE", "Resale platform fee"
+    RESALE_REFUND = "RESALE_REFUND", "Resale purchase refund"
+    ADJUSTMENT = "ADJUSTMENT", "Staff adjustment"
+    CARD_REFUND = "CARD_REFUND", "Refund to card"
+    CARD_REFUND_REVERSAL = "CARD_REFUND_REVERSAL", "Refund to card refused (credits restored)"
+
+
+class CardRefundStatus(models.TextChoices):
+    PENDING = "PENDING", "Pending"
+    SUCCEEDED = "SUCCEEDED", "Succeeded"
+    FAILED = "FAILED", "Failed"
+
+
+class TopUpStatus(models.TextChoices):
+    PENDING = "PENDING", "Pending"
+    SUCCEEDED = "SUCCEEDED", "Succeeded"
+    FAILED = "FAILED", "Failed"
+
+
+class OneTimeCodePurpose(models.TextChoices):
+    VERIFY_EMAIL = "VERIFY_EMAIL", "Verify email"
+    CHECKOUT_STEP_UP = "CHECKOUT_STEP_UP", "Checkout step-up"
+    TRANSFER_SENDER = "TRANSFER_SENDER", "Confirm transfer (sender)"
+    TRANSFER_RECIPIENT = "TRANSFER_RECIPIENT", "Confirm transfer (recipient)"
+    PASSWORD_RESET = "PASSWORD_RESET", "Password reset"
+
+
+# The staff roles are core.permissions.Role (the capability table grants to them); this is the same enum as the
+# Django choices of the membership's role column, so a role is written once.
+MembershipRole = models.TextChoices("MembershipRole", [(role.name, (role.value, role.label)) for role in Role])
+
+# The profile preferences a buyer may set, each a boolean (absent = False). ``essential_emails_only`` turns off
+# the notices a buyer can do without (transfers, resale, payments); confirmations, refunds, cancellations and
+# changes to their events are sent whatever it says.
+PREFERENCE_KEYS: tuple[str, ...] = ("newsletter", "accessible_seating", "aisle_seat", "essential_emails_only")
+
+
+# --- Result types ------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UserInfo:
+    id: uuid.UUID
+    email: str
+    full_name: str
+    is_flagged: bool
+    is_verified: bool
+    is_staff: bool
+    is_superuser: bool
+    is_active: bool
+    credit_balance: Decimal
+
+    @property
+    def display_name(self) -> str:
+        return self.full_name or self.email
+
+
+@dataclass(frozen=True)
+class ProfileInfo:
+    """What a person sees and edits of their own account (the profile page, ``GET /api/v1/me/``)."""
+
+    id: uuid.UUID
+    email: str
+    full_name: str
+    phone: str
+    preferences: dict[str, bool]  # every key of PREFERENCE_KEYS
+    is_verified: bool
+    is_flagged: bool
+    credit_balance: Decimal
+
+
+@dataclass(frozen=True)
+class TopUpInfo:
+    id: uuid.UUID
+    user_id: uuid.UUID
+    amount: Decimal
+    provider: str
+    provider_reference: str
+    status: str
+    created_at: datetime
+    completed_at: datetime | None
+    order_id: uuid.UUID | None = None
+
+
+@dataclass(frozen=True)
+class CardRefundInfo:
+    id: uuid.UUID
+    user_id: uuid.UUID
+    topup_id: uuid.UUID
+    amount: Decimal
+    status: str
+    provider_refund_id: str
+    failure_reason: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class TopUpStart:
+    topup: TopUpInfo
+    pay_url: str
+
+
+# --- Errors ------------------------------------------------------------------------------------------------------
+
+
+class OtpInvalid(DomainError):
+    code = "OTP_INVALID"
+    status = 400
+    default_detail = "That code is not valid. Check the latest email we sent you."
+
+
+class OtpExpired(DomainError):
+    code = "OTP_EXPIRED"
+    status = 400
+    default_detail = "That code has expired. Ask for a new one."
+
+
+class OtpAttemptsExceeded(DomainError):
+    code = "OTP_ATTEMPTS_EXCEEDED"
+    status = 429
+    default_detail = "Too many wrong codes. Ask for a new one."
+
+
+class OtpResendTooSoon(DomainError):
+    code = "OTP_RESEND_TOO_SOON"
+    status = 429
+    default_detail = "A code was sent moments ago. Wait a little before asking for another one."
+
+
+class InsufficientCredits(DomainError):
+    code = "INSUFFICIENT_CREDITS"
+    status = 402
+    default_detail = "Your credit balance is too low. Top up your wallet and try again."
+
+
+class InvalidAmount(InvalidInput):
+    code = "INVALID_AMOUNT"
+    status = 400
+    default_detail = "The amount must be a positive number with at most two decimals."
+
+
+class TopUpLimitExceeded(DomainError):
+    code = "TOPUP_LIMIT_EXCEEDED"
+    status = 400
+    default_detail = "That top-up is larger than the maximum allowed."
+
+
+class LedgerReferenceConflict(Conflict):
+    code = "LEDGER_REFERENCE_CONFLICT"
+    status = 409
+    default_detail = "This payment reference was already used for a different movement."
+
+
+class EmailTaken(DomainError):
+    code = "EMAIL_TAKEN"
+    status = 409
+    default_detail = "An account with this email address already exists."
+
+
+class LoginLocked(DomainError):
+    code = "LOGIN_LOCKED"
+    status = 429
+    default_detail = "Too many failed logins. Try again later."
+
+
+class TwoFactorInvalid(DomainError):
+    code = "TWO_FACTOR_INVALID"
+    status = 400
+    default_detail = "That code is not right. Use the current code from your authenticator app or a recovery code."
+
+
+class TwoFactorRequired(DomainError):
+    code = "TWO_FACTOR_REQUIRED"
+    status = 403
+    default_detail = "This account logs in with a second factor: send the current authenticator code as `otp`."
+
+
+class OtpDailyLimit(DomainError):
+    code = "OTP_DAILY_LIMIT"
+    status = 429
+    default_detail = "Too many codes were sent to this account today. Try again tomorrow."
+
+
+class InvalidCredentials(DomainError):
+    code = "INVALID_CREDENTIALS"
+    status = 400
+    default_detail = "Email address or password is incorrect."
+
+
+class AlreadyVerified(DomainError):
+    code = "ALREADY_VERIFIED"
+    status = 409
+    default_detail = "This email address is already verified."
+
+
+class WebhookSignatureInvalid(DomainError):
+    code = "WEBHOOK_SIGNATURE_INVALID"
+    status = 400
+    default_detail = "The webhook signature is missing or does not match."
+
+
+class WebhookTimestampStale(DomainError):
+    code = "WEBHOOK_TIMESTAMP_STALE"
+    status = 400
+    default_detail = "The webhook timestamp is outside the accepted window."
+
+
+class WebhookPayloadInvalid(DomainError):
+    code = "WEBHOOK_PAYLOAD_INVALID"
+    status = 400
+    default_detail = "The webhook body is not a valid payment event."
+
+
+class PaymentProviderUnavailable(DomainError):
+    code = "PAYMENT_PROVIDER_UNAVAILABLE"
+    status = 503
+    default_detail = "The payment provider is not available right now."
+
+
+class StaffOnly(DomainError):
+    code = "STAFF_ONLY"
+    status = 403
+    default_detail = "Only staff members may do this."
+
+
+class CreditsBusy(Conflict):
+    code = "CREDITS_BUSY"
+    status = 409
+    default_detail = "Your balance is being updated by another request. Try again in a moment."
+
+
+class RefundExceedsCardPayments(DomainError):
+    code = "REFUND_EXCEEDS_CARD_PAYMENTS"
+    status = 400
+    default_detail = "Only credits bought by card can go back to the card, at most what each payment brought in."
+
+
+class ProviderRefused(DomainError):
+    code = "PAYMENT_PROVIDER_REFUSED"
+    status = 502
+    default_detail = "The payment provider refused the refund; your credits were restored."

@@ -1,0 +1,45 @@
+"""Staff who must use a second factor see nothing but the two-factor pages until this session has passed it.
+
+It holds for every way a session is made: the login page, the admin's login, the browsable API's login. It checks
+on every request, not once at login, so a role granted to someone already logged in demands the second factor at
+once. API tokens are issued to such staff only with a code (accounts/api/views.py), so token requests need no check
+here.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+
+from accounts.contract import TwoFactorRequired
+from accounts.services.two_factor import two_factor_required, two_factor_session_passed
+
+# What a session that still owes its second factor may reach: the two-factor pages, logging out, and the
+# infrastructure endpoints that never show anyone's data.
+_OPEN_PREFIXES = ("/accounts/two-factor/", "/accounts/logout/", "/static/", "/healthz", "/livez", "/metrics")
+
+
+class TwoFactorRequiredMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if self._owes_second_factor(request):
+            if request.path.startswith("/api/"):
+                error = TwoFactorRequired("Complete the two-factor login in the browser first.")
+                return JsonResponse({"code": error.code, "detail": error.detail}, status=error.status)
+            target = reverse("accounts:two_factor")
+            return redirect(f"{target}?{urlencode({'next': request.get_full_path()})}")
+        return self.get_response(request)
+
+    def _owes_second_factor(self, request: HttpRequest) -> bool:
+        if not settings.STAFF_TWO_FACTOR_REQUIRED or request.path.startswith(_OPEN_PREFIXES):
+            return False
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            return False
+        return two_factor_required(user) and not two_factor_session_passed(request)

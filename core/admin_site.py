@@ -1,0 +1,32 @@
+"""The staff admin site: Django's, plus pages that an upper layer adds for a lower layer's models.
+
+Publishing an event spans events and inventory; cancelling one refunds orders. Those pages are written in
+``orders`` (the layer that drives cross-domain work) but belong on the event's admin page. ``orders`` registers
+them here, under the event's admin URLs, and the event admin links to them by URL name: ``events`` never imports
+``orders``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.contrib import admin
+from django.urls import URLPattern, path
+
+
+class StaffAdminSite(admin.AdminSite):
+    site_header = "TicketRemaster staff"
+    site_title = "TicketRemaster staff"
+    index_title = "Operations"
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._extra_urls: list[URLPattern] = []
+
+    def register_view(self, route: str, view: Callable, *, name: str) -> None:
+        """Serve ``view`` at ``/admin/<route>`` for logged-in staff (the view checks its own capability)."""
+        self._extra_urls.append(path(route, self.admin_view(view), name=name))
+
+    def get_urls(self) -> list:
+        # First, so that ``events/event/<id>/publish/`` wins over the event admin's ``<path:object_id>/``.
+        return [*self._extra_urls, *super().get_urls()]

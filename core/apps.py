@@ -1,0 +1,16 @@
+from django.apps import AppConfig
+from django.contrib.admin.apps import AdminConfig
+
+
+class CoreConfig(AppConfig):
+    """The ground floor: building blocks every domain uses, and the system configuration table (default alias)."""
+
+    name = "core"
+    verbose_name = "System"
+    default_auto_field = "django.db.models.BigAutoField"
+
+
+class StaffAdminConfig(AdminConfig):
+    """django.contrib.admin with the project's site (core/admin_site.py)."""
+
+    default_site = "core.admin_site.StaffAdminSite"

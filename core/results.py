@@ -1,0 +1,30 @@
+"""One way to build a domain's result type (a frozen dataclass) from a model instance or a row mapping.
+
+Every domain hands plain dataclasses to its callers (``UserInfo``, ``SeatInfo``, ``OrderInfo``...). Their fields
+are named like the columns they come from, so one helper fills them; a field whose value is computed or named
+differently is passed as an override.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from functools import cache
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+@cache
+def _field_names(cls: type) -> tuple[str, ...]:
+    return tuple(field.name for field in dataclasses.fields(cls) if field.init)
+
+
+def from_row(cls: type[T], source: Any, /, **overrides: Any) -> T:
+    """``cls`` filled from ``source`` (attributes of a model instance, or keys of a mapping), then ``overrides``.
+
+    Every field without an override must exist on the source: a missing one is a programming error and raises.
+    """
+    get = source.__getitem__ if isinstance(source, Mapping) else source.__getattribute__
+    values = {name: overrides[name] if name in overrides else get(name) for name in _field_names(cls)}
+    return cls(**values)

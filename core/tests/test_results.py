@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+import dataclasses
+from types import SimpleNamespace
+
+import pytest
+
+from core.results import from_row
+
+
+@dataclasses.dataclass(frozen=True)
+class Thing:
+    id: int
+    name: str
+    label: str
+
+
+def test_fields_come_from_attributes_or_keys_and_overrides_win():
+    assert from_row(Thing, SimpleNamespace(id=1, name="a", label="x", extra=0)) == Thing(1, "a", "x")
+    assert from_row(Thing, {"id": 2, "name": "b"}, label="computed") == Thing(2, "b", "computed")
+
+
+def test_a_missing_field_is_an_error_not_a_silent_default():
+    with pytest.raises(AttributeError):
+        from_row(Thing, SimpleNamespace(id=1, name="a"))
+    with pytest.raises(KeyError):
+        from_row(Thing, {"id": 1, "label": "x"})

@@ -1,0 +1,155 @@
+"""Organizations, venues and sections in the staff admin, with a section's seat-grid generator page."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.db.models import Count, OuterRef, Subquery
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+
+from core.admin_tenancy import Capability, TenantScopedAdmin, actor_id, is_superuser
+from core.errors import DomainError
+from events.admin.common import DeletedFilter, OrganizationChoiceMixin, SoftDeleteAdminMixin
+from events.admin.section_svg import render_section_svg
+from events.forms import SectionAdminForm, SectionGridForm, VenueAdminForm
+from events.models import Organization, Section, Venue
+from events.services import section_generate_grid
+
+
+@admin.register(Organization)
+class OrganizationAdmin(SoftDeleteAdminMixin, TenantScopedAdmin):
+    view_capability = Capability.EVENTS_VIEW
+    manage_capability = Capability.STAFF
+    list_display = ["name", "slug", "venue_count", "created_at"]
+    list_filter = [DeletedFilter]
+    search_fields = ["name", "slug"]
+    readonly_fields = ["id", "created_at", "updated_at", "deleted_at"]
+
+    # An organization is its own tenant: scoped by its primary key.
+    def scope_queryset(self, request, queryset, organization_ids):
+        return queryset.filter(pk__in=organization_ids)
+
+    def object_organization_id(self, obj):
+        return obj.pk
+
+    def get_queryset(self, request):
+        # Counted by subquery, not by a join that multiplies rows.
+        venues = (
+            Venue.objects.filter(organization=OuterRef("pk")).order_by().values("organization").annotate(n=Count("pk"))
+        )
+        return super().get_queryset(request).annotate(_venues=Subquery(venues.values("n")))
+
+    def has_add_permission(self, request, obj=None):
+        return is_superuser(request)  # new tenants are created by the platform, not by another tenant's staff
+
+    @admin.display(description="venues", ordering="_venues")
+    def venue_count(self, obj):
+        return obj._venues or 0
+
+
+@admin.register(Venue)
+class VenueAdmin(OrganizationChoiceMixin, SoftDeleteAdminMixin, TenantScopedAdmin):
+    form = VenueAdminForm
+    view_capability = Capability.EVENTS_MANAGE
+    manage_capability = Capability.EVENTS_MANAGE
+    delete_capability = Capability.EVENTS_MANAGE
+    list_display = ["name", "organization", "city", "timezone", "section_count"]
+    list_filter = [DeletedFilter, "city"]
+    list_select_related = ["organization"]
+    search_fields = ["name", "city", "address"]
+    readonly_fields = ["id", "created_at", "updated_at", "deleted_at"]
+
+    def get_queryset(self, request):
+        sections = Section.objects.filter(venue=OuterRef("pk")).order_by().values("venue").annotate(n=Count("pk"))
+        return super().get_queryset(request).annotate(_sections=Subquery(sections.values("n")))
+
+    @admin.display(description="sections", ordering="_sections")
+    def section_count(self, obj):
+        return obj._sections or 0
+
+
+@admin.register(Section)
+class SectionAdmin(OrganizationChoiceMixin, SoftDeleteAdminMixin, TenantScopedAdmin):
+    form = SectionAdminForm
+    view_capability = Capability.EVENTS_MANAGE
+    manage_capability = Capability.EVENTS_MANAGE
+    delete_capability = Capability.EVENTS_MANAGE
+    list_display = ["name", "venue", "kind", "capacity", "sort_order"]
+    list_filter = [DeletedFilter, "kind"]
+    list_select_related = ["venue", "venue__organization"]
+    search_fields = ["name", "venue__name"]
+    readonly_fields = ["kind", "capacity", "map_preview", "grid_link", "created_at", "updated_at", "deleted_at"]
+    fields = ["venue", "name", "map_x", "map_y", "sort_order", "kind", "capacity", "grid_link", "map_preview"]
+
+    def base_queryset(self, request):
+        # The layout (every seat) is read only where it is drawn; lists and lookups skip it.
+        return super().base_queryset(request).defer("layout")
+
+    # A section belongs to its venue's organization (it has no organization column of its own).
+    def scope_queryset(self, request, queryset, organization_ids):
+        return queryset.filter(venue__organization_id__in=organization_ids)
+
+    def object_organization_id(self, obj):
+        return obj.venue.organization_id
+
+    @admin.display(description="seat map")
+    def map_preview(self, obj):
+        # An unsaved section already has its (default) UUID: whether it is in the database is the question.
+        if obj is None or obj._state.adding:
+            return "Save the section, then generate its seats."
+        return render_section_svg(obj)
+
+    @admin.display(description="seat grid")
+    def grid_link(self, obj):
+        if obj is None or obj._state.adding:
+            return "Save the section first."
+        url = reverse("admin:events_section_grid", args=[obj.pk])
+        return format_html('<a class="button" href="{}">Generate seat grid…</a>', url)
+
+    def get_urls(self):
+        return [
+            path("<path:object_id>/grid/", self.admin_site.admin_view(self.grid_view), name="events_section_grid"),
+            *super().get_urls(),
+        ]
+
+    def grid_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """The seat-grid generator: a form whose errors come back on their fields, and a preview of the grid."""
+        section = self.get_object(request, object_id)  # a malformed or foreign id is a 404 (TenantScopedAdmin)
+        if not self.has_change_permission(request, section):
+            raise Http404("No such section.")
+        if request.method == "POST":
+            form = SectionGridForm(request.POST)
+            if form.is_valid() and self._generate_grid(request, section, form):
+                return HttpResponseRedirect(reverse("admin:events_section_change", args=[section.pk]))
+        else:
+            form = SectionGridForm(initial=SectionGridForm.initial_for(section))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Seat grid of {section}",
+            "opts": self.model._meta,
+            "original": section,
+            "form": form,
+            "preview": render_section_svg(section),
+        }
+        return TemplateResponse(request, "admin/events/section/grid.html", context)
+
+    def _generate_grid(self, request: HttpRequest, section: Section, form: SectionGridForm) -> bool:
+        """Write the grid through the service; a refusal goes onto the form's fields (or the form) instead."""
+        try:
+            info = section_generate_grid(section_id=section.pk, actor_id=actor_id(request), **form.service_kwargs())
+        except DomainError as exc:
+            for field, errors in exc.fields.items():
+                if field in form.fields:
+                    for error in errors:
+                        form.add_error(field, error)
+            if not exc.fields:
+                form.add_error(None, exc.detail)
+            return False
+        messages.success(
+            request,
+            f"{section.name}: {info.capacity} places"
+            + (f" in {info.rows} rows, {info.accessible} accessible." if info.rows else "."),
+        )
+        return True

@@ -1,0 +1,200 @@
+"""What events promises its callers: the result types, the enums and the errors of events_db.
+
+Other apps (and events' own pages, API and admin) get these frozen dataclasses from ``events.selectors`` and
+``events.services``, never model instances; the enums are the stored values of the columns they name (models.py
+takes its choices from here, so a value or label changes in one place); the errors are ``core.errors.DomainError``
+subclasses with a stable ``code`` and an HTTP ``status``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db import models
+from django.utils import timezone
+
+from core.errors import Conflict
+
+# --- Enums -------------------------------------------------------------------------------------------------------
+
+
+class SectionKind(models.TextChoices):
+    SEATED = "SEATED", "Seated"
+    GENERAL = "GENERAL", "General admission"
+
+
+class EventStatus(models.TextChoices):
+    DRAFT = "DRAFT", "Draft"
+    PUBLISHED = "PUBLISHED", "Published"
+    CANCELLED = "CANCELLED", "Cancelled"
+    ENDED = "ENDED", "Ended"
+
+
+class EventSelectionMode(models.TextChoices):
+    SEATMAP = "SEATMAP", "Pick seats on the map"
+    BEST_AVAILABLE = "BEST_AVAILABLE", "Best available"
+
+
+class EventInventoryStatus(models.TextChoices):
+    NONE = "NONE", "Not created"
+    BUILDING = "BUILDING", "Being created"
+    READY = "READY", "Created"
+
+
+def sales_open(status: str, sales_start: dt.datetime | None, sales_end: dt.datetime | None) -> bool:
+    """Tickets are on sale: the event is published and now is inside its sales window (an open end is unbounded)."""
+    now = timezone.now()
+    if status != EventStatus.PUBLISHED:
+        return False
+    if sales_start is not None and now < sales_start:
+        return False
+    return sales_end is None or now < sales_end
+
+
+# --- Result types ------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EventInfo:
+    """A live event as buyers' flows and other domains see it (any status)."""
+
+    id: uuid.UUID
+    organization_id: uuid.UUID
+    venue_id: uuid.UUID
+    venue_name: str
+    title: str
+    status: str
+    starts_at: dt.datetime
+    doors_at: dt.datetime | None
+    sales_start: dt.datetime | None
+    sales_end: dt.datetime | None
+    selection_mode: str
+    venue_timezone: str = "UTC"  # the IANA zone every time of this event is shown in
+
+    @property
+    def is_on_sale(self) -> bool:
+        return sales_open(self.status, self.sales_start, self.sales_end)
+
+
+@dataclass(frozen=True)
+class EventSectionInfo:
+    """A section an event sells, with its tier, price and capacity (the override where one is set)."""
+
+    section_id: uuid.UUID
+    name: str
+    kind: str
+    tier_id: uuid.UUID
+    tier_name: str
+    price: Decimal
+    colour: str
+    capacity: int
+    map_x: int
+    map_y: int
+
+
+@dataclass(frozen=True)
+class SectionLayoutInfo:
+    """A section's seat grid as the generator wrote it."""
+
+    section_id: uuid.UUID
+    kind: str
+    capacity: int
+    rows: int
+    accessible: int
+
+
+@dataclass(frozen=True)
+class SectionOnSale:
+    """One section of an event as it goes on sale: what the inventory must create for it."""
+
+    section_id: uuid.UUID
+    tier_id: uuid.UUID
+    price: Decimal
+    kind: str
+    rows: list[dict[str, Any]]  # [{"label", "seats": [{"number", "x", "y", "accessible"}]}]; empty for GENERAL
+    capacity: int
+    places: int
+
+
+@dataclass(frozen=True)
+class PublishPlan:
+    """What publishing an event puts on sale: its sections and their places in total."""
+
+    event_id: uuid.UUID
+    organization_id: uuid.UUID
+    sections: list[SectionOnSale]
+    total: int
+
+
+@dataclass(frozen=True)
+class TierPriceChange:
+    """A tier's price before and after a reprice, with what a caller needs to reprice its places and audit it."""
+
+    tier_id: uuid.UUID
+    tier_name: str
+    event_id: uuid.UUID
+    organization_id: uuid.UUID
+    old_price: Decimal
+    new_price: Decimal
+
+
+@dataclass(frozen=True)
+class EventOperationsInfo:
+    """An event as its staff operations pages show it: identity, status and the progress of long operations."""
+
+    id: uuid.UUID
+    organization_id: uuid.UUID
+    venue_id: uuid.UUID
+    venue_name: str
+    title: str
+    status: str
+    status_label: str
+    starts_at: dt.datetime
+    inventory_status: str
+    inventory_status_label: str
+    inventory_created: int
+    inventory_total: int
+    refunds_done: int
+    refunds_total: int
+    venue_timezone: str = "UTC"
+
+    def __str__(self) -> str:
+        return self.title
+
+
+@dataclass(frozen=True)
+class SectionForSale:
+    """One row of the publish preview: a section of the event, its tier and how many places it makes."""
+
+    name: str
+    kind_label: str
+    tier_name: str
+    price: Decimal
+    places: int
+
+
+# --- Errors ------------------------------------------------------------------------------------------------------
+
+
+class SalesClosed(Conflict):
+    code = "SALES_CLOSED"
+    default_detail = "Tickets for this event are not on sale."
+
+
+class SectionInUse(Conflict):
+    code = "SECTION_IN_USE"
+    default_detail = "The section is sold by a published event; its seats cannot change while it is on sale."
+
+
+class EventNotPublishable(Conflict):
+    code = "EVENT_NOT_PUBLISHABLE"
+    default_detail = "This event cannot be published."
+
+
+class EventNotCancellable(Conflict):
+    code = "EVENT_NOT_CANCELLABLE"
+    default_detail = "This event cannot be cancelled."

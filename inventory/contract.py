@@ -1,0 +1,189 @@
+"""What inventory promises its callers: the result types, the enums and the errors of seats_db.
+
+Other apps (and inventory's own pages and API) get these frozen dataclasses from ``inventory.selectors`` and
+``inventory.services``, never model instances; the enums are the stored values of the columns they name (models.py
+takes its choices from here, so a value or label changes in one place); the errors are ``core.errors.DomainError``
+subclasses with a stable ``code`` and an HTTP ``status``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import models
+
+from core.errors import Conflict, DomainError
+
+# --- Enums -------------------------------------------------------------------------------------------------------
+
+
+class SeatStatus(models.TextChoices):
+    AVAILABLE = "AVAILABLE", "Available"
+    HELD = "HELD", "Held"
+    SOLD = "SOLD", "Sold"
+    CHECKED_IN = "CHECKED_IN", "Checked in"
+    LISTED = "LISTED", "Listed for resale"
+    BLOCKED = "BLOCKED", "Blocked"
+
+
+# A seat in one of these is a ticket: it has an owner and an order (CHECK seat_ticket_has_owner).
+TICKET_STATUSES: tuple[str, ...] = (SeatStatus.SOLD.value, SeatStatus.CHECKED_IN.value, SeatStatus.LISTED.value)
+
+
+class EntryLogResult(models.TextChoices):
+    SUCCESS = "SUCCESS", "Admitted"
+    DUPLICATE = "DUPLICATE", "Already checked in"
+    WRONG_EVENT = "WRONG_EVENT", "Ticket for another event"
+    NOT_PAID = "NOT_PAID", "Not a paid ticket"
+    EXPIRED = "EXPIRED", "Code expired"
+    INVALID = "INVALID", "Invalid code"
+    NOT_FOUND = "NOT_FOUND", "No such ticket"
+    REVOKED = "REVOKED", "Code revoked"
+
+
+def seat_label(*, row_label: str, number: int, is_general_admission: bool) -> str:
+    if is_general_admission:
+        return f"General admission #{number}"
+    return f"Row {row_label}, seat {number}"
+
+
+# --- Result types ------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SeatInfo:
+    """A seat (the ticket, once sold). An expired hold is reported as AVAILABLE with no holder."""
+
+    id: uuid.UUID
+    event_id: uuid.UUID
+    section_id: uuid.UUID
+    tier_id: uuid.UUID | None
+    row_label: str
+    number: int
+    label: str
+    x: int
+    y: int
+    price: Decimal
+    status: str
+    is_accessible: bool
+    is_general_admission: bool
+    held_by_id: uuid.UUID | None
+    hold_expires_at: dt.datetime | None
+    owner_id: uuid.UUID | None
+    order_id: uuid.UUID | None
+    qr_version: int
+    checked_in_at: dt.datetime | None
+
+    @property
+    def is_ticket(self) -> bool:
+        return self.status in TICKET_STATUSES
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    """The answer to one gate scan; ``seat`` is None when the code names no seat (or is not a code at all)."""
+
+    result: str  # an EntryLogResult value
+    seat: SeatInfo | None
+    holder_id: uuid.UUID | None
+    detail: str
+    admitted: bool = field(default=False)
+
+
+@dataclass(frozen=True)
+class QrPayload:
+    """What a signed QR token says: whose ticket, which QR version, issued when (epoch seconds)."""
+
+    seat_id: uuid.UUID
+    owner_id: uuid.UUID
+    qr_version: int
+    issued_at: int
+
+
+@dataclass(frozen=True)
+class SectionInventorySpec:
+    """What to create for one section of an event: numbered seats from ``rows`` (SEATED) or ``capacity`` places
+    (GENERAL). rows: [{"label": "A", "seats": [{"number": 1, "x": 0, "y": 0, "accessible": False}, ...]}, ...]."""
+
+    section_id: uuid.UUID
+    tier_id: uuid.UUID | None
+    price: Decimal
+    kind: str = "SEATED"  # or "GENERAL"
+    rows: list[dict] = field(default_factory=list)
+    capacity: int = 0
+
+
+# --- Errors ------------------------------------------------------------------------------------------------------
+
+
+class SeatUnavailable(Conflict):
+    code = "SEAT_UNAVAILABLE"
+    status = 409
+    default_detail = "One or more of these seats are no longer available."
+
+
+class HoldLimitExceeded(Conflict):
+    code = "HOLD_LIMIT_EXCEEDED"
+    status = 409
+    default_detail = "You already hold the most places allowed for this event."
+
+
+class NotEnoughSeats(Conflict):
+    code = "NOT_ENOUGH_SEATS"
+    status = 409
+    default_detail = "Not enough places are available."
+
+
+class HoldExpired(Conflict):
+    code = "HOLD_EXPIRED"
+    status = 409
+    default_detail = "Your hold on these seats expired or was lost; choose seats again."
+
+
+class TicketCheckedIn(Conflict):
+    code = "TICKET_CHECKED_IN"
+    status = 409
+    default_detail = "This ticket was already used at the gate."
+
+
+class TicketTransferred(Conflict):
+    code = "TICKET_TRANSFERRED"
+    status = 409
+    default_detail = (
+        "A ticket of this order now belongs to someone else (transferred or resold); the order cannot be refunded."
+    )
+
+
+class TicketNotTransferable(Conflict):
+    code = "TICKET_NOT_TRANSFERABLE"
+    status = 409
+    default_detail = "This ticket cannot change hands in its current state."
+
+
+class QrUnavailable(Conflict):
+    code = "TICKET_LISTED"
+    status = 409
+    default_detail = "This ticket is listed for resale; withdraw the listing to use it at the gate."
+
+
+class ScanBusy(Conflict):
+    code = "SCAN_BUSY"
+    status = 409
+    default_detail = "This ticket is being changed right now; scan it again."
+
+
+# The domain errors of inventory, for callers that catch "any refusal of the seats" in one clause.
+INVENTORY_ERRORS: tuple[type[DomainError], ...] = (
+    SeatUnavailable,
+    HoldLimitExceeded,
+    NotEnoughSeats,
+    HoldExpired,
+    TicketCheckedIn,
+    TicketNotTransferable,
+    TicketTransferred,
+    QrUnavailable,
+    ScanBusy,
+)

@@ -1,0 +1,296 @@
+"""Holds: a buyer takes seats for a few minutes (chosen ones, or the best available), or lets them go.
+
+A busy seat is a conflict, never a wait: chosen seats are locked with NOWAIT, best-available skips locked rows. An
+expired hold (HELD with hold_expires_at <= now) is free for anyone at once. One buyer's hold requests for one event
+are serialised by an advisory lock, so parallel requests cannot both pass the per-buyer limit; only that buyer ever
+waits for it, and it is taken before any seat lock, so it cannot take part in a deadlock.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db import OperationalError, transaction
+from django.utils import timezone
+
+from core.errors import InvalidInput, NotFound
+from core.locking import LockSpace, is_lock_not_available, xact_lock
+from inventory import DB_ALIAS
+from inventory.contract import HoldLimitExceeded, NotEnoughSeats, SeatInfo, SeatStatus, SeatUnavailable
+from inventory.selectors import SEAT_COLUMNS, SEAT_TABLE
+from inventory.services._shared import (
+    FREE,
+    TAKE_NEXT_PRICE,
+    optional_id,
+    positive_int,
+    require_id,
+    require_ids,
+    seats_cursor,
+    sorted_infos,
+)
+
+# Parameters: holder, expiry, now, now, now. A place taken afresh (free, or someone's lapsed hold) takes the price a
+# reprice left for it; the buyer's own live hold, extended, keeps the price it was held at.
+_HOLD = (
+    f"UPDATE {SEAT_TABLE} SET status = 'HELD', held_by_id = %s, hold_expires_at = %s, updated_at = %s, "  # noqa: S608
+    "price = CASE WHEN status = 'HELD' AND hold_expires_at > %s THEN price ELSE COALESCE(next_price, price) END, "
+    "next_price = CASE WHEN status = 'HELD' AND hold_expires_at > %s THEN next_price ELSE NULL END "
+)
+_BEST_ORDER = "section_id, y, row_label, number"  # the front row (smallest y) first, then left to right
+_CANDIDATE_WINDOW = 400
+_BLOCK_ATTEMPTS = 3
+
+
+def _check_hold_args(hold_seconds: int, max_per_buyer: int) -> tuple[int, int]:
+    return (
+        positive_int(hold_seconds, name="hold_seconds", maximum=24 * 3600),
+        positive_int(max_per_buyer, name="max_per_buyer", maximum=10_000),
+    )
+
+
+def _check_limit(
+    cursor, *, buyer: uuid.UUID, event: uuid.UUID, now: dt.datetime, adding: int, limit: int, exclude=()
+) -> None:
+    """Refuse if the buyer's unexpired holds for the event (but ``exclude``) + ``adding`` would exceed ``limit``.
+
+    Only meaningful under the buyer's BUYER_HOLDS lock, which keeps a parallel request from counting at once."""
+    # Served by the partial index seat_holds_by_buyer_idx (held_by_id WHERE status = 'HELD').
+    cursor.execute(
+        f"SELECT count(*) FROM {SEAT_TABLE} WHERE held_by_id = %s AND status = 'HELD' "  # noqa: S608 - fixed SQL
+        "AND hold_expires_at > %s AND event_id = %s AND deleted_at IS NULL AND NOT (id = ANY(%s))",
+        [buyer, now, event, list(exclude)],
+    )
+    existing = cursor.fetchone()[0]
+    if existing + adding > limit:
+        raise HoldLimitExceeded(
+            f"You can hold at most {limit} places for this event; you already hold {existing}.",
+            limit=limit,
+            held=existing,
+        )
+
+
+# --- Chosen seats ------------------------------------------------------------------------------------------------
+
+
+def _lock_chosen(cursor, *, ids: list[uuid.UUID], event: uuid.UUID, buyer: uuid.UUID, now: dt.datetime) -> None:
+    """Lock the seats in id order with NOWAIT and refuse unless each is free or already the buyer's hold."""
+    cursor.execute(
+        f"SELECT id, status, held_by_id, hold_expires_at FROM {SEAT_TABLE} "  # noqa: S608 - fixed SQL
+        "WHERE id = ANY(%s) AND event_id = %s AND deleted_at IS NULL ORDER BY id FOR UPDATE NOWAIT",
+        [ids, event],
+    )
+    rows = cursor.fetchall()
+    if len(rows) != len(ids):
+        found = {row[0] for row in rows}
+        raise NotFound(
+            "Some of these seats do not exist for this event.", seat_ids=[str(pk) for pk in ids if pk not in found]
+        )
+    taken = [
+        str(pk)
+        for pk, status, held_by, expires in rows
+        if not (status == SeatStatus.AVAILABLE or (status == SeatStatus.HELD and (expires <= now or held_by == buyer)))
+    ]
+    if taken:
+        raise SeatUnavailable(seat_ids=taken)
+
+
+def seats_hold(
+    *,
+    event_id: uuid.UUID,
+    buyer_id: uuid.UUID,
+    seat_ids: Iterable[uuid.UUID],
+    hold_seconds: int,
+    max_per_buyer: int,
+) -> list[SeatInfo]:
+    """Hold exactly these seats for the buyer, all or nothing.
+
+    A seat another transaction is taking right now is a SeatUnavailable at once, never a wait. A free seat
+    (AVAILABLE or anyone's expired hold) is taken; the buyer's own unexpired hold is extended. Errors: NotFound (a
+    seat not of this event), SeatUnavailable (context ``seat_ids``), HoldLimitExceeded (unexpired holds for the
+    event + new ones > max_per_buyer).
+    """
+    event = require_id(event_id, name="event_id")
+    buyer = require_id(buyer_id, name="buyer_id")
+    ids = require_ids(seat_ids, name="seat_ids")
+    if not ids:
+        raise InvalidInput("Choose at least one seat.", fields={"seat_ids": ["Choose at least one seat."]})
+    hold_seconds, max_per_buyer = _check_hold_args(hold_seconds, max_per_buyer)
+    if len(ids) > max_per_buyer:
+        raise HoldLimitExceeded(f"You can hold at most {max_per_buyer} places for this event.", limit=max_per_buyer)
+    now = timezone.now()
+    try:
+        with transaction.atomic(using=DB_ALIAS), seats_cursor() as cursor:
+            # The buyer's lock first: taken before any seat lock, so it cannot take part in a deadlock.
+            xact_lock(LockSpace.BUYER_HOLDS, buyer, event, using=DB_ALIAS)
+            _lock_chosen(cursor, ids=ids, event=event, buyer=buyer, now=now)
+            _check_limit(cursor, buyer=buyer, event=event, now=now, adding=len(ids), limit=max_per_buyer, exclude=ids)
+            cursor.execute(
+                f"{_HOLD}WHERE id = ANY(%s) RETURNING {SEAT_COLUMNS}",
+                [buyer, now + dt.timedelta(seconds=hold_seconds), now, now, now, ids],
+            )
+            held = cursor.fetchall()
+    except OperationalError as exc:
+        if not is_lock_not_available(exc):
+            raise
+        # Another transaction is taking (or selling) one of these seats right now: a conflict, not a wait.
+        raise SeatUnavailable(seat_ids=[str(pk) for pk in ids]) from None
+    return sorted_infos(held, now=now)
+
+
+# --- Best available ----------------------------------------------------------------------------------------------
+
+
+def _pick_block(candidates: list[tuple], quantity: int, excluded: set[uuid.UUID]) -> list[uuid.UUID]:
+    """Choose ``quantity`` seats from candidates ordered best first: prefer adjacent numbers in the best row,
+    then any seats of one row, then the best seats anywhere. Candidates are (id, section_id, row_label, number)."""
+    rows: dict[tuple, list[tuple]] = {}
+    for candidate in candidates:
+        if candidate[0] not in excluded:
+            rows.setdefault((candidate[1], candidate[2]), []).append(candidate)
+    for seats in rows.values():
+        run: list[tuple] = []
+        for seat in seats:
+            run = run + [seat] if run and seat[3] == run[-1][3] + 1 else [seat]
+            if len(run) == quantity:
+                return [s[0] for s in run]
+    for seats in rows.values():
+        if len(seats) >= quantity:
+            return [s[0] for s in seats[:quantity]]
+    return [c[0] for c in candidates if c[0] not in excluded][:quantity]
+
+
+class _PartialBlock(Exception):
+    def __init__(self, lost: set[uuid.UUID]):
+        self.lost = lost
+
+
+@dataclass(frozen=True)
+class _Wanted:
+    """One best-available request: who, how many, where (``scope`` with its parameters), and when."""
+
+    buyer: uuid.UUID
+    quantity: int
+    scope: str
+    scope_params: list
+    now: dt.datetime
+    expires: dt.datetime
+
+    def take_sql(self, where: str) -> str:
+        return (
+            f"{_HOLD}WHERE id IN (SELECT id FROM {SEAT_TABLE} WHERE {where} FOR UPDATE SKIP LOCKED) "  # noqa: S608
+            f"RETURNING {SEAT_COLUMNS}"
+        )
+
+    @property
+    def hold_params(self) -> list:
+        return [self.buyer, self.expires, self.now, self.now, self.now]
+
+
+def _take_best_block(cursor, wanted: _Wanted) -> list[tuple] | None:
+    """Read a window of free seats without locks, choose a block, take it with SKIP LOCKED inside a savepoint.
+
+    If another buyer took part of the block meanwhile, the savepoint is rolled back (releasing the rest) and another
+    block chosen. None when every try lost seats that way; NotEnoughSeats when too few places are free at all.
+    """
+    excluded: set[uuid.UUID] = set()
+    for _attempt in range(_BLOCK_ATTEMPTS):
+        cursor.execute(
+            f"SELECT id, section_id, row_label, number FROM {SEAT_TABLE} WHERE {wanted.scope} AND {FREE} "  # noqa: S608
+            f"ORDER BY {_BEST_ORDER} LIMIT %s",
+            [*wanted.scope_params, wanted.now, _CANDIDATE_WINDOW + len(excluded)],
+        )
+        block = _pick_block(cursor.fetchall(), wanted.quantity, excluded)
+        if len(block) < wanted.quantity:
+            raise NotEnoughSeats(f"Only {len(block)} places are available.", available=len(block))
+        try:
+            with transaction.atomic(using=DB_ALIAS):
+                cursor.execute(wanted.take_sql(f"id = ANY(%s) AND {FREE}"), [*wanted.hold_params, block, wanted.now])
+                rows = cursor.fetchall()
+                if len(rows) < wanted.quantity:
+                    raise _PartialBlock(set(block) - {row[0] for row in rows})
+                return rows
+        except _PartialBlock as partial:
+            excluded |= partial.lost
+    return None
+
+
+def _take_any_free(cursor, wanted: _Wanted) -> list[tuple]:
+    """Heavy contention: any free seats in best order, skipping whatever others are locking right now."""
+    cursor.execute(
+        wanted.take_sql(f"{wanted.scope} AND {FREE} ORDER BY {_BEST_ORDER} LIMIT %s"),
+        [*wanted.hold_params, *wanted.scope_params, wanted.now, wanted.quantity],
+    )
+    rows = cursor.fetchall()
+    if len(rows) < wanted.quantity:
+        raise NotEnoughSeats(f"Only {len(rows)} places are available right now.", available=len(rows))
+    return rows
+
+
+def seats_hold_best_available(
+    *,
+    event_id: uuid.UUID,
+    buyer_id: uuid.UUID,
+    quantity: int,
+    section_id: uuid.UUID | None = None,
+    tier_id: uuid.UUID | None = None,
+    hold_seconds: int,
+    max_per_buyer: int,
+) -> list[SeatInfo]:
+    """Hold the best ``quantity`` free places (optionally in one section and/or tier), preferring adjacent seats.
+
+    Racing buyers never get the same seat and never wait for each other: a block is taken with SKIP LOCKED, chosen
+    again a few times if others took part of it, and after that any free seats in best order are taken.
+    NotEnoughSeats (409) when too few places are free.
+    """
+    event = require_id(event_id, name="event_id")
+    buyer = require_id(buyer_id, name="buyer_id")
+    hold_seconds, max_per_buyer = _check_hold_args(hold_seconds, max_per_buyer)
+    quantity = positive_int(quantity, name="quantity")
+    if quantity > max_per_buyer:
+        raise HoldLimitExceeded(f"You can hold at most {max_per_buyer} places for this event.", limit=max_per_buyer)
+    section = optional_id(section_id, name="section_id")
+    tier = optional_id(tier_id, name="tier_id")
+    scope, scope_params = "event_id = %s AND deleted_at IS NULL", [event]
+    if section:
+        scope += " AND section_id = %s"
+        scope_params.append(section)
+    if tier:
+        scope += " AND tier_id = %s"
+        scope_params.append(tier)
+    now = timezone.now()
+    wanted = _Wanted(buyer, quantity, scope, scope_params, now, now + dt.timedelta(seconds=hold_seconds))
+    with transaction.atomic(using=DB_ALIAS), seats_cursor() as cursor:
+        xact_lock(LockSpace.BUYER_HOLDS, buyer, event, using=DB_ALIAS)
+        _check_limit(cursor, buyer=buyer, event=event, now=now, adding=quantity, limit=max_per_buyer)
+        rows = _take_best_block(cursor, wanted) or _take_any_free(cursor, wanted)
+    return sorted_infos(rows, now=now)
+
+
+# --- Release -----------------------------------------------------------------------------------------------------
+
+
+def seats_release(
+    *, buyer_id: uuid.UUID, event_id: uuid.UUID | None = None, seat_ids: Iterable[uuid.UUID] | None = None
+) -> int:
+    """Release the buyer's own unexpired holds (all, one event's, or the listed seats). Returns how many."""
+    buyer = require_id(buyer_id, name="buyer_id")
+    where, params = "held_by_id = %s AND status = 'HELD' AND hold_expires_at > %s", [buyer, timezone.now()]
+    if event_id is not None:
+        where += " AND event_id = %s"
+        params.append(require_id(event_id, name="event_id"))
+    if seat_ids is not None:
+        ids = require_ids(seat_ids, name="seat_ids")
+        if not ids:
+            return 0
+        where += " AND id = ANY(%s)"
+        params.append(ids)
+    with transaction.atomic(using=DB_ALIAS), seats_cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {SEAT_TABLE} SET status = 'AVAILABLE', held_by_id = NULL, hold_expires_at = NULL, "  # noqa: S608
+            f"{TAKE_NEXT_PRICE}, updated_at = %s WHERE {where}",
+            [timezone.now(), *params],
+        )
+        return cursor.rowcount

@@ -1,0 +1,98 @@
+"""Sales: held seats become tickets of an order (HELD -> SOLD), and an order's tickets become seats again.
+
+Both are idempotent by the order id, so the purchase flow and its recovery may repeat them safely.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+
+from django.db import transaction
+from django.utils import timezone
+
+from core.errors import InvalidInput
+from inventory import DB_ALIAS
+from inventory.contract import HoldExpired, SeatInfo, SeatStatus, TicketCheckedIn, TicketTransferred
+from inventory.selectors import SEAT_COLUMNS, SEAT_TABLE
+from inventory.services._shared import TAKE_NEXT_PRICE, optional_id, require_id, require_ids, seats_cursor, sorted_infos
+
+
+def seats_sell(*, buyer_id: uuid.UUID, order_id: uuid.UUID, seat_ids: Iterable[uuid.UUID]) -> list[SeatInfo]:
+    """HELD by this buyer and unexpired -> SOLD to the buyer for this order, in one compare-and-set UPDATE.
+
+    All or nothing: if any seat is neither still held by the buyer nor already sold to this order, nothing is sold
+    and HoldExpired is raised. Idempotent: seats already sold to this order (a retry) count as sold.
+    """
+    buyer = require_id(buyer_id, name="buyer_id")
+    order = require_id(order_id, name="order_id")
+    ids = require_ids(seat_ids, name="seat_ids")
+    if not ids:
+        raise InvalidInput("No seats to sell.", fields={"seat_ids": ["At least one seat is required."]})
+    now = timezone.now()
+    with transaction.atomic(using=DB_ALIAS), seats_cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {SEAT_TABLE} SET status = 'SOLD', owner_id = %s, order_id = %s, held_by_id = NULL, "  # noqa: S608
+            "hold_expires_at = NULL, updated_at = %s "
+            "WHERE id = ANY(%s) AND status = 'HELD' AND held_by_id = %s AND hold_expires_at > %s "
+            "AND deleted_at IS NULL "
+            f"RETURNING {SEAT_COLUMNS}",
+            [buyer, order, now, ids, buyer, now],
+        )
+        rows = cursor.fetchall()
+        if len(rows) < len(ids):
+            sold = {row[0] for row in rows}
+            cursor.execute(
+                f"SELECT {SEAT_COLUMNS} FROM {SEAT_TABLE} WHERE id = ANY(%s) AND order_id = %s",  # noqa: S608
+                [[pk for pk in ids if pk not in sold], order],
+            )
+            rows += cursor.fetchall()
+        if len(rows) < len(ids):
+            got = {row[0] for row in rows}
+            # Rolls the whole UPDATE back: an order never gets part of its seats.
+            raise HoldExpired(seat_ids=[str(pk) for pk in ids if pk not in got])
+    return sorted_infos(rows, now=now)
+
+
+def seats_unsell(
+    *,
+    order_id: uuid.UUID,
+    block: bool = False,
+    owner_id: uuid.UUID | None = None,
+    seat_ids: Iterable[uuid.UUID] | None = None,
+) -> int:
+    """Every ticket of the order (SOLD or LISTED) back to AVAILABLE (or BLOCKED): owner and order cleared, QR version
+    bumped so every code issued for it is dead. Idempotent (a second call finds nothing). With ``seat_ids`` (a refund
+    of some tickets), only those of the order's tickets.
+
+    A CHECKED_IN ticket makes the whole call refuse with TicketCheckedIn (nothing changes). With ``owner_id`` (a
+    refund: the buyer), a ticket that now belongs to someone else (transferred, resold) makes it refuse with
+    TicketTransferred (nothing changes).
+    """
+    order = require_id(order_id, name="order_id")
+    owner = optional_id(owner_id, name="owner_id")
+    only = None if seat_ids is None else require_ids(seat_ids, name="seat_ids")
+    where, params = ("order_id = %s", [order]) if only is None else ("order_id = %s AND id = ANY(%s)", [order, only])
+    now = timezone.now()
+    with transaction.atomic(using=DB_ALIAS), seats_cursor() as cursor:
+        # Lock the order's seats in id order first, so a gate scan cannot admit one while the refund runs.
+        cursor.execute(
+            f"SELECT id, status, owner_id FROM {SEAT_TABLE} WHERE {where} ORDER BY id FOR UPDATE",  # noqa: S608
+            params,
+        )
+        rows = cursor.fetchall()
+        checked_in = [str(pk) for pk, status, _owner in rows if status == SeatStatus.CHECKED_IN]
+        if checked_in:
+            raise TicketCheckedIn(seat_ids=checked_in)
+        # Checked under the same row locks: freeing a ticket that was passed on would take it from its new holder.
+        passed_on = [str(pk) for pk, status, holder in rows if owner is not None and holder not in (None, owner)]
+        if passed_on:
+            raise TicketTransferred(seat_ids=passed_on)
+        target = SeatStatus.BLOCKED if block else SeatStatus.AVAILABLE
+        cursor.execute(
+            f"UPDATE {SEAT_TABLE} SET status = %s, owner_id = NULL, order_id = NULL, "  # noqa: S608
+            f"qr_version = qr_version + 1, {TAKE_NEXT_PRICE}, updated_at = %s "
+            f"WHERE {where} AND status IN ('SOLD', 'LISTED')",
+            [target.value, now, *params],
+        )
+        return cursor.rowcount

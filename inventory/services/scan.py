@@ -1,0 +1,156 @@
+"""Gate scans: check a scanned code and admit its ticket at most once; every attempt is written to the EntryLog."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import uuid
+from typing import Any
+
+from django.core import signing
+from django.db import IntegrityError, OperationalError, transaction
+from django.utils import timezone
+
+from core import config
+from core.errors import InvalidInput
+from core.locking import is_lock_not_available
+from core.observability import note_outcome
+from inventory import DB_ALIAS
+from inventory.contract import EntryLogResult, QrPayload, ScanBusy, ScanResult, SeatInfo, SeatStatus
+from inventory.models import EntryLog
+from inventory.selectors import SEAT_COLUMNS, SEAT_TABLE, seat_info_from_row, ticket_get
+from inventory.services._shared import optional_id, require_id, seats_cursor
+from inventory.services.qr import QR_CLOCK_SKEW_SECONDS, qr_token_read
+
+logger = logging.getLogger(__name__)
+
+_SCAN_DETAIL = {
+    EntryLogResult.SUCCESS: "Admitted.",
+    EntryLogResult.DUPLICATE: "Already checked in",
+    EntryLogResult.WRONG_EVENT: "This ticket is for another event.",
+    EntryLogResult.NOT_PAID: "This seat is not a paid ticket.",
+    EntryLogResult.EXPIRED: "This code has expired; ask the holder to refresh their ticket page.",
+    EntryLogResult.INVALID: "This is not a valid TicketRemaster code.",
+    EntryLogResult.NOT_FOUND: "No such ticket.",
+    EntryLogResult.REVOKED: "This code was replaced (the ticket was transferred, resold or refunded).",
+}
+
+
+def _fingerprint(token: Any) -> str:
+    raw = token if isinstance(token, str) else repr(token)
+    return hashlib.sha256(raw.encode("utf-8", "replace")).hexdigest()[:32]
+
+
+def ticket_scan(
+    *,
+    token: Any,
+    event_id: uuid.UUID,
+    gate: str,
+    staff_id: uuid.UUID,
+    organization_id: uuid.UUID | None = None,
+) -> ScanResult:
+    """Check a scanned code at a gate and admit its ticket at most once. Every attempt writes an EntryLog.
+
+    Order of checks: signature (INVALID), age (EXPIRED), seat exists (NOT_FOUND), event (WRONG_EVENT), owner and QR
+    version as they are now (REVOKED), status: SOLD -> CHECKED_IN (SUCCESS), CHECKED_IN (DUPLICATE), else NOT_PAID.
+    ScanBusy (409) if the ticket stays locked by another change for more than 3 s (not logged: scan again).
+    """
+    event = require_id(event_id, name="event_id")
+    staff = require_id(staff_id, name="staff_id")
+    organization = optional_id(organization_id, name="organization_id")
+    gate = str(gate or "").strip()[:64]
+    if not gate:
+        raise InvalidInput("Name the gate.", fields={"gate": ["This field is required."]})
+    log = {
+        "event_id": event,
+        "organization_id": organization,
+        "staff_id": staff,
+        "gate": gate,
+        "token_fingerprint": _fingerprint(token),
+    }
+    try:
+        payload = qr_token_read(token)
+    except signing.BadSignature:
+        return _scan_log(log, EntryLogResult.INVALID)
+    now = timezone.now()
+    age = now.timestamp() - payload.issued_at
+    if age < -QR_CLOCK_SKEW_SECONDS:
+        return _scan_log(log, EntryLogResult.INVALID, detail="This code was issued in the future; check the clocks.")
+    if age > config.get("qr_lifetime_seconds"):
+        return _scan_log(log, EntryLogResult.EXPIRED, seat_id=payload.seat_id, holder_id=payload.owner_id)
+    try:
+        return _admit_or_refuse(payload, event=event, log=log, now=now)
+    except OperationalError as exc:
+        if not is_lock_not_available(exc):
+            raise
+        raise ScanBusy() from None
+    except IntegrityError:
+        # entrylog_one_success refused a second SUCCESS for this seat: it was admitted before, whatever the row
+        # says now. The transaction (including the status change) was rolled back.
+        logger.warning("second SUCCESS refused by entrylog_one_success for seat %s", payload.seat_id)
+        seat = ticket_get(seat_id=payload.seat_id)
+        return _scan_log(log, EntryLogResult.DUPLICATE, seat=seat, holder_id=seat.owner_id)
+
+
+def _admit_or_refuse(payload: QrPayload, *, event: uuid.UUID, log: dict[str, Any], now: dt.datetime) -> ScanResult:
+    """Admission is a compare-and-set UPDATE that takes the row lock: a second gate scanning the same ticket waits
+    for the first (milliseconds), then sees CHECKED_IN and answers DUPLICATE. The partial unique index
+    entrylog_one_success backs "exactly one SUCCESS" in the database itself."""
+    with transaction.atomic(using=DB_ALIAS), seats_cursor() as cursor:
+        # Bounded wait: another gate admitting this very ticket holds the lock for a millisecond or two.
+        cursor.execute("SELECT set_config('lock_timeout', '3s', true)")
+        cursor.execute(
+            f"UPDATE {SEAT_TABLE} SET status = 'CHECKED_IN', checked_in_at = %s, updated_at = %s "  # noqa: S608
+            "WHERE id = %s AND event_id = %s AND owner_id = %s AND qr_version = %s AND status = 'SOLD' "
+            f"AND deleted_at IS NULL RETURNING {SEAT_COLUMNS}",
+            [now, now, payload.seat_id, event, payload.owner_id, payload.qr_version],
+        )
+        row = cursor.fetchone()
+        if row is not None:
+            seat = seat_info_from_row(row, now=now)
+            detail = _SCAN_DETAIL[EntryLogResult.SUCCESS]
+            EntryLog.objects.using(DB_ALIAS).create(
+                **log, seat_id=seat.id, holder_id=seat.owner_id, result=EntryLogResult.SUCCESS, detail=detail
+            )
+            note_outcome(EntryLogResult.SUCCESS)
+            return ScanResult(EntryLogResult.SUCCESS, seat, seat.owner_id, detail, admitted=True)
+        # Not admitted: find out why, under the row lock so the answer matches the state it describes.
+        cursor.execute(
+            f"SELECT {SEAT_COLUMNS} FROM {SEAT_TABLE} WHERE id = %s AND deleted_at IS NULL FOR UPDATE",  # noqa: S608
+            [payload.seat_id],
+        )
+        row = cursor.fetchone()
+        seat = seat_info_from_row(row, now=now) if row else None
+        result, detail = _refusal(seat, payload, event)
+        return _scan_log(log, result, seat=seat, detail=detail, holder_id=seat.owner_id if seat else None)
+
+
+def _refusal(seat: SeatInfo | None, payload: QrPayload, event: uuid.UUID) -> tuple[str, str]:
+    if seat is None:
+        return EntryLogResult.NOT_FOUND, _SCAN_DETAIL[EntryLogResult.NOT_FOUND]
+    if seat.event_id != event:
+        return EntryLogResult.WRONG_EVENT, _SCAN_DETAIL[EntryLogResult.WRONG_EVENT]
+    if seat.owner_id != payload.owner_id or seat.qr_version != payload.qr_version:
+        return EntryLogResult.REVOKED, _SCAN_DETAIL[EntryLogResult.REVOKED]
+    if seat.status == SeatStatus.CHECKED_IN:
+        when = timezone.localtime(seat.checked_in_at).strftime("%H:%M:%S") if seat.checked_in_at else "earlier"
+        return EntryLogResult.DUPLICATE, f"Already checked in at {when}."
+    return EntryLogResult.NOT_PAID, _SCAN_DETAIL[EntryLogResult.NOT_PAID]
+
+
+def _scan_log(
+    log: dict[str, Any],
+    result: str,
+    *,
+    seat: SeatInfo | None = None,
+    seat_id: uuid.UUID | None = None,
+    holder_id: uuid.UUID | None = None,
+    detail: str | None = None,
+) -> ScanResult:
+    detail = (detail or _SCAN_DETAIL[result])[:255]
+    EntryLog.objects.using(DB_ALIAS).create(
+        **log, seat_id=seat.id if seat else seat_id, holder_id=holder_id, result=result, detail=detail
+    )
+    note_outcome(result)
+    return ScanResult(result, seat, holder_id, detail, admitted=False)

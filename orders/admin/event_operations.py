@@ -1,0 +1,231 @@
+"""The event's operations pages in the staff admin: publish, cancel and refund (queued as jobs, with a live
+progress page), the sales dashboard.
+
+They span databases (events + inventory + orders), so they live here and are added to the admin under the event's
+own URLs (``/admin/events/event/<id>/publish/``...) with the names the event admin links to.
+"""
+
+from __future__ import annotations
+
+import time
+from decimal import Decimal
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.template.response import TemplateResponse
+from django.urls import reverse
+
+from core.admin_site import StaffAdminSite
+from core.admin_tenancy import Capability, actor_id, has_capability
+from core.errors import DomainError
+from core.ids import as_uuid
+from events import selectors as events_selectors
+from events.contract import EventOperationsInfo
+from orders.contract import StaffOperationInfo, StaffOperationKind, StaffOperationStatus
+from orders.services import staff_operations
+from orders.staff_selectors import event_sales_table
+
+DASHBOARD_REFRESH_SECONDS = 5
+OPERATION_POLL_SECONDS = 1
+
+
+class CancelEventForm(forms.Form):
+    reason = forms.CharField(
+        max_length=255, widget=forms.Textarea(attrs={"rows": 3}), help_text="Shown in the audit log and the refunds."
+    )
+    confirm = forms.BooleanField(label="Yes, cancel the event and refund every order of it.")
+
+    def clean_reason(self) -> str:
+        reason = self.cleaned_data["reason"].strip()
+        if not reason:
+            raise ValidationError("Give a reason.")
+        return reason
+
+
+class RepriceForm(forms.Form):
+    tier = forms.TypedChoiceField(coerce=str, help_text="Every place of this tier still for sale takes the new price.")
+    price = forms.DecimalField(max_digits=10, decimal_places=2, min_value=0, max_value=Decimal("99999999.99"))
+    reason = forms.CharField(max_length=255, help_text="Shown in the audit log.")
+
+    def __init__(self, *args, tiers: dict, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["tier"].choices = [(str(pk), f"{name} (now {price})") for pk, (name, price) in tiers.items()]
+
+    def clean_reason(self) -> str:
+        reason = self.cleaned_data["reason"].strip()
+        if not reason:
+            raise ValidationError("Give a reason.")
+        return reason
+
+
+def _event_for(request: HttpRequest, object_id: str, capability: Capability) -> EventOperationsInfo:
+    """The event, if the staff member holds ``capability`` in its organization; otherwise simply not found."""
+    event_id = as_uuid(object_id)
+    event = events_selectors.event_for_operations(event_id=event_id) if event_id else None
+    if event is None or not has_capability(request, capability, event.organization_id):
+        raise Http404("No such event.")
+    return event
+
+
+def _page(request: HttpRequest, site: StaffAdminSite, template: str, title: str, **context) -> TemplateResponse:
+    return TemplateResponse(request, template, {**site.each_context(request), "title": title, **context})
+
+
+def _change_page(event_id) -> HttpResponseRedirect:
+    return HttpResponseRedirect(reverse("admin:events_event_change", args=[event_id]))
+
+
+def _start(request: HttpRequest, event: EventOperationsInfo, kind: str, reason: str = "", params=None):
+    """Queue the operation (or find the live one); a message says which. None when it was refused."""
+    try:
+        operation, started = staff_operations.staff_operation_start(
+            kind=kind, event_id=event.id, actor_id=actor_id(request), reason=reason, params=params
+        )
+    except DomainError as exc:
+        messages.error(request, f"{event.title}: {exc.detail}")
+        return None
+    if started:
+        messages.success(request, f"{event.title}: {operation_label(operation)} started; it runs in the background.")
+    else:
+        messages.info(request, f"{event.title}: {operation_label(operation)} is already running; here is its progress.")
+    return operation
+
+
+def operation_label(operation: StaffOperationInfo) -> str:
+    return StaffOperationKind(operation.kind).label.lower()
+
+
+def _operation_page(event_id, operation_id) -> HttpResponseRedirect:
+    return HttpResponseRedirect(
+        reverse("admin:events_event_operation", kwargs={"object_id": event_id, "operation_id": operation_id})
+    )
+
+
+def operation_json(operation: StaffOperationInfo) -> dict:
+    """What the progress page polls: counts, rate, time left, errors, result."""
+    return {
+        "id": str(operation.id),
+        "kind": operation.kind,
+        "status": operation.status,
+        "status_label": StaffOperationStatus(operation.status).label,
+        "live": operation.is_live,
+        "done": operation.done,
+        "total": operation.total,
+        "percent": operation.percent,
+        "rate": round(operation.rate, 1),
+        "eta_seconds": None if operation.eta_seconds is None else round(operation.eta_seconds),
+        "elapsed_seconds": round(operation.elapsed_seconds, 1),
+        "errors": operation.errors,
+        "error_detail": operation.error_detail,
+        "result": operation.result,
+    }
+
+
+def register(site: StaffAdminSite) -> None:
+    """Add the pages under the event admin's URLs, with the URL names the event admin links to."""
+
+    def publish_view(request: HttpRequest, object_id: str) -> HttpResponse:
+        event = _event_for(request, object_id, Capability.EVENTS_MANAGE)
+        if request.method == "POST":
+            operation = _start(request, event, StaffOperationKind.PUBLISH)
+            return _operation_page(event.id, operation.id) if operation else _change_page(event.id)
+        sections = events_selectors.event_sections_for_sale(event_id=event.id)
+        return _page(
+            request,
+            site,
+            "admin/events/event/publish.html",
+            f"Publish {event.title}",
+            event=event,
+            sections=sections,
+            total=sum(section.places for section in sections),
+            operations=staff_operations.staff_operations_for_event(event_id=event.id, limit=5),
+        )
+
+    def publish_many_view(request: HttpRequest) -> HttpResponse:
+        """The event list's "publish selected" action lands here: each event the staff member may publish."""
+        if request.method != "POST":
+            return HttpResponseRedirect(reverse("admin:events_event_changelist"))
+        for object_id in request.POST.getlist("event_ids"):
+            try:
+                event = _event_for(request, object_id, Capability.EVENTS_MANAGE)
+            except Http404:
+                messages.error(request, "An event could not be published: you may not publish it, or it is gone.")
+                continue
+            _start(request, event, StaffOperationKind.PUBLISH)
+        return HttpResponseRedirect(reverse("admin:events_event_changelist"))
+
+    def cancel_view(request: HttpRequest, object_id: str) -> HttpResponse:
+        event = _event_for(request, object_id, Capability.EVENTS_MANAGE)
+        form = CancelEventForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            operation = _start(request, event, StaffOperationKind.CANCEL, reason=form.cleaned_data["reason"])
+            return _operation_page(event.id, operation.id) if operation else _change_page(event.id)
+        return _page(request, site, "admin/events/event/cancel.html", f"Cancel {event.title}", event=event, form=form)
+
+    def reprice_view(request: HttpRequest, object_id: str) -> HttpResponse:
+        """A tier's new price after publishing: queued as an operation, audited, applied to every free place."""
+        event = _event_for(request, object_id, Capability.EVENTS_MANAGE)
+        tiers = events_selectors.tier_prices(event_id=event.id)
+        form = RepriceForm(request.POST or None, tiers=tiers, initial={"tier": request.GET.get("tier", "")})
+        if request.method == "POST" and form.is_valid():
+            params = {"tier_id": form.cleaned_data["tier"], "price": str(form.cleaned_data["price"])}
+            operation = _start(
+                request, event, StaffOperationKind.REPRICE, reason=form.cleaned_data["reason"], params=params
+            )
+            return _operation_page(event.id, operation.id) if operation else _change_page(event.id)
+        return _page(request, site, "admin/events/event/reprice.html", f"Reprice {event.title}", event=event, form=form)
+
+    def operation_view(request: HttpRequest, object_id: str, operation_id: str) -> HttpResponse:
+        """The live progress page; ``?format=json`` is what its script polls (it works without, by refreshing)."""
+        event = _event_for(request, object_id, Capability.EVENTS_MANAGE)
+        op_id = as_uuid(operation_id)
+        if op_id is None:
+            raise Http404("No such operation.")
+        try:
+            operation = staff_operations.staff_operation_get(operation_id=op_id, event_id=event.id)
+        except DomainError as exc:
+            raise Http404("No such operation.") from exc
+        if request.GET.get("format") == "json":
+            return JsonResponse(operation_json(operation))
+        return _page(
+            request,
+            site,
+            "admin/events/event/operation.html",
+            f"{StaffOperationKind(operation.kind).label}: {event.title}",
+            event=event,
+            operation=operation,
+            state=operation_json(operation),
+            poll_seconds=OPERATION_POLL_SECONDS,
+        )
+
+    def dashboard_view(request: HttpRequest, object_id: str) -> HttpResponse:
+        event = _event_for(request, object_id, Capability.EVENTS_VIEW)
+        started = time.perf_counter()
+        table = event_sales_table(event_id=event.id, venue_id=event.venue_id)
+        took_ms = (time.perf_counter() - started) * 1000
+        template = (
+            "admin/events/event/dashboard_table.html"
+            if request.GET.get("fragment")
+            else "admin/events/event/dashboard.html"
+        )
+        return _page(
+            request,
+            site,
+            template,
+            f"Sales: {event.title}",
+            event=event,
+            table=table,
+            took_ms=took_ms,
+            refresh_seconds=DASHBOARD_REFRESH_SECONDS,
+        )
+
+    site.register_view("events/event/publish/", publish_many_view, name="events_event_publish_many")
+    site.register_view("events/event/<str:object_id>/publish/", publish_view, name="events_event_publish")
+    site.register_view("events/event/<str:object_id>/cancel/", cancel_view, name="events_event_cancel")
+    site.register_view("events/event/<str:object_id>/reprice/", reprice_view, name="events_event_reprice")
+    site.register_view("events/event/<str:object_id>/dashboard/", dashboard_view, name="events_event_dashboard")
+    site.register_view(
+        "events/event/<str:object_id>/operations/<str:operation_id>/", operation_view, name="events_event_operation"
+    )

@@ -1,0 +1,44 @@
+"""The event's exports through the API: the same files as the admin's export page, for integrators."""
+
+from __future__ import annotations
+
+from django.http import HttpResponseBase
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.request import Request
+from rest_framework.views import APIView
+
+from core.errors import InvalidInput, NotFound
+from events import selectors as events_selectors
+from orders.contract import ExportNotAllowed
+from orders.exports import EXPORTS, FORMATS, export_response
+from orders.ids import id_or_not_found
+
+
+class EventExportView(APIView):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("file", str, enum=list(FORMATS), description="csv (default, streamed) or xlsx"),
+        ],
+        responses={(200, "text/csv"): OpenApiTypes.BINARY, (200, FORMATS[1]): OpenApiTypes.BINARY},
+    )
+    def get(self, request: Request, event_id: str, kind: str) -> HttpResponseBase:
+        """Download an export of the event: ``attendees`` (the door list), ``orders`` (one row per line),
+        ``ledger`` (the money movements of its orders, refunds, transfers and resales) or ``entries`` (gate scans).
+
+        Staff with the export's capability in the event's organization, and superusers; audited.
+        """
+        export = EXPORTS.get(kind)
+        if export is None:
+            raise NotFound("No such export.")
+        file_format = request.query_params.get("file", "csv")
+        if file_format not in FORMATS:
+            raise InvalidInput("file must be csv or xlsx.", fields={"file": [f"One of: {', '.join(FORMATS)}."]})
+        # Someone who may export this nowhere learns nothing about which events exist.
+        if not request.user.has_perm(export.capability):
+            raise ExportNotAllowed()
+        event_pk = id_or_not_found(event_id, name="event")
+        event = events_selectors.event_for_operations(event_id=event_pk)
+        if event is None or not request.user.has_perm(export.capability, event.organization_id):
+            raise NotFound("No such event.")
+        return export_response(kind=export, file_format=file_format, event=event, actor_id=request.user.pk)

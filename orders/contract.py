@@ -1,0 +1,570 @@
+"""What orders promises its callers: the result types, the enums and the errors of orders_db.
+
+Pages, the API, the admin and the tooling above orders get these frozen dataclasses from ``orders.services``, never
+model instances; the enums are the stored values of the columns they name (models.py takes its choices from here, so
+a value or label changes in one place); the errors are ``core.errors.DomainError`` subclasses with a stable ``code``
+and an HTTP ``status``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import models
+
+from core.errors import Conflict, DomainError
+
+# --- Enums -------------------------------------------------------------------------------------------------------
+
+
+class OrderStatus(models.TextChoices):
+    PENDING = "PENDING", "Pending"
+    CONFIRMED = "CONFIRMED", "Confirmed"
+    FAILED = "FAILED", "Failed"
+    REFUNDED = "REFUNDED", "Refunded"
+
+
+class OrderStep(models.TextChoices):
+    """How far a purchase got; the recovery command reads it."""
+
+    CREATED = "CREATED", "Order recorded"
+    AWAITING_PAYMENT = "AWAITING_PAYMENT", "Waiting for the card payment"
+    DEBITED = "DEBITED", "Credits debited"
+    SEATS_SOLD = "SEATS_SOLD", "Seats sold"
+    DONE = "DONE", "Confirmed"
+    COMPENSATING = "COMPENSATING", "Undoing"
+    COMPENSATED = "COMPENSATED", "Undone"
+    REFUNDING = "REFUNDING", "Refunding"
+    REFUNDED = "REFUNDED", "Refunded"
+
+
+class OrderRefundStep(models.TextChoices):
+    """How far a refund of some tickets of an order got; the recovery command reads it."""
+
+    REFUNDING = "REFUNDING", "Refunding"
+    DONE = "DONE", "Refunded"
+    ABANDONED = "ABANDONED", "Not refunded (a ticket was used or passed on)"
+
+
+class TransferStatus(models.TextChoices):
+    OFFERED = "OFFERED", "Offered"
+    ACCEPTED = "ACCEPTED", "Accepted by recipient"
+    COMPLETING = "COMPLETING", "Completing"
+    COMPLETED = "COMPLETED", "Completed"
+    DECLINED = "DECLINED", "Declined"
+    CANCELLED = "CANCELLED", "Cancelled"
+    EXPIRED = "EXPIRED", "Expired"
+    FAILED = "FAILED", "Failed"
+    DISPUTED = "DISPUTED", "Disputed"
+    REVERSED = "REVERSED", "Reversed"
+
+
+# A transfer in one of these holds its ticket (index transfer_one_active_per_seat).
+TRANSFER_ACTIVE_STATUSES: tuple[str, ...] = ("OFFERED", "ACCEPTED", "COMPLETING")
+
+
+class TransferStep(models.TextChoices):
+    NONE = "NONE", "Not started"
+    PAID = "PAID", "Credits moved"
+    OWNERSHIP_MOVED = "OWNERSHIP_MOVED", "Ownership moved"
+    DONE = "DONE", "Done"
+    COMPENSATED = "COMPENSATED", "Undone"
+    REVERSING = "REVERSING", "Reversing"
+    REVERSED = "REVERSED", "Reversed"
+
+
+class ResaleListingStatus(models.TextChoices):
+    ACTIVE = "ACTIVE", "For sale"
+    SELLING = "SELLING", "Being sold"
+    SOLD = "SOLD", "Sold"
+    WITHDRAWN = "WITHDRAWN", "Withdrawn"
+    CANCELLED = "CANCELLED", "Cancelled"
+
+
+# A listing in one of these holds its ticket (index listing_one_active_per_seat).
+LISTING_ACTIVE_STATUSES: tuple[str, ...] = ("ACTIVE", "SELLING")
+
+
+class ResaleListingStep(models.TextChoices):
+    NONE = "NONE", "Not started"
+    BUYER_DEBITED = "BUYER_DEBITED", "Buyer debited"
+    SELLER_CREDITED = "SELLER_CREDITED", "Seller credited"
+    OWNERSHIP_MOVED = "OWNERSHIP_MOVED", "Ownership moved"
+    DONE = "DONE", "Done"
+    COMPENSATED = "COMPENSATED", "Undone"
+
+
+class NotificationKind(models.TextChoices):
+    """Every email the product sends besides one-time codes (templates in orders/templates/orders/email/)."""
+
+    ORDER_CONFIRMED = "ORDER_CONFIRMED", "Order confirmation"
+    ORDER_REFUNDED = "ORDER_REFUNDED", "Refund"
+    EVENT_CANCELLED = "EVENT_CANCELLED", "Event cancelled and refunded"
+    EVENT_CHANGED = "EVENT_CHANGED", "Event changed"
+    TRANSFER_OFFERED = "TRANSFER_OFFERED", "Transfer offered"
+    TRANSFER_ACCEPTED = "TRANSFER_ACCEPTED", "Transfer accepted"
+    TRANSFER_COMPLETED = "TRANSFER_COMPLETED", "Transfer completed"
+    TRANSFER_DECLINED = "TRANSFER_DECLINED", "Transfer declined"
+    TRANSFER_EXPIRED = "TRANSFER_EXPIRED", "Transfer expired"
+    RESALE_SOLD = "RESALE_SOLD", "Resale listing sold"
+    PAYMENT_RECEIVED = "PAYMENT_RECEIVED", "Payment received"
+    PAYMENT_FAILED = "PAYMENT_FAILED", "Payment failed"
+    STAFF_SUMMARY = "STAFF_SUMMARY", "Staff operation finished"
+    TICKETS_REFUNDED = "TICKETS_REFUNDED", "Refund of some tickets"
+
+
+# Sent whatever the buyer's notice settings say: what they paid, what they got back, and when or whether the event
+# happens (a buyer who turned notices off must still learn that their event moved).
+ESSENTIAL_NOTIFICATIONS: frozenset[str] = frozenset(
+    {
+        NotificationKind.ORDER_CONFIRMED,
+        NotificationKind.ORDER_REFUNDED,
+        NotificationKind.TICKETS_REFUNDED,
+        NotificationKind.EVENT_CANCELLED,
+        NotificationKind.EVENT_CHANGED,
+        NotificationKind.STAFF_SUMMARY,
+    }
+)
+
+
+class NotificationStatus(models.TextChoices):
+    PENDING = "PENDING", "Waiting to be sent"
+    SENDING = "SENDING", "Being sent"
+    RETRYING = "RETRYING", "Mail server refused; will retry"
+    SENT = "SENT", "Sent"
+    SKIPPED = "SKIPPED", "Not sent (the recipient turned these off)"
+
+
+class StaffOperationKind(models.TextChoices):
+    PUBLISH = "PUBLISH", "Publish"
+    CANCEL = "CANCEL", "Cancel and refund"
+    REPRICE = "REPRICE", "Reprice a tier"
+
+
+class StaffOperationStatus(models.TextChoices):
+    QUEUED = "QUEUED", "Queued"
+    RUNNING = "RUNNING", "Running"
+    SUCCEEDED = "SUCCEEDED", "Finished"
+    FAILED = "FAILED", "Failed"
+
+
+# An operation in one of these is the event's one live operation (index staff_operation_one_live_per_event).
+STAFF_OPERATION_LIVE_STATUSES: tuple[str, ...] = ("QUEUED", "RUNNING")
+
+
+# --- Result types ------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OrderLineInfo:
+    seat_id: uuid.UUID
+    price: Decimal
+    is_active: bool
+
+
+@dataclass(frozen=True)
+class OrderInfo:
+    id: uuid.UUID
+    buyer_id: uuid.UUID
+    event_id: uuid.UUID
+    organization_id: uuid.UUID | None
+    status: str
+    step: str
+    total: Decimal
+    idempotency_key: str
+    failure_code: str
+    created_at: dt.datetime
+    confirmed_at: dt.datetime | None
+    refunded_at: dt.datetime | None
+    refund_reason: str
+    lines: tuple[OrderLineInfo, ...]
+    # Paid back by refunds of some of its tickets (the order stays CONFIRMED while any ticket is left).
+    refunded_amount: Decimal = Decimal("0")
+    # True when the call found an order made earlier with the same idempotency key (the API answers 200, not 201).
+    is_replay: bool = False
+    # Paying the difference by card: where the buyer pays the shortfall (only on the answer that started it).
+    pay_url: str = ""
+
+
+@dataclass(frozen=True)
+class TransferInfo:
+    id: uuid.UUID
+    seat_id: uuid.UUID
+    event_id: uuid.UUID
+    organization_id: uuid.UUID | None
+    from_user_id: uuid.UUID
+    to_user_id: uuid.UUID | None
+    price: Decimal
+    status: str
+    step: str
+    expires_at: dt.datetime
+    accepted_at: dt.datetime | None
+    sender_confirmed_at: dt.datetime | None
+    recipient_confirmed_at: dt.datetime | None
+    completed_at: dt.datetime | None
+    failure_code: str
+    dispute_reason: str
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    to_email: str = ""
+    fee: Decimal = Decimal("0.00")
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in TRANSFER_ACTIVE_STATUSES
+
+    def role_of(self, user_id: uuid.UUID) -> str | None:
+        """'sender', 'recipient' or None."""
+        if str(user_id) == str(self.from_user_id):
+            return "sender"
+        if str(user_id) == str(self.to_user_id):
+            return "recipient"
+        return None
+
+
+@dataclass(frozen=True)
+class ListingInfo:
+    id: uuid.UUID
+    seat_id: uuid.UUID
+    event_id: uuid.UUID
+    organization_id: uuid.UUID | None
+    seller_id: uuid.UUID
+    price: Decimal
+    face_value: Decimal
+    fee: Decimal
+    status: str
+    step: str
+    buyer_id: uuid.UUID | None
+    sale_attempt_id: uuid.UUID | None
+    sold_at: dt.datetime | None
+    created_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class RepriceInfo:
+    """A tier repriced: its price before and after, and how many places took the new price now or will later."""
+
+    event_id: uuid.UUID
+    tier_id: uuid.UUID
+    tier_name: str
+    old_price: Decimal
+    new_price: Decimal
+    repriced: int
+    deferred: int
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    event_id: uuid.UUID
+    created: int  # rows inserted by this run (0 when everything existed already)
+    total: int  # sellable places the event has
+
+
+@dataclass(frozen=True)
+class CancelResult:
+    event_id: uuid.UUID
+    refunded: int
+    total: int
+
+    @property
+    def complete(self) -> bool:
+        return self.refunded >= self.total
+
+
+@dataclass(frozen=True)
+class StaffOperationInfo:
+    """A long staff operation on an event, run by a job: what its progress page shows."""
+
+    id: uuid.UUID
+    kind: str
+    event_id: uuid.UUID
+    organization_id: uuid.UUID
+    actor_id: uuid.UUID | None
+    status: str
+    done: int
+    total: int
+    errors: int
+    error_detail: str
+    result: dict
+    created_at: dt.datetime
+    started_at: dt.datetime | None
+    finished_at: dt.datetime | None
+    updated_at: dt.datetime
+    params: dict
+
+    @property
+    def is_live(self) -> bool:
+        return self.status in STAFF_OPERATION_LIVE_STATUSES
+
+    @property
+    def percent(self) -> int:
+        if self.status == "SUCCEEDED":
+            return 100
+        return min(100, int(self.done * 100 / self.total)) if self.total else 0
+
+    @property
+    def elapsed_seconds(self) -> float:
+        if self.started_at is None:
+            return 0.0
+        end = self.finished_at or self.updated_at
+        return max(0.0, (end - self.started_at).total_seconds())
+
+    @property
+    def rate(self) -> float:
+        """Items per second since the start."""
+        elapsed = self.elapsed_seconds
+        return self.done / elapsed if elapsed > 0 else 0.0
+
+    @property
+    def eta_seconds(self) -> float | None:
+        """Seconds left at the rate so far; None before there is a rate or once finished."""
+        if not self.is_live or self.rate <= 0:
+            return None
+        return max(0.0, (self.total - self.done) / self.rate)
+
+
+# What ``python manage.py recover_flows`` prints, one line per report: its name, then every counter in field order.
+
+
+@dataclass
+class PurchaseRecoveryReport:
+    name: str = "purchase"
+    examined: int = 0
+    confirmed: int = 0
+    undone: int = 0
+    refunds_finished: int = 0
+    busy: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> int:
+        return self.confirmed + self.undone + self.refunds_finished
+
+
+@dataclass
+class TransferRecoveryReport:
+    name: str = "transfers"
+    examined: int = 0
+    finished: int = 0
+    undone: int = 0
+    expired: int = 0
+    busy: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ResaleRecoveryReport:
+    name: str = "resale"
+    examined: int = 0
+    finished: int = 0
+    undone: int = 0
+    busy: int = 0
+    # Listing/ticket pairs that disagreed (a crash between the two databases): listings finished or cancelled,
+    # tickets unlisted.
+    repaired: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+# --- Errors: purchase and refunds --------------------------------------------------------------------------------
+
+
+class StepUpRequired(DomainError):
+    code = "STEP_UP_REQUIRED"
+    status = 428
+    default_detail = "Confirm this purchase with the one-time code we email you, then pay again."
+
+
+class EmailNotVerified(DomainError):
+    code = "EMAIL_NOT_VERIFIED"
+    status = 403
+    default_detail = "Verify your email address before buying tickets."
+
+
+class IdempotencyConflict(Conflict):
+    code = "IDEMPOTENCY_IN_PROGRESS"
+    status = 409
+    default_detail = "A request with this idempotency key is being processed right now; retry in a moment."
+
+
+class IdempotencyKeyReused(DomainError):
+    code = "IDEMPOTENCY_KEY_REUSED"
+    status = 422
+    default_detail = "This idempotency key was already used for a different purchase."
+
+
+class NoHolds(Conflict):
+    code = "NO_ACTIVE_HOLDS"
+    status = 409
+    default_detail = "You hold no seats for this event (holds expire after a few minutes); pick seats again."
+
+
+class OrderInProgress(Conflict):
+    code = "ORDER_IN_PROGRESS"
+    status = 409
+    default_detail = "Another checkout of these seats is still in progress; wait a moment and look at your orders."
+
+
+class OrderFailed(Conflict):
+    code = "ORDER_FAILED"
+    status = 409
+    default_detail = "This purchase failed and was undone; nothing was charged. Start a new checkout."
+
+
+class OrderNotRefundable(Conflict):
+    code = "ORDER_NOT_REFUNDABLE"
+    status = 409
+    default_detail = "Only a confirmed order can be refunded."
+
+
+class RefundNotAllowed(DomainError):
+    code = "REFUND_NOT_ALLOWED"
+    status = 403
+    default_detail = "Only box-office staff, managers and owners of the event's organization can refund it."
+
+
+# --- Errors: transfers and resale --------------------------------------------------------------------------------
+
+
+class TransferActive(DomainError):
+    code = "TRANSFER_ACTIVE"
+    status = 409
+    default_detail = "This ticket already has an open transfer offer."
+
+
+class SelfTransfer(DomainError):
+    code = "SELF_TRANSFER"
+    status = 400
+    default_detail = "You cannot transfer a ticket to yourself."
+
+
+class UserFlagged(DomainError):
+    code = "USER_FLAGGED"
+    status = 403
+    default_detail = "This account is flagged and cannot transfer or receive tickets until staff clear it."
+
+
+class RecipientNotVerified(DomainError):
+    code = "RECIPIENT_NOT_VERIFIED"
+    status = 400
+    default_detail = "The recipient has not verified their email address yet."
+
+
+class RecipientNotFound(DomainError):
+    code = "RECIPIENT_NOT_FOUND"
+    status = 400
+    default_detail = "No account uses that email address."
+
+
+class TicketNotTransferable(DomainError):
+    code = "TICKET_NOT_TRANSFERABLE"
+    status = 409
+    default_detail = "This ticket cannot be transferred right now (checked in, listed for resale or being refunded)."
+
+
+class TicketChangingHands(DomainError):
+    code = "TICKET_CHANGING_HANDS"
+    status = 409
+    default_detail = (
+        "A ticket of this order is being resold or transferred right now; try the refund again once that is done."
+    )
+
+
+class TransferStateInvalid(DomainError):
+    code = "TRANSFER_INVALID_STATE"
+    status = 409
+    default_detail = "The transfer is not in a state that allows this."
+
+
+class TransferExpired(DomainError):
+    code = "TRANSFER_EXPIRED"
+    status = 409
+    default_detail = "The transfer offer has expired."
+
+
+class TransferActionForbidden(DomainError):
+    code = "TRANSFER_ACTION_FORBIDDEN"
+    status = 403
+    default_detail = "Only the other party of this transfer can do that."
+
+
+class TransferBusy(DomainError):
+    code = "TRANSFER_BUSY"
+    status = 409
+    default_detail = "The transfer is being completed right now; try again in a moment."
+
+
+class InvalidPrice(DomainError):
+    code = "INVALID_PRICE"
+    status = 400
+    default_detail = "The price must be an amount of credits of at least 0 with at most two decimals."
+
+
+class InvalidListingPrice(DomainError):
+    code = "INVALID_PRICE"
+    status = 400
+    default_detail = "The asking price must be more than 0 credits, with at most two decimals."
+
+
+class PriceAboveCap(DomainError):
+    code = "PRICE_ABOVE_CAP"
+    status = 400
+    default_detail = "The asking price is above the resale cap for this ticket."
+
+
+class ListingActive(DomainError):
+    code = "LISTING_ACTIVE"
+    status = 409
+    default_detail = "This ticket is already listed for resale."
+
+
+class ListingUnavailable(DomainError):
+    code = "LISTING_UNAVAILABLE"
+    status = 409
+    default_detail = "This listing is no longer for sale."
+
+
+class OwnListing(DomainError):
+    code = "OWN_LISTING"
+    status = 400
+    default_detail = "You cannot buy your own listing."
+
+
+class ListingBusy(DomainError):
+    code = "LISTING_BUSY"
+    status = 409
+    default_detail = "This listing is being sold right now; try again in a moment."
+
+
+# --- Errors: whole events and the gate ---------------------------------------------------------------------------
+
+
+class BuyerBlocked(DomainError):
+    code = "BUYER_BLOCKED"
+    status = 403
+    default_detail = "The organizer of this event does not sell to this account. Contact them if this is a mistake."
+
+
+class EventBusy(Conflict):
+    code = "EVENT_BUSY"
+    default_detail = "This event is being published or cancelled right now; try again in a moment."
+
+
+class ScanForbidden(DomainError):
+    code = "SCAN_FORBIDDEN"
+    status = 403
+    default_detail = "You are not gate staff of this event's organization."
+
+
+class CardPaymentFailed(DomainError):
+    code = "CARD_PAYMENT_FAILED"
+    status = 402
+    default_detail = "The card payment did not go through, so the order was not placed. Your holds were released."
+
+
+class ExportNotAllowed(DomainError):
+    code = "EXPORT_NOT_ALLOWED"
+    status = 403
+    default_detail = "Only staff of the event's organization with access to this data can export it."

@@ -1,0 +1,206 @@
+"""The rows of each export, read in keyset batches from the databases they span (one batch in memory at a time).
+
+Each source is a generator of lists matching its header. Names of people, sections and events are looked up once
+per batch (one users_db query per batch), never per row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+import zoneinfo
+from collections.abc import Iterator
+from typing import Any
+
+from django.db.models import Q
+
+from accounts import selectors as accounts_selectors
+from accounts.contract import LedgerKind
+from events import selectors as events_selectors
+from events.contract import EventOperationsInfo
+from inventory import selectors as inventory_selectors
+from inventory.contract import EntryLogResult, SeatStatus
+from orders import DB_ALIAS
+from orders.models import Order, OrderLine, OrderRefund, ResaleListing, Transfer
+
+BATCH = 2000
+ORDER_BATCH = 500
+
+ATTENDEE_HEADER = ["name", "email", "section", "row", "seat", "ticket status", "checked in at"]
+ORDER_HEADER = [
+    "order",
+    "created at",
+    "order status",
+    "buyer name",
+    "buyer email",
+    "section",
+    "seat",
+    "price",
+    "line",
+    "order total",
+    "refunded",
+]
+LEDGER_HEADER = ["at", "name", "email", "kind", "amount", "flow", "reference", "memo"]
+ENTRY_HEADER = ["at", "gate", "result", "section", "seat", "holder", "staff", "detail"]
+
+
+class _Clock:
+    """Times in the venue's zone, as staff read them on the event's day."""
+
+    def __init__(self, event: EventOperationsInfo):
+        name = events_selectors.venue_timezones(venue_ids=[event.venue_id]).get(event.venue_id) or "UTC"
+        try:
+            self.zone = zoneinfo.ZoneInfo(name)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            self.zone = dt.UTC
+
+    def __call__(self, moment: dt.datetime | None) -> dt.datetime | None:
+        return None if moment is None else moment.astimezone(self.zone).replace(tzinfo=None)
+
+
+def _people(ids) -> dict[uuid.UUID, tuple[str, str]]:
+    users = accounts_selectors.user_get_many(user_ids=[pk for pk in ids if pk])
+    return {pk: (user.full_name, user.email) for pk, user in users.items()}
+
+
+def _sections(event: EventOperationsInfo) -> dict[uuid.UUID, str]:
+    sections, _tiers = events_selectors.event_section_and_tier_names(event_id=event.id, venue_id=event.venue_id)
+    return sections
+
+
+def _seat_cells(seat, sections: dict[uuid.UUID, str]) -> tuple[str, str, Any]:
+    if seat is None:
+        return "", "", ""
+    if seat.is_general_admission:
+        return sections.get(seat.section_id, ""), "", f"GA #{seat.number}"
+    return sections.get(seat.section_id, ""), seat.row_label, seat.number
+
+
+def attendee_rows(event: EventOperationsInfo) -> Iterator[list[Any]]:
+    """The door list: every ticket of the event with its holder, by section, row and seat."""
+    clock, sections = _Clock(event), _sections(event)
+    statuses = dict(SeatStatus.choices)
+    after = None
+    while True:
+        seats = inventory_selectors.tickets_of_event_page(event_id=event.id, after=after, limit=BATCH)
+        if not seats:
+            return
+        people = _people({seat.owner_id for seat in seats})
+        for seat in seats:
+            name, email = people.get(seat.owner_id, ("", ""))
+            section, row, number = _seat_cells(seat, sections)
+            status = statuses.get(seat.status, seat.status)
+            yield [name, email, section, row, number, status, clock(seat.checked_in_at)]
+        last = seats[-1]
+        after = (last.section_id, last.row_label, last.number)
+
+
+def _order_status(order: Order) -> str:
+    if order.status == Order.Status.CONFIRMED and order.refunded_amount > 0:
+        return "Partly refunded"
+    return order.get_status_display()
+
+
+def order_rows(event: EventOperationsInfo) -> Iterator[list[Any]]:
+    """Every order of the event, one row per line (seat), oldest first."""
+    clock, sections = _Clock(event), _sections(event)
+    orders = Order.objects.using(DB_ALIAS).filter(event_id=event.id).order_by("created_at", "id")
+    after = None
+    while True:
+        page = (
+            orders
+            if after is None
+            else orders.filter(Q(created_at__gt=after[0]) | Q(created_at=after[0], pk__gt=after[1]))
+        )
+        batch = list(page[:ORDER_BATCH])
+        if not batch:
+            return
+        lines: dict[uuid.UUID, list[OrderLine]] = {}
+        for line in OrderLine.objects.using(DB_ALIAS).filter(order_id__in=[o.pk for o in batch]).order_by("seat_id"):
+            lines.setdefault(line.order_id, []).append(line)
+        seats = inventory_selectors.seats_get_many(seat_ids=[line.seat_id for rows in lines.values() for line in rows])
+        people = _people({order.buyer_id for order in batch})
+        for order in batch:
+            name, email = people.get(order.buyer_id, ("", ""))
+            head = [str(order.pk), clock(order.created_at), _order_status(order), name, email]
+            tail = [order.total, order.refunded_amount]
+            for line in lines.get(order.pk, []):
+                section, row, number = _seat_cells(seats.get(line.seat_id), sections)
+                seat = f"{row}{number}" if row else number
+                state = "active" if line.is_active else ("refunded" if line.refund_id or order.refunded_at else "void")
+                yield [*head, section, seat, line.price, state, *tail]
+        after = (batch[-1].created_at, batch[-1].pk)
+
+
+def _pages(rows, value) -> Iterator[list]:
+    """``value(row)`` of each row of a queryset ordered by pk, a keyset batch at a time."""
+    last = None
+    while True:
+        page = list((rows if last is None else rows.filter(pk__gt=last)).order_by("pk")[:BATCH])
+        if not page:
+            return
+        yield [value(row) for row in page]
+        last = page[-1].pk
+
+
+def _event_flows(event_id: uuid.UUID) -> Iterator[tuple[str, list[str]]]:
+    """(flow name, ledger references) of the event's money flows, a batch at a time."""
+    using = Order.objects.using(DB_ALIAS)
+    yield from (("order", refs) for refs in _pages(using.filter(event_id=event_id), lambda o: str(o.pk)))
+    refunds = OrderRefund.objects.using(DB_ALIAS).filter(order__event_id=event_id)
+    yield from (("order", refs) for refs in _pages(refunds, lambda r: r.ledger_reference()))
+    transfers = Transfer.objects.using(DB_ALIAS).filter(event_id=event_id)
+    yield from (("transfer", refs) for refs in _pages(transfers, lambda t: str(t.pk)))
+    listings = ResaleListing.objects.using(DB_ALIAS).filter(event_id=event_id, sale_attempt_id__isnull=False)
+    yield from (("resale", refs) for refs in _pages(listings, lambda li: str(li.sale_attempt_id)))
+
+
+def ledger_rows(event: EventOperationsInfo) -> Iterator[list[Any]]:
+    """The ledger movements of the event's orders, refunds, transfers and resales (the organization's money)."""
+    clock = _Clock(event)
+    kinds = dict(LedgerKind.choices)
+    for flow, references in _event_flows(event.id):
+        entries = accounts_selectors.ledger_for_references(references=references)
+        people = _people({entry["user_id"] for entry in entries})
+        for entry in entries:
+            name, email = people.get(entry["user_id"], ("", ""))
+            kind = kinds.get(entry["kind"], entry["kind"])
+            yield [
+                clock(entry["created_at"]),
+                name,
+                email,
+                kind,
+                entry["amount"],
+                flow,
+                entry["reference"],
+                entry["memo"],
+            ]
+
+
+def entry_rows(event: EventOperationsInfo) -> Iterator[list[Any]]:
+    """Every gate scan of the event, oldest first, with the seat and the people by name."""
+    clock, sections = _Clock(event), _sections(event)
+    results = dict(EntryLogResult.choices)
+    after = None
+    while True:
+        logs = inventory_selectors.entry_logs_page(event_id=event.id, after=after, limit=BATCH)
+        if not logs:
+            return
+        seats = inventory_selectors.seats_get_many(seat_ids=[log["seat_id"] for log in logs if log["seat_id"]])
+        people = _people({log["holder_id"] for log in logs} | {log["staff_id"] for log in logs})
+        for log in logs:
+            section, row, number = _seat_cells(seats.get(log["seat_id"]), sections)
+            seat = f"{row}{number}" if row else number
+            holder = people.get(log["holder_id"], ("", ""))
+            staff = people.get(log["staff_id"], ("", ""))
+            yield [
+                clock(log["created_at"]),
+                log["gate"],
+                results.get(log["result"], log["result"]),
+                section,
+                seat,
+                holder[0] or holder[1],
+                staff[0] or staff[1],
+                log["detail"],
+            ]
+        after = (logs[-1]["created_at"], logs[-1]["id"])

@@ -1,0 +1,82 @@
+"""An organization blocks a buyer from its own events (holds, checkout, buying its tickets on resale).
+
+Only the organization's staff with Capability.BUYERS_MANAGE block or unblock, and only buyers of their own events:
+a buyer is found by email among the people who ordered tickets of the organization, so the form cannot be used to
+learn whether an address has an account. Every block and unblock is audited with the organization.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import IntegrityError, transaction
+
+from accounts import selectors as accounts_selectors
+from core.audit import audit_record
+from core.errors import Conflict, InvalidInput, NotFound
+from orders import DB_ALIAS
+from orders.contract import BuyerBlocked
+from orders.models import BuyerBlock, Order
+
+
+def buyer_is_blocked(*, organization_id: uuid.UUID | None, user_id: uuid.UUID) -> bool:
+    if organization_id is None:
+        return False
+    return BuyerBlock.objects.using(DB_ALIAS).filter(organization_id=organization_id, user_id=user_id).exists()
+
+
+def check_not_blocked(*, organization_id: uuid.UUID | None, user_id: uuid.UUID) -> None:
+    if buyer_is_blocked(organization_id=organization_id, user_id=user_id):
+        raise BuyerBlocked()
+
+
+def buyer_of_organization(*, organization_id: uuid.UUID, email: str) -> uuid.UUID:
+    """The account with this email that ordered tickets of the organization's events; NotFound otherwise."""
+    person = accounts_selectors.user_find_by_email(email=(email or "").strip())
+    if person is None:
+        raise NotFound("None of your events' buyers uses that address.")
+    ordered = Order.objects.using(DB_ALIAS).filter(organization_id=organization_id, buyer_id=person.id).exists()
+    if not ordered:
+        raise NotFound("None of your events' buyers uses that address.")
+    return person.id
+
+
+def buyer_block(
+    *, organization_id: uuid.UUID, user_id: uuid.UUID, reason: str, actor_id: uuid.UUID | None
+) -> BuyerBlock:
+    reason = (reason or "").strip()[:255]
+    if not reason:
+        raise InvalidInput("Give a reason.", fields={"reason": ["Give a reason."]})
+    try:
+        with transaction.atomic(using=DB_ALIAS):
+            block = BuyerBlock.objects.using(DB_ALIAS).create(
+                organization_id=organization_id, user_id=user_id, reason=reason, created_by_id=actor_id
+            )
+    except IntegrityError:
+        raise Conflict("This buyer is blocked already.") from None
+    audit_record(
+        actor_id=actor_id,
+        action="buyer.block",
+        object_type="user",
+        object_id=user_id,
+        organization_id=organization_id,
+        reason=reason,
+        data={"block_id": str(block.pk)},
+    )
+    return block
+
+
+def buyer_unblock(*, block_id: uuid.UUID, actor_id: uuid.UUID | None) -> None:
+    with transaction.atomic(using=DB_ALIAS):
+        block = BuyerBlock.objects.using(DB_ALIAS).select_for_update().filter(pk=block_id).first()
+        if block is None:
+            return
+        block.delete()
+    audit_record(
+        actor_id=actor_id,
+        action="buyer.unblock",
+        object_type="user",
+        object_id=block.user_id,
+        organization_id=block.organization_id,
+        data={"block_id": str(block_id)},
+    )

@@ -1,0 +1,384 @@
+"""Checkout across three databases: pay for the buyer's holds of one event, all or nothing.
+
+A checkout is a sequence of local transactions, each idempotent and keyed by the order id (docs/ARCHITECTURE.md):
+
+    1. orders_db  Order PENDING/CREATED + its lines                       (the recorded plan)
+    2.            flow_lock(order.id): nobody else drives this order now  (taken before step 1 commits)
+    3. users_db   credits_debit(PURCHASE, reference=order.id)             -> step DEBITED
+    4. seats_db   seats_sell(order_id): HELD by buyer, unexpired -> SOLD
+    5. orders_db  CONFIRMED / DONE                                        (no SEATS_SOLD write in between)
+
+A domain failure after the debit (the holds expired, a seat was lost) is compensated at once: the debit is credited
+back (PURCHASE_REFUND, same reference) and the order FAILS. Anything else (a crash, a database restart) leaves the
+order PENDING for ``purchase_recover``, which reads the truth from the other databases and finishes or undoes it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from collections.abc import Callable, Iterable
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef, QuerySet
+from django.utils import timezone
+
+from accounts import selectors as accounts_selectors
+from accounts import services as accounts_services
+from accounts.contract import InsufficientCredits, LedgerKind
+from core import config
+from core.errors import Conflict, DomainError, InvalidInput, NotFound
+from core.faults import fault_point
+from core.locking import flow_lock
+from core.results import from_row
+from events import selectors as events_selectors
+from events.contract import SalesClosed
+from inventory import selectors as inventory_selectors
+from inventory import services as inventory_services
+from orders import DB_ALIAS
+from orders.contract import (
+    EmailNotVerified,
+    IdempotencyConflict,
+    IdempotencyKeyReused,
+    NoHolds,
+    NotificationKind,
+    OrderFailed,
+    OrderInfo,
+    OrderInProgress,
+    OrderLineInfo,
+    StaffOperationKind,
+    StepUpRequired,
+)
+from orders.models import Order, OrderLine, StaffOperation
+from orders.notifications import notify_on_update
+from orders.services.blocks import check_not_blocked
+from orders.services.flows import flow_drive
+
+MAX_IDEMPOTENCY_KEY_LENGTH = 100
+
+
+def order_info(order: Order, lines: Iterable[OrderLine] | None = None, *, is_replay: bool = False) -> OrderInfo:
+    if lines is None:
+        lines = OrderLine.objects.using(DB_ALIAS).filter(order_id=order.pk).order_by("seat_id")
+    return from_row(
+        OrderInfo, order, lines=tuple(from_row(OrderLineInfo, line) for line in lines), is_replay=is_replay, pay_url=""
+    )
+
+
+def order_get_for_buyer(*, order_id: uuid.UUID, buyer_id: uuid.UUID) -> OrderInfo:
+    """The buyer's own order; another buyer's order is NOT_FOUND (never a hint that it exists)."""
+    order = Order.objects.using(DB_ALIAS).filter(pk=order_id, buyer_id=buyer_id).first()
+    if order is None:
+        raise NotFound("No such order.")
+    return order_info(order)
+
+
+def _validate_key(idempotency_key) -> str:
+    key = str(idempotency_key or "").strip()
+    if not key:
+        raise InvalidInput(
+            "An idempotency key is required.", fields={"idempotency_key": ["Send an Idempotency-Key header."]}
+        )
+    if len(key) > MAX_IDEMPOTENCY_KEY_LENGTH or not key.isprintable():
+        raise InvalidInput(
+            "The idempotency key must be at most 100 printable characters.",
+            fields={"idempotency_key": ["At most 100 printable characters."]},
+        )
+    return key
+
+
+def _replay(order: Order, event_id: uuid.UUID) -> OrderInfo:
+    """What a retry with an already-used key gets: the same order, or the same failure."""
+    if order.event_id != event_id:
+        raise IdempotencyKeyReused(order_id=str(order.pk))
+    if order.status == Order.Status.FAILED:
+        error_class = DomainError.registry.get(order.failure_code, OrderFailed)
+        try:
+            error = error_class(
+                f"{error_class.default_detail} (This idempotency key was already used by that failed attempt; "
+                "use a new key.)",
+                order_id=str(order.pk),
+            )
+        except TypeError:  # a subclass with its own constructor: fall back to the generic failure
+            error = OrderFailed(order_id=str(order.pk), failure_code=order.failure_code)
+        raise error
+    return order_info(order, is_replay=True)
+
+
+def _checkout_preconditions(*, buyer_id: uuid.UUID, event_id: uuid.UUID, require_balance: bool = True):
+    """Everything checked before anything is written: buyer, step-up, sales window, holds, limit, balance."""
+    buyer = accounts_selectors.user_get(user_id=buyer_id)
+    if not buyer.is_verified:
+        raise EmailNotVerified()
+    if buyer.is_flagged and not accounts_selectors.step_up_is_satisfied(user_id=buyer_id):
+        raise StepUpRequired()
+    event = events_selectors.event_get_on_sale(event_id=event_id)
+    check_not_blocked(organization_id=event.organization_id, user_id=buyer_id)
+    holds = inventory_selectors.holds_for_buyer(buyer_id=buyer_id, event_id=event_id)
+    if not holds:
+        raise NoHolds()
+    max_per_order = config.get("max_tickets_per_order")
+    if len(holds) > max_per_order:
+        # Holds made before staff lowered the limit: release some, then pay.
+        raise inventory_services.HoldLimitExceeded(
+            f"You hold {len(holds)} places; at most {max_per_order} can be bought in one order. Release some first.",
+            held=len(holds),
+            limit=max_per_order,
+        )
+    total = sum((Decimal(seat.price) for seat in holds), Decimal("0.00"))
+    if require_balance and buyer.credit_balance < total:
+        # Refused before anything is written; credits_debit re-checks under the row lock.
+        raise InsufficientCredits(
+            f"This order costs {total} credits and your balance is {buyer.credit_balance}. Top up and try again.",
+            required=str(total),
+            balance=str(buyer.credit_balance),
+        )
+    return buyer, event, holds, total
+
+
+def order_checkout(
+    *,
+    buyer_id: uuid.UUID,
+    event_id: uuid.UUID,
+    idempotency_key: str,
+    pay_shortfall: Callable[..., OrderInfo] | None = None,
+) -> OrderInfo:
+    """Pay for the buyer's unexpired holds of one event from their credits; all or nothing across three databases.
+
+    The same idempotency key returns the same order and never charges twice. Errors: STEP_UP_REQUIRED (428),
+    EMAIL_NOT_VERIFIED (403), SALES_CLOSED, NO_ACTIVE_HOLDS, HOLD_EXPIRED, IDEMPOTENCY_IN_PROGRESS,
+    ORDER_IN_PROGRESS, HOLD_LIMIT_EXCEEDED (409), INSUFFICIENT_CREDITS (402), IDEMPOTENCY_KEY_REUSED (422).
+
+    ``pay_shortfall``: when the credits do not cover the order, called instead of refusing (the card payment of
+    the difference, orders/services/purchase/card.py); it binds the key to its own order.
+    """
+    key = _validate_key(idempotency_key)
+
+    existing = Order.objects.using(DB_ALIAS).filter(buyer_id=buyer_id, idempotency_key=key).first()
+    if existing is not None:
+        return _resume(existing, event_id)
+
+    try:
+        _buyer, event, holds, total = _checkout_preconditions(buyer_id=buyer_id, event_id=event_id)
+    except DomainError as error:
+        # A concurrent request with the same key may have made the order (and sold the holds, spent the credits)
+        # since the lookup above: then this is a retry of that order, not a failure.
+        existing = Order.objects.using(DB_ALIAS).filter(buyer_id=buyer_id, idempotency_key=key).first()
+        if existing is not None:
+            return _resume(existing, event_id)
+        if pay_shortfall is not None and isinstance(error, InsufficientCredits):
+            return pay_shortfall(buyer_id=buyer_id, event_id=event_id, key=key)
+        if isinstance(error, _UNBOUND_REFUSALS):
+            raise
+        twin = _record_refusal(buyer_id=buyer_id, event_id=event_id, key=key, error=error)
+        if twin is not None:
+            return _resume(twin, event_id)
+        raise
+
+    order = Order(
+        id=uuid.uuid4(),
+        buyer_id=buyer_id,
+        event_id=event_id,
+        organization_id=event.organization_id,
+        total=total,
+        idempotency_key=key,
+    )
+    lines = [OrderLine(order=order, seat_id=seat.id, price=seat.price) for seat in holds]
+    lines.sort(key=lambda line: line.seat_id)
+    try:
+        # The lock is keyed by the order's id, so it is taken before the row exists: a concurrent duplicate that
+        # finds the row can never drive it while this request still does.
+        with flow_lock(order.pk, using=DB_ALIAS):
+            try:
+                with transaction.atomic(using=DB_ALIAS):
+                    order.save(using=DB_ALIAS, force_insert=True)
+                    OrderLine.objects.using(DB_ALIAS).bulk_create(lines)
+            except IntegrityError as exc:
+                duplicate = Order.objects.using(DB_ALIAS).filter(buyer_id=buyer_id, idempotency_key=key).first()
+                if duplicate is None:
+                    # orderline_one_active_per_seat: another live order (this buyer's, with another key) has a seat.
+                    raise OrderInProgress() from exc
+                raise _Duplicate(duplicate) from exc
+            return _drive(order, lines)
+    except _Duplicate as dup:
+        return _resume(dup.order, event_id)
+
+
+# Refusals about who is paying, not about the order: the buyer fixes them (verifies the address, confirms a
+# step-up code) and retries with the same key, so they bind nothing to it, like an authentication error would not.
+_UNBOUND_REFUSALS = (EmailNotVerified, StepUpRequired, InvalidInput, NotFound)
+
+
+def _record_refusal(*, buyer_id: uuid.UUID, event_id: uuid.UUID, key: str, error: DomainError) -> Order | None:
+    """Bind a refusal (too few credits, no holds, sales closed...) to its key as a FAILED order without lines.
+
+    The key's first outcome is then its only outcome: a twin request with the same key that passed its checks a
+    moment later (a refund landed between the two balance checks) finds this row at its insert and gets the same
+    refusal, and a later retry gets it too. Returns the twin's order when the twin inserted first.
+    """
+    refusal = Order(
+        id=uuid.uuid4(),
+        buyer_id=buyer_id,
+        event_id=event_id,
+        total=Decimal("0.00"),
+        idempotency_key=key,
+        status=Order.Status.FAILED,
+        step=Order.Step.COMPENSATED,
+        failure_code=error.code[:64],
+    )
+    try:
+        with transaction.atomic(using=DB_ALIAS):
+            refusal.save(using=DB_ALIAS, force_insert=True)
+    except IntegrityError:
+        return Order.objects.using(DB_ALIAS).filter(buyer_id=buyer_id, idempotency_key=key).first()
+    return None
+
+
+class _Duplicate(Exception):  # noqa: N818 - control flow, never leaves this module
+    def __init__(self, order: Order):
+        self.order = order
+
+
+def _resume(order: Order, event_id: uuid.UUID) -> OrderInfo:
+    """A retry found its order: return it, or drive it on if it is still pending and nobody else is."""
+    if order.status != Order.Status.PENDING:
+        return _replay(order, event_id)
+    if order.event_id != event_id:
+        raise IdempotencyKeyReused(order_id=str(order.pk))
+
+    def resume_locked() -> OrderInfo:
+        order.refresh_from_db(using=DB_ALIAS)  # whoever held the lock may have finished it
+        if order.status != Order.Status.PENDING:
+            return _replay(order, event_id)
+        lines = list(OrderLine.objects.using(DB_ALIAS).filter(order_id=order.pk).order_by("seat_id"))
+        if order.step in (Order.Step.COMPENSATING, Order.Step.COMPENSATED):
+            order_undo(order, lines, failure_code=order.failure_code or OrderFailed.code)
+            return _replay(order, event_id)
+        return dataclasses.replace(_drive(order, lines), is_replay=True)
+
+    return flow_drive(order.pk, resume_locked, busy=lambda: IdempotencyConflict(order_id=str(order.pk)))
+
+
+def _set_step(order: Order, step: str, **fields) -> None:
+    """One compare-and-set UPDATE: only a still-PENDING order moves on (recovery may have decided otherwise).
+
+    Not ``flows.flow_advance``: on the purchase's hot path one UPDATE in autocommit is cheaper than a transaction
+    around it (tests/performance pins the statements), and a refused step is an error here, not an answer.
+    """
+    fields = {"step": step, "updated_at": timezone.now(), **fields}
+    updated = Order.objects.using(DB_ALIAS).filter(pk=order.pk, status=Order.Status.PENDING).update(**fields)
+    if updated != 1:
+        raise Conflict("This order was finished by someone else.", order_id=str(order.pk))
+    for name, value in fields.items():
+        setattr(order, name, value)
+
+
+def _drive(order: Order, lines: list[OrderLine]) -> OrderInfo:
+    """Steps 3-5 from wherever the order got to. Every step is idempotent, so re-running one is harmless.
+
+    The caller holds the order's flow lock.
+    """
+    fault_point("purchase.after_order")
+    if order.step == Order.Step.CREATED:
+        if order.total > 0:
+            try:
+                accounts_services.credits_debit(
+                    user_id=order.buyer_id,
+                    amount=order.total,
+                    kind=LedgerKind.PURCHASE,
+                    reference=str(order.pk),
+                    memo=f"Order {str(order.pk)[:8]}",
+                )
+            except DomainError as error:  # insufficient credits, inactive account: nothing was taken
+                order_undo(order, lines, failure_code=error.code, debited=False)
+                raise
+        _set_step(order, Order.Step.DEBITED)
+        fault_point("purchase.after_debit")
+    if order.step == Order.Step.DEBITED:
+        try:
+            inventory_services.seats_sell(
+                buyer_id=order.buyer_id, order_id=order.pk, seat_ids=[line.seat_id for line in lines]
+            )
+        except DomainError as error:  # the holds expired or were lost: give the credits back, seats stay as they are
+            order_undo(order, lines, failure_code=error.code)
+            raise
+        # No SEATS_SOLD write of its own: the confirmation right below is the next write to this same database,
+        # and a crash in between leaves step DEBITED, which resume and recovery finish from the truth (seats sold
+        # to this order + the debit) just the same. One WAL flush less per purchase (docs/PERFORMANCE.md).
+        fault_point("purchase.after_seats")
+        _confirm(order, lines)
+    elif order.step == Order.Step.SEATS_SOLD:  # a step the schema allows but this flow never writes: confirmed alike
+        _confirm(order, lines)
+    return order_info(order, lines)
+
+
+def order_confirmable(order_id: uuid.UUID) -> QuerySet:
+    """The order while it may still be confirmed: PENDING, and no cancellation started for its event.
+
+    A cancellation's StaffOperation row commits before the event says CANCELLED (staff_operations), and confirming
+    statements test for it themselves: from the moment staff press *Cancel* no order of the event is confirmed, so
+    the cancellation's refunds never miss a sale made behind their back.
+    """
+    cancelling = StaffOperation.objects.using(DB_ALIAS).filter(
+        event_id=OuterRef("event_id"), kind=StaffOperationKind.CANCEL
+    )
+    return Order.objects.using(DB_ALIAS).filter(~Exists(cancelling), pk=order_id, status=Order.Status.PENDING)
+
+
+def _confirm(order: Order, lines: list[OrderLine]) -> None:
+    """The order CONFIRMED and its confirmation email queued by one statement: both or neither.
+
+    The compare-and-set and the queue's INSERT share one statement, atomic by itself, so the email costs the
+    purchase no round trip and no transaction of its own (tests/performance pins it). An event whose cancellation
+    has started refuses the confirmation: the order is undone (seats and credits given back) and SALES_CLOSED.
+    """
+    now = timezone.now()
+    fields = {"step": Order.Step.DONE, "status": Order.Status.CONFIRMED, "confirmed_at": now, "updated_at": now}
+    confirmed = notify_on_update(
+        order_confirmable(order.pk),
+        fields,
+        kind=NotificationKind.ORDER_CONFIRMED,
+        object_id=order.pk,
+        recipient_id=order.buyer_id,
+    )
+    if not confirmed:
+        if Order.objects.using(DB_ALIAS).filter(pk=order.pk, status=Order.Status.PENDING).exists():
+            order_undo(order, lines, failure_code=SalesClosed.code)
+            raise SalesClosed("This event was cancelled while the order was being paid; nothing was charged.")
+        raise Conflict("This order was finished by someone else.", order_id=str(order.pk))
+    for name, value in fields.items():
+        setattr(order, name, value)
+
+
+def order_lines_release(order_id: uuid.UUID) -> None:
+    """The order gives up its seats: its lines stop counting for orderline_one_active_per_seat."""
+    OrderLine.objects.using(DB_ALIAS).filter(order_id=order_id, is_active=True).update(
+        is_active=False, updated_at=timezone.now()
+    )
+
+
+def order_undo(order: Order, lines: list[OrderLine], *, failure_code: str, debited: bool = True) -> None:
+    """Compensate a pending order: seats it sold back to AVAILABLE, its debit credited back, order FAILED.
+
+    Recorded as COMPENSATING first, so a crash halfway is undone (never confirmed) by the recovery command.
+    """
+    code = (failure_code or OrderFailed.code)[:64]
+    if order.step != Order.Step.COMPENSATING:
+        _set_step(order, Order.Step.COMPENSATING, failure_code=code)
+    if debited:
+        inventory_services.seats_unsell(order_id=order.pk)
+        reference = str(order.pk)
+        if order.total > 0 and accounts_selectors.ledger_entry_exists(kind=LedgerKind.PURCHASE, reference=reference):
+            accounts_services.credits_credit(
+                user_id=order.buyer_id,
+                amount=order.total,
+                kind=LedgerKind.PURCHASE_REFUND,
+                reference=reference,
+                memo=f"Order {str(order.pk)[:8]} failed: {code}",
+            )
+    with transaction.atomic(using=DB_ALIAS):
+        order_lines_release(order.pk)
+        _set_step(order, Order.Step.COMPENSATED, status=Order.Status.FAILED)
+    for line in lines:
+        line.is_active = False

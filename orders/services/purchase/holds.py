@@ -1,0 +1,112 @@
+"""Holds as a buyer operation: the event must be on sale, the buyer verified, and the limits those of the
+system configuration; inventory does the holding itself (seats_db), all or nothing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Collection
+from typing import Any
+
+from accounts import selectors as accounts_selectors
+from core import config
+from core.errors import InvalidInput, NotFound
+from events import selectors as events_selectors
+from inventory import services as inventory_services
+from orders.contract import EmailNotVerified
+from orders.services.blocks import check_not_blocked
+
+
+def hold_seats(
+    *,
+    buyer_id: uuid.UUID,
+    event_id: uuid.UUID,
+    seat_ids: Collection[uuid.UUID] | None = None,
+    section_id: uuid.UUID | None = None,
+    tier_id: uuid.UUID | None = None,
+    quantity: Any = None,
+) -> list:
+    """Hold chosen seats (``seat_ids``) or ``quantity`` best-available places (in a section, a tier or anywhere).
+
+    All or nothing. A busy seat is SEAT_UNAVAILABLE (409) at once, never a wait. Hold time and the per-buyer limit
+    come from system configuration. ``quantity`` may come straight from a form: anything but a whole number in range
+    is a validation error.
+    """
+    event = events_selectors.event_get_on_sale(event_id=event_id)
+    max_per_buyer = config.get("max_tickets_per_order")
+    hold_seconds = config.get("hold_seconds")
+    buyer = accounts_selectors.user_get(user_id=buyer_id)
+    if not buyer.is_verified:
+        raise EmailNotVerified()
+    check_not_blocked(organization_id=event.organization_id, user_id=buyer.id)
+    if seat_ids is not None and quantity is not None:
+        raise InvalidInput("Choose seats or a quantity, not both.")
+    if seat_ids is not None:
+        ids = _chosen_seats(seat_ids, event=event, max_per_buyer=max_per_buyer)
+        return inventory_services.seats_hold(
+            event_id=event.id, buyer_id=buyer_id, seat_ids=ids, hold_seconds=hold_seconds, max_per_buyer=max_per_buyer
+        )
+    quantity = _quantity(quantity, max_per_buyer=max_per_buyer)
+    if section_id or tier_id:
+        sections = events_selectors.event_sections(event_id=event.id)
+        if section_id and not any(s.section_id == section_id for s in sections):
+            raise NotFound("This event sells no such section.")
+        if tier_id and not any(s.tier_id == tier_id for s in sections):
+            raise NotFound("This event has no such price tier.")
+    return inventory_services.seats_hold_best_available(
+        event_id=event.id,
+        buyer_id=buyer_id,
+        quantity=quantity,
+        section_id=section_id,
+        tier_id=tier_id,
+        hold_seconds=hold_seconds,
+        max_per_buyer=max_per_buyer,
+    )
+
+
+def _chosen_seats(seat_ids: Collection[uuid.UUID], *, event, max_per_buyer: int) -> list[uuid.UUID]:
+    ids = sorted(set(seat_ids))
+    if not ids:
+        raise InvalidInput("Choose at least one seat.", fields={"seat_ids": ["Choose at least one seat."]})
+    if len(ids) > max_per_buyer:
+        raise InvalidInput(
+            f"You can hold at most {max_per_buyer} places for this event.",
+            fields={"seat_ids": [f"At most {max_per_buyer} seats."]},
+        )
+    if event.selection_mode == "BEST_AVAILABLE":
+        raise InvalidInput(
+            "This event sells the best available places: choose a quantity, not seats.",
+            fields={"seat_ids": ["Seat choice is not offered for this event."]},
+        )
+    return ids
+
+
+def _quantity(value: Any, *, max_per_buyer: int) -> int:
+    if value is None:
+        raise InvalidInput("Choose seats or a quantity.", fields={"quantity": ["This field is required."]})
+    if isinstance(value, bool):
+        raise InvalidInput("quantity must be a whole number.", fields={"quantity": ["A whole number is required."]})
+    try:
+        quantity = int(value)
+    except (TypeError, ValueError):
+        raise InvalidInput(
+            "quantity must be a whole number.", fields={"quantity": ["A whole number is required."]}
+        ) from None
+    if not 1 <= quantity <= max_per_buyer:
+        raise InvalidInput(
+            f"Choose between 1 and {max_per_buyer} places.",
+            fields={"quantity": [f"Must be between 1 and {max_per_buyer}."]},
+        )
+    return quantity
+
+
+def release_holds(
+    *, buyer_id: uuid.UUID, event_id: uuid.UUID | None = None, seat_ids: Collection[uuid.UUID] | None = None
+) -> int:
+    """Release the buyer's own unexpired holds (all, one event's, or the listed seats). Returns how many."""
+    ids = None
+    if seat_ids is not None:
+        ids = sorted(set(seat_ids))
+        if not ids:
+            return 0
+    return inventory_services.seats_release(buyer_id=buyer_id, event_id=event_id, seat_ids=ids)

@@ -1,0 +1,164 @@
+"""The event and section pages (seat map, availability, holds) and the hold / release form posts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import uuid
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from core import config
+from core.databases import ALL_DATABASES
+from events.tests.factories import EventFactory
+from inventory import selectors as inventory_selectors
+from orders import services
+from orders.tests.factories import make_event
+from orders.tests.helpers import hold, messages_of
+from orders.views import event_page
+
+pytestmark = pytest.mark.django_db(databases=ALL_DATABASES)
+
+
+def test_event_page_draws_every_seat_with_status_tier_and_accessible_marks(client, buyer, other_buyer):
+    setup = make_event()
+    services.hold_seats(buyer_id=other_buyer.pk, event_id=setup.event.pk, seat_ids=setup.seat_ids[1:2])
+    services.hold_seats(buyer_id=buyer.pk, event_id=setup.event.pk, seat_ids=setup.seat_ids[2:3])
+    client.force_login(buyer)
+    response = client.get(setup.event.get_absolute_url())
+    assert response.status_code == 200
+    html = response.text
+    assert html.count('data-id="') == len(setup.seats)
+    assert html.count('class="seat-ring" cx=') == 1  # one accessible seat (the legend has one more ring)
+    assert 'class="seat held"' in html and 'class="seat mine"' in html
+    assert f'fill="{setup.tier.colour}"' in html
+    assert 'role="checkbox"' in html and "Hold selected seats" in html
+    assert "Your holds" in html and "data-expires-at" in html
+    assert "seatmap.js" in html
+    # The no-JS fallback lists the available seats only (8 of 10).
+    assert len(re.findall(r'<option value="[0-9a-f-]{36}"', html)) == 8
+
+
+def test_event_page_of_a_draft_or_unknown_event_is_404(client):
+    draft = EventFactory(status="DRAFT")
+    assert client.get(draft.get_absolute_url()).status_code == 404
+    assert client.get(f"/events/{uuid.uuid4()}/").status_code == 404
+
+
+def test_general_admission_shows_a_quantity_picker(client):
+    setup = make_event(general=True)
+    html = client.get(setup.event.get_absolute_url()).text
+    assert 'name="quantity"' in html and 'data-id="' not in html
+
+
+def test_best_available_event_shows_quantity_pickers_not_seats(client):
+    setup = make_event(selection_mode="BEST_AVAILABLE")
+    html = client.get(setup.event.get_absolute_url()).text
+    assert "Hold best available" in html and 'data-id="' not in html
+
+
+def test_a_big_event_shows_an_overview_and_one_section_at_a_time(client, monkeypatch):
+    monkeypatch.setattr(event_page, "INLINE_SEAT_LIMIT", 5)
+    setup = make_event()
+    html = client.get(setup.event.get_absolute_url()).text
+    assert "Venue overview" in html and 'data-id="' not in html
+    section_url = reverse("orders:event_section", kwargs={"event_id": setup.event.pk, "section_id": setup.section.pk})
+    assert section_url in html
+    section_html = client.get(section_url).text
+    assert section_html.count('data-id="') == len(setup.seats)
+
+
+def test_section_page_of_a_section_the_event_does_not_sell_is_404(client):
+    setup = make_event()
+    other = make_event()
+    url = reverse("orders:event_section", kwargs={"event_id": setup.event.pk, "section_id": other.section.pk})
+    assert client.get(url).status_code == 404
+
+
+def test_holding_needs_a_login(client):
+    setup = make_event()
+    response = client.post(
+        reverse("orders:hold", kwargs={"event_id": setup.event.pk}), {"seat_ids": setup.seat_ids[:1]}
+    )
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_hold_form_holds_the_chosen_seats_and_comes_back(client, buyer):
+    setup = make_event()
+    client.force_login(buyer)
+    response = client.post(
+        reverse("orders:hold", kwargs={"event_id": setup.event.pk}), {"seat_ids": setup.seat_ids[:2]}, follow=True
+    )
+    assert response.redirect_chain[-1][0] == setup.event.get_absolute_url()
+    assert any("Holding 2 places" in m for m in messages_of(response))
+    assert len(inventory_selectors.holds_for_buyer(buyer_id=buyer.pk)) == 2
+
+
+def test_hold_form_explains_a_taken_seat(client, buyer, other_buyer):
+    setup = make_event()
+    hold(other_buyer, setup, 1)
+    client.force_login(buyer)
+    response = client.post(
+        reverse("orders:hold", kwargs={"event_id": setup.event.pk}), {"seat_ids": setup.seat_ids[:1]}, follow=True
+    )
+    assert response.status_code == 200
+    assert any("someone else just took" in m for m in messages_of(response))
+
+
+@pytest.mark.parametrize("data", [{}, {"seat_ids": ["garbage"]}, {"quantity": "-3"}, {"quantity": "lots"}])
+def test_hold_form_with_bad_input_shows_a_message(client, buyer, data):
+    setup = make_event()
+    client.force_login(buyer)
+    response = client.post(reverse("orders:hold", kwargs={"event_id": setup.event.pk}), data, follow=True)
+    assert response.status_code == 200 and messages_of(response)
+    assert inventory_selectors.holds_for_buyer(buyer_id=buyer.pk) == []
+
+
+def test_hold_form_quantity_for_general_admission(client, buyer):
+    setup = make_event(general=True)
+    client.force_login(buyer)
+    client.post(
+        reverse("orders:hold", kwargs={"event_id": setup.event.pk}),
+        {"quantity": "3", "section_id": str(setup.section.pk)},
+    )
+    assert len(inventory_selectors.holds_for_buyer(buyer_id=buyer.pk)) == 3
+
+
+def test_hold_form_ignores_an_offsite_next_url(client, buyer):
+    setup = make_event()
+    client.force_login(buyer)
+    response = client.post(
+        reverse("orders:hold", kwargs={"event_id": setup.event.pk}),
+        {"seat_ids": setup.seat_ids[:1], "next": "https://evil.example/"},
+    )
+    assert response["Location"] == setup.event.get_absolute_url()
+
+
+def test_release_form_releases_one_or_all_holds(client, buyer):
+    config.set_value("max_tickets_per_order", 8)
+    setup = make_event()
+    hold(buyer, setup, 3)
+    client.force_login(buyer)
+    url = reverse("orders:release", kwargs={"event_id": setup.event.pk})
+    client.post(url, {"seat_ids": [str(setup.seat_ids[0])]})
+    assert len(inventory_selectors.holds_for_buyer(buyer_id=buyer.pk)) == 2
+    response = client.post(url, follow=True)
+    assert inventory_selectors.holds_for_buyer(buyer_id=buyer.pk) == []
+    assert any("Released 2 places" in m for m in messages_of(response))
+
+
+def test_a_get_of_the_hold_url_after_logging_in_goes_back_to_the_event(client, buyer):
+    setup = make_event()
+    client.force_login(buyer)
+    response = client.get(reverse("orders:hold", kwargs={"event_id": setup.event.pk}))
+    assert response.status_code == 302 and response["Location"] == setup.event.get_absolute_url()
+    assert client.get(reverse("orders:release", kwargs={"event_id": setup.event.pk})).status_code == 405
+
+
+def test_event_page_before_the_sales_window_says_so_and_disables_holding(client):
+    setup = make_event(sales_start=timezone.now() + dt.timedelta(days=1))
+    html = client.get(setup.event.get_absolute_url()).text
+    assert "not on sale right now" in html
+    assert re.search(r'<button type="submit" disabled>Hold selected seats', html)

@@ -1,0 +1,265 @@
+"""The event page buyers see: sections with availability and price, the seat map, their holds.
+
+It combines three domains (the event from events, seats and availability from inventory, the buyer's holds), so
+it lives in orders. Holding works as a plain form POST (orders/views/holds.py); static/js/seatmap.js only enhances
+it (click and keyboard selection on the SVG, the hold countdown).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
+from django.views.decorators.http import require_GET
+
+from core import config
+from core.errors import NotFound
+from events import selectors as events_selectors
+from inventory import selectors as inventory_selectors
+
+# Up to this many seated places the event page draws every seat; above it, a venue overview and one section at a time.
+INLINE_SEAT_LIMIT = 2000
+SEAT_SCREEN_PITCH = 24  # px between seat centres on screen
+
+
+def event_or_404(event_id):
+    try:
+        return events_selectors.event_published_get(event_id=event_id)
+    except NotFound:
+        raise Http404("No such event.") from None
+
+
+def _section_rows(event_id, *, availability: dict) -> list[dict]:
+    rows = []
+    for section in events_selectors.event_sections(event_id=event_id):
+        counts = availability.get(section.section_id, {})
+        available = counts.get("AVAILABLE", 0)
+        total = sum(counts.values())
+        rows.append(
+            {
+                "info": section,
+                "available": available,
+                "total": total,
+                "percent": round(100 * available / total) if total else 0,
+                "is_general": section.kind == "GENERAL",
+            }
+        )
+    return rows
+
+
+def _my_holds(request: HttpRequest, event_id) -> list:
+    if not request.user.is_authenticated:
+        return []
+    return inventory_selectors.holds_for_buyer(buyer_id=request.user.pk, event_id=event_id)
+
+
+def _holds_context(holds: list) -> dict:
+    if not holds:
+        return {"holds": [], "holds_total": Decimal("0.00"), "holds_expire_at": None}
+    return {
+        "holds": sorted(holds, key=lambda seat: (seat.row_label, seat.number)),
+        "holds_total": sum((Decimal(seat.price) for seat in holds), Decimal("0.00")),
+        "holds_expire_at": min(seat.hold_expires_at for seat in holds),
+    }
+
+
+def _seat_map(seats: list[dict], *, colours: dict, mine: set) -> dict:
+    """Geometry for one section's SVG: seats positioned, coloured by status and tier, grouped by row."""
+    if not seats:
+        return {"seats": [], "rows": [], "width": 0, "height": 0}
+    xs = sorted({seat["x"] for seat in seats})
+    steps = [b - a for a, b in zip(xs, xs[1:], strict=False) if b > a]
+    pitch = min(steps) if steps else 12
+    radius = round(pitch * 0.4, 1)
+    pad = pitch * 2
+    min_x, min_y = xs[0], min(seat["y"] for seat in seats)
+    rows: dict[str, dict] = {}
+    drawn = []
+    for seat in seats:
+        status = seat["status"]
+        if seat["id"] in mine:
+            state = "mine"
+        elif status == "AVAILABLE":
+            state = "available"
+        elif status == "HELD":
+            state = "held"
+        elif status == "BLOCKED":
+            state = "blocked"
+        else:
+            state = "sold"
+        row = rows.setdefault(seat["row"], {"label": seat["row"], "y": seat["y"] - min_y + pad, "index": len(rows)})
+        drawn.append(
+            {
+                "id": seat["id"],
+                "row": seat["row"],
+                "row_index": row["index"],
+                "number": seat["number"],
+                "cx": seat["x"] - min_x + pad,
+                "cy": seat["y"] - min_y + pad,
+                "state": state,
+                "fill": colours.get(seat["tier_id"], "#3b82f6") if state == "available" else "",
+                "accessible": seat["accessible"],
+                "price": seat["price"],
+            }
+        )
+    width = xs[-1] - min_x + 2 * pad
+    height = max(seat["y"] for seat in seats) - min_y + 2 * pad
+    return {
+        "seats": drawn,
+        "rows": list(rows.values()),
+        "width": width,
+        "height": height,
+        "r": radius,
+        "ring": round(radius + max(1.5, pitch * 0.12), 1),
+        # Drawn so a seat is about 20 px across whatever the layout's units; the map scrolls inside its frame.
+        "display_width": round(width * max(1.0, SEAT_SCREEN_PITCH / pitch)),
+        "display_height": round(height * max(1.0, SEAT_SCREEN_PITCH / pitch)),
+    }
+
+
+def _seat_section_context(event, section_row: dict, *, mine: set) -> dict:
+    info = section_row["info"]
+    # Seat maps may be a few seconds old (the read replica); the buyer's own holds come from the primary.
+    seats = inventory_selectors.seat_map(event_id=event.pk, section_id=info.section_id, stale_ok=True)
+    geometry = _seat_map(seats, colours={info.tier_id: info.colour}, mine=mine)
+    return {
+        **section_row,
+        "map": geometry,
+        "svg_seats": _svg_seats(geometry),
+        "seat_options": _seat_options(geometry["seats"]),
+    }
+
+
+# A stadium section has thousands of seats: their markup is built here in one pass (about 10x faster than a
+# template loop). Every interpolated value is a UUID, a number, a fixed word or an escaped row label.
+_STATE_WORDS = {"mine": "held by you", "available": "available", "held": "held", "sold": "sold", "blocked": "blocked"}
+
+
+def _svg_seats(geometry: dict) -> str:
+    r, ring = geometry.get("r", 0), geometry.get("ring", 0)
+    parts = [
+        f'<text class="row-label" x="2" y="{row["y"]}" dy="3">{escape(row["label"])}</text>' for row in geometry["rows"]
+    ]
+    for seat in geometry["seats"]:
+        row = escape(seat["row"])
+        state = seat["state"]
+        if seat["accessible"]:
+            parts.append(f'<circle class="seat-ring" cx="{seat["cx"]}" cy="{seat["cy"]}" r="{ring}"/>')
+        fill = f' fill="{seat["fill"]}"' if seat["fill"] else ""
+        disabled = "" if state == "available" else ' aria-disabled="true"'
+        accessible = ", accessible" if seat["accessible"] else ""
+        parts.append(
+            f'<circle class="seat {state}" cx="{seat["cx"]}" cy="{seat["cy"]}" r="{r}"{fill} data-id="{seat["id"]}" '
+            f'data-row="{seat["row_index"]}" data-price="{seat["price"]}" data-label="{row}{seat["number"]}" '
+            f'tabindex="-1" role="checkbox" aria-checked="false"{disabled} aria-label="Row {row} seat '
+            f'{seat["number"]}, {seat["price"]} credits, {_STATE_WORDS[state]}{accessible}"/>'
+        )
+    return mark_safe("".join(parts))  # noqa: S308 - built from escaped and typed values only
+
+
+def _seat_options(seats: list[dict]) -> str:
+    """The no-JavaScript fallback: available seats as <option>s grouped by row."""
+    groups: dict[str, list[str]] = {}
+    for seat in seats:
+        if seat["state"] != "available":
+            continue
+        row = escape(seat["row"])
+        accessible = " (accessible)" if seat["accessible"] else ""
+        groups.setdefault(row, []).append(
+            f'<option value="{seat["id"]}">Row {row}, seat {seat["number"]}{accessible} · {seat["price"]}</option>'
+        )
+    return mark_safe(  # noqa: S308 - built from escaped and typed values only
+        "".join(f'<optgroup label="Row {row}">{"".join(options)}</optgroup>' for row, options in groups.items())
+    )
+
+
+def _overview(sections: list[dict]) -> dict:
+    """Venue overview: one tile per section at its map position (SVG units), sized from the spacing of the tiles."""
+    if not sections:
+        return {"tiles": [], "width": 0, "height": 0}
+    xs = sorted({row["info"].map_x for row in sections})
+    ys = sorted({row["info"].map_y for row in sections})
+    gaps = [b - a for axis in (xs, ys) for a, b in zip(axis, axis[1:], strict=False) if b > a]
+    size = int(min(gaps) * 0.85) if gaps else 200
+    tiles = [
+        {**row, "x": row["info"].map_x - xs[0], "y": row["info"].map_y - ys[0], "w": size, "h": int(size * 0.6)}
+        for row in sections
+    ]
+    return {
+        "tiles": tiles,
+        "width": xs[-1] - xs[0] + size,
+        "height": ys[-1] - ys[0] + int(size * 0.6),
+        "font": max(10, size // 9),
+    }
+
+
+@require_GET
+def event_detail(request: HttpRequest, event_id) -> HttpResponse:
+    event = event_or_404(event_id)
+    availability = inventory_selectors.section_availability(event_id=event.pk, stale_ok=True)
+    sections = _section_rows(event.pk, availability=availability)
+    holds = _my_holds(request, event.pk)
+    mine = {seat.id for seat in holds}
+    seated_total = sum(row["total"] for row in sections if not row["is_general"])
+    best_available = event.selection_mode == event.SelectionMode.BEST_AVAILABLE
+    inline = not best_available and seated_total <= INLINE_SEAT_LIMIT
+    seated = (
+        [_seat_section_context(event, row, mine=mine) for row in sections if not row["is_general"]] if inline else []
+    )
+    return render(
+        request,
+        "orders/event/detail.html",
+        {
+            "event": event,
+            "on_sale": events_selectors.sales_open(event.status, event.sales_start, event.sales_end),
+            "sections": sections,
+            "seated_sections": seated,
+            "general_sections": [row for row in sections if row["is_general"] or best_available],
+            "inline": inline,
+            "best_available": best_available,
+            "overview": _overview(sections),
+            "max_per_order": config.get("max_tickets_per_order"),
+            "tiers": _tiers(sections),
+            **_holds_context(holds),
+        },
+    )
+
+
+def _tiers(sections: list[dict]) -> list[dict]:
+    tiers: dict = {}
+    for row in sections:
+        info = row["info"]
+        tiers.setdefault(info.tier_id, {"name": info.tier_name, "price": info.price, "colour": info.colour})
+    return list(tiers.values())
+
+
+@require_GET
+def section_detail(request: HttpRequest, event_id, section_id) -> HttpResponse:
+    event = event_or_404(event_id)
+    availability = inventory_selectors.section_availability(event_id=event.pk, stale_ok=True)
+    sections = _section_rows(event.pk, availability=availability)
+    row = next((row for row in sections if row["info"].section_id == section_id), None)
+    if row is None:
+        raise Http404("This event sells no such section.")
+    holds = _my_holds(request, event.pk)
+    best_available = event.selection_mode == event.SelectionMode.BEST_AVAILABLE
+    section = (
+        row if (row["is_general"] or best_available) else _seat_section_context(event, row, mine={h.id for h in holds})
+    )
+    return render(
+        request,
+        "orders/event/section.html",
+        {
+            "event": event,
+            "on_sale": events_selectors.sales_open(event.status, event.sales_start, event.sales_end),
+            "section": section,
+            "sections": sections,
+            "best_available": best_available,
+            "max_per_order": config.get("max_tickets_per_order"),
+            "tiers": _tiers([row]),
+            **_holds_context(holds),
+        },
+    )

@@ -1,0 +1,73 @@
+"""Monitoring in a real browser: the Prometheus endpoint and the platform staff's database health page show live
+figures (the requests this test just made, the connections open right now), on a desktop and a phone.
+
+Debian's Chromium through Playwright against pytest-django's live server. Screenshots go to
+artifacts/screenshots/monitoring-*.png. Skipped when Chromium is not installed, unless REQUIRE_BROWSER=1.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import httpx
+import pytest
+
+from core.databases import ALL_DATABASES
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+PASSWORD = "correct horse battery staple"  # the factories' password
+
+
+def _sample(text: str, name: str, **labels: str) -> float:
+    """The value of one sample in a Prometheus text exposition (labels in any order), 0 when absent."""
+    for line in text.splitlines():
+        if line.startswith(name + "{") and all(f'{key}="{value}"' in line for key, value in labels.items()):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(databases=ALL_DATABASES, transaction=True)
+def test_metrics_and_database_health_show_live_figures(live_server, browser):
+    from accounts.tests.factories import UserFactory
+
+    admin = UserFactory(email="platform@example.com", is_staff=True, is_superuser=True)
+    for _ in range(3):
+        assert httpx.get(f"{live_server.url}/livez").status_code == 200
+    # A hold on an event that does not exist: a business operation, refused with its code.
+    refused = httpx.post(f"{live_server.url}/api/v1/events/00000000-0000-0000-0000-000000000000/holds/", json={})
+    assert refused.status_code in (401, 403, 404)
+
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.set_default_timeout(20_000)
+    page.goto(f"{live_server.url}/metrics")
+    text = page.inner_text("body")
+    assert _sample(text, "ticketremaster_http_requests_total", route="livez", method="GET", status="2xx") >= 3
+    assert _sample(text, "ticketremaster_http_request_duration_seconds_count", route="livez", method="GET") >= 3
+    assert "ticketremaster_operations_total" in text
+    page.screenshot(path=str(SCREENSHOTS / "monitoring-1-metrics.png"))
+
+    page.goto(f"{live_server.url}/admin/login/?next=/admin/")
+    page.fill("input[name=username]", admin.email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_url(re.compile(r"/admin/$"))
+    page.click("text=Database health")
+    page.wait_for_url(re.compile(r"/admin/database-health/$"))
+    for alias in ALL_DATABASES:
+        section = page.locator(f"section[data-alias='{alias}']")
+        assert "Unavailable" not in section.inner_text()
+        # Live: the server's own connections to this database right now, and its statements so far.
+        assert section.locator("table.connections tbody tr").count() >= 1
+        assert section.locator("table.statements tbody tr").count() >= 1
+    first_read = page.get_attribute("#read-at", "datetime")
+    page.screenshot(path=str(SCREENSHOTS / "monitoring-2-database-health.png"), full_page=True)
+    page.reload()
+    assert page.get_attribute("#read-at", "datetime") >= first_read
+
+    phone = browser.new_page(viewport={"width": 390, "height": 844})
+    phone.context.add_cookies(page.context.cookies())
+    phone.goto(f"{live_server.url}/admin/database-health/")
+    assert phone.locator("section[data-alias='seats'] table.connections").count() == 1
+    phone.screenshot(path=str(SCREENSHOTS / "monitoring-3-database-health-phone.png"))

@@ -1,0 +1,145 @@
+"""Box-office work in a real browser: refund one ticket of an order from the order page, export the door list, read
+the dashboard's charts, at desktop and phone sizes.
+
+Debian's Chromium through Playwright against pytest-django's live server. Screenshots go to
+artifacts/screenshots/staffops-*.png (copies used by docs/STAFF.md live in docs/img/). Skipped when Chromium is not
+installed, unless REQUIRE_BROWSER=1.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from core.databases import ALL_DATABASES
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+PASSWORD = "correct horse battery staple"  # the factories' password
+
+
+def _shot(page, name: str) -> None:
+    page.screenshot(path=str(SCREENSHOTS / f"staffops-{name}.png"), full_page=True)
+
+
+def _login(page, base: str, email: str) -> None:
+    page.goto(f"{base}/admin/login/?next=/admin/")
+    page.fill("input[name=username]", email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_url(re.compile(r"/admin/$"))
+
+
+@pytest.fixture
+def world(db):
+    from accounts.tests.factories import MembershipFactory, StaffFactory, UserFactory
+    from events.tests.staff_world import buy
+    from inventory.models import Seat
+    from orders.tests.factories import make_event
+
+    setup = make_event(rows=2, seats_per_row=5, price="40.00", title="Harbour Lights")
+    clerk = StaffFactory(email="bob@example.com", full_name="Bob Box")
+    MembershipFactory(user=clerk, organization_id=setup.event.organization_id, role="BOX_OFFICE")
+    buyer = UserFactory(email="dana@example.com", full_name="Dana Doe", credits="200.00")
+    seat_ids = list(
+        Seat.objects.filter(event_id=setup.event.pk).order_by("row_label", "number").values_list("pk", flat=True)
+    )
+    order_id = buy(buyer=buyer, event_id=setup.event.pk, seat_ids=seat_ids[:3])
+    return {"setup": setup, "clerk": clerk, "buyer": buyer, "order_id": order_id, "seat_ids": seat_ids}
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(databases=ALL_DATABASES, transaction=True)
+@pytest.mark.parametrize(
+    "viewport", [{"width": 1280, "height": 900}, {"width": 390, "height": 844}], ids=["desk", "phone"]
+)
+def test_box_office_refunds_one_ticket_from_the_order_page(live_server, browser, world, viewport):
+    from inventory.models import Seat
+    from ops.invariants import check_all
+    from orders.models import Order
+
+    size = "desk" if viewport["width"] > 500 else "phone"
+    page = browser.new_page(viewport=viewport)
+    page.set_default_timeout(20_000)
+    _login(page, live_server.url, world["clerk"].email)
+    page.goto(f"{live_server.url}/admin/orders/order/{world['order_id']}/change/")
+    assert "Dana Doe" in page.inner_text("#content-main")
+    page.click("text=Refund tickets…")
+    page.wait_for_url(re.compile(r"/refund-tickets/$"))
+    _shot(page, f"refund-1-choose-{size}")
+
+    # Without a reason nothing happens and the form says why.
+    page.locator("input[name=seat_ids]").first.check()
+    page.click("input[type=submit][value='Refund the chosen tickets']")
+    assert "This field is required." in page.inner_text(".field-reason")
+    page.locator("input[name=seat_ids]").first.check()
+    page.fill("textarea[name=reason]", "Could not come")
+    page.click("input[type=submit][value='Refund the chosen tickets']")
+    page.wait_for_url(re.compile(r"/change/$"))
+    assert "Refunded 1 ticket(s)" in page.inner_text(".messagelist")
+    _shot(page, f"refund-2-done-{size}")
+
+    order = Order.objects.get(pk=world["order_id"])
+    assert (order.status, order.refunded_amount) == ("CONFIRMED", Decimal("40.00"))
+    assert Seat.objects.filter(order_id=order.pk).count() == 2
+    assert world["buyer"].__class__.objects.get(pk=world["buyer"].pk).credit_balance == Decimal("120.00")
+    assert check_all().ok
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(databases=ALL_DATABASES, transaction=True)
+def test_box_office_downloads_the_door_list_from_the_event(live_server, browser, world):
+    import csv
+    import io
+
+    setup = world["setup"]
+    page = browser.new_page(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    page.set_default_timeout(20_000)
+    _login(page, live_server.url, world["clerk"].email)
+    page.goto(f"{live_server.url}/admin/events/event/{setup.event.pk}/dashboard/")
+    page.click("text=Exports (door list, orders, ledger, entries)")
+    page.wait_for_url(re.compile(r"/exports/$"))
+    _shot(page, "exports-1-page")
+    with page.expect_download() as download:
+        page.locator("tr[data-kind=attendees] a", has_text="CSV").click()
+    rows = list(csv.reader(io.StringIO(Path(download.value.path()).read_text(encoding="utf-8-sig"))))
+    assert rows[0][:3] == ["name", "email", "section"]
+    assert [row[:2] for row in rows[1:]] == [["Dana Doe", "dana@example.com"]] * 3
+    with page.expect_download() as download:
+        page.locator("tr[data-kind=orders] a", has_text="XLSX").click()
+    assert download.value.suggested_filename.endswith(".xlsx")
+    assert Path(download.value.path()).read_bytes()[:2] == b"PK"
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(databases=ALL_DATABASES, transaction=True)
+def test_box_office_reverses_a_disputed_transfer_from_the_disputes_page(live_server, browser, world):
+    from accounts.tests.factories import UserFactory
+    from inventory.models import Seat
+    from orders import services
+    from orders.models import Transfer
+    from orders.tests.helpers import accepted, confirm_both
+
+    buyer, clerk = world["buyer"], world["clerk"]
+    friend = UserFactory(email="finn@example.com", full_name="Finn Friend", credits="100.00")
+    ticket = Seat.objects.get(pk=world["seat_ids"][0])
+    done = confirm_both(accepted(ticket, buyer, friend, price="10.00"), buyer, friend)
+    services.transfer_dispute(transfer_id=done.id, actor_id=clerk.pk, reason="Says the phone was stolen")
+
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.set_default_timeout(20_000)
+    _login(page, live_server.url, clerk.email)
+    page.goto(f"{live_server.url}/admin/orders/transfer/")
+    page.click("text=Open disputes")
+    page.wait_for_url(re.compile(r"/disputes/$"))
+    row = page.locator(f"tr[data-transfer='{done.id}']")
+    assert "Dana Doe" in row.inner_text() and "Finn Friend" in row.inner_text()
+    _shot(page, "disputes-1-page")
+    row.locator("input[type=submit][value='Reverse…']").click()
+    page.fill("textarea[name=reason]", "Confirmed: stolen phone")
+    page.locator("input[type=submit]").first.click()
+    page.wait_for_url(re.compile(r"/admin/orders/transfer/"))
+    assert Transfer.objects.get(pk=done.id).status == "REVERSED"
+    assert Seat.objects.get(pk=ticket.pk).owner_id == buyer.pk
