@@ -31,27 +31,27 @@ import sys
 import threading
 import time
 import uuid
-import zlib
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
 from bench import harness
+from core.locking import LockSpace, lock_key
 
 PROJECT = harness.PROJECT_DIR
-DOC = PROJECT / "docs" / "PERFORMANCE.md"
+DOC = PROJECT / "docs" / "performance-log.md"
 CEILING_MARKER = "<!-- bench.ceiling appends results below this line -->"
 
 
 def _flow_key(value: uuid.UUID) -> int:
-    # ticketremaster.locking._key: the first 8 bytes of the flow's UUID as a signed 64-bit advisory-lock key.
-    return int.from_bytes(value.bytes[:8], "big", signed=True)
+    (key,) = lock_key(LockSpace.FLOW, value)
+    return key
 
 
 def _buyer_event_key(buyer: uuid.UUID, event: uuid.UUID) -> int:
-    # inventory.services._lock_buyer: crc32(buyer + event) as a signed int4.
-    return zlib.crc32(buyer.bytes + event.bytes) - 2**31
+    # The second int of the pair; the first names the key space and is the same for every buyer.
+    return lock_key(LockSpace.BUYER_HOLDS, buyer, event)[1]
 
 
 @dataclass
@@ -502,7 +502,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size", choices=("full", "tiny"), default="full")
     parser.add_argument("--clients", type=int, default=16, help="concurrent database sessions (default 16)")
     parser.add_argument("--seconds", type=float, default=20.0, help="upper bound per flow (default 20 s)")
-    parser.add_argument("--no-record", action="store_true", help="do not write to docs/PERFORMANCE.md")
+    parser.add_argument("--no-record", action="store_true", help="do not write to docs/performance-log.md")
     parser.add_argument("--note", default="", help="what else was running on the machine")
     args = parser.parse_args(argv)
     if args.clients < 1 or args.seconds <= 0:

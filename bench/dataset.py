@@ -8,7 +8,7 @@
 Organizations, venues, sections (with their seat layouts), events and price tiers are set-up data that the staff
 admin creates in the product; no service writes them, so they are written here with the events models, exactly as
 ``events.demo`` does for the demo. Everything that moves seats or money goes through services: publishing
-(``events.services.event_publish`` -> ``inventory.services.inventory_create_for_event``), credits
+(``orders.services.event_publish`` -> ``inventory.services.inventory_create_for_event``), credits
 (``accounts.services.credits_credit``), and the 50,000 sales (``orders.services.hold_seats`` + ``order_checkout``).
 """
 
@@ -144,7 +144,11 @@ def _person(email: str, *, credits: Decimal = Decimal("0"), run_id: str, **extra
     user = User.objects.create_user(email, None, full_name=email.split("@")[0], is_verified=True, **extra)
     if credits:
         accounts_services.credits_credit(
-            user_id=user.pk, amount=credits, kind="TOPUP", reference=f"bench-{run_id}-{user.pk}", memo="Bench credits"
+            user_id=user.pk,
+            amount=credits,
+            kind="ADJUSTMENT",
+            reference=f"bench-{run_id}-{user.pk}",
+            memo="Bench credits",
         )
     token = Token.objects.create(user=user)
     return Person(id=user.pk, email=user.email, token=token.key)
@@ -246,10 +250,10 @@ def _event_with_sections(
 
 def publish(data: DataSet, event_id: uuid.UUID) -> float:
     """Publish through the staff service (creates the inventory in bulk); returns the seconds it took."""
-    from events import services as events_services
+    from orders import services as orders_services
 
     started = time.perf_counter()
-    events_services.event_publish(event_id=event_id, actor_id=data.admin.id)
+    orders_services.event_publish(event_id=event_id, actor_id=data.admin.id)
     return time.perf_counter() - started
 
 
@@ -292,9 +296,9 @@ def sell_big_event(data: DataSet, log: Callable[[str], None]) -> None:
     Orders of 50 places (the configuration's ceiling for one order) from a few buyers on parallel threads: 1,000
     checkouts for 50,000 places. The configured limit is restored afterwards.
     """
+    from core import config
     from inventory import selectors as inventory_selectors
     from orders import services as orders_services
-    from ticketremaster import config
 
     previous = config.get("max_tickets_per_order")
     config.set_value("max_tickets_per_order", BULK_ORDER_SIZE)

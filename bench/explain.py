@@ -1,6 +1,6 @@
 """EXPLAIN ANALYZE of every hot query, taken from the real code, on the full-size data set.
 
-    .venv/bin/python -m bench.explain            # writes the "Hot queries" section of docs/PERFORMANCE.md
+    .venv/bin/python -m bench.explain            # writes the "Hot queries" section of docs/performance-log.md
     .venv/bin/python -m bench.explain --size tiny --no-record
 
 The data set is the benchmark's (52,000-seat stadium; 80,000-seat arena with 50,000 sold). Each hot endpoint is
@@ -22,7 +22,7 @@ from dataclasses import replace
 
 from bench import harness
 
-DOC = harness.PROJECT_DIR / "docs" / "PERFORMANCE.md"
+DOC = harness.PROJECT_DIR / "docs" / "performance-log.md"
 BEGIN_MARKER = "<!-- bench.explain: begin -->"
 END_MARKER = "<!-- bench.explain: end -->"
 _EXPLAINABLE = re.compile(r"^\s*(SELECT|UPDATE|INSERT|DELETE|WITH)\b", re.IGNORECASE)

@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import random
 import secrets
 import signal
 import subprocess
@@ -54,6 +55,13 @@ DATABASE_URL_VARIABLES = {
 TRANSPORT_ERROR = "TRANSPORT_ERROR"
 # Error code recorded for a 5xx without our JSON error body (a crash page).
 SERVER_ERROR = "SERVER_ERROR"
+# TLS verification of every Client: True (system CAs), a CA bundle path (a self-signed target), or False. Only a run
+# against an HTTPS --target changes it (bench/topology.py configure_tls).
+DEFAULT_VERIFY: bool | str = True
+# A load balancer's answer for a request it delivered to an app process that then died without answering (the
+# deploy/ topology's nginx: 502 with this code). The same event as TRANSPORT_ERROR seen through a proxy: counted
+# apart, never as a server error. (No app server at all is nginx's 503 SERVICE_UNAVAILABLE: a server error.)
+UPSTREAM_LOST = "UPSTREAM_UNAVAILABLE"
 
 
 # --- Django set-up -----------------------------------------------------------------------------------------------
@@ -127,7 +135,7 @@ def create_fresh_databases(run_id: str, *, aliases: tuple[str, ...] = tuple(DATA
     if configured:
         server = configured.rpartition("/")[0]
     else:
-        from ticketremaster import embedded_db
+        from core import embedded_db
 
         server = embedded_db.ensure_running()
     urls = []
@@ -167,7 +175,44 @@ class ServerError(RuntimeError):
     """The server did not start or became unhealthy; the message says why (with the tail of its log)."""
 
 
-class Server:
+def all_at_once(target: Callable[[Any], None], arguments: list) -> None:
+    """``target(argument)`` for each argument, each on its own thread, all started together; waits for all."""
+    threads = [threading.Thread(target=target, args=(argument,)) for argument in arguments]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
+class WorkerProcesses:
+    """What chaos and the memory report do to a server's worker processes; ``worker_pids`` says which they are."""
+
+    def worker_pids(self) -> list[int]:
+        raise NotImplementedError
+
+    def kill_worker(self, pid: int | None = None) -> int | None:
+        """SIGKILL one worker (a random one unless ``pid``); its master starts a replacement. Returns the pid killed."""
+        pids = [pid] if pid else self.worker_pids()
+        if not pids:
+            return None
+        victim = random.choice(pids)  # noqa: S311 - not cryptographic
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(victim, signal.SIGKILL)
+            return victim
+        return None
+
+    def worker_rss_mb(self) -> dict[int, float]:
+        """Resident memory of each worker in MB (from /proc/<pid>/status)."""
+        sizes = {}
+        for pid in self.worker_pids():
+            with contextlib.suppress(OSError):
+                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                    if line.startswith("VmRSS:"):
+                        sizes[pid] = int(line.split()[1]) / 1024
+        return sizes
+
+
+class Server(WorkerProcesses):
     """A gunicorn process group on 127.0.0.1 running ticketremaster.wsgi (settings from gunicorn.conf.py).
 
     Use as a context manager, or call start()/stop(). The log goes to artifacts/bench/gunicorn-<port>.log.
@@ -275,29 +320,6 @@ class Server:
             return []
         return _children_of(self.process.pid)
 
-    def kill_worker(self, pid: int | None = None) -> int | None:
-        """SIGKILL one worker (a random one unless ``pid``); gunicorn starts a replacement. Returns the pid killed."""
-        import random
-
-        pids = [pid] if pid else self.worker_pids()
-        if not pids:
-            return None
-        victim = random.choice(pids)
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(victim, signal.SIGKILL)
-            return victim
-        return None
-
-    def worker_rss_mb(self) -> dict[int, float]:
-        """Resident memory of each worker in MB (from /proc/<pid>/status)."""
-        sizes = {}
-        for pid in self.worker_pids():
-            with contextlib.suppress(OSError):
-                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                    if line.startswith("VmRSS:"):
-                        sizes[pid] = int(line.split()[1]) / 1024
-        return sizes
-
     def log_tail(self, lines: int = 30) -> str:
         with contextlib.suppress(OSError):
             return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
@@ -369,6 +391,7 @@ class Stats:
         self.operations: dict[str, OperationStats] = defaultdict(OperationStats)
         self.server_errors = 0
         self.transport_errors = 0
+        self.lost_in_flight = 0
         self.server_error_samples: list[str] = []
         self.started = time.monotonic()
         self.finished: float | None = None
@@ -386,6 +409,8 @@ class Stats:
                 entry.codes[code] += 1
             if status is None:
                 self.transport_errors += 1
+            elif status == 502 and code == UPSTREAM_LOST:
+                self.lost_in_flight += 1
             elif status >= 500 and code != "DATABASE_UNAVAILABLE":
                 self.server_errors += 1
 
@@ -417,6 +442,7 @@ class Stats:
             "successes": self.successes,
             "server_errors": self.server_errors,
             "transport_errors": self.transport_errors,
+            "lost_in_flight": self.lost_in_flight,
             "elapsed_s": round(self.elapsed(), 2),
             "codes": dict(self.codes()),
             "operations": {name: entry.summary() for name, entry in sorted(self.operations.items())},
@@ -439,6 +465,7 @@ class Stats:
             f"{'total':<18}{self.attempts:>9}{self.successes:>8}  in {elapsed:.1f} s "
             f"({self.attempts / elapsed if elapsed else 0:.0f} req/s); server errors (5xx): {self.server_errors}; "
             f"transport errors: {self.transport_errors}"
+            + (f"; lost in flight (502 {UPSTREAM_LOST}): {self.lost_in_flight}" if self.lost_in_flight else "")
         )
         return "\n".join(lines)
 
@@ -447,11 +474,21 @@ class Stats:
 class Client:
     """One simulated user: an httpx client (keep-alive) with an optional API token, recording into ``stats``."""
 
-    def __init__(self, *, base_url: str, stats: Stats, token: str | None = None, timeout: float = 30.0) -> None:
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        stats: Stats,
+        token: str | None = None,
+        timeout: float = 30.0,
+        verify: bool | str | None = None,
+    ) -> None:
         headers = {"Accept": "application/json"}
         if token:
             headers["Authorization"] = f"Token {token}"
-        self.http = httpx.Client(base_url=base_url, headers=headers, timeout=timeout)
+        self.http = httpx.Client(
+            base_url=base_url, headers=headers, timeout=timeout, verify=DEFAULT_VERIFY if verify is None else verify
+        )
         self.stats = stats
 
     def close(self) -> None:
@@ -470,7 +507,7 @@ class Client:
         elapsed = time.perf_counter() - started
         code = None if response.status_code < 400 else error_code(response)
         self.stats.record(operation, status=response.status_code, code=code, seconds=elapsed)
-        if response.status_code >= 500 and code != "DATABASE_UNAVAILABLE":
+        if response.status_code >= 500 and code not in ("DATABASE_UNAVAILABLE", UPSTREAM_LOST):
             self.stats.note_server_error(f"{method} {path} -> {response.status_code} {response.text[:300]}")
         return response
 

@@ -35,7 +35,7 @@ CATEGORIES = [
     ("Django: handlers, middleware, URL resolving, HTTP", r"\(django/"),
     ("gunicorn: closing the connection (sync workers do no keep-alive)", r"^close_graceful \(gunicorn/"),
     ("gunicorn: sockets, HTTP parsing", r"\(gunicorn/"),
-    ("project code", r"\((accounts|inventory|orders|events|ticketremaster|bench)/"),
+    ("project code", r"\((accounts|inventory|orders|events|core|ops|bench)/"),
     ("signing, hashing (QR tokens)", r"\((hmac|hashlib|base64|zlib)"),
     ("logging", r"\(logging/"),
 ]
@@ -94,7 +94,7 @@ def summarize(files: list[Path], *, top: int = 25) -> str:
             seen = set()
             for frame in frames:
                 key = re.sub(r":\d+\)$", ")", frame)
-                if key not in seen and re.search(r"\((accounts|inventory|orders|events|ticketremaster)/", frame):
+                if key not in seen and re.search(r"\((accounts|inventory|orders|events|core|ops)/", frame):
                     inclusive[key] += samples
                     seen.add(key)
     if not total:

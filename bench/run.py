@@ -1,4 +1,4 @@
-"""The performance benchmark of issue 7: one command, its own data set, a real gunicorn server, a results table.
+"""The performance benchmark: one command, its own data set, a real gunicorn server, a results table.
 
     .venv/bin/python -m bench.run                                  # every scenario, full size, 4 workers
     .venv/bin/python -m bench.run --scenario onsale --workers 6 --clients 64
@@ -12,7 +12,7 @@ Every run creates its own empty databases (``bench_<run>_*``, on the embedded Po
 ``USERS_DATABASE_URL`` names), migrates them and drops them at the end (``--keep-data`` keeps them). After every
 scenario the invariant checker runs; the command exits 1 if any scenario broke an invariant, answered an unexpected
 error or a 5xx (a missed speed goal is reported, and fails the run only with ``--strict``). Results are appended
-to docs/PERFORMANCE.md with the date, commit and machine (``--no-record`` to skip) and written as JSON under
+to docs/performance-log.md with the date, commit and machine (``--no-record`` to skip) and written as JSON under
 artifacts/bench/.
 """
 
@@ -34,7 +34,7 @@ from bench import harness
 
 SCENARIOS = ("publish", "seatmap", "dashboard", "onsale", "memory", "gate")
 PORTS = range(8110, 8114)
-DOC = harness.PROJECT_DIR / "docs" / "PERFORMANCE.md"
+DOC = harness.PROJECT_DIR / "docs" / "performance-log.md"
 RESULTS_MARKER = "<!-- bench.run appends results below this line -->"
 
 
@@ -73,22 +73,16 @@ class Report:
         return all(goal.met for result in self.results for goal in result.goals)
 
 
+def _git(*arguments: str) -> str:
+    return subprocess.run(  # noqa: S603 - a fixed git command line
+        ["git", *arguments], cwd=harness.PROJECT_DIR, capture_output=True, text=True, check=True
+    ).stdout.strip()
+
+
 def _commit() -> str:
     with contextlib.suppress(OSError, subprocess.CalledProcessError):
-        described = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            cwd=harness.PROJECT_DIR,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=harness.PROJECT_DIR,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
+        described = _git("rev-parse", "--short", "HEAD")
+        dirty = _git("status", "--porcelain", "--untracked-files=no")
         return f"{described}{' (+ uncommitted changes)' if dirty else ''}"
     return "unknown"
 
@@ -301,7 +295,7 @@ def render(report: Report, *, command: str, note: str) -> str:
 
 
 def record(report: Report, text: str) -> Path:
-    """Append to docs/PERFORMANCE.md (after the results marker) and write the JSON under artifacts/bench/."""
+    """Append to docs/performance-log.md (after the results marker) and write the JSON under artifacts/bench/."""
     harness.ARTIFACTS_DIR.mkdir(parents=True, exist_ok=True)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
     path = harness.ARTIFACTS_DIR / f"perf-{stamp}.json"
@@ -336,7 +330,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--gate-clients", type=int, default=None, help="gate devices (default 32; tiny: 4)")
     parser.add_argument("--onsale-seconds", type=float, default=180.0, help="upper bound of the on-sale (s)")
     parser.add_argument("--keep-data", action="store_true", help="keep the run's databases afterwards (to inspect)")
-    parser.add_argument("--no-record", action="store_true", help="do not append to docs/PERFORMANCE.md")
+    parser.add_argument("--no-record", action="store_true", help="do not append to docs/performance-log.md")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a speed goal is missed too")
     parser.add_argument("--note", default="", help="what else was running on the machine (goes into the record)")
     parser.add_argument(

@@ -1,4 +1,4 @@
-"""The performance scenarios of issue 7, driven over HTTP against a real gunicorn server (bench/harness.py).
+"""The performance scenarios, driven over HTTP against a real gunicorn server (bench/harness.py).
 
 Every scenario returns a :class:`Result`: its figures, the goals with a verdict each, the harness's latency/error
 table, and the server-side query counts and server times read from the ``X-Query-Count`` / ``X-Server-Time-Ms``
@@ -180,7 +180,7 @@ def _unexpected(stats: harness.Stats, expected: frozenset[str]) -> dict[str, int
 
 def _check_invariants(result: Result) -> None:
     """The RELIABILITY engineer's auditor (``manage.py check_invariants``), strict: no grace period."""
-    from ticketremaster import invariants
+    from ops import invariants
 
     report = invariants.check_all(grace_seconds=0)
     result.figures["invariants_s"] = round(report.elapsed_s, 2)

@@ -7,6 +7,8 @@ production code's.
 
 import os
 
+os.environ.setdefault("EMBEDDED_DATABASE", "true")  # the harness points every alias at its own databases
+
 from ticketremaster.settings import *  # noqa: F403
 
 if os.environ.get("BENCH_QUERY_COUNT") == "1":

@@ -4,7 +4,7 @@
     .venv/bin/python -m bench.stampede --clients 16 --seconds 15          # CI size
 
 It builds its own event (a 40-seat hot section and a 30-place standing area, published through
-events.services.event_publish) with buyers, gate staff and box-office staff in the configured databases, starts
+orders.services.event_publish) with buyers, gate staff and box-office staff in the configured databases, starts
 gunicorn on 127.0.0.1, and drives it over HTTP. Each client is a buyer who, at random: holds chosen seats, holds
 best-available places, pays (and retries with the same idempotency key, sometimes twice at once), releases,
 transfers a ticket to another buyer (both sides confirm with one-time codes), lists a ticket that another buyer
@@ -18,7 +18,6 @@ server errors, p50/p95/p99 per operation and the verdict, and exits 1 on any 5xx
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import random
 import sys
 import threading
@@ -29,6 +28,7 @@ from decimal import Decimal
 from typing import Any
 
 from bench import harness
+from bench.world import SectionSpec, published_event
 
 PRICE = Decimal("25.00")
 HOT_ROWS, HOT_SEATS_PER_ROW, STANDING_CAPACITY = 4, 10, 30
@@ -69,47 +69,26 @@ def build_world(*, buyers: int, credits: Decimal = Decimal("300.00"), hold_secon
     """Create the event, people and tokens through the services (plain model writes only for set-up rows that have
     no service: organization, venue, tokens, memberships). Unique names, so runs never collide."""
     from django.contrib.auth import get_user_model
-    from django.utils import timezone
     from rest_framework.authtoken.models import Token
 
     from accounts import services as accounts_services
     from accounts.models import OrganizationMembership
-    from events import services as events_services
-    from events.models import Event, EventSection, Organization, PriceTier, Section, Venue
+    from core import config
+    from core.models import SystemSetting
     from inventory import selectors as inventory_selectors
-    from ticketremaster import config
-    from ticketremaster.models import SystemSetting
 
     run = uuid.uuid4().hex[:8]
-    now = timezone.now()
     User = get_user_model()  # noqa: N806 - Django's idiom
-    organization = Organization.objects.create(name=f"Stampede {run}", slug=f"stampede-{run}")
-    venue = Venue.objects.create(organization=organization, name=f"Stampede Arena {run}")
-    hot = Section.objects.create(
-        venue=venue,
-        name="Hot",
-        kind="SEATED",
-        layout=events_services.build_grid_layout(rows=HOT_ROWS, seats_per_row=HOT_SEATS_PER_ROW),
-        capacity=HOT_ROWS * HOT_SEATS_PER_ROW,
+    world = published_event(
+        label="Stampede",
+        run=run,
+        sections=[
+            SectionSpec("Hot", rows=HOT_ROWS, seats_per_row=HOT_SEATS_PER_ROW),
+            SectionSpec("Standing", capacity=STANDING_CAPACITY),
+        ],
+        price=PRICE,
     )
-    standing = Section.objects.create(venue=venue, name="Standing", kind="GENERAL", capacity=STANDING_CAPACITY)
-    event = Event.objects.create(
-        organization=organization,
-        venue=venue,
-        title=f"Stampede {run}",
-        slug=f"stampede-{run}",
-        starts_at=now + dt.timedelta(days=1),
-        doors_at=now + dt.timedelta(hours=23),
-        sales_start=now - dt.timedelta(hours=1),
-        sales_end=now + dt.timedelta(days=1),
-        status="DRAFT",
-    )
-    tier = PriceTier.objects.create(event=event, name="Standard", price=PRICE)
-    EventSection.objects.create(event=event, section=hot, tier=tier)
-    EventSection.objects.create(event=event, section=standing, tier=tier)
-
-    admin = User.objects.create_superuser(email=f"stampede-admin-{run}@bench.test", password=None)
-    events_services.event_publish(event_id=event.id, actor_id=admin.pk)
+    hot_section_id = world.section_ids["Hot"]
 
     def person(label: str, **extra) -> Person:
         user = User.objects.create_user(
@@ -121,33 +100,44 @@ def build_world(*, buyers: int, credits: Decimal = Decimal("300.00"), hold_secon
     people = [person(f"buyer{index}") for index in range(buyers)]
     for buyer in people:
         accounts_services.credits_credit(
-            user_id=buyer.id, amount=credits, kind="TOPUP", reference=f"stampede-{run}-{buyer.id}", memo="bench credits"
+            user_id=buyer.id,
+            amount=credits,
+            kind="ADJUSTMENT",
+            reference=f"stampede-{run}-{buyer.id}",
+            memo="bench credits",
         )
     gate = person("gate", is_staff=True)
     box_office = person("boxoffice", is_staff=True)
-    OrganizationMembership.objects.create(user_id=gate.id, organization_id=organization.pk, role="GATE")
-    OrganizationMembership.objects.create(user_id=box_office.id, organization_id=organization.pk, role="BOX_OFFICE")
+    OrganizationMembership.objects.create(user_id=gate.id, organization_id=world.organization_id, role="GATE")
+    OrganizationMembership.objects.create(
+        user_id=box_office.id, organization_id=world.organization_id, role="BOX_OFFICE"
+    )
 
-    # Short holds, so some expire mid-run and are taken over; the previous values are put back afterwards.
-    saved = dict(SystemSetting.objects.filter(key__in=["hold_seconds"]).values_list("key", "value"))
+    # Short holds, so some expire mid-run and are taken over; the crowd's buyers transfer tickets all run long, past
+    # the daily cap of one-time codes meant for one person. The previous values are put back afterwards.
+    keys = ["hold_seconds", "otp_max_codes_per_day"]
+    saved = dict(SystemSetting.objects.filter(key__in=keys).values_list("key", "value"))
     config.set_value("hold_seconds", hold_seconds)
-    seat_ids = [str(seat["id"]) for seat in inventory_selectors.seat_map(event_id=event.id, section_id=hot.pk)]
+    config.set_value("otp_max_codes_per_day", 200)
+    seat_ids = [
+        str(seat["id"]) for seat in inventory_selectors.seat_map(event_id=world.event_id, section_id=hot_section_id)
+    ]
     return World(
-        event_id=event.id,
-        organization_id=organization.pk,
-        hot_section_id=hot.pk,
-        standing_section_id=standing.pk,
+        event_id=world.event_id,
+        organization_id=world.organization_id,
+        hot_section_id=hot_section_id,
+        standing_section_id=world.section_ids["Standing"],
         seat_ids=seat_ids,
         buyers=people,
         gate=gate,
         box_office=box_office,
-        saved_config={"hold_seconds": saved.get("hold_seconds")},
+        saved_config={key: saved.get(key) for key in keys},
     )
 
 
 def restore_config(world: World) -> None:
-    from ticketremaster import config
-    from ticketremaster.models import SystemSetting
+    from core import config
+    from core.models import SystemSetting
 
     for key, value in world.saved_config.items():
         if value is None:
@@ -205,11 +195,7 @@ class Crowd:
                 )
 
             client_copy = [client, harness.Client(base_url=self.base_url, stats=self.stats, token=client_token(client))]
-            threads = [threading.Thread(target=pay, args=(slot,)) for slot in (0, 1)]
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join()
+            harness.all_at_once(pay, [0, 1])
             client_copy[1].close()
             ids = {a.json()["id"] for a in answers if a is not None and a.status_code in (200, 201)}
             if len(ids) > 1:
@@ -255,6 +241,7 @@ class Crowd:
         from django.db import InterfaceError, OperationalError, connections
 
         from accounts import services as accounts_services
+        from accounts.contract import OtpDailyLimit
 
         mine = [t for t in self.tickets(client) if t.get("status") == "SOLD"]
         if not mine:
@@ -292,6 +279,8 @@ class Crowd:
                     # Chaos may drop the bench's own database connection too; this offer is abandoned.
                     connections["default"].close()
                     return
+                except OtpDailyLimit:
+                    return  # a buyer past the daily cap of codes (raised for the run): this offer is abandoned
                 party.request(
                     "transfer_confirm", "POST", f"/api/v1/transfers/{transfer_id}/confirm/", json={"code": code}
                 )
@@ -323,11 +312,7 @@ class Crowd:
             finally:
                 other.close()
 
-        threads = [threading.Thread(target=buy, args=(person,)) for person in buyers]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        harness.all_at_once(buy, buyers)
         wins = [a for a in answers if a is not None and a.status_code in (200, 201)]
         if len(wins) > 1 and len({w.json().get("buyer_id") for w in wins}) > 1:
             self.anomaly(f"listing {listing_id} sold to two buyers")
@@ -358,11 +343,7 @@ class Crowd:
             finally:
                 gate.close()
 
-        threads = [threading.Thread(target=scan_at, args=(gate,)) for gate in gates]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        harness.all_at_once(scan_at, gates)
         admitted = [
             a for a in answers if a is not None and a.status_code == 200 and a.json().get("result") == "SUCCESS"
         ]
@@ -403,7 +384,7 @@ def client_token(client: harness.Client) -> str | None:
 class Result:
     stats: harness.Stats
     anomalies: list[str]
-    invariants: Any  # ticketremaster.invariants.Report
+    invariants: Any  # ops.invariants.Report
     recovery_output: str
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -440,11 +421,15 @@ def recover_and_check() -> tuple[str, Any]:
     import io
 
     from django.core.management import call_command
+    from django.core.management.base import CommandError
 
-    from ticketremaster import invariants
+    from ops import invariants
 
     out = io.StringIO()
-    call_command("recover_flows", "--older-than", "0", stdout=out, stderr=out)
+    try:
+        call_command("recover_flows", "--older-than", "0", stdout=out, stderr=out)
+    except CommandError as exc:
+        raise CommandError(f"{exc}\n{out.getvalue()}") from exc  # which flow, and why
     return out.getvalue(), invariants.check_all()
 
 
@@ -460,8 +445,12 @@ def run(
     chaos: Callable[[harness.Server, World, threading.Event], Any] | None = None,
     tolerate_outages: bool = False,
     title: str = "Stampede",
+    target: Any = None,
 ) -> Result:
-    """Build the world, start gunicorn, run the crowd (and ``chaos`` on a background thread), recover, check."""
+    """Build the world, start gunicorn, run the crowd (and ``chaos`` on a background thread), recover, check.
+
+    ``target``: a server that is already running (bench.topology.RemoteServer) instead of a gunicorn started here;
+    then ``workers``, ``port`` and ``server_env_extra`` are unused."""
     from django.db import connections
 
     world = build_world(buyers=buyers or max(clients * 2, 8))
@@ -470,7 +459,8 @@ def run(
         env = harness.server_env(
             {"EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend", **(server_env_extra or {})}
         )
-        with harness.Server(port=port, workers=workers, env=env) as server:
+        server_context = target if target is not None else harness.Server(port=port, workers=workers, env=env)
+        with server_context as server:
             crowd = Crowd(world, server.base_url, stats, tolerate_outages=tolerate_outages)
             budget = max_requests if max_requests is not None else clients * 400
             if chaos is not None:
@@ -502,6 +492,8 @@ def run(
         restore_config(world)
     result = Result(stats=stats, anomalies=crowd.anomalies, invariants=report, recovery_output=recovery)
     result.extra["worker RSS MB"] = ", ".join(f"{size:.0f}" for size in rss.values())
+    if hasattr(server, "cpu_report"):  # a --target deployment (bench/topology.py)
+        result.extra["deployment CPU"] = server.cpu_report(stats.attempts)
     result.extra["recovery"] = " ".join(recovery.split())[:400] or "nothing to recover"
     return result
 
@@ -520,8 +512,11 @@ def main(argv: list[str] | None = None) -> int:
         help="Run in the configured databases as they are (default: fresh databases on the same server, dropped "
         "afterwards, so the checker audits only this run).",
     )
+    add_target_arguments(parser)
     args = parser.parse_args(argv)
-    created = [] if args.configured_databases else harness.create_fresh_databases(uuid.uuid4().hex[:8])
+    target = target_from_arguments(args)
+    fresh = not args.configured_databases and target is None
+    created = harness.create_fresh_databases(uuid.uuid4().hex[:8]) if fresh else []
     try:
         harness.setup_django()
         if created:
@@ -533,11 +528,43 @@ def main(argv: list[str] | None = None) -> int:
             workers=args.workers,
             port=args.port,
             buyers=args.buyers,
+            target=target,
         )
-        result.print()
+        result.print(title="Stampede" if target is None else f"Stampede on {args.target}")
     finally:
         harness.drop_databases(created)
     return 0 if result.ok else 1
+
+
+def add_target_arguments(parser: argparse.ArgumentParser) -> None:
+    """--target and its TLS options (bench/topology.py); absent, the bench starts its own server as always."""
+    parser.add_argument(
+        "--target",
+        default=None,
+        help="Drive this running deployment (e.g. https://127.0.0.1:5743, the deploy/ topology) instead of starting "
+        'gunicorn; the *_DATABASE_URL variables must name its databases (eval "$(deploy/ctl env)"), which the run '
+        "then uses as they are.",
+    )
+    parser.add_argument("--cacert", default=None, help="CA certificate to verify the target with (self-signed).")
+    parser.add_argument("--insecure", action="store_true", help="Do not verify the target's TLS certificate.")
+    parser.add_argument(
+        "--ctl", default=None, help="The topology's controller (default deploy/ctl when --target is given)."
+    )
+
+
+def target_from_arguments(args: argparse.Namespace):
+    if not args.target:
+        return None
+    import os
+
+    from bench import topology
+
+    missing = [v for v in harness.DATABASE_URL_VARIABLES.values() if not os.environ.get(v)]
+    if missing:
+        raise SystemExit(f"--target needs the target's database URLs: {', '.join(missing)} unset")
+    topology.configure_tls(insecure=args.insecure, cacert=args.cacert)
+    ctl = topology.Topology(args.ctl) if args.ctl else topology.Topology()
+    return topology.RemoteServer(args.target, topology=ctl if ctl.ctl.exists() else None)
 
 
 if __name__ == "__main__":
