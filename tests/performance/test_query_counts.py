@@ -78,34 +78,35 @@ def _checkout(client: Client, world):
     )
 
 
-def test_hold_of_chosen_seats_takes_seven_queries_in_one_transaction(world, assert_queries):
+def test_hold_of_chosen_seats_takes_eight_queries_in_one_transaction(world, assert_queries):
     client = _client(world.buyers[0].token)
     seats = _hot_seats(world)
     assert _hold(client, world, seats[:1]).status_code == 201  # warm: first-request caches are not the point
-    # token+user, event, buyer | BEGIN, buyer-event advisory lock, lock seats NOWAIT, count the buyer's holds,
-    # UPDATE, COMMIT
-    with assert_queries(default=2, events=1, seats=6):
+    # token+user, event, buyer | is the buyer blocked by the organization (orders) | BEGIN, buyer-event advisory
+    # lock, lock seats NOWAIT, count the buyer's holds, UPDATE, COMMIT
+    with assert_queries(default=2, events=1, orders=1, seats=6):
         response = _hold(client, world, seats[2:4])
     assert response.status_code == 201
 
 
-def test_best_available_hold_takes_ten_queries_in_one_transaction(world, assert_queries):
+def test_best_available_hold_takes_eleven_queries_in_one_transaction(world, assert_queries):
     client = _client(world.buyers[0].token)
     body = {"section_id": str(world.hot_section_id), "quantity": 2}
     path = f"/api/v1/events/{world.stadium_event_id}/holds/"
     assert client.post(path, body, content_type="application/json").status_code == 201  # warm the config cache
-    with assert_queries(default=2, events=2, seats=8):
+    # as a chosen-seat hold, plus the section read and the search for seats together; one buyer-block check (orders)
+    with assert_queries(default=2, events=2, orders=1, seats=8):
         response = client.post(path, body, content_type="application/json")
     assert response.status_code == 201
 
 
-def test_checkout_takes_fifteen_statements_and_five_commits(world, assert_queries):
+def test_checkout_takes_sixteen_statements_and_five_commits(world, assert_queries):
     client = _client(world.buyers[0].token)
     seats = _hot_seats(world)
     assert _hold(client, world, seats[:2]).status_code == 201
     # orders: the confirmation's compare-and-set also queues its email, in the same statement (docs/PERFORMANCE.md,
-    # "Queueing the email").
-    with assert_queries(default=7, orders=9, events=1, seats=4):
+    # "Queueing the email"); one more orders query: is the buyer blocked by the event's organization.
+    with assert_queries(default=7, orders=10, events=1, seats=4):
         response = _checkout(client, world)
     assert response.status_code == 201
     assert len(response.json()["lines"]) == 2
@@ -115,7 +116,7 @@ def test_checkout_queries_do_not_grow_with_the_number_of_seats(world, assert_que
     client = _client(world.buyers[0].token)
     seats = _hot_seats(world)
     assert _hold(client, world, seats[:8]).status_code == 201
-    with assert_queries(default=7, orders=9, events=1, seats=4):
+    with assert_queries(default=7, orders=10, events=1, seats=4):
         response = _checkout(client, world)
     assert len(response.json()["lines"]) == 8
 
