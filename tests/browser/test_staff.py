@@ -98,7 +98,16 @@ def test_staff_publishes_an_event_watches_sales_and_admits_a_ticket_on_a_phone(l
     page.wait_for_url(re.compile(r"/dashboard/$"))
     assert page.inner_text("#kpi-sold") == "2"
     assert page.inner_text("#kpi-revenue") == "70.00"
+    sales_chart = page.locator("figure.chart svg").first
+    assert sales_chart.is_visible() and sales_chart.locator("rect").count() == 1
+    assert "2 tickets" in sales_chart.locator("rect title").text_content()
     _shot(page, "4-dashboard")
+    page.set_viewport_size({"width": 390, "height": 844})  # the charts shrink with the page on a phone
+    chart_box = sales_chart.bounding_box()
+    assert chart_box is not None and chart_box["x"] + chart_box["width"] <= 390
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390  # the table scrolls inside its box
+    _shot(page, "4-dashboard-phone")
+    page.set_viewport_size({"width": 1280, "height": 900})
 
     # 3. At the gate, on a phone: choose the event and gate, paste the ticket's code, read the answer.
     token, _expires = ticket_qr(seat_id=seat_ids[0], owner_id=buyer.pk)

@@ -1,0 +1,143 @@
+"""Bar charts of the sales dashboard, drawn on the server as SVG geometry that a template renders.
+
+No charting library and no script: the figures arrive with the dashboard's table fragment, so they refresh with it
+and read without JavaScript. Each bar carries a ``<title>`` (its bucket and figures) for hover and screen readers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+WIDTH = 480
+HEIGHT = 200
+LEFT = 56  # room for the y-axis figures
+BOTTOM = 34  # room for the x-axis labels
+TOP = 10
+MAX_SLOT = 60  # a few buckets stay bars, not walls
+MAX_BAR = 40
+# Distinct on white (>= 3:1) and from each other; a ninth gate and beyond share the last colour.
+GATE_COLOURS = ("#1d4ed8", "#b45309", "#047857", "#7c3aed", "#be123c", "#0e7490", "#4d7c0f", "#525252")
+
+
+@dataclass(frozen=True)
+class Bar:
+    x: float
+    y: float
+    width: float
+    height: float
+    colour: str
+    title: str
+
+
+@dataclass(frozen=True)
+class Tick:
+    x: float
+    y: float
+    text: str
+
+
+@dataclass
+class Chart:
+    title: str
+    summary: str
+    width: int = WIDTH
+    height: int = HEIGHT
+    bars: list[Bar] = field(default_factory=list)
+    x_ticks: list[Tick] = field(default_factory=list)
+    y_ticks: list[Tick] = field(default_factory=list)
+    legend: list[tuple[str, str]] = field(default_factory=list)
+    baseline: float = HEIGHT - BOTTOM
+    left: int = LEFT
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.bars
+
+
+def sales_chart(timeline: dict[str, Any]) -> Chart:
+    """Tickets sold per hour or day, one bar a bucket."""
+    points: list[tuple[dt.datetime, int, Decimal]] = timeline["points"]
+    unit = timeline["unit"]
+    total = sum(count for _, count, _ in points)
+    chart = Chart(
+        title=f"Tickets sold per {unit}",
+        summary=f"{total} tickets over {len(points)} {unit}{'s' if len(points) != 1 else ''}"
+        if points
+        else "No ticket sold yet.",
+    )
+    label = "%d %b %H:00" if unit == "hour" else "%a %d %b"
+    stacks = [
+        (start, [(count, GATE_COLOURS[0], f"{start.strftime(label)} · {count} tickets · {revenue}")])
+        for start, count, revenue in points
+    ]
+    _draw(chart, stacks, tick_format="%H:00" if unit == "hour" else "%d %b")
+    return chart
+
+
+def entries_chart(timeline: dict[str, Any], *, ticket_holders: int) -> Chart:
+    """Admissions per five minutes, stacked by gate, with the share of ticket-holders already in."""
+    gates: list[str] = timeline["gates"]
+    colours = {gate: GATE_COLOURS[min(index, len(GATE_COLOURS) - 1)] for index, gate in enumerate(gates)}
+    admitted = timeline["admitted"]
+    share = f"{round(100 * admitted / ticket_holders, 1)} %" if ticket_holders else "—"
+    chart = Chart(
+        title="Entries per five minutes, by gate",
+        summary=f"{admitted} of {ticket_holders} ticket-holders in ({share})" if admitted else "Nobody admitted yet.",
+        legend=[(gate, colours[gate]) for gate in gates],
+    )
+    stacks = [
+        (
+            start,
+            [
+                (count, colours[gate], f"{start:%H:%M} · {gate} · {count} admitted")
+                for gate, count in sorted(per_gate.items())
+            ],
+        )
+        for start, per_gate in timeline["points"]
+    ]
+    _draw(chart, stacks, tick_format="%H:%M")
+    return chart
+
+
+def _draw(chart: Chart, stacks: list[tuple[dt.datetime, list[tuple[int, str, str]]]], *, tick_format: str) -> None:
+    if not stacks or not any(count for _, parts in stacks for count, _, _ in parts):
+        return
+    peak = max(sum(count for count, _, _ in parts) for _, parts in stacks)
+    top = _nice_ceiling(peak)
+    plot_width = chart.width - LEFT - 8
+    plot_height = chart.baseline - TOP
+    slot = min(plot_width / len(stacks), MAX_SLOT)
+    gap = max(min(2.0, slot * 0.2), slot - MAX_BAR)
+    for index, (_start, parts) in enumerate(stacks):
+        x = LEFT + index * slot
+        y = chart.baseline
+        for count, colour, title in parts:
+            if not count:
+                continue
+            height = plot_height * count / top
+            y -= height
+            chart.bars.append(
+                Bar(round(x + gap / 2, 1), round(y, 1), round(slot - gap, 1), round(height, 1), colour, title)
+            )
+    every = max(1, round(len(stacks) / 8))
+    for index in range(0, len(stacks), every):
+        chart.x_ticks.append(
+            Tick(round(LEFT + (index + 0.5) * slot, 1), chart.baseline + 16, stacks[index][0].strftime(tick_format))
+        )
+    for fraction in (0, 0.5, 1):
+        chart.y_ticks.append(
+            Tick(LEFT - 6, round(chart.baseline - plot_height * fraction + 4, 1), f"{round(top * fraction):,}")
+        )
+
+
+def _nice_ceiling(value: int) -> int:
+    """The smallest 1, 2 or 5 times a power of ten at or above the value: axis figures people read at a glance."""
+    magnitude = 1
+    while True:
+        for step in (1, 2, 5):
+            if step * magnitude >= value:
+                return step * magnitude
+        magnitude *= 10
