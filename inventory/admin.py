@@ -1,18 +1,44 @@
 """Staff admin of seats_db: seats/tickets and the gate's entry logs. Both read-only here.
 
 A seat's status only changes through inventory.services (holds, sales, scans, refunds), so the admin shows seats
-and never edits them. Rows are scoped to the events of the staff member's organizations (events live in another
+and never edits them; its two actions (keep places off sale for production, return them to sale) call the
+services too. Rows are scoped to the events of the staff member's organizations (events live in another
 database, so the scope is a list of event ids, not a join).
 """
 
 from __future__ import annotations
 
-from django.contrib import admin
+from collections import defaultdict
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.http import HttpRequest
+from django.template.response import TemplateResponse
 
 from core import directory
-from core.admin_tenancy import Capability, EventFilter, EventScopedAdmin, label_rows, row_label
+from core.admin_tenancy import (
+    Capability,
+    EventFilter,
+    EventScopedAdmin,
+    actor_id,
+    has_capability,
+    label_rows,
+    row_label,
+)
+from core.errors import DomainError
 from inventory.models import EntryLog, Seat
+from inventory.services import seats_keep_off_sale, seats_return_to_sale
+from inventory.services.production import KEPT_FOR_MAX_LENGTH
+
+
+class KeepOffSaleForm(forms.Form):
+    kept_for = forms.CharField(
+        max_length=KEPT_FOR_MAX_LENGTH,
+        initial="Production",
+        label="Kept for",
+        help_text="Production, Cameras, VIP, a sponsor… the name you return them to sale by. Audited.",
+    )
 
 
 @admin.register(Seat)
@@ -20,8 +46,9 @@ class SeatAdmin(EventScopedAdmin):
     view_capability = Capability.EVENTS_VIEW
     manage_capability = None
     superuser_can_manage = False  # seats change only through inventory.services
-    list_display = ["__str__", "event_title", "status", "price", "is_accessible", "owner", "order_id"]
-    list_filter = [EventFilter, "status", "is_accessible", "is_general_admission"]
+    list_display = ["__str__", "event_title", "status", "kept_for", "price", "is_accessible", "owner", "order_id"]
+    list_filter = [EventFilter, "status", "kept_for", "is_accessible", "is_general_admission"]
+    actions = ["keep_off_sale", "return_to_sale"]
     search_fields = ["=id", "=order_id", "=owner_id", "row_label"]
     show_full_result_count = False  # an 80,000-seat event: skip the second count(*) of the whole table
     list_per_page = 100
@@ -44,6 +71,7 @@ class SeatAdmin(EventScopedAdmin):
         "order_id",
         "qr_version",
         "checked_in_at",
+        "kept_for",
         "created_at",
         "updated_at",
     ]
@@ -61,6 +89,75 @@ class SeatAdmin(EventScopedAdmin):
         return (
             row_label(obj, kind=directory.USER, id_attr="owner_id", label_attr="owner_label") if obj.owner_id else "—"
         )
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if not has_capability(request, Capability.EVENTS_MANAGE):
+            actions.pop("keep_off_sale", None)
+            actions.pop("return_to_sale", None)
+        return actions
+
+    def _by_event(self, request: HttpRequest, queryset) -> tuple[dict, int]:
+        """The chosen places per event, only of events whose organization the staff member manages."""
+        chosen: dict = defaultdict(list)
+        refused = 0
+        for event_id, organization_id, seat_id in queryset.values_list("event_id", "organization_id", "id"):
+            if has_capability(request, Capability.EVENTS_MANAGE, organization_id):
+                chosen[event_id].append(seat_id)
+            else:
+                refused += 1
+        return chosen, refused
+
+    @admin.action(description="Keep selected places off sale (production, VIP…)…")
+    def keep_off_sale(self, request: HttpRequest, queryset):
+        """An intermediate page asks what the places are kept for; free ones are blocked under that name."""
+        form = KeepOffSaleForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            chosen, refused = self._by_event(request, queryset)
+            kept = skipped = 0
+            for event_id, seat_ids in chosen.items():
+                try:
+                    result = seats_keep_off_sale(
+                        event_id=event_id,
+                        seat_ids=seat_ids,
+                        kept_for=form.cleaned_data["kept_for"],
+                        actor_id=actor_id(request),
+                    )
+                except DomainError as exc:
+                    messages.error(request, exc.detail)
+                    return None
+                kept += len(result.changed)
+                skipped += len(result.skipped)
+            name = " ".join(form.cleaned_data["kept_for"].split())
+            messages.success(request, f"{kept} place(s) kept off sale for {name}.")
+            if skipped or refused:
+                messages.warning(
+                    request,
+                    f"{skipped + refused} place(s) left as they were: sold, held, blocked already or not yours.",
+                )
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Keep places off sale",
+            "opts": self.model._meta,
+            "seat_ids": list(queryset.values_list("id", flat=True)),
+            "form": form,
+            "action_checkbox_name": ACTION_CHECKBOX_NAME,
+            "action": "keep_off_sale",
+        }
+        return TemplateResponse(request, "admin/inventory/seat/keep_off_sale.html", context)
+
+    @admin.action(description="Return selected blocked places to sale")
+    def return_to_sale(self, request: HttpRequest, queryset):
+        chosen, refused = self._by_event(request, queryset)
+        returned = skipped = 0
+        for event_id, seat_ids in chosen.items():
+            result = seats_return_to_sale(event_id=event_id, seat_ids=seat_ids, actor_id=actor_id(request))
+            returned += len(result.changed)
+            skipped += len(result.skipped)
+        messages.success(request, f"{returned} place(s) returned to sale.")
+        if skipped or refused:
+            messages.warning(request, f"{skipped + refused} place(s) left as they were: not blocked, or not yours.")
 
 
 @admin.register(EntryLog)

@@ -42,6 +42,12 @@ class Seat(SoftDeleteModel):
     order_id = models.UUIDField(null=True, blank=True)
     qr_version = models.PositiveIntegerField(default=1)
     checked_in_at = models.DateTimeField(null=True, blank=True)
+    kept_for = models.CharField(
+        max_length=64,
+        blank=True,
+        db_default="",  # the bulk INSERT of a publish names only the columns it sets
+        help_text="Why staff keep this place off sale (production, cameras, VIP...): released by that name.",
+    )
 
     class Meta:
         ordering = ["event_id", "section_id", "row_label", "number"]
@@ -75,6 +81,8 @@ class Seat(SoftDeleteModel):
                 condition=Q(status="CHECKED_IN", checked_in_at__isnull=False) | ~Q(status="CHECKED_IN"),
                 name="seat_checked_in_has_time",
             ),
+            # Only a blocked place is kept for something; returning it to sale forgets why.
+            models.CheckConstraint(condition=Q(kept_for="") | Q(status="BLOCKED"), name="seat_kept_only_when_blocked"),
         ]
         indexes = [
             # Seat map / availability of a section:
@@ -89,6 +97,10 @@ class Seat(SoftDeleteModel):
             models.Index(fields=["owner_id"], condition=Q(owner_id__isnull=False), name="seat_owner_idx"),
             # Refunds / recovery: WHERE order_id = ?
             models.Index(fields=["order_id"], condition=Q(order_id__isnull=False), name="seat_order_idx"),
+            # Production holds of an event and their release: WHERE event_id = ? AND status = 'BLOCKED' (few rows)
+            models.Index(
+                fields=["event_id", "kept_for"], condition=Q(status="BLOCKED"), name="seat_blocked_by_event_idx"
+            ),
             # Availability of every section and the sales dashboard (inventory.selectors.section_availability and
             # event_sales_summary), both one aggregation over all the event's live seats:
             #   SELECT section_id, CASE WHEN status = 'HELD' AND hold_expires_at <= ? ... END, count(*)

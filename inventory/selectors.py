@@ -289,6 +289,19 @@ def event_sales_summary(*, event_id: AnyId) -> dict[str, Any]:
     return {"sections": sections, "totals": totals}
 
 
+def event_places_kept_off_sale(*, event_id: AnyId) -> list[tuple[str, int]]:
+    """``[(kept for, places)]`` of the event's blocked places, by name ("" = blocked by a refund), most first."""
+    event = as_uuid(event_id)
+    if event is None:
+        return []
+    rows = _fetch(
+        f"SELECT kept_for, count(*) FROM {SEAT_TABLE} WHERE event_id = %s AND status = 'BLOCKED' "  # noqa: S608
+        "AND deleted_at IS NULL GROUP BY kept_for ORDER BY count(*) DESC, kept_for",
+        [event],
+    )
+    return [(name, int(count)) for name, count in rows]
+
+
 ENTRY_BUCKET_MINUTES = 5
 
 

@@ -6,9 +6,9 @@ wait. An expired hold (status HELD with hold_expires_at <= now) is available to 
 Ids are ``uuid.UUID`` (parsed where they enter); anything else is refused as InvalidInput.
 
 Modules by topic: ``holds`` (hold, best available, release), ``sales`` (sell, unsell), ``tickets`` (new owner,
-listing), ``qr`` (signed codes), ``scan`` (gate admission), ``bulk`` (an event's inventory). The result types and
-errors live in ``inventory.contract``; the reads in ``inventory.selectors`` are re-exported here for callers that
-use one module for both.
+listing), ``production`` (places staff keep off sale), ``qr`` (signed codes), ``scan`` (gate admission), ``bulk``
+(an event's inventory). The result types and errors live in ``inventory.contract``; the reads in
+``inventory.selectors`` are re-exported here for callers that use one module for both.
 """
 
 from inventory.contract import (
@@ -42,6 +42,7 @@ from inventory.selectors import (
 from inventory.services.bulk import inventory_create_for_event
 from inventory.services.holds import seats_hold, seats_hold_best_available, seats_release
 from inventory.services.pricing import RepriceResult, seats_reprice
+from inventory.services.production import KeepResult, seats_keep_off_sale, seats_return_to_sale
 from inventory.services.qr import QR_MAX_TOKEN_LENGTH, QR_SALT, qr_token_make, qr_token_read, ticket_qr, ticket_qr_svg
 from inventory.services.sales import seats_sell, seats_unsell
 from inventory.services.scan import ticket_scan
@@ -53,6 +54,7 @@ __all__ = [
     "QR_SALT",
     "HoldExpired",
     "HoldLimitExceeded",
+    "KeepResult",
     "NotEnoughSeats",
     "QrPayload",
     "QrUnavailable",
@@ -74,9 +76,11 @@ __all__ = [
     "seat_map",
     "seats_hold",
     "seats_hold_best_available",
+    "seats_keep_off_sale",
     "seats_of_order",
     "seats_release",
     "seats_reprice",
+    "seats_return_to_sale",
     "seats_sell",
     "seats_unsell",
     "section_availability",

@@ -14,7 +14,14 @@ from django import forms
 from django.contrib import messages
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotAllowed,
+    HttpResponseRedirect,
+    JsonResponse,
+)
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
@@ -24,6 +31,8 @@ from core.errors import DomainError
 from core.ids import as_uuid
 from events import selectors as events_selectors
 from events.contract import EventOperationsInfo
+from inventory import selectors as inventory_selectors
+from inventory import services as inventory_services
 from orders.admin.charts import entries_chart, sales_chart
 from orders.contract import StaffOperationInfo, StaffOperationKind, StaffOperationStatus
 from orders.services import staff_operations
@@ -182,6 +191,22 @@ def register(site: StaffAdminSite) -> None:
             return _operation_page(event.id, operation.id) if operation else _change_page(event.id)
         return _page(request, site, "admin/events/event/reprice.html", f"Reprice {event.title}", event=event, form=form)
 
+    def return_to_sale_view(request: HttpRequest, object_id: str) -> HttpResponse:
+        """Every place of the event kept off sale under one name (the dashboard's button) back on sale."""
+        event = _event_for(request, object_id, Capability.EVENTS_MANAGE)
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        kept_for = request.POST.get("kept_for", "")
+        try:
+            result = inventory_services.seats_return_to_sale(
+                event_id=event.id, kept_for=kept_for, actor_id=actor_id(request)
+            )
+        except DomainError as exc:
+            messages.error(request, exc.detail)
+        else:
+            messages.success(request, f"{len(result.changed)} place(s) kept for {kept_for} returned to sale.")
+        return HttpResponseRedirect(reverse("admin:events_event_dashboard", args=[event.id]))
+
     def operation_view(request: HttpRequest, object_id: str, operation_id: str) -> HttpResponse:
         """The live progress page; ``?format=json`` is what its script polls (it works without, by refreshing)."""
         event = _event_for(request, object_id, Capability.EVENTS_MANAGE)
@@ -219,6 +244,7 @@ def register(site: StaffAdminSite) -> None:
             DASHBOARD_CHARTS_SECONDS,
         )
         charts = [sales_chart(sales), entries_chart(entries, ticket_holders=table["totals"]["issued"])]
+        kept_off_sale = inventory_selectors.event_places_kept_off_sale(event_id=event.id)
         took_ms = (time.perf_counter() - started) * 1000
         template = (
             "admin/events/event/dashboard_table.html"
@@ -234,6 +260,9 @@ def register(site: StaffAdminSite) -> None:
             table=table,
             charts=charts,
             charts_seconds=DASHBOARD_CHARTS_SECONDS,
+            kept_off_sale=kept_off_sale,
+            can_manage=has_capability(request, Capability.EVENTS_MANAGE, event.organization_id),
+            seats_url=reverse("admin:inventory_seat_changelist"),
             took_ms=took_ms,
             refresh_seconds=DASHBOARD_REFRESH_SECONDS,
         )
@@ -243,6 +272,9 @@ def register(site: StaffAdminSite) -> None:
     site.register_view("events/event/<str:object_id>/cancel/", cancel_view, name="events_event_cancel")
     site.register_view("events/event/<str:object_id>/reprice/", reprice_view, name="events_event_reprice")
     site.register_view("events/event/<str:object_id>/dashboard/", dashboard_view, name="events_event_dashboard")
+    site.register_view(
+        "events/event/<str:object_id>/return-to-sale/", return_to_sale_view, name="events_event_return_to_sale"
+    )
     site.register_view(
         "events/event/<str:object_id>/operations/<str:operation_id>/", operation_view, name="events_event_operation"
     )
