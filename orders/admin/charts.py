@@ -129,8 +129,12 @@ def _draw(chart: Chart, stacks: list[tuple[dt.datetime, list[tuple[int, str, str
         )
     for fraction in (0, 0.5, 1):
         chart.y_ticks.append(
-            Tick(LEFT - 6, round(chart.baseline - plot_height * fraction + 4, 1), f"{round(top * fraction):,}")
+            Tick(LEFT - 6, round(chart.baseline - plot_height * fraction + 4, 1), _figure(top * fraction))
         )
+
+
+def _figure(value: float) -> str:
+    return f"{int(value):,}" if value == int(value) else f"{value:,.1f}"
 
 
 def _nice_ceiling(value: int) -> int:

@@ -143,3 +143,38 @@ def test_box_office_reverses_a_disputed_transfer_from_the_disputes_page(live_ser
     page.wait_for_url(re.compile(r"/admin/orders/transfer/"))
     assert Transfer.objects.get(pk=done.id).status == "REVERSED"
     assert Seat.objects.get(pk=ticket.pk).owner_id == buyer.pk
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(databases=ALL_DATABASES, transaction=True)
+def test_a_manager_keeps_places_for_vips_and_returns_them_from_the_dashboard(live_server, browser, world):
+    from accounts.tests.factories import MembershipFactory, StaffFactory
+    from inventory.models import Seat
+
+    event = world["setup"].event
+    # as publishing leaves them (make_event writes the seats directly): scoped to the event's organization
+    Seat.objects.filter(event_id=event.pk).update(organization_id=event.organization_id)
+    manager = StaffFactory(email="mia@example.com", full_name="Mia Manager")
+    MembershipFactory(user=manager, organization_id=event.organization_id, role="MANAGER")
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.set_default_timeout(20_000)
+    _login(page, live_server.url, manager.email)
+    page.goto(f"{live_server.url}/admin/inventory/seat/?event={event.pk}&status__exact=AVAILABLE")
+    rows = page.locator("#result_list tbody input.action-select")
+    for index in range(3):
+        rows.nth(index).check()
+    page.select_option("select[name=action]", "keep_off_sale")
+    page.click("button[name=index]")
+    page.fill("input[name=kept_for]", "VIP")
+    _shot(page, "keep-1-name")
+    page.click("input[type=submit][value='Keep off sale']")
+    assert "3 place(s) kept off sale for VIP." in page.inner_text("ul.messagelist")
+    assert Seat.objects.filter(event_id=event.pk, status="BLOCKED", kept_for="VIP").count() == 3
+
+    page.goto(f"{live_server.url}/admin/events/event/{event.pk}/dashboard/")
+    assert "VIP · 3" in page.inner_text(".kept-off-sale")
+    _shot(page, "keep-2-dashboard")
+    page.click("text=Return 3 to sale")
+    assert "3 place(s) kept for VIP returned to sale." in page.inner_text("ul.messagelist")
+    assert page.locator(".kept-off-sale").count() == 0
+    assert not Seat.objects.filter(event_id=event.pk, status="BLOCKED").exists()
