@@ -99,6 +99,11 @@ def _event_or_none(event_id: Any) -> events_selectors.EventInfo | None:
         return None
 
 
+def seat_place(*, section_name: str, label: str) -> str:
+    """How every screen names a place: "Stalls · Row A, seat 10" (a stadium has many sections with the same rows)."""
+    return f"{section_name} · {label}" if section_name else label
+
+
 def seat_body(seat: SeatInfo, *, section_name: str = "") -> dict[str, Any]:
     return {
         "id": seat.id,

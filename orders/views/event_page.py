@@ -19,6 +19,7 @@ from core import config
 from core.errors import NotFound
 from events import selectors as events_selectors
 from inventory import selectors as inventory_selectors
+from orders.presentation import seat_place
 
 # Up to this many seated places the event page draws every seat; above it, a venue overview and one section at a time.
 INLINE_SEAT_LIMIT = 2000
@@ -56,11 +57,16 @@ def _my_holds(request: HttpRequest, event_id) -> list:
     return inventory_selectors.holds_for_buyer(buyer_id=request.user.pk, event_id=event_id)
 
 
-def _holds_context(holds: list) -> dict:
+def _holds_context(holds: list, *, section_names: dict) -> dict:
     if not holds:
-        return {"holds": [], "holds_total": Decimal("0.00"), "holds_expire_at": None}
+        return {"holds": [], "hold_rows": [], "holds_total": Decimal("0.00"), "holds_expire_at": None}
+    holds = sorted(holds, key=lambda seat: (section_names.get(seat.section_id, ""), seat.row_label, seat.number))
     return {
-        "holds": sorted(holds, key=lambda seat: (seat.row_label, seat.number)),
+        "holds": holds,
+        "hold_rows": [
+            {"seat": seat, "place": seat_place(section_name=section_names.get(seat.section_id, ""), label=seat.label)}
+            for seat in holds
+        ],
         "holds_total": sum((Decimal(seat.price) for seat in holds), Decimal("0.00")),
         "holds_expire_at": min(seat.hold_expires_at for seat in holds),
     }
@@ -117,6 +123,7 @@ def _seat_map(seats: list[dict], *, colours: dict, mine: set) -> dict:
         # Drawn so a seat is about 20 px across whatever the layout's units; the map scrolls inside its frame.
         "display_width": round(width * max(1.0, SEAT_SCREEN_PITCH / pitch)),
         "display_height": round(height * max(1.0, SEAT_SCREEN_PITCH / pitch)),
+        "screen_pitch": round(pitch * max(1.0, SEAT_SCREEN_PITCH / pitch), 1),
     }
 
 
@@ -223,9 +230,14 @@ def event_detail(request: HttpRequest, event_id) -> HttpResponse:
             "overview": _overview(sections),
             "max_per_order": config.get("max_tickets_per_order"),
             "tiers": _tiers(sections),
-            **_holds_context(holds),
+            "inline_map": inline and bool(seated),
+            **_holds_context(holds, section_names=_names(sections)),
         },
     )
+
+
+def _names(sections: list[dict]) -> dict:
+    return {row["info"].section_id: row["info"].name for row in sections}
 
 
 def _tiers(sections: list[dict]) -> list[dict]:
@@ -260,6 +272,6 @@ def section_detail(request: HttpRequest, event_id, section_id) -> HttpResponse:
             "best_available": best_available,
             "max_per_order": config.get("max_tickets_per_order"),
             "tiers": _tiers([row]),
-            **_holds_context(holds),
+            **_holds_context(holds, section_names=_names(sections)),
         },
     )

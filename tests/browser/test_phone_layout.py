@@ -92,9 +92,7 @@ def _scene() -> list[BuyerPage]:
 
 
 def _measure(page) -> dict:
-    return page.evaluate(
-        "() => ({scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth})"
-    )
+    return page.evaluate("() => ({scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth})")
 
 
 def _primary_in_view(page, selector: str) -> bool:
@@ -103,8 +101,11 @@ def _primary_in_view(page, selector: str) -> bool:
     if box is None:
         return False
     viewport = page.viewport_size
-    return box["x"] >= 0 and box["y"] >= 0 and box["x"] + box["width"] <= viewport["width"] and (
-        box["y"] + box["height"] <= viewport["height"]
+    return (
+        box["x"] >= 0
+        and box["y"] >= 0
+        and box["x"] + box["width"] <= viewport["width"]
+        and (box["y"] + box["height"] <= viewport["height"])
     )
 
 
