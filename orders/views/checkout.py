@@ -138,15 +138,27 @@ def order_detail(request: HttpRequest, order_id) -> HttpResponse:
         raise Http404("No such order.") from None
     event = events_selectors.events_get_many(event_ids=[order.event_id]).get(order.event_id)
     seats = inventory_selectors.seats_get_many(seat_ids=[line.seat_id for line in order.lines])
+    names = presentation.section_names(event_id=order.event_id)
     lines = [
         {
             "line": line,
             "seat": seats.get(line.seat_id),
+            "place": presentation.seat_place(
+                section_name=names.get(seats[line.seat_id].section_id, ""), label=seats[line.seat_id].label
+            )
+            if line.seat_id in seats
+            else "",
             "is_ticket": _is_ticket(seats.get(line.seat_id), order, request),
         }
         for line in order.lines
     ]
-    lines.sort(key=lambda row: (row["seat"].row_label, row["seat"].number) if row["seat"] else ("~", 0))
+    lines.sort(
+        key=lambda row: (
+            (names.get(row["seat"].section_id, ""), row["seat"].row_label, row["seat"].number)
+            if row["seat"]
+            else ("~", "", 0)
+        )
+    )
     card_paid = (
         order.status == "FAILED"
         and accounts_selectors.topups_for_user(user_id=request.user.pk)

@@ -22,6 +22,7 @@ from core.errors import DomainError
 from events import selectors as events_selectors
 from inventory import selectors as inventory_selectors
 from inventory.services import ticket_scan
+from orders import presentation
 
 GATE_NAME_MAX = 64
 RESULT_STYLE = {
@@ -135,7 +136,12 @@ def gate_scan(request: HttpRequest, event_id: uuid.UUID) -> HttpResponse:
                     "css": css,
                     "headline": headline,
                     "detail": scan.detail,
-                    "seat": scan.seat.label if ours else "",
+                    "seat": presentation.seat_place(
+                        section_name=presentation.section_names(event_id=event.id).get(scan.seat.section_id, ""),
+                        label=scan.seat.label,
+                    )
+                    if ours
+                    else "",
                     "holder": _holder_name(scan.holder_id) if ours else "",
                 }
         if _wants_json(request):
