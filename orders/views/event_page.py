@@ -19,7 +19,9 @@ from core import config
 from core.errors import NotFound
 from events import selectors as events_selectors
 from inventory import selectors as inventory_selectors
+from orders import presentation
 from orders.presentation import seat_place
+from orders.services import resale
 
 # Up to this many seated places the event page draws every seat; above it, a venue overview and one section at a time.
 INLINE_SEAT_LIMIT = 2000
@@ -231,9 +233,21 @@ def event_detail(request: HttpRequest, event_id) -> HttpResponse:
             "max_per_order": config.get("max_tickets_per_order"),
             "tiers": _tiers(sections),
             "inline_map": inline and bool(seated),
+            **_resale_context(request, event.pk),
             **_holds_context(holds, section_names=_names(sections)),
         },
     )
+
+
+# The event page shows the cheapest few resale tickets; the resale page lists them all.
+RESALE_ON_EVENT_PAGE = 10
+
+
+def _resale_context(request: HttpRequest, event_id) -> dict:
+    listings = resale.listings_for_event(event_id=event_id)
+    viewer_id = request.user.pk if request.user.is_authenticated else None
+    shown = presentation.listings_describe(listings=listings[:RESALE_ON_EVENT_PAGE], viewer_id=viewer_id)
+    return {"resale_listings": shown, "resale_count": len(listings)}
 
 
 def _names(sections: list[dict]) -> dict:
