@@ -74,6 +74,12 @@ def section_names(*, event_id: uuid.UUID) -> dict[uuid.UUID, str]:
     )
 
 
+def event_timezone(*, event_id: uuid.UUID) -> str:
+    """The venue's zone name of an event (cached like the gate's event lookups); UTC for an unknown event."""
+    event = _events.get(("event", str(event_id)), lambda: _event_or_none(event_id))
+    return event.venue_timezone if event is not None else "UTC"
+
+
 def gate_event_for_staff(*, user: Any, event_id: Any) -> events_selectors.EventInfo:
     """The event a staff member may scan for: superusers any, staff any of their organizations' events.
 

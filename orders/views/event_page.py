@@ -193,15 +193,24 @@ def _overview(sections: list[dict]) -> dict:
     ys = sorted({row["info"].map_y for row in sections})
     gaps = [b - a for axis in (xs, ys) for a, b in zip(axis, axis[1:], strict=False) if b > a]
     size = int(min(gaps) * 0.85) if gaps else 200
+    # Labels big enough to read when a whole stadium is drawn across a phone; a long name is squeezed to its tile.
+    font = max(10, size // 6)
     tiles = [
-        {**row, "x": row["info"].map_x - xs[0], "y": row["info"].map_y - ys[0], "w": size, "h": int(size * 0.6)}
+        {
+            **row,
+            "x": row["info"].map_x - xs[0],
+            "y": row["info"].map_y - ys[0],
+            "w": size,
+            "h": int(size * 0.6),
+            "text_length": size - 40 if len(row["info"].name) * font * 0.6 > size - 40 else None,
+        }
         for row in sections
     ]
     return {
         "tiles": tiles,
         "width": xs[-1] - xs[0] + size,
         "height": ys[-1] - ys[0] + int(size * 0.6),
-        "font": max(10, size // 9),
+        "font": font,
     }
 
 

@@ -14,9 +14,11 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from accounts import selectors as accounts_selectors
+from core import timefmt
 from core.admin_tenancy import Capability, has_capability, organization_ids
 from core.errors import DomainError
 from events import selectors as events_selectors
@@ -144,6 +146,8 @@ def gate_scan(request: HttpRequest, event_id: uuid.UUID) -> HttpResponse:
                     else "",
                     "holder": _holder_name(scan.holder_id) if ours else "",
                 }
+        # The recent-scans list shows this time as the server-rendered ones: 24-hour, in the venue's zone.
+        outcome["at"] = timefmt.venue_clock_seconds(timezone.now(), event.venue_timezone)
         if _wants_json(request):
             return JsonResponse(outcome, status=status)
     return render(
