@@ -11,6 +11,7 @@ and reported together. Screenshots go to artifacts/screenshots/phone-*.png.
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -28,8 +29,11 @@ from inventory import selectors as inventory_selectors
 from orders import services as order_services
 from orders.services import resale, transfer
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / "artifacts" / "screenshots"
+AXE = ROOT / "static" / "vendor" / "axe-core" / "axe.min.js"
 PHONES = [(360, 740), (390, 844)]
+AXE_IMPACTS = ("moderate", "serious", "critical")
 
 
 @dataclass(frozen=True)
@@ -91,6 +95,20 @@ def _scene() -> list[BuyerPage]:
     ]
 
 
+def _axe_violations(page) -> list[str]:
+    """axe-core's violations of impact moderate or higher on the open page, as "rule (impact): target" lines."""
+    page.add_script_tag(path=str(AXE))
+    found = page.evaluate(
+        """async impacts => {
+            const result = await axe.run(document, {resultTypes: ["violations"]});
+            return result.violations.filter(v => impacts.includes(v.impact)).map(
+                v => `${v.id} (${v.impact}): ${v.nodes.slice(0, 3).map(n => n.target.join(" ")).join(" | ")}`);
+        }""",
+        list(AXE_IMPACTS),
+    )
+    return list(found)
+
+
 def _measure(page) -> dict:
     return page.evaluate("() => ({scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth})")
 
@@ -119,7 +137,10 @@ def test_every_buyer_page_fits_a_phone_and_shows_its_primary_action(live_server,
         contexts = {}
         for buyer_page in pages:
             if buyer_page.user not in contexts:
-                context = browser.new_context(viewport={"width": width, "height": height}, device_scale_factor=1)
+                # bypass_csp: the pages forbid inline scripts, and the test injects axe-core as one.
+                context = browser.new_context(
+                    viewport={"width": width, "height": height}, device_scale_factor=1, bypass_csp=True
+                )
                 context.add_cookies(_session_cookie(live_server, buyer_page.user))
                 contexts[buyer_page.user] = context
             page = contexts[buyer_page.user].new_page()
@@ -134,8 +155,64 @@ def test_every_buyer_page_fits_a_phone_and_shows_its_primary_action(live_server,
             if not _primary_in_view(page, buyer_page.primary):
                 problems.append(f"{buyer_page.name} at {width}px: {buyer_page.primary!r} is not on screen")
             page.screenshot(path=str(SCREENSHOTS / f"phone-{width}-{buyer_page.name}.png"))
+            if width == PHONES[-1][0]:
+                problems.extend(f"{buyer_page.name}: axe {line}" for line in _axe_violations(page))
             page.close()
         for context in contexts.values():
             context.close()
     print("\n".join(figures))  # noqa: T201 - the figures docs/BUYER.md quotes
     assert not problems, "\n".join(problems)
+
+
+@pytest.mark.browser
+@pytest.mark.integration
+@pytest.mark.django_db(databases=ALL_DATABASES, transaction=True)
+def test_on_a_phone_a_buyer_zooms_into_a_stadium_section_picks_seats_and_holds_them_from_the_bar(live_server, browser):
+    call_command("seed_demo", stdout=io.StringIO())
+    derby = Event.objects.get(slug="harbour-derby")
+    north = next(s for s in events_selectors.event_sections(event_id=derby.pk) if s.name == "North 1")
+    context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=1)
+    context.add_cookies(_session_cookie(live_server, "bob@demo.test"))
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    page.goto(f"{live_server.url}/events/{derby.pk}/sections/{north.section_id}/")
+
+    # The 3,200-seat section opens fitted to its box, inside a page no wider than the phone.
+    fitted = page.evaluate(
+        "() => ({svg: document.querySelector('svg.seatmap').getBoundingClientRect().width,"
+        " box: document.querySelector('.seatmap-wrap').clientWidth})"
+    )
+    assert fitted["svg"] <= fitted["box"]
+    page.screenshot(path=str(SCREENSHOTS / "phone-section-fitted.png"))
+
+    # A tap on the zoomed-out map zooms in around that point instead of choosing a seat; the page stays as wide.
+    page.locator("svg.seatmap").click(position={"x": 40, "y": 30})
+    zoomed = page.evaluate("() => document.querySelector('svg.seatmap').getBoundingClientRect().width")
+    assert zoomed > 3 * fitted["svg"]
+    assert page.locator("svg.seatmap circle.seat.selected").count() == 0
+    assert _measure(page)["scrollWidth"] <= 390
+
+    seats = page.locator("svg.seatmap circle.seat.available")
+    seats.nth(0).click()
+    seats.nth(1).click()
+    assert page.inner_text("#buy-bar .buy-bar-text").strip() == "2 seats · 90.00"
+    assert _primary_in_view(page, "#buy-bar .bar-hold")
+    page.screenshot(path=str(SCREENSHOTS / "phone-section-zoomed.png"))
+
+    page.click("#buy-bar .bar-hold")
+    page.wait_for_selector("#buy-bar .bar-checkout")
+    bar = page.inner_text("#buy-bar")
+    assert "2 held · 90.00" in bar and re.search(r"\b[45]:\d\d left", bar), bar
+    assert _primary_in_view(page, "#buy-bar .bar-checkout")
+    page.screenshot(path=str(SCREENSHOTS / "phone-checkout-bar.png"))
+
+    page.click("#buy-bar .bar-checkout")
+    page.wait_for_selector("#pay-button")
+    assert page.inner_text("main").count("North 1 · Row A, seat") == 2
+    assert _measure(page)["scrollWidth"] <= 390
+    page.screenshot(path=str(SCREENSHOTS / "phone-checkout.png"))
+
+    desktop = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    desktop.goto(f"{live_server.url}/events/{Event.objects.get(slug='the-tempest').pk}/")
+    desktop.screenshot(path=str(SCREENSHOTS / "desktop-tempest.png"))
+    context.close()
