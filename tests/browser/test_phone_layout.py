@@ -212,7 +212,10 @@ def test_on_a_phone_a_buyer_zooms_into_a_stadium_section_picks_seats_and_holds_t
     assert _measure(page)["scrollWidth"] <= 390
     page.screenshot(path=str(SCREENSHOTS / "phone-checkout.png"))
 
-    desktop = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    wide = browser.new_context(viewport={"width": 1280, "height": 900})
+    wide.add_cookies(_session_cookie(live_server, "bob@demo.test"))
+    desktop = wide.new_page()
     desktop.goto(f"{live_server.url}/events/{Event.objects.get(slug='the-tempest').pk}/")
     desktop.screenshot(path=str(SCREENSHOTS / "desktop-tempest.png"))
+    wide.close()
     context.close()
