@@ -188,3 +188,13 @@ def test_transfer_and_listing_answers_carry_the_place_with_its_section(buyer, ot
     assert rows[0]["section_name"] == seat.setup.section.name
     assert rows[0]["ticket_place"] == _place(seat.setup, seat)
     assert rows[0]["ticket_label"] == "Row A, seat 1"
+
+
+def test_ticket_answers_carry_the_place_with_its_section(other_buyer):
+    from orders.tests.helpers import api_client
+
+    seat = sold_ticket(other_buyer, price="40.00")
+    body = api_client(other_buyer).get("/api/v1/tickets/").json()
+    rows = body["results"] if isinstance(body, dict) and "results" in body else body
+    assert rows[0]["place"] == _place(seat.setup, seat)
+    assert rows[0]["label"] == "Row A, seat 1" and rows[0]["section_name"] == seat.setup.section.name
