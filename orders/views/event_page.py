@@ -20,7 +20,6 @@ from core.errors import NotFound
 from events import selectors as events_selectors
 from inventory import selectors as inventory_selectors
 from orders import presentation
-from orders.presentation import seat_place
 from orders.services import resale
 
 # Up to this many seated places the event page draws every seat; above it, a venue overview and one section at a time.
@@ -66,7 +65,10 @@ def _holds_context(holds: list, *, section_names: dict) -> dict:
     return {
         "holds": holds,
         "hold_rows": [
-            {"seat": seat, "place": seat_place(section_name=section_names.get(seat.section_id, ""), label=seat.label)}
+            {
+                "seat": seat,
+                "place": presentation.seat_place(section_name=section_names.get(seat.section_id, ""), label=seat.label),
+            }
             for seat in holds
         ],
         "holds_total": sum((Decimal(seat.price) for seat in holds), Decimal("0.00")),
