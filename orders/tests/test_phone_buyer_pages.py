@@ -72,20 +72,50 @@ def test_the_hold_message_links_to_checkout(client, buyer):
     assert f'<a href="{reverse("orders:checkout")}?event={setup.event.pk}">Go to checkout</a>' in response.text
 
 
-def test_a_lost_race_names_the_seats_someone_else_took(client, buyer, other_buyer):
+def test_a_lost_race_names_the_seats_someone_else_took_and_keeps_the_others_chosen(client, buyer, other_buyer):
     setup = make_event()
     taken = Seat.objects.get(pk=setup.seat_ids[1])
     services.hold_seats(buyer_id=other_buyer.pk, event_id=setup.event.pk, seat_ids=[taken.pk])
     client.force_login(buyer)
     response = client.post(
         reverse("orders:hold", args=[setup.event.pk]),
-        {"seat_ids": [str(setup.seat_ids[0]), str(taken.pk)]},
-        follow=True,
+        {"seat_ids": [str(setup.seat_ids[0]), str(taken.pk), str(setup.seat_ids[2])]},
     )
-    (message,) = messages_of(response)
+    assert response.status_code == 302
+    location = urlparse(response["Location"])
+    assert location.path == setup.event.get_absolute_url()
+    assert parse_qs(location.query) == {"pick": [f"{setup.seat_ids[0]},{setup.seat_ids[2]}"]}
+    (message,) = messages_of(client.get(response["Location"]))
     assert f"someone else just took {_place(setup, taken)}." in message
-    assert "Row A, seat 1" not in message
+    assert "your other 2 seats are still chosen on the map" in message
     assert inventory_selectors.holds_for_buyer(buyer_id=buyer.pk, event_id=setup.event.pk) == []
+
+    html = client.get(response["Location"]).text
+    for seat_id in (setup.seat_ids[0], setup.seat_ids[2]):
+        assert f'<option value="{seat_id}" selected>' in html
+        assert re.search(rf'class="seat available selected"[^>]*data-id="{seat_id}"[^>]*aria-checked="true"', html)
+    assert f'<option value="{taken.pk}"' not in html
+
+
+def test_a_lost_race_with_nothing_left_asks_to_choose_again(client, buyer, other_buyer):
+    setup = make_event()
+    taken = Seat.objects.get(pk=setup.seat_ids[1])
+    services.hold_seats(buyer_id=other_buyer.pk, event_id=setup.event.pk, seat_ids=[taken.pk])
+    client.force_login(buyer)
+    response = client.post(reverse("orders:hold", args=[setup.event.pk]), {"seat_ids": [str(taken.pk)]}, follow=True)
+    (message,) = messages_of(response)
+    assert message == (
+        f"Sorry, someone else just took {_place(setup, taken)}. Nothing was held; the map now shows what is still "
+        "free, so please choose again."
+    )
+    assert "pick=" not in response.redirect_chain[-1][0]
+
+
+def test_a_malformed_pick_is_ignored(client, buyer):
+    setup = make_event()
+    client.force_login(buyer)
+    html = client.get(setup.event.get_absolute_url(), {"pick": "junk,,1"}).text
+    assert " selected>" not in html and "seat available selected" not in html
 
 
 def test_best_available_on_a_seat_map_holds_seats_together_in_the_chosen_section(client, buyer, other_buyer):

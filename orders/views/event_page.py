@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET
 
 from core import config
 from core.errors import NotFound
+from core.ids import as_uuid
 from events import selectors as events_selectors
 from inventory import selectors as inventory_selectors
 from orders import presentation
@@ -25,6 +26,7 @@ from orders.services import resale
 # Up to this many seated places the event page draws every seat; above it, a venue overview and one section at a time.
 INLINE_SEAT_LIMIT = 2000
 SEAT_SCREEN_PITCH = 24  # px between seat centres on screen
+PICK_LIMIT = 50  # at most this many ?pick= ids are read (a hold takes far fewer)
 
 
 def event_or_404(event_id):
@@ -50,6 +52,12 @@ def _section_rows(event_id, *, availability: dict) -> list[dict]:
             }
         )
     return rows
+
+
+def _picked(request: HttpRequest) -> frozenset:
+    """Seats to show as chosen (``?pick=id,id``): after a lost race, the ones still free, ready to hold in one tap."""
+    ids = (as_uuid(value) for value in request.GET.get("pick", "").split(",")[:PICK_LIMIT])
+    return frozenset(seat_id for seat_id in ids if seat_id is not None)
 
 
 def _my_holds(request: HttpRequest, event_id) -> list:
@@ -131,7 +139,7 @@ def _seat_map(seats: list[dict], *, colours: dict, mine: set) -> dict:
     }
 
 
-def _seat_section_context(event, section_row: dict, *, mine: set) -> dict:
+def _seat_section_context(event, section_row: dict, *, mine: set, picked: frozenset = frozenset()) -> dict:
     info = section_row["info"]
     # Seat maps may be a few seconds old (the read replica); the buyer's own holds come from the primary.
     seats = inventory_selectors.seat_map(event_id=event.pk, section_id=info.section_id, stale_ok=True)
@@ -139,8 +147,8 @@ def _seat_section_context(event, section_row: dict, *, mine: set) -> dict:
     return {
         **section_row,
         "map": geometry,
-        "svg_seats": _svg_seats(geometry),
-        "seat_options": _seat_options(geometry["seats"]),
+        "svg_seats": _svg_seats(geometry, picked=picked),
+        "seat_options": _seat_options(geometry["seats"], picked=picked),
     }
 
 
@@ -149,7 +157,7 @@ def _seat_section_context(event, section_row: dict, *, mine: set) -> dict:
 _STATE_WORDS = {"mine": "held by you", "available": "available", "held": "held", "sold": "sold", "blocked": "blocked"}
 
 
-def _svg_seats(geometry: dict) -> str:
+def _svg_seats(geometry: dict, *, picked: frozenset = frozenset()) -> str:
     r, ring = geometry.get("r", 0), geometry.get("ring", 0)
     parts = [
         f'<text class="row-label" x="2" y="{row["y"]}" dy="3">{escape(row["label"])}</text>' for row in geometry["rows"]
@@ -161,17 +169,20 @@ def _svg_seats(geometry: dict) -> str:
             parts.append(f'<circle class="seat-ring" cx="{seat["cx"]}" cy="{seat["cy"]}" r="{ring}"/>')
         fill = f' fill="{seat["fill"]}"' if seat["fill"] else ""
         disabled = "" if state == "available" else ' aria-disabled="true"'
+        chosen = state == "available" and seat["id"] in picked
+        classes = f"seat {state} selected" if chosen else f"seat {state}"
+        checked = "true" if chosen else "false"
         accessible = ", accessible" if seat["accessible"] else ""
         parts.append(
-            f'<circle class="seat {state}" cx="{seat["cx"]}" cy="{seat["cy"]}" r="{r}"{fill} data-id="{seat["id"]}" '
+            f'<circle class="{classes}" cx="{seat["cx"]}" cy="{seat["cy"]}" r="{r}"{fill} data-id="{seat["id"]}" '
             f'data-row="{seat["row_index"]}" data-price="{seat["price"]}" data-label="{row}{seat["number"]}" '
-            f'tabindex="-1" role="checkbox" aria-checked="false"{disabled} aria-label="Row {row} seat '
+            f'tabindex="-1" role="checkbox" aria-checked="{checked}"{disabled} aria-label="Row {row} seat '
             f'{seat["number"]}, {seat["price"]} credits, {_STATE_WORDS[state]}{accessible}"/>'
         )
     return mark_safe("".join(parts))  # noqa: S308 - built from escaped and typed values only
 
 
-def _seat_options(seats: list[dict]) -> str:
+def _seat_options(seats: list[dict], *, picked: frozenset = frozenset()) -> str:
     """The no-JavaScript fallback: available seats as <option>s grouped by row."""
     groups: dict[str, list[str]] = {}
     for seat in seats:
@@ -179,8 +190,10 @@ def _seat_options(seats: list[dict]) -> str:
             continue
         row = escape(seat["row"])
         accessible = " (accessible)" if seat["accessible"] else ""
+        selected = " selected" if seat["id"] in picked else ""
         groups.setdefault(row, []).append(
-            f'<option value="{seat["id"]}">Row {row}, seat {seat["number"]}{accessible} · {seat["price"]}</option>'
+            f'<option value="{seat["id"]}"{selected}>Row {row}, seat {seat["number"]}{accessible} · '
+            f"{seat['price']}</option>"
         )
     return mark_safe(  # noqa: S308 - built from escaped and typed values only
         "".join(f'<optgroup label="Row {row}">{"".join(options)}</optgroup>' for row, options in groups.items())
@@ -227,7 +240,13 @@ def event_detail(request: HttpRequest, event_id) -> HttpResponse:
     best_available = event.selection_mode == event.SelectionMode.BEST_AVAILABLE
     inline = not best_available and seated_total <= INLINE_SEAT_LIMIT
     seated = (
-        [_seat_section_context(event, row, mine=mine) for row in sections if not row["is_general"]] if inline else []
+        [
+            _seat_section_context(event, row, mine=mine, picked=_picked(request))
+            for row in sections
+            if not row["is_general"]
+        ]
+        if inline
+        else []
     )
     return render(
         request,
@@ -284,7 +303,9 @@ def section_detail(request: HttpRequest, event_id, section_id) -> HttpResponse:
     holds = _my_holds(request, event.pk)
     best_available = event.selection_mode == event.SelectionMode.BEST_AVAILABLE
     section = (
-        row if (row["is_general"] or best_available) else _seat_section_context(event, row, mine={h.id for h in holds})
+        row
+        if (row["is_general"] or best_available)
+        else _seat_section_context(event, row, mine={h.id for h in holds}, picked=_picked(request))
     )
     return render(
         request,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -56,8 +58,8 @@ def hold_create(request: HttpRequest, event_id) -> HttpResponse:
             messages.error(request, "Choose at least one seat, or a number of places, first.")
             return redirect(_back(request, event.pk))
     except DomainError as error:
-        messages.error(request, _hold_error_message(error, event.pk))
-        return redirect(_back(request, event.pk))
+        messages.error(request, _hold_error_message(error, event.pk, chosen=seat_ids))
+        return redirect(_with_still_free(_back(request, event.pk), error, chosen=seat_ids))
     seconds = max(0, int(min(seat.hold_expires_at for seat in held).timestamp() - timezone.now().timestamp()))
     messages.success(
         request,
@@ -84,9 +86,35 @@ def _taken_places(error: DomainError, event_id) -> list[str]:
     return [presentation.seat_place(section_name=names.get(seat.section_id, ""), label=seat.label) for seat in ordered]
 
 
-def _hold_error_message(error: DomainError, event_id) -> str:
+def _still_free(error: DomainError, chosen: list[str]) -> list[str]:
+    """The seats of a lost race that nobody took: the buyer chose them and may hold them at once."""
+    if error.code != "SEAT_UNAVAILABLE" or not chosen:
+        return []
+    taken = {str(as_uuid(seat_id)) for seat_id in error.context.get("seat_ids") or []}
+    return [str(seat_id) for seat_id in map(as_uuid, chosen) if seat_id is not None and str(seat_id) not in taken]
+
+
+def _with_still_free(url: str, error: DomainError, *, chosen: list[str]) -> str:
+    """Back to the map with the still-free seats chosen again (``?pick=``), one tap from holding them."""
+    still_free = _still_free(error, chosen)
+    if not still_free:
+        return url
+    parts = urlsplit(url)
+    query = [(key, value) for key, value in parse_qsl(parts.query) if key != "pick"]
+    query.append(("pick", ",".join(still_free)))
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def _hold_error_message(error: DomainError, event_id, *, chosen: list[str]) -> str:
     if error.code == "SEAT_UNAVAILABLE":
         taken = _taken_places(error, event_id)
+        still_free = _still_free(error, chosen)
+        if taken and still_free:
+            return (
+                f"Sorry, someone else just took {', '.join(taken)}. Nothing was held; your other "
+                f"{len(still_free)} seat{'s are' if len(still_free) != 1 else ' is'} still chosen on the map: "
+                "press Hold to take them, or choose again."
+            )
         if taken:
             return (
                 f"Sorry, someone else just took {', '.join(taken)}. Nothing was held; the map now shows what is "
