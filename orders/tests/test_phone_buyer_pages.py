@@ -3,12 +3,16 @@ available on seat maps, the lost race that names the seats, and a checkout short
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from decimal import Decimal
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+from django.db import connections
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
 from core.databases import ALL_DATABASES
@@ -228,3 +232,86 @@ def test_ticket_answers_carry_the_place_with_its_section(other_buyer):
     rows = body["results"] if isinstance(body, dict) and "results" in body else body
     assert rows[0]["place"] == _place(seat.setup, seat)
     assert rows[0]["label"] == "Row A, seat 1" and rows[0]["section_name"] == seat.setup.section.name
+
+
+# --- Live availability: the map's changes endpoint ------------------------------------------------------------------
+
+
+def _changes(client, setup, since):
+    return client.get(
+        reverse("orders:event_changes", args=[setup.event.pk]), {"since": since, "section": str(setup.section.pk)}
+    )
+
+
+def _quiet_map(setup):
+    """A section whose seats were last written a minute ago, and a version taken now."""
+    Seat.objects.filter(event_id=setup.event.pk).update(updated_at=timezone.now() - dt.timedelta(minutes=1))
+    return int(timezone.now().timestamp() * 1000)
+
+
+def test_changes_name_seats_held_sold_or_freed_since_the_version_and_nothing_else(client, buyer, other_buyer):
+    setup = make_event()
+    version = _quiet_map(setup)
+    client.force_login(buyer)
+    assert _changes(client, setup, version).json()["seats"] == []
+
+    services.hold_seats(buyer_id=other_buyer.pk, event_id=setup.event.pk, seat_ids=setup.seat_ids[0:1])
+    services.hold_seats(buyer_id=buyer.pk, event_id=setup.event.pk, seat_ids=setup.seat_ids[1:2])
+    # A hold that runs out changes no row, and still reaches the map.
+    Seat.objects.filter(pk=setup.seat_ids[2]).update(
+        status="HELD",
+        held_by_id=other_buyer.pk,
+        hold_expires_at=timezone.now() - dt.timedelta(seconds=1),
+        updated_at=timezone.now() - dt.timedelta(minutes=1),
+    )
+    body = _changes(client, setup, version).json()
+    assert {seat["id"]: seat["status"] for seat in body["seats"]} == {
+        str(setup.seat_ids[0]): "HELD",
+        str(setup.seat_ids[1]): "MINE",
+        str(setup.seat_ids[2]): "AVAILABLE",
+    }
+    assert body["version"] >= version and body["poll_seconds"] == 2
+
+    later = _quiet_map(setup)
+    # Only the hold that ran out a second ago is repeated: it lies inside the overlap a poll looks back.
+    assert _changes(client, setup, later).json()["seats"] == [{"id": str(setup.seat_ids[2]), "status": "AVAILABLE"}]
+
+
+def test_anonymous_maps_see_every_hold_as_someone_elses(client, buyer):
+    setup = make_event()
+    version = _quiet_map(setup)
+    services.hold_seats(buyer_id=buyer.pk, event_id=setup.event.pk, seat_ids=setup.seat_ids[0:1])
+    assert _changes(client, setup, version).json()["seats"] == [{"id": str(setup.seat_ids[0]), "status": "HELD"}]
+
+
+def test_changes_refuse_a_missing_version_or_section_with_the_error_shape(client):
+    setup = make_event()
+    url = reverse("orders:event_changes", args=[setup.event.pk])
+    for query in ({"section": str(setup.section.pk)}, {"since": "soon", "section": str(setup.section.pk)}):
+        response = client.get(url, query)
+        assert response.status_code == 400 and response.json()["code"] == "VALIDATION_ERROR"
+        assert "since" in response.json()["fields"]
+    for query in ({"since": "1"}, {"since": "1", "section": "junk"}):
+        response = client.get(url, query)
+        assert response.status_code == 400 and "section" in response.json()["fields"]
+
+
+def test_a_poll_is_one_query_on_the_seats_database_and_none_elsewhere(client, buyer):
+    setup = make_event()
+    version = _quiet_map(setup)
+    client.force_login(buyer)
+    client.get(setup.event.get_absolute_url())  # the session and user are loaded once per request either way
+    with CaptureQueriesContext(connections["seats"]) as seats_db, CaptureQueriesContext(connections["events"]) as ev:
+        with CaptureQueriesContext(connections["orders"]) as orders_db:
+            assert _changes(client, setup, version).status_code == 200
+    assert len(seats_db.captured_queries) == 1
+    assert len(ev.captured_queries) == 0 and len(orders_db.captured_queries) == 0
+
+
+def test_the_map_carries_its_version_and_where_to_poll(client):
+    setup = make_event()
+    html = client.get(setup.event.get_absolute_url()).text
+    assert f'data-changes-url="{reverse("orders:event_changes", args=[setup.event.pk])}"' in html
+    assert f'data-section="{setup.section.pk}"' in html
+    version = int(re.search(r'data-version="(\d+)"', html).group(1))
+    assert version <= int(timezone.now().timestamp() * 1000)

@@ -7,16 +7,18 @@ it (click and keyboard selection on the SVG, the hold countdown).
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 
 from core import config
-from core.errors import NotFound
+from core.errors import InvalidInput, NotFound
 from core.ids import as_uuid
 from events import selectors as events_selectors
 from inventory import selectors as inventory_selectors
@@ -27,6 +29,12 @@ from orders.services import resale
 INLINE_SEAT_LIMIT = 2000
 SEAT_SCREEN_PITCH = 24  # px between seat centres on screen
 PICK_LIMIT = 50  # at most this many ?pick= ids are read (a hold takes far fewer)
+# Live availability: open maps poll section_changes every CHANGES_POLL_SECONDS with the version of their last answer.
+# Writers stamp updated_at a moment before they commit, so a poll also looks CHANGES_OVERLAP behind its version and
+# may report a seat twice; harmless, each answer gives absolute states.
+CHANGES_POLL_SECONDS = 2
+CHANGES_OVERLAP = dt.timedelta(seconds=5)
+CHANGES_SECTION_LIMIT = 20
 
 
 def event_or_404(event_id):
@@ -141,12 +149,16 @@ def _seat_map(seats: list[dict], *, colours: dict, mine: set) -> dict:
 
 def _seat_section_context(event, section_row: dict, *, mine: set, picked: frozenset = frozenset()) -> dict:
     info = section_row["info"]
+    # The map polls for changes from the moment before it was read (a replica's lag is covered by the first poll's
+    # overlap, CHANGES_OVERLAP, as long as the replica is at most that far behind).
+    version = changes_version(timezone.now() - CHANGES_OVERLAP)
     # Seat maps may be a few seconds old (the read replica); the buyer's own holds come from the primary.
     seats = inventory_selectors.seat_map(event_id=event.pk, section_id=info.section_id, stale_ok=True)
     geometry = _seat_map(seats, colours={info.tier_id: info.colour}, mine=mine)
     return {
         **section_row,
         "map": geometry,
+        "changes_version": version,
         "svg_seats": _svg_seats(geometry, picked=picked),
         "seat_options": _seat_options(geometry["seats"], picked=picked),
     }
@@ -321,3 +333,50 @@ def section_detail(request: HttpRequest, event_id, section_id) -> HttpResponse:
             **_holds_context(holds, section_names=_names(sections)),
         },
     )
+
+
+def _held_by(row: dict, buyer_id) -> bool:
+    return row["status"] == "HELD" and buyer_id is not None and row["held_by_id"] == buyer_id
+
+
+def changes_version(moment: dt.datetime) -> int:
+    """A map's version: the moment its state was read, in milliseconds since the epoch."""
+    return int(moment.timestamp() * 1000)
+
+
+@require_GET
+def seat_changes(request: HttpRequest, event_id) -> JsonResponse:
+    """{"version", "poll_seconds", "seats": [{"id", "status"}]}: seats of the ``?section=`` sections (one or more,
+    up to CHANGES_SECTION_LIMIT) changed since ``?since=`` (the version of the page or of the previous answer).
+    status is AVAILABLE, HELD, SOLD, CHECKED_IN, LISTED, BLOCKED, or MINE (held by the signed-in buyer).
+
+    One indexed query on the seats primary and nothing else (no event lookup: an unknown event or section simply
+    has no seats), so a thousand open maps stay cheap; the cost is measured in docs/PERFORMANCE.md."""
+    try:
+        since_ms = int(request.GET.get("since", ""))
+    except ValueError:
+        error = InvalidInput(
+            "since must be the version of the map's last answer.", fields={"since": ["A whole number is required."]}
+        )
+        return JsonResponse(error.as_dict(), status=error.status)
+    sections = [as_uuid(value) for value in request.GET.getlist("section")]
+    if not sections or None in sections or len(sections) > CHANGES_SECTION_LIMIT:
+        error = InvalidInput(
+            "Name the map's sections.",
+            fields={"section": [f"One to {CHANGES_SECTION_LIMIT} section ids are required."]},
+        )
+        return JsonResponse(error.as_dict(), status=error.status)
+    now = timezone.now()
+    since = min(dt.datetime.fromtimestamp(max(since_ms, 0) / 1000, tz=dt.UTC), now) - CHANGES_OVERLAP
+    me = request.user.pk if request.user.is_authenticated else None
+    rows = inventory_selectors.seat_changes(event_id=event_id, section_ids=sections, since=since, now=now)
+    seats = [
+        {
+            "id": str(row["id"]),
+            "status": "MINE"
+            if row["status"] == "HELD" and me is not None and row["held_by_id"] == me
+            else row["status"],
+        }
+        for row in rows
+    ]
+    return JsonResponse({"version": changes_version(now), "poll_seconds": CHANGES_POLL_SECONDS, "seats": seats})

@@ -1,6 +1,8 @@
 /* Seat map enhancement: mouse and keyboard selection on the SVG, kept in sync with the plain <select multiple>
  * that the form submits (so the page works without JavaScript), zoom inside the map's own box (buttons, a tap on a
- * zoomed-out map, two-finger pinch), the sticky bar's summary, and the live countdown of the buyer's holds.
+ * zoomed-out map, two-finger pinch), the sticky bar's summary, the live countdown of the buyer's holds, and live
+ * availability: every POLL seconds the page asks which seats of its maps changed since its last answer (version) and
+ * redraws them; a chosen seat someone else takes is unchosen and named.
  * Keyboard: one seat per map is in the tab order (roving tabindex); arrow keys move between seats and rows,
  * Home/End jump to the row's ends, Enter or Space selects. */
 (function () {
@@ -102,6 +104,16 @@
       focusSeat(target);
     });
 
+    seats.forEach(function (seat) {
+      live.seats[seat.dataset.id] = { seat: seat, select: select, options: options, form: form, fill: svg.dataset.fill };
+    });
+    if (svg.dataset.changesUrl && svg.dataset.section) {
+      live.url = svg.dataset.changesUrl;
+      live.sections.push(svg.dataset.section);
+      var version = parseInt(svg.dataset.version, 10);
+      if (!isNaN(version) && (live.version === null || version < live.version)) live.version = version;
+    }
+
     // Options chosen in the list (e.g. before the script ran) show on the map too.
     select.addEventListener("change", function () {
       seats.forEach(function (seat) {
@@ -173,6 +185,82 @@
       tooSmall: function () { return pitch * scale < MIN_TAP_PITCH; },
       zoomAt: function (next, x, y) { apply(next, x, y); }
     };
+  }
+
+  // Live availability: one poll per page for all its maps (docs/BUYER.md, "Live availability").
+  var live = { url: null, sections: [], version: null, seats: {} };
+  var STATES = ["available", "held", "sold", "blocked", "mine"];
+  var STATE_WORDS = { available: "available", held: "held", sold: "sold", blocked: "blocked", mine: "held by you" };
+
+  function stateOf(status) {
+    if (status === "MINE") return "mine";
+    if (status === "AVAILABLE") return "available";
+    if (status === "HELD") return "held";
+    if (status === "BLOCKED") return "blocked";
+    return "sold";
+  }
+
+  // Redraw one seat in its new state; returns its label when it was chosen here and is now gone.
+  function redraw(entry, status) {
+    var seat = entry.seat;
+    var state = stateOf(status);
+    if (seat.classList.contains(state)) return null;
+    var lost = seat.classList.contains("selected") && state !== "available";
+    STATES.forEach(function (name) { seat.classList.remove(name); });
+    seat.classList.remove("selected");
+    seat.classList.add(state);
+    seat.setAttribute("aria-checked", "false");
+    if (state === "available") {
+      seat.setAttribute("fill", entry.fill);
+      seat.removeAttribute("aria-disabled");
+    } else {
+      seat.removeAttribute("fill");
+      seat.setAttribute("aria-disabled", "true");
+    }
+    var label = seat.getAttribute("aria-label") || "";
+    seat.setAttribute("aria-label",
+      label.replace(/, (available|held by you|held|sold|blocked)(, accessible)?$/, ", " + STATE_WORDS[state] + "$2"));
+    var option = entry.options[seat.dataset.id];
+    if (state === "available" && !option) {
+      option = new Option(label.split(", ").slice(0, 2).join(" · "), seat.dataset.id);
+      entry.select.appendChild(option);
+      entry.options[seat.dataset.id] = option;
+    }
+    if (option) {
+      option.disabled = state !== "available";
+      if (state !== "available") option.selected = false;
+    }
+    return lost ? seat.dataset.label : null;
+  }
+
+  function startLive() {
+    if (!live.url || live.version === null || !window.fetch) return;
+    var delay = 2000;
+    function poll() {
+      if (document.hidden) { window.setTimeout(poll, delay); return; }
+      var query = "?since=" + live.version + live.sections.map(function (id) { return "&section=" + id; }).join("");
+      fetch(live.url + query, { credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then(function (response) { return response.ok ? response.json() : Promise.reject(response.status); })
+        .then(function (body) {
+          live.version = body.version;
+          delay = (body.poll_seconds || 2) * 1000;
+          var lost = {};
+          body.seats.forEach(function (change) {
+            var entry = live.seats[change.id];
+            if (!entry) return;
+            var label = redraw(entry, change.status);
+            if (label) (lost[entry.form.id] = lost[entry.form.id] || []).push(label);
+          });
+          Object.keys(lost).forEach(function (formId) {
+            var form = document.getElementById(formId);
+            summarise(form);
+            announce(form, "Just taken by someone else: " + lost[formId].join(", ") + ". Choose another seat.");
+          });
+        })
+        .catch(function () { delay = Math.min(delay * 2, 30000); })
+        .then(function () { window.setTimeout(poll, delay); });
+    }
+    window.setTimeout(poll, delay);
   }
 
   function nearest(row, x) {
@@ -257,6 +345,7 @@
 
   document.querySelectorAll("svg.seatmap").forEach(initMap);
   document.querySelectorAll("form.seat-pick-form").forEach(summarise);
+  startLive();
   document.querySelectorAll("form.seat-pick-form").forEach(initForm);
   document.querySelectorAll("[data-expires-at]").forEach(initCountdown);
 })();
