@@ -96,7 +96,7 @@ def _run(polls: int) -> None:
     derby = Event.objects.get(slug="harbour-derby")
     north = next(s for s in events_selectors.event_sections(event_id=derby.pk) if s.name == "North 2")
     path = f"/events/{derby.pk}/changes/?section={north.section_id}&since="
-    anonymous, signed_in = Client(), Client()
+    anonymous, signed_in = Client(HTTP_HOST="127.0.0.1"), Client(HTTP_HOST="127.0.0.1")
     signed_in.force_login(User.objects.get(email="bob@demo.test"))
 
     rows = []
