@@ -43,6 +43,10 @@ _BACKEND = "django.contrib.auth.backends.ModelBackend"
 _RESET_EMAIL_KEY = "accounts_reset_email"
 
 
+# Where a top-up started from a checkout sends the buyer back (a same-site path checked by _safe_next).
+TOPUP_RETURN_KEY = "topup_return_to"
+
+
 def _safe_next(request: HttpRequest, default: str) -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
     if target and url_has_allowed_host_and_scheme(
@@ -250,16 +254,28 @@ def wallet(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def topup(request: HttpRequest) -> HttpResponse:
-    form = TopUpForm(request.POST or None)
+    # From a checkout short of credits: the shortfall is suggested and the buyer is sent back there afterwards.
+    form = TopUpForm(request.POST or None, initial={"amount": request.GET.get("amount", "")[:20]})
+    return_to = _safe_next(request, "accounts:wallet")
+    return_to = "" if return_to == reverse("accounts:wallet") else return_to
     if request.method == "POST" and form.is_valid():
         try:
             started = services.topup_start(user_id=request.user.pk, amount=form.cleaned_data["amount"])
         except DomainError as error:
             _attach(form, error)
         else:
+            if return_to:
+                request.session[TOPUP_RETURN_KEY] = return_to
+            else:
+                request.session.pop(TOPUP_RETURN_KEY, None)
             return HttpResponseRedirect(started.pay_url)
     available = payments.topups_available()
-    context = {"form": form, "maximum": config.get("max_topup_amount"), "topups_available": available}
+    context = {
+        "form": form,
+        "maximum": config.get("max_topup_amount"),
+        "topups_available": available,
+        "return_to": return_to,
+    }
     return render(request, "accounts/topup.html", context, status=400 if form.errors or not available else 200)
 
 
@@ -294,7 +310,7 @@ def test_pay(request: HttpRequest, provider_reference: str) -> HttpResponse:
         if topup_info.order_id:
             # Paying the difference of a checkout: back to the order, which finishes once the payment landed.
             return redirect(reverse("orders:detail", args=[topup_info.order_id]))
-        return redirect("accounts:wallet")
+        return redirect(request.session.pop(TOPUP_RETURN_KEY, None) or "accounts:wallet")
     return render(request, "accounts/test_pay.html", {"topup": topup_info})
 
 
@@ -331,7 +347,11 @@ def topup_status(request: HttpRequest, topup_id) -> HttpResponse:
         topup_info = None
     if topup_info is None:
         raise Http404("No such top-up.")
-    context = {"topup": topup_info, "cancelled": request.GET.get("cancelled") == "1"}
+    context = {
+        "topup": topup_info,
+        "cancelled": request.GET.get("cancelled") == "1",
+        "return_to": request.session.get(TOPUP_RETURN_KEY, ""),
+    }
     return render(request, "accounts/topup_status.html", context)
 
 

@@ -32,6 +32,14 @@ def venue_clock(value: dt.datetime | None, zone_name: str) -> str:
     return f"{local:%H:%M} {local.tzname()}"
 
 
+def venue_clock_seconds(value: dt.datetime | None, zone_name: str) -> str:
+    """``19:00:05 GMT``: a moment to the second (a QR code's expiry), 24-hour like every other time shown."""
+    if value is None:
+        return ""
+    local = value.astimezone(venue_zone(zone_name))
+    return f"{local:%H:%M:%S} {local.tzname()}"
+
+
 def venue_datetime(value: dt.datetime | None, zone_name: str) -> str:
     """``Sat 14 Mar 2027, 19:30 GMT``: the short form pages show, in the venue's zone with its abbreviation."""
     if value is None:

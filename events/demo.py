@@ -202,7 +202,7 @@ def _stadium(org: Organization, now: dt.datetime) -> Event:
         [
             (stand, "Lower tier", Decimal("45.00"), "#16a34a")
             if stand.name.endswith(lower)
-            else (stand, "Upper tier", Decimal("32.00"), "#65a30d")
+            else (stand, "Upper tier", Decimal("32.00"), "#0369a1")
             for stand in stands
         ]
         + [(field, "Field", Decimal("20.00"), "#ea580c")],

@@ -224,6 +224,29 @@ def seat_map(*, event_id: AnyId, section_id: AnyId, stale_ok: bool = False) -> l
     )
 
 
+def seat_changes(
+    *, event_id: AnyId, section_ids: Iterable[uuid.UUID], since: dt.datetime, now: dt.datetime
+) -> list[dict[str, Any]]:
+    """Seats of these sections whose effective status may have changed after ``since``: rows written since then, and
+    holds that ran out since then (an expired hold changes no row). [{id, status, held_by_id}], status effective.
+
+    Open seat maps poll this with the version of their last answer. Read from the primary: a replica a few seconds
+    behind would hide the change the poll is for. Served by the unique index (event_id, section_id, row_label,
+    number): one pass over the sections' rows (docs/PERFORMANCE.md has the cost).
+    """
+    event = as_uuid(event_id)
+    sections = [section for section in (as_uuid(value) for value in section_ids) if section is not None]
+    if event is None or not sections:
+        return []
+    return _fetch_dicts(
+        f"SELECT id, {_EFFECTIVE_STATUS} AS status, held_by_id FROM {SEAT_TABLE} "  # noqa: S608 - fixed SQL
+        "WHERE event_id = %s AND section_id = ANY(%s) AND deleted_at IS NULL AND (updated_at > %s "
+        "OR (status = 'HELD' AND hold_expires_at > %s AND hold_expires_at <= %s))",
+        [now, event, sections, since, since, now],
+        using=DB_ALIAS,
+    )
+
+
 def seat_map_json(*, event_id: AnyId, section_id: AnyId, stale_ok: bool = False) -> str:
     """``seat_map()`` as the JSON text the seats API answers, built by PostgreSQL in the same index-ordered pass.
 

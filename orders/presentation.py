@@ -74,6 +74,12 @@ def section_names(*, event_id: uuid.UUID) -> dict[uuid.UUID, str]:
     )
 
 
+def event_timezone(*, event_id: uuid.UUID) -> str:
+    """The venue's zone name of an event (cached like the gate's event lookups); UTC for an unknown event."""
+    event = _events.get(("event", str(event_id)), lambda: _event_or_none(event_id))
+    return event.venue_timezone if event is not None else "UTC"
+
+
 def gate_event_for_staff(*, user: Any, event_id: Any) -> events_selectors.EventInfo:
     """The event a staff member may scan for: superusers any, staff any of their organizations' events.
 
@@ -99,6 +105,11 @@ def _event_or_none(event_id: Any) -> events_selectors.EventInfo | None:
         return None
 
 
+def seat_place(*, section_name: str, label: str) -> str:
+    """How every screen names a place: "Stalls · Row A, seat 10" (a stadium has many sections with the same rows)."""
+    return f"{section_name} · {label}" if section_name else label
+
+
 def seat_body(seat: SeatInfo, *, section_name: str = "") -> dict[str, Any]:
     return {
         "id": seat.id,
@@ -108,6 +119,7 @@ def seat_body(seat: SeatInfo, *, section_name: str = "") -> dict[str, Any]:
         "row": seat.row_label,
         "number": seat.number,
         "label": seat.label,
+        "place": seat_place(section_name=section_name, label=seat.label),
         "is_accessible": seat.is_accessible,
         "is_general_admission": seat.is_general_admission,
         "status": seat.status,
@@ -167,15 +179,21 @@ def tickets_describe(tickets: Iterable[SeatInfo]) -> list[dict[str, Any]]:
 
 
 def ticket_summaries(*, seat_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:
-    """seat id -> {"label", "event_id", "event_title", "starts_at", "venue_name"} for display."""
+    """seat id -> {"label", "section_name", "place", "event_id", "event_title", "starts_at", "venue_name"}."""
     seat_ids = set(seat_ids)
     described: dict[uuid.UUID, dict[str, Any]] = {}
     tickets = inventory_selectors.seats_get_many(seat_ids=seat_ids) if seat_ids else {}
     events = events_selectors.events_get_many(event_ids={ticket.event_id for ticket in tickets.values()})
     for seat_id, ticket in tickets.items():
         event = events.get(ticket.event_id)
+        section_name = section_names(event_id=ticket.event_id).get(ticket.section_id, "")
         described[seat_id] = {
             "label": ticket.label,
+            "section_name": section_name,
+            "place": seat_place(section_name=section_name, label=ticket.label),
+            "row": ticket.row_label,
+            "number": ticket.number,
+            "is_general_admission": ticket.is_general_admission,
             "event_id": ticket.event_id,
             "event_title": event.title if event else "",
             "starts_at": event.starts_at if event else None,
@@ -206,6 +224,8 @@ def transfers_describe(*, transfers: list[TransferInfo], viewer_id: uuid.UUID) -
                 "status_label": TransferStatus(transfer.status).label,
                 "event_title": ticket.get("event_title", ""),
                 "ticket_label": ticket.get("label", ""),
+                "section_name": ticket.get("section_name", ""),
+                "ticket_place": ticket.get("place", ""),
                 "starts_at": ticket.get("starts_at"),
                 "venue_timezone": ticket.get("venue_timezone", "UTC"),
                 "from_email": sender.email if sender else "",
@@ -239,6 +259,10 @@ def listings_describe(*, listings: list[ListingInfo], viewer_id: uuid.UUID | Non
                 "status_label": ResaleListingStatus(listing.status).label,
                 "event_title": ticket.get("event_title", ""),
                 "ticket_label": ticket.get("label", ""),
+                "section_name": ticket.get("section_name", ""),
+                "ticket_place": ticket.get("place", ""),
+                "seat_row": "" if ticket.get("is_general_admission") else ticket.get("row", ""),
+                "seat_number": None if ticket.get("is_general_admission") else ticket.get("number"),
                 "starts_at": ticket.get("starts_at"),
                 "venue_name": ticket.get("venue_name", ""),
                 "venue_timezone": ticket.get("venue_timezone", "UTC"),

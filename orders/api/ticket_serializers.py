@@ -12,6 +12,9 @@ class SeatSerializer(serializers.Serializer):
     row = serializers.CharField()
     number = serializers.IntegerField()
     label = serializers.CharField()
+    place = serializers.CharField(
+        help_text='The section and the seat, as every screen names it: "North 1 · Row A, seat 3".'
+    )
     is_accessible = serializers.BooleanField()
     is_general_admission = serializers.BooleanField()
     status = serializers.CharField()

@@ -40,6 +40,8 @@ class TransferSerializer(serializers.Serializer):
     event_id = serializers.UUIDField()
     event_title = serializers.CharField(allow_blank=True)
     ticket_label = serializers.CharField(allow_blank=True)
+    section_name = serializers.CharField(allow_blank=True)
+    ticket_place = serializers.CharField(allow_blank=True, help_text='Section and seat: "Stalls · Row A, seat 10".')
     from_user_id = serializers.UUIDField()
     from_email = serializers.CharField(allow_blank=True)
     to_user_id = serializers.UUIDField(
@@ -81,6 +83,8 @@ class ListingSerializer(serializers.Serializer):
     event_id = serializers.UUIDField()
     event_title = serializers.CharField(allow_blank=True)
     ticket_label = serializers.CharField(allow_blank=True)
+    section_name = serializers.CharField(allow_blank=True)
+    ticket_place = serializers.CharField(allow_blank=True, help_text='Section and seat: "Stalls · Row A, seat 10".')
     seller_id = serializers.UUIDField()
     price = serializers.DecimalField(max_digits=10, decimal_places=2)
     face_value = serializers.DecimalField(max_digits=10, decimal_places=2)

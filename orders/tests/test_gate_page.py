@@ -11,7 +11,7 @@ from django.test import Client
 from django.urls import reverse
 
 from core.testing import race
-from events.models import Event
+from events.models import Event, Section
 from events.tests.factories import EventFactory, EventSectionFactory
 from events.tests.staff_world import ALL_DBS, make_world
 from inventory.models import EntryLog, Seat
@@ -101,10 +101,11 @@ def test_valid_ticket_is_admitted_with_seat_and_holder_then_duplicate_is_refused
 def test_json_answer_for_the_camera_script(client, world):
     ours, _ = world
     client.force_login(ours.staff["GATE"])
-    _seat, token = _token_for(ours)
+    seat, token = _token_for(ours)
     data = _scan(client, ours, token, json=True).json()
     assert data["result"] == "SUCCESS" and data["admitted"] is True and data["css"] == "admit"
-    assert data["holder"] == "Buyer A" and data["seat"].startswith("Row ")
+    section = Section.objects.get(pk=seat.section_id)
+    assert data["holder"] == "Buyer A" and data["seat"] == f"{section.name} · {seat.label}"
 
 
 @pytest.mark.django_db(databases=ALL_DBS)

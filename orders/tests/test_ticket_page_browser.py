@@ -6,6 +6,7 @@ REQUIRE_BROWSER=1. Screenshots go to artifacts/screenshots/.
 
 from __future__ import annotations
 
+import re
 import uuid
 from pathlib import Path
 
@@ -44,6 +45,8 @@ def test_the_ticket_page_rotates_its_qr_code_without_a_reload(live_server, brows
     page.wait_for_selector("#qr svg")
     assert "Row B, seat 4" in page.inner_text("main")
     first = page.text_content("#qr-token").strip()
+    clock = re.compile(r"\d\d:\d\d:\d\d UTC")  # 24-hour in the venue's zone, before and after the rotation
+    assert clock.fullmatch(page.text_content("#qr-expiry").strip())
     page.screenshot(path=str(SCREENSHOTS / "ticket-qr.png"), full_page=True)
     page.evaluate("window.__sameDocument = true")  # vanishes if the page reloads
 
@@ -52,6 +55,7 @@ def test_the_ticket_page_rotates_its_qr_code_without_a_reload(live_server, brows
     )
 
     second = page.text_content("#qr-token").strip()
+    assert clock.fullmatch(page.text_content("#qr-expiry").strip()), page.text_content("#qr-expiry")
     assert page.evaluate("window.__sameDocument === true"), "the code must rotate without a page reload"
     assert services.qr_token_read(second).issued_at >= services.qr_token_read(first).issued_at
     page.screenshot(path=str(SCREENSHOTS / "ticket-qr-rotated.png"), full_page=True)

@@ -1,5 +1,6 @@
 """Ticket pages, tickets API and scan API, with personas: buyer, other buyer, gate staff, staff of another org."""
 
+import re
 import uuid
 
 import pytest
@@ -83,7 +84,8 @@ def test_the_qr_json_gives_a_fresh_token_svg_and_expiry(client, buyer, buyer_tic
 
     assert response.status_code == 200
     data = response.json()
-    assert set(data) == {"token", "svg", "expires_at", "lifetime_seconds"}
+    assert set(data) == {"token", "svg", "expires_at", "expires_at_display", "lifetime_seconds"}
+    assert re.fullmatch(r"\d\d:\d\d:\d\d UTC", data["expires_at_display"])
     assert data["svg"].startswith("<svg")
     assert response["Cache-Control"].startswith("max-age=0")
 

@@ -22,7 +22,7 @@ from core.errors import DomainError, NotFound
 from core.ids import as_uuid
 from events import selectors as events_selectors
 from inventory import selectors as inventory_selectors
-from orders import DB_ALIAS
+from orders import DB_ALIAS, presentation
 from orders import services as order_services
 from orders.models import Order
 
@@ -70,10 +70,16 @@ def checkout(request: HttpRequest) -> HttpResponse:
     total = sum((Decimal(seat.price) for seat in holds), Decimal("0.00"))
     # A place held before its tier was repriced costs what it was held at; the page says so next to it.
     current = events_selectors.tier_prices(event_id=event.id) if holds else {}
+    names = presentation.section_names(event_id=event.id) if holds else {}
     rows = [
-        {"seat": seat, "now": current[seat.tier_id][1] if seat.tier_id in current else seat.price}
-        for seat in sorted(holds, key=lambda seat: (seat.row_label, seat.number))
+        {
+            "seat": seat,
+            "place": presentation.seat_place(section_name=names.get(seat.section_id, ""), label=seat.label),
+            "now": current[seat.tier_id][1] if seat.tier_id in current else seat.price,
+        }
+        for seat in sorted(holds, key=lambda seat: (names.get(seat.section_id, ""), seat.row_label, seat.number))
     ]
+    short_by = max(total - buyer.credit_balance, Decimal("0.00"))
     needs_step_up = buyer.is_flagged and not accounts_selectors.step_up_is_satisfied(user_id=buyer.id)
     return render(
         request,
@@ -85,7 +91,9 @@ def checkout(request: HttpRequest) -> HttpResponse:
             "holds_expire_at": min((seat.hold_expires_at for seat in holds), default=None),
             "total": total,
             "balance": buyer.credit_balance,
-            "short_by": max(total - buyer.credit_balance, Decimal("0.00")),
+            "short_by": short_by,
+            # Too few credits: a top-up of exactly the shortfall that comes back here (the holds stay meanwhile).
+            "topup_url": f"{reverse('accounts:topup')}?{urlencode({'amount': short_by, 'next': checkout_url})}",
             "needs_step_up": needs_step_up,
             "step_up_url": f"/accounts/step-up/?{urlencode({'next': checkout_url})}",
             "is_verified": buyer.is_verified,
@@ -103,7 +111,7 @@ def _is_ticket(seat, order, request: HttpRequest) -> bool:
 
 def _checkout_error_message(error: DomainError) -> str:
     if error.code == "INSUFFICIENT_CREDITS":
-        return f"{error.detail} Top up your wallet, then pay again."
+        return f"{error.detail} Top up the difference below, then pay again."
     if error.code == "HOLD_EXPIRED":
         return "Your hold ran out before the payment finished, so nothing was charged. Please choose seats again."
     return error.detail
@@ -130,15 +138,27 @@ def order_detail(request: HttpRequest, order_id) -> HttpResponse:
         raise Http404("No such order.") from None
     event = events_selectors.events_get_many(event_ids=[order.event_id]).get(order.event_id)
     seats = inventory_selectors.seats_get_many(seat_ids=[line.seat_id for line in order.lines])
+    names = presentation.section_names(event_id=order.event_id)
     lines = [
         {
             "line": line,
             "seat": seats.get(line.seat_id),
+            "place": presentation.seat_place(
+                section_name=names.get(seats[line.seat_id].section_id, ""), label=seats[line.seat_id].label
+            )
+            if line.seat_id in seats
+            else "",
             "is_ticket": _is_ticket(seats.get(line.seat_id), order, request),
         }
         for line in order.lines
     ]
-    lines.sort(key=lambda row: (row["seat"].row_label, row["seat"].number) if row["seat"] else ("~", 0))
+    lines.sort(
+        key=lambda row: (
+            (names.get(row["seat"].section_id, ""), row["seat"].row_label, row["seat"].number)
+            if row["seat"]
+            else ("~", "", 0)
+        )
+    )
     card_paid = (
         order.status == "FAILED"
         and accounts_selectors.topups_for_user(user_id=request.user.pk)

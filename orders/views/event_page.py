@@ -7,22 +7,34 @@ it (click and keyboard selection on the SVG, the hold countdown).
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 
 from core import config
-from core.errors import NotFound
+from core.errors import InvalidInput, NotFound
+from core.ids import as_uuid
 from events import selectors as events_selectors
 from inventory import selectors as inventory_selectors
+from orders import presentation
+from orders.services import resale
 
 # Up to this many seated places the event page draws every seat; above it, a venue overview and one section at a time.
 INLINE_SEAT_LIMIT = 2000
 SEAT_SCREEN_PITCH = 24  # px between seat centres on screen
+PICK_LIMIT = 50  # at most this many ?pick= ids are read (a hold takes far fewer)
+# Live availability: open maps poll section_changes every CHANGES_POLL_SECONDS with the version of their last answer.
+# Writers stamp updated_at a moment before they commit, so a poll also looks CHANGES_OVERLAP behind its version and
+# may report a seat twice; harmless, each answer gives absolute states.
+CHANGES_POLL_SECONDS = 2
+CHANGES_OVERLAP = dt.timedelta(seconds=5)
+CHANGES_SECTION_LIMIT = 20
 
 
 def event_or_404(event_id):
@@ -50,17 +62,31 @@ def _section_rows(event_id, *, availability: dict) -> list[dict]:
     return rows
 
 
+def _picked(request: HttpRequest) -> frozenset:
+    """Seats to show as chosen (``?pick=id,id``): after a lost race, the ones still free, ready to hold in one tap."""
+    ids = (as_uuid(value) for value in request.GET.get("pick", "").split(",")[:PICK_LIMIT])
+    return frozenset(seat_id for seat_id in ids if seat_id is not None)
+
+
 def _my_holds(request: HttpRequest, event_id) -> list:
     if not request.user.is_authenticated:
         return []
     return inventory_selectors.holds_for_buyer(buyer_id=request.user.pk, event_id=event_id)
 
 
-def _holds_context(holds: list) -> dict:
+def _holds_context(holds: list, *, section_names: dict) -> dict:
     if not holds:
-        return {"holds": [], "holds_total": Decimal("0.00"), "holds_expire_at": None}
+        return {"holds": [], "hold_rows": [], "holds_total": Decimal("0.00"), "holds_expire_at": None}
+    holds = sorted(holds, key=lambda seat: (section_names.get(seat.section_id, ""), seat.row_label, seat.number))
     return {
-        "holds": sorted(holds, key=lambda seat: (seat.row_label, seat.number)),
+        "holds": holds,
+        "hold_rows": [
+            {
+                "seat": seat,
+                "place": presentation.seat_place(section_name=section_names.get(seat.section_id, ""), label=seat.label),
+            }
+            for seat in holds
+        ],
         "holds_total": sum((Decimal(seat.price) for seat in holds), Decimal("0.00")),
         "holds_expire_at": min(seat.hold_expires_at for seat in holds),
     }
@@ -117,19 +143,24 @@ def _seat_map(seats: list[dict], *, colours: dict, mine: set) -> dict:
         # Drawn so a seat is about 20 px across whatever the layout's units; the map scrolls inside its frame.
         "display_width": round(width * max(1.0, SEAT_SCREEN_PITCH / pitch)),
         "display_height": round(height * max(1.0, SEAT_SCREEN_PITCH / pitch)),
+        "screen_pitch": round(pitch * max(1.0, SEAT_SCREEN_PITCH / pitch), 1),
     }
 
 
-def _seat_section_context(event, section_row: dict, *, mine: set) -> dict:
+def _seat_section_context(event, section_row: dict, *, mine: set, picked: frozenset = frozenset()) -> dict:
     info = section_row["info"]
+    # The map polls for changes from the moment before it was read (a replica's lag is covered by the first poll's
+    # overlap, CHANGES_OVERLAP, as long as the replica is at most that far behind).
+    version = changes_version(timezone.now() - CHANGES_OVERLAP)
     # Seat maps may be a few seconds old (the read replica); the buyer's own holds come from the primary.
     seats = inventory_selectors.seat_map(event_id=event.pk, section_id=info.section_id, stale_ok=True)
     geometry = _seat_map(seats, colours={info.tier_id: info.colour}, mine=mine)
     return {
         **section_row,
         "map": geometry,
-        "svg_seats": _svg_seats(geometry),
-        "seat_options": _seat_options(geometry["seats"]),
+        "changes_version": version,
+        "svg_seats": _svg_seats(geometry, picked=picked),
+        "seat_options": _seat_options(geometry["seats"], picked=picked),
     }
 
 
@@ -138,7 +169,7 @@ def _seat_section_context(event, section_row: dict, *, mine: set) -> dict:
 _STATE_WORDS = {"mine": "held by you", "available": "available", "held": "held", "sold": "sold", "blocked": "blocked"}
 
 
-def _svg_seats(geometry: dict) -> str:
+def _svg_seats(geometry: dict, *, picked: frozenset = frozenset()) -> str:
     r, ring = geometry.get("r", 0), geometry.get("ring", 0)
     parts = [
         f'<text class="row-label" x="2" y="{row["y"]}" dy="3">{escape(row["label"])}</text>' for row in geometry["rows"]
@@ -150,17 +181,20 @@ def _svg_seats(geometry: dict) -> str:
             parts.append(f'<circle class="seat-ring" cx="{seat["cx"]}" cy="{seat["cy"]}" r="{ring}"/>')
         fill = f' fill="{seat["fill"]}"' if seat["fill"] else ""
         disabled = "" if state == "available" else ' aria-disabled="true"'
+        chosen = state == "available" and seat["id"] in picked
+        classes = f"seat {state} selected" if chosen else f"seat {state}"
+        checked = "true" if chosen else "false"
         accessible = ", accessible" if seat["accessible"] else ""
         parts.append(
-            f'<circle class="seat {state}" cx="{seat["cx"]}" cy="{seat["cy"]}" r="{r}"{fill} data-id="{seat["id"]}" '
+            f'<circle class="{classes}" cx="{seat["cx"]}" cy="{seat["cy"]}" r="{r}"{fill} data-id="{seat["id"]}" '
             f'data-row="{seat["row_index"]}" data-price="{seat["price"]}" data-label="{row}{seat["number"]}" '
-            f'tabindex="-1" role="checkbox" aria-checked="false"{disabled} aria-label="Row {row} seat '
+            f'tabindex="-1" role="checkbox" aria-checked="{checked}"{disabled} aria-label="Row {row} seat '
             f'{seat["number"]}, {seat["price"]} credits, {_STATE_WORDS[state]}{accessible}"/>'
         )
     return mark_safe("".join(parts))  # noqa: S308 - built from escaped and typed values only
 
 
-def _seat_options(seats: list[dict]) -> str:
+def _seat_options(seats: list[dict], *, picked: frozenset = frozenset()) -> str:
     """The no-JavaScript fallback: available seats as <option>s grouped by row."""
     groups: dict[str, list[str]] = {}
     for seat in seats:
@@ -168,8 +202,10 @@ def _seat_options(seats: list[dict]) -> str:
             continue
         row = escape(seat["row"])
         accessible = " (accessible)" if seat["accessible"] else ""
+        selected = " selected" if seat["id"] in picked else ""
         groups.setdefault(row, []).append(
-            f'<option value="{seat["id"]}">Row {row}, seat {seat["number"]}{accessible} · {seat["price"]}</option>'
+            f'<option value="{seat["id"]}"{selected}>Row {row}, seat {seat["number"]}{accessible} · '
+            f"{seat['price']}</option>"
         )
     return mark_safe(  # noqa: S308 - built from escaped and typed values only
         "".join(f'<optgroup label="Row {row}">{"".join(options)}</optgroup>' for row, options in groups.items())
@@ -184,15 +220,24 @@ def _overview(sections: list[dict]) -> dict:
     ys = sorted({row["info"].map_y for row in sections})
     gaps = [b - a for axis in (xs, ys) for a, b in zip(axis, axis[1:], strict=False) if b > a]
     size = int(min(gaps) * 0.85) if gaps else 200
+    # Labels big enough to read when a whole stadium is drawn across a phone; a long name is squeezed to its tile.
+    font = max(10, size // 6)
     tiles = [
-        {**row, "x": row["info"].map_x - xs[0], "y": row["info"].map_y - ys[0], "w": size, "h": int(size * 0.6)}
+        {
+            **row,
+            "x": row["info"].map_x - xs[0],
+            "y": row["info"].map_y - ys[0],
+            "w": size,
+            "h": int(size * 0.6),
+            "text_length": size - 40 if len(row["info"].name) * font * 0.6 > size - 40 else None,
+        }
         for row in sections
     ]
     return {
         "tiles": tiles,
         "width": xs[-1] - xs[0] + size,
         "height": ys[-1] - ys[0] + int(size * 0.6),
-        "font": max(10, size // 9),
+        "font": font,
     }
 
 
@@ -207,7 +252,13 @@ def event_detail(request: HttpRequest, event_id) -> HttpResponse:
     best_available = event.selection_mode == event.SelectionMode.BEST_AVAILABLE
     inline = not best_available and seated_total <= INLINE_SEAT_LIMIT
     seated = (
-        [_seat_section_context(event, row, mine=mine) for row in sections if not row["is_general"]] if inline else []
+        [
+            _seat_section_context(event, row, mine=mine, picked=_picked(request))
+            for row in sections
+            if not row["is_general"]
+        ]
+        if inline
+        else []
     )
     return render(
         request,
@@ -223,9 +274,26 @@ def event_detail(request: HttpRequest, event_id) -> HttpResponse:
             "overview": _overview(sections),
             "max_per_order": config.get("max_tickets_per_order"),
             "tiers": _tiers(sections),
-            **_holds_context(holds),
+            "inline_map": inline and bool(seated),
+            **_resale_context(request, event.pk),
+            **_holds_context(holds, section_names=_names(sections)),
         },
     )
+
+
+# The event page shows the cheapest few resale tickets; the resale page lists them all.
+RESALE_ON_EVENT_PAGE = 10
+
+
+def _resale_context(request: HttpRequest, event_id) -> dict:
+    listings = resale.listings_for_event(event_id=event_id)
+    viewer_id = request.user.pk if request.user.is_authenticated else None
+    shown = presentation.listings_describe(listings=listings[:RESALE_ON_EVENT_PAGE], viewer_id=viewer_id)
+    return {"resale_listings": shown, "resale_count": len(listings)}
+
+
+def _names(sections: list[dict]) -> dict:
+    return {row["info"].section_id: row["info"].name for row in sections}
 
 
 def _tiers(sections: list[dict]) -> list[dict]:
@@ -247,7 +315,9 @@ def section_detail(request: HttpRequest, event_id, section_id) -> HttpResponse:
     holds = _my_holds(request, event.pk)
     best_available = event.selection_mode == event.SelectionMode.BEST_AVAILABLE
     section = (
-        row if (row["is_general"] or best_available) else _seat_section_context(event, row, mine={h.id for h in holds})
+        row
+        if (row["is_general"] or best_available)
+        else _seat_section_context(event, row, mine={h.id for h in holds}, picked=_picked(request))
     )
     return render(
         request,
@@ -260,6 +330,53 @@ def section_detail(request: HttpRequest, event_id, section_id) -> HttpResponse:
             "best_available": best_available,
             "max_per_order": config.get("max_tickets_per_order"),
             "tiers": _tiers([row]),
-            **_holds_context(holds),
+            **_holds_context(holds, section_names=_names(sections)),
         },
     )
+
+
+def _held_by(row: dict, buyer_id) -> bool:
+    return row["status"] == "HELD" and buyer_id is not None and row["held_by_id"] == buyer_id
+
+
+def changes_version(moment: dt.datetime) -> int:
+    """A map's version: the moment its state was read, in milliseconds since the epoch."""
+    return int(moment.timestamp() * 1000)
+
+
+@require_GET
+def seat_changes(request: HttpRequest, event_id) -> JsonResponse:
+    """{"version", "poll_seconds", "seats": [{"id", "status"}]}: seats of the ``?section=`` sections (one or more,
+    up to CHANGES_SECTION_LIMIT) changed since ``?since=`` (the version of the page or of the previous answer).
+    status is AVAILABLE, HELD, SOLD, CHECKED_IN, LISTED, BLOCKED, or MINE (held by the signed-in buyer).
+
+    One indexed query on the seats primary and nothing else (no event lookup: an unknown event or section simply
+    has no seats), so a thousand open maps stay cheap; the cost is measured in docs/PERFORMANCE.md."""
+    try:
+        since_ms = int(request.GET.get("since", ""))
+    except ValueError:
+        error = InvalidInput(
+            "since must be the version of the map's last answer.", fields={"since": ["A whole number is required."]}
+        )
+        return JsonResponse(error.as_dict(), status=error.status)
+    sections = [as_uuid(value) for value in request.GET.getlist("section")]
+    if not sections or None in sections or len(sections) > CHANGES_SECTION_LIMIT:
+        error = InvalidInput(
+            "Name the map's sections.",
+            fields={"section": [f"One to {CHANGES_SECTION_LIMIT} section ids are required."]},
+        )
+        return JsonResponse(error.as_dict(), status=error.status)
+    now = timezone.now()
+    since = min(dt.datetime.fromtimestamp(max(since_ms, 0) / 1000, tz=dt.UTC), now) - CHANGES_OVERLAP
+    me = request.user.pk if request.user.is_authenticated else None
+    rows = inventory_selectors.seat_changes(event_id=event_id, section_ids=sections, since=since, now=now)
+    seats = [
+        {
+            "id": str(row["id"]),
+            "status": "MINE"
+            if row["status"] == "HELD" and me is not None and row["held_by_id"] == me
+            else row["status"],
+        }
+        for row in rows
+    ]
+    return JsonResponse({"version": changes_version(now), "poll_seconds": CHANGES_POLL_SECONDS, "seats": seats})

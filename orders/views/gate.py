@@ -14,14 +14,17 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from accounts import selectors as accounts_selectors
+from core import timefmt
 from core.admin_tenancy import Capability, has_capability, organization_ids
 from core.errors import DomainError
 from events import selectors as events_selectors
 from inventory import selectors as inventory_selectors
 from inventory.services import ticket_scan
+from orders import presentation
 
 GATE_NAME_MAX = 64
 RESULT_STYLE = {
@@ -135,9 +138,16 @@ def gate_scan(request: HttpRequest, event_id: uuid.UUID) -> HttpResponse:
                     "css": css,
                     "headline": headline,
                     "detail": scan.detail,
-                    "seat": scan.seat.label if ours else "",
+                    "seat": presentation.seat_place(
+                        section_name=presentation.section_names(event_id=event.id).get(scan.seat.section_id, ""),
+                        label=scan.seat.label,
+                    )
+                    if ours
+                    else "",
                     "holder": _holder_name(scan.holder_id) if ours else "",
                 }
+        # The recent-scans list shows this time as the server-rendered ones: 24-hour, in the venue's zone.
+        outcome["at"] = timefmt.venue_clock_seconds(timezone.now(), event.venue_timezone)
         if _wants_json(request):
             return JsonResponse(outcome, status=status)
     return render(

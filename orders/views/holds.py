@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.html import format_html
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_http_methods, require_POST
 
 from core.errors import DomainError
+from core.ids import as_uuid
+from inventory import selectors as inventory_selectors
+from orders import presentation
 from orders import services as order_services
 from orders.ids import id_or_invalid, ids_or_invalid
 from orders.views.event_page import event_or_404
@@ -52,19 +58,68 @@ def hold_create(request: HttpRequest, event_id) -> HttpResponse:
             messages.error(request, "Choose at least one seat, or a number of places, first.")
             return redirect(_back(request, event.pk))
     except DomainError as error:
-        messages.error(request, _hold_error_message(error))
-        return redirect(_back(request, event.pk))
+        messages.error(request, _hold_error_message(error, event.pk, chosen=seat_ids))
+        return redirect(_with_still_free(_back(request, event.pk), error, chosen=seat_ids))
     seconds = max(0, int(min(seat.hold_expires_at for seat in held).timestamp() - timezone.now().timestamp()))
     messages.success(
         request,
-        f"Holding {len(held)} place{'s' if len(held) != 1 else ''} for you for "
-        f"{seconds // 60} min {seconds % 60:02d} s. Pay before the hold runs out.",
+        format_html(
+            'Holding {} place{} for you for {} min {} s. <a href="{}">Go to checkout</a> before the hold runs out.',
+            len(held),
+            "s" if len(held) != 1 else "",
+            seconds // 60,
+            f"{seconds % 60:02d}",
+            f"{reverse('orders:checkout')}?{urlencode({'event': event.pk})}",
+        ),
     )
     return redirect(_back(request, event.pk))
 
 
-def _hold_error_message(error: DomainError) -> str:
+def _taken_places(error: DomainError, event_id) -> list[str]:
+    """The places a lost race was lost on, named as the map names them ("North 1 · Row A, seat 3")."""
+    seat_ids = [seat_id for seat_id in map(as_uuid, error.context.get("seat_ids") or []) if seat_id is not None]
+    if not seat_ids:
+        return []
+    seats = inventory_selectors.seats_get_many(seat_ids=seat_ids)
+    names = presentation.section_names(event_id=event_id)
+    ordered = sorted(seats.values(), key=lambda seat: (names.get(seat.section_id, ""), seat.row_label, seat.number))
+    return [presentation.seat_place(section_name=names.get(seat.section_id, ""), label=seat.label) for seat in ordered]
+
+
+def _still_free(error: DomainError, chosen: list[str]) -> list[str]:
+    """The seats of a lost race that nobody took: the buyer chose them and may hold them at once."""
+    if error.code != "SEAT_UNAVAILABLE" or not chosen:
+        return []
+    taken = {str(as_uuid(seat_id)) for seat_id in error.context.get("seat_ids") or []}
+    return [str(seat_id) for seat_id in map(as_uuid, chosen) if seat_id is not None and str(seat_id) not in taken]
+
+
+def _with_still_free(url: str, error: DomainError, *, chosen: list[str]) -> str:
+    """Back to the map with the still-free seats chosen again (``?pick=``), one tap from holding them."""
+    still_free = _still_free(error, chosen)
+    if not still_free:
+        return url
+    parts = urlsplit(url)
+    query = [(key, value) for key, value in parse_qsl(parts.query) if key != "pick"]
+    query.append(("pick", ",".join(still_free)))
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def _hold_error_message(error: DomainError, event_id, *, chosen: list[str]) -> str:
     if error.code == "SEAT_UNAVAILABLE":
+        taken = _taken_places(error, event_id)
+        still_free = _still_free(error, chosen)
+        if taken and still_free:
+            return (
+                f"Sorry, someone else just took {', '.join(taken)}. Nothing was held; your other "
+                f"{len(still_free)} seat{'s are' if len(still_free) != 1 else ' is'} still chosen on the map: "
+                "press Hold to take them, or choose again."
+            )
+        if taken:
+            return (
+                f"Sorry, someone else just took {', '.join(taken)}. Nothing was held; the map now shows what is "
+                "still free, so please choose again."
+            )
         return "Sorry, someone else just took one of those seats. Nothing was held; please choose again."
     if error.code == "NOT_ENOUGH_SEATS":
         return "There are not that many places left together. Try fewer places or another section."

@@ -12,7 +12,7 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from core import config
+from core import config, timefmt
 from core.errors import NotFound
 from inventory import selectors, services
 from orders import presentation
@@ -65,11 +65,14 @@ def ticket_qr(request: HttpRequest, seat_id: str) -> JsonResponse:
         token, expires_at = services.ticket_qr(seat_id=ticket.id, owner_id=request.user.pk)
     except services.QrUnavailable as error:
         return JsonResponse(error.as_dict(), status=error.status)
+    zone = presentation.event_timezone(event_id=ticket.event_id)
     return JsonResponse(
         {
             "token": token,
             "svg": services.ticket_qr_svg(token=token),
             "expires_at": expires_at.isoformat(),
+            # Shown as the page first showed it (24-hour, the venue's zone), not in the phone's own format.
+            "expires_at_display": timefmt.venue_clock_seconds(expires_at, zone),
             "lifetime_seconds": config.get("qr_lifetime_seconds"),
         }
     )

@@ -166,6 +166,9 @@ PAGES = [
     R("GET",   "",                                               200,   200, 200, 200, 200, 200),
     R("GET",   "events/<uuid:event_id>/",                        200,   200, 200, 200, 200, 200),
     R("GET",   "events/<uuid:event_id>/sections/<uuid:section_id>/", 200, 200, 200, 200, 200, 200),
+    # What open seat maps poll: public like the map itself (a buyer's own holds show as MINE only to that buyer).
+    R("GET",   "events/<uuid:event_id>/changes/",                200,   200, 200, 200, 200, 200,
+      query="?since=0&section={section_id}"),
     R("POST",  "events/<uuid:event_id>/hold/",                   LOGIN, 302, 302, 302, 302, 302, body=_hold_body),
     R("POST",  "events/<uuid:event_id>/holds/release/",          LOGIN, 302, 302, 302, 302, 302),
     R("GET",   "checkout/",                                      LOGIN, 200, 200, 200, 200, 200,

@@ -40,7 +40,7 @@
         box.setAttribute("data-expires-at", answer.body.expires_at);
         if (expiry) {
           expiry.setAttribute("datetime", answer.body.expires_at);
-          expiry.textContent = new Date(answer.body.expires_at).toLocaleTimeString();
+          expiry.textContent = answer.body.expires_at_display || answer.body.expires_at;
         }
         if (tokenText) { tokenText.textContent = answer.body.token; }
         schedule(answer.body.expires_at);

@@ -15,7 +15,7 @@
     var li = document.createElement("li");
     li.innerHTML = "";
     var span = document.createElement("span"); span.className = o.result || ""; span.textContent = o.headline;
-    li.appendChild(span); li.appendChild(document.createTextNode(" · " + new Date().toLocaleTimeString() + (o.detail ? " · " + o.detail : "")));
+    li.appendChild(span); li.appendChild(document.createTextNode(" · " + (o.at || new Date().toTimeString().slice(0, 8)) + (o.detail ? " · " + o.detail : "")));
     var list = document.getElementById("recent-list");
     var placeholder = list.querySelector(".placeholder");
     if (placeholder) { placeholder.remove(); }
