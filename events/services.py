@@ -383,7 +383,9 @@ def event_refunds_progress(*, event_id: uuid.UUID, done: int, total: int) -> Non
 def event_set_waiting_room(*, event_id: uuid.UUID, active: bool) -> None:
     """Turn the pass check of holds and checkout on or off for one event (idempotent)."""
     with transaction.atomic(using=DB_ALIAS):
-        changed = Event.objects.using(DB_ALIAS).filter(pk=event_id).update(waiting_room=active, updated_at=timezone.now())
+        changed = (
+            Event.objects.using(DB_ALIAS).filter(pk=event_id).update(waiting_room=active, updated_at=timezone.now())
+        )
     if not changed:
         raise NotFound("No such event.")
 

@@ -519,4 +519,3 @@ def waiting_room_counts(*, room: WaitingRoom) -> dict[str, Any]:
     counts["sellable"] = sellable
     counts["sell_through"] = round(100 * issued / sellable, 1) if sellable else 0.0
     return counts
-
