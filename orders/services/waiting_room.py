@@ -38,6 +38,7 @@ from django.utils import timezone
 from accounts import selectors as accounts_selectors
 from core.audit import audit_record
 from core.errors import InvalidInput, NotFound
+from core.faults import fault_point
 from core.locking import LockSpace, xact_lock
 from events import selectors as events_selectors
 from events import services as events_services
@@ -275,7 +276,7 @@ def _draw(room: WaitingRoom, now: dt.datetime) -> None:
         drawn = cursor.rowcount
     room.last_position += drawn
     room.drawn_at = now
-    room.admission_clock = room.admission_clock or max(room.starts_at, now)
+    room.admission_clock = room.admission_clock or room.starts_at
     room.save(using=DB_ALIAS, update_fields=["last_position", "drawn_at", "admission_clock", "updated_at"])
 
 
@@ -429,6 +430,7 @@ def waiting_room_admit(*, room_id: uuid.UUID, now: dt.datetime | None = None) ->
             WaitingRoomEntry.objects.using(DB_ALIAS).filter(
                 room=room, position__gte=first, position__lte=last, admitted_at__isnull=True
             ).update(admitted_at=now, updated_at=now)
+            fault_point("waiting_room.after_admit")  # a crash here must leave the whole batch unadmitted
             WaitingRoomAdmission.objects.using(DB_ALIAS).create(
                 room=room, first_position=first, last_position=last, count=count, rate_per_minute=room.rate_per_minute
             )
