@@ -410,33 +410,39 @@ def waiting_room_admit(*, room_id: uuid.UUID, now: dt.datetime | None = None) ->
         if _sold_out(room.event_id):
             room.sold_out_at = now
             room.save(using=DB_ALIAS, update_fields=["sold_out_at", "updated_at"])
-            transaction.on_commit(lambda: waiting_room_publish_status(room_id=room_id), using=DB_ALIAS)
-            return 0
-        clock = room.admission_clock or room.starts_at
-        if room.is_paused:
-            room.admission_clock = max(clock, now)
-            room.save(using=DB_ALIAS, update_fields=["admission_clock", "updated_at"])
-            return 0
-        clock = max(clock, now - dt.timedelta(minutes=MAX_BURST_MINUTES))
-        owed = math.floor((now - clock).total_seconds() * room.rate_per_minute / 60)
-        waiting = room.last_position - room.admitted_up_to
-        count = min(owed, waiting)
-        if count == owed:
-            room.admission_clock = clock + dt.timedelta(seconds=count * 60 / room.rate_per_minute)
+            count = 0
         else:
-            room.admission_clock = now  # nobody left to admit: time without a queue is not saved up
-        if count > 0:
-            first, last = room.admitted_up_to + 1, room.admitted_up_to + count
-            WaitingRoomEntry.objects.using(DB_ALIAS).filter(
-                room=room, position__gte=first, position__lte=last, admitted_at__isnull=True
-            ).update(admitted_at=now, updated_at=now)
-            fault_point("waiting_room.after_admit")  # a crash here must leave the whole batch unadmitted
-            WaitingRoomAdmission.objects.using(DB_ALIAS).create(
-                room=room, first_position=first, last_position=last, count=count, rate_per_minute=room.rate_per_minute
-            )
-            room.admitted_up_to = last
-        room.save(using=DB_ALIAS, update_fields=["admission_clock", "admitted_up_to", "updated_at"])
+            count = _admit_owed(room, now)
     waiting_room_publish_status(room_id=room_id)
+    return count
+
+
+def _admit_owed(room: WaitingRoom, now: dt.datetime) -> int:
+    """The admission step proper; the caller holds the room row FOR UPDATE."""
+    clock = room.admission_clock or room.starts_at
+    if room.is_paused:
+        room.admission_clock = max(clock, now)
+        room.save(using=DB_ALIAS, update_fields=["admission_clock", "updated_at"])
+        return 0
+    clock = max(clock, now - dt.timedelta(minutes=MAX_BURST_MINUTES))
+    owed = math.floor((now - clock).total_seconds() * room.rate_per_minute / 60)
+    waiting = room.last_position - room.admitted_up_to
+    count = min(owed, waiting)
+    if count == owed:
+        room.admission_clock = clock + dt.timedelta(seconds=count * 60 / room.rate_per_minute)
+    else:
+        room.admission_clock = now  # nobody left to admit: time without a queue is not saved up
+    if count > 0:
+        first, last = room.admitted_up_to + 1, room.admitted_up_to + count
+        WaitingRoomEntry.objects.using(DB_ALIAS).filter(
+            room=room, position__gte=first, position__lte=last, admitted_at__isnull=True
+        ).update(admitted_at=now, updated_at=now)
+        fault_point("waiting_room.after_admit")  # a crash here must leave the whole batch unadmitted
+        WaitingRoomAdmission.objects.using(DB_ALIAS).create(
+            room=room, first_position=first, last_position=last, count=count, rate_per_minute=room.rate_per_minute
+        )
+        room.admitted_up_to = last
+    room.save(using=DB_ALIAS, update_fields=["admission_clock", "admitted_up_to", "updated_at"])
     return count
 
 
