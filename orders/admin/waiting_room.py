@@ -70,7 +70,9 @@ def _initial(event: EventOperationsInfo, room) -> dict:
             "pass_minutes": room.pass_minutes,
             "per_address_cap": room.per_address_cap,
         }
-    starts = event.sales_start or timezone.now() + dt.timedelta(hours=1)
+    sales_start = events_selectors.event_get(event_id=event.id).sales_start
+    now = timezone.now()
+    starts = sales_start if sales_start and sales_start > now else now + dt.timedelta(hours=1)
     return {"active": True, "opens_at": starts - dt.timedelta(minutes=30), "starts_at": starts}
 
 
