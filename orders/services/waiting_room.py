@@ -425,7 +425,7 @@ def _admit_owed(room: WaitingRoom, now: dt.datetime) -> int:
         room.save(using=DB_ALIAS, update_fields=["admission_clock", "updated_at"])
         return 0
     clock = max(clock, now - dt.timedelta(minutes=MAX_BURST_MINUTES))
-    owed = math.floor((now - clock).total_seconds() * room.rate_per_minute / 60)
+    owed = max(0, math.floor((now - clock).total_seconds() * room.rate_per_minute / 60))
     waiting = room.last_position - room.admitted_up_to
     count = min(owed, waiting)
     if count == owed:
