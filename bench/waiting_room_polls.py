@@ -187,7 +187,8 @@ def _django_measure(status_root: Path, polls: int, clients: int) -> list[dict]:
         results.append(_measure("Django, the same file (no database)", pids, port, path, polls // 4, clients))
         page = f"/events/{setup.event.pk}/waiting-room/"
         headers = {"Cookie": cookie}
-        results.append(_measure("Django, the waiting page (databases)", pids, port, page, polls // 10, clients, headers))
+        name = "Django, the waiting page (databases)"
+        results.append(_measure(name, pids, port, page, polls // 10, clients, headers))
     return results
 
 
