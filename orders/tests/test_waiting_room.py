@@ -404,3 +404,16 @@ def test_admitted_buyers_get_a_pass_that_runs_out_with_the_configured_time(buyer
     assert place.is_admitted and place.position == 1
     remaining = place.pass_expires_at - timezone.now()
     assert dt.timedelta(minutes=6) < remaining <= dt.timedelta(minutes=7)
+
+
+def test_the_periodic_job_steps_every_started_room_and_skips_the_others():
+    from orders import tasks
+
+    _started_setup, started, _users = _room_with(10, rate=60)
+    _later_setup, later, _others = _room_with(5, rate=60)
+    started = start_sale(started, ago=dt.timedelta(seconds=6))
+    assert tasks.waiting_room_admit(timestamp=int(timezone.now().timestamp())) == 6
+    assert WaitingRoom.objects.get(pk=started.pk).admitted_up_to == 6
+    assert WaitingRoom.objects.get(pk=later.pk).drawn_at is None  # its sale has not started: not even drawn
+    assert tasks.app.periodic_registry.periodic_tasks  # registered with the worker's periodic deferrer
+    assert any(p.periodic_id == "waiting-room-admit" for p in tasks.app.periodic_registry.periodic_tasks.values())
