@@ -378,6 +378,9 @@ class WaitingRoom(TimeStampedModel):
     rate_per_minute = models.PositiveIntegerField(default=100)
     pass_minutes = models.PositiveIntegerField(default=15)
     per_address_cap = models.PositiveIntegerField(default=4)
+    # Follow throughput: admit only while fewer admitted buyers than this hold a valid pass and have not bought yet
+    # (None: the rate alone). Buyers who finish make room for the next ones, so admission tracks the sale's pace.
+    max_in_flight = models.PositiveIntegerField(null=True, blank=True)
     drawn_at = models.DateTimeField(null=True, blank=True)  # early arrivals have their positions
     last_position = models.PositiveIntegerField(default=0)  # the last position given out
     admitted_up_to = models.PositiveIntegerField(default=0)  # every position <= this is admitted
@@ -391,6 +394,9 @@ class WaitingRoom(TimeStampedModel):
             models.CheckConstraint(condition=Q(rate_per_minute__gte=1), name="waiting_room_rate_positive"),
             models.CheckConstraint(condition=Q(pass_minutes__gte=1), name="waiting_room_pass_minutes_positive"),
             models.CheckConstraint(condition=Q(per_address_cap__gte=1), name="waiting_room_address_cap_positive"),
+            models.CheckConstraint(
+                condition=Q(max_in_flight__isnull=True) | Q(max_in_flight__gte=1), name="waiting_room_in_flight_positive"
+            ),
             models.CheckConstraint(
                 condition=Q(admitted_up_to__lte=F("last_position")), name="waiting_room_admits_given_positions"
             ),

@@ -40,6 +40,14 @@ class WaitingRoomForm(forms.Form):
     per_address_cap = forms.IntegerField(
         min_value=1, max_value=1000, initial=4, help_text="Places per client address (shared networks need a few)."
     )
+    max_in_flight = forms.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=rooms.MAX_RATE_PER_MINUTE,
+        label="Follow throughput: at most this many buying at once",
+        help_text="Admit (up to the rate) only while fewer admitted buyers than this hold a valid pass and have not "
+        "bought yet. Empty: the rate alone.",
+    )
 
     def clean(self):
         data = super().clean()
@@ -69,6 +77,7 @@ def _initial(event: EventOperationsInfo, room) -> dict:
             "rate_per_minute": room.rate_per_minute,
             "pass_minutes": room.pass_minutes,
             "per_address_cap": room.per_address_cap,
+            "max_in_flight": room.max_in_flight,
         }
     sales_start = events_selectors.event_get(event_id=event.id).sales_start
     now = timezone.now()
@@ -100,6 +109,7 @@ def register(site: StaffAdminSite) -> None:
                             rate_per_minute=data["rate_per_minute"],
                             pass_minutes=data["pass_minutes"],
                             per_address_cap=data["per_address_cap"],
+                            max_in_flight=data.get("max_in_flight"),
                             actor_id=actor_id(request),
                         )
                         messages.success(request, "Waiting room saved.")

@@ -47,6 +47,7 @@ from inventory import selectors as inventory_selectors
 from orders import DB_ALIAS
 from orders.contract import (
     EmailNotVerified,
+    OrderStatus,
     WaitingRoomAddressLimit,
     WaitingRoomClosed,
     WaitingRoomNotOpen,
@@ -144,8 +145,18 @@ def position_from_token(*, event_id: uuid.UUID, user_id: uuid.UUID, token: str |
 # --- Staff: the switch and the pace -------------------------------------------------------------------------------
 
 
-def _validate(*, opens_at: dt.datetime, starts_at: dt.datetime, rate_per_minute: int, pass_minutes: int, cap: int):
+def _validate(
+    *,
+    opens_at: dt.datetime,
+    starts_at: dt.datetime,
+    rate_per_minute: int,
+    pass_minutes: int,
+    cap: int,
+    max_in_flight: int | None,
+):
     errors: dict[str, list[str]] = {}
+    if max_in_flight is not None and not 1 <= max_in_flight <= MAX_RATE_PER_MINUTE:
+        errors["max_in_flight"] = [f"Between 1 and {MAX_RATE_PER_MINUTE}, or empty."]
     if opens_at > starts_at:
         errors["opens_at"] = ["The room must open before the on-sale starts."]
     if not 1 <= rate_per_minute <= MAX_RATE_PER_MINUTE:
@@ -168,6 +179,7 @@ def waiting_room_configure(
     pass_minutes: int,
     per_address_cap: int,
     actor_id: uuid.UUID | None,
+    max_in_flight: int | None = None,
 ) -> WaitingRoom:
     """Create or change an event's room and set the event's switch to match (idempotent: saving again repairs a
     switch a crash left behind). Turning on writes the room first, turning off the switch first, so at no moment is
@@ -178,6 +190,7 @@ def waiting_room_configure(
         rate_per_minute=rate_per_minute,
         pass_minutes=pass_minutes,
         cap=per_address_cap,
+        max_in_flight=max_in_flight,
     )
     event = events_selectors.event_get(event_id=event_id)
     if not active:
@@ -190,6 +203,7 @@ def waiting_room_configure(
             "rate_per_minute": rate_per_minute,
             "pass_minutes": pass_minutes,
             "per_address_cap": per_address_cap,
+            "max_in_flight": max_in_flight,
         }
         if room is None:
             room = WaitingRoom.objects.using(DB_ALIAS).create(
@@ -221,6 +235,7 @@ def waiting_room_configure(
             "rate_per_minute": rate_per_minute,
             "pass_minutes": pass_minutes,
             "per_address_cap": per_address_cap,
+            "max_in_flight": max_in_flight,
         },
     )
     waiting_room_publish_status(room_id=room.pk)
@@ -428,10 +443,13 @@ def _admit_owed(room: WaitingRoom, now: dt.datetime) -> int:
     owed = max(0, math.floor((now - clock).total_seconds() * room.rate_per_minute / 60))
     waiting = room.last_position - room.admitted_up_to
     count = min(owed, waiting)
+    if room.max_in_flight is not None and count > 0:
+        count = min(count, max(0, room.max_in_flight - _in_flight(room, now)))
     if count == owed:
         room.admission_clock = clock + dt.timedelta(seconds=count * 60 / room.rate_per_minute)
     else:
-        room.admission_clock = now  # nobody left to admit: time without a queue is not saved up
+        # Nobody left to admit, or the in-flight bound is reached: time that admitted nobody is not saved up.
+        room.admission_clock = now
     if count > 0:
         first, last = room.admitted_up_to + 1, room.admitted_up_to + count
         WaitingRoomEntry.objects.using(DB_ALIAS).filter(
@@ -444,6 +462,17 @@ def _admit_owed(room: WaitingRoom, now: dt.datetime) -> int:
         room.admitted_up_to = last
     room.save(using=DB_ALIAS, update_fields=["admission_clock", "admitted_up_to", "updated_at"])
     return count
+
+
+def _in_flight(room: WaitingRoom, now: dt.datetime) -> int:
+    """Admitted buyers whose pass is still valid and who have not bought yet: the sale's work in progress."""
+    bought = Order.objects.using(DB_ALIAS).filter(event_id=room.event_id, status=OrderStatus.CONFIRMED)
+    return (
+        WaitingRoomEntry.objects.using(DB_ALIAS)
+        .filter(room=room, admitted_at__gt=now - dt.timedelta(minutes=room.pass_minutes))
+        .exclude(user_id__in=bought.values("buyer_id"))
+        .count()
+    )
 
 
 def waiting_room_admit_due(*, now: dt.datetime | None = None) -> int:
@@ -517,9 +546,10 @@ def waiting_room_counts(*, room: WaitingRoom) -> dict[str, Any]:
     admitted_buyers = entries.filter(admitted_at__isnull=False).values("user_id")
     counts["purchases"] = (
         Order.objects.using(DB_ALIAS)
-        .filter(event_id=room.event_id, status="CONFIRMED", buyer_id__in=admitted_buyers)
+        .filter(event_id=room.event_id, status=OrderStatus.CONFIRMED, buyer_id__in=admitted_buyers)
         .count()
     )
+    counts["in_flight"] = _in_flight(room, now)
     totals = inventory_selectors.event_sales_summary(event_id=room.event_id)["totals"]
     issued = totals["sold"] + totals["listed"] + totals["checked_in"]
     sellable = totals["total"] - totals["blocked"]

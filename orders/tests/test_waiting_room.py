@@ -180,8 +180,8 @@ def test_draw_keys_come_from_secrets_and_are_never_shown(buyer, monkeypatch):
 # --- Admission -----------------------------------------------------------------------------------------------------
 
 
-def _room_with(count: int, *, rate: int = 60):
-    users = [UserFactory() for _ in range(count)]
+def _room_with(count: int, *, rate: int = 60, credits: str | None = None):
+    users = [UserFactory(credits=credits) if credits else UserFactory() for _ in range(count)]
     setup, room = room_event(rate=rate, cap=count)
     for user in users:
         _join(user, setup)
@@ -417,3 +417,25 @@ def test_the_periodic_job_steps_every_started_room_and_skips_the_others():
     assert WaitingRoom.objects.get(pk=later.pk).drawn_at is None  # its sale has not started: not even drawn
     assert tasks.app.periodic_registry.periodic_tasks  # registered with the worker's periodic deferrer
     assert any(p.periodic_id == "waiting-room-admit" for p in tasks.app.periodic_registry.periodic_tasks.values())
+
+
+def test_following_throughput_admits_only_while_few_enough_are_buying():
+    setup, room, _users = _room_with(20, rate=600, credits="100.00")
+    WaitingRoom.objects.filter(pk=room.pk).update(max_in_flight=3)
+    room = start_sale(room)
+    starts = room.starts_at
+    assert rooms.waiting_room_admit(room_id=room.pk, now=starts + dt.timedelta(seconds=10)) == 3  # the rate owes 100
+    assert rooms.waiting_room_admit(room_id=room.pk, now=starts + dt.timedelta(seconds=20)) == 0  # 3 still buying
+    first = WaitingRoomEntry.objects.get(room=room, position=1)
+    token = rooms.waiting_room_pass_issue(
+        event_id=setup.event.pk, user_id=first.user_id, expires_at=timezone.now() + dt.timedelta(minutes=5)
+    )
+    services.hold_seats(
+        buyer_id=first.user_id, event_id=setup.event.pk, seat_ids=setup.seat_ids[:1], waiting_room_pass=token
+    )
+    services.order_checkout(
+        buyer_id=first.user_id, event_id=setup.event.pk, idempotency_key="tp-1", waiting_room_pass=token
+    )
+    # One of the three bought: room for exactly one more, however much the rate owes.
+    assert rooms.waiting_room_admit(room_id=room.pk, now=starts + dt.timedelta(seconds=30)) == 1
+    assert WaitingRoom.objects.get(pk=room.pk).admitted_up_to == 4
