@@ -395,7 +395,8 @@ class WaitingRoom(TimeStampedModel):
             models.CheckConstraint(condition=Q(pass_minutes__gte=1), name="waiting_room_pass_minutes_positive"),
             models.CheckConstraint(condition=Q(per_address_cap__gte=1), name="waiting_room_address_cap_positive"),
             models.CheckConstraint(
-                condition=Q(max_in_flight__isnull=True) | Q(max_in_flight__gte=1), name="waiting_room_in_flight_positive"
+                condition=Q(max_in_flight__isnull=True) | Q(max_in_flight__gte=1),
+                name="waiting_room_in_flight_positive",
             ),
             models.CheckConstraint(
                 condition=Q(admitted_up_to__lte=F("last_position")), name="waiting_room_admits_given_positions"
