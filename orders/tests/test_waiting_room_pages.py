@@ -246,3 +246,9 @@ def test_it_validates_ownership_staff_of_another_organization_get_404():
     response = page_client(box_office).post(_admin_url(ours.event.pk), {"action": "pause"})
     assert response.status_code == 404
     assert not WaitingRoomEntry.objects.exists()
+
+
+def test_the_event_page_points_to_the_room_while_it_is_on(buyer):
+    setup, _room = room_event()
+    page = page_client(buyer).get(reverse("orders:event", kwargs={"event_id": setup.event.pk})).content.decode()
+    assert f'href="{_room_url(setup)}"' in page
