@@ -184,6 +184,8 @@ def waiting_room_configure(
     """Create or change an event's room and set the event's switch to match (idempotent: saving again repairs a
     switch a crash left behind). Turning on writes the room first, turning off the switch first, so at no moment is
     the pass required for a room that does not admit anyone."""
+    # Whole seconds: the admin form shows and sends back seconds, so saving it again changes nothing.
+    opens_at, starts_at = opens_at.replace(microsecond=0), starts_at.replace(microsecond=0)
     _validate(
         opens_at=opens_at,
         starts_at=starts_at,
@@ -212,7 +214,7 @@ def waiting_room_configure(
         else:
             if room.drawn_at is None:
                 fields["starts_at"] = starts_at
-            elif starts_at != room.starts_at:
+            elif starts_at != room.starts_at.replace(microsecond=0):
                 raise InvalidInput(
                     "The on-sale has started and places are drawn: its time can no longer change.",
                     fields={"starts_at": ["Places are drawn already."]},

@@ -252,3 +252,30 @@ def test_the_event_page_points_to_the_room_while_it_is_on(buyer):
     setup, _room = room_event()
     page = page_client(buyer).get(reverse("orders:event", kwargs={"event_id": setup.event.pk})).content.decode()
     assert f'href="{_room_url(setup)}"' in page
+
+
+def test_saving_the_staff_form_again_after_the_draw_changes_nothing():
+    tenant = make_tenant("A")
+    manager = add_staff(tenant, "MANAGER")
+    starts = timezone.now() + dt.timedelta(minutes=5)
+    room = rooms.waiting_room_configure(
+        event_id=tenant.event.pk,
+        active=True,
+        opens_at=starts - dt.timedelta(hours=1),
+        starts_at=starts,
+        rate_per_minute=60,
+        pass_minutes=15,
+        per_address_cap=4,
+        actor_id=None,
+    )
+    room = start_sale(room, ago=dt.timedelta(seconds=0))
+    rooms.waiting_room_admit(room_id=room.pk)  # drawn
+    client = page_client(manager)
+    form = client.get(_admin_url(tenant.event.pk)).context["form"]
+    data = {name: form[name].value() for name in form.fields}
+    data = {k: ("on" if v is True else v) for k, v in data.items() if v not in (None, False)}
+    data = {k: (v.strftime("%Y-%m-%d %H:%M:%S") if hasattr(v, "strftime") else v) for k, v in data.items()}
+    data["rate_per_minute"] = "90"
+    response = client.post(_admin_url(tenant.event.pk), {"action": "configure", **data})
+    assert response.status_code == 302
+    assert WaitingRoom.objects.get(pk=room.pk).rate_per_minute == 90
