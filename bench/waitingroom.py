@@ -85,7 +85,7 @@ def run(options: argparse.Namespace) -> dict:
         starts_at=now + dt.timedelta(hours=1),
         rate_per_minute=options.rate,
         pass_minutes=10,
-        per_address_cap=options.arrivals,
+        per_address_cap=4,
         max_in_flight=options.in_flight,
         actor_id=None,
     )
@@ -93,14 +93,16 @@ def run(options: argparse.Namespace) -> dict:
     started = time.monotonic()
     user_ids = _arrivals(options.arrivals, run_id)
 
-    def join(user_id: uuid.UUID) -> None:
+    def join(numbered: tuple[int, uuid.UUID]) -> None:
+        index, user_id = numbered
+        address = f"10.{index // 65536 % 256}.{index // 256 % 256}.{index % 256}"  # one address per arrival
         try:
-            rooms.waiting_room_join(event_id=setup.event.pk, user_id=user_id, client_address="198.51.100.1")
+            rooms.waiting_room_join(event_id=setup.event.pk, user_id=user_id, client_address=address)
         finally:
             connections.close_all()
 
     with ThreadPoolExecutor(max_workers=4) as pool:
-        list(pool.map(join, user_ids))
+        list(pool.map(join, enumerate(user_ids)))
     joined = WaitingRoomEntry.objects.filter(room=room).count()
     log(f"{joined} joined before the start in {time.monotonic() - started:.1f} s")
 
@@ -125,7 +127,7 @@ def run(options: argparse.Namespace) -> dict:
             starts_at=timezone_now(),
             rate_per_minute=options.rate,
             pass_minutes=10,
-            per_address_cap=options.arrivals,
+            per_address_cap=4,
             max_in_flight=options.in_flight,
             actor_id=None,
         )
