@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 
 import pytest
+from django.utils import timezone
 
 from accounts.tests.factories import PASSWORD, UserFactory
 from core.databases import ALL_DATABASES
@@ -91,4 +92,47 @@ def test_buyer_waits_in_the_room_is_let_in_and_buys(live_server, browser, settin
     order = Order.objects.get(buyer_id=buyer_entry.user_id, event_id=setup.event.pk)
     assert order.status == "CONFIRMED"
     assert Seat.objects.filter(event_id=setup.event.pk, status="SOLD", owner_id=buyer_entry.user_id).count() == 1
+    context.close()
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(databases=ALL_DATABASES, transaction=True)
+def test_staff_watch_the_room_and_pause_it(live_server, browser, settings, tmp_path):
+    from events.tests.staff_world import add_staff, make_tenant
+    from orders.models import WaitingRoom
+
+    settings.WAITING_ROOM_STATUS_ROOT = tmp_path / "waiting-room"
+    tenant = make_tenant("W")
+    manager = add_staff(tenant, "MANAGER")
+    starts = timezone.now() + dt.timedelta(minutes=30)
+    room = rooms.waiting_room_configure(
+        event_id=tenant.event.pk,
+        active=True,
+        opens_at=starts - dt.timedelta(hours=1),
+        starts_at=starts,
+        rate_per_minute=120,
+        pass_minutes=10,
+        per_address_cap=4,
+        max_in_flight=50,
+        actor_id=None,
+    )
+    for index in range(12):
+        user = UserFactory()
+        rooms.waiting_room_join(event_id=tenant.event.pk, user_id=user.pk, client_address=f"192.0.2.{index}")
+    room = start_sale(room, ago=dt.timedelta(seconds=3))
+    rooms.waiting_room_admit(room_id=room.pk)
+
+    context = browser.new_context(viewport={"width": 1280, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    page.goto(f"{live_server.url}/admin/login/?next=/admin/events/event/{tenant.event.pk}/waiting-room/")
+    page.fill("input[name=username]", manager.email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_url(re.compile(r"/waiting-room/$"))
+    assert page.inner_text("#count-waiting") == "6"
+    page.click("button[value=pause]")
+    page.wait_for_selector("button[value=resume]")
+    assert WaitingRoom.objects.get(pk=room.pk).is_paused
+    page.screenshot(path=str(SCREENSHOTS / "waiting-room-staff.png"), full_page=True)
     context.close()
