@@ -129,19 +129,6 @@ def position_token(*, event_id: uuid.UUID, user_id: uuid.UUID, position: int) ->
     return signing.dumps({"e": str(event_id), "u": str(user_id), "p": position}, salt=POSITION_SALT)
 
 
-def position_from_token(*, event_id: uuid.UUID, user_id: uuid.UUID, token: str | None) -> int | None:
-    if not token:
-        return None
-    try:
-        claims = signing.loads(token, salt=POSITION_SALT)
-    except signing.BadSignature:
-        return None
-    if not isinstance(claims, dict) or claims.get("e") != str(event_id) or claims.get("u") != str(user_id):
-        return None
-    position = claims.get("p")
-    return position if isinstance(position, int) and position > 0 else None
-
-
 # --- Staff: the switch and the pace -------------------------------------------------------------------------------
 
 
