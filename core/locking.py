@@ -10,6 +10,8 @@ Three things are serialised with advisory locks, each in its own key space (``Lo
   cannot both open (transaction-level).
 - BUYER_HOLDS: one buyer's hold requests for one event in seats_db, so parallel requests cannot both pass the
   per-buyer limit (transaction-level).
+- ROOM_ADDRESS: joins of one waiting room from one client address in orders_db, so parallel joins cannot both pass
+  the per-address cap (transaction-level; a pair of ints like BUYER_HOLDS, with its own first int).
 
 FLOW and SEAT keys are one signed 64-bit integer each, taken from different halves of the id; BUYER_HOLDS keys are a
 pair of 32-bit integers, a key form PostgreSQL never confuses with the 64-bit one. The derivations are stable: the
@@ -28,12 +30,14 @@ from django.db import DatabaseError, connections
 
 LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL lock_not_available: NOWAIT met a locked row, or lock_timeout ran out
 _BUYER_HOLDS_CLASS = 0x5EA7  # first int of every BUYER_HOLDS key
+_ROOM_ADDRESS_CLASS = 0x3A17  # first int of every ROOM_ADDRESS key
 
 
 class LockSpace(enum.Enum):
     FLOW = "flow"  # ids: (flow_id,)
     SEAT = "seat"  # ids: (seat_id,)
     BUYER_HOLDS = "buyer_holds"  # ids: (buyer_id, event_id)
+    ROOM_ADDRESS = "room_address"  # ids: (waiting_room_id, client address)
 
 
 class LockBusy(Exception):  # noqa: N818
@@ -53,6 +57,9 @@ def lock_key(space: LockSpace, *ids: uuid.UUID | str) -> tuple[int, ...]:
     if space is LockSpace.BUYER_HOLDS:
         buyer_id, event_id = ids
         return (_BUYER_HOLDS_CLASS, zlib.crc32(_id_bytes(buyer_id) + _id_bytes(event_id)) - 2**31)
+    if space is LockSpace.ROOM_ADDRESS:
+        room_id, address = ids
+        return (_ROOM_ADDRESS_CLASS, zlib.crc32(_id_bytes(room_id) + str(address).encode()) - 2**31)
     (only_id,) = ids
     half = _id_bytes(only_id)[:8] if space is LockSpace.FLOW else _id_bytes(only_id)[8:]
     return (int.from_bytes(half, "big", signed=True),)

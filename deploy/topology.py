@@ -324,6 +324,8 @@ def app_environment(*, direct: bool = False) -> dict[str, str]:
         "TRUSTED_PROXY_COUNT": "1",
         # collectstatic writes straight into the folder nginx serves.
         "DJANGO_STATIC_ROOT": str(RUN / "static"),
+        # The admission job writes the waiting rooms' status files here; nginx serves them (docs/WAITING_ROOM.md).
+        "TR_WAITING_ROOM_STATUS_ROOT": str(RUN / "waiting-room"),
     }
     for domain in (*DOMAINS, *REPLICAS):
         port = domain.pg_port if direct else domain.bouncer_port
@@ -889,6 +891,7 @@ def nginx_render() -> None:
         tls_cert=TLS_CERT,
         tls_key=TLS_KEY,
         static_root=RUN / "static",
+        waiting_room_root=mkdir(RUN / "waiting-room"),
         errors_dir=DEPLOY_DIR / "errors",
     )
 

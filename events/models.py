@@ -106,6 +106,9 @@ class Event(SoftDeleteModel):
     inventory_total = models.PositiveIntegerField(default=0)
     refunds_done = models.PositiveIntegerField(default=0)
     refunds_total = models.PositiveIntegerField(default=0)
+    # The hold/checkout hot path reads this row anyway: a room's pass is checked only where this is on, so events
+    # without a waiting room pay no extra statement for it (orders/services/waiting_room.py owns the room itself).
+    waiting_room = models.BooleanField(default=False, db_default=False)
 
     class Meta:
         ordering = ["starts_at"]

@@ -379,6 +379,17 @@ def event_refunds_progress(*, event_id: uuid.UUID, done: int, total: int) -> Non
     Event.objects.using(DB_ALIAS).filter(pk=event_id).update(refunds_done=done, refunds_total=total)
 
 
+# --- the waiting room's switch (the room itself is orders_db's) ---------------------------------------------------
+def event_set_waiting_room(*, event_id: uuid.UUID, active: bool) -> None:
+    """Turn the pass check of holds and checkout on or off for one event (idempotent)."""
+    with transaction.atomic(using=DB_ALIAS):
+        changed = (
+            Event.objects.using(DB_ALIAS).filter(pk=event_id).update(waiting_room=active, updated_at=timezone.now())
+        )
+    if not changed:
+        raise NotFound("No such event.")
+
+
 # --- announcing changes buyers must hear of ------------------------------------------------------------------------
 def event_change_announce(*, event_id: uuid.UUID, before: dict[str, Any]) -> None:
     """Record that a published event's time changed, in the caller's events_db transaction (the admin's save).

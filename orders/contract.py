@@ -568,3 +568,55 @@ class ExportNotAllowed(DomainError):
     code = "EXPORT_NOT_ALLOWED"
     status = 403
     default_detail = "Only staff of the event's organization with access to this data can export it."
+
+
+# --- Waiting room (orders/services/waiting_room.py) -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WaitingRoomPlace:
+    """A buyer's place in an event's waiting room. ``position`` is None until the on-sale draw orders early arrivals."""
+
+    event_id: uuid.UUID
+    user_id: uuid.UUID
+    position: int | None
+    admitted_up_to: int
+    rate_per_minute: int
+    is_admitted: bool
+    is_paused: bool
+    is_sold_out: bool
+    starts_at: dt.datetime
+    pass_expires_at: dt.datetime | None
+
+    @property
+    def ahead(self) -> int | None:
+        """How many people are before this buyer and not yet admitted."""
+        if self.position is None:
+            return None
+        return max(0, self.position - self.admitted_up_to - 1)
+
+
+class WaitingRoomPassRequired(DomainError):
+    code = "WAITING_ROOM_PASS_REQUIRED"
+    status = 403
+    default_detail = (
+        "This on-sale admits buyers from its waiting room: join the room, and you can hold seats once it is your turn."
+    )
+
+
+class WaitingRoomClosed(DomainError):
+    code = "WAITING_ROOM_CLOSED"
+    status = 409
+    default_detail = "This event has no open waiting room."
+
+
+class WaitingRoomNotOpen(DomainError):
+    code = "WAITING_ROOM_NOT_OPEN"
+    status = 409
+    default_detail = "The waiting room for this event is not open yet."
+
+
+class WaitingRoomAddressLimit(DomainError):
+    code = "WAITING_ROOM_ADDRESS_LIMIT"
+    status = 429
+    default_detail = "Too many places in this waiting room were taken from your network address."

@@ -360,3 +360,107 @@ class BuyerBlock(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"Block {str(self.user_id)[:8]} at {str(self.organization_id)[:8]}"
+
+
+class WaitingRoom(TimeStampedModel):
+    """The virtual queue of one high-demand on-sale (orders/services/waiting_room.py, docs/WAITING_ROOM.md).
+
+    ``events.Event.waiting_room`` is the switch the hold/checkout path reads; this row is the room's state. The
+    admission job is its single writer once the sale starts (it updates it under ``SELECT ... FOR UPDATE``).
+    """
+
+    event_id = models.UUIDField(unique=True)
+    organization_id = models.UUIDField()
+    is_active = models.BooleanField(default=True)
+    is_paused = models.BooleanField(default=False)
+    opens_at = models.DateTimeField()  # people may join from here on
+    starts_at = models.DateTimeField()  # the on-sale: arrivals before it are drawn at random, later ones queue behind
+    rate_per_minute = models.PositiveIntegerField(default=100)
+    pass_minutes = models.PositiveIntegerField(default=15)
+    per_address_cap = models.PositiveIntegerField(default=4)
+    # Follow throughput: admit only while fewer admitted buyers than this hold a valid pass and have not bought yet
+    # (None: the rate alone). Buyers who finish make room for the next ones, so admission tracks the sale's pace.
+    max_in_flight = models.PositiveIntegerField(null=True, blank=True)
+    drawn_at = models.DateTimeField(null=True, blank=True)  # early arrivals have their positions
+    last_position = models.PositiveIntegerField(default=0)  # the last position given out
+    admitted_up_to = models.PositiveIntegerField(default=0)  # every position <= this is admitted
+    # Admissions are owed at rate_per_minute from this instant; it advances by exactly what was admitted.
+    admission_clock = models.DateTimeField(null=True, blank=True)
+    sold_out_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(opens_at__lte=F("starts_at")), name="waiting_room_opens_before_sale"),
+            models.CheckConstraint(condition=Q(rate_per_minute__gte=1), name="waiting_room_rate_positive"),
+            models.CheckConstraint(condition=Q(pass_minutes__gte=1), name="waiting_room_pass_minutes_positive"),
+            models.CheckConstraint(condition=Q(per_address_cap__gte=1), name="waiting_room_address_cap_positive"),
+            models.CheckConstraint(
+                condition=Q(max_in_flight__isnull=True) | Q(max_in_flight__gte=1),
+                name="waiting_room_in_flight_positive",
+            ),
+            models.CheckConstraint(
+                condition=Q(admitted_up_to__lte=F("last_position")), name="waiting_room_admits_given_positions"
+            ),
+        ]
+        # The admission job's list: SELECT ... FROM orders_waitingroom WHERE is_active
+        indexes = [models.Index(fields=["event_id"], condition=Q(is_active=True), name="waiting_room_active_idx")]
+
+    def __str__(self) -> str:
+        return f"Waiting room of {self.event_id}"
+
+
+class WaitingRoomEntry(TimeStampedModel):
+    """One verified account's place in one room. Before the draw an early arrival has only its random ``draw_key``
+    (``secrets``); the draw gives positions in key order, later arrivals get the next position at once."""
+
+    room = models.ForeignKey(WaitingRoom, on_delete=models.PROTECT, related_name="entries")
+    user_id = models.UUIDField()
+    client_address = models.CharField(max_length=64)
+    draw_key = models.BigIntegerField(null=True, blank=True)
+    position = models.PositiveIntegerField(null=True, blank=True)
+    admitted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            # One place per account, whatever the number of tabs or requests.
+            models.UniqueConstraint(fields=["room", "user_id"], name="waiting_room_one_place_per_account"),
+            # No two people share a position; the admission range query uses this index.
+            models.UniqueConstraint(fields=["room", "position"], name="waiting_room_position_unique"),
+            models.CheckConstraint(
+                condition=Q(draw_key__isnull=False) | Q(position__isnull=False), name="waiting_room_entry_placed"
+            ),
+            models.CheckConstraint(
+                condition=Q(admitted_at__isnull=True) | Q(position__isnull=False),
+                name="waiting_room_admits_positioned",
+            ),
+        ]
+        indexes = [
+            # The per-address cap at join: SELECT count(*) ... WHERE room_id = ? AND client_address = ?
+            models.Index(fields=["room", "client_address"], name="waiting_room_entry_address_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Place {self.position or '-'} of {str(self.user_id)[:8]}"
+
+
+class WaitingRoomAdmission(TimeStampedModel):
+    """Append-only log: each batch of positions the admission job let in (and staff changes of pace)."""
+
+    room = models.ForeignKey(WaitingRoom, on_delete=models.PROTECT, related_name="admissions")
+    first_position = models.PositiveIntegerField()
+    last_position = models.PositiveIntegerField()
+    count = models.PositiveIntegerField()
+    rate_per_minute = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(first_position__lte=F("last_position")), name="waiting_room_admission_range"
+            ),
+            # Two admitters can never log the same positions twice.
+            models.UniqueConstraint(fields=["room", "first_position"], name="waiting_room_admission_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Admitted {self.first_position}-{self.last_position}"

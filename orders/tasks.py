@@ -24,6 +24,7 @@ from orders.notifications.facts import (
 )
 from orders.services import purchase, staff_operations
 from orders.services.transfer import transfers_expire_due
+from orders.services.waiting_room import waiting_room_admit_due
 
 logger = logging.getLogger(__name__)
 app = jobs.app
@@ -77,3 +78,11 @@ def outbox_relay_periodic(timestamp: int) -> int:
 def transfers_expire(timestamp: int) -> int:
     """Offers past their expiry become EXPIRED and their senders are told (reads expire them lazily too)."""
     return transfers_expire_due()
+
+
+@app.periodic(cron="* * * * * */5", periodic_id="waiting-room-admit")
+@app.task(name="waiting_room.admit", queueing_lock="waiting-room-admit")
+def waiting_room_admit(timestamp: int) -> int:
+    """Every 5 s: each active room admits what its rate owes. Single writer per room by the room's row lock, so
+    more workers (or a late run overlapping the next) never admit a place twice (docs/WAITING_ROOM.md)."""
+    return waiting_room_admit_due()

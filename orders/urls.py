@@ -1,6 +1,6 @@
-from django.urls import path
+from django.urls import path, re_path
 
-from orders.views import checkout, event_page, holds, tickets
+from orders.views import checkout, event_page, holds, tickets, waiting_room
 
 app_name = "orders"
 
@@ -11,6 +11,10 @@ urlpatterns = [
     path("events/<uuid:event_id>/changes/", event_page.seat_changes, name="event_changes"),
     path("events/<uuid:event_id>/hold/", holds.hold_create, name="hold"),
     path("events/<uuid:event_id>/holds/release/", holds.hold_release, name="release"),
+    path("events/<uuid:event_id>/waiting-room/", waiting_room.waiting_room, name="waiting_room"),
+    re_path(
+        r"^waiting-room-status/(?P<name>[0-9a-f-]{36}\.json)$", waiting_room.status_file, name="waiting_room_status"
+    ),
     path("checkout/", checkout.checkout, name="checkout"),
     path("orders/", checkout.order_list, name="list"),
     path("orders/<uuid:order_id>/", checkout.order_detail, name="detail"),

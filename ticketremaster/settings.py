@@ -230,6 +230,11 @@ PROCRASTINATE_AUTODISCOVER_MODULE_NAME = "tasks"
 # A worker silent for this long (they beat every 10 s) is dead: its running jobs are queued again.
 JOBS_STALLED_AFTER_SECONDS = env.int("JOBS_STALLED_AFTER_SECONDS", default=60)
 
+# The waiting room's per-event status files ("admitted up to N", docs/WAITING_ROOM.md): written by the admission
+# job, polled by waiting buyers. In production the reverse proxy serves this folder at WAITING_ROOM_STATUS_URL.
+WAITING_ROOM_STATUS_ROOT = env.path("TR_WAITING_ROOM_STATUS_ROOT", default=BASE_DIR / "var" / "waiting-room")
+WAITING_ROOM_STATUS_URL = "/waiting-room-status/"
+
 # --- i18n / static ---------------------------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env.str("DJANGO_TIME_ZONE", default="UTC")

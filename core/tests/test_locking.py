@@ -28,6 +28,8 @@ def test_each_key_space_derives_its_key_as_the_benchmark_and_tests_recompute_it(
     assert lock_key(LockSpace.FLOW, ID) == (int.from_bytes(ID.bytes[:8], "big", signed=True),)
     assert lock_key(LockSpace.SEAT, ID) == (int.from_bytes(ID.bytes[8:], "big", signed=True),)
     assert lock_key(LockSpace.BUYER_HOLDS, ID, OTHER) == (0x5EA7, zlib.crc32(ID.bytes + OTHER.bytes) - 2**31)
+    assert lock_key(LockSpace.ROOM_ADDRESS, ID, "192.0.2.1") == (0x3A17, zlib.crc32(ID.bytes + b"192.0.2.1") - 2**31)
+    assert lock_key(LockSpace.ROOM_ADDRESS, ID, "192.0.2.1") != lock_key(LockSpace.ROOM_ADDRESS, ID, "192.0.2.2")
     assert lock_key(LockSpace.FLOW, str(ID)) == lock_key(LockSpace.FLOW, ID)
     assert lock_key(LockSpace.FLOW, ID) != lock_key(LockSpace.SEAT, ID)
 

@@ -223,6 +223,9 @@ class EventAdmin(OrganizationChoiceMixin, SoftDeleteAdminMixin, TenantScopedAdmi
             links.append((reverse("admin:events_event_publish", args=[obj.pk]), "button", label))
         if obj.status == EventStatus.PUBLISHED:
             links.append((reverse("admin:events_event_reprice", args=[obj.pk]), "button", "Reprice a tier…"))
+        if on_sale_or_draft:
+            label = "Waiting room (on)…" if obj.waiting_room else "Waiting room…"
+            links.append((reverse("admin:events_event_waiting_room", args=[obj.pk]), "button", label))
         if obj.inventory_status != EventInventoryStatus.NONE:
             links.append((reverse("admin:events_event_dashboard", args=[obj.pk]), "button", "Sales dashboard"))
             links.append((reverse("admin:events_event_exports", args=[obj.pk]), "button", "Exports"))

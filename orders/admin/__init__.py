@@ -7,7 +7,9 @@ from orders.admin import (  # noqa: F401 - registers the ModelAdmins and views
     exports,
     notifications,
     sales,
+    waiting_room,
 )
 
 event_operations.register(sales.admin.site)
 exports.register(sales.admin.site)
+waiting_room.register(sales.admin.site)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from orders.api import event_views, exports, ticket_views, views
+from orders.api import event_views, exports, ticket_views, views, waiting_room
 
 # Ids are matched as plain strings and checked in the views: a malformed id is a JSON 404, like an unknown one.
 urlpatterns = [
@@ -8,6 +8,7 @@ urlpatterns = [
     path("events/<str:event_id>/seats/", event_views.EventSeatsView.as_view(), name="api-event-seats"),
     path("events/<str:event_id>/exports/<str:kind>/", exports.EventExportView.as_view(), name="api-event-export"),
     path("events/<str:event_id>/holds/", views.HoldCreateView.as_view(), name="api-hold-create"),
+    path("events/<str:event_id>/waiting-room/", waiting_room.WaitingRoomView.as_view(), name="api-waiting-room"),
     path("holds/", views.HoldListView.as_view(), name="api-holds"),
     path("holds/release/", views.HoldReleaseView.as_view(), name="api-holds-release"),
     path("orders/", views.OrderListCreateView.as_view(), name="api-orders"),

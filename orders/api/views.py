@@ -30,6 +30,7 @@ from orders.api.serializers import (
 )
 from orders.ids import id_or_invalid, id_or_not_found
 from orders.models import Order
+from orders.services.waiting_room import waiting_room_pass_from_request
 
 
 class HoldCreateView(APIView):
@@ -48,6 +49,7 @@ class HoldCreateView(APIView):
             section_id=data.get("section_id"),
             tier_id=data.get("tier_id"),
             quantity=data.get("quantity"),
+            waiting_room_pass=waiting_room_pass_from_request(request, event_pk),
         )
         return Response(HeldSeatSerializer(held, many=True).data, status=status.HTTP_201_CREATED)
 
@@ -117,7 +119,13 @@ class OrderListCreateView(APIView):
             if body.validated_data.get("pay_difference_by_card")
             else order_services.order_checkout
         )
-        order = checkout(buyer_id=request.user.pk, event_id=body.validated_data["event_id"], idempotency_key=key)
+        event_id = body.validated_data["event_id"]
+        order = checkout(
+            buyer_id=request.user.pk,
+            event_id=event_id,
+            idempotency_key=key,
+            waiting_room_pass=waiting_room_pass_from_request(request, event_id),
+        )
         if order.pay_url:
             answer = status.HTTP_202_ACCEPTED
         else:

@@ -24,7 +24,10 @@ from events import selectors as events_selectors
 from inventory import selectors as inventory_selectors
 from orders import DB_ALIAS, presentation
 from orders import services as order_services
+from orders.contract import WaitingRoomPassRequired
 from orders.models import Order
+from orders.services.waiting_room import waiting_room_pass_from_request
+from orders.views.waiting_room import pass_required_page
 
 PAGE_SIZE = 20
 
@@ -50,8 +53,13 @@ def checkout(request: HttpRequest) -> HttpResponse:
         )
         try:
             order = checkout_service(
-                buyer_id=request.user.pk, event_id=event.id, idempotency_key=request.POST.get("idempotency_key", "")
+                buyer_id=request.user.pk,
+                event_id=event.id,
+                idempotency_key=request.POST.get("idempotency_key", ""),
+                waiting_room_pass=waiting_room_pass_from_request(request, event.id),
             )
+        except WaitingRoomPassRequired as error:
+            return pass_required_page(request, error)
         except order_services.StepUpRequired as error:
             messages.warning(request, error.detail)
             return redirect(f"/accounts/step-up/?{urlencode({'next': checkout_url})}")

@@ -19,8 +19,11 @@ from core.ids import as_uuid
 from inventory import selectors as inventory_selectors
 from orders import presentation
 from orders import services as order_services
+from orders.contract import WaitingRoomPassRequired
 from orders.ids import id_or_invalid, ids_or_invalid
+from orders.services.waiting_room import waiting_room_pass_from_request
 from orders.views.event_page import event_or_404
+from orders.views.waiting_room import pass_required_page
 
 
 def _back(request: HttpRequest, event_id) -> str:
@@ -41,10 +44,14 @@ def hold_create(request: HttpRequest, event_id) -> HttpResponse:
     seat_ids = request.POST.getlist("seat_ids")
     quantity = request.POST.get("quantity", "").strip()
     section_id, tier_id = request.POST.get("section_id"), request.POST.get("tier_id")
+    room_pass = waiting_room_pass_from_request(request, event.pk)
     try:
         if seat_ids:
             held = order_services.hold_seats(
-                buyer_id=request.user.pk, event_id=event.pk, seat_ids=ids_or_invalid(seat_ids, field="seat_ids")
+                buyer_id=request.user.pk,
+                event_id=event.pk,
+                seat_ids=ids_or_invalid(seat_ids, field="seat_ids"),
+                waiting_room_pass=room_pass,
             )
         elif quantity:
             held = order_services.hold_seats(
@@ -53,10 +60,13 @@ def hold_create(request: HttpRequest, event_id) -> HttpResponse:
                 quantity=quantity,
                 section_id=id_or_invalid(section_id, field="section_id") if section_id else None,
                 tier_id=id_or_invalid(tier_id, field="tier_id") if tier_id else None,
+                waiting_room_pass=room_pass,
             )
         else:
             messages.error(request, "Choose at least one seat, or a number of places, first.")
             return redirect(_back(request, event.pk))
+    except WaitingRoomPassRequired as error:
+        return pass_required_page(request, error)
     except DomainError as error:
         messages.error(request, _hold_error_message(error, event.pk, chosen=seat_ids))
         return redirect(_with_still_free(_back(request, event.pk), error, chosen=seat_ids))

@@ -124,6 +124,9 @@ API = [
     R("GET",   "api/v1/events/<str:event_id>/exports/<str:kind>/", 401, 403, 403, 403, 404, 200,
       params={"kind": "attendees"}),
     R("POST",  "api/v1/events/<str:event_id>/holds/",            401, 201, 201, 201, 201, 201, body=_hold_body),
+    # The world's event has no waiting room: everybody signed in is told so (409 WAITING_ROOM_CLOSED).
+    R("GET",   "api/v1/events/<str:event_id>/waiting-room/",     401, 409, 409, 409, 409, 409),
+    R("POST",  "api/v1/events/<str:event_id>/waiting-room/",     401, 409, 409, 409, 409, 409),
     R("GET",   "api/v1/holds/",                                  401, 200, 200, 200, 200, 200),
     R("POST",  "api/v1/holds/release/",                          401, 200, 200, 200, 200, 200, body={}),
     R("GET",   "api/v1/orders/",                                 401, 200, 200, 200, 200, 200),
@@ -171,6 +174,10 @@ PAGES = [
       query="?since=0&section={section_id}"),
     R("POST",  "events/<uuid:event_id>/hold/",                   LOGIN, 302, 302, 302, 302, 302, body=_hold_body),
     R("POST",  "events/<uuid:event_id>/holds/release/",          LOGIN, 302, 302, 302, 302, 302),
+    R("GET",   "events/<uuid:event_id>/waiting-room/",           LOGIN, 200, 200, 200, 200, 200),
+    # The rooms' public status files (served by nginx in production); the world's event has none.
+    R("GET",   r"^waiting-room-status/(?P<name>[0-9a-f-]{36}\.json)$", 404, 404, 404, 404, 404, 404,
+      path="waiting-room-status/{event_id}.json"),
     R("GET",   "checkout/",                                      LOGIN, 200, 200, 200, 200, 200,
       query="?event={event_id}"),
     R("GET",   "orders/",                                        LOGIN, 200, 200, 200, 200, 200),

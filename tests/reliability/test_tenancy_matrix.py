@@ -100,6 +100,7 @@ CUSTOM_PAGES = {
     "events_event_reprice": "events.event",
     "events_event_dashboard": "events.event",
     "events_event_return_to_sale": "events.event",
+    "events_event_waiting_room": "events.event",
     "events_event_exports": "events.event",
     "events_event_export": "events.event",
     "orders_order_refund_tickets": "orders.order",

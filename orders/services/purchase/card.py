@@ -39,19 +39,28 @@ from orders.services.purchase import checkout
 from orders.services.purchase.checkout import _checkout_preconditions, _Duplicate, _resume, order_info, order_undo
 
 
-def order_checkout_by_card(*, buyer_id: uuid.UUID, event_id: uuid.UUID, idempotency_key: str) -> OrderInfo:
+def order_checkout_by_card(
+    *, buyer_id: uuid.UUID, event_id: uuid.UUID, idempotency_key: str, waiting_room_pass: str | None = None
+) -> OrderInfo:
     """``order_checkout``, but a shortfall of credits is paid by card instead of refused (402).
 
     When the credits cover the order it is paid from them at once, as always. Otherwise the answer is the PENDING
     order (step AWAITING_PAYMENT) with ``pay_url``, the provider's page for the shortfall.
     """
     return checkout.order_checkout(
-        buyer_id=buyer_id, event_id=event_id, idempotency_key=idempotency_key, pay_shortfall=card_checkout_start
+        buyer_id=buyer_id,
+        event_id=event_id,
+        idempotency_key=idempotency_key,
+        pay_shortfall=card_checkout_start,
+        waiting_room_pass=waiting_room_pass,
     )
 
 
 def card_checkout_start(*, buyer_id: uuid.UUID, event_id: uuid.UUID, key: str) -> OrderInfo:
-    buyer, event, holds, total = _checkout_preconditions(buyer_id=buyer_id, event_id=event_id, require_balance=False)
+    # Reached only from order_checkout, whose preconditions checked the waiting-room pass a moment ago.
+    buyer, event, holds, total = _checkout_preconditions(
+        buyer_id=buyer_id, event_id=event_id, require_balance=False, require_pass=False
+    )
     shortfall = total - buyer.credit_balance
     order = Order(
         id=uuid.uuid4(),

@@ -49,11 +49,13 @@ from orders.contract import (
     OrderLineInfo,
     StaffOperationKind,
     StepUpRequired,
+    WaitingRoomPassRequired,
 )
 from orders.models import Order, OrderLine, StaffOperation
 from orders.notifications import notify_on_update
 from orders.services.blocks import check_not_blocked
 from orders.services.flows import flow_drive
+from orders.services.waiting_room import waiting_room_pass_check
 
 MAX_IDEMPOTENCY_KEY_LENGTH = 100
 
@@ -106,14 +108,24 @@ def _replay(order: Order, event_id: uuid.UUID) -> OrderInfo:
     return order_info(order, is_replay=True)
 
 
-def _checkout_preconditions(*, buyer_id: uuid.UUID, event_id: uuid.UUID, require_balance: bool = True):
-    """Everything checked before anything is written: buyer, step-up, sales window, holds, limit, balance."""
+def _checkout_preconditions(
+    *,
+    buyer_id: uuid.UUID,
+    event_id: uuid.UUID,
+    require_balance: bool = True,
+    waiting_room_pass: str | None = None,
+    require_pass: bool = True,
+):
+    """Everything checked before anything is written: buyer, step-up, sales window, waiting-room pass, holds, limit,
+    balance. ``require_pass=False`` only where ``order_checkout`` checked the pass a moment before (card.py)."""
     buyer = accounts_selectors.user_get(user_id=buyer_id)
     if not buyer.is_verified:
         raise EmailNotVerified()
     if buyer.is_flagged and not accounts_selectors.step_up_is_satisfied(user_id=buyer_id):
         raise StepUpRequired()
     event = events_selectors.event_get_on_sale(event_id=event_id)
+    if require_pass:
+        waiting_room_pass_check(event=event, user_id=buyer_id, token=waiting_room_pass)
     check_not_blocked(organization_id=event.organization_id, user_id=buyer_id)
     holds = inventory_selectors.holds_for_buyer(buyer_id=buyer_id, event_id=event_id)
     if not holds:
@@ -143,6 +155,7 @@ def order_checkout(
     event_id: uuid.UUID,
     idempotency_key: str,
     pay_shortfall: Callable[..., OrderInfo] | None = None,
+    waiting_room_pass: str | None = None,
 ) -> OrderInfo:
     """Pay for the buyer's unexpired holds of one event from their credits; all or nothing across three databases.
 
@@ -152,6 +165,8 @@ def order_checkout(
 
     ``pay_shortfall``: when the credits do not cover the order, called instead of refusing (the card payment of
     the difference, orders/services/purchase/card.py); it binds the key to its own order.
+
+    ``waiting_room_pass``: while the event's waiting room is on, the buyer's pass (WAITING_ROOM_PASS_REQUIRED, 403).
     """
     key = _validate_key(idempotency_key)
 
@@ -160,7 +175,9 @@ def order_checkout(
         return _resume(existing, event_id)
 
     try:
-        _buyer, event, holds, total = _checkout_preconditions(buyer_id=buyer_id, event_id=event_id)
+        _buyer, event, holds, total = _checkout_preconditions(
+            buyer_id=buyer_id, event_id=event_id, waiting_room_pass=waiting_room_pass
+        )
     except DomainError as error:
         # A concurrent request with the same key may have made the order (and sold the holds, spent the credits)
         # since the lookup above: then this is a retry of that order, not a failure.
@@ -207,7 +224,7 @@ def order_checkout(
 
 # Refusals about who is paying, not about the order: the buyer fixes them (verifies the address, confirms a
 # step-up code) and retries with the same key, so they bind nothing to it, like an authentication error would not.
-_UNBOUND_REFUSALS = (EmailNotVerified, StepUpRequired, InvalidInput, NotFound)
+_UNBOUND_REFUSALS = (EmailNotVerified, StepUpRequired, InvalidInput, NotFound, WaitingRoomPassRequired)
 
 
 def _record_refusal(*, buyer_id: uuid.UUID, event_id: uuid.UUID, key: str, error: DomainError) -> Order | None:

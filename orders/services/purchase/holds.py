@@ -15,6 +15,7 @@ from events import selectors as events_selectors
 from inventory import services as inventory_services
 from orders.contract import EmailNotVerified
 from orders.services.blocks import check_not_blocked
+from orders.services.waiting_room import waiting_room_pass_check
 
 
 def hold_seats(
@@ -25,14 +26,17 @@ def hold_seats(
     section_id: uuid.UUID | None = None,
     tier_id: uuid.UUID | None = None,
     quantity: Any = None,
+    waiting_room_pass: str | None = None,
 ) -> list:
     """Hold chosen seats (``seat_ids``) or ``quantity`` best-available places (in a section, a tier or anywhere).
 
     All or nothing. A busy seat is SEAT_UNAVAILABLE (409) at once, never a wait. Hold time and the per-buyer limit
     come from system configuration. ``quantity`` may come straight from a form: anything but a whole number in range
-    is a validation error.
+    is a validation error. While the event's waiting room is on, ``waiting_room_pass`` must be the buyer's own
+    unexpired pass (WAITING_ROOM_PASS_REQUIRED, 403); checking it reads no database.
     """
     event = events_selectors.event_get_on_sale(event_id=event_id)
+    waiting_room_pass_check(event=event, user_id=buyer_id, token=waiting_room_pass)
     max_per_buyer = config.get("max_tickets_per_order")
     hold_seconds = config.get("hold_seconds")
     buyer = accounts_selectors.user_get(user_id=buyer_id)

@@ -1,0 +1,162 @@
+"""The event's waiting room in the staff admin (``/admin/events/event/<id>/waiting-room/``): switch it on with the
+on-sale time, rate and pass validity; live counts; pause, resume, change the rate; the log of admissions.
+
+Seeing the page takes EVENTS_VIEW in the event's organization, changing anything EVENTS_MANAGE. The writes are the
+services' (orders/services/waiting_room.py), which audit them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+
+from core.admin_site import StaffAdminSite
+from core.admin_tenancy import Capability, actor_id, has_capability
+from core.errors import DomainError, InvalidInput
+from core.ids import as_uuid
+from events import selectors as events_selectors
+from events.contract import EventOperationsInfo
+from orders import DB_ALIAS
+from orders.models import WaitingRoomAdmission
+from orders.services import waiting_room as rooms
+
+LOG_ROWS = 50
+REFRESH_SECONDS = 5
+
+
+class WaitingRoomForm(forms.Form):
+    active = forms.BooleanField(required=False, help_text="While on, holds and checkout of this event need a pass.")
+    opens_at = forms.DateTimeField(help_text="Buyers may join from this time.")
+    starts_at = forms.DateTimeField(help_text="The on-sale: who joined before it gets a random place; then admission.")
+    rate_per_minute = forms.IntegerField(min_value=1, max_value=rooms.MAX_RATE_PER_MINUTE, initial=100)
+    pass_minutes = forms.IntegerField(min_value=1, max_value=1440, initial=15, help_text="How long a pass is valid.")
+    per_address_cap = forms.IntegerField(
+        min_value=1, max_value=1000, initial=4, help_text="Places per client address (shared networks need a few)."
+    )
+    max_in_flight = forms.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=rooms.MAX_RATE_PER_MINUTE,
+        label="Follow throughput: at most this many buying at once",
+        help_text="Admit (up to the rate) only while fewer admitted buyers than this hold a valid pass and have not "
+        "bought yet. Empty: the rate alone.",
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("opens_at") and data.get("starts_at") and data["opens_at"] > data["starts_at"]:
+            raise ValidationError("The room must open before the on-sale starts.")
+        return data
+
+
+class PaceForm(forms.Form):
+    rate_per_minute = forms.IntegerField(min_value=1, max_value=rooms.MAX_RATE_PER_MINUTE)
+
+
+def _event_for(request: HttpRequest, object_id: str, capability: Capability) -> EventOperationsInfo:
+    event_id = as_uuid(object_id)
+    event = events_selectors.event_for_operations(event_id=event_id) if event_id else None
+    if event is None or not has_capability(request, capability, event.organization_id):
+        raise Http404("No such event.")
+    return event
+
+
+def _initial(event: EventOperationsInfo, room) -> dict:
+    if room is not None:
+        return {
+            "active": room.is_active,
+            "opens_at": room.opens_at,
+            "starts_at": room.starts_at,
+            "rate_per_minute": room.rate_per_minute,
+            "pass_minutes": room.pass_minutes,
+            "per_address_cap": room.per_address_cap,
+            "max_in_flight": room.max_in_flight,
+        }
+    sales_start = events_selectors.event_get(event_id=event.id).sales_start
+    now = timezone.now()
+    starts = sales_start if sales_start and sales_start > now else now + dt.timedelta(hours=1)
+    return {"active": True, "opens_at": starts - dt.timedelta(minutes=30), "starts_at": starts}
+
+
+def register(site: StaffAdminSite) -> None:
+    def waiting_room_view(request: HttpRequest, object_id: str) -> HttpResponse:
+        event = _event_for(request, object_id, Capability.EVENTS_VIEW)
+        room = rooms.waiting_room_get(event_id=event.id)
+        self_url = reverse("admin:events_event_waiting_room", args=[event.id])
+        may_manage = has_capability(request, Capability.EVENTS_MANAGE, event.organization_id)
+        form = WaitingRoomForm(initial=_initial(event, room))
+        if request.method == "POST":
+            if not may_manage:
+                raise Http404("No such event.")
+            action = request.POST.get("action", "configure")
+            try:
+                if action == "configure":
+                    form = WaitingRoomForm(request.POST)
+                    if form.is_valid():
+                        data = form.cleaned_data
+                        rooms.waiting_room_configure(
+                            event_id=event.id,
+                            active=data["active"],
+                            opens_at=data["opens_at"],
+                            starts_at=data["starts_at"],
+                            rate_per_minute=data["rate_per_minute"],
+                            pass_minutes=data["pass_minutes"],
+                            per_address_cap=data["per_address_cap"],
+                            max_in_flight=data.get("max_in_flight"),
+                            actor_id=actor_id(request),
+                        )
+                        messages.success(request, "Waiting room saved.")
+                        return HttpResponseRedirect(self_url)
+                elif room is None:
+                    raise InvalidInput("Set the waiting room up first.")
+                elif action in ("pause", "resume"):
+                    rooms.waiting_room_set_pace(room_id=room.pk, paused=action == "pause", actor_id=actor_id(request))
+                    messages.success(request, "Admissions paused." if action == "pause" else "Admissions resumed.")
+                    return HttpResponseRedirect(self_url)
+                elif action == "rate":
+                    pace = PaceForm(request.POST)
+                    if not pace.is_valid():
+                        raise InvalidInput("Give a rate between 1 and 100000 per minute.")
+                    rate = pace.cleaned_data["rate_per_minute"]
+                    rooms.waiting_room_set_pace(room_id=room.pk, rate_per_minute=rate, actor_id=actor_id(request))
+                    messages.success(request, f"Admitting {rate} per minute from now on.")
+                    return HttpResponseRedirect(self_url)
+            except DomainError as exc:
+                messages.error(request, exc.detail)
+                if not form.is_bound:
+                    return HttpResponseRedirect(self_url)
+        counts = rooms.waiting_room_counts(room=room) if room else None
+        if request.GET.get("format") == "json":
+            return JsonResponse({"counts": counts, "status": rooms.waiting_room_status(room) if room else None})
+        log = (
+            WaitingRoomAdmission.objects.using(DB_ALIAS).filter(room=room).order_by("-created_at")[:LOG_ROWS]
+            if room
+            else []
+        )
+        return TemplateResponse(
+            request,
+            "orders/waiting_room/admin.html",
+            {
+                **site.each_context(request),
+                "title": f"Waiting room: {event.title}",
+                "event": event,
+                "room": room,
+                "form": form,
+                "counts": counts,
+                "log": log,
+                "may_manage": may_manage,
+                "refresh_seconds": REFRESH_SECONDS,
+                "back": reverse("admin:events_event_change", args=[event.id]),
+            },
+        )
+
+    site.register_view(
+        "events/event/<str:object_id>/waiting-room/", waiting_room_view, name="events_event_waiting_room"
+    )

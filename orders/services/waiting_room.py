@@ -1,0 +1,548 @@
+"""The virtual waiting room of a high-demand on-sale (docs/WAITING_ROOM.md).
+
+- **Switch**: staff turn a room on for an event (`waiting_room_configure`). The room is an orders_db row; the switch
+  the hold/checkout path reads is ``events.Event.waiting_room``, on the event row that path loads anyway, so events
+  without a room pay nothing for this feature.
+- **Places**: one per verified account (unique index), at most ``per_address_cap`` per client address (an advisory
+  lock per room and address makes the count and the insert one step). Arrivals before ``starts_at`` get a random
+  ``draw_key`` from ``secrets``; at the start the draw numbers them in key order, so arriving at 09:59:59 is worth
+  no more than 09:45. Later arrivals get the next position at once, behind everyone drawn.
+- **Admission**: a job every few seconds (`waiting_room_admit_due`) admits what the rate owes since the room's
+  ``admission_clock``, under ``SELECT ... FOR UPDATE`` of the room row: one writer whatever the number of workers,
+  all in one transaction, so a crash admits a batch wholly or not at all and places never move.
+- **Passes**: an admitted buyer gets a pass signed with ``django.core.signing`` (own salt), naming the account, the
+  event and the expiry. Checking it reads no database: `waiting_room_pass_check` is what holds and checkout call.
+- **Status**: after each tick the job writes ``<event_id>.json`` ("admitted up to N", rate, paused, sold out) to
+  ``WAITING_ROOM_STATUS_ROOT``; waiting pages poll that file, which a reverse proxy serves without Django.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import os
+import secrets
+import tempfile
+import uuid
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core import signing
+from django.db import IntegrityError, connections, transaction
+from django.db.models import Count, Q
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts import selectors as accounts_selectors
+from core.audit import audit_record
+from core.errors import InvalidInput, NotFound
+from core.faults import fault_point
+from core.locking import LockSpace, xact_lock
+from events import selectors as events_selectors
+from events import services as events_services
+from events.contract import EventInfo
+from inventory import selectors as inventory_selectors
+from orders import DB_ALIAS
+from orders.contract import (
+    EmailNotVerified,
+    OrderStatus,
+    WaitingRoomAddressLimit,
+    WaitingRoomClosed,
+    WaitingRoomNotOpen,
+    WaitingRoomPassRequired,
+    WaitingRoomPlace,
+)
+from orders.models import Order, WaitingRoom, WaitingRoomAdmission, WaitingRoomEntry
+
+PASS_SALT = "orders.waiting_room.pass"  # noqa: S105 - a signing salt (namespace), not a secret
+POSITION_SALT = "orders.waiting_room.position"
+PASS_COOKIE_PREFIX = "tr_wr_pass_"  # noqa: S105 - a cookie name
+PASS_HEADER = "HTTP_X_WAITING_ROOM_PASS"  # noqa: S105 - a header name
+DRAW_KEY_BITS = 62  # a positive bigint
+MAX_BURST_MINUTES = 1  # after a pause in the job (a restart), admit at most one minute's worth at once
+MAX_RATE_PER_MINUTE = 100_000
+
+
+def room_url(event_id: uuid.UUID) -> str:
+    return reverse("orders:waiting_room", kwargs={"event_id": event_id})
+
+
+def status_url(event_id: uuid.UUID) -> str:
+    return f"{settings.WAITING_ROOM_STATUS_URL}{event_id}.json"
+
+
+# --- Passes: signed, bound to account + event + expiry; checked without a database -----------------------------
+
+
+def waiting_room_pass_issue(*, event_id: uuid.UUID, user_id: uuid.UUID, expires_at: dt.datetime) -> str:
+    return signing.dumps({"e": str(event_id), "u": str(user_id), "x": int(expires_at.timestamp())}, salt=PASS_SALT)
+
+
+def waiting_room_pass_valid(*, event_id: uuid.UUID, user_id: uuid.UUID, token: str | None) -> bool:
+    if not token:
+        return False
+    try:
+        claims = signing.loads(token, salt=PASS_SALT)
+    except signing.BadSignature:
+        return False
+    if not isinstance(claims, dict):
+        return False
+    return (
+        claims.get("e") == str(event_id)
+        and claims.get("u") == str(user_id)
+        and isinstance(claims.get("x"), int)
+        and claims["x"] > timezone.now().timestamp()
+    )
+
+
+def waiting_room_pass_check(*, event: EventInfo, user_id: uuid.UUID, token: str | None) -> None:
+    """Refuse a hold or checkout of an event with an active room unless the buyer shows their own, unexpired pass.
+
+    No database statement either way: the switch is on the event row the caller already read.
+    """
+    if not event.waiting_room:
+        return
+    if not waiting_room_pass_valid(event_id=event.id, user_id=user_id, token=token):
+        raise WaitingRoomPassRequired(waiting_room_url=room_url(event.id))
+
+
+def pass_cookie_name(event_id: uuid.UUID) -> str:
+    return f"{PASS_COOKIE_PREFIX}{uuid.UUID(str(event_id)).hex}"
+
+
+def waiting_room_pass_from_request(request: Any, event_id: uuid.UUID | None) -> str | None:
+    """The pass a request carries: the ``X-Waiting-Room-Pass`` header (API clients) or the room's cookie (pages)."""
+    header = request.META.get(PASS_HEADER)
+    if header:
+        return header
+    if event_id is None:
+        return None
+    return request.COOKIES.get(pass_cookie_name(event_id))
+
+
+# --- Position tokens: what a waiting page keeps while it polls the status file -------------------------------------
+
+
+def position_token(*, event_id: uuid.UUID, user_id: uuid.UUID, position: int) -> str:
+    return signing.dumps({"e": str(event_id), "u": str(user_id), "p": position}, salt=POSITION_SALT)
+
+
+# --- Staff: the switch and the pace -------------------------------------------------------------------------------
+
+
+def _validate(
+    *,
+    opens_at: dt.datetime,
+    starts_at: dt.datetime,
+    rate_per_minute: int,
+    pass_minutes: int,
+    cap: int,
+    max_in_flight: int | None,
+):
+    errors: dict[str, list[str]] = {}
+    if max_in_flight is not None and not 1 <= max_in_flight <= MAX_RATE_PER_MINUTE:
+        errors["max_in_flight"] = [f"Between 1 and {MAX_RATE_PER_MINUTE}, or empty."]
+    if opens_at > starts_at:
+        errors["opens_at"] = ["The room must open before the on-sale starts."]
+    if not 1 <= rate_per_minute <= MAX_RATE_PER_MINUTE:
+        errors["rate_per_minute"] = [f"Between 1 and {MAX_RATE_PER_MINUTE}."]
+    if not 1 <= pass_minutes <= 24 * 60:
+        errors["pass_minutes"] = ["Between 1 and 1440."]
+    if not 1 <= cap <= 1000:
+        errors["per_address_cap"] = ["Between 1 and 1000."]
+    if errors:
+        raise InvalidInput("Check the waiting room's settings.", fields=errors)
+
+
+def waiting_room_configure(
+    *,
+    event_id: uuid.UUID,
+    active: bool,
+    opens_at: dt.datetime,
+    starts_at: dt.datetime,
+    rate_per_minute: int,
+    pass_minutes: int,
+    per_address_cap: int,
+    actor_id: uuid.UUID | None,
+    max_in_flight: int | None = None,
+) -> WaitingRoom:
+    """Create or change an event's room and set the event's switch to match (idempotent: saving again repairs a
+    switch a crash left behind). Turning on writes the room first, turning off the switch first, so at no moment is
+    the pass required for a room that does not admit anyone."""
+    # Whole seconds: the admin form shows and sends back seconds, so saving it again changes nothing.
+    opens_at, starts_at = opens_at.replace(microsecond=0), starts_at.replace(microsecond=0)
+    _validate(
+        opens_at=opens_at,
+        starts_at=starts_at,
+        rate_per_minute=rate_per_minute,
+        pass_minutes=pass_minutes,
+        cap=per_address_cap,
+        max_in_flight=max_in_flight,
+    )
+    event = events_selectors.event_get(event_id=event_id)
+    if not active:
+        events_services.event_set_waiting_room(event_id=event.id, active=False)
+    with transaction.atomic(using=DB_ALIAS):
+        room = WaitingRoom.objects.using(DB_ALIAS).select_for_update().filter(event_id=event.id).first()
+        fields = {
+            "is_active": active,
+            "opens_at": opens_at,
+            "rate_per_minute": rate_per_minute,
+            "pass_minutes": pass_minutes,
+            "per_address_cap": per_address_cap,
+            "max_in_flight": max_in_flight,
+        }
+        if room is None:
+            room = WaitingRoom.objects.using(DB_ALIAS).create(
+                event_id=event.id, organization_id=event.organization_id, starts_at=starts_at, **fields
+            )
+        else:
+            if room.drawn_at is None:
+                fields["starts_at"] = starts_at
+            elif starts_at != room.starts_at.replace(microsecond=0):
+                raise InvalidInput(
+                    "The on-sale has started and places are drawn: its time can no longer change.",
+                    fields={"starts_at": ["Places are drawn already."]},
+                )
+            for name, value in fields.items():
+                setattr(room, name, value)
+            room.save(using=DB_ALIAS)
+    if active:
+        events_services.event_set_waiting_room(event_id=event.id, active=True)
+    audit_record(
+        actor_id=actor_id,
+        action="waiting_room.configure",
+        object_type="event",
+        object_id=event.id,
+        organization_id=event.organization_id,
+        data={
+            "active": active,
+            "opens_at": opens_at.isoformat(),
+            "starts_at": starts_at.isoformat(),
+            "rate_per_minute": rate_per_minute,
+            "pass_minutes": pass_minutes,
+            "per_address_cap": per_address_cap,
+            "max_in_flight": max_in_flight,
+        },
+    )
+    waiting_room_publish_status(room_id=room.pk)
+    return room
+
+
+def waiting_room_set_pace(
+    *, room_id: uuid.UUID, paused: bool | None = None, rate_per_minute: int | None = None, actor_id: uuid.UUID | None
+) -> WaitingRoom:
+    """Pause, resume or change the rate. Resuming restarts the clock, so a pause is never made up in one burst."""
+    now = timezone.now()
+    with transaction.atomic(using=DB_ALIAS):
+        room = WaitingRoom.objects.using(DB_ALIAS).select_for_update().filter(pk=room_id).first()
+        if room is None:
+            raise NotFound("No such waiting room.")
+        if rate_per_minute is not None:
+            if not 1 <= rate_per_minute <= MAX_RATE_PER_MINUTE:
+                raise InvalidInput(
+                    f"The rate must be between 1 and {MAX_RATE_PER_MINUTE} per minute.",
+                    fields={"rate_per_minute": [f"Between 1 and {MAX_RATE_PER_MINUTE}."]},
+                )
+            room.rate_per_minute = rate_per_minute
+        if paused is not None and paused != room.is_paused:
+            room.is_paused = paused
+            if room.admission_clock is not None:
+                room.admission_clock = max(room.admission_clock, now)
+        room.save(using=DB_ALIAS)
+    audit_record(
+        actor_id=actor_id,
+        action="waiting_room.pace",
+        object_type="event",
+        object_id=room.event_id,
+        organization_id=room.organization_id,
+        data={"paused": room.is_paused, "rate_per_minute": room.rate_per_minute},
+    )
+    waiting_room_publish_status(room_id=room.pk)
+    return room
+
+
+# --- Buyers: joining and their place -------------------------------------------------------------------------------
+
+
+def _draw(room: WaitingRoom, now: dt.datetime) -> None:
+    """Number the early arrivals in the order of their random keys (caller holds the room row FOR UPDATE)."""
+    with connections[DB_ALIAS].cursor() as cursor:
+        cursor.execute(
+            f"WITH ranked AS (SELECT id, row_number() OVER (ORDER BY draw_key, id) AS n "  # noqa: S608
+            f"FROM {WaitingRoomEntry._meta.db_table} WHERE room_id = %s AND position IS NULL) "
+            f"UPDATE {WaitingRoomEntry._meta.db_table} AS entry SET position = %s + ranked.n, updated_at = %s "
+            "FROM ranked WHERE entry.id = ranked.id",
+            [room.pk, room.last_position, now],
+        )
+        drawn = cursor.rowcount
+    room.last_position += drawn
+    room.drawn_at = now
+    room.admission_clock = room.admission_clock or room.starts_at
+    room.save(using=DB_ALIAS, update_fields=["last_position", "drawn_at", "admission_clock", "updated_at"])
+
+
+def _place(room: WaitingRoom, entry: WaitingRoomEntry) -> WaitingRoomPlace:
+    expires = entry.admitted_at + dt.timedelta(minutes=room.pass_minutes) if entry.admitted_at else None
+    return WaitingRoomPlace(
+        event_id=room.event_id,
+        user_id=entry.user_id,
+        position=entry.position,
+        admitted_up_to=room.admitted_up_to,
+        rate_per_minute=room.rate_per_minute,
+        is_admitted=entry.admitted_at is not None,
+        is_paused=room.is_paused,
+        is_sold_out=room.sold_out_at is not None,
+        starts_at=room.starts_at,
+        pass_expires_at=expires,
+    )
+
+
+def _room_locked(event_id: uuid.UUID, *, exclusive: bool) -> WaitingRoom:
+    """The event's active room, locked until the transaction ends: FOR SHARE lets early joins run side by side
+    and still makes the draw (FOR UPDATE) wait for them, so no early arrival is left out of it."""
+    mode = "UPDATE" if exclusive else "SHARE"
+    rooms = list(
+        WaitingRoom.objects.db_manager(DB_ALIAS).raw(
+            f"SELECT * FROM {WaitingRoom._meta.db_table} WHERE event_id = %s AND is_active FOR {mode}",  # noqa: S608
+            [event_id],
+        )
+    )
+    if not rooms:
+        raise WaitingRoomClosed(waiting_room_url=room_url(event_id))
+    return rooms[0]
+
+
+class _Retry(Exception):  # noqa: N818
+    """The draw happened while this join waited for its shared lock: join again, at the back."""
+
+
+def waiting_room_join(*, event_id: uuid.UUID, user_id: uuid.UUID, client_address: str) -> WaitingRoomPlace:
+    """Take a place (or find the one this account has). Verified accounts only; ``per_address_cap`` places per
+    client address. Idempotent per account: more tabs or retries never give a second place."""
+    buyer = accounts_selectors.user_get(user_id=user_id)
+    if not buyer.is_verified:
+        raise EmailNotVerified()
+    address = (client_address or "unknown")[:64]
+    try:
+        return _join(event_id=event_id, user_id=user_id, address=address, late=False)
+    except _Retry:
+        return _join(event_id=event_id, user_id=user_id, address=address, late=True)
+
+
+def _join(*, event_id: uuid.UUID, user_id: uuid.UUID, address: str, late: bool) -> WaitingRoomPlace:
+    now = timezone.now()
+    try:
+        with transaction.atomic(using=DB_ALIAS):
+            exclusive = late or now >= _starts_at(event_id)
+            room = _room_locked(event_id, exclusive=exclusive)
+            existing = WaitingRoomEntry.objects.using(DB_ALIAS).filter(room=room, user_id=user_id).first()
+            if existing is not None:
+                return _place(room, existing)
+            if now < room.opens_at:
+                raise WaitingRoomNotOpen(opens_at=room.opens_at.isoformat())
+            xact_lock(LockSpace.ROOM_ADDRESS, room.pk, address, using=DB_ALIAS)
+            taken = WaitingRoomEntry.objects.using(DB_ALIAS).filter(room=room, client_address=address).count()
+            if taken >= room.per_address_cap:
+                raise WaitingRoomAddressLimit(limit=room.per_address_cap)
+            entry = WaitingRoomEntry(room=room, user_id=user_id, client_address=address)
+            early = room.drawn_at is None and now < room.starts_at
+            if early:
+                entry.draw_key = secrets.randbits(DRAW_KEY_BITS)
+            elif not exclusive:
+                raise _Retry()
+            else:
+                if room.drawn_at is None:
+                    _draw(room, now)
+                room.last_position += 1
+                entry.position = room.last_position
+                room.save(using=DB_ALIAS, update_fields=["last_position", "updated_at"])
+            entry.save(using=DB_ALIAS, force_insert=True)
+            return _place(room, entry)
+    except IntegrityError:
+        # The same account joined in a parallel request: its one place is the answer.
+        with transaction.atomic(using=DB_ALIAS):
+            room = _room_locked(event_id, exclusive=False)
+            entry = WaitingRoomEntry.objects.using(DB_ALIAS).get(room=room, user_id=user_id)
+            return _place(room, entry)
+
+
+def _starts_at(event_id: uuid.UUID) -> dt.datetime:
+    starts = WaitingRoom.objects.using(DB_ALIAS).filter(event_id=event_id).values_list("starts_at", flat=True).first()
+    if starts is None:
+        raise WaitingRoomClosed(waiting_room_url=room_url(event_id))
+    return starts
+
+
+def waiting_room_place(*, event_id: uuid.UUID, user_id: uuid.UUID) -> WaitingRoomPlace | None:
+    """The account's place in the event's active room, or None if it has none (WAITING_ROOM_CLOSED: no room)."""
+    room = WaitingRoom.objects.using(DB_ALIAS).filter(event_id=event_id, is_active=True).first()
+    if room is None:
+        raise WaitingRoomClosed(waiting_room_url=room_url(event_id))
+    entry = WaitingRoomEntry.objects.using(DB_ALIAS).filter(room=room, user_id=user_id).first()
+    return _place(room, entry) if entry else None
+
+
+def waiting_room_get(*, event_id: uuid.UUID) -> WaitingRoom | None:
+    return WaitingRoom.objects.using(DB_ALIAS).filter(event_id=event_id).first()
+
+
+# --- Admission: the job, one writer per room -------------------------------------------------------------------------
+
+
+def _sold_out(event_id: uuid.UUID) -> bool:
+    totals = inventory_selectors.event_sales_summary(event_id=event_id)["totals"]
+    return totals["total"] > 0 and totals["available"] == 0 and totals["held"] == 0
+
+
+def waiting_room_admit(*, room_id: uuid.UUID, now: dt.datetime | None = None) -> int:
+    """Admit what the rate owes since the room's clock; returns how many were admitted.
+
+    The room row is locked FOR UPDATE for the whole step, so two workers (or a job and a join that draws) take
+    turns and the second finds the clock already advanced: no position is admitted twice. The batch, the room's
+    new figures and the log row commit together: a crash admits all of the batch or none of it.
+    """
+    now = now or timezone.now()
+    with transaction.atomic(using=DB_ALIAS):
+        room = WaitingRoom.objects.using(DB_ALIAS).select_for_update().filter(pk=room_id, is_active=True).first()
+        if room is None or now < room.starts_at or room.sold_out_at is not None:
+            return 0
+        if room.drawn_at is None:
+            _draw(room, now)
+        if _sold_out(room.event_id):
+            room.sold_out_at = now
+            room.save(using=DB_ALIAS, update_fields=["sold_out_at", "updated_at"])
+            count = 0
+        else:
+            count = _admit_owed(room, now)
+    waiting_room_publish_status(room_id=room_id)
+    return count
+
+
+def _admit_owed(room: WaitingRoom, now: dt.datetime) -> int:
+    """The admission step proper; the caller holds the room row FOR UPDATE."""
+    clock = room.admission_clock or room.starts_at
+    if room.is_paused:
+        room.admission_clock = max(clock, now)
+        room.save(using=DB_ALIAS, update_fields=["admission_clock", "updated_at"])
+        return 0
+    clock = max(clock, now - dt.timedelta(minutes=MAX_BURST_MINUTES))
+    owed = max(0, math.floor((now - clock).total_seconds() * room.rate_per_minute / 60))
+    waiting = room.last_position - room.admitted_up_to
+    count = min(owed, waiting)
+    if room.max_in_flight is not None and count > 0:
+        count = min(count, max(0, room.max_in_flight - _in_flight(room, now)))
+    if count == owed:
+        room.admission_clock = clock + dt.timedelta(seconds=count * 60 / room.rate_per_minute)
+    else:
+        # Nobody left to admit, or the in-flight bound is reached: time that admitted nobody is not saved up.
+        room.admission_clock = now
+    if count > 0:
+        first, last = room.admitted_up_to + 1, room.admitted_up_to + count
+        WaitingRoomEntry.objects.using(DB_ALIAS).filter(
+            room=room, position__gte=first, position__lte=last, admitted_at__isnull=True
+        ).update(admitted_at=now, updated_at=now)
+        fault_point("waiting_room.after_admit")  # a crash here must leave the whole batch unadmitted
+        WaitingRoomAdmission.objects.using(DB_ALIAS).create(
+            room=room, first_position=first, last_position=last, count=count, rate_per_minute=room.rate_per_minute
+        )
+        room.admitted_up_to = last
+    room.save(using=DB_ALIAS, update_fields=["admission_clock", "admitted_up_to", "updated_at"])
+    return count
+
+
+def _in_flight(room: WaitingRoom, now: dt.datetime) -> int:
+    """Admitted buyers whose pass is still valid and who have not bought yet: the sale's work in progress."""
+    bought = Order.objects.using(DB_ALIAS).filter(event_id=room.event_id, status=OrderStatus.CONFIRMED)
+    return (
+        WaitingRoomEntry.objects.using(DB_ALIAS)
+        .filter(room=room, admitted_at__gt=now - dt.timedelta(minutes=room.pass_minutes))
+        .exclude(user_id__in=bought.values("buyer_id"))
+        .count()
+    )
+
+
+def waiting_room_admit_due(*, now: dt.datetime | None = None) -> int:
+    """The periodic job's body: one admission step for every active room whose sale has started."""
+    now = now or timezone.now()
+    rooms = WaitingRoom.objects.using(DB_ALIAS).filter(is_active=True, starts_at__lte=now)
+    admitted = 0
+    for room_id in rooms.values_list("pk", flat=True):
+        admitted += waiting_room_admit(room_id=room_id, now=now)
+    return admitted
+
+
+# --- The status file the waiting pages poll ---------------------------------------------------------------------------
+
+
+def waiting_room_status(room: WaitingRoom) -> dict[str, Any]:
+    return {
+        "event_id": str(room.event_id),
+        "active": room.is_active,
+        "drawn": room.drawn_at is not None,
+        "admitted_up_to": room.admitted_up_to,
+        "last_position": room.last_position,
+        "rate_per_minute": room.rate_per_minute,
+        "paused": room.is_paused,
+        "sold_out": room.sold_out_at is not None,
+        "starts_at": room.starts_at.isoformat(),
+        "updated_at": timezone.now().isoformat(),
+    }
+
+
+def status_path(event_id: uuid.UUID) -> Path:
+    return Path(settings.WAITING_ROOM_STATUS_ROOT) / f"{uuid.UUID(str(event_id))}.json"
+
+
+def waiting_room_publish_status(*, room_id: uuid.UUID) -> dict[str, Any] | None:
+    """Write the room's status file atomically (a temp file renamed over the old one: a poll never reads half)."""
+    room = WaitingRoom.objects.using(DB_ALIAS).filter(pk=room_id).first()
+    if room is None:
+        return None
+    status = waiting_room_status(room)
+    target = status_path(room.event_id)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".status-", suffix=".json")
+    with os.fdopen(handle, "w") as file:
+        json.dump(status, file, separators=(",", ":"))
+    os.chmod(temporary, 0o644)  # noqa: S103 - public by design: the reverse proxy serves it
+    os.replace(temporary, target)
+    return status
+
+
+def waiting_room_read_status(*, event_id: uuid.UUID) -> dict[str, Any] | None:
+    try:
+        return json.loads(status_path(event_id).read_text())
+    except (FileNotFoundError, ValueError):
+        return None
+
+
+# --- Staff view: live counts ---------------------------------------------------------------------------------------
+
+
+def waiting_room_counts(*, room: WaitingRoom) -> dict[str, Any]:
+    """Waiting, admitted, passes in use, purchases by admitted buyers and the event's sell-through."""
+    now = timezone.now()
+    entries = WaitingRoomEntry.objects.using(DB_ALIAS).filter(room=room)
+    valid_since = now - dt.timedelta(minutes=room.pass_minutes)
+    counts = entries.aggregate(
+        waiting=Count("pk", filter=Q(admitted_at__isnull=True)),
+        admitted=Count("pk", filter=Q(admitted_at__isnull=False)),
+        passes_in_use=Count("pk", filter=Q(admitted_at__gt=valid_since)),
+    )
+    admitted_buyers = entries.filter(admitted_at__isnull=False).values("user_id")
+    counts["purchases"] = (
+        Order.objects.using(DB_ALIAS)
+        .filter(event_id=room.event_id, status=OrderStatus.CONFIRMED, buyer_id__in=admitted_buyers)
+        .count()
+    )
+    counts["in_flight"] = _in_flight(room, now)
+    totals = inventory_selectors.event_sales_summary(event_id=room.event_id)["totals"]
+    issued = totals["sold"] + totals["listed"] + totals["checked_in"]
+    sellable = totals["total"] - totals["blocked"]
+    counts["sold"] = issued
+    counts["sellable"] = sellable
+    counts["sell_through"] = round(100 * issued / sellable, 1) if sellable else 0.0
+    return counts

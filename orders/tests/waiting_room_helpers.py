@@ -1,0 +1,46 @@
+"""Scenes the waiting-room tests share: an on-sale event with a room, and moving the room's clock."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.utils import timezone
+
+from orders.models import WaitingRoom
+from orders.services import waiting_room as rooms
+from orders.tests.factories import EventSetup, make_event
+
+
+def room_event(
+    *, starts_in: dt.timedelta = dt.timedelta(hours=1), rate: int = 60, pass_minutes: int = 15, cap: int = 4, **kw
+) -> tuple[EventSetup, WaitingRoom]:
+    """An on-sale event whose waiting room is open now and admits from ``now + starts_in``."""
+    setup = make_event(**kw)
+    starts = timezone.now() + starts_in
+    room = rooms.waiting_room_configure(
+        event_id=setup.event.pk,
+        active=True,
+        opens_at=min(starts, timezone.now()) - dt.timedelta(minutes=5),
+        starts_at=starts,
+        rate_per_minute=rate,
+        pass_minutes=pass_minutes,
+        per_address_cap=cap,
+        actor_id=None,
+    )
+    return setup, room
+
+
+def start_sale(room: WaitingRoom, *, ago: dt.timedelta = dt.timedelta(seconds=0)) -> WaitingRoom:
+    """Move the on-sale to ``ago`` before now (the room opened earlier still)."""
+    starts = timezone.now() - ago
+    WaitingRoom.objects.using("orders").filter(pk=room.pk).update(
+        starts_at=starts, opens_at=starts - dt.timedelta(minutes=30)
+    )
+    return WaitingRoom.objects.using("orders").get(pk=room.pk)
+
+
+def admit_all(room: WaitingRoom) -> int:
+    """Admit everyone in the room now (a rate high enough, one step a minute after the start)."""
+    WaitingRoom.objects.using("orders").filter(pk=room.pk).update(rate_per_minute=rooms.MAX_RATE_PER_MINUTE)
+    room = start_sale(room, ago=dt.timedelta(minutes=1))
+    return rooms.waiting_room_admit(room_id=room.pk)
