@@ -88,6 +88,48 @@ def session_lock(
             cursor.execute(_call("pg_advisory_unlock", key), list(key))
 
 
+def flow_lock_sql(flow_id: uuid.UUID | str) -> tuple[str, list[int]]:
+    """The SQL call (and its parameters) that tries the flow's session lock, for a statement that takes the lock
+    along with its own work instead of in a round trip of its own; release it with ``flow_lock_taken``."""
+    key = lock_key(LockSpace.FLOW, flow_id)
+    return _call("pg_try_advisory_lock", key).removeprefix("SELECT "), list(key)
+
+
+def flow_unlock_sql(flow_id: uuid.UUID | str) -> tuple[str, list[int]]:
+    """The SQL call (and its parameters) that releases the flow's session lock, for a statement that ends a flow."""
+    key = lock_key(LockSpace.FLOW, flow_id)
+    return _call("pg_advisory_unlock", key).removeprefix("SELECT "), list(key)
+
+
+def flow_unlock(flow_id: uuid.UUID | str, *, using: str) -> None:
+    """Release the flow's session lock if this session holds it (a dead connection dropped it already)."""
+    key = lock_key(LockSpace.FLOW, flow_id)
+    with contextlib.suppress(DatabaseError), connections[using].cursor() as cursor:
+        cursor.execute(_call("pg_advisory_unlock", key), list(key))
+
+
+@contextlib.contextmanager
+def flow_lock_taken(flow_id: uuid.UUID | str, *, using: str) -> Iterator[FlowLockRelease]:
+    """Hold, for the block, a flow lock that one of the caller's statements took (``flow_lock_sql``), and release it
+    on exit unless a statement of the block released it already and said so (``release.done()``)."""
+    release = FlowLockRelease()
+    try:
+        yield release
+    finally:
+        if not release.released:
+            flow_unlock(flow_id, using=using)
+
+
+class FlowLockRelease:
+    """Whether a statement inside ``flow_lock_taken`` has released the lock itself (``flow_unlock_sql``)."""
+
+    def __init__(self) -> None:
+        self.released = False
+
+    def done(self) -> None:
+        self.released = True
+
+
 def flow_lock(flow_id: uuid.UUID | str, *, using: str) -> contextlib.AbstractContextManager[None]:
     """Hold the flow's lock on ``using`` or raise FlowBusy at once (never wait)."""
     return session_lock(LockSpace.FLOW, flow_id, using=using, busy=FlowBusy)

@@ -15,6 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts import selectors as accounts_selectors
 from core.api import paginated
 from core.permissions import Capability
 from inventory import selectors as inventory_selectors
@@ -48,6 +49,7 @@ class HoldCreateView(APIView):
             section_id=data.get("section_id"),
             tier_id=data.get("tier_id"),
             quantity=data.get("quantity"),
+            buyer=accounts_selectors.user_info_of(request.user),
         )
         return Response(HeldSeatSerializer(held, many=True).data, status=status.HTTP_201_CREATED)
 
