@@ -107,15 +107,15 @@ def test_best_available_hold_takes_ten_statements_in_one_transaction(world, asse
 CHECKOUT_ORDERS = 5
 
 
-def test_checkout_takes_thirteen_statements_and_five_commits(world, assert_queries):
+def test_checkout_takes_eleven_statements_and_five_writing_transactions(world, assert_queries):
     client = _client(world.buyers[0].token)
     seats = _hot_seats(world)
     assert _hold(client, world, seats[:2]).status_code == 201
-    # users: token+user, the buyer (fresh balance), BEGIN, SET LOCAL lock_timeout, guarded UPDATE of the balance,
-    # ledger INSERT, COMMIT | events: the event on sale | seats: the buyer's holds, BEGIN, compare-and-set sell,
+    # users: token+user, the buyer (fresh balance), the debit (lock timeout + guarded UPDATE of the balance + ledger
+    # INSERT in one statement, accounts/services/money.py) | events: the event on sale | seats: the buyer's holds, BEGIN, compare-and-set sell,
     # COMMIT. The confirmation's compare-and-set also queues its email, in the same statement
     # (docs/PERFORMANCE.md, "Queueing the email").
-    with assert_queries(default=7, orders=CHECKOUT_ORDERS, events=1, seats=4):
+    with assert_queries(default=3, orders=CHECKOUT_ORDERS, events=1, seats=4):
         response = _checkout(client, world)
     assert response.status_code == 201
     assert len(response.json()["lines"]) == 2
@@ -125,7 +125,7 @@ def test_checkout_queries_do_not_grow_with_the_number_of_seats(world, assert_que
     client = _client(world.buyers[0].token)
     seats = _hot_seats(world)
     assert _hold(client, world, seats[:8]).status_code == 201
-    with assert_queries(default=7, orders=CHECKOUT_ORDERS, events=1, seats=4):
+    with assert_queries(default=3, orders=CHECKOUT_ORDERS, events=1, seats=4):
         response = _checkout(client, world)
     assert len(response.json()["lines"]) == 8
 
