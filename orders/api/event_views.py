@@ -17,6 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.api.authentication import HOT_PATH_AUTHENTICATION
 from core.errors import InvalidInput, NotFound
 from events import selectors
 from inventory import selectors as inventory_selectors
@@ -45,6 +46,7 @@ def _section_rows(event_id) -> list[dict]:
 class EventSectionsView(APIView):
     """Each section the event sells: tier, price, capacity and live availability (an expired hold is available)."""
 
+    authentication_classes = HOT_PATH_AUTHENTICATION
     permission_classes = [AllowAny]
 
     @extend_schema(responses=SectionAvailabilitySerializer(many=True))
@@ -56,6 +58,7 @@ class EventSectionsView(APIView):
 class EventSeatsView(APIView):
     """The seats of one section (required: ?section=<id>): position, status, tier, price, accessible."""
 
+    authentication_classes = HOT_PATH_AUTHENTICATION
     permission_classes = [AllowAny]
 
     @extend_schema(

@@ -11,6 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.api.authentication import HOT_PATH_AUTHENTICATION
 from core import config
 from core.api import paginated
 from inventory import selectors, services
@@ -66,6 +67,8 @@ class TicketQrView(APIView):
 
 
 class ScanView(APIView):
+    authentication_classes = HOT_PATH_AUTHENTICATION
+
     @extend_schema(request=ScanRequestSerializer, responses=ScanResponseSerializer)
     def post(self, request: Request) -> Response:
         """Scan a ticket's code at a gate (scanner devices). Staff of the event's organization and superusers only.

@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import selectors as accounts_selectors
+from accounts.api.authentication import HOT_PATH_AUTHENTICATION
 from core.api import paginated
 from core.permissions import Capability
 from inventory import selectors as inventory_selectors
@@ -35,6 +36,8 @@ from orders.models import Order
 
 class HoldCreateView(APIView):
     """Hold chosen seats ({seat_ids}) or N best-available places ({quantity, section_id | tier_id})."""
+
+    authentication_classes = HOT_PATH_AUTHENTICATION
 
     @extend_schema(request=HoldRequestSerializer, responses={201: HeldSeatSerializer(many=True)})
     def post(self, request: Request, event_id: str) -> Response:
@@ -71,6 +74,8 @@ class HoldListView(APIView):
 class HoldReleaseView(APIView):
     """Release your holds: all of them, one event's ({event_id}) or some seats ({seat_ids})."""
 
+    authentication_classes = HOT_PATH_AUTHENTICATION
+
     @extend_schema(
         request=ReleaseRequestSerializer,
         responses=inline_serializer("ReleaseResult", {"released": serializers.IntegerField()}),
@@ -87,6 +92,8 @@ class HoldReleaseView(APIView):
 
 
 class OrderListCreateView(APIView):
+    authentication_classes = HOT_PATH_AUTHENTICATION
+
     @extend_schema(responses=paginated(OrderSerializer), operation_id="orders_list")
     def get(self, request: Request) -> Response:
         """Your orders, newest first (paginated)."""
