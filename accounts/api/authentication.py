@@ -2,9 +2,8 @@
 round trip per request.
 
 ``ExpiringTokenAuthentication`` reads the token and its user on every request (one query, as DRF's does).
-
-``CachedTokenAuthentication`` (the on-sale's hold, release and checkout, the seat map, availability and the gate scan:
-``HOT_PATH_AUTHENTICATION``) keeps what that query found in a bounded per-process cache for
+On the hot endpoints (the on-sale's hold, release and checkout, the seat map, availability and the gate scan: their
+views say ``cached_principal = True``) the same class keeps what that query found in a bounded per-process cache for
 ``API_PRINCIPAL_CACHE_SECONDS`` (default 5 s; 0 turns it off), together with the person's organization roles (what
 the gate's permission check asks), so a buyer's burst of requests costs one lookup per worker every few seconds
 instead of one per request. The trade-off, documented in docs/PERFORMANCE.md: in another worker process, a revoked
@@ -26,7 +25,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models.signals import post_delete, post_save
-from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.authentication import TokenAuthentication
 from rest_framework.authtoken.models import Token
 from rest_framework.exceptions import AuthenticationFailed
 
@@ -36,14 +35,6 @@ from accounts.services.tokens import api_token_expired
 
 DEFAULT_CACHE_SECONDS = 5.0
 DEFAULT_CACHE_SIZE = 10_000
-
-
-class ExpiringTokenAuthentication(TokenAuthentication):
-    def authenticate_credentials(self, key):
-        user, token = super().authenticate_credentials(key)
-        if api_token_expired(token):
-            raise AuthenticationFailed("This token has expired: log in again for a new one.")
-        return user, token
 
 
 class PrincipalCache:
@@ -97,13 +88,26 @@ principal_cache = PrincipalCache(
 )
 
 
-class CachedTokenAuthentication(ExpiringTokenAuthentication):
-    """ExpiringTokenAuthentication answered from ``principal_cache`` while the entry is fresh (same answers)."""
+class ExpiringTokenAuthentication(TokenAuthentication):
+    """DRF's token authentication, refusing expired tokens; on a view with ``cached_principal = True``, answered from
+    ``principal_cache`` while the entry is fresh (same answers). One class for both, so the OpenAPI document keeps
+    one ``tokenAuth`` scheme."""
+
+    use_cache = False
+
+    def authenticate(self, request):
+        view = (getattr(request, "parser_context", None) or {}).get("view")
+        self.use_cache = bool(getattr(view, "cached_principal", False))  # an instance per request (DRF)
+        return super().authenticate(request)
 
     def authenticate_credentials(self, key):
-        hit = principal_cache.get(key)
+        hit = principal_cache.get(key) if self.use_cache else None
         if hit is None:
             user, token = super().authenticate_credentials(key)
+            if api_token_expired(token):
+                raise AuthenticationFailed("This token has expired: log in again for a new one.")
+            if not self.use_cache:
+                return user, token
             organization_roles(user)  # read with the user, so a scan's permission check costs no query either
             principal_cache.put(key, user, token)
         else:
@@ -113,9 +117,6 @@ class CachedTokenAuthentication(ExpiringTokenAuthentication):
             if api_token_expired(token):
                 raise AuthenticationFailed("This token has expired: log in again for a new one.")
         return copy.copy(user), token
-
-
-HOT_PATH_AUTHENTICATION = [CachedTokenAuthentication, SessionAuthentication]
 
 
 def _evict_token_owner(sender, instance, **kwargs) -> None:

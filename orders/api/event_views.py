@@ -17,7 +17,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.api.authentication import HOT_PATH_AUTHENTICATION
 from core.errors import InvalidInput, NotFound
 from events import selectors
 from inventory import selectors as inventory_selectors
@@ -46,7 +45,7 @@ def _section_rows(event_id) -> list[dict]:
 class EventSectionsView(APIView):
     """Each section the event sells: tier, price, capacity and live availability (an expired hold is available)."""
 
-    authentication_classes = HOT_PATH_AUTHENTICATION
+    cached_principal = True  # accounts/api/authentication.py: no users_db round trip per request
     permission_classes = [AllowAny]
 
     @extend_schema(responses=SectionAvailabilitySerializer(many=True))
@@ -58,7 +57,7 @@ class EventSectionsView(APIView):
 class EventSeatsView(APIView):
     """The seats of one section (required: ?section=<id>): position, status, tier, price, accessible."""
 
-    authentication_classes = HOT_PATH_AUTHENTICATION
+    cached_principal = True  # accounts/api/authentication.py: no users_db round trip per request
     permission_classes = [AllowAny]
 
     @extend_schema(

@@ -11,7 +11,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.api.authentication import HOT_PATH_AUTHENTICATION
 from core import config
 from core.api import paginated
 from inventory import selectors, services
@@ -67,7 +66,7 @@ class TicketQrView(APIView):
 
 
 class ScanView(APIView):
-    authentication_classes = HOT_PATH_AUTHENTICATION
+    cached_principal = True  # accounts/api/authentication.py: no users_db round trip per request
 
     @extend_schema(request=ScanRequestSerializer, responses=ScanResponseSerializer)
     def post(self, request: Request) -> Response:

@@ -16,7 +16,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import selectors as accounts_selectors
-from accounts.api.authentication import HOT_PATH_AUTHENTICATION
 from core.api import paginated
 from core.permissions import Capability
 from inventory import selectors as inventory_selectors
@@ -37,7 +36,7 @@ from orders.models import Order
 class HoldCreateView(APIView):
     """Hold chosen seats ({seat_ids}) or N best-available places ({quantity, section_id | tier_id})."""
 
-    authentication_classes = HOT_PATH_AUTHENTICATION
+    cached_principal = True  # accounts/api/authentication.py: no users_db round trip per request
 
     @extend_schema(request=HoldRequestSerializer, responses={201: HeldSeatSerializer(many=True)})
     def post(self, request: Request, event_id: str) -> Response:
@@ -74,7 +73,7 @@ class HoldListView(APIView):
 class HoldReleaseView(APIView):
     """Release your holds: all of them, one event's ({event_id}) or some seats ({seat_ids})."""
 
-    authentication_classes = HOT_PATH_AUTHENTICATION
+    cached_principal = True  # accounts/api/authentication.py: no users_db round trip per request
 
     @extend_schema(
         request=ReleaseRequestSerializer,
@@ -92,7 +91,7 @@ class HoldReleaseView(APIView):
 
 
 class OrderListCreateView(APIView):
-    authentication_classes = HOT_PATH_AUTHENTICATION
+    cached_principal = True  # accounts/api/authentication.py: no users_db round trip per request
 
     @extend_schema(responses=paginated(OrderSerializer), operation_id="orders_list")
     def get(self, request: Request) -> Response:

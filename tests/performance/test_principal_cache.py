@@ -91,7 +91,8 @@ def test_a_deactivated_account_is_refused_at_once_in_this_process(clock):
 def test_each_request_gets_its_own_copy_of_the_user(clock):
     user = UserFactory()
     key = api_token_issue(user_id=user.pk)
-    auth = authentication.CachedTokenAuthentication()
+    auth = authentication.ExpiringTokenAuthentication()
+    auth.use_cache = True
     first, _ = auth.authenticate_credentials(key)
     first.full_name = "Changed by one request"
     second, _ = auth.authenticate_credentials(key)
