@@ -80,23 +80,13 @@ def job_defer(task_name: str, *, queueing_lock: str | None = None, lock: str | N
         return 0
 
 
-def job_defer_with_update(
-    queryset: QuerySet,
-    values: dict[str, Any],
-    task_name: str,
-    *,
-    also: tuple[str, list[Any]] | None = None,
-    **kwargs: Any,
-) -> int:
+def job_defer_with_update(queryset: QuerySet, values: dict[str, Any], task_name: str, **kwargs: Any) -> int:
     """UPDATE ``queryset`` with ``values`` and defer ``task_name`` for each row it changed, in one statement.
 
     For hot paths: instead of BEGIN, UPDATE, the queue's INSERT and COMMIT, one ``WITH changed AS (UPDATE ...
     RETURNING 1) SELECT procrastinate_defer_jobs_v1(...) FROM changed``, atomic by itself, so the job exists exactly
     when the row changed (a compare-and-set that matches nothing defers nothing). Meant for a queryset naming one
     row. Returns how many rows changed. Tasks with a queueing lock are refused: a refused job would undo the update.
-
-    ``also``: an SQL expression and its parameters evaluated once per changed row, in the same round trip (the
-    purchase releases its flow lock this way: ``core.locking.flow_unlock_sql``); never when nothing changed.
     """
     if queryset.db != JOBS_DATABASE:
         raise ValueError(f"the update must run on the queue's database ({JOBS_DATABASE}), not {queryset.db}")
@@ -107,12 +97,10 @@ def job_defer_with_update(
     query = queryset.query.chain(UpdateQuery)
     query.add_update_values(values)
     update_sql, update_params = query.get_compiler(queryset.db).as_sql()
-    expression, also_params = also if also is not None else ("", [])
     statement = (
-        f"WITH changed AS ({update_sql} RETURNING 1), "  # noqa: S608 - Django's compiled UPDATE, parameters apart
-        "deferred AS (SELECT unnest(procrastinate_defer_jobs_v1(ARRAY[ROW(%s, %s, %s, %s, NULL, %s::jsonb, NULL)"
-        f"::procrastinate_job_to_defer_v1])) AS job FROM changed) SELECT job{', ' + expression if expression else ''} "
-        "FROM deferred"
+        f"WITH changed AS ({update_sql} RETURNING 1) "  # noqa: S608 - Django's compiled UPDATE, parameters apart
+        "SELECT unnest(procrastinate_defer_jobs_v1(ARRAY[ROW(%s, %s, %s, %s, NULL, %s::jsonb, NULL)"
+        "::procrastinate_job_to_defer_v1])) FROM changed"
     )
     params = [
         *update_params,
@@ -121,7 +109,6 @@ def job_defer_with_update(
         task.priority if task else 0,
         task.lock if task else None,
         json.dumps(kwargs),
-        *also_params,
     ]
     with connections[JOBS_DATABASE].cursor() as cursor:
         cursor.execute(statement, params)

@@ -95,12 +95,6 @@ def flow_lock_sql(flow_id: uuid.UUID | str) -> tuple[str, list[int]]:
     return _call("pg_try_advisory_lock", key).removeprefix("SELECT "), list(key)
 
 
-def flow_unlock_sql(flow_id: uuid.UUID | str) -> tuple[str, list[int]]:
-    """The SQL call (and its parameters) that releases the flow's session lock, for a statement that ends a flow."""
-    key = lock_key(LockSpace.FLOW, flow_id)
-    return _call("pg_advisory_unlock", key).removeprefix("SELECT "), list(key)
-
-
 def flow_unlock(flow_id: uuid.UUID | str, *, using: str) -> None:
     """Release the flow's session lock if this session holds it (a dead connection dropped it already)."""
     key = lock_key(LockSpace.FLOW, flow_id)
@@ -109,25 +103,14 @@ def flow_unlock(flow_id: uuid.UUID | str, *, using: str) -> None:
 
 
 @contextlib.contextmanager
-def flow_lock_taken(flow_id: uuid.UUID | str, *, using: str) -> Iterator[FlowLockRelease]:
+def flow_lock_taken(flow_id: uuid.UUID | str, *, using: str) -> Iterator[None]:
     """Hold, for the block, a flow lock that one of the caller's statements took (``flow_lock_sql``), and release it
-    on exit unless a statement of the block released it already and said so (``release.done()``)."""
-    release = FlowLockRelease()
+    on exit with a statement of its own: an advisory unlock does not wait for the commit of the statement it runs in,
+    so releasing in the statement that finishes the flow would let a waiting duplicate read the flow unfinished."""
     try:
-        yield release
+        yield
     finally:
-        if not release.released:
-            flow_unlock(flow_id, using=using)
-
-
-class FlowLockRelease:
-    """Whether a statement inside ``flow_lock_taken`` has released the lock itself (``flow_unlock_sql``)."""
-
-    def __init__(self) -> None:
-        self.released = False
-
-    def done(self) -> None:
-        self.released = True
+        flow_unlock(flow_id, using=using)
 
 
 def flow_lock(flow_id: uuid.UUID | str, *, using: str) -> contextlib.AbstractContextManager[None]:

@@ -38,11 +38,10 @@ def notify_on_update(
     object_id: uuid.UUID,
     recipient_id: uuid.UUID,
     data: dict[str, Any] | None = None,
-    also: tuple[str, list[Any]] | None = None,
 ) -> bool:
     """UPDATE the one row of ``queryset`` and queue the notification if it changed, in one statement (hot paths).
 
-    Returns False, and queues nothing, when the queryset matched no row. ``also``: see ``job_defer_with_update``.
+    Returns False, and queues nothing, when the queryset matched no row.
     """
     arguments = _arguments(kind, object_id, recipient_id, data)
-    return jobs.job_defer_with_update(queryset, values, SEND_TASK, also=also, **arguments) > 0
+    return jobs.job_defer_with_update(queryset, values, SEND_TASK, **arguments) > 0

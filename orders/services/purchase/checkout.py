@@ -30,7 +30,7 @@ from accounts.contract import InsufficientCredits, LedgerKind
 from core import config
 from core.errors import Conflict, DomainError, InvalidInput, NotFound
 from core.faults import fault_point
-from core.locking import FlowLockRelease, flow_lock_taken, flow_unlock, flow_unlock_sql
+from core.locking import flow_lock_taken, flow_unlock
 from core.results import from_row
 from events import selectors as events_selectors
 from events.contract import SalesClosed
@@ -197,8 +197,8 @@ def order_checkout(
     if not plan.recorded:  # a fresh id's lock is nobody else's: only a broken database gets here
         flow_unlock(order.pk, using=DB_ALIAS)
         raise Conflict("The order could not be recorded; try again.", order_id=str(order.pk))
-    with flow_lock_taken(order.pk, using=DB_ALIAS) as release:
-        return _drive(order, lines, release=release)
+    with flow_lock_taken(order.pk, using=DB_ALIAS):
+        return _drive(order, lines)
 
 
 def _refused(
@@ -294,11 +294,10 @@ def _set_step(order: Order, step: str, **fields) -> None:
         setattr(order, name, value)
 
 
-def _drive(order: Order, lines: list[OrderLine], *, release: FlowLockRelease | None = None) -> OrderInfo:
+def _drive(order: Order, lines: list[OrderLine]) -> OrderInfo:
     """Steps 3-5 from wherever the order got to. Every step is idempotent, so re-running one is harmless.
 
-    The caller holds the order's flow lock. With ``release`` (a lock taken by ``order_plan_record``), the statement
-    that confirms the order also releases the lock, one round trip less; a refused confirmation keeps it for the undo.
+    The caller holds the order's flow lock.
     """
     fault_point("purchase.after_order")
     if order.step == Order.Step.CREATED:
@@ -328,9 +327,9 @@ def _drive(order: Order, lines: list[OrderLine], *, release: FlowLockRelease | N
         # and a crash in between leaves step DEBITED, which resume and recovery finish from the truth (seats sold
         # to this order + the debit) just the same. One WAL flush less per purchase (docs/PERFORMANCE.md).
         fault_point("purchase.after_seats")
-        _confirm(order, lines, release=release)
+        _confirm(order, lines)
     elif order.step == Order.Step.SEATS_SOLD:  # a step the schema allows but this flow never writes: confirmed alike
-        _confirm(order, lines, release=release)
+        _confirm(order, lines)
     return order_info(order, lines)
 
 
@@ -347,7 +346,7 @@ def order_confirmable(order_id: uuid.UUID) -> QuerySet:
     return Order.objects.using(DB_ALIAS).filter(~Exists(cancelling), pk=order_id, status=Order.Status.PENDING)
 
 
-def _confirm(order: Order, lines: list[OrderLine], *, release: FlowLockRelease | None = None) -> None:
+def _confirm(order: Order, lines: list[OrderLine]) -> None:
     """The order CONFIRMED and its confirmation email queued by one statement: both or neither.
 
     The compare-and-set and the queue's INSERT share one statement, atomic by itself, so the email costs the
@@ -362,10 +361,7 @@ def _confirm(order: Order, lines: list[OrderLine], *, release: FlowLockRelease |
         kind=NotificationKind.ORDER_CONFIRMED,
         object_id=order.pk,
         recipient_id=order.buyer_id,
-        also=flow_unlock_sql(order.pk) if release is not None else None,
     )
-    if confirmed and release is not None:
-        release.done()
     if not confirmed:
         if Order.objects.using(DB_ALIAS).filter(pk=order.pk, status=Order.Status.PENDING).exists():
             order_undo(order, lines, failure_code=SalesClosed.code)
