@@ -163,11 +163,9 @@ def order_checkout(
     the difference, orders/services/purchase/card.py); it binds the key to its own order.
     """
     key = _validate_key(idempotency_key)
-
-    existing = Order.objects.using(DB_ALIAS).filter(buyer_id=buyer_id, idempotency_key=key).first()
-    if existing is not None:
-        return _resume(existing, event_id)
-
+    # No lookup of the key first: a fresh key (nearly every request) would pay a round trip for nothing. A retry is
+    # found where it shows: a refused precondition looks the key up before answering (``_refused``), and a retry
+    # that passes them meets its order at the insert (order_idempotency_key_per_buyer) and resumes it.
     try:
         _buyer, event, holds, total = _checkout_preconditions(buyer_id=buyer_id, event_id=event_id, check_block=False)
     except DomainError as error:
