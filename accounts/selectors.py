@@ -43,6 +43,11 @@ def user_get(*, user_id: uuid.UUID) -> UserInfo:
     return from_row(UserInfo, _user_row(user_id))
 
 
+def user_info_of(user: Any) -> UserInfo:
+    """The UserInfo of a user the caller already holds (the request's authenticated user): no query."""
+    return from_row(UserInfo, user)
+
+
 def user_get_many(*, user_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, UserInfo]:
     """id -> UserInfo of the users that exist; malformed and unknown ids are left out."""
     keys = _user_keys(user_ids)

@@ -499,7 +499,7 @@ def record(text: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.ceiling", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--size", choices=("full", "tiny"), default="full")
+    parser.add_argument("--size", choices=("full", "small", "tiny"), default="full")
     parser.add_argument("--clients", type=int, default=16, help="concurrent database sessions (default 16)")
     parser.add_argument("--seconds", type=float, default=20.0, help="upper bound per flow (default 20 s)")
     parser.add_argument("--no-record", action="store_true", help="do not write to docs/performance-log.md")

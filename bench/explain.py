@@ -139,7 +139,7 @@ def record(text: str, header: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.explain", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--size", choices=("full", "tiny"), default="full")
+    parser.add_argument("--size", choices=("full", "small", "tiny"), default="full")
     parser.add_argument("--no-record", action="store_true")
     args = parser.parse_args(argv)
     urls = harness.create_fresh_databases(f"expl{secrets.token_hex(3)}")

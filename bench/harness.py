@@ -23,15 +23,19 @@ and p50/p95/p99 latency. ``Stats.server_errors`` must be 0 in every run.
 from __future__ import annotations
 
 import contextlib
+import http.client
+import json as jsonlib
 import math
 import os
 import random
 import secrets
+import select
 import signal
 import subprocess
 import sys
 import threading
 import time
+import urllib.parse
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -471,8 +475,99 @@ class Stats:
 
 
 # --- Clients -----------------------------------------------------------------------------------------------------
+class LeanResponse:
+    """What the scenarios read of an answer: ``status_code``, ``headers`` (case-insensitive ``get``), ``content``,
+    ``text`` and ``json()``; the same names as httpx's response."""
+
+    __slots__ = ("content", "headers", "status_code")
+
+    def __init__(self, status_code: int, headers: Any, content: bytes) -> None:
+        self.status_code = status_code
+        self.headers = headers
+        self.content = content
+
+    @property
+    def text(self) -> str:
+        return self.content.decode("utf-8", errors="replace")
+
+    def json(self) -> Any:
+        return jsonlib.loads(self.content)
+
+
+class LeanHTTP:
+    """A keep-alive HTTP/1.1 connection with ``http.client``: a fraction of httpx's CPU per request, so the load
+    generator leaves the cores to the server it measures (docs/PERFORMANCE.md). Plain HTTP only.
+
+    ``headers`` and ``cookies`` are sent with every request. A connection the server closed while idle (keep-alive
+    timeout) is noticed before sending (the socket reads as ready) and replaced; any other failure is the caller's
+    TransportError and the next request opens a new connection.
+    """
+
+    def __init__(self, *, base_url: str, headers: dict[str, str], timeout: float) -> None:
+        parsed = urllib.parse.urlsplit(base_url)
+        if parsed.scheme != "http":
+            raise ValueError(f"LeanHTTP speaks plain HTTP, not {parsed.scheme}")
+        self.host = parsed.hostname or "127.0.0.1"
+        self.port = parsed.port or 80
+        self.prefix = parsed.path.rstrip("/")
+        self.headers = dict(headers)
+        self.cookies: dict[str, str] = {}
+        self.timeout = timeout
+        self._connection: http.client.HTTPConnection | None = None
+
+    def _fresh_connection(self) -> http.client.HTTPConnection:
+        connection = self._connection
+        if connection is not None and connection.sock is not None:
+            readable, _, _ = select.select([connection.sock], [], [], 0)
+            if readable:  # closed by the server while idle (or stray bytes): not reusable
+                connection.close()
+                connection = None
+        if connection is None:
+            connection = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
+            self._connection = connection
+        return connection
+
+    def request(
+        self, method: str, path: str, *, json: Any = None, headers: dict[str, str] | None = None
+    ) -> LeanResponse:
+        sent = {**self.headers, **(headers or {})}
+        body = None
+        if json is not None:
+            body = jsonlib.dumps(json).encode()
+            sent["Content-Type"] = "application/json"
+        if self.cookies:
+            sent["Cookie"] = "; ".join(f"{name}={value}" for name, value in self.cookies.items())
+        connection = self._fresh_connection()
+        try:
+            connection.request(method, self.prefix + path, body=body, headers=sent)
+            answer = connection.getresponse()
+            content = answer.read()
+        except (OSError, http.client.HTTPException) as exc:
+            self.close()
+            raise TransportError(str(exc)) from exc
+        for cookie in answer.headers.get_all("Set-Cookie") or ():
+            name, _, rest = cookie.partition("=")
+            self.cookies[name.strip()] = rest.split(";", 1)[0]
+        if answer.will_close:
+            self.close()
+        return LeanResponse(answer.status, answer.headers, content)
+
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+
+class TransportError(Exception):
+    """No HTTP answer came back (connection refused or reset, a worker killed mid-request, a timeout)."""
+
+
 class Client:
-    """One simulated user: an httpx client (keep-alive) with an optional API token, recording into ``stats``."""
+    """One simulated user: a keep-alive connection with an optional API token, recording into ``stats``.
+
+    Plain HTTP goes through ``LeanHTTP`` (http.client); HTTPS targets (bench/topology.py) through httpx, which
+    verifies certificates as ``verify`` says.
+    """
 
     def __init__(
         self,
@@ -486,9 +581,12 @@ class Client:
         headers = {"Accept": "application/json"}
         if token:
             headers["Authorization"] = f"Token {token}"
-        self.http = httpx.Client(
-            base_url=base_url, headers=headers, timeout=timeout, verify=DEFAULT_VERIFY if verify is None else verify
-        )
+        if base_url.startswith("http://"):
+            self.http: Any = LeanHTTP(base_url=base_url, headers=headers, timeout=timeout)
+        else:
+            self.http = httpx.Client(
+                base_url=base_url, headers=headers, timeout=timeout, verify=DEFAULT_VERIFY if verify is None else verify
+            )
         self.stats = stats
 
     def close(self) -> None:
@@ -496,12 +594,12 @@ class Client:
 
     def request(
         self, operation: str, method: str, path: str, *, json: Any = None, headers: dict[str, str] | None = None
-    ) -> httpx.Response | None:
+    ) -> Any:
         """Send one request and record it. Returns the response, or None when no answer came back."""
         started = time.perf_counter()
         try:
             response = self.http.request(method, path, json=json, headers=headers)
-        except httpx.TransportError:
+        except (httpx.TransportError, TransportError):
             self.stats.record(operation, status=None, code=TRANSPORT_ERROR, seconds=time.perf_counter() - started)
             return None
         elapsed = time.perf_counter() - started
@@ -512,7 +610,7 @@ class Client:
         return response
 
 
-def error_code(response: httpx.Response) -> str:
+def error_code(response: Any) -> str:
     """The stable ``code`` of an error answer, or HTTP_<status> / SERVER_ERROR when the body has none."""
     try:
         body = response.json()

@@ -247,15 +247,46 @@ def goals_table(report: Report) -> str:
 
 def server_table(report: Report) -> str:
     lines = [
-        "| operation | queries/request (median, max) | by database | server p50 / p95 / p99 ms |",
-        "|---|---|---|---|",
+        "| operation | statements/request (median, max) | by database | writing transactions (median) "
+        "| server p50 / p95 / p99 ms |",
+        "|---|---|---|---|---|",
     ]
     for result in report.results:
         for operation, figures in result.server.items():
             lines.append(
                 f"| {operation} | {figures['queries_median']}, {figures['queries_max']} | {figures['queries_by_db']} | "
+                f"{figures.get('write_transactions_median')} | "
                 f"{figures['server_p50_ms']} / {figures['server_p95_ms']} / {figures['server_p99_ms']} |"
             )
+    return "\n".join(lines)
+
+
+CPU_SOURCES = (
+    ("django", "Django (gunicorn workers)"),
+    ("postgres", "PostgreSQL"),
+    ("load_generator", "load generator"),
+)
+
+
+def _cpu_rows(figures: dict, where: str) -> list[str]:
+    rows = []
+    for key in sorted(figures):
+        if isinstance(figures[key], dict):
+            rows += _cpu_rows(figures[key], f"{where}, {key.removesuffix('_cpu')}")
+        elif key.startswith("cpu_ms_per_") and key.endswith("_django"):
+            label = key.removeprefix("cpu_ms_per_").removesuffix("_django")
+            values = [figures.get(f"cpu_ms_per_{label}_{source}") for source, _title in CPU_SOURCES]
+            total = round(sum(value for value in values if value is not None), 2)
+            rows.append(f"| {label} ({where}) | " + " | ".join(str(value) for value in values) + f" | {total} |")
+    return rows
+
+
+def cpu_table(report: Report) -> str:
+    """CPU milliseconds per operation, split by process: the figures that do not depend on the machine's other work."""
+    lines = ["| operation | " + " | ".join(f"{title} ms" for _key, title in CPU_SOURCES) + " | total ms |"]
+    lines.append("|---|" + "---|" * (len(CPU_SOURCES) + 1))
+    for result in report.results:
+        lines += _cpu_rows(result.figures, result.scenario)
     return "\n".join(lines)
 
 
@@ -272,7 +303,12 @@ def render(report: Report, *, command: str, note: str) -> str:
         "",
         goals_table(report),
         "",
-        "Server side (from X-Query-Count / X-Server-Time-Ms):",
+        "CPU per operation (bench.scenarios.CpuMeter: /proc of the workers, of this run's PostgreSQL backends and of "
+        "the load generator):",
+        "",
+        cpu_table(report),
+        "",
+        "Server side (from X-Query-Count / X-Write-Transactions / X-Server-Time-Ms):",
         "",
         server_table(report),
         "",
@@ -318,7 +354,7 @@ def record(report: Report, text: str) -> Path:
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n\n")[0])
     parser.add_argument("--scenario", default="all", help=f"all, or a comma-separated list of {', '.join(SCENARIOS)}")
-    parser.add_argument("--size", choices=("full", "tiny"), default="full")
+    parser.add_argument("--size", choices=("full", "small", "tiny"), default="full")
     parser.add_argument(
         "--workers",
         type=int,

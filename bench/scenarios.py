@@ -21,7 +21,12 @@ from typing import Any
 
 from bench import harness
 from bench.dataset import DataSet
-from bench.middleware import QUERY_ALIASES_HEADER, QUERY_COUNT_HEADER, SERVER_TIME_HEADER
+from bench.middleware import (
+    QUERY_ALIASES_HEADER,
+    QUERY_COUNT_HEADER,
+    SERVER_TIME_HEADER,
+    WRITE_TRANSACTIONS_HEADER,
+)
 
 # 409s an on-sale is expected to answer: somebody else got the seat first, or the zone is (nearly) sold out.
 ONSALE_EXPECTED_CODES = frozenset({"SEAT_UNAVAILABLE", "NOT_ENOUGH_SEATS"})
@@ -59,6 +64,7 @@ class ServerMetrics:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.queries: dict[str, list[int]] = defaultdict(list)
+        self.writes: dict[str, list[int]] = defaultdict(list)
         self.server_ms: dict[str, list[float]] = defaultdict(list)
         self.aliases: dict[str, Counter] = defaultdict(Counter)
 
@@ -66,7 +72,10 @@ class ServerMetrics:
         count = response.headers.get(QUERY_COUNT_HEADER)
         server = response.headers.get(SERVER_TIME_HEADER)
         by_alias = response.headers.get(QUERY_ALIASES_HEADER, "")
+        writes = response.headers.get(WRITE_TRANSACTIONS_HEADER)
         with self._lock:
+            if writes is not None:
+                self.writes[operation].append(int(writes))
             if count is not None:
                 self.queries[operation].append(int(count))
                 self.aliases[operation][by_alias] += 1
@@ -77,11 +86,13 @@ class ServerMetrics:
         out = {}
         for operation in sorted(set(self.queries) | set(self.server_ms)):
             queries = self.queries.get(operation, [])
+            writes = self.writes.get(operation, [])
             times = sorted(self.server_ms.get(operation, []))
             out[operation] = {
                 "queries_median": statistics.median(queries) if queries else None,
                 "queries_max": max(queries) if queries else None,
                 "queries_by_db": self.aliases[operation].most_common(1)[0][0] if self.aliases[operation] else "",
+                "write_transactions_median": statistics.median(writes) if writes else None,
                 "server_p50_ms": round(harness.percentile(times, 0.50), 2),
                 "server_p95_ms": round(harness.percentile(times, 0.95), 2),
                 "server_p99_ms": round(harness.percentile(times, 0.99), 2),
@@ -128,16 +139,26 @@ class CpuMeter:
         self.server = server
         self._stop = threading.Event()
 
-    def _read(self) -> dict[int, float]:
+    def _read(self, *, find_backends: bool = True) -> dict[int, float]:
+        if find_backends or not self._backends:
+            self._backends = _postgres_backends()
         readings = {pid: _cpu_seconds(pid) for pid in self.server.worker_pids()}
-        readings.update({-pid: _cpu_seconds(pid) for pid in _postgres_backends()})
+        readings.update({-pid: _cpu_seconds(pid) for pid in self._backends})
         return {key: value for key, value in readings.items() if value > 0}
 
     def _sample(self) -> None:
+        # Looking for new backends walks all of /proc: every 2 s is enough (a backend lives for CONN_MAX_AGE). The
+        # sampler's own CPU is measurement, not load generation: it is taken out of the load generator's figure.
+        started = time.thread_time()
+        ticks = 0
         while not self._stop.wait(0.2):
-            self.last.update(self._read())
+            ticks += 1
+            self.last.update(self._read(find_backends=ticks % 10 == 0))
+        self.sampler_cpu = time.thread_time() - started
 
     def __enter__(self) -> CpuMeter:
+        self._backends: list[int] = []
+        self.sampler_cpu = 0.0
         self.first = self._read()
         self.last = dict(self.first)
         self.load_start = time.process_time()
@@ -154,7 +175,7 @@ class CpuMeter:
         used = {key: value - self.first.get(key, 0.0) for key, value in self.last.items()}
         self.workers = sum(value for key, value in used.items() if key > 0)
         self.postgres = sum(value for key, value in used.items() if key < 0)
-        self.load = time.process_time() - self.load_start
+        self.load = time.process_time() - self.load_start - self.sampler_cpu
 
     def per(self, units: int, label: str) -> dict[str, float]:
         units = max(units, 1)

@@ -95,6 +95,31 @@ def session_lock(
             cursor.execute(_call("pg_advisory_unlock", key), list(key))
 
 
+def flow_lock_sql(flow_id: uuid.UUID | str) -> tuple[str, list[int]]:
+    """The SQL call (and its parameters) that tries the flow's session lock, for a statement that takes the lock
+    along with its own work instead of in a round trip of its own; release it with ``flow_lock_taken``."""
+    key = lock_key(LockSpace.FLOW, flow_id)
+    return _call("pg_try_advisory_lock", key).removeprefix("SELECT "), list(key)
+
+
+def flow_unlock(flow_id: uuid.UUID | str, *, using: str) -> None:
+    """Release the flow's session lock if this session holds it (a dead connection dropped it already)."""
+    key = lock_key(LockSpace.FLOW, flow_id)
+    with contextlib.suppress(DatabaseError), connections[using].cursor() as cursor:
+        cursor.execute(_call("pg_advisory_unlock", key), list(key))
+
+
+@contextlib.contextmanager
+def flow_lock_taken(flow_id: uuid.UUID | str, *, using: str) -> Iterator[None]:
+    """Hold, for the block, a flow lock that one of the caller's statements took (``flow_lock_sql``), and release it
+    on exit with a statement of its own: an advisory unlock does not wait for the commit of the statement it runs in,
+    so releasing in the statement that finishes the flow would let a waiting duplicate read the flow unfinished."""
+    try:
+        yield
+    finally:
+        flow_unlock(flow_id, using=using)
+
+
 def flow_lock(flow_id: uuid.UUID | str, *, using: str) -> contextlib.AbstractContextManager[None]:
     """Hold the flow's lock on ``using`` or raise FlowBusy at once (never wait)."""
     return session_lock(LockSpace.FLOW, flow_id, using=using, busy=FlowBusy)

@@ -11,6 +11,7 @@ part of the app's contract (accounts/services/__init__.py).
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Callable, Iterable
 from decimal import Decimal, InvalidOperation
@@ -153,47 +154,49 @@ def money_transaction(operation: Callable[[], T]) -> T:
         raise LedgerReferenceConflict from exc
 
 
-class _AlreadyRecorded(Exception):
-    """The (kind, reference) ledger row exists: raised inside the transaction to roll back the balance change."""
+# One statement, atomic by itself: the lock timeout for this transaction (joined in, so it is set before the UPDATE
+# waits for the row), the guarded UPDATE that locks the user row and changes the balance only when the result stays
+# within 0..NUMERIC(10,2), and the ledger row with the new balance. The row lock is the one lock_users takes with
+# SELECT ... FOR UPDATE: concurrent movements of this user queue up behind it, and READ COMMITTED re-checks the WHERE
+# against the committed balance after the wait, so two debits can never both spend the same credits. A movement
+# made before fails the unique (kind, reference) and the whole statement, balance change included, is undone.
+_MOVE = (
+    "WITH timeout AS MATERIALIZED (SELECT set_config('lock_timeout', %s, true)), "
+    "moved AS (UPDATE accounts_user SET credit_balance = credit_balance + %s, updated_at = %s FROM timeout "
+    "WHERE id = %s AND credit_balance + %s BETWEEN 0 AND %s RETURNING credit_balance), "
+    "entry AS (INSERT INTO accounts_ledgerentry "
+    "(id, created_at, updated_at, user_id, kind, amount, balance_after, reference, memo, actor_id) "
+    "SELECT %s, %s, %s, %s, %s, %s, credit_balance, %s, %s, %s FROM moved RETURNING 1) "
+    "SELECT credit_balance, (SELECT count(*) FROM entry) FROM moved"
+)
 
 
 def _change_balance_fast(
     *, user_id: uuid.UUID, amount: Decimal, kind: str, reference: str, memo: str, actor_id: uuid.UUID | None
 ) -> Decimal | None:
-    """The common case of a single-user movement in two statements (plus the lock timeout): a guarded
-    ``UPDATE ... RETURNING`` that locks the user row and changes the balance only when the result stays within
-    0..NUMERIC(10,2), then the ledger row, inserted only when its (kind, reference) is new.
+    """The common case of a single-user movement in one round trip (``_MOVE``); in autocommit no BEGIN or COMMIT
+    of its own either.
 
-    Returns the new balance, or None when the UPDATE matched no row (unknown user, too few credits, balance full):
-    the caller then explains the refusal. Raises _AlreadyRecorded when the movement was made before. Must run
-    inside ``transaction.atomic(using=DB_ALIAS)``: the UPDATE and the INSERT commit together or not at all.
+    Returns the new balance, or None when nothing changed (unknown user, too few credits, balance full, the
+    movement made before): the caller then gives the answer from the locked path.
     """
-    set_lock_timeout()
     now = timezone.now()
-    with connections[DB_ALIAS].cursor() as cursor:
-        # The row lock this UPDATE takes is the one lock_users takes with SELECT ... FOR UPDATE: concurrent
-        # movements of this user queue up behind it (bounded by the lock timeout), and READ COMMITTED re-checks the
-        # WHERE against the committed balance after the wait, so two debits can never both spend the same credits.
-        cursor.execute(
-            "UPDATE accounts_user SET credit_balance = credit_balance + %s, updated_at = %s "
-            "WHERE id = %s AND credit_balance + %s BETWEEN 0 AND %s RETURNING credit_balance",
-            [amount, now, user_id, amount, MAX_MONEY],
-        )
-        row = cursor.fetchone()
-        if row is None:
-            return None
-        new_balance = row[0]
-        # A duplicate request waiting on the row lock above gets here after the first one committed; the unique
-        # (kind, reference) then makes this insert a no-op, and the caller rolls the balance change back.
-        cursor.execute(
-            "INSERT INTO accounts_ledgerentry "
-            "(id, created_at, updated_at, user_id, kind, amount, balance_after, reference, memo, actor_id) "
-            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (kind, reference) DO NOTHING RETURNING id",
-            [uuid.uuid4(), now, now, user_id, kind, amount, new_balance, reference, memo[:255], actor_id],
-        )
-        if cursor.fetchone() is None:
-            raise _AlreadyRecorded
-    return new_balance
+    connection = connections[DB_ALIAS]
+    # Inside a caller's transaction a savepoint keeps a refused statement from breaking it.
+    scope = transaction.atomic(using=DB_ALIAS) if connection.in_atomic_block else contextlib.nullcontext()
+    params = [_LOCK_TIMEOUT, amount, now, user_id, amount, MAX_MONEY]
+    params += [uuid.uuid4(), now, now, user_id, kind, amount, reference, memo[:255], actor_id]
+    try:
+        with scope, connection.cursor() as cursor:
+            cursor.execute(_MOVE, params)
+            row = cursor.fetchone()
+    except IntegrityError:  # the (kind, reference) row exists: the statement changed nothing
+        return None
+    except OperationalError as exc:
+        if _is_lock_timeout(exc):
+            raise CreditsBusy from exc
+        raise
+    return row[0] if row is not None else None
 
 
 def _change_balance(
@@ -201,10 +204,7 @@ def _change_balance(
 ) -> Decimal:
     """Change one user's balance by ``amount`` (signed), idempotent by (kind, reference)."""
     movement = {"amount": amount, "kind": kind, "reference": reference, "memo": memo, "actor_id": actor_id}
-    try:
-        new_balance = money_transaction(lambda: _change_balance_fast(user_id=user_id, **movement))
-    except _AlreadyRecorded:
-        new_balance = None
+    new_balance = _change_balance_fast(user_id=user_id, **movement)
     if new_balance is not None:
         return new_balance
 

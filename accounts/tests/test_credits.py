@@ -306,17 +306,53 @@ def test_memberships_for_user_maps_organization_to_role():
     assert selectors.memberships_for_user(user_id=UserFactory().pk) == {}
 
 
-def test_a_debit_is_one_guarded_update_and_one_ledger_insert():
+def test_a_debit_is_one_statement_guarded_update_and_ledger_insert_together():
     user = UserFactory(credits="50.00")
     with CaptureQueriesContext(connection) as captured:
         services.credits_debit(user_id=user.pk, amount=Decimal("20"), kind=Kind.PURCHASE, reference="order-fast")
     # The test's own transaction turns the service's atomic block into a savepoint; those are not statements of it.
-    statements = [q["sql"].split(" ")[0:3] for q in captured.captured_queries if "SAVEPOINT" not in q["sql"]]
-    assert statements == [
-        ["SET", "LOCAL", "lock_timeout"],
-        ["UPDATE", "accounts_user", "SET"],
-        ["INSERT", "INTO", "accounts_ledgerentry"],
-    ]
+    statements = [q["sql"] for q in captured.captured_queries if "SAVEPOINT" not in q["sql"]]
+    assert len(statements) == 1
+    assert statements[0].startswith("WITH timeout AS MATERIALIZED (SELECT set_config('lock_timeout'")
+    assert "UPDATE accounts_user" in statements[0] and "INSERT INTO accounts_ledgerentry" in statements[0]
+    assert balance(user) == Decimal("30.00")
+    assert_balance_matches_ledger(user)
+
+
+@pytest.mark.django_db(databases=["default"], transaction=True)
+def test_a_debit_waiting_on_a_locked_user_row_gives_up_after_the_lock_timeout(monkeypatch):
+    import threading
+
+    from django.db import connections, transaction
+
+    from accounts.contract import CreditsBusy
+    from accounts.services import money
+
+    user = UserFactory(credits="50.00")
+    locked, done = threading.Event(), threading.Event()
+
+    def hold_the_row() -> None:
+        try:
+            with transaction.atomic():
+                User.objects.select_for_update().get(pk=user.pk)
+                locked.set()
+                done.wait(10)
+        finally:
+            connections.close_all()
+
+    holder = threading.Thread(target=hold_the_row)
+    holder.start()
+    try:
+        assert locked.wait(10)
+        monkeypatch.setattr(money, "_LOCK_TIMEOUT", "200ms")
+        with pytest.raises(CreditsBusy):
+            services.credits_debit(user_id=user.pk, amount=Decimal("20"), kind=Kind.PURCHASE, reference="busy-1")
+    finally:
+        done.set()
+        holder.join()
+    assert balance(user) == Decimal("50.00")
+    assert not LedgerEntry.objects.filter(reference="busy-1").exists()
+    services.credits_debit(user_id=user.pk, amount=Decimal("20"), kind=Kind.PURCHASE, reference="busy-1")
     assert balance(user) == Decimal("30.00")
     assert_balance_matches_ledger(user)
 

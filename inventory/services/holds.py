@@ -19,7 +19,7 @@ from django.utils import timezone
 from core.errors import InvalidInput, NotFound
 from core.locking import LockSpace, is_lock_not_available, xact_lock
 from inventory import DB_ALIAS
-from inventory.contract import HoldLimitExceeded, NotEnoughSeats, SeatInfo, SeatStatus, SeatUnavailable
+from inventory.contract import HoldLimitExceeded, NotEnoughSeats, SeatInfo, SeatUnavailable
 from inventory.selectors import SEAT_COLUMNS, SEAT_TABLE
 from inventory.services._shared import (
     FREE,
@@ -75,26 +75,59 @@ def _check_limit(
 # --- Chosen seats ------------------------------------------------------------------------------------------------
 
 
-def _lock_chosen(cursor, *, ids: list[uuid.UUID], event: uuid.UUID, buyer: uuid.UUID, now: dt.datetime) -> None:
-    """Lock the seats in id order with NOWAIT and refuse unless each is free or already the buyer's hold."""
+# Chosen seats in one statement, under the buyer's BUYER_HOLDS lock taken by the statement before it (so this one's
+# snapshot, taken after the lock, sees every hold a parallel request of the buyer committed): lock the seats in id
+# order with NOWAIT, count the buyer's other unexpired holds of the event (served by the partial index
+# seat_holds_by_buyer_idx), and hold the seats only if every one exists, is free or already the buyer's, and the
+# limit allows; the first row says why not otherwise. Parameters: ids, event, now, buyer, buyer, now, event, ids,
+# then _HOLD's five, then ids, len(ids), len(ids), limit.
+_HOLD_CHOSEN = (
+    "WITH locked AS MATERIALIZED (SELECT id, status, held_by_id, hold_expires_at "  # noqa: S608 - fixed SQL
+    f"FROM {SEAT_TABLE} WHERE id = ANY(%s) AND event_id = %s AND deleted_at IS NULL ORDER BY id FOR UPDATE NOWAIT), "
+    "verdict AS MATERIALIZED (SELECT (SELECT count(*) FROM locked) AS found, "
+    "(SELECT array_agg(id ORDER BY id) FROM locked WHERE NOT (status = 'AVAILABLE' OR "
+    "(status = 'HELD' AND (hold_expires_at <= %s OR held_by_id = %s)))) AS taken, "
+    f"(SELECT count(*) FROM {SEAT_TABLE} WHERE held_by_id = %s AND status = 'HELD' AND hold_expires_at > %s "
+    "AND event_id = %s AND deleted_at IS NULL AND NOT (id = ANY(%s))) AS existing), "
+    f"held AS ({_HOLD}FROM verdict WHERE id = ANY(%s) AND verdict.found = %s AND verdict.taken IS NULL "
+    f"AND verdict.existing + %s <= %s RETURNING {SEAT_COLUMNS}) "
+    "SELECT verdict.found, verdict.taken, verdict.existing, held.* FROM verdict LEFT JOIN held ON true"
+)
+
+
+def _take_chosen(
+    cursor, *, ids: list[uuid.UUID], event: uuid.UUID, buyer: uuid.UUID, now: dt.datetime, expires, limit: int
+) -> list[tuple]:
+    """Hold the chosen seats (``_HOLD_CHOSEN``), or refuse: NotFound, SeatUnavailable, HoldLimitExceeded."""
+    n = len(ids)
     cursor.execute(
-        f"SELECT id, status, held_by_id, hold_expires_at FROM {SEAT_TABLE} "  # noqa: S608 - fixed SQL
-        "WHERE id = ANY(%s) AND event_id = %s AND deleted_at IS NULL ORDER BY id FOR UPDATE NOWAIT",
-        [ids, event],
+        _HOLD_CHOSEN,
+        [ids, event, now, buyer, buyer, now, event, ids, buyer, expires, now, now, now, ids, n, n, limit],
     )
     rows = cursor.fetchall()
-    if len(rows) != len(ids):
-        found = {row[0] for row in rows}
+    found, taken, existing = rows[0][:3]
+    if found != n:
+        locked = _seats_of_event(cursor, ids=ids, event=event)
         raise NotFound(
-            "Some of these seats do not exist for this event.", seat_ids=[str(pk) for pk in ids if pk not in found]
+            "Some of these seats do not exist for this event.", seat_ids=[str(pk) for pk in ids if pk not in locked]
         )
-    taken = [
-        str(pk)
-        for pk, status, held_by, expires in rows
-        if not (status == SeatStatus.AVAILABLE or (status == SeatStatus.HELD and (expires <= now or held_by == buyer)))
-    ]
     if taken:
-        raise SeatUnavailable(seat_ids=taken)
+        raise SeatUnavailable(seat_ids=[str(pk) for pk in taken])
+    if existing + n > limit:
+        raise HoldLimitExceeded(
+            f"You can hold at most {limit} places for this event; you already hold {existing}.",
+            limit=limit,
+            held=existing,
+        )
+    return [row[3:] for row in rows]
+
+
+def _seats_of_event(cursor, *, ids: list[uuid.UUID], event: uuid.UUID) -> set[uuid.UUID]:
+    cursor.execute(
+        f"SELECT id FROM {SEAT_TABLE} WHERE id = ANY(%s) AND event_id = %s AND deleted_at IS NULL",  # noqa: S608
+        [ids, event],
+    )
+    return {row[0] for row in cursor.fetchall()}
 
 
 def seats_hold(
@@ -125,13 +158,15 @@ def seats_hold(
         with transaction.atomic(using=DB_ALIAS), seats_cursor() as cursor:
             # The buyer's lock first: taken before any seat lock, so it cannot take part in a deadlock.
             xact_lock(LockSpace.BUYER_HOLDS, buyer, event, using=DB_ALIAS)
-            _lock_chosen(cursor, ids=ids, event=event, buyer=buyer, now=now)
-            _check_limit(cursor, buyer=buyer, event=event, now=now, adding=len(ids), limit=max_per_buyer, exclude=ids)
-            cursor.execute(
-                f"{_HOLD}WHERE id = ANY(%s) RETURNING {SEAT_COLUMNS}",
-                [buyer, now + dt.timedelta(seconds=hold_seconds), now, now, now, ids],
+            held = _take_chosen(
+                cursor,
+                ids=ids,
+                event=event,
+                buyer=buyer,
+                now=now,
+                expires=now + dt.timedelta(seconds=hold_seconds),
+                limit=max_per_buyer,
             )
-            held = cursor.fetchall()
     except OperationalError as exc:
         if not is_lock_not_available(exc):
             raise

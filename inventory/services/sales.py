@@ -17,9 +17,25 @@ from inventory.contract import HoldExpired, SeatInfo, SeatStatus, TicketCheckedI
 from inventory.selectors import SEAT_COLUMNS, SEAT_TABLE
 from inventory.services._shared import TAKE_NEXT_PRICE, optional_id, require_id, require_ids, seats_cursor, sorted_infos
 
+# All or nothing in one statement, atomic by itself (no BEGIN/COMMIT round trips): lock the seats in id order, and
+# sell them only if each is still HELD by the buyer and unexpired, or already sold to this order (a retry); the
+# first columns say how many qualified, and which. Parameters: buyer, now, order, ids, then the UPDATE's owner,
+# order, now, then len(ids).
+_SELL = (
+    "WITH locked AS MATERIALIZED (SELECT id, "  # noqa: S608 - fixed SQL
+    "(status = 'HELD' AND held_by_id = %s AND hold_expires_at > %s) AS sellable, order_id = %s AS sold_here "
+    f"FROM {SEAT_TABLE} WHERE id = ANY(%s) AND deleted_at IS NULL ORDER BY id FOR UPDATE), "
+    "verdict AS MATERIALIZED (SELECT count(*) FILTER (WHERE sellable OR sold_here) AS ready, "
+    "array_agg(id) FILTER (WHERE sellable OR sold_here) AS ready_ids FROM locked), "
+    f"sold AS (UPDATE {SEAT_TABLE} SET status = 'SOLD', owner_id = %s, order_id = %s, held_by_id = NULL, "
+    "hold_expires_at = NULL, updated_at = %s FROM verdict WHERE verdict.ready = %s "
+    f"AND id IN (SELECT id FROM locked WHERE sellable) RETURNING {SEAT_COLUMNS}) "
+    "SELECT verdict.ready, verdict.ready_ids, sold.* FROM verdict LEFT JOIN sold ON true"
+)
+
 
 def seats_sell(*, buyer_id: uuid.UUID, order_id: uuid.UUID, seat_ids: Iterable[uuid.UUID]) -> list[SeatInfo]:
-    """HELD by this buyer and unexpired -> SOLD to the buyer for this order, in one compare-and-set UPDATE.
+    """HELD by this buyer and unexpired -> SOLD to the buyer for this order, in one compare-and-set statement.
 
     All or nothing: if any seat is neither still held by the buyer nor already sold to this order, nothing is sold
     and HoldExpired is raised. Idempotent: seats already sold to this order (a retry) count as sold.
@@ -30,27 +46,21 @@ def seats_sell(*, buyer_id: uuid.UUID, order_id: uuid.UUID, seat_ids: Iterable[u
     if not ids:
         raise InvalidInput("No seats to sell.", fields={"seat_ids": ["At least one seat is required."]})
     now = timezone.now()
-    with transaction.atomic(using=DB_ALIAS), seats_cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {SEAT_TABLE} SET status = 'SOLD', owner_id = %s, order_id = %s, held_by_id = NULL, "  # noqa: S608
-            "hold_expires_at = NULL, updated_at = %s "
-            "WHERE id = ANY(%s) AND status = 'HELD' AND held_by_id = %s AND hold_expires_at > %s "
-            "AND deleted_at IS NULL "
-            f"RETURNING {SEAT_COLUMNS}",
-            [buyer, order, now, ids, buyer, now],
-        )
-        rows = cursor.fetchall()
-        if len(rows) < len(ids):
+    with seats_cursor() as cursor:
+        cursor.execute(_SELL, [buyer, now, order, ids, buyer, order, now, len(ids)])
+        answer = cursor.fetchall()
+        ready, ready_ids = answer[0][:2]
+        if ready != len(ids):
+            # Nothing was sold by this call: an order never gets part of its seats.
+            raise HoldExpired(seat_ids=[str(pk) for pk in ids if pk not in set(ready_ids or ())])
+        rows = [row[2:] for row in answer if row[2] is not None]
+        if len(rows) < len(ids):  # a retry: some were sold to this order before
             sold = {row[0] for row in rows}
             cursor.execute(
                 f"SELECT {SEAT_COLUMNS} FROM {SEAT_TABLE} WHERE id = ANY(%s) AND order_id = %s",  # noqa: S608
                 [[pk for pk in ids if pk not in sold], order],
             )
             rows += cursor.fetchall()
-        if len(rows) < len(ids):
-            got = {row[0] for row in rows}
-            # Rolls the whole UPDATE back: an order never gets part of its seats.
-            raise HoldExpired(seat_ids=[str(pk) for pk in ids if pk not in got])
     return sorted_infos(rows, now=now)
 
 

@@ -45,6 +45,7 @@ def _section_rows(event_id) -> list[dict]:
 class EventSectionsView(APIView):
     """Each section the event sells: tier, price, capacity and live availability (an expired hold is available)."""
 
+    cached_principal = True  # accounts/api/authentication.py: no users_db round trip per request
     permission_classes = [AllowAny]
 
     @extend_schema(responses=SectionAvailabilitySerializer(many=True))
@@ -56,6 +57,7 @@ class EventSectionsView(APIView):
 class EventSeatsView(APIView):
     """The seats of one section (required: ?section=<id>): position, status, tier, price, accessible."""
 
+    cached_principal = True  # accounts/api/authentication.py: no users_db round trip per request
     permission_classes = [AllowAny]
 
     @extend_schema(

@@ -66,6 +66,8 @@ class TicketQrView(APIView):
 
 
 class ScanView(APIView):
+    cached_principal = True  # accounts/api/authentication.py: no users_db round trip per request
+
     @extend_schema(request=ScanRequestSerializer, responses=ScanResponseSerializer)
     def post(self, request: Request) -> Response:
         """Scan a ticket's code at a gate (scanner devices). Staff of the event's organization and superusers only.

@@ -15,6 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts import selectors as accounts_selectors
 from core.api import paginated
 from core.permissions import Capability
 from inventory import selectors as inventory_selectors
@@ -36,6 +37,8 @@ from orders.services.waiting_room import waiting_room_pass_from_request
 class HoldCreateView(APIView):
     """Hold chosen seats ({seat_ids}) or N best-available places ({quantity, section_id | tier_id})."""
 
+    cached_principal = True  # accounts/api/authentication.py: no users_db round trip per request
+
     @extend_schema(request=HoldRequestSerializer, responses={201: HeldSeatSerializer(many=True)})
     def post(self, request: Request, event_id: str) -> Response:
         event_pk = id_or_not_found(event_id, name="event")
@@ -50,6 +53,7 @@ class HoldCreateView(APIView):
             tier_id=data.get("tier_id"),
             quantity=data.get("quantity"),
             waiting_room_pass=waiting_room_pass_from_request(request, event_pk),
+            buyer=accounts_selectors.user_info_of(request.user),
         )
         return Response(HeldSeatSerializer(held, many=True).data, status=status.HTTP_201_CREATED)
 
@@ -71,6 +75,8 @@ class HoldListView(APIView):
 class HoldReleaseView(APIView):
     """Release your holds: all of them, one event's ({event_id}) or some seats ({seat_ids})."""
 
+    cached_principal = True  # accounts/api/authentication.py: no users_db round trip per request
+
     @extend_schema(
         request=ReleaseRequestSerializer,
         responses=inline_serializer("ReleaseResult", {"released": serializers.IntegerField()}),
@@ -87,6 +93,8 @@ class HoldReleaseView(APIView):
 
 
 class OrderListCreateView(APIView):
+    cached_principal = True  # accounts/api/authentication.py: no users_db round trip per request
+
     @extend_schema(responses=paginated(OrderSerializer), operation_id="orders_list")
     def get(self, request: Request) -> Response:
         """Your orders, newest first (paginated)."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from bench import harness
-from bench.run import SCENARIOS, Options, goals_table, run_benchmark, server_table
+from bench.run import SCENARIOS, Options, cpu_table, goals_table, run_benchmark, server_table
 from core.databases import ALL_DATABASES
 
 
@@ -32,4 +32,11 @@ def test_tiny_benchmark_runs_every_scenario_correctly():
     assert gate["passes"]["rescan"]["results"] == {"DUPLICATE": gate["tickets"]}
     # The server reported its query counts, so the table can say where round trips go.
     assert "checkout" in server_table(report) and "scan" in server_table(report)
+    # ... and how many of its transactions wrote (each a COMMIT and its WAL flush): a checkout writes, a seat map not.
+    server = {name: figures for result in report.results for name, figures in result.server.items()}
+    assert server["checkout"]["write_transactions_median"] >= 1
+    assert server["seat_map"]["write_transactions_median"] == 0
+    # CPU per purchase and per scan, split by process.
+    cpu = cpu_table(report)
+    assert "| purchase (onsale) |" in cpu and "| scan (gate, scan) |" in cpu
     assert by_name["memory"].figures["workers"] == 2

@@ -12,6 +12,7 @@ import uuid
 from decimal import Decimal
 
 import pytest
+from django.db import connections
 from django.utils import timezone
 from rest_framework.renderers import JSONRenderer
 from rest_framework.test import APIClient
@@ -77,3 +78,51 @@ def test_browsable_api_still_renders_the_seats_page(section_with_every_state, bu
     response = client.get(f"/api/v1/events/{event.pk}/seats/?section={section.pk}", HTTP_ACCEPT="text/html")
     assert response.status_code == 200
     assert b"AVAILABLE" in response.content
+
+
+# --- The purchase's plan in one statement (orders/services/purchase/plan.py) ---------------------------------------
+
+
+@pytest.mark.django_db(databases=["default", "seats", "orders", "events"], transaction=True)
+def test_a_buyer_blocked_after_holding_cannot_check_out_and_nothing_is_written_or_left_locked():
+    from events.tests.staff_world import make_tenant
+    from orders import services
+    from orders.contract import BuyerBlocked
+    from orders.models import BuyerBlock, Order
+
+    tenant = make_tenant("A")
+    buyer = tenant.buyer
+    services.hold_seats(buyer_id=buyer.pk, event_id=tenant.event.pk, seat_ids=tenant.seat_ids[5:7])
+    BuyerBlock.objects.using("orders").create(organization_id=tenant.organization.pk, user_id=buyer.pk, reason="x")
+    balance = type(buyer).objects.get(pk=buyer.pk).credit_balance
+
+    with pytest.raises(BuyerBlocked):
+        services.order_checkout(buyer_id=buyer.pk, event_id=tenant.event.pk, idempotency_key="blocked-1")
+    # The refusal is bound to its key, as every refusal about the order is; no line, no debit.
+    refusal = Order.objects.using("orders").get(buyer_id=buyer.pk, idempotency_key="blocked-1")
+    assert (refusal.status, refusal.failure_code, refusal.lines.count()) == ("FAILED", "BUYER_BLOCKED", 0)
+    assert type(buyer).objects.get(pk=buyer.pk).credit_balance == balance
+    with pytest.raises(BuyerBlocked):  # the same key answers the same
+        services.order_checkout(buyer_id=buyer.pk, event_id=tenant.event.pk, idempotency_key="blocked-1")
+    with connections["orders"].cursor() as cursor:  # no flow lock of any order left behind by this session
+        cursor.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()")
+        assert cursor.fetchone()[0] == 0
+
+
+@pytest.mark.django_db(databases=["default", "seats", "orders", "events"], transaction=True)
+def test_a_checkout_records_order_and_lines_and_releases_the_flow_lock():
+    from events.tests.staff_world import make_tenant
+    from orders import services
+    from orders.models import Order
+
+    tenant = make_tenant("A")
+    services.hold_seats(buyer_id=tenant.buyer.pk, event_id=tenant.event.pk, seat_ids=tenant.seat_ids[5:8])
+    order = services.order_checkout(buyer_id=tenant.buyer.pk, event_id=tenant.event.pk, idempotency_key="k")
+    row = Order.objects.using("orders").get(pk=order.id)
+    assert (row.status, row.step, row.organization_id) == ("CONFIRMED", "DONE", tenant.organization.pk)
+    assert sorted(row.lines.values_list("seat_id", flat=True)) == sorted(tenant.seat_ids[5:8])
+    assert all(line.is_active and line.price == Decimal("25.00") for line in row.lines.all())
+    assert row.created_at is not None and row.updated_at is not None
+    with connections["orders"].cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()")
+        assert cursor.fetchone()[0] == 0

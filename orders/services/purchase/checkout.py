@@ -2,8 +2,8 @@
 
 A checkout is a sequence of local transactions, each idempotent and keyed by the order id (docs/ARCHITECTURE.md):
 
-    1. orders_db  Order PENDING/CREATED + its lines                       (the recorded plan)
-    2.            flow_lock(order.id): nobody else drives this order now  (taken before step 1 commits)
+    1. orders_db  Order PENDING/CREATED + its lines                       (the recorded plan, order_plan_record:
+    2.            flow lock of order.id: nobody else drives it now         one statement with the organizer's block)
     3. users_db   credits_debit(PURCHASE, reference=order.id)             -> step DEBITED
     4. seats_db   seats_sell(order_id): HELD by buyer, unexpired -> SOLD
     5. orders_db  CONFIRMED / DONE                                        (no SEATS_SOLD write in between)
@@ -30,7 +30,7 @@ from accounts.contract import InsufficientCredits, LedgerKind
 from core import config
 from core.errors import Conflict, DomainError, InvalidInput, NotFound
 from core.faults import fault_point
-from core.locking import flow_lock
+from core.locking import flow_lock_taken, flow_unlock
 from core.results import from_row
 from events import selectors as events_selectors
 from events.contract import SalesClosed
@@ -38,6 +38,7 @@ from inventory import selectors as inventory_selectors
 from inventory import services as inventory_services
 from orders import DB_ALIAS
 from orders.contract import (
+    BuyerBlocked,
     EmailNotVerified,
     IdempotencyConflict,
     IdempotencyKeyReused,
@@ -55,6 +56,7 @@ from orders.models import Order, OrderLine, StaffOperation
 from orders.notifications import notify_on_update
 from orders.services.blocks import check_not_blocked
 from orders.services.flows import flow_drive
+from orders.services.purchase.plan import order_plan_record
 from orders.services.waiting_room import waiting_room_pass_check
 
 MAX_IDEMPOTENCY_KEY_LENGTH = 100
@@ -115,9 +117,14 @@ def _checkout_preconditions(
     require_balance: bool = True,
     waiting_room_pass: str | None = None,
     require_pass: bool = True,
+    check_block: bool = True,
 ):
     """Everything checked before anything is written: buyer, step-up, sales window, waiting-room pass, holds, limit,
-    balance. ``require_pass=False`` only where ``order_checkout`` checked the pass a moment before (card.py)."""
+    balance. ``require_pass=False`` only where ``order_checkout`` checked the pass a moment before (card.py).
+
+    ``check_block=False``: the caller checks the organizer's block in the statement that records the order
+    (``order_plan_record``) instead of in a round trip of its own.
+    """
     buyer = accounts_selectors.user_get(user_id=buyer_id)
     if not buyer.is_verified:
         raise EmailNotVerified()
@@ -126,7 +133,8 @@ def _checkout_preconditions(
     event = events_selectors.event_get_on_sale(event_id=event_id)
     if require_pass:
         waiting_room_pass_check(event=event, user_id=buyer_id, token=waiting_room_pass)
-    check_not_blocked(organization_id=event.organization_id, user_id=buyer_id)
+    if check_block:
+        check_not_blocked(organization_id=event.organization_id, user_id=buyer_id)
     holds = inventory_selectors.holds_for_buyer(buyer_id=buyer_id, event_id=event_id)
     if not holds:
         raise NoHolds()
@@ -169,29 +177,15 @@ def order_checkout(
     ``waiting_room_pass``: while the event's waiting room is on, the buyer's pass (WAITING_ROOM_PASS_REQUIRED, 403).
     """
     key = _validate_key(idempotency_key)
-
-    existing = Order.objects.using(DB_ALIAS).filter(buyer_id=buyer_id, idempotency_key=key).first()
-    if existing is not None:
-        return _resume(existing, event_id)
-
+    # No lookup of the key first: a fresh key (nearly every request) would pay a round trip for nothing. A retry is
+    # found where it shows: a refused precondition looks the key up before answering (``_refused``), and a retry
+    # that passes them meets its order at the insert (order_idempotency_key_per_buyer) and resumes it.
     try:
         _buyer, event, holds, total = _checkout_preconditions(
-            buyer_id=buyer_id, event_id=event_id, waiting_room_pass=waiting_room_pass
+            buyer_id=buyer_id, event_id=event_id, waiting_room_pass=waiting_room_pass, check_block=False
         )
     except DomainError as error:
-        # A concurrent request with the same key may have made the order (and sold the holds, spent the credits)
-        # since the lookup above: then this is a retry of that order, not a failure.
-        existing = Order.objects.using(DB_ALIAS).filter(buyer_id=buyer_id, idempotency_key=key).first()
-        if existing is not None:
-            return _resume(existing, event_id)
-        if pay_shortfall is not None and isinstance(error, InsufficientCredits):
-            return pay_shortfall(buyer_id=buyer_id, event_id=event_id, key=key)
-        if isinstance(error, _UNBOUND_REFUSALS):
-            raise
-        twin = _record_refusal(buyer_id=buyer_id, event_id=event_id, key=key, error=error)
-        if twin is not None:
-            return _resume(twin, event_id)
-        raise
+        return _refused(error, buyer_id=buyer_id, event_id=event_id, key=key, pay_shortfall=pay_shortfall)
 
     order = Order(
         id=uuid.uuid4(),
@@ -204,22 +198,45 @@ def order_checkout(
     lines = [OrderLine(order=order, seat_id=seat.id, price=seat.price) for seat in holds]
     lines.sort(key=lambda line: line.seat_id)
     try:
-        # The lock is keyed by the order's id, so it is taken before the row exists: a concurrent duplicate that
-        # finds the row can never drive it while this request still does.
-        with flow_lock(order.pk, using=DB_ALIAS):
-            try:
-                with transaction.atomic(using=DB_ALIAS):
-                    order.save(using=DB_ALIAS, force_insert=True)
-                    OrderLine.objects.using(DB_ALIAS).bulk_create(lines)
-            except IntegrityError as exc:
-                duplicate = Order.objects.using(DB_ALIAS).filter(buyer_id=buyer_id, idempotency_key=key).first()
-                if duplicate is None:
-                    # orderline_one_active_per_seat: another live order (this buyer's, with another key) has a seat.
-                    raise OrderInProgress() from exc
-                raise _Duplicate(duplicate) from exc
-            return _drive(order, lines)
-    except _Duplicate as dup:
-        return _resume(dup.order, event_id)
+        plan = order_plan_record(order=order, lines=lines)
+    except IntegrityError as exc:
+        flow_unlock(order.pk, using=DB_ALIAS)  # a session lock outlives the statement that failed after taking it
+        duplicate = Order.objects.using(DB_ALIAS).filter(buyer_id=buyer_id, idempotency_key=key).first()
+        if duplicate is None:
+            # orderline_one_active_per_seat: another live order (this buyer's, with another key) has a seat.
+            raise OrderInProgress() from exc
+        return _resume(duplicate, event_id)
+    if plan.blocked:
+        return _refused(BuyerBlocked(), buyer_id=buyer_id, event_id=event_id, key=key, pay_shortfall=None)
+    if not plan.recorded:  # a fresh id's lock is nobody else's: only a broken database gets here
+        flow_unlock(order.pk, using=DB_ALIAS)
+        raise Conflict("The order could not be recorded; try again.", order_id=str(order.pk))
+    with flow_lock_taken(order.pk, using=DB_ALIAS):
+        return _drive(order, lines)
+
+
+def _refused(
+    error: DomainError,
+    *,
+    buyer_id: uuid.UUID,
+    event_id: uuid.UUID,
+    key: str,
+    pay_shortfall: Callable[..., OrderInfo] | None,
+) -> OrderInfo:
+    """A precondition refused the checkout: a retry's order if a concurrent request made one, else the refusal."""
+    # A concurrent request with the same key may have made the order (and sold the holds, spent the credits)
+    # since the first lookup: then this is a retry of that order, not a failure.
+    existing = Order.objects.using(DB_ALIAS).filter(buyer_id=buyer_id, idempotency_key=key).first()
+    if existing is not None:
+        return _resume(existing, event_id)
+    if pay_shortfall is not None and isinstance(error, InsufficientCredits):
+        return pay_shortfall(buyer_id=buyer_id, event_id=event_id, key=key)
+    if isinstance(error, _UNBOUND_REFUSALS):
+        raise error
+    twin = _record_refusal(buyer_id=buyer_id, event_id=event_id, key=key, error=error)
+    if twin is not None:
+        return _resume(twin, event_id)
+    raise error
 
 
 # Refusals about who is paying, not about the order: the buyer fixes them (verifies the address, confirms a

@@ -9,6 +9,7 @@ from collections.abc import Collection
 from typing import Any
 
 from accounts import selectors as accounts_selectors
+from accounts.contract import UserInfo
 from core import config
 from core.errors import InvalidInput, NotFound
 from events import selectors as events_selectors
@@ -27,6 +28,7 @@ def hold_seats(
     tier_id: uuid.UUID | None = None,
     quantity: Any = None,
     waiting_room_pass: str | None = None,
+    buyer: UserInfo | None = None,
 ) -> list:
     """Hold chosen seats (``seat_ids``) or ``quantity`` best-available places (in a section, a tier or anywhere).
 
@@ -34,12 +36,16 @@ def hold_seats(
     come from system configuration. ``quantity`` may come straight from a form: anything but a whole number in range
     is a validation error. While the event's waiting room is on, ``waiting_room_pass`` must be the buyer's own
     unexpired pass (WAITING_ROOM_PASS_REQUIRED, 403); checking it reads no database.
+
+    ``buyer``: the buyer as the request already knows them (its authenticated user), so they are not read again. A
+    buyer not verified there is read afresh: they may have verified their address a moment ago.
     """
     event = events_selectors.event_get_on_sale(event_id=event_id)
     waiting_room_pass_check(event=event, user_id=buyer_id, token=waiting_room_pass)
     max_per_buyer = config.get("max_tickets_per_order")
     hold_seconds = config.get("hold_seconds")
-    buyer = accounts_selectors.user_get(user_id=buyer_id)
+    if buyer is None or buyer.id != buyer_id or not buyer.is_verified:
+        buyer = accounts_selectors.user_get(user_id=buyer_id)
     if not buyer.is_verified:
         raise EmailNotVerified()
     check_not_blocked(organization_id=event.organization_id, user_id=buyer.id)
