@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
-from functools import cache
+from functools import cache, partial
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -25,6 +25,7 @@ def from_row(cls: type[T], source: Any, /, **overrides: Any) -> T:
 
     Every field without an override must exist on the source: a missing one is a programming error and raises.
     """
-    get = source.__getitem__ if isinstance(source, Mapping) else source.__getattribute__
+    # getattr, not source.__getattribute__: a proxy (the request's lazy user) answers through __getattr__.
+    get = source.__getitem__ if isinstance(source, Mapping) else partial(getattr, source)
     values = {name: overrides[name] if name in overrides else get(name) for name in _field_names(cls)}
     return cls(**values)

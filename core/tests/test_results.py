@@ -25,3 +25,11 @@ def test_a_missing_field_is_an_error_not_a_silent_default():
         from_row(Thing, SimpleNamespace(id=1, name="a"))
     with pytest.raises(KeyError):
         from_row(Thing, {"id": 1, "label": "x"})
+
+
+def test_a_lazy_proxy_is_read_through_like_the_object_it_wraps():
+    """The request's user is a SimpleLazyObject under session authentication."""
+    from django.utils.functional import SimpleLazyObject
+
+    lazy = SimpleLazyObject(lambda: SimpleNamespace(id=3, name="c", label="y"))
+    assert from_row(Thing, lazy) == Thing(3, "c", "y")

@@ -47,6 +47,22 @@ def test_hold_then_checkout_with_an_idempotency_key(api, buyer):
     assert balance(buyer) == Decimal("400.00")
 
 
+def test_a_browser_session_holds_and_checks_out_through_the_api(client, buyer):
+    """Session authentication hands the view Django's lazy request user, not a token's user row."""
+    setup = make_event()
+    client.force_login(buyer)
+    path = f"/api/v1/events/{setup.event.pk}/holds/"
+    held = client.post(path, {"seat_ids": [str(setup.seat_ids[0])]}, content_type="application/json")
+    assert held.status_code == 201
+    paid = client.post(
+        "/api/v1/orders/",
+        {"event_id": str(setup.event.pk)},
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY="session-1",
+    )
+    assert paid.status_code == 201 and paid.json()["status"] == "CONFIRMED"
+
+
 def test_idempotency_key_may_come_in_the_body(api):
     setup = make_event()
     _hold(api, setup)
