@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any, ClassVar
 
+import psycopg
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import Http404
@@ -77,11 +78,18 @@ def database_unavailable(exc: BaseException) -> bool:
 
     OperationalError and InterfaceError say so directly. Behind a pooler, a backend killed under a running request
     can surface as another DatabaseError (psycopg: "received 2 results from command 'COMMIT'"); it counts too when
-    the connection it came from is now broken.
+    the connection it came from is now broken. A library may wrap the database's error in its own (the job queue's
+    ConnectorException when a job is queued): the causes are looked at too.
     """
-    if isinstance(exc, (OperationalError, InterfaceError)):
-        return True
-    if not isinstance(exc, DatabaseError):
+    seen = 0
+    cause: BaseException | None = exc
+    while cause is not None and seen < 5:
+        if isinstance(cause, (OperationalError, InterfaceError, psycopg.OperationalError, psycopg.InterfaceError)):
+            return True
+        if isinstance(cause, DatabaseError):
+            break
+        cause, seen = cause.__cause__, seen + 1
+    if not isinstance(cause, DatabaseError):
         return False
     from django.db import connections
 

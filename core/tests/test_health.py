@@ -58,6 +58,25 @@ def test_a_database_error_on_a_killed_connection_counts_as_unavailable_but_a_que
     connection.close()
 
 
+def test_a_database_error_wrapped_by_the_job_queue_still_means_unavailable():
+    """Queueing a job on a connection the server just ended: procrastinate raises its own ConnectorException from
+    psycopg's AdminShutdown (the chaos run's terminated backends)."""
+    import psycopg
+    from procrastinate.exceptions import ConnectorException
+
+    from core.errors import database_unavailable
+
+    try:
+        try:
+            raise psycopg.errors.AdminShutdown("terminating connection due to administrator command")
+        except psycopg.Error as error:
+            raise ConnectorException("Database error.") from error
+    except ConnectorException as wrapped:
+        assert database_unavailable(wrapped)
+    assert not database_unavailable(ConnectorException("no database behind it"))
+    assert not database_unavailable(ValueError("a bug"))
+
+
 def test_liveness_answers_without_touching_a_database(client):
     response = client.get("/livez")  # no django_db mark: any database access would raise
     assert response.status_code == 200 and response.json() == {"status": "ok"}
