@@ -21,9 +21,9 @@ from core.databases import ALL_DATABASES
 from orders.models import Order
 from orders.tests.factories import Seat, make_event
 from orders.tests.helpers import assert_invariants, balance
+from tests.browser.pages import logged_in_page
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
-PASSWORD = "correct horse battery staple"  # the accounts UserFactory's password
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(databases=ALL_DATABASES, transaction=True)]
 
@@ -36,25 +36,13 @@ def standin(stripe_standin, live_server, settings):  # noqa: F811 - the fixture,
     return stripe_standin
 
 
-def _logged_in(browser, live_server, email: str, *, width: int = 1280, height: int = 900):
-    page = browser.new_context(viewport={"width": width, "height": height}).new_page()
-    page.set_default_timeout(15_000)
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("main form button[type=submit]")
-    page.wait_for_load_state()
-    assert "/accounts/login/" not in page.url, page.inner_text("main")
-    return page
-
-
 def _shot(page, name: str) -> None:
     page.screenshot(path=str(SCREENSHOTS / f"card-{name}.png"), full_page=True)
 
 
 def test_a_buyer_tops_up_by_card_and_refunds_part_of_it_to_the_card(live_server, browser, standin):
     buyer = UserFactory(credits="0.00")
-    page = _logged_in(browser, live_server, buyer.email)
+    page = logged_in_page(browser, live_server.url, buyer.email)
 
     page.goto(f"{live_server.url}/accounts/wallet/")
     page.fill("input[name=amount]", "40")
@@ -85,7 +73,7 @@ def test_a_buyer_short_of_credits_pays_the_difference_by_card_and_gets_the_ticke
 ):
     buyer = UserFactory(credits="60.00")
     setup = make_event(price="50.00", title="Card Night")
-    page = _logged_in(browser, live_server, buyer.email, width=viewport[0], height=viewport[1])
+    page = logged_in_page(browser, live_server.url, buyer.email, width=viewport[0], height=viewport[1])
 
     page.goto(f"{live_server.url}{setup.event.get_absolute_url()}")
     seats = page.locator("svg.seatmap circle.seat.available")

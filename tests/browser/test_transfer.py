@@ -17,23 +17,9 @@ from accounts.tests.factories import UserFactory
 from core.databases import ALL_DATABASES
 from orders.tests.factories import sold_ticket
 from orders.tests.helpers import assert_invariants, seat_row
+from tests.browser.pages import logged_in_page
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
-
-PASSWORD = "correct horse battery staple"  # the accounts UserFactory's password
-
-
-def _person(browser, live_server, email: str):
-    """A logged-in page in its own browser context (its own cookies)."""
-    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
-    page.set_default_timeout(15_000)
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("main form button[type=submit]")
-    page.wait_for_load_state()
-    assert "/accounts/login/" not in page.url, page.inner_text("main")
-    return page
 
 
 def _shot(page, name: str) -> None:
@@ -54,7 +40,7 @@ def test_offer_walks_from_owner_to_recipient_and_the_recipient_gets_a_qr(live_se
     ticket = sold_ticket(owner)
 
     # The owner opens their ticket and offers it to Fred for 15 credits.
-    olga = _person(browser, live_server, owner.email)
+    olga = logged_in_page(browser, live_server.url, owner.email)
     olga.goto(f"{live_server.url}/tickets/{ticket.pk}/")
     old_token = olga.text_content("#qr-token")
     olga.click("text=Transfer to a friend")
@@ -67,7 +53,7 @@ def test_offer_walks_from_owner_to_recipient_and_the_recipient_gets_a_qr(live_se
     assert olga.get_attribute("#transfer-status", "data-status") == "OFFERED"
 
     # Fred finds it in his inbox and accepts; both are emailed their codes.
-    fred = _person(browser, live_server, friend.email)
+    fred = logged_in_page(browser, live_server.url, friend.email)
     fred.goto(f"{live_server.url}/transfers/")
     _shot(fred, "2-inbox")
     fred.click(f"a[href='/transfers/{transfer_id}/']")
