@@ -24,6 +24,7 @@ from core.admin_tenancy import (
     actor_id,
     has_capability,
     label_rows,
+    organization_ids,
     row_label,
 )
 from core.errors import DomainError
@@ -99,10 +100,11 @@ class SeatAdmin(EventScopedAdmin):
 
     def _by_event(self, request: HttpRequest, queryset) -> tuple[dict, int]:
         """The chosen places per event, only of events whose organization the staff member manages."""
+        managed = organization_ids(request, Capability.EVENTS_MANAGE)  # None: every organization (a superuser)
         chosen: dict = defaultdict(list)
         refused = 0
         for event_id, organization_id, seat_id in queryset.values_list("event_id", "organization_id", "id"):
-            if has_capability(request, Capability.EVENTS_MANAGE, organization_id):
+            if managed is None or organization_id in managed:
                 chosen[event_id].append(seat_id)
             else:
                 refused += 1

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-import zoneinfo
 from decimal import Decimal
 from typing import Any
 
 from django.db import connections
 
 from core.ids import as_uuid
+from core.timefmt import venue_zone
 from events import selectors as events_selectors
 from inventory import selectors as inventory_selectors
 from orders import DB_ALIAS
@@ -57,13 +57,13 @@ def event_sales_timeline(*, event_id: uuid.UUID, timezone_name: str) -> dict[str
     One GROUP BY over the event's confirmed orders and their active lines (order_event_status_idx); a refunded
     ticket leaves the hour it was bought in, so the bars add up to the dashboard's "Sold".
     """
-    zone = _zone(timezone_name)
+    zone = venue_zone(timezone_name)
     with connections[DB_ALIAS].cursor() as cursor:
         cursor.execute(
             "SELECT date_trunc('hour', o.confirmed_at AT TIME ZONE %s), count(*), coalesce(sum(l.price), 0) "  # noqa: S608 - fixed SQL, values are parameters
             f"FROM {Order._meta.db_table} o JOIN {OrderLine._meta.db_table} l ON l.order_id = o.id "
             "WHERE o.event_id = %s AND o.status = 'CONFIRMED' AND l.is_active GROUP BY 1 ORDER BY 1",
-            [zone.key, event_id],
+            [getattr(zone, "key", "UTC"), event_id],
         )
         hours = [(start, int(count), Decimal(revenue)) for start, count, revenue in cursor.fetchall()]
     if not hours or hours[-1][0] - hours[0][0] <= dt.timedelta(hours=HOURLY_SALES_SPAN_HOURS):
@@ -83,7 +83,7 @@ ENTRY_BUCKETS_SHOWN = 96
 def event_entries_timeline(*, event_id: uuid.UUID, timezone_name: str) -> dict[str, Any]:
     """Admissions per five minutes and gate, in venue time: ``{"gates": [...], "points": [(start, {gate: n})],
     "admitted": total}`` for the latest ENTRY_BUCKETS_SHOWN buckets, empty buckets included."""
-    zone = _zone(timezone_name)
+    zone = venue_zone(timezone_name)
     rows = inventory_selectors.event_entries_timeline(event_id=event_id)
     gates = sorted({gate for _, gate, _ in rows})
     by_bucket: dict[dt.datetime, dict[str, int]] = {}
@@ -98,13 +98,6 @@ def event_entries_timeline(*, event_id: uuid.UUID, timezone_name: str) -> dict[s
             points.append((start.astimezone(zone), by_bucket.get(start, {})))
             start += step
     return {"gates": gates, "points": points, "admitted": sum(int(count) for _, _, count in rows)}
-
-
-def _zone(name: str) -> zoneinfo.ZoneInfo:
-    try:
-        return zoneinfo.ZoneInfo(name or "UTC")
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return zoneinfo.ZoneInfo("UTC")
 
 
 def _filled(
