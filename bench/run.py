@@ -30,7 +30,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from bench import harness
+from bench import ceiling, harness
 
 SCENARIOS = ("publish", "seatmap", "dashboard", "onsale", "memory", "gate")
 PORTS = range(8110, 8114)
@@ -387,6 +387,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--server-env", action="append", default=[], metavar="KEY=VALUE", help="extra environment for gunicorn"
     )
+    parser.add_argument(
+        "--ceiling",
+        type=int,
+        default=0,
+        metavar="SESSIONS",
+        help="then the raw-SQL ceiling of the same statements (bench.ceiling) with SESSIONS sessions, in this run",
+    )
     args = parser.parse_args(argv)
     if args.scenario == "all":
         args.scenarios = SCENARIOS
@@ -401,6 +408,28 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         if "=" not in item:
             parser.error(f"--server-env wants KEY=VALUE, not {item!r}")
     return args
+
+
+def _ceiling_section(report: Report, *, sessions: int, note: str) -> str:
+    """The raw-SQL ceiling of the statements this commit sends, measured right after the HTTP scenarios, and the
+    share of it this run reached."""
+    print(f"Raw-SQL ceiling: {sessions} sessions ...")
+    # A process of its own: Django here is bound to this run's (dropped) databases, the ceiling builds on new ones.
+    harness.ARTIFACTS_DIR.mkdir(parents=True, exist_ok=True)
+    out = harness.ARTIFACTS_DIR / f"ceiling-of-run-{secrets.token_hex(3)}.json"
+    subprocess.run(  # noqa: S603 - a fixed command line of this project
+        [sys.executable, "-m", "bench.ceiling", "--size", report.options.size, "--clients", str(sessions)]
+        + ["--no-record", "--json-out", str(out)],
+        cwd=harness.PROJECT_DIR,
+        check=True,
+    )
+    result = json.loads(out.read_text())
+    ours = {scenario.scenario: scenario.figures for scenario in report.results}
+    ours.update(file="this run", commit=report.commit)
+    if "onsale" not in ours or "gate" not in ours:
+        ours = None
+    table = ceiling.render(result, command=f"bench.ceiling, {sessions} sessions, in this run", note=note, ours=ours)
+    return "#### Raw-SQL ceiling, same run\n\n" + table.split("\n", 2)[2]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -434,6 +463,8 @@ def main(argv: list[str] | None = None) -> int:
     report.data_note = data_note
     command = "python -m bench.run " + " ".join(argv if argv is not None else sys.argv[1:])
     text = render(report, command=command.strip(), note=args.note)
+    if args.ceiling:
+        text += "\n" + _ceiling_section(report, sessions=args.ceiling, note=args.note)
     print()
     print(text)
     if not args.no_record:
