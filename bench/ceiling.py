@@ -34,6 +34,7 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from bench import harness
@@ -192,15 +193,23 @@ def capture_templates(data, *, scan_ticket: tuple[uuid.UUID, uuid.UUID]) -> tupl
     return purchase, scan
 
 
+_INSERTS = re.compile(r"\bINSERT\s+INTO\b", re.IGNORECASE)
+# A write, also inside a WITH (the plan, the debit, the sell and the confirmation are one such statement each).
+_WRITES = re.compile(r"\b(INSERT\s+INTO|UPDATE\s+\S+\s+SET|DELETE\s+FROM)\b", re.IGNORECASE)
+
+
 def _fixed_ids(statements, *, exclude: set[uuid.UUID]) -> set[uuid.UUID]:
     """Ids a replay must not change: those only ever read (WHERE/lookup), never written as a new row's key.
 
     A UUID that first appears in an INSERT is a new row's (order, line, ledger entry, entry log): swapped for a fresh
-    one. One that first appears in a read or an UPDATE's filter names existing data (event, tier, staff): kept.
+    one. One that first appears in a read or an UPDATE's filter names existing data (event, tier, staff): kept. A
+    ``WITH ... INSERT`` counts as an INSERT (the purchase's plan and the debit write their rows that way).
     """
     first_seen: dict[uuid.UUID, str] = {}
     for statement in statements:
         verb = statement.sql.lstrip().split(None, 1)[0].upper() if statement.sql else ""
+        if _INSERTS.search(statement.sql or ""):
+            verb = "INSERT"
         for value in _walk(statement.params):
             if isinstance(value, uuid.UUID):
                 first_seen.setdefault(value, verb)
@@ -415,7 +424,7 @@ def _flushes(template: Template) -> int:
         elif statement.sql in ("COMMIT", "ROLLBACK"):
             flushes += statement.sql == "COMMIT"
             open_aliases.discard(statement.alias)
-        elif statement.alias not in open_aliases and re.match(r"\s*(UPDATE|INSERT|DELETE)", statement.sql, re.I):
+        elif statement.alias not in open_aliases and _WRITES.search(statement.sql):
             flushes += 1
     return flushes
 
@@ -453,8 +462,9 @@ def _latest_benchmark() -> dict[str, Any] | None:
     return None
 
 
-def render(result: dict[str, Any], *, command: str, note: str) -> str:
-    ours = _latest_benchmark()
+def render(result: dict[str, Any], *, command: str, note: str, ours: dict[str, Any] | None = None) -> str:
+    """The ceiling's table; ``ours``: the HTTP figures to compare with (default: the latest full-size bench.run)."""
+    ours = ours or _latest_benchmark()
     purchase, scan = result["purchase"], result["scan"]
     lines = [
         f"### {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M UTC} · commit {_commit()} · {harness.machine_description()}",
@@ -504,6 +514,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=20.0, help="upper bound per flow (default 20 s)")
     parser.add_argument("--no-record", action="store_true", help="do not write to docs/performance-log.md")
     parser.add_argument("--note", default="", help="what else was running on the machine")
+    parser.add_argument("--json-out", default="", help="also write the result to this file (bench.run --ceiling)")
     args = parser.parse_args(argv)
     if args.clients < 1 or args.seconds <= 0:
         parser.error("--clients must be >= 1 and --seconds > 0")
@@ -524,6 +535,8 @@ def main(argv: list[str] | None = None) -> int:
     artifacts = harness.ARTIFACTS_DIR
     artifacts.mkdir(parents=True, exist_ok=True)
     (artifacts / f"ceiling-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}.json").write_text(json.dumps(result, indent=1))
+    if args.json_out:
+        Path(args.json_out).write_text(json.dumps(result))
     return 0
 
 

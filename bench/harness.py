@@ -216,10 +216,14 @@ class WorkerProcesses:
         return sizes
 
 
-class Server(WorkerProcesses):
-    """A gunicorn process group on 127.0.0.1 running ticketremaster.wsgi (settings from gunicorn.conf.py).
+HTTP_SERVERS = ("gunicorn", "granian")
 
-    Use as a context manager, or call start()/stop(). The log goes to artifacts/bench/gunicorn-<port>.log.
+
+class Server(WorkerProcesses):
+    """A process group on 127.0.0.1 running ticketremaster.wsgi: gunicorn (settings from gunicorn.conf.py; sync
+    workers with ``threads=1``, gthread otherwise) or granian in WSGI mode (``threads`` blocking threads per worker).
+
+    Use as a context manager, or call start()/stop(). The log goes to artifacts/bench/<server>-<port>.log.
     """
 
     def __init__(
@@ -231,7 +235,11 @@ class Server(WorkerProcesses):
         env: dict[str, str] | None = None,
         timeout: int = 30,
         extra_args: list[str] | None = None,
+        http_server: str = "gunicorn",
     ) -> None:
+        if http_server not in HTTP_SERVERS:
+            raise ValueError(f"http_server must be one of {HTTP_SERVERS}")
+        self.http_server = http_server
         self.port = port
         self.workers = workers
         self.threads = threads
@@ -240,7 +248,7 @@ class Server(WorkerProcesses):
         self.extra_args = extra_args or []
         self.base_url = f"http://127.0.0.1:{port}"
         ARTIFACTS_DIR.mkdir(parents=True, exist_ok=True)
-        self.log_path = ARTIFACTS_DIR / f"gunicorn-{port}.log"
+        self.log_path = ARTIFACTS_DIR / f"{http_server}-{port}.log"
         self.process: subprocess.Popen | None = None
 
     def __enter__(self) -> Server:
@@ -253,7 +261,42 @@ class Server(WorkerProcesses):
     def start(self, *, ready_timeout: float = 60.0) -> None:
         if _port_in_use(self.port):
             raise ServerError(f"port {self.port} is already in use")
-        command = [
+        command = self._granian_command() if self.http_server == "granian" else self._gunicorn_command()
+        self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
+        self.process = subprocess.Popen(
+            command, cwd=PROJECT_DIR, env=self.env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        try:
+            self.wait_healthy(timeout=ready_timeout)
+        except BaseException:  # noqa: BLE001 - never leave a half-started server behind (also on Ctrl-C)
+            self.stop()
+            raise
+
+    def _granian_command(self) -> list[str]:
+        # One Rust runtime thread per worker serves the sockets; the WSGI application runs on the blocking threads.
+        return [
+            str(Path(sys.executable).parent / "granian"),
+            "--interface",
+            "wsgi",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--workers",
+            str(self.workers),
+            "--blocking-threads",
+            str(self.threads),
+            "--runtime-threads",
+            "1",
+            "--no-ws",
+            "--log-level",
+            "warning",
+            *self.extra_args,
+            "ticketremaster.wsgi:application",
+        ]
+
+    def _gunicorn_command(self) -> list[str]:
+        return [
             sys.executable,
             "-m",
             "gunicorn",
@@ -270,15 +313,6 @@ class Server(WorkerProcesses):
             str(self.timeout),
             *self.extra_args,
         ]
-        self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
-        self.process = subprocess.Popen(
-            command, cwd=PROJECT_DIR, env=self.env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True
-        )
-        try:
-            self.wait_healthy(timeout=ready_timeout)
-        except BaseException:  # noqa: BLE001 - never leave a half-started server behind (also on Ctrl-C)
-            self.stop()
-            raise
 
     def wait_healthy(self, *, timeout: float = 60.0) -> None:
         """Block until /healthz answers 200 and every worker is up, or raise ServerError."""
@@ -286,7 +320,7 @@ class Server(WorkerProcesses):
         last = "no answer"
         while time.monotonic() < deadline:
             if self.process is not None and self.process.poll() is not None:
-                raise ServerError(f"gunicorn exited with {self.process.returncode}: {self.log_tail()}")
+                raise ServerError(f"{self.http_server} exited with {self.process.returncode}: {self.log_tail()}")
             try:
                 response = httpx.get(f"{self.base_url}/healthz", timeout=2.0)
                 if response.status_code == 200 and len(self.worker_pids()) >= self.workers:
@@ -319,7 +353,7 @@ class Server(WorkerProcesses):
         return self.process.pid
 
     def worker_pids(self) -> list[int]:
-        """The live worker processes (children of the gunicorn master), read from /proc."""
+        """The live worker processes (children of the server's main process), read from /proc."""
         if self.process is None:
             return []
         return _children_of(self.process.pid)

@@ -30,7 +30,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from bench import harness
+from bench import ceiling, harness
 
 SCENARIOS = ("publish", "seatmap", "dashboard", "onsale", "memory", "gate")
 PORTS = range(8110, 8114)
@@ -44,6 +44,7 @@ class Options:
     size: str = "full"
     workers: int = 3
     threads: int = 4
+    http_server: str = "gunicorn"
     clients: int | None = None  # on-sale clients; default from the size
     gate_clients: int | None = None
     onsale_seconds: float = 180.0
@@ -175,8 +176,10 @@ def run_benchmark(options: Options, *, log: Callable[[str], None] = print) -> Re
             for pid, mb in server.worker_rss_mb().items():
                 peak[pid] = max(peak.get(pid, 0.0), mb)
 
-    log(f"Starting gunicorn: {options.workers} workers x {options.threads} threads on 127.0.0.1:{port} ...")
-    with harness.Server(port=port, workers=options.workers, threads=options.threads, env=env) as server:
+    log(f"Starting {options.http_server}: {options.workers} workers x {options.threads} threads, 127.0.0.1:{port} ...")
+    with harness.Server(
+        port=port, workers=options.workers, threads=options.threads, env=env, http_server=options.http_server
+    ) as server:
         _warm_up(server, options.workers * options.threads)
         with harness.background(sample_memory):
             for name in http_scenarios:
@@ -262,7 +265,7 @@ def server_table(report: Report) -> str:
 
 
 CPU_SOURCES = (
-    ("django", "Django (gunicorn workers)"),
+    ("django", "Django (server workers)"),
     ("postgres", "PostgreSQL"),
     ("load_generator", "load generator"),
 )
@@ -292,11 +295,14 @@ def cpu_table(report: Report) -> str:
 
 def render(report: Report, *, command: str, note: str) -> str:
     options = report.options
-    kind = "sync" if options.threads == 1 else "gthread"
+    if options.http_server == "granian":
+        kind = "granian WSGI"
+    else:
+        kind = "gunicorn sync" if options.threads == 1 else "gunicorn gthread"
     parts = [
         f"### {report.started_at} · commit {report.commit} · {report.machine}",
         "",
-        f"`{command}` — gunicorn {options.workers} {kind} workers x {options.threads} threads; size {options.size}; "
+        f"`{command}` — {options.workers} {kind} workers x {options.threads} threads; size {options.size}; "
         f"data: {report.data_note}. Also running on the machine: {note or 'see below'}.",
         "",
         f"Machine before: {report.activity_before}. After: {report.activity_after}.",
@@ -362,6 +368,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="gunicorn worker processes (default 3, as gunicorn.conf.py: cores + 1)",
     )
     parser.add_argument("--threads", type=int, default=4, help="threads per worker (default 4: gthread; 1: sync)")
+    parser.add_argument(
+        "--http-server",
+        choices=harness.HTTP_SERVERS,
+        default="gunicorn",
+        help="gunicorn (default) or granian in WSGI mode (--threads: its blocking threads per worker)",
+    )
     parser.add_argument("--clients", type=int, default=None, help="on-sale clients (default 64; tiny: 8)")
     parser.add_argument("--gate-clients", type=int, default=None, help="gate devices (default 32; tiny: 4)")
     parser.add_argument("--onsale-seconds", type=float, default=180.0, help="upper bound of the on-sale (s)")
@@ -374,6 +386,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--server-env", action="append", default=[], metavar="KEY=VALUE", help="extra environment for gunicorn"
+    )
+    parser.add_argument(
+        "--ceiling",
+        type=int,
+        default=0,
+        metavar="SESSIONS",
+        help="then the raw-SQL ceiling of the same statements (bench.ceiling) with SESSIONS sessions, in this run",
     )
     args = parser.parse_args(argv)
     if args.scenario == "all":
@@ -391,6 +410,28 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
+def _ceiling_section(report: Report, *, sessions: int, note: str) -> str:
+    """The raw-SQL ceiling of the statements this commit sends, measured right after the HTTP scenarios, and the
+    share of it this run reached."""
+    print(f"Raw-SQL ceiling: {sessions} sessions ...")
+    # A process of its own: Django here is bound to this run's (dropped) databases, the ceiling builds on new ones.
+    harness.ARTIFACTS_DIR.mkdir(parents=True, exist_ok=True)
+    out = harness.ARTIFACTS_DIR / f"ceiling-of-run-{secrets.token_hex(3)}.json"
+    subprocess.run(  # noqa: S603 - a fixed command line of this project
+        [sys.executable, "-m", "bench.ceiling", "--size", report.options.size, "--clients", str(sessions)]
+        + ["--no-record", "--json-out", str(out)],
+        cwd=harness.PROJECT_DIR,
+        check=True,
+    )
+    result = json.loads(out.read_text())
+    ours = {scenario.scenario: scenario.figures for scenario in report.results}
+    ours.update(file="this run", commit=report.commit)
+    if "onsale" not in ours or "gate" not in ours:
+        ours = None
+    table = ceiling.render(result, command=f"bench.ceiling, {sessions} sessions, in this run", note=note, ours=ours)
+    return "#### Raw-SQL ceiling, same run\n\n" + table.split("\n", 2)[2]
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     run_id = secrets.token_hex(4)
@@ -406,6 +447,7 @@ def main(argv: list[str] | None = None) -> int:
             size=args.size,
             workers=args.workers,
             threads=args.threads,
+            http_server=args.http_server,
             clients=args.clients,
             gate_clients=args.gate_clients,
             onsale_seconds=args.onsale_seconds,
@@ -421,6 +463,8 @@ def main(argv: list[str] | None = None) -> int:
     report.data_note = data_note
     command = "python -m bench.run " + " ".join(argv if argv is not None else sys.argv[1:])
     text = render(report, command=command.strip(), note=args.note)
+    if args.ceiling:
+        text += "\n" + _ceiling_section(report, sessions=args.ceiling, note=args.note)
     print()
     print(text)
     if not args.no_record:

@@ -58,8 +58,14 @@ def database_settings(
     pool_size: int | None,
     conn_max_age: int,
     test_suffix: str,
+    prepare_threshold: int | None = None,
 ) -> dict[str, dict[str, Any]]:
-    """``DATABASES`` for the four aliases; a bad or missing URL stops the start with one line."""
+    """``DATABASES`` for the four aliases; a bad or missing URL stops the start with one line.
+
+    ``prepare_threshold``: psycopg's server-side binding, each statement prepared by the server after that many
+    executions on one connection (docs/PERFORMANCE.md measures it). Only with direct connections, session pooling,
+    or PgBouncer 1.21+ with ``max_prepared_statements`` (docs/DEPLOYMENT.md).
+    """
     databases = {}
     for alias, (variable, name) in DATABASE_URL_VARIABLES.items():
         url = env.str(variable, default="")
@@ -72,6 +78,8 @@ def database_settings(
             url = f"{embedded_db.base_url()}/{name}"
         config = _postgresql_config(variable, url)
         config["OPTIONS"] = {"connect_timeout": connect_timeout}
+        if prepare_threshold is not None:
+            config["OPTIONS"].update(server_side_binding=True, prepare_threshold=prepare_threshold)
         if pool_size:
             # A pooled connection per worker thread is reused across requests.
             config["OPTIONS"]["pool"] = {"min_size": 1, "max_size": pool_size, "timeout": 5}

@@ -140,6 +140,8 @@ DATABASES = database_settings(
     pool_size=env.int("DATABASE_POOL_SIZE", default=4) if DATABASE_POOL else None,
     conn_max_age=env.int("DATABASE_CONN_MAX_AGE", default=60),
     test_suffix=env.str("TEST_DB_SUFFIX", default=""),
+    # Off by default: under PgBouncer's transaction pooling before 1.21 prepared statements break (DEPLOYMENT.md).
+    prepare_threshold=env.int("DATABASE_PREPARE_THRESHOLD", default=None),
 )
 
 DATABASE_ROUTERS = ["core.routers.DomainRouter"]

@@ -4,7 +4,7 @@ A checkout is a sequence of local transactions, each idempotent and keyed by the
 
     1. orders_db  Order PENDING/CREATED + its lines                       (the recorded plan, order_plan_record:
     2.            flow lock of order.id: nobody else drives it now         one statement with the organizer's block)
-    3. users_db   credits_debit(PURCHASE, reference=order.id)             -> step DEBITED
+    3. users_db   credits_debit(PURCHASE, reference=order.id)             (no step write: the ledger row says it)
     4. seats_db   seats_sell(order_id): HELD by buyer, unexpired -> SOLD
     5. orders_db  CONFIRMED / DONE                                        (no SEATS_SOLD write in between)
 
@@ -327,9 +327,11 @@ def _drive(order: Order, lines: list[OrderLine]) -> OrderInfo:
             except DomainError as error:  # insufficient credits, inactive account: nothing was taken
                 order_undo(order, lines, failure_code=error.code, debited=False)
                 raise
-        _set_step(order, Order.Step.DEBITED)
+        # No DEBITED write of its own: the debit's ledger row (kind PURCHASE, reference = the order id) is the record
+        # that it happened. A resume of a CREATED order replays credits_debit, which finds that row and takes nothing
+        # twice; recovery reads the same row. One writing transaction less per purchase (docs/PERFORMANCE.md).
         fault_point("purchase.after_debit")
-    if order.step == Order.Step.DEBITED:
+    if order.step in (Order.Step.CREATED, Order.Step.DEBITED):  # DEBITED: written by earlier versions of this flow
         try:
             inventory_services.seats_sell(
                 buyer_id=order.buyer_id, order_id=order.pk, seat_ids=[line.seat_id for line in lines]
@@ -337,9 +339,9 @@ def _drive(order: Order, lines: list[OrderLine]) -> OrderInfo:
         except DomainError as error:  # the holds expired or were lost: give the credits back, seats stay as they are
             order_undo(order, lines, failure_code=error.code)
             raise
-        # No SEATS_SOLD write of its own: the confirmation right below is the next write to this same database,
-        # and a crash in between leaves step DEBITED, which resume and recovery finish from the truth (seats sold
-        # to this order + the debit) just the same. One WAL flush less per purchase (docs/PERFORMANCE.md).
+        # No SEATS_SOLD write of its own either: the confirmation right below is the next write to this same
+        # database, and a crash in between leaves the order pending, which resume and recovery finish from the
+        # truth (seats sold to this order + the debit) just the same.
         fault_point("purchase.after_seats")
         _confirm(order, lines)
     elif order.step == Order.Step.SEATS_SOLD:  # a step the schema allows but this flow never writes: confirmed alike
