@@ -376,3 +376,28 @@ def _issue(
     except DomainError:
         inventory_services.seats_release(buyer_id=buyer.id, seat_ids=seat_ids)
         raise
+
+
+def order_tickets_print(
+    *, actor_id: uuid.UUID, order_id: uuid.UUID, reprint: bool = False
+) -> list[inventory_services.PrintedTicket]:
+    """Print a confirmed order's tickets (or reprint them: the codes on the older paper stop opening the gate).
+
+    Box-office staff of the order's organization only (BOX_OFFICE_FORBIDDEN). Audited."""
+    order = Order.objects.using(DB_ALIAS).filter(pk=order_id).first()
+    if order is None or not accounts_selectors.user_has_capability(
+        user_id=actor_id, capability=Capability.BOX_OFFICE_SELL, organization_id=order.organization_id
+    ):
+        raise BoxOfficeForbidden()
+    if order.status != Order.Status.CONFIRMED:
+        raise InvalidInput(f"This order is {order.get_status_display().lower()}: it has no tickets to print.")
+    tickets = inventory_services.tickets_print(order_id=order.pk, reprint=reprint)
+    audit_record(
+        actor_id=actor_id,
+        action="order.tickets_reprint" if reprint else "order.tickets_print",
+        object_type="order",
+        object_id=order.pk,
+        organization_id=order.organization_id,
+        data={"tickets": len(tickets), "print_version": max(ticket.print_version for ticket in tickets)},
+    )
+    return tickets

@@ -25,7 +25,7 @@ from orders import services
 from orders.contract import BoxOfficeForbidden
 from orders.models import Order
 from orders.tests.factories import Seat, make_event
-from orders.tests.helpers import hold
+from orders.tests.helpers import api_client, hold
 from orders.tests.jobs_helpers import queue_clear, send_queued_notifications
 
 pytestmark = pytest.mark.django_db(databases=ALL_DATABASES)
@@ -355,3 +355,14 @@ def test_the_box_office_and_an_online_buyer_racing_for_one_seat_never_both_get_i
         assert sold.status == "SOLD"
         assert Order.objects.filter(status="CONFIRMED", lines__seat_id=seat).count() == 1
     assert_invariants_clean()
+
+
+def test_the_scan_api_admits_a_printed_ticket_and_then_refuses_it():
+    setup = make_event()
+    sale = sell(setup, clerk_of(setup), email="", print_tickets=True)
+    token = inventory_services.tickets_printed(order_id=sale.order.id)[0].token
+    gate = MembershipFactory(organization_id=setup.event.organization_id, role="GATE").user
+    body = {"event_id": str(setup.event.pk), "gate": "Door", "token": token}
+    first = api_client(gate).post("/api/v1/scan/", body, format="json")
+    assert first.status_code == 200 and first.json()["result"] == "SUCCESS"
+    assert api_client(gate).post("/api/v1/scan/", body, format="json").json()["result"] == "DUPLICATE"
