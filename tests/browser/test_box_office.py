@@ -42,9 +42,9 @@ def test_a_printed_box_office_ticket_admits_once_and_a_guest_list_gets_comps(liv
     page.set_default_timeout(20_000)
     admin_login(page, live_server.url, world["clerk"].email)
 
-    # 1. From the event's page to the box office; tick two places, card terminal, print.
-    page.goto(f"{live_server.url}/admin/events/event/{setup.event.pk}/change/")
-    page.click("a.button:text-is('Box office')")
+    # 1. From the event's sales dashboard to the box office; tick two places, card terminal, print.
+    page.goto(f"{live_server.url}/admin/events/event/{setup.event.pk}/dashboard/")
+    page.click("#content-main a:text-is('Box office')")
     page.wait_for_url(re.compile(r"/box-office/$"))
     page.locator("#seat-list label").nth(0).click()
     page.locator("#seat-list label").nth(1).click()
