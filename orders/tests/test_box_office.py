@@ -366,3 +366,19 @@ def test_the_scan_api_admits_a_printed_ticket_and_then_refuses_it():
     first = api_client(gate).post("/api/v1/scan/", body, format="json")
     assert first.status_code == 200 and first.json()["result"] == "SUCCESS"
     assert api_client(gate).post("/api/v1/scan/", body, format="json").json()["result"] == "DUPLICATE"
+
+
+def test_a_comp_counts_no_revenue_and_its_places_return_to_sale_at_their_price_when_refunded():
+    setup = make_event()
+    clerk = clerk_of(setup, "OWNER")
+    comp = services.comp_issue(
+        actor_id=clerk.pk, event_id=setup.event.pk, email="vip@example.com", idempotency_key="vip", quantity=2
+    )
+    seats = Seat.objects.filter(order_id=comp.order.id)
+    assert {(seat.price, seat.next_price) for seat in seats} == {(Decimal("0.00"), Decimal("50.00"))}
+    assert inventory_services.event_sales_summary(event_id=setup.event.pk)["totals"]["revenue"] == Decimal("0")
+    seat_ids = [seat.pk for seat in seats]
+    services.order_refund(order_id=comp.order.id, actor_id=clerk.pk, reason="Guest cannot come")
+    back = Seat.objects.filter(pk__in=seat_ids)
+    assert {(seat.status, seat.price, seat.next_price) for seat in back} == {("AVAILABLE", Decimal("50.00"), None)}
+    assert_invariants_clean()

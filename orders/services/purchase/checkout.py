@@ -334,7 +334,10 @@ def drive_recorded_order(order: Order, lines: list[OrderLine]) -> OrderInfo:
     if order.step == Order.Step.DEBITED:
         try:
             inventory_services.seats_sell(
-                buyer_id=order.buyer_id, order_id=order.pk, seat_ids=[line.seat_id for line in lines]
+                buyer_id=order.buyer_id,
+                order_id=order.pk,
+                seat_ids=[line.seat_id for line in lines],
+                complimentary=order.channel == OrderChannel.COMP,
             )
         except DomainError as error:  # the holds expired or were lost: give the credits back, seats stay as they are
             order_undo(order, lines, failure_code=error.code)
