@@ -202,6 +202,9 @@ class OrderInfo:
     is_replay: bool = False
     # Paying the difference by card: where the buyer pays the shortfall (only on the answer that started it).
     pay_url: str = ""
+    # ONLINE (credits), BOX_OFFICE (paid at the counter by payment_method) or COMP (free).
+    channel: str = "ONLINE"
+    payment_method: str = ""
 
 
 @dataclass(frozen=True)

@@ -10,10 +10,12 @@ import uuid
 import pytest
 from django.urls import reverse
 
+from accounts.models import User
 from accounts.tests.factories import MembershipFactory
 from core.audit import AuditLog
 from core.databases import ALL_DATABASES
 from inventory import services as inventory_services
+from orders import services
 from orders.models import Order
 from orders.tests.factories import Seat, make_event
 from orders.tests.helpers import page_client
@@ -80,7 +82,7 @@ def test_a_printed_walk_in_sale_lands_on_the_print_page_whose_reprint_revokes_th
         "admin:events_event_box_office_print", args=[setup.event.pk, order.pk]
     )
     first = re.search(r'data-token="([^"]+)"', html).group(1)
-    assert "<svg" in html and "@media print" in html and "print 1" in html
+    assert "<svg" in html and "orders/admin/box_office_print.css" in html and "print 1" in html
 
     reprinted = client.post(response.redirect_chain[-1][0], {"action": "reprint"}, follow=True).content.decode()
     second = re.search(r'data-token="([^"]+)"', reprinted).group(1)
@@ -155,3 +157,22 @@ def test_the_orders_export_shows_the_channel_and_the_box_office_payment_to_recon
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
     assert rows[0][-3:] == ["channel", "paid by", "amount taken"]
     assert {tuple(row[-3:]) for row in rows[1:]} == {("Box office", "Card terminal", "100.00")}
+
+
+def test_the_buyer_sees_a_box_office_order_as_paid_at_the_box_office_and_a_comp_as_complimentary(setup, clerk):
+    sale = services.box_office_sell(
+        actor_id=clerk.pk,
+        event_id=setup.event.pk,
+        payment_method="CASH",
+        idempotency_key="b1",
+        quantity=1,
+        email="walkup@example.com",
+    )
+    comp = services.comp_issue(
+        actor_id=clerk.pk, event_id=setup.event.pk, email="walkup@example.com", idempotency_key="c1", quantity=1
+    )
+    client = page_client(User.objects.get(pk=sale.order.buyer_id))
+    sold = client.get(reverse("orders:detail", kwargs={"order_id": sale.order.id})).content.decode()
+    assert "50.00, paid at the box office" in sold and "credits" not in sold.split("<tfoot>")[1].split("</tfoot>")[0]
+    free = client.get(reverse("orders:detail", kwargs={"order_id": comp.order.id})).content.decode()
+    assert "Complimentary" in free
