@@ -361,9 +361,10 @@ def _issue(
         plan = order_plan_record(order=order, lines=lines)
     except IntegrityError as exc:
         flow_unlock(order.pk, using=DB_ALIAS)
-        inventory_services.seats_release(buyer_id=buyer.id, seat_ids=seat_ids)
         duplicate = Order.objects.using(DB_ALIAS).filter(buyer_id=buyer.id, idempotency_key=key).first()
         if duplicate is None:
+            # Another live order of the same recipient (the walk-in account at another counter) has a place: its
+            # holds are that order's too, so they are left to it.
             raise OrderInProgress() from exc
         return order_info(duplicate, is_replay=True)
     if plan.blocked or not plan.recorded:
