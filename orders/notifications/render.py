@@ -132,6 +132,7 @@ def _refund_email(object_id: uuid.UUID, *, template: str, subject: Callable[[Eve
         "total": order.total - order.refunded_amount,
         "reason": order.refund_reason,
         "wallet_url": absolute(reverse("accounts:wallet")),
+        "channel": order.channel,
     }
     return Email(subject=subject(event, ref), template=template, context=context, organization_id=order.organization_id)
 
@@ -149,6 +150,7 @@ def tickets_refunded(object_id: uuid.UUID, recipient: ProfileInfo, data: dict) -
         "total": refund.amount,
         "reason": refund.reason,
         "wallet_url": absolute(reverse("accounts:wallet")),
+        "channel": order.channel,
     }
     return Email(
         subject=f"Refund of tickets of order {ref}: {event.title}",

@@ -382,3 +382,14 @@ def test_a_comp_counts_no_revenue_and_its_places_return_to_sale_at_their_price_w
     back = Seat.objects.filter(pk__in=seat_ids)
     assert {(seat.status, seat.price, seat.next_price) for seat in back} == {("AVAILABLE", Decimal("50.00"), None)}
     assert_invariants_clean()
+
+
+def test_the_refund_email_of_a_box_office_sale_says_the_money_is_paid_back_at_the_counter():
+    setup = make_event()
+    clerk = clerk_of(setup, "OWNER")
+    sale = sell(setup, clerk)
+    queue_clear()
+    services.order_refund(order_id=sale.order.id, actor_id=clerk.pk, reason="Changed their mind")
+    assert send_queued_notifications() == ["SENT"]
+    (message,) = mail.outbox
+    assert "100.00 is paid back at the box office" in message.body and "credits" not in message.body.split("\n")[0]
