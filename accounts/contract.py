@@ -90,6 +90,10 @@ class UserInfo:
         return self.full_name or self.email
 
 
+# The organization's walk-in account (box-office tickets that exist only on paper) has an address here: no mail.
+WALK_IN_EMAIL_DOMAIN = "@box-office.invalid"
+
+
 @dataclass(frozen=True)
 class ProfileInfo:
     """What a person sees and edits of their own account (the profile page, ``GET /api/v1/me/``)."""

@@ -47,6 +47,8 @@ class Capability(StrEnum):
     BUYERS_VIEW = "staff.buyers_view"  # see the buyers of the organization's events
     BUYERS_MANAGE = "staff.buyers_manage"  # flag / unflag buyers, adjust credits
     STAFF = "staff.staff"  # memberships of the organization, its audit log
+    BOX_OFFICE_SELL = "staff.box_office_sell"  # sell places at the box office for cash or card, print tickets
+    COMPS = "staff.comps"  # give free tickets to a guest list
 
 
 ALL_ROLES = frozenset(Role)
@@ -65,6 +67,8 @@ CAPABILITY_ROLES: dict[Capability, frozenset[Role]] = {
     Capability.BUYERS_VIEW: frozenset({Role.OWNER, Role.MANAGER, Role.BOX_OFFICE}),
     Capability.BUYERS_MANAGE: frozenset({Role.OWNER, Role.BOX_OFFICE}),
     Capability.STAFF: frozenset({Role.OWNER}),
+    Capability.BOX_OFFICE_SELL: frozenset({Role.OWNER, Role.MANAGER, Role.BOX_OFFICE}),
+    Capability.COMPS: frozenset({Role.OWNER, Role.MANAGER, Role.BOX_OFFICE}),
 }
 
 
@@ -77,6 +81,8 @@ TWO_FACTOR_CAPABILITIES = frozenset(
         Capability.TRANSFER_DISPUTES,
         Capability.BUYERS_VIEW,
         Capability.BUYERS_MANAGE,
+        Capability.BOX_OFFICE_SELL,
+        Capability.COMPS,
     }
 )
 

@@ -83,6 +83,24 @@ class SeatInfo:
 
 
 @dataclass(frozen=True)
+class PrintedPayload:
+    """What a printed ticket's code says: which seat, for which sale (QR version) and which print of it."""
+
+    seat_id: uuid.UUID
+    qr_version: int
+    print_version: int
+
+
+@dataclass(frozen=True)
+class PrintedTicket:
+    """One ticket on paper: the seat and the static code printed on it (valid until the next print)."""
+
+    seat: SeatInfo
+    print_version: int
+    token: str
+
+
+@dataclass(frozen=True)
 class ScanResult:
     """The answer to one gate scan; ``seat`` is None when the code names no seat (or is not a code at all)."""
 

@@ -42,6 +42,8 @@ class Seat(SoftDeleteModel):
     order_id = models.UUIDField(null=True, blank=True)
     qr_version = models.PositiveIntegerField(default=1)
     checked_in_at = models.DateTimeField(null=True, blank=True)
+    # The version of the printed ticket (0: never printed). Reprinting bumps it, so an older printed code is refused.
+    print_version = models.PositiveIntegerField(default=0, db_default=0)
     kept_for = models.CharField(
         max_length=64,
         blank=True,

@@ -41,6 +41,21 @@ class OrderStep(models.TextChoices):
     REFUNDED = "REFUNDED", "Refunded"
 
 
+class OrderChannel(models.TextChoices):
+    """Where an order was made: online from credits, at the box office for cash or card, or a free comp."""
+
+    ONLINE = "ONLINE", "Online"
+    BOX_OFFICE = "BOX_OFFICE", "Box office"
+    COMP = "COMP", "Complimentary"
+
+
+class BoxOfficePayment(models.TextChoices):
+    """How the box office took the money of a sale (no credits are involved)."""
+
+    CASH = "CASH", "Cash"
+    CARD_TERMINAL = "CARD_TERMINAL", "Card terminal"
+
+
 class OrderRefundStep(models.TextChoices):
     """How far a refund of some tickets of an order got; the recovery command reads it."""
 
@@ -187,6 +202,9 @@ class OrderInfo:
     is_replay: bool = False
     # Paying the difference by card: where the buyer pays the shortfall (only on the answer that started it).
     pay_url: str = ""
+    # ONLINE (credits), BOX_OFFICE (paid at the counter by payment_method) or COMP (free).
+    channel: str = "ONLINE"
+    payment_method: str = ""
 
 
 @dataclass(frozen=True)
@@ -620,3 +638,27 @@ class WaitingRoomAddressLimit(DomainError):
     code = "WAITING_ROOM_ADDRESS_LIMIT"
     status = 429
     default_detail = "Too many places in this waiting room were taken from your network address."
+
+
+class BoxOfficeForbidden(DomainError):
+    code = "BOX_OFFICE_FORBIDDEN"
+    status = 403
+    default_detail = "You are not box-office staff of this event's organization."
+
+
+@dataclass(frozen=True)
+class BoxOfficeSale:
+    """A sale or a comp made by staff: the order, whom its tickets went to, and whether they were printed."""
+
+    order: OrderInfo
+    buyer_email: str  # empty for a walk-in sale (printed tickets only)
+    account_created: bool  # a new account was opened for the address: its holder claims it with an emailed code
+    printed: bool
+
+
+@dataclass(frozen=True)
+class GuestListResult:
+    """What issuing comps to a guest list did: the comps made, and the guests refused with the reason."""
+
+    issued: tuple[BoxOfficeSale, ...]
+    refused: tuple[tuple[str, str], ...]  # (guest's email, why)

@@ -44,6 +44,12 @@ class OrderFact:
     refunded_at: dt.datetime | None = None
     # Paid back by refunds of some of its tickets (DONE OrderRefund rows).
     refunded_amount: Decimal = Decimal("0")
+    # ONLINE (paid from credits), BOX_OFFICE (paid at the counter: method and amount taken) or COMP (free).
+    channel: str = "ONLINE"
+    payment_method: str = ""
+    amount_taken: Decimal | None = None
+    # The sum of its lines' prices (every line, active or not): what its total was made of.
+    lines_total: Decimal = Decimal("0")
 
 
 @dataclass
@@ -116,8 +122,9 @@ def order_facts(*, grace_seconds: float = 0.0) -> OrderFacts:
     touched within that many seconds of the snapshot (a pending order, a completing transfer, a selling listing)."""
     facts = OrderFacts()
     for row in _rows(
-        "SELECT id::text, buyer_id::text, status, total, created_at, updated_at, refunded_at, "  # noqa: S608
-        f"refunded_amount FROM {ORDER_TABLE}"
+        "SELECT o.id::text, o.buyer_id::text, o.status, o.total, o.created_at, o.updated_at, "  # noqa: S608
+        "o.refunded_at, o.refunded_amount, o.channel, o.payment_method, o.amount_taken, "
+        f"(SELECT coalesce(sum(l.price), 0) FROM {LINE_TABLE} l WHERE l.order_id = o.id) FROM {ORDER_TABLE} o"
     ):
         facts.orders[row[0]] = OrderFact(*row)
     for row in _rows(

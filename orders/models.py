@@ -14,8 +14,10 @@ from orders.contract import (
     LISTING_ACTIVE_STATUSES,
     STAFF_OPERATION_LIVE_STATUSES,
     TRANSFER_ACTIVE_STATUSES,
+    BoxOfficePayment,
     NotificationKind,
     NotificationStatus,
+    OrderChannel,
     OrderRefundStep,
     OrderStatus,
     OrderStep,
@@ -48,10 +50,40 @@ class Order(TimeStampedModel):
     card_topup_id = models.UUIDField(null=True, blank=True)
     # Paid back so far by refunds of some of its tickets (OrderRefund rows DONE); the order stays CONFIRMED.
     refunded_amount = models.DecimalField(max_digits=10, decimal_places=2, default=0)
+    # Online orders are paid from credits; box-office orders at the counter (method and amount taken, no credits);
+    # comps are free. db_default: rows written before the channel existed were online.
+    channel = models.CharField(
+        max_length=16, choices=OrderChannel.choices, default=OrderChannel.ONLINE, db_default=OrderChannel.ONLINE
+    )
+    payment_method = models.CharField(
+        max_length=16, choices=BoxOfficePayment.choices, blank=True, default="", db_default=""
+    )
+    amount_taken = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
+    # The staff member who sold or gave the tickets (box office, comps).
+    issued_by_id = models.UUIDField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
         constraints = [
+            choices_check("channel", OrderChannel, "order_channel_valid"),
+            # A box-office sale records how it was paid and took exactly its total; nothing else records a payment.
+            models.CheckConstraint(
+                condition=(
+                    Q(
+                        channel=OrderChannel.BOX_OFFICE,
+                        payment_method__in=list(BoxOfficePayment.values),
+                        amount_taken=F("total"),
+                    )
+                    | (~Q(channel=OrderChannel.BOX_OFFICE) & Q(payment_method="", amount_taken__isnull=True))
+                ),
+                name="order_box_office_payment_recorded",
+            ),
+            models.CheckConstraint(condition=~Q(channel=OrderChannel.COMP) | Q(total=0), name="order_comp_is_free"),
+            # Box-office sales and comps take no credits and no card top-up; staff always issue them.
+            models.CheckConstraint(
+                condition=Q(channel=OrderChannel.ONLINE) | Q(card_topup_id__isnull=True, issued_by_id__isnull=False),
+                name="order_staff_channel_no_credits",
+            ),
             models.CheckConstraint(
                 condition=Q(refunded_amount__gte=0) & Q(refunded_amount__lte=F("total")),
                 name="order_refunded_amount_within_total",

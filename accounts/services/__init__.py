@@ -23,10 +23,12 @@ from accounts.services.refunds import card_refund_request, card_refundable_amoun
 from accounts.services.registration import (
     password_reset_confirm,
     password_reset_request,
+    user_for_tickets,
     user_register,
     user_resend_verification,
     user_update_profile,
     user_verify_email,
+    user_walk_in,
 )
 from accounts.services.staff import credit_adjust, user_set_flag
 from accounts.services.stripe_events import stripe_event_apply
@@ -56,6 +58,8 @@ __all__ = [
     "topup_complete",
     "topup_start",
     "user_authenticate",
+    "user_for_tickets",
+    "user_walk_in",
     "user_register",
     "user_resend_verification",
     "user_set_flag",

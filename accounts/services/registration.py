@@ -16,6 +16,7 @@ from rest_framework.authtoken.models import Token
 from accounts import DB_ALIAS
 from accounts.contract import (
     PREFERENCE_KEYS,
+    WALK_IN_EMAIL_DOMAIN,
     AlreadyVerified,
     EmailTaken,
     OneTimeCodePurpose,
@@ -145,6 +146,47 @@ def user_update_profile(
     return user_get(user_id=user_id)
 
 
+def user_for_tickets(*, email: str, full_name: str = "") -> tuple[UserInfo, bool]:
+    """The account tickets bought or given by staff go to: the one with this address, or a new one (and True).
+
+    A new account has no usable password and an unverified address: its holder claims it with "Forgot password",
+    whose emailed code proves the address (``password_reset_confirm``). Two staff members issuing to the same new
+    address at once get the same account.
+    """
+    email = (email or "").strip().lower()
+    full_name = " ".join((full_name or "").split())
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise InvalidInput("Enter a valid email address.", fields={"email": ["Enter a valid email address."]}) from None
+    if len(email) > 254 or len(full_name) > 200:
+        raise InvalidInput("The email address or the name is too long.", fields={"email": ["Too long."]})
+    existing = User.objects.using(DB_ALIAS).filter(email__iexact=email).first()
+    if existing is not None:
+        return from_row(UserInfo, existing), False
+    try:
+        with transaction.atomic(using=DB_ALIAS):
+            user = User.objects.db_manager(DB_ALIAS).create_user(email, None, full_name=full_name)
+    except IntegrityError:  # the same address issued to at the same moment
+        return from_row(UserInfo, User.objects.using(DB_ALIAS).get(email__iexact=email)), False
+    return from_row(UserInfo, user), True
+
+
+def user_walk_in(*, organization_id: uuid.UUID) -> UserInfo:
+    """The organization's walk-in account: holder of box-office tickets sold with no address, only printed.
+
+    It cannot log in (inactive, no password), so its tickets exist only on paper."""
+    email = f"walk-in+{organization_id.hex}{WALK_IN_EMAIL_DOMAIN}"
+    try:
+        with transaction.atomic(using=DB_ALIAS):
+            user, _created = User.objects.using(DB_ALIAS).get_or_create(
+                email=email, defaults={"full_name": "Box office walk-in", "is_active": False, "password": "!"}
+            )
+    except IntegrityError:
+        user = User.objects.using(DB_ALIAS).get(email=email)
+    return from_row(UserInfo, user)
+
+
 def _active_user_by_email(email: str) -> User | None:
     return User.objects.using(DB_ALIAS).filter(email__iexact=(email or "").strip(), is_active=True).first()
 
@@ -173,6 +215,7 @@ def password_reset_confirm(*, email: str, code: str, new_password: str) -> None:
     otp_verify(user_id=user.pk, purpose=OneTimeCodePurpose.PASSWORD_RESET, code=code)
     with transaction.atomic(using=DB_ALIAS):
         user.set_password(new_password)
-        user.save(using=DB_ALIAS, update_fields=["password", "updated_at"])
+        user.is_verified = True  # the emailed code proves the address (how an account opened by staff is claimed)
+        user.save(using=DB_ALIAS, update_fields=["password", "is_verified", "updated_at"])
         Token.objects.using(DB_ALIAS).filter(user_id=user.pk).delete()
         login_failures_forgive(email=user.email)

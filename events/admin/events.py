@@ -223,6 +223,8 @@ class EventAdmin(OrganizationChoiceMixin, SoftDeleteAdminMixin, TenantScopedAdmi
             links.append((reverse("admin:events_event_publish", args=[obj.pk]), "button", label))
         if obj.status == EventStatus.PUBLISHED:
             links.append((reverse("admin:events_event_reprice", args=[obj.pk]), "button", "Reprice a tier…"))
+            links.append((reverse("admin:events_event_box_office", args=[obj.pk]), "button", "Box office"))
+            links.append((reverse("admin:events_event_comps", args=[obj.pk]), "button", "Comps"))
         if on_sale_or_draft:
             label = "Waiting room (on)…" if obj.waiting_room else "Waiting room…"
             links.append((reverse("admin:events_event_waiting_room", args=[obj.pk]), "button", label))

@@ -16,6 +16,8 @@ from inventory.contract import (
     HoldExpired,
     HoldLimitExceeded,
     NotEnoughSeats,
+    PrintedPayload,
+    PrintedTicket,
     QrPayload,
     QrUnavailable,
     ScanBusy,
@@ -43,10 +45,19 @@ from inventory.services.bulk import inventory_create_for_event
 from inventory.services.holds import seats_hold, seats_hold_best_available, seats_release
 from inventory.services.pricing import RepriceResult, seats_reprice
 from inventory.services.production import KeepResult, seats_keep_off_sale, seats_return_to_sale
-from inventory.services.qr import QR_MAX_TOKEN_LENGTH, QR_SALT, qr_token_make, qr_token_read, ticket_qr, ticket_qr_svg
+from inventory.services.qr import (
+    QR_MAX_TOKEN_LENGTH,
+    QR_SALT,
+    printed_token_make,
+    printed_token_read,
+    qr_token_make,
+    qr_token_read,
+    ticket_qr,
+    ticket_qr_svg,
+)
 from inventory.services.sales import seats_sell, seats_unsell
 from inventory.services.scan import ticket_scan
-from inventory.services.tickets import ticket_change_owner, ticket_set_listed
+from inventory.services.tickets import ticket_change_owner, ticket_set_listed, tickets_print, tickets_printed
 
 __all__ = [
     "INVENTORY_ERRORS",
@@ -56,6 +67,8 @@ __all__ = [
     "HoldLimitExceeded",
     "KeepResult",
     "NotEnoughSeats",
+    "PrintedPayload",
+    "PrintedTicket",
     "QrPayload",
     "QrUnavailable",
     "RepriceResult",
@@ -71,6 +84,8 @@ __all__ = [
     "holds_for_buyer",
     "inventory_count_for_event",
     "inventory_create_for_event",
+    "printed_token_make",
+    "printed_token_read",
     "qr_token_make",
     "qr_token_read",
     "seat_map",
@@ -93,4 +108,6 @@ __all__ = [
     "ticket_set_listed",
     "tickets_for_owner",
     "tickets_listed_before",
+    "tickets_print",
+    "tickets_printed",
 ]

@@ -16,10 +16,12 @@ from django.core import signing
 from django.utils import timezone
 
 from core import config
-from inventory.contract import QrPayload, QrUnavailable, SeatStatus
+from inventory.contract import PrintedPayload, QrPayload, QrUnavailable, SeatStatus
 from inventory.selectors import AnyId, ticket_get_for_owner
 
 QR_SALT = "ticketremaster.inventory.qr.v1"
+# Printed tickets sign with their own salt: a printed code never reads as a phone code, nor the other way round.
+PRINTED_SALT = "ticketremaster.inventory.printed.v1"
 QR_MAX_TOKEN_LENGTH = 256
 QR_CLOCK_SKEW_SECONDS = 30  # a code "issued" this far in the future still scans: servers' clocks differ a little
 
@@ -42,6 +44,28 @@ def qr_token_read(token: str) -> QrPayload:
         return QrPayload(uuid.UUID(hex=seat_hex), uuid.UUID(hex=owner_hex), int(version), int(issued))
     except ValueError:
         raise signing.BadSignature("malformed payload") from None
+
+
+def printed_token_make(*, seat_id: uuid.UUID, qr_version: int, print_version: int) -> str:
+    """The static code of a printed ticket: no time in it (paper does not refresh); bound to the seat, to the sale
+    (the QR version, bumped by every change of owner or refund) and to the print (bumped by every reprint)."""
+    return _printed_signer().sign(f"{seat_id.hex}.{int(qr_version)}.{int(print_version)}")
+
+
+def printed_token_read(token: str) -> PrintedPayload:
+    """The payload of a printed ticket's code; signing.BadSignature for anything else."""
+    if not isinstance(token, str) or not token or len(token) > QR_MAX_TOKEN_LENGTH:
+        raise signing.BadSignature("malformed token")
+    value = _printed_signer().unsign(token.strip())
+    try:
+        seat_hex, qr_version, print_version = value.split(".")
+        return PrintedPayload(uuid.UUID(hex=seat_hex), int(qr_version), int(print_version))
+    except ValueError:
+        raise signing.BadSignature("malformed payload") from None
+
+
+def _printed_signer() -> signing.Signer:
+    return signing.Signer(key=settings.QR_SIGNING_KEY, salt=PRINTED_SALT, algorithm="sha256")
 
 
 def ticket_qr(*, seat_id: AnyId, owner_id: uuid.UUID) -> tuple[str, dt.datetime]:

@@ -20,7 +20,7 @@ from inventory.services._shared import TAKE_NEXT_PRICE, optional_id, require_id,
 # All or nothing in one statement, atomic by itself (no BEGIN/COMMIT round trips): lock the seats in id order, and
 # sell them only if each is still HELD by the buyer and unexpired, or already sold to this order (a retry); the
 # first columns say how many qualified, and which. Parameters: buyer, now, order, ids, then the UPDATE's owner,
-# order, now, then len(ids).
+# order, now, complimentary twice, then len(ids).
 _SELL = (
     "WITH locked AS MATERIALIZED (SELECT id, "  # noqa: S608 - fixed SQL
     "(status = 'HELD' AND held_by_id = %s AND hold_expires_at > %s) AS sellable, order_id = %s AS sold_here "
@@ -28,14 +28,22 @@ _SELL = (
     "verdict AS MATERIALIZED (SELECT count(*) FILTER (WHERE sellable OR sold_here) AS ready, "
     "array_agg(id) FILTER (WHERE sellable OR sold_here) AS ready_ids FROM locked), "
     f"sold AS (UPDATE {SEAT_TABLE} SET status = 'SOLD', owner_id = %s, order_id = %s, held_by_id = NULL, "
-    "hold_expires_at = NULL, updated_at = %s FROM verdict WHERE verdict.ready = %s "
+    "hold_expires_at = NULL, updated_at = %s, "
+    # A complimentary ticket is sold at zero; the price it had comes back when it is next free (next_price).
+    "next_price = CASE WHEN %s THEN COALESCE(next_price, price) ELSE next_price END, "
+    "price = CASE WHEN %s THEN 0 ELSE price END FROM verdict WHERE verdict.ready = %s "
     f"AND id IN (SELECT id FROM locked WHERE sellable) RETURNING {SEAT_COLUMNS}) "
     "SELECT verdict.ready, verdict.ready_ids, sold.* FROM verdict LEFT JOIN sold ON true"
 )
 
 
-def seats_sell(*, buyer_id: uuid.UUID, order_id: uuid.UUID, seat_ids: Iterable[uuid.UUID]) -> list[SeatInfo]:
+def seats_sell(
+    *, buyer_id: uuid.UUID, order_id: uuid.UUID, seat_ids: Iterable[uuid.UUID], complimentary: bool = False
+) -> list[SeatInfo]:
     """HELD by this buyer and unexpired -> SOLD to the buyer for this order, in one compare-and-set statement.
+
+    ``complimentary`` (a comp): sold at price zero, so sales figures count no revenue for it; its price is kept as
+    the place's next price, which it takes again if it is refunded.
 
     All or nothing: if any seat is neither still held by the buyer nor already sold to this order, nothing is sold
     and HoldExpired is raised. Idempotent: seats already sold to this order (a retry) count as sold.
@@ -47,7 +55,8 @@ def seats_sell(*, buyer_id: uuid.UUID, order_id: uuid.UUID, seat_ids: Iterable[u
         raise InvalidInput("No seats to sell.", fields={"seat_ids": ["At least one seat is required."]})
     now = timezone.now()
     with seats_cursor() as cursor:
-        cursor.execute(_SELL, [buyer, now, order, ids, buyer, order, now, len(ids)])
+        free = bool(complimentary)
+        cursor.execute(_SELL, [buyer, now, order, ids, buyer, order, now, free, free, len(ids)])
         answer = cursor.fetchall()
         ready, ready_ids = answer[0][:2]
         if ready != len(ids):

@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 import logging
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from django.core import signing
@@ -17,11 +18,11 @@ from core.errors import InvalidInput
 from core.locking import is_lock_not_available
 from core.observability import note_outcome
 from inventory import DB_ALIAS
-from inventory.contract import EntryLogResult, QrPayload, ScanBusy, ScanResult, SeatInfo, SeatStatus
+from inventory.contract import EntryLogResult, PrintedPayload, QrPayload, ScanBusy, ScanResult, SeatInfo, SeatStatus
 from inventory.models import EntryLog
 from inventory.selectors import SEAT_COLUMNS, SEAT_TABLE, seat_info_from_row, ticket_get
 from inventory.services._shared import optional_id, require_id, seats_cursor
-from inventory.services.qr import QR_CLOCK_SKEW_SECONDS, qr_token_read
+from inventory.services.qr import QR_CLOCK_SKEW_SECONDS, printed_token_read, qr_token_read
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +36,8 @@ _SCAN_DETAIL = {
     EntryLogResult.NOT_FOUND: "No such ticket.",
     EntryLogResult.REVOKED: "This code was replaced (the ticket was transferred, resold or refunded).",
 }
+PRINTED_ADMITTED = "Admitted (printed ticket)."
+PRINTED_REPRINTED = "This printed ticket was reprinted: only the newest print is valid."
 
 
 def _fingerprint(token: Any) -> str:
@@ -54,6 +57,8 @@ def ticket_scan(
 
     Order of checks: signature (INVALID), age (EXPIRED), seat exists (NOT_FOUND), event (WRONG_EVENT), owner and QR
     version as they are now (REVOKED), status: SOLD -> CHECKED_IN (SUCCESS), CHECKED_IN (DUPLICATE), else NOT_PAID.
+    A printed ticket's code (its own signature, no age) is checked the same way against the QR version and the
+    print version (an older print: REVOKED, saying it was reprinted).
     ScanBusy (409) if the ticket stays locked by another change for more than 3 s (not logged: scan again).
     """
     event = require_id(event_id, name="event_id")
@@ -72,15 +77,53 @@ def ticket_scan(
     try:
         payload = qr_token_read(token)
     except signing.BadSignature:
-        return _scan_log(log, EntryLogResult.INVALID)
+        return _scan_printed(token, event=event, log=log)
     now = timezone.now()
     age = now.timestamp() - payload.issued_at
     if age < -QR_CLOCK_SKEW_SECONDS:
         return _scan_log(log, EntryLogResult.INVALID, detail="This code was issued in the future; check the clocks.")
     if age > config.get("qr_lifetime_seconds"):
         return _scan_log(log, EntryLogResult.EXPIRED, seat_id=payload.seat_id, holder_id=payload.owner_id)
+    return _admit_once(
+        payload.seat_id,
+        match=("owner_id = %s AND qr_version = %s", [payload.owner_id, payload.qr_version]),
+        refusal=lambda seat: _refusal(seat, payload, event),
+        event=event,
+        log=log,
+        now=now,
+        admitted=_SCAN_DETAIL[EntryLogResult.SUCCESS],
+    )
+
+
+def _scan_printed(token: Any, *, event: uuid.UUID, log: dict[str, Any]) -> ScanResult:
+    """A printed ticket: a static code the gate accepts once, while it is the ticket's latest print."""
     try:
-        return _admit_or_refuse(payload, event=event, log=log, now=now)
+        payload = printed_token_read(token)
+    except signing.BadSignature:
+        return _scan_log(log, EntryLogResult.INVALID)
+    return _admit_once(
+        payload.seat_id,
+        match=("qr_version = %s AND print_version = %s", [payload.qr_version, payload.print_version]),
+        refusal=lambda seat: _printed_refusal(seat, payload, event),
+        event=event,
+        log=log,
+        now=timezone.now(),
+        admitted=PRINTED_ADMITTED,
+    )
+
+
+def _admit_once(
+    seat_id: uuid.UUID,
+    *,
+    match: tuple[str, list],
+    refusal: Callable[[SeatInfo | None], tuple[str, str]],
+    event: uuid.UUID,
+    log: dict[str, Any],
+    now: dt.datetime,
+    admitted: str,
+) -> ScanResult:
+    try:
+        return _admit_or_refuse(seat_id, match=match, refusal=refusal, event=event, log=log, now=now, admitted=admitted)
     except OperationalError as exc:
         if not is_lock_not_available(exc):
             raise
@@ -88,28 +131,39 @@ def ticket_scan(
     except IntegrityError:
         # entrylog_one_success refused a second SUCCESS for this seat: it was admitted before, whatever the row
         # says now. The transaction (including the status change) was rolled back.
-        logger.warning("second SUCCESS refused by entrylog_one_success for seat %s", payload.seat_id)
-        seat = ticket_get(seat_id=payload.seat_id)
+        logger.warning("second SUCCESS refused by entrylog_one_success for seat %s", seat_id)
+        seat = ticket_get(seat_id=seat_id)
         return _scan_log(log, EntryLogResult.DUPLICATE, seat=seat, holder_id=seat.owner_id)
 
 
-def _admit_or_refuse(payload: QrPayload, *, event: uuid.UUID, log: dict[str, Any], now: dt.datetime) -> ScanResult:
+def _admit_or_refuse(
+    seat_id: uuid.UUID,
+    *,
+    match: tuple[str, list],
+    refusal: Callable[[SeatInfo | None], tuple[str, str]],
+    event: uuid.UUID,
+    log: dict[str, Any],
+    now: dt.datetime,
+    admitted: str,
+) -> ScanResult:
     """Admission is a compare-and-set UPDATE that takes the row lock: a second gate scanning the same ticket waits
     for the first (milliseconds), then sees CHECKED_IN and answers DUPLICATE. The partial unique index
-    entrylog_one_success backs "exactly one SUCCESS" in the database itself."""
+    entrylog_one_success backs "exactly one SUCCESS" in the database itself. ``match``: what the code must still
+    agree with (a condition on the row and its parameters)."""
+    condition, params = match
     with transaction.atomic(using=DB_ALIAS), seats_cursor() as cursor:
         # Bounded wait: another gate admitting this very ticket holds the lock for a millisecond or two.
         cursor.execute("SELECT set_config('lock_timeout', '3s', true)")
         cursor.execute(
             f"UPDATE {SEAT_TABLE} SET status = 'CHECKED_IN', checked_in_at = %s, updated_at = %s "  # noqa: S608
-            "WHERE id = %s AND event_id = %s AND owner_id = %s AND qr_version = %s AND status = 'SOLD' "
+            f"WHERE id = %s AND event_id = %s AND {condition} AND status = 'SOLD' "
             f"AND deleted_at IS NULL RETURNING {SEAT_COLUMNS}",
-            [now, now, payload.seat_id, event, payload.owner_id, payload.qr_version],
+            [now, now, seat_id, event, *params],
         )
         row = cursor.fetchone()
         if row is not None:
             seat = seat_info_from_row(row, now=now)
-            detail = _SCAN_DETAIL[EntryLogResult.SUCCESS]
+            detail = admitted
             EntryLog.objects.using(DB_ALIAS).create(
                 **log, seat_id=seat.id, holder_id=seat.owner_id, result=EntryLogResult.SUCCESS, detail=detail
             )
@@ -118,11 +172,11 @@ def _admit_or_refuse(payload: QrPayload, *, event: uuid.UUID, log: dict[str, Any
         # Not admitted: find out why, under the row lock so the answer matches the state it describes.
         cursor.execute(
             f"SELECT {SEAT_COLUMNS} FROM {SEAT_TABLE} WHERE id = %s AND deleted_at IS NULL FOR UPDATE",  # noqa: S608
-            [payload.seat_id],
+            [seat_id],
         )
         row = cursor.fetchone()
         seat = seat_info_from_row(row, now=now) if row else None
-        result, detail = _refusal(seat, payload, event)
+        result, detail = refusal(seat)
         return _scan_log(log, result, seat=seat, detail=detail, holder_id=seat.owner_id if seat else None)
 
 
@@ -133,6 +187,28 @@ def _refusal(seat: SeatInfo | None, payload: QrPayload, event: uuid.UUID) -> tup
         return EntryLogResult.WRONG_EVENT, _SCAN_DETAIL[EntryLogResult.WRONG_EVENT]
     if seat.owner_id != payload.owner_id or seat.qr_version != payload.qr_version:
         return EntryLogResult.REVOKED, _SCAN_DETAIL[EntryLogResult.REVOKED]
+    return _status_refusal(seat)
+
+
+def _printed_refusal(seat: SeatInfo | None, payload: PrintedPayload, event: uuid.UUID) -> tuple[str, str]:
+    if seat is None:
+        return EntryLogResult.NOT_FOUND, _SCAN_DETAIL[EntryLogResult.NOT_FOUND]
+    if seat.event_id != event:
+        return EntryLogResult.WRONG_EVENT, _SCAN_DETAIL[EntryLogResult.WRONG_EVENT]
+    if seat.qr_version != payload.qr_version:
+        return EntryLogResult.REVOKED, _SCAN_DETAIL[EntryLogResult.REVOKED]
+    if _print_version(seat.id) != payload.print_version:
+        return EntryLogResult.REVOKED, PRINTED_REPRINTED
+    return _status_refusal(seat)
+
+
+def _print_version(seat_id: uuid.UUID) -> int:
+    with seats_cursor() as cursor:
+        cursor.execute(f"SELECT print_version FROM {SEAT_TABLE} WHERE id = %s", [seat_id])  # noqa: S608
+        return cursor.fetchone()[0]
+
+
+def _status_refusal(seat: SeatInfo) -> tuple[str, str]:
     if seat.status == SeatStatus.CHECKED_IN:
         when = timezone.localtime(seat.checked_in_at).strftime("%H:%M:%S") if seat.checked_in_at else "earlier"
         return EntryLogResult.DUPLICATE, f"Already checked in at {when}."

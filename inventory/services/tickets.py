@@ -15,9 +15,10 @@ from django.utils import timezone
 
 from core.errors import InvalidInput, NotFound
 from inventory import DB_ALIAS
-from inventory.contract import TICKET_STATUSES, SeatInfo, SeatStatus, TicketNotTransferable
+from inventory.contract import TICKET_STATUSES, PrintedTicket, SeatInfo, SeatStatus, TicketNotTransferable
 from inventory.selectors import SEAT_COLUMNS, SEAT_TABLE, seat_info_from_row, ticket_get
 from inventory.services._shared import require_id, seats_cursor
+from inventory.services.qr import printed_token_make
 
 
 def ticket_change_owner(
@@ -85,3 +86,48 @@ def ticket_set_listed(
         seat_id=str(seat),
         status=ticket.status,
     )
+
+
+def tickets_print(*, order_id: uuid.UUID, reprint: bool = False) -> list[PrintedTicket]:
+    """The order's tickets on paper, each with its static code.
+
+    The first print gives version 1 (idempotent: a retry prints the same codes); ``reprint`` bumps every ticket's
+    version, so the codes on the older paper are refused at the gate (REVOKED). Only tickets not yet used are
+    printed; NotFound when the order has none.
+    """
+    order = require_id(order_id, name="order_id")
+    bump = "print_version + 1" if reprint else "GREATEST(print_version, 1)"
+    with transaction.atomic(using=DB_ALIAS), seats_cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {SEAT_TABLE} SET print_version = {bump}, updated_at = %s "  # noqa: S608 - fixed SQL
+            "WHERE order_id = %s AND status = 'SOLD' AND deleted_at IS NULL "
+            f"RETURNING print_version, {SEAT_COLUMNS}",
+            [timezone.now(), order],
+        )
+        rows = cursor.fetchall()
+    if not rows:
+        raise NotFound("This order has no ticket left to print.")
+    return _printed(rows)
+
+
+def tickets_printed(*, order_id: uuid.UUID) -> list[PrintedTicket]:
+    """The order's printed tickets as they stand (the codes of the latest print), without printing anything."""
+    order = require_id(order_id, name="order_id")
+    with seats_cursor() as cursor:
+        cursor.execute(
+            f"SELECT print_version, {SEAT_COLUMNS} FROM {SEAT_TABLE} "  # noqa: S608 - fixed SQL
+            "WHERE order_id = %s AND print_version > 0 AND deleted_at IS NULL",
+            [order],
+        )
+        rows = cursor.fetchall()
+    return _printed(rows)
+
+
+def _printed(rows: list[tuple]) -> list[PrintedTicket]:
+    tickets = []
+    for print_version, *seat_row in rows:
+        seat = seat_info_from_row(tuple(seat_row))
+        token = printed_token_make(seat_id=seat.id, qr_version=seat.qr_version, print_version=print_version)
+        tickets.append(PrintedTicket(seat=seat, print_version=print_version, token=token))
+    tickets.sort(key=lambda ticket: (ticket.seat.section_id, ticket.seat.y, ticket.seat.row_label, ticket.seat.number))
+    return tickets

@@ -28,6 +28,10 @@ money
   ORDER_MONEY_MISMATCH        an order's ledger rows net to a different amount than its total less its refunds of
                               some tickets (or touch others)
   ORDER_REFUNDED_AMOUNT_MISMATCH  an order's refunded_amount differs from the sum of its finished ticket refunds
+  STAFF_ORDER_MOVED_CREDITS   a box-office sale or a comp has ledger rows (paid at the counter or free: no credits)
+  BOX_OFFICE_PAYMENT_MISSING  a box-office sale does not record its payment method and an amount taken equal to
+                              its total
+  COMP_NOT_FREE               a comp order's total, or one of its lines' prices, is not zero
   TRANSFER_WITHOUT_PAYMENT    a completed paid transfer has no TRANSFER_DEBIT / TRANSFER_CREDIT
   TRANSFER_MONEY_MISMATCH     a transfer's ledger rows net to something else than its outcome demands
   RESALE_WITHOUT_PAYMENT      a sold listing has no RESALE_DEBIT / RESALE_CREDIT for its sale attempt

@@ -15,7 +15,7 @@ from accounts.contract import LedgerKind
 from accounts.invariants import FlowRow, LedgerFacts
 from ops.invariants.facts import Facts
 from ops.invariants.report import Report
-from orders.contract import OrderRefundStep
+from orders.contract import OrderChannel, OrderRefundStep
 from orders.invariants import ListingStatus, OrderStatus, TransferStatus
 
 ZERO = Decimal("0")
@@ -25,6 +25,7 @@ CONFIRMED, REFUNDED = OrderStatus.CONFIRMED.value, OrderStatus.REFUNDED.value
 TRANSFER_MOVED = (TransferStatus.COMPLETED.value, TransferStatus.DISPUTED.value)
 SOLD = ListingStatus.SOLD.value
 TICKETS_REFUND_DONE = OrderRefundStep.DONE.value
+ONLINE, BOX_OFFICE, COMP = OrderChannel.ONLINE.value, OrderChannel.BOX_OFFICE.value, OrderChannel.COMP.value
 
 
 def check_balances(report: Report, ledger: LedgerFacts) -> None:
@@ -135,6 +136,9 @@ def _check_orders(report: Report, facts: Facts, unclaimed: _UnclaimedRows) -> No
                 f"{refunded_by_order[order.id]}",
                 **ids,
             )
+        if order.channel != ONLINE:
+            _check_staff_order(report, order, rows, ids)
+            continue
         if order.status == CONFIRMED:
             if order.total > ZERO and not debited:
                 report.add("ORDER_WITHOUT_DEBIT", f"confirmed order of {order.total} has no PURCHASE debit", **ids)
@@ -162,6 +166,24 @@ def _check_orders(report: Report, facts: Facts, unclaimed: _UnclaimedRows) -> No
                 f"{order.status} order's ledger nets to {_describe(net)}; expected {_describe(expected)}",
                 **ids,
             )
+
+
+def _check_staff_order(report: Report, order, rows: list, ids: dict) -> None:
+    """A box-office sale was paid at the counter (its method and the amount taken, equal to its total, recorded) and a
+    comp is free; neither moves credits, whatever happened to it later (a refund pays back at the counter)."""
+    if rows:
+        report.add(
+            "STAFF_ORDER_MOVED_CREDITS", f"{order.channel} order's ledger nets to {_describe(_net(rows))}", **ids
+        )
+    if order.channel == BOX_OFFICE and (not order.payment_method or order.amount_taken != order.total):
+        report.add(
+            "BOX_OFFICE_PAYMENT_MISSING",
+            f"box-office order of {order.total} records {order.payment_method or 'no method'} "
+            f"and {order.amount_taken} taken",
+            **ids,
+        )
+    if order.channel == COMP and (order.total != ZERO or order.lines_total != ZERO):
+        report.add("COMP_NOT_FREE", f"comp order totals {order.total} (lines {order.lines_total})", **ids)
 
 
 def _check_transfers(report: Report, facts: Facts, unclaimed: _UnclaimedRows) -> None:

@@ -3,6 +3,7 @@ databases (publish, cancel and refund, the sales dashboard), which it adds to th
 
 from orders.admin import (  # noqa: F401 - registers the ModelAdmins and views
     blocks,
+    box_office,
     event_operations,
     exports,
     notifications,
@@ -12,4 +13,5 @@ from orders.admin import (  # noqa: F401 - registers the ModelAdmins and views
 
 event_operations.register(sales.admin.site)
 exports.register(sales.admin.site)
+box_office.register(sales.admin.site)
 waiting_room.register(sales.admin.site)

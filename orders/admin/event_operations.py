@@ -74,7 +74,7 @@ class RepriceForm(forms.Form):
         return reason
 
 
-def _event_for(request: HttpRequest, object_id: str, capability: Capability) -> EventOperationsInfo:
+def event_for_staff(request: HttpRequest, object_id: str, capability: Capability) -> EventOperationsInfo:
     """The event, if the staff member holds ``capability`` in its organization; otherwise simply not found."""
     event_id = as_uuid(object_id)
     event = events_selectors.event_for_operations(event_id=event_id) if event_id else None
@@ -141,7 +141,7 @@ def register(site: StaffAdminSite) -> None:
     """Add the pages under the event admin's URLs, with the URL names the event admin links to."""
 
     def publish_view(request: HttpRequest, object_id: str) -> HttpResponse:
-        event = _event_for(request, object_id, Capability.EVENTS_MANAGE)
+        event = event_for_staff(request, object_id, Capability.EVENTS_MANAGE)
         if request.method == "POST":
             operation = _start(request, event, StaffOperationKind.PUBLISH)
             return _operation_page(event.id, operation.id) if operation else _change_page(event.id)
@@ -163,7 +163,7 @@ def register(site: StaffAdminSite) -> None:
             return HttpResponseRedirect(reverse("admin:events_event_changelist"))
         for object_id in request.POST.getlist("event_ids"):
             try:
-                event = _event_for(request, object_id, Capability.EVENTS_MANAGE)
+                event = event_for_staff(request, object_id, Capability.EVENTS_MANAGE)
             except Http404:
                 messages.error(request, "An event could not be published: you may not publish it, or it is gone.")
                 continue
@@ -171,7 +171,7 @@ def register(site: StaffAdminSite) -> None:
         return HttpResponseRedirect(reverse("admin:events_event_changelist"))
 
     def cancel_view(request: HttpRequest, object_id: str) -> HttpResponse:
-        event = _event_for(request, object_id, Capability.EVENTS_MANAGE)
+        event = event_for_staff(request, object_id, Capability.EVENTS_MANAGE)
         form = CancelEventForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             operation = _start(request, event, StaffOperationKind.CANCEL, reason=form.cleaned_data["reason"])
@@ -180,7 +180,7 @@ def register(site: StaffAdminSite) -> None:
 
     def reprice_view(request: HttpRequest, object_id: str) -> HttpResponse:
         """A tier's new price after publishing: queued as an operation, audited, applied to every free place."""
-        event = _event_for(request, object_id, Capability.EVENTS_MANAGE)
+        event = event_for_staff(request, object_id, Capability.EVENTS_MANAGE)
         tiers = events_selectors.tier_prices(event_id=event.id)
         form = RepriceForm(request.POST or None, tiers=tiers, initial={"tier": request.GET.get("tier", "")})
         if request.method == "POST" and form.is_valid():
@@ -193,7 +193,7 @@ def register(site: StaffAdminSite) -> None:
 
     def return_to_sale_view(request: HttpRequest, object_id: str) -> HttpResponse:
         """Every place of the event kept off sale under one name (the dashboard's button) back on sale."""
-        event = _event_for(request, object_id, Capability.EVENTS_MANAGE)
+        event = event_for_staff(request, object_id, Capability.EVENTS_MANAGE)
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         kept_for = request.POST.get("kept_for", "")
@@ -209,7 +209,7 @@ def register(site: StaffAdminSite) -> None:
 
     def operation_view(request: HttpRequest, object_id: str, operation_id: str) -> HttpResponse:
         """The live progress page; ``?format=json`` is what its script polls (it works without, by refreshing)."""
-        event = _event_for(request, object_id, Capability.EVENTS_MANAGE)
+        event = event_for_staff(request, object_id, Capability.EVENTS_MANAGE)
         op_id = as_uuid(operation_id)
         if op_id is None:
             raise Http404("No such operation.")
@@ -231,7 +231,7 @@ def register(site: StaffAdminSite) -> None:
         )
 
     def dashboard_view(request: HttpRequest, object_id: str) -> HttpResponse:
-        event = _event_for(request, object_id, Capability.EVENTS_VIEW)
+        event = event_for_staff(request, object_id, Capability.EVENTS_VIEW)
         started = time.perf_counter()
         table = event_sales_table(event_id=event.id, venue_id=event.venue_id)
         zone = event.venue_timezone

@@ -151,8 +151,8 @@ class OrderAdmin(BuyerNamesMixin, EventScopedAdmin):
     manage_capability = None
     superuser_can_manage = False  # orders change only through services (checkout, refund)
     inlines = [OrderLineInline]
-    list_display = ["short_id", "created_at", "buyer", "event_title", "status_label", "step", "total"]
-    list_filter = ["status", EventFilter, "step", "created_at"]
+    list_display = ["short_id", "created_at", "buyer", "event_title", "status_label", "channel", "step", "total"]
+    list_filter = ["status", "channel", EventFilter, "step", "created_at"]
     search_fields = ["idempotency_key"]
     search_help_text = "Order id, buyer id, a buyer's full email address, or an idempotency key."
     date_hierarchy = "created_at"
@@ -167,6 +167,9 @@ class OrderAdmin(BuyerNamesMixin, EventScopedAdmin):
         "status",
         "step",
         "total",
+        "channel",
+        "payment_method",
+        "amount_taken",
         "refunded_amount",
         "idempotency_key",
         "failure_code",

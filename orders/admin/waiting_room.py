@@ -20,10 +20,10 @@ from django.utils import timezone
 from core.admin_site import StaffAdminSite
 from core.admin_tenancy import Capability, actor_id, has_capability
 from core.errors import DomainError, InvalidInput
-from core.ids import as_uuid
 from events import selectors as events_selectors
 from events.contract import EventOperationsInfo
 from orders import DB_ALIAS
+from orders.admin.event_operations import event_for_staff
 from orders.models import WaitingRoomAdmission
 from orders.services import waiting_room as rooms
 
@@ -60,14 +60,6 @@ class PaceForm(forms.Form):
     rate_per_minute = forms.IntegerField(min_value=1, max_value=rooms.MAX_RATE_PER_MINUTE)
 
 
-def _event_for(request: HttpRequest, object_id: str, capability: Capability) -> EventOperationsInfo:
-    event_id = as_uuid(object_id)
-    event = events_selectors.event_for_operations(event_id=event_id) if event_id else None
-    if event is None or not has_capability(request, capability, event.organization_id):
-        raise Http404("No such event.")
-    return event
-
-
 def _initial(event: EventOperationsInfo, room) -> dict:
     if room is not None:
         return {
@@ -87,7 +79,7 @@ def _initial(event: EventOperationsInfo, room) -> dict:
 
 def register(site: StaffAdminSite) -> None:
     def waiting_room_view(request: HttpRequest, object_id: str) -> HttpResponse:
-        event = _event_for(request, object_id, Capability.EVENTS_VIEW)
+        event = event_for_staff(request, object_id, Capability.EVENTS_VIEW)
         room = rooms.waiting_room_get(event_id=event.id)
         self_url = reverse("admin:events_event_waiting_room", args=[event.id])
         may_manage = has_capability(request, Capability.EVENTS_MANAGE, event.organization_id)

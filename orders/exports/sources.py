@@ -39,6 +39,9 @@ ORDER_HEADER = [
     "line",
     "order total",
     "refunded",
+    "channel",
+    "paid by",
+    "amount taken",
 ]
 LEDGER_HEADER = ["at", "name", "email", "kind", "amount", "flow", "reference", "memo"]
 ENTRY_HEADER = ["at", "gate", "result", "section", "seat", "holder", "staff", "detail"]
@@ -123,7 +126,9 @@ def order_rows(event: EventOperationsInfo) -> Iterator[list[Any]]:
         for order in batch:
             name, email = people.get(order.buyer_id, ("", ""))
             head = [str(order.pk), clock(order.created_at), _order_status(order), name, email]
-            tail = [order.total, order.refunded_amount]
+            # Box-office money is reconciled with the till from these: the method and what was taken at the counter.
+            paid_by = order.get_payment_method_display() if order.payment_method else ""
+            tail = [order.total, order.refunded_amount, order.get_channel_display(), paid_by, order.amount_taken]
             for line in lines.get(order.pk, []):
                 section, row, number = _seat_cells(seats.get(line.seat_id), sections)
                 seat = f"{row}{number}" if row else number

@@ -22,6 +22,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from accounts import selectors as accounts_selectors
+from accounts.contract import WALK_IN_EMAIL_DOMAIN
 from core.errors import NotFound
 from orders import DB_ALIAS
 from orders.contract import ESSENTIAL_NOTIFICATIONS, NotificationStatus
@@ -102,6 +103,11 @@ def notification_deliver(*, kind: str, object_id: uuid.UUID, recipient_id: uuid.
         recipient = accounts_selectors.user_profile(user_id=recipient_id)
     except NotFound:
         _update(row, status=Status.SKIPPED, last_error="No such account.")
+        return row.status
+    if recipient.email.endswith(WALK_IN_EMAIL_DOMAIN):
+        _update(
+            row, status=Status.SKIPPED, email=recipient.email, last_error="A walk-in sale: the tickets are printed."
+        )
         return row.status
     if kind not in ESSENTIAL_NOTIFICATIONS and recipient.preferences.get("essential_emails_only"):
         _update(row, status=Status.SKIPPED, email=recipient.email, last_error="The recipient turned these off.")

@@ -25,7 +25,7 @@ from events import selectors as events_selectors
 from events.contract import EventInfo
 from inventory import selectors as inventory_selectors
 from orders import DB_ALIAS
-from orders.contract import NotificationKind
+from orders.contract import NotificationKind, OrderChannel
 from orders.models import Order, OrderRefund, ResaleListing, StaffOperation, Transfer
 from orders.notifications.calendar import ICS_CONTENT_TYPE, event_ics
 
@@ -92,6 +92,10 @@ def order_confirmed(object_id: uuid.UUID, recipient: ProfileInfo, data: dict) ->
         "total": order.total,
         "tickets_url": absolute(reverse("orders:ticket_list")),
         "order_url": absolute(reverse("orders:detail", kwargs={"order_id": order.pk})),
+        "channel": order.channel,
+        "payment_method": order.get_payment_method_display().lower(),
+        "email": recipient.email,
+        "claim_url": absolute(reverse("accounts:password_reset")),
     }
     ics = event_ics(
         uid=order.pk,
@@ -103,8 +107,11 @@ def order_confirmed(object_id: uuid.UUID, recipient: ProfileInfo, data: dict) ->
         url=context["event"]["url"],
         now=timezone.now(),
     )
+    subject = f"Your tickets for {event.title} (order {context['order_ref']})"
+    if order.channel == OrderChannel.COMP:
+        subject = f"Your complimentary tickets for {event.title}"
     return Email(
-        subject=f"Your tickets for {event.title} (order {context['order_ref']})",
+        subject=subject,
         template="order_confirmed",
         context=context,
         organization_id=order.organization_id,
@@ -125,6 +132,7 @@ def _refund_email(object_id: uuid.UUID, *, template: str, subject: Callable[[Eve
         "total": order.total - order.refunded_amount,
         "reason": order.refund_reason,
         "wallet_url": absolute(reverse("accounts:wallet")),
+        "channel": order.channel,
     }
     return Email(subject=subject(event, ref), template=template, context=context, organization_id=order.organization_id)
 
@@ -142,6 +150,7 @@ def tickets_refunded(object_id: uuid.UUID, recipient: ProfileInfo, data: dict) -
         "total": refund.amount,
         "reason": refund.reason,
         "wallet_url": absolute(reverse("accounts:wallet")),
+        "channel": order.channel,
     }
     return Email(
         subject=f"Refund of tickets of order {ref}: {event.title}",

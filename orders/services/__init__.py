@@ -6,6 +6,7 @@ errors are those of ``orders.contract`` (the purchase ones are re-exported here 
 - purchase: holds as a buyer operation, checkout, refunds, purchase recovery;
 - transfer: offers between buyers, their completion, disputes and reversals;
 - resale: listings and buying them;
+- box_office: box-office sales (cash, card terminal) and comps to a guest list, issued by staff;
 - event_operations: publishing and cancelling a whole event;
 - recovery: every recoverer, for ``python manage.py recover_flows``.
 """
@@ -30,6 +31,7 @@ from orders.contract import (
     TransferInfo,
 )
 from orders.services import event_operations, recovery, resale, transfer
+from orders.services.box_office import box_office_sell, comp_issue, comps_issue_guest_list, guest_list_parse
 from orders.services.event_operations import event_cancel, event_publish, tier_reprice
 from orders.services.purchase import (
     card_checkout_complete,
@@ -77,6 +79,10 @@ __all__ = [
     "RefundNotAllowed",
     "StepUpRequired",
     "TransferInfo",
+    "box_office_sell",
+    "comp_issue",
+    "comps_issue_guest_list",
+    "guest_list_parse",
     "event_cancel",
     "event_operations",
     "event_publish",

@@ -15,21 +15,7 @@ from pathlib import Path
 import pytest
 
 from core.databases import ALL_DATABASES
-
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
-PASSWORD = "correct horse battery staple"  # the factories' password
-
-
-def _shot(page, name: str) -> None:
-    page.screenshot(path=str(SCREENSHOTS / f"staffops-{name}.png"), full_page=True)
-
-
-def _login(page, base: str, email: str) -> None:
-    page.goto(f"{base}/admin/login/?next=/admin/")
-    page.fill("input[name=username]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("input[type=submit]")
-    page.wait_for_url(re.compile(r"/admin/$"))
+from tests.browser.pages import admin_login, save_screenshot
 
 
 @pytest.fixture
@@ -63,12 +49,12 @@ def test_box_office_refunds_one_ticket_from_the_order_page(live_server, browser,
     size = "desk" if viewport["width"] > 500 else "phone"
     page = browser.new_page(viewport=viewport)
     page.set_default_timeout(20_000)
-    _login(page, live_server.url, world["clerk"].email)
+    admin_login(page, live_server.url, world["clerk"].email)
     page.goto(f"{live_server.url}/admin/orders/order/{world['order_id']}/change/")
     assert "Dana Doe" in page.inner_text("#content-main")
     page.click("text=Refund tickets…")
     page.wait_for_url(re.compile(r"/refund-tickets/$"))
-    _shot(page, f"refund-1-choose-{size}")
+    save_screenshot(page, f"staffops-refund-1-choose-{size}")
 
     # Without a reason nothing happens and the form says why.
     page.locator("input[name=seat_ids]").first.check()
@@ -79,7 +65,7 @@ def test_box_office_refunds_one_ticket_from_the_order_page(live_server, browser,
     page.click("input[type=submit][value='Refund the chosen tickets']")
     page.wait_for_url(re.compile(r"/change/$"))
     assert "Refunded 1 ticket(s)" in page.inner_text(".messagelist")
-    _shot(page, f"refund-2-done-{size}")
+    save_screenshot(page, f"staffops-refund-2-done-{size}")
 
     order = Order.objects.get(pk=world["order_id"])
     assert (order.status, order.refunded_amount) == ("CONFIRMED", Decimal("40.00"))
@@ -97,11 +83,11 @@ def test_box_office_downloads_the_door_list_from_the_event(live_server, browser,
     setup = world["setup"]
     page = browser.new_page(viewport={"width": 1280, "height": 900}, accept_downloads=True)
     page.set_default_timeout(20_000)
-    _login(page, live_server.url, world["clerk"].email)
+    admin_login(page, live_server.url, world["clerk"].email)
     page.goto(f"{live_server.url}/admin/events/event/{setup.event.pk}/dashboard/")
     page.click("text=Exports (door list, orders, ledger, entries)")
     page.wait_for_url(re.compile(r"/exports/$"))
-    _shot(page, "exports-1-page")
+    save_screenshot(page, "staffops-exports-1-page")
     with page.expect_download() as download:
         page.locator("tr[data-kind=attendees] a", has_text="CSV").click()
     rows = list(csv.reader(io.StringIO(Path(download.value.path()).read_text(encoding="utf-8-sig"))))
@@ -130,13 +116,13 @@ def test_box_office_reverses_a_disputed_transfer_from_the_disputes_page(live_ser
 
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     page.set_default_timeout(20_000)
-    _login(page, live_server.url, clerk.email)
+    admin_login(page, live_server.url, clerk.email)
     page.goto(f"{live_server.url}/admin/orders/transfer/")
     page.click("text=Open disputes")
     page.wait_for_url(re.compile(r"/disputes/$"))
     row = page.locator(f"tr[data-transfer='{done.id}']")
     assert "Dana Doe" in row.inner_text() and "Finn Friend" in row.inner_text()
-    _shot(page, "disputes-1-page")
+    save_screenshot(page, "staffops-disputes-1-page")
     row.locator("input[type=submit][value='Reverse…']").click()
     page.fill("textarea[name=reason]", "Confirmed: stolen phone")
     page.locator("input[type=submit]").first.click()
@@ -158,7 +144,7 @@ def test_a_manager_keeps_places_for_vips_and_returns_them_from_the_dashboard(liv
     MembershipFactory(user=manager, organization_id=event.organization_id, role="MANAGER")
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     page.set_default_timeout(20_000)
-    _login(page, live_server.url, manager.email)
+    admin_login(page, live_server.url, manager.email)
     page.goto(f"{live_server.url}/admin/inventory/seat/?event={event.pk}&status__exact=AVAILABLE")
     rows = page.locator("#result_list tbody input.action-select")
     for index in range(3):
@@ -166,14 +152,14 @@ def test_a_manager_keeps_places_for_vips_and_returns_them_from_the_dashboard(liv
     page.select_option("select[name=action]", "keep_off_sale")
     page.click("button[name=index]")
     page.fill("input[name=kept_for]", "VIP")
-    _shot(page, "keep-1-name")
+    save_screenshot(page, "staffops-keep-1-name")
     page.click("input[type=submit][value='Keep off sale']")
     assert "3 place(s) kept off sale for VIP." in page.inner_text("ul.messagelist")
     assert Seat.objects.filter(event_id=event.pk, status="BLOCKED", kept_for="VIP").count() == 3
 
     page.goto(f"{live_server.url}/admin/events/event/{event.pk}/dashboard/")
     assert "VIP · 3" in page.inner_text(".kept-off-sale")
-    _shot(page, "keep-2-dashboard")
+    save_screenshot(page, "staffops-keep-2-dashboard")
     page.click("text=Return 3 to sale")
     assert "3 place(s) kept for VIP returned to sale." in page.inner_text("ul.messagelist")
     assert page.locator(".kept-off-sale").count() == 0

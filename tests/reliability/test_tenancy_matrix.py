@@ -103,6 +103,9 @@ CUSTOM_PAGES = {
     "events_event_waiting_room": "events.event",
     "events_event_exports": "events.event",
     "events_event_export": "events.event",
+    "events_event_box_office": "events.event",
+    "events_event_box_office_print": "events.event",
+    "events_event_comps": "events.event",
     "orders_order_refund_tickets": "orders.order",
     "events_section_grid": "events.section",
     "accounts_user_flag": "accounts.user",
@@ -110,7 +113,11 @@ CUSTOM_PAGES = {
     "accounts_user_card_refund": "accounts.user",
 }
 # The arguments a custom page takes after the object's id.
-CUSTOM_PAGE_ARGS = {"events_event_export": ("attendees", "csv")}
+CUSTOM_PAGE_ARGS = {
+    "events_event_export": ("attendees", "csv"),
+    # Any order: the event is B's, so the page is not found before the order is looked at.
+    "events_event_box_office_print": (str(uuid.UUID(int=1)),),
+}
 # Custom admin pages without an object of their own: who may open them is the authorization matrix's and
 # test_admin_tenancy.py's; here they only need to be named.
 PAGES_WITHOUT_OBJECT = {

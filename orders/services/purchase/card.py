@@ -156,7 +156,7 @@ def card_checkout_complete(*, order_id: uuid.UUID) -> OrderInfo | None:
         checkout._set_step(order, Order.Step.CREATED)
         fault_point("card_checkout.after_paid")
         try:
-            return checkout._drive(order, lines)
+            return checkout.drive_recorded_order(order, lines)
         except DomainError:
             # Compensated by the saga (the credits stay in the wallet); the order tells its failure code.
             order.refresh_from_db(using=DB_ALIAS)
@@ -192,7 +192,7 @@ def card_checkout_recover(order: Order) -> str | None:
         return "undone"
     checkout._set_step(order, Order.Step.CREATED)
     try:
-        checkout._drive(order, lines)
+        checkout.drive_recorded_order(order, lines)
     except DomainError:
         return "undone"
     return "confirmed"

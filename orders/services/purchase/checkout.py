@@ -44,6 +44,7 @@ from orders.contract import (
     IdempotencyKeyReused,
     NoHolds,
     NotificationKind,
+    OrderChannel,
     OrderFailed,
     OrderInfo,
     OrderInProgress,
@@ -212,7 +213,7 @@ def order_checkout(
         flow_unlock(order.pk, using=DB_ALIAS)
         raise Conflict("The order could not be recorded; try again.", order_id=str(order.pk))
     with flow_lock_taken(order.pk, using=DB_ALIAS):
-        return _drive(order, lines)
+        return drive_recorded_order(order, lines)
 
 
 def _refused(
@@ -289,7 +290,7 @@ def _resume(order: Order, event_id: uuid.UUID) -> OrderInfo:
         if order.step in (Order.Step.COMPENSATING, Order.Step.COMPENSATED):
             order_undo(order, lines, failure_code=order.failure_code or OrderFailed.code)
             return _replay(order, event_id)
-        return dataclasses.replace(_drive(order, lines), is_replay=True)
+        return dataclasses.replace(drive_recorded_order(order, lines), is_replay=True)
 
     return flow_drive(order.pk, resume_locked, busy=lambda: IdempotencyConflict(order_id=str(order.pk)))
 
@@ -308,14 +309,15 @@ def _set_step(order: Order, step: str, **fields) -> None:
         setattr(order, name, value)
 
 
-def _drive(order: Order, lines: list[OrderLine]) -> OrderInfo:
+def drive_recorded_order(order: Order, lines: list[OrderLine]) -> OrderInfo:
     """Steps 3-5 from wherever the order got to. Every step is idempotent, so re-running one is harmless.
 
-    The caller holds the order's flow lock.
+    The caller holds the order's flow lock. A box-office sale or a comp (orders/services/box_office.py) takes no
+    credits: its payment step records nothing more than the order already says.
     """
     fault_point("purchase.after_order")
     if order.step == Order.Step.CREATED:
-        if order.total > 0:
+        if order.total > 0 and order.channel == OrderChannel.ONLINE:
             try:
                 accounts_services.credits_debit(
                     user_id=order.buyer_id,
@@ -334,7 +336,10 @@ def _drive(order: Order, lines: list[OrderLine]) -> OrderInfo:
     if order.step in (Order.Step.CREATED, Order.Step.DEBITED):  # DEBITED: written by earlier versions of this flow
         try:
             inventory_services.seats_sell(
-                buyer_id=order.buyer_id, order_id=order.pk, seat_ids=[line.seat_id for line in lines]
+                buyer_id=order.buyer_id,
+                order_id=order.pk,
+                seat_ids=[line.seat_id for line in lines],
+                complimentary=order.channel == OrderChannel.COMP,
             )
         except DomainError as error:  # the holds expired or were lost: give the credits back, seats stay as they are
             order_undo(order, lines, failure_code=error.code)

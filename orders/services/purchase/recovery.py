@@ -14,7 +14,7 @@ from events.contract import SalesClosed
 from inventory import selectors as inventory_selectors
 from inventory.contract import TICKET_STATUSES
 from orders import DB_ALIAS
-from orders.contract import NotificationKind, OrderRefundStep, PurchaseRecoveryReport
+from orders.contract import NotificationKind, OrderChannel, OrderRefundStep, PurchaseRecoveryReport
 from orders.models import Order, OrderLine, OrderRefund
 from orders.notifications import notify
 from orders.services.flows import RECOVERY_GRACE_SECONDS, flows_recover, recovery_cutoff
@@ -111,7 +111,12 @@ def _recover_pending(order_id: uuid.UUID) -> str | None:
         if seat.status in TICKET_STATUSES
     }
     reference = str(order.pk)
-    debited = order.total == 0 or accounts_selectors.ledger_entry_exists(kind=LedgerKind.PURCHASE, reference=reference)
+    # A box-office sale was paid at the counter and a comp is free: neither has a debit to look for.
+    debited = (
+        order.total == 0
+        or order.channel != OrderChannel.ONLINE
+        or accounts_selectors.ledger_entry_exists(kind=LedgerKind.PURCHASE, reference=reference)
+    )
     refunded = order.total > 0 and accounts_selectors.ledger_entry_exists(
         kind=LedgerKind.PURCHASE_REFUND, reference=reference
     )

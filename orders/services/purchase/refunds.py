@@ -27,7 +27,14 @@ from events import selectors as events_selectors
 from inventory import selectors as inventory_selectors
 from inventory import services as inventory_services
 from orders import DB_ALIAS
-from orders.contract import NotificationKind, OrderInfo, OrderNotRefundable, OrderRefundStep, RefundNotAllowed
+from orders.contract import (
+    NotificationKind,
+    OrderChannel,
+    OrderInfo,
+    OrderNotRefundable,
+    OrderRefundStep,
+    RefundNotAllowed,
+)
 from orders.models import Order, OrderLine, OrderRefund
 from orders.notifications import notify
 from orders.services.flows import flow_drive
@@ -145,7 +152,7 @@ def refund_finish(
         listed_tickets_repair(seat_ids=[seat.id for seat in inventory_selectors.seats_of_order(order_id=order.pk)])
         raise
     remaining = order.total - order.refunded_amount
-    if remaining > 0:
+    if remaining > 0 and order.channel == OrderChannel.ONLINE:  # a box-office sale pays back at the counter
         accounts_services.credits_credit(
             user_id=order.buyer_id,
             amount=remaining,
@@ -292,7 +299,7 @@ def tickets_refund_finish(refund: OrderRefund) -> OrderRefund:
         listed_tickets_repair(seat_ids=seat_ids)
         raise
     fault_point("tickets_refund.after_seats")
-    if refund.amount > 0:
+    if refund.amount > 0 and order.channel == OrderChannel.ONLINE:  # a box-office sale pays back at the counter
         accounts_services.credits_credit(
             user_id=order.buyer_id,
             amount=refund.amount,
