@@ -36,6 +36,7 @@ from inventory import services as inventory_services
 from orders.admin.charts import entries_chart, sales_chart
 from orders.contract import StaffOperationInfo, StaffOperationKind, StaffOperationStatus
 from orders.services import staff_operations
+from orders.services.waiting_list_nudge import waiting_list_nudge
 from orders.staff_selectors import event_entries_timeline, event_sales_table, event_sales_timeline
 
 DASHBOARD_REFRESH_SECONDS = 5
@@ -205,6 +206,8 @@ def register(site: StaffAdminSite) -> None:
             messages.error(request, exc.detail)
         else:
             messages.success(request, f"{len(result.changed)} place(s) kept for {kept_for} returned to sale.")
+            if result.changed:
+                waiting_list_nudge(event_id=event.id)
         return HttpResponseRedirect(reverse("admin:events_event_dashboard", args=[event.id]))
 
     def operation_view(request: HttpRequest, object_id: str, operation_id: str) -> HttpResponse:
