@@ -26,7 +26,7 @@ import uuid
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q, Sum
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts import selectors as accounts_selectors
@@ -209,20 +209,6 @@ def waiting_list_leave(*, buyer_id: uuid.UUID, entry_id: uuid.UUID) -> WaitingLi
         waiting_list_nudge(event_id=entry.event_id)
     entry.refresh_from_db(using=DB_ALIAS)
     return _info(entry)
-
-
-# --- Staff: how many wait ---------------------------------------------------------------------------------------
-
-
-def waiting_list_counts(*, event_id: uuid.UUID) -> dict[uuid.UUID | None, tuple[int, int]]:
-    """section_id (None: the whole event) -> (people waiting, places they want), in one query."""
-    rows = (
-        WaitingListEntry.objects.using(DB_ALIAS)
-        .filter(event_id=event_id, status=Status.WAITING)
-        .values("section_id")
-        .annotate(people=Count("id"), places=Sum("quantity"))
-    )
-    return {row["section_id"]: (row["people"], row["places"]) for row in rows}
 
 
 # --- The matcher -----------------------------------------------------------------------------------------------

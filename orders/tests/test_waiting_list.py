@@ -21,6 +21,7 @@ from orders.models import WaitingListEntry
 from orders.notifications.delivery import render_message
 from orders.services import waiting_list
 from orders.services.waiting_list_nudge import MATCH_NOW_TASK
+from orders.staff_selectors import event_waiting_counts
 from orders.tasks import waiting_list_match, waiting_list_match_now
 from orders.tests.factories import Seat, make_event
 from orders.tests.helpers import assert_invariants, buy, expire_holds, race
@@ -254,7 +255,7 @@ def test_staff_counts_per_section():
     for quantity in (1, 2, 3):
         _join(UserFactory(), setup, quantity=quantity, section_id=setup.section.pk)
     _join(UserFactory(), setup)
-    counts = waiting_list.waiting_list_counts(event_id=setup.event.pk)
+    counts = event_waiting_counts(event_id=setup.event.pk)
     assert counts == {setup.section.pk: (3, 6), None: (1, 1)}
 
 
