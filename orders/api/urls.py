@@ -7,6 +7,11 @@ urlpatterns = [
     path("events/<str:event_id>/sections/", event_views.EventSectionsView.as_view(), name="api-event-sections"),
     path("events/<str:event_id>/seats/", event_views.EventSeatsView.as_view(), name="api-event-seats"),
     path("events/<str:event_id>/exports/<str:kind>/", exports.EventExportView.as_view(), name="api-event-export"),
+    path(
+        "organizations/<str:organization_id>/exports/<str:kind>/",
+        exports.OrganizationExportView.as_view(),
+        name="api-organization-export",
+    ),
     path("events/<str:event_id>/holds/", views.HoldCreateView.as_view(), name="api-hold-create"),
     path("events/<str:event_id>/waiting-room/", waiting_room.WaitingRoomView.as_view(), name="api-waiting-room"),
     path("holds/", views.HoldListView.as_view(), name="api-holds"),

@@ -69,6 +69,7 @@ class World:
         """URL parameter name -> value, for filling route templates such as ``orders/<str:order_id>/``."""
         return {
             "event_id": str(self.event.pk),
+            "organization_id": str(self.event.organization_id),
             "section_id": str(self.tenant_a.section.pk),
             "seat_id": str(self.ticket_id),
             "order_id": str(self.order_id),

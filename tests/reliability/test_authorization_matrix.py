@@ -123,6 +123,9 @@ API = [
     # find the event; people who may export nowhere are refused.
     R("GET",   "api/v1/events/<str:event_id>/exports/<str:kind>/", 401, 403, 403, 403, 404, 200,
       params={"kind": "attendees"}),
+    # The organization's own exports: its ORDERS roles only; staff of another organization do not find it.
+    R("GET",   "api/v1/organizations/<str:organization_id>/exports/<str:kind>/", 401, 403, 403, 403, 404, 200,
+      params={"kind": "ledger"}, query="?from=2026-01-01&to=2026-12-31"),
     R("POST",  "api/v1/events/<str:event_id>/holds/",            401, 201, 201, 201, 201, 201, body=_hold_body),
     # The world's event has no waiting room: everybody signed in is told so (409 WAITING_ROOM_CLOSED).
     R("GET",   "api/v1/events/<str:event_id>/waiting-room/",     401, 409, 409, 409, 409, 409),
@@ -250,6 +253,8 @@ ADMIN = [
       path="admin/events/event/{event_id}/change/"),
     R("GET",   "admin/orders/order/<id>/change/", LOGIN, LOGIN, LOGIN, 404, 404, 200,
       path="admin/orders/order/{order_id}/change/"),
+    R("GET",   "admin/orders/organization-exports/", LOGIN, LOGIN, LOGIN, 404, 200, 200,
+      path="admin/orders/organization-exports/"),
     # Who waits is buyers' data: the organization's ORDERS roles; another organization's staff do not find the entry.
     R("GET",   "admin/orders/waitinglistentry/", LOGIN, LOGIN, LOGIN, 403, 200, 200,
       path="admin/orders/waitinglistentry/"),
