@@ -493,6 +493,8 @@ class WaitingListEntry(TimeStampedModel):
 
     class Meta:
         ordering = ["created_at", "id"]
+        verbose_name = "waiting-list entry"
+        verbose_name_plural = "waiting-list entries"
         constraints = [
             # One live entry per buyer per line (an event-wide line has no section and no tier: NULLs are equal).
             models.UniqueConstraint(

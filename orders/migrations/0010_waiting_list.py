@@ -32,6 +32,8 @@ class Migration(migrations.Migration):
                 ('closed_at', models.DateTimeField(blank=True, null=True)),
             ],
             options={
+                'verbose_name': 'waiting-list entry',
+                'verbose_name_plural': 'waiting-list entries',
                 'ordering': ['created_at', 'id'],
             },
         ),
