@@ -178,3 +178,25 @@ def test_a_manager_keeps_places_for_vips_and_returns_them_from_the_dashboard(liv
     assert "3 place(s) kept for VIP returned to sale." in page.inner_text("ul.messagelist")
     assert page.locator(".kept-off-sale").count() == 0
     assert not Seat.objects.filter(event_id=event.pk, status="BLOCKED").exists()
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(databases=ALL_DATABASES, transaction=True)
+def test_box_office_downloads_the_organizations_ledger_for_a_range_of_days(live_server, browser, world):
+    import csv
+    import io
+
+    setup = world["setup"]
+    page = browser.new_page(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    page.set_default_timeout(20_000)
+    _login(page, live_server.url, world["clerk"].email)
+    page.goto(f"{live_server.url}/admin/events/event/{setup.event.pk}/exports/")
+    page.click("text=Organization exports")
+    page.wait_for_url(re.compile(r"/admin/orders/organization-exports/$"))
+    page.select_option("select[name=kind]", "ledger")
+    _shot(page, "exports-2-organization")
+    with page.expect_download() as download:
+        page.click("input[type=submit][value=Download]")
+    rows = list(csv.reader(io.StringIO(Path(download.value.path()).read_text(encoding="utf-8-sig"))))
+    assert rows[0][:3] == ["at (UTC)", "event", "name"]
+    assert [(row[1], row[2], row[5]) for row in rows[1:]] == [("Harbour Lights", "Dana Doe", "-120.00")]
