@@ -127,6 +127,8 @@ ESSENTIAL_NOTIFICATIONS: frozenset[str] = frozenset(
         NotificationKind.EVENT_CANCELLED,
         NotificationKind.EVENT_CHANGED,
         NotificationKind.STAFF_SUMMARY,
+        # Asked for by joining the list, and useless once late: places are held for the buyer for minutes only.
+        NotificationKind.WAITING_LIST_OFFER,
     }
 )
 

@@ -264,6 +264,20 @@ def _take_any_free(cursor, wanted: _Wanted) -> list[tuple]:
     return rows
 
 
+def _scope(event: uuid.UUID, section_id: object, tier_id: object) -> tuple[str, list]:
+    """The WHERE clause (and its parameters) of the event's live places, in one section and/or tier if given."""
+    scope, params = "event_id = %s AND deleted_at IS NULL", [event]
+    section = optional_id(section_id, name="section_id")
+    tier = optional_id(tier_id, name="tier_id")
+    if section:
+        scope += " AND section_id = %s"
+        params.append(section)
+    if tier:
+        scope += " AND tier_id = %s"
+        params.append(tier)
+    return scope, params
+
+
 def seats_hold_best_available(
     *,
     event_id: uuid.UUID,
@@ -286,15 +300,7 @@ def seats_hold_best_available(
     quantity = positive_int(quantity, name="quantity")
     if quantity > max_per_buyer:
         raise HoldLimitExceeded(f"You can hold at most {max_per_buyer} places for this event.", limit=max_per_buyer)
-    section = optional_id(section_id, name="section_id")
-    tier = optional_id(tier_id, name="tier_id")
-    scope, scope_params = "event_id = %s AND deleted_at IS NULL", [event]
-    if section:
-        scope += " AND section_id = %s"
-        scope_params.append(section)
-    if tier:
-        scope += " AND tier_id = %s"
-        scope_params.append(tier)
+    scope, scope_params = _scope(event, section_id, tier_id)
     now = timezone.now()
     wanted = _Wanted(buyer, quantity, scope, scope_params, now, now + dt.timedelta(seconds=hold_seconds))
     with transaction.atomic(using=DB_ALIAS), seats_cursor() as cursor:
@@ -326,15 +332,7 @@ def seats_hold_for_offer(
     event = require_id(event_id, name="event_id")
     buyer = require_id(buyer_id, name="buyer_id")
     quantity = positive_int(quantity, name="quantity")
-    section = optional_id(section_id, name="section_id")
-    tier = optional_id(tier_id, name="tier_id")
-    scope, scope_params = "event_id = %s AND deleted_at IS NULL", [event]
-    if section:
-        scope += " AND section_id = %s"
-        scope_params.append(section)
-    if tier:
-        scope += " AND tier_id = %s"
-        scope_params.append(tier)
+    scope, scope_params = _scope(event, section_id, tier_id)
     now = timezone.now()
     with transaction.atomic(using=DB_ALIAS), seats_cursor() as cursor:
         xact_lock(LockSpace.BUYER_HOLDS, buyer, event, using=DB_ALIAS)

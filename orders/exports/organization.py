@@ -25,7 +25,7 @@ from core.errors import InvalidInput
 from core.permissions import Capability
 from events import selectors as events_selectors
 from orders import DB_ALIAS
-from orders.exports import download
+from orders.exports import download, sources
 from orders.exports.sources import money_flows, order_batches, order_line_cells, order_status_label, people_names
 from orders.models import Order
 
@@ -66,20 +66,8 @@ def _utc(moment: dt.datetime | None) -> dt.datetime | None:
     return None if moment is None else moment.astimezone(dt.UTC).replace(tzinfo=None)
 
 
-ORDER_HEADER = [
-    "order",
-    "created at (UTC)",
-    "event",
-    "order status",
-    "buyer name",
-    "buyer email",
-    "section",
-    "seat",
-    "price",
-    "line",
-    "order total",
-    "refunded",
-]
+# The event export's columns, with the time in UTC and the event named after it.
+ORDER_HEADER = ["order", "created at (UTC)", "event", *sources.ORDER_HEADER[2:]]
 LEDGER_HEADER = ["at (UTC)", "event", "name", "email", "kind", "amount", "flow", "reference", "memo"]
 
 
