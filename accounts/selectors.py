@@ -5,6 +5,7 @@ The querysets (``ledger_for_user``, ``topups_for_user``) are for accounts' own p
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Iterable
 from datetime import datetime, timedelta
@@ -209,8 +210,11 @@ def card_payments_available() -> bool:
     return topups_available()
 
 
-def ledger_for_references(*, references: Iterable[str]) -> list[dict[str, Any]]:
-    """The ledger rows of these flows (orders, refunds, transfers, resale attempts), oldest first, for exports.
+def ledger_for_references(
+    *, references: Iterable[str], since: dt.datetime | None = None, until: dt.datetime | None = None
+) -> list[dict[str, Any]]:
+    """The ledger rows of these flows (orders, refunds, transfers, resale attempts), oldest first, for exports;
+    only those written in [since, until) when given.
 
     Served by the unique (kind, reference) index: the kinds are listed so the index's leading column is bound.
     """
@@ -218,9 +222,13 @@ def ledger_for_references(*, references: Iterable[str]) -> list[dict[str, Any]]:
     if not wanted:
         return []
     kinds = [kind for kind, _label in LedgerEntry.Kind.choices]
+    entries = LedgerEntry.objects.using(DB_ALIAS).filter(kind__in=kinds, reference__in=wanted)
+    if since is not None:
+        entries = entries.filter(created_at__gte=since)
+    if until is not None:
+        entries = entries.filter(created_at__lt=until)
     return list(
-        LedgerEntry.objects.using(DB_ALIAS)
-        .filter(kind__in=kinds, reference__in=wanted)
-        .order_by("created_at", "id")
-        .values("id", "created_at", "user_id", "kind", "amount", "reference", "memo")
+        entries.order_by("created_at", "id").values(
+            "id", "created_at", "user_id", "kind", "amount", "reference", "memo"
+        )
     )

@@ -1,6 +1,6 @@
 """Exports of an 80,000-ticket event: time and peak Python memory of each export, CSV and XLSX.
 
-    .venv/bin/python -m bench.exports [--tickets 80000] [--keep]
+    .venv/bin/python -m bench.exports [--tickets 80000] [--keep] [--only event|organization]
 
 Builds, in fresh databases of its own, an event of 80 sections x 1,000 seats published through the staff service,
 then marks every seat sold in bulk SQL (two seats per order, 8,000 buyers, a PURCHASE ledger row per order and a
@@ -8,6 +8,7 @@ gate entry for one ticket in four): the shortcut makes a big data set in a minut
 It then runs every export twice through ``orders.exports.export_response`` (what the admin and the API call), reading
 the whole response as a client would: once for the time, once under ``tracemalloc`` for the peak of Python memory
 allocated while it ran. Bounded memory means that peak stays flat whatever the row count (compare --tickets 20000).
+The organization's exports (orders and ledger across its events, today's range) are run the same way.
 """
 
 from __future__ import annotations
@@ -125,7 +126,17 @@ def _build(tickets: int, run_id: str, log) -> uuid.UUID:
 def _run(kind_name: str, file_format: str, event) -> tuple[int, int]:
     from orders.exports import EXPORTS, export_response
 
-    response = export_response(kind=EXPORTS[kind_name], file_format=file_format, event=event, actor_id=None)
+    return _read(export_response(kind=EXPORTS[kind_name], file_format=file_format, event=event, actor_id=None))
+
+
+def _run_organization(kind_name: str, file_format: str, scope) -> tuple[int, int]:
+    from orders.exports.organization import ORGANIZATION_EXPORTS, organization_export_response
+
+    kind = ORGANIZATION_EXPORTS[kind_name]
+    return _read(organization_export_response(kind=kind, file_format=file_format, scope=scope, actor_id=None))
+
+
+def _read(response) -> tuple[int, int]:
     size = lines = 0
     for chunk in response.streaming_content:
         size += len(chunk)
@@ -134,10 +145,15 @@ def _run(kind_name: str, file_format: str, event) -> tuple[int, int]:
     return size, lines
 
 
+def _organization(scope):
+    return lambda kind, file_format: _run_organization(kind.removeprefix("organization "), file_format, scope)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tickets", type=int, default=80_000)
     parser.add_argument("--keep", action="store_true", help="keep the databases (default: drop them)")
+    parser.add_argument("--only", choices=("event", "organization"), help="run only one family of exports")
     args = parser.parse_args(argv)
     run_id = uuid.uuid4().hex[:8]
     urls = harness.create_fresh_databases(run_id)
@@ -147,15 +163,26 @@ def main(argv: list[str] | None = None) -> int:
         from events import selectors as events_selectors
 
         event_id = _build(args.tickets, run_id, print)
+        from django.utils import timezone
+
+        from orders.exports.organization import export_range
+
         event = events_selectors.event_for_operations(event_id=event_id)
+        today = timezone.now().date()
+        scope = export_range(organization_id=event.organization_id, name="bench", first_day=today, last_day=today)
+        runs = []
+        if args.only != "organization":
+            runs += [(kind, lambda k, f: _run(k, f, event)) for kind in ("attendees", "orders", "ledger", "entries")]
+        if args.only != "event":
+            runs += [(f"organization {kind}", _organization(scope)) for kind in ("orders", "ledger")]
         results = []
-        for kind in ("attendees", "orders", "ledger", "entries"):
+        for kind, run in runs:
             for file_format in ("csv", "xlsx"):
                 started = time.perf_counter()
-                size, lines = _run(kind, file_format, event)
+                size, lines = run(kind, file_format)
                 seconds = time.perf_counter() - started
                 tracemalloc.start()
-                _run(kind, file_format, event)
+                run(kind, file_format)
                 _current, peak = tracemalloc.get_traced_memory()
                 tracemalloc.stop()
                 row = {

@@ -53,6 +53,9 @@ SETTINGS: dict[str, SettingSpec] = {
     "hold_seconds": SettingSpec(300, int, 30, 3600, "How long a seat hold lasts."),
     "max_tickets_per_order": SettingSpec(8, int, 1, 50, "Most places one buyer may hold or buy per event at once."),
     "qr_lifetime_seconds": SettingSpec(60, int, 10, 900, "How long one QR code stays valid before it rotates."),
+    "waiting_list_offer_seconds": SettingSpec(
+        900, int, 60, 24 * 3600, "How long places offered to the next buyer on a waiting list stay held for them."
+    ),
     "transfer_expiry_hours": SettingSpec(24, int, 1, 24 * 14, "How long a transfer offer stays open."),
     "resale_price_cap_percent": SettingSpec(
         Decimal("100"), Decimal, Decimal("0"), Decimal("500"), "Highest resale price, as a percent of face value."

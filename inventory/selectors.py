@@ -205,6 +205,23 @@ def section_availability(*, event_id: AnyId, stale_ok: bool = False) -> dict[uui
     return figures
 
 
+def free_places_by_line(*, event_id: AnyId) -> dict[tuple[uuid.UUID, uuid.UUID | None], int]:
+    """(section_id, tier_id) -> how many places are free to take now (AVAILABLE, or a lapsed hold).
+
+    What the waiting list reads to know whether a line is sold out and whether places came back: one GROUP BY over
+    the event's free rows (index seat_event_section_status_idx), always on the primary (a write depends on it).
+    """
+    event = as_uuid(event_id)
+    if event is None:
+        return {}
+    rows = _fetch(
+        f"SELECT section_id, tier_id, count(*) FROM {SEAT_TABLE} WHERE event_id = %s AND deleted_at IS NULL "  # noqa: S608
+        "AND (status = 'AVAILABLE' OR (status = 'HELD' AND hold_expires_at <= %s)) GROUP BY section_id, tier_id",
+        [event, timezone.now()],
+    )
+    return {(section_id, tier_id): count for section_id, tier_id, count in rows}
+
+
 def seat_map(*, event_id: AnyId, section_id: AnyId, stale_ok: bool = False) -> list[dict[str, Any]]:
     """The lean rows a seat map draws: id, row, number, x, y, status, tier_id, accessible, price, general_admission.
 

@@ -129,6 +129,7 @@ class NotificationKind(models.TextChoices):
     PAYMENT_FAILED = "PAYMENT_FAILED", "Payment failed"
     STAFF_SUMMARY = "STAFF_SUMMARY", "Staff operation finished"
     TICKETS_REFUNDED = "TICKETS_REFUNDED", "Refund of some tickets"
+    WAITING_LIST_OFFER = "WAITING_LIST_OFFER", "Waiting list: places held for you"
 
 
 # Sent whatever the buyer's notice settings say: what they paid, what they got back, and when or whether the event
@@ -141,6 +142,8 @@ ESSENTIAL_NOTIFICATIONS: frozenset[str] = frozenset(
         NotificationKind.EVENT_CANCELLED,
         NotificationKind.EVENT_CHANGED,
         NotificationKind.STAFF_SUMMARY,
+        # Asked for by joining the list, and useless once late: places are held for the buyer for minutes only.
+        NotificationKind.WAITING_LIST_OFFER,
     }
 )
 
@@ -662,3 +665,62 @@ class GuestListResult:
 
     issued: tuple[BoxOfficeSale, ...]
     refused: tuple[tuple[str, str], ...]  # (guest's email, why)
+
+
+# --- Waiting list of a sold-out event (orders/services/waiting_list.py) ----------------------------------------------
+
+
+class WaitingListStatus(models.TextChoices):
+    WAITING = "WAITING", "Waiting"
+    OFFERING = "OFFERING", "Offer being made"  # recorded before places are held: a crash here is re-driven
+    OFFERED = "OFFERED", "Places held"
+    CLAIMED = "CLAIMED", "Bought"
+    LAPSED = "LAPSED", "Offer not taken"
+    LEFT = "LEFT", "Left the list"
+    CLOSED = "CLOSED", "Closed"
+
+
+WAITING_LIST_LIVE_STATUSES: tuple[str, ...] = ("WAITING", "OFFERING", "OFFERED")
+
+
+@dataclass(frozen=True)
+class WaitingListEntryInfo:
+    """One buyer's entry in a waiting list, with its place in line (``position``, 1 = next) while it waits."""
+
+    id: uuid.UUID
+    event_id: uuid.UUID
+    section_id: uuid.UUID | None
+    tier_id: uuid.UUID | None
+    buyer_id: uuid.UUID
+    quantity: int
+    status: str
+    position: int | None
+    created_at: dt.datetime
+    offer_expires_at: dt.datetime | None
+    offered_seat_ids: tuple[uuid.UUID, ...]
+
+    @property
+    def is_live(self) -> bool:
+        return self.status in WAITING_LIST_LIVE_STATUSES
+
+    @property
+    def has_open_offer(self) -> bool:
+        return self.status == "OFFERED"
+
+
+class WaitingListNotSoldOut(DomainError):
+    code = "WAITING_LIST_NOT_SOLD_OUT"
+    status = 409
+    default_detail = "Places are still on sale here: hold them instead of joining the waiting list."
+
+
+class WaitingListAlreadyJoined(DomainError):
+    code = "WAITING_LIST_ALREADY_JOINED"
+    status = 409
+    default_detail = "You are already on this waiting list."
+
+
+class WaitingListEntryClosed(DomainError):
+    code = "WAITING_LIST_ENTRY_CLOSED"
+    status = 409
+    default_detail = "This waiting-list entry is no longer live."

@@ -6,6 +6,7 @@ the next database is touched, so the recovery command can finish or undo a flow 
 
 from __future__ import annotations
 
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import F, Q
 
@@ -27,6 +28,7 @@ from orders.contract import (
     StaffOperationStatus,
     TransferStatus,
     TransferStep,
+    WaitingListStatus,
 )
 
 
@@ -496,3 +498,64 @@ class WaitingRoomAdmission(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"Admitted {self.first_position}-{self.last_position}"
+
+
+class WaitingListEntry(TimeStampedModel):
+    """A buyer waiting for ``quantity`` places of a sold-out event (or one section, or one price tier of it).
+
+    The line is per (event, section, tier), first come first served by (created_at, id). When places come back, the
+    matching job (orders/services/waiting_list.py) records OFFERING with the offer's expiry, holds the places in
+    seats_db in the buyer's name until exactly that expiry, then records OFFERED with the seats: a crash between
+    the two is re-driven from the expiry, which names the held places.
+    """
+
+    Status = WaitingListStatus
+
+    event_id = models.UUIDField()
+    organization_id = models.UUIDField()
+    section_id = models.UUIDField(null=True, blank=True)
+    tier_id = models.UUIDField(null=True, blank=True)
+    buyer_id = models.UUIDField()
+    quantity = models.PositiveSmallIntegerField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.WAITING)
+    offered_at = models.DateTimeField(null=True, blank=True)
+    offer_expires_at = models.DateTimeField(null=True, blank=True)
+    offered_seat_ids = ArrayField(models.UUIDField(), default=list, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = "waiting-list entry"
+        verbose_name_plural = "waiting-list entries"
+        constraints = [
+            # One live entry per buyer per line (an event-wide line has no section and no tier: NULLs are equal).
+            models.UniqueConstraint(
+                fields=["buyer_id", "event_id", "section_id", "tier_id"],
+                condition=Q(status__in=["WAITING", "OFFERING", "OFFERED"]),
+                nulls_distinct=False,
+                name="waiting_list_one_live_entry_per_line",
+            ),
+            choices_check("status", WaitingListStatus, "waiting_list_status_valid"),
+            models.CheckConstraint(condition=Q(quantity__gte=1), name="waiting_list_quantity_positive"),
+            models.CheckConstraint(
+                condition=~Q(status__in=["OFFERING", "OFFERED"]) | Q(offer_expires_at__isnull=False),
+                name="waiting_list_offer_has_expiry",
+            ),
+        ]
+        indexes = [
+            # The matching job and "#N in line": WHERE event_id = ? AND status = 'WAITING' ORDER BY created_at, id
+            models.Index(
+                fields=["event_id", "created_at", "id"], condition=Q(status="WAITING"), name="waiting_list_line_idx"
+            ),
+            # Offers to settle: WHERE status IN ('OFFERING', 'OFFERED') (few rows)
+            models.Index(
+                fields=["offer_expires_at"],
+                condition=Q(status__in=["OFFERING", "OFFERED"]),
+                name="waiting_list_open_offer_idx",
+            ),
+            # A buyer's entries: WHERE buyer_id = ?
+            models.Index(fields=["buyer_id", "-created_at"], name="waiting_list_buyer_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Waiting list entry {str(self.pk)[:8]} ({self.status})"

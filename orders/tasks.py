@@ -24,6 +24,8 @@ from orders.notifications.facts import (
 )
 from orders.services import purchase, staff_operations
 from orders.services.transfer import transfers_expire_due
+from orders.services.waiting_list import waiting_list_match_due
+from orders.services.waiting_list_nudge import MATCH_NOW_LOCK, MATCH_NOW_TASK
 from orders.services.waiting_room import waiting_room_admit_due
 
 logger = logging.getLogger(__name__)
@@ -86,3 +88,18 @@ def waiting_room_admit(timestamp: int) -> int:
     """Every 5 s: each active room admits what its rate owes. Single writer per room by the room's row lock, so
     more workers (or a late run overlapping the next) never admit a place twice (docs/WAITING_ROOM.md)."""
     return waiting_room_admit_due()
+
+
+@app.periodic(cron="* * * * * */15", periodic_id="waiting-list-match")
+@app.task(name="waiting_list.match", queueing_lock="waiting-list-match")
+def waiting_list_match(timestamp: int) -> int:
+    """Every 15 s: settle waiting-list offers (bought, run out) and offer free places to the next in line. One
+    matcher per event at a time by an advisory lock, so a late run overlapping the next never offers a place twice."""
+    return waiting_list_match_due()
+
+
+@app.task(name=MATCH_NOW_TASK, queueing_lock=MATCH_NOW_LOCK)
+def waiting_list_match_now() -> int:
+    """Nudged after places come back (a refund, released holds, places returned to sale) so the next in line need
+    not wait for the periodic run."""
+    return waiting_list_match_due()

@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from orders.views import checkout, event_page, holds, tickets, waiting_room
+from orders.views import checkout, event_page, holds, tickets, waiting_list, waiting_room
 
 app_name = "orders"
 
@@ -15,6 +15,10 @@ urlpatterns = [
     re_path(
         r"^waiting-room-status/(?P<name>[0-9a-f-]{36}\.json)$", waiting_room.status_file, name="waiting_room_status"
     ),
+    path("events/<uuid:event_id>/waiting-list/join/", waiting_list.waiting_list_join, name="waiting_list_join"),
+    path("waiting-list/", waiting_list.waiting_list_mine, name="waiting_list"),
+    path("waiting-list/<uuid:entry_id>/", waiting_list.waiting_list_offer, name="waiting_list_offer"),
+    path("waiting-list/<uuid:entry_id>/leave/", waiting_list.waiting_list_leave, name="waiting_list_leave"),
     path("checkout/", checkout.checkout, name="checkout"),
     path("orders/", checkout.order_list, name="list"),
     path("orders/<uuid:order_id>/", checkout.order_detail, name="detail"),

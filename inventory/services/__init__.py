@@ -31,6 +31,7 @@ from inventory.contract import (
 )
 from inventory.selectors import (
     event_sales_summary,
+    free_places_by_line,
     holds_for_buyer,
     inventory_count_for_event,
     seat_map,
@@ -42,7 +43,7 @@ from inventory.selectors import (
     tickets_listed_before,
 )
 from inventory.services.bulk import inventory_create_for_event
-from inventory.services.holds import seats_hold, seats_hold_best_available, seats_release
+from inventory.services.holds import seats_hold, seats_hold_best_available, seats_hold_for_offer, seats_release
 from inventory.services.pricing import RepriceResult, seats_reprice
 from inventory.services.production import KeepResult, seats_keep_off_sale, seats_return_to_sale
 from inventory.services.qr import (
@@ -81,6 +82,7 @@ __all__ = [
     "TicketNotTransferable",
     "TicketTransferred",
     "event_sales_summary",
+    "free_places_by_line",
     "holds_for_buyer",
     "inventory_count_for_event",
     "inventory_create_for_event",
@@ -91,6 +93,7 @@ __all__ = [
     "seat_map",
     "seats_hold",
     "seats_hold_best_available",
+    "seats_hold_for_offer",
     "seats_keep_off_sale",
     "seats_of_order",
     "seats_release",

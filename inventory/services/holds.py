@@ -264,6 +264,20 @@ def _take_any_free(cursor, wanted: _Wanted) -> list[tuple]:
     return rows
 
 
+def _scope(event: uuid.UUID, section_id: object, tier_id: object) -> tuple[str, list]:
+    """The WHERE clause (and its parameters) of the event's live places, in one section and/or tier if given."""
+    scope, params = "event_id = %s AND deleted_at IS NULL", [event]
+    section = optional_id(section_id, name="section_id")
+    tier = optional_id(tier_id, name="tier_id")
+    if section:
+        scope += " AND section_id = %s"
+        params.append(section)
+    if tier:
+        scope += " AND tier_id = %s"
+        params.append(tier)
+    return scope, params
+
+
 def seats_hold_best_available(
     *,
     event_id: uuid.UUID,
@@ -286,15 +300,7 @@ def seats_hold_best_available(
     quantity = positive_int(quantity, name="quantity")
     if quantity > max_per_buyer:
         raise HoldLimitExceeded(f"You can hold at most {max_per_buyer} places for this event.", limit=max_per_buyer)
-    section = optional_id(section_id, name="section_id")
-    tier = optional_id(tier_id, name="tier_id")
-    scope, scope_params = "event_id = %s AND deleted_at IS NULL", [event]
-    if section:
-        scope += " AND section_id = %s"
-        scope_params.append(section)
-    if tier:
-        scope += " AND tier_id = %s"
-        scope_params.append(tier)
+    scope, scope_params = _scope(event, section_id, tier_id)
     now = timezone.now()
     wanted = _Wanted(buyer, quantity, scope, scope_params, now, now + dt.timedelta(seconds=hold_seconds))
     with transaction.atomic(using=DB_ALIAS), seats_cursor() as cursor:
@@ -302,6 +308,56 @@ def seats_hold_best_available(
         _check_limit(cursor, buyer=buyer, event=event, now=now, adding=quantity, limit=max_per_buyer)
         rows = _take_best_block(cursor, wanted) or _take_any_free(cursor, wanted)
     return sorted_infos(rows, now=now)
+
+
+# --- Waiting-list offers -------------------------------------------------------------------------------------------
+
+
+def seats_hold_for_offer(
+    *,
+    event_id: uuid.UUID,
+    buyer_id: uuid.UUID,
+    quantity: int,
+    expires_at: dt.datetime,
+    section_id: uuid.UUID | None = None,
+    tier_id: uuid.UUID | None = None,
+) -> list[SeatInfo]:
+    """Hold the best ``quantity`` free places (in a section and/or tier) for a waiting-list offer until
+    ``expires_at``; [] when too few are free, with none of them kept.
+
+    Idempotent by (buyer, event, ``expires_at``): the buyer's holds of the event that expire at exactly that
+    instant are this offer's, so a rerun after a crash between the hold and the offer's record finds them and
+    takes only what is missing. No per-buyer limit: the waiting list bounded the quantity when the buyer joined.
+    """
+    event = require_id(event_id, name="event_id")
+    buyer = require_id(buyer_id, name="buyer_id")
+    quantity = positive_int(quantity, name="quantity")
+    scope, scope_params = _scope(event, section_id, tier_id)
+    now = timezone.now()
+    with transaction.atomic(using=DB_ALIAS), seats_cursor() as cursor:
+        xact_lock(LockSpace.BUYER_HOLDS, buyer, event, using=DB_ALIAS)
+        cursor.execute(
+            f"SELECT {SEAT_COLUMNS} FROM {SEAT_TABLE} WHERE event_id = %s AND held_by_id = %s "  # noqa: S608
+            "AND status = 'HELD' AND hold_expires_at = %s AND deleted_at IS NULL ORDER BY id FOR UPDATE",
+            [event, buyer, expires_at],
+        )
+        mine = cursor.fetchall()
+        missing = quantity - len(mine)
+        if missing <= 0 or expires_at <= now:
+            return sorted_infos(mine[:quantity], now=now) if expires_at > now else []
+        wanted = _Wanted(buyer, missing, scope, scope_params, now, expires_at)
+        try:
+            with transaction.atomic(using=DB_ALIAS):
+                taken = _take_best_block(cursor, wanted) or _take_any_free(cursor, wanted)
+        except NotEnoughSeats:
+            if mine:
+                cursor.execute(
+                    f"UPDATE {SEAT_TABLE} SET status = 'AVAILABLE', held_by_id = NULL, "  # noqa: S608
+                    f"hold_expires_at = NULL, {TAKE_NEXT_PRICE}, updated_at = %s WHERE id = ANY(%s)",
+                    [now, [row[0] for row in mine]],
+                )
+            return []
+    return sorted_infos(mine + taken, now=now)
 
 
 # --- Release -----------------------------------------------------------------------------------------------------

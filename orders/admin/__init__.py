@@ -8,6 +8,7 @@ from orders.admin import (  # noqa: F401 - registers the ModelAdmins and views
     exports,
     notifications,
     sales,
+    waiting_list,
     waiting_room,
 )
 

@@ -36,7 +36,13 @@ from inventory import services as inventory_services
 from orders.admin.charts import entries_chart, sales_chart
 from orders.contract import StaffOperationInfo, StaffOperationKind, StaffOperationStatus
 from orders.services import staff_operations
-from orders.staff_selectors import event_entries_timeline, event_sales_table, event_sales_timeline
+from orders.services.waiting_list_nudge import waiting_list_nudge
+from orders.staff_selectors import (
+    event_entries_timeline,
+    event_sales_table,
+    event_sales_timeline,
+    event_waiting_lines,
+)
 
 DASHBOARD_REFRESH_SECONDS = 5
 # The charts' timelines scan every ticket and admission of the event (~100 ms at 50,000 tickets on a busy machine):
@@ -205,6 +211,8 @@ def register(site: StaffAdminSite) -> None:
             messages.error(request, exc.detail)
         else:
             messages.success(request, f"{len(result.changed)} place(s) kept for {kept_for} returned to sale.")
+            if result.changed:
+                waiting_list_nudge(event_id=event.id)
         return HttpResponseRedirect(reverse("admin:events_event_dashboard", args=[event.id]))
 
     def operation_view(request: HttpRequest, object_id: str, operation_id: str) -> HttpResponse:
@@ -245,6 +253,7 @@ def register(site: StaffAdminSite) -> None:
         )
         charts = [sales_chart(sales), entries_chart(entries, ticket_holders=table["totals"]["issued"])]
         kept_off_sale = inventory_selectors.event_places_kept_off_sale(event_id=event.id)
+        waiting = event_waiting_lines(event_id=event.id, section_names=table["section_names"])
         took_ms = (time.perf_counter() - started) * 1000
         template = (
             "admin/events/event/dashboard_table.html"
@@ -261,6 +270,7 @@ def register(site: StaffAdminSite) -> None:
             charts=charts,
             charts_seconds=DASHBOARD_CHARTS_SECONDS,
             kept_off_sale=kept_off_sale,
+            waiting=waiting,
             can_manage=has_capability(request, Capability.EVENTS_MANAGE, event.organization_id),
             seats_url=reverse("admin:inventory_seat_changelist"),
             took_ms=took_ms,

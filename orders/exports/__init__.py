@@ -45,7 +45,7 @@ EXPORTS: dict[str, ExportKind] = {
     )
 }
 
-__all__ = ["EXPORTS", "FORMATS", "ExportKind", "export_response"]
+__all__ = ["EXPORTS", "FORMATS", "ExportKind", "download", "export_response"]
 
 
 def export_response(
@@ -64,14 +64,22 @@ def export_response(
         data={"format": file_format, "title": event.title},
     )
     filename = f"{slugify(event.title) or 'event'}-{kind.name}-{timezone.now():%Y%m%d-%H%M}.{file_format}"
-    rows = kind.rows(event)
+    return download(
+        header=kind.header, rows=kind.rows(event), title=kind.title, filename=filename, file_format=file_format
+    )
+
+
+def download(
+    *, header: list[str], rows: Iterator[list[Any]], title: str, filename: str, file_format: str
+) -> HttpResponseBase:
+    """The rows as a file download: CSV streamed as it is produced, XLSX from its temporary file."""
     if file_format == "xlsx":
         return FileResponse(
-            xlsx_file(kind.header, rows, title=kind.title),
+            xlsx_file(header, rows, title=title),
             as_attachment=True,
             filename=filename,
             content_type=CONTENT_TYPES["xlsx"],
         )
-    response = StreamingHttpResponse(csv_stream(kind.header, rows), content_type=CONTENT_TYPES["csv"])
+    response = StreamingHttpResponse(csv_stream(header, rows), content_type=CONTENT_TYPES["csv"])
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

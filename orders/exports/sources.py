@@ -61,7 +61,7 @@ class _Clock:
         return None if moment is None else moment.astimezone(self.zone).replace(tzinfo=None)
 
 
-def _people(ids) -> dict[uuid.UUID, tuple[str, str]]:
+def people_names(ids) -> dict[uuid.UUID, tuple[str, str]]:
     users = accounts_selectors.user_get_many(user_ids=[pk for pk in ids if pk])
     return {pk: (user.full_name, user.email) for pk, user in users.items()}
 
@@ -71,7 +71,7 @@ def _sections(event: EventOperationsInfo) -> dict[uuid.UUID, str]:
     return sections
 
 
-def _seat_cells(seat, sections: dict[uuid.UUID, str]) -> tuple[str, str, Any]:
+def seat_cells(seat, sections: dict[uuid.UUID, str]) -> tuple[str, str, Any]:
     if seat is None:
         return "", "", ""
     if seat.is_general_admission:
@@ -88,26 +88,30 @@ def attendee_rows(event: EventOperationsInfo) -> Iterator[list[Any]]:
         seats = inventory_selectors.tickets_of_event_page(event_id=event.id, after=after, limit=BATCH)
         if not seats:
             return
-        people = _people({seat.owner_id for seat in seats})
+        people = people_names({seat.owner_id for seat in seats})
         for seat in seats:
             name, email = people.get(seat.owner_id, ("", ""))
-            section, row, number = _seat_cells(seat, sections)
+            section, row, number = seat_cells(seat, sections)
             status = statuses.get(seat.status, seat.status)
             yield [name, email, section, row, number, status, clock(seat.checked_in_at)]
         last = seats[-1]
         after = (last.section_id, last.row_label, last.number)
 
 
-def _order_status(order: Order) -> str:
+def order_status_label(order: Order) -> str:
     if order.status == Order.Status.CONFIRMED and order.refunded_amount > 0:
         return "Partly refunded"
     return order.get_status_display()
 
 
-def order_rows(event: EventOperationsInfo) -> Iterator[list[Any]]:
-    """Every order of the event, one row per line (seat), oldest first."""
-    clock, sections = _Clock(event), _sections(event)
-    orders = Order.objects.using(DB_ALIAS).filter(event_id=event.id).order_by("created_at", "id")
+def _line_state(order: Order, line: OrderLine) -> str:
+    return "active" if line.is_active else ("refunded" if line.refund_id or order.refunded_at else "void")
+
+
+def order_batches(orders) -> Iterator[tuple[list[Order], dict[uuid.UUID, list[OrderLine]], dict, dict]]:
+    """Orders of a queryset, oldest first, in keyset batches: (orders, their lines by order, the lines' seats,
+    the buyers' (name, email)); one query per database per batch."""
+    orders = orders.order_by("created_at", "id")
     after = None
     while True:
         page = (
@@ -122,19 +126,34 @@ def order_rows(event: EventOperationsInfo) -> Iterator[list[Any]]:
         for line in OrderLine.objects.using(DB_ALIAS).filter(order_id__in=[o.pk for o in batch]).order_by("seat_id"):
             lines.setdefault(line.order_id, []).append(line)
         seats = inventory_selectors.seats_get_many(seat_ids=[line.seat_id for rows in lines.values() for line in rows])
-        people = _people({order.buyer_id for order in batch})
+        yield batch, lines, seats, people_names({order.buyer_id for order in batch})
+        after = (batch[-1].created_at, batch[-1].pk)
+
+
+def order_line_cells(order: Order, line: OrderLine, seat, sections: dict[uuid.UUID, str]) -> list[Any]:
+    """section, seat, price, line state: the columns one order line adds to its order's."""
+    section, row, number = seat_cells(seat, sections)
+    return [section, f"{row}{number}" if row else number, line.price, _line_state(order, line)]
+
+
+def order_money_cells(order: Order) -> list[Any]:
+    """order total, refunded, channel, paid by, amount taken: box-office money is reconciled with the till from the
+    last three."""
+    paid_by = order.get_payment_method_display() if order.payment_method else ""
+    return [order.total, order.refunded_amount, order.get_channel_display(), paid_by, order.amount_taken]
+
+
+def order_rows(event: EventOperationsInfo) -> Iterator[list[Any]]:
+    """Every order of the event, one row per line (seat), oldest first."""
+    clock, sections = _Clock(event), _sections(event)
+    orders = Order.objects.using(DB_ALIAS).filter(event_id=event.id)
+    for batch, lines, seats, people in order_batches(orders):
         for order in batch:
             name, email = people.get(order.buyer_id, ("", ""))
-            head = [str(order.pk), clock(order.created_at), _order_status(order), name, email]
-            # Box-office money is reconciled with the till from these: the method and what was taken at the counter.
-            paid_by = order.get_payment_method_display() if order.payment_method else ""
-            tail = [order.total, order.refunded_amount, order.get_channel_display(), paid_by, order.amount_taken]
+            head = [str(order.pk), clock(order.created_at), order_status_label(order), name, email]
+            tail = order_money_cells(order)
             for line in lines.get(order.pk, []):
-                section, row, number = _seat_cells(seats.get(line.seat_id), sections)
-                seat = f"{row}{number}" if row else number
-                state = "active" if line.is_active else ("refunded" if line.refund_id or order.refunded_at else "void")
-                yield [*head, section, seat, line.price, state, *tail]
-        after = (batch[-1].created_at, batch[-1].pk)
+                yield [*head, *order_line_cells(order, line, seats.get(line.seat_id), sections), *tail]
 
 
 def _pages(rows, value) -> Iterator[list]:
@@ -148,25 +167,29 @@ def _pages(rows, value) -> Iterator[list]:
         last = page[-1].pk
 
 
-def _event_flows(event_id: uuid.UUID) -> Iterator[tuple[str, list[str]]]:
-    """(flow name, ledger references) of the event's money flows, a batch at a time."""
+def money_flows(**where: Any) -> Iterator[tuple[str, list[tuple[str, uuid.UUID]]]]:
+    """(flow name, [(ledger reference, event id)]) of the money flows matching ``where`` (a filter on the flows'
+    own event_id / organization_id / created_at columns): orders, ticket refunds, transfers, resales; by batch."""
     using = Order.objects.using(DB_ALIAS)
-    yield from (("order", refs) for refs in _pages(using.filter(event_id=event_id), lambda o: str(o.pk)))
-    refunds = OrderRefund.objects.using(DB_ALIAS).filter(order__event_id=event_id)
-    yield from (("order", refs) for refs in _pages(refunds, lambda r: r.ledger_reference()))
-    transfers = Transfer.objects.using(DB_ALIAS).filter(event_id=event_id)
-    yield from (("transfer", refs) for refs in _pages(transfers, lambda t: str(t.pk)))
-    listings = ResaleListing.objects.using(DB_ALIAS).filter(event_id=event_id, sale_attempt_id__isnull=False)
-    yield from (("resale", refs) for refs in _pages(listings, lambda li: str(li.sale_attempt_id)))
+    yield from (("order", refs) for refs in _pages(using.filter(**where), lambda o: (str(o.pk), o.event_id)))
+    refunds = OrderRefund.objects.using(DB_ALIAS).filter(**{f"order__{key}": value for key, value in where.items()})
+    yield from (
+        ("order", refs)
+        for refs in _pages(refunds.select_related("order"), lambda r: (r.ledger_reference(), r.order.event_id))
+    )
+    transfers = Transfer.objects.using(DB_ALIAS).filter(**where)
+    yield from (("transfer", refs) for refs in _pages(transfers, lambda t: (str(t.pk), t.event_id)))
+    listings = ResaleListing.objects.using(DB_ALIAS).filter(**where, sale_attempt_id__isnull=False)
+    yield from (("resale", refs) for refs in _pages(listings, lambda li: (str(li.sale_attempt_id), li.event_id)))
 
 
 def ledger_rows(event: EventOperationsInfo) -> Iterator[list[Any]]:
     """The ledger movements of the event's orders, refunds, transfers and resales (the organization's money)."""
     clock = _Clock(event)
     kinds = dict(LedgerKind.choices)
-    for flow, references in _event_flows(event.id):
-        entries = accounts_selectors.ledger_for_references(references=references)
-        people = _people({entry["user_id"] for entry in entries})
+    for flow, references in money_flows(event_id=event.id):
+        entries = accounts_selectors.ledger_for_references(references=[reference for reference, _event in references])
+        people = people_names({entry["user_id"] for entry in entries})
         for entry in entries:
             name, email = people.get(entry["user_id"], ("", ""))
             kind = kinds.get(entry["kind"], entry["kind"])
@@ -192,9 +215,9 @@ def entry_rows(event: EventOperationsInfo) -> Iterator[list[Any]]:
         if not logs:
             return
         seats = inventory_selectors.seats_get_many(seat_ids=[log["seat_id"] for log in logs if log["seat_id"]])
-        people = _people({log["holder_id"] for log in logs} | {log["staff_id"] for log in logs})
+        people = people_names({log["holder_id"] for log in logs} | {log["staff_id"] for log in logs})
         for log in logs:
-            section, row, number = _seat_cells(seats.get(log["seat_id"]), sections)
+            section, row, number = seat_cells(seats.get(log["seat_id"]), sections)
             seat = f"{row}{number}" if row else number
             holder = people.get(log["holder_id"], ("", ""))
             staff = people.get(log["staff_id"], ("", ""))

@@ -26,7 +26,7 @@ from events.contract import EventInfo
 from inventory import selectors as inventory_selectors
 from orders import DB_ALIAS
 from orders.contract import NotificationKind, OrderChannel
-from orders.models import Order, OrderRefund, ResaleListing, StaffOperation, Transfer
+from orders.models import Order, OrderRefund, ResaleListing, StaffOperation, Transfer, WaitingListEntry
 from orders.notifications.calendar import ICS_CONTENT_TYPE, event_ics
 
 Kind = NotificationKind
@@ -317,6 +317,24 @@ def staff_summary(object_id: uuid.UUID, recipient: ProfileInfo, data: dict) -> E
     )
 
 
+def waiting_list_offer(object_id: uuid.UUID, recipient: ProfileInfo, data: dict) -> Email:
+    entry = WaitingListEntry.objects.using(DB_ALIAS).get(pk=object_id)
+    event = events_selectors.event_get(event_id=entry.event_id)
+    event_fields = event_context(event)
+    context = {
+        "event": event_fields,
+        "seats": seat_lines(list(entry.offered_seat_ids)),
+        "expires": venue_time(entry.offer_expires_at, event_fields["zone"]),
+        "offer_url": absolute(reverse("orders:waiting_list_offer", kwargs={"entry_id": entry.pk})),
+    }
+    return Email(
+        subject=f"Places for {event.title} are held for you",
+        template="waiting_list_offer",
+        context=context,
+        organization_id=entry.organization_id,
+    )
+
+
 BUILDERS: dict[str, Callable[[uuid.UUID, ProfileInfo, dict], Email]] = {
     Kind.ORDER_CONFIRMED: order_confirmed,
     Kind.ORDER_REFUNDED: order_refunded,
@@ -332,4 +350,5 @@ BUILDERS: dict[str, Callable[[uuid.UUID, ProfileInfo, dict], Email]] = {
     Kind.PAYMENT_RECEIVED: payment_received,
     Kind.PAYMENT_FAILED: payment_failed,
     Kind.STAFF_SUMMARY: staff_summary,
+    Kind.WAITING_LIST_OFFER: waiting_list_offer,
 }

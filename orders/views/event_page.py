@@ -267,6 +267,7 @@ def event_detail(request: HttpRequest, event_id) -> HttpResponse:
             "event": event,
             "on_sale": events_selectors.sales_open(event.status, event.sales_start, event.sales_end),
             "sections": sections,
+            "sold_out": bool(sections) and not any(row["available"] for row in sections),
             "seated_sections": seated,
             "general_sections": [row for row in sections if row["is_general"] or best_available],
             "inline": inline,

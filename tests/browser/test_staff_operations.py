@@ -8,6 +8,8 @@ installed, unless REQUIRE_BROWSER=1.
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from decimal import Decimal
 from pathlib import Path
@@ -77,9 +79,6 @@ def test_box_office_refunds_one_ticket_from_the_order_page(live_server, browser,
 @pytest.mark.browser
 @pytest.mark.django_db(databases=ALL_DATABASES, transaction=True)
 def test_box_office_downloads_the_door_list_from_the_event(live_server, browser, world):
-    import csv
-    import io
-
     setup = world["setup"]
     page = browser.new_page(viewport={"width": 1280, "height": 900}, accept_downloads=True)
     page.set_default_timeout(20_000)
@@ -164,3 +163,22 @@ def test_a_manager_keeps_places_for_vips_and_returns_them_from_the_dashboard(liv
     assert "3 place(s) kept for VIP returned to sale." in page.inner_text("ul.messagelist")
     assert page.locator(".kept-off-sale").count() == 0
     assert not Seat.objects.filter(event_id=event.pk, status="BLOCKED").exists()
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(databases=ALL_DATABASES, transaction=True)
+def test_box_office_downloads_the_organizations_ledger_for_a_range_of_days(live_server, browser, world):
+    setup = world["setup"]
+    page = browser.new_page(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    page.set_default_timeout(20_000)
+    admin_login(page, live_server.url, world["clerk"].email)
+    page.goto(f"{live_server.url}/admin/events/event/{setup.event.pk}/exports/")
+    page.click("text=Organization exports")
+    page.wait_for_url(re.compile(r"/admin/orders/organization-exports/$"))
+    page.select_option("select[name=kind]", "ledger")
+    save_screenshot(page, "staffops-exports-2-organization")
+    with page.expect_download() as download:
+        page.click("input[type=submit][value=Download]")
+    rows = list(csv.reader(io.StringIO(Path(download.value.path()).read_text(encoding="utf-8-sig"))))
+    assert rows[0][:3] == ["at (UTC)", "event", "name"]
+    assert [(row[1], row[2], row[5]) for row in rows[1:]] == [("Harbour Lights", "Dana Doe", "-120.00")]

@@ -9,7 +9,8 @@ tickets through the real purchase services. Every object the matrix asks about b
 * ``transfer_id``  seat 3, offered to a third user (``recipient``), who is none of the personas;
 * ``topup_ref``    a PENDING top-up of the buyer through the test payment provider;
 * ``held_seat_id`` seat 4, held by the buyer (so the buyer, and only the buyer, can pay);
-* ``free_seat_id`` seat 5, available to anyone.
+* ``free_seat_id`` seat 5, available to anyone;
+* ``waiting_entry_id`` the buyer's entry on the event's waiting list.
 
 Organization B exists so that its BOX_OFFICE member is staff of *another* organization.
 
@@ -30,6 +31,7 @@ from accounts import services as account_services
 from accounts.tests.factories import StaffFactory, UserFactory
 from core.databases import ALL_DATABASES
 from events.tests.staff_world import add_staff, buy, make_tenant
+from orders.models import WaitingListEntry
 from orders.services import hold_seats, resale, transfer
 
 PERSONAS = ("anonymous", "buyer", "other_buyer", "gate", "box_office_other", "superuser")
@@ -53,6 +55,7 @@ class World:
     topup_id: str = ""
     held_seat_id: uuid.UUID | None = None
     free_seat_id: uuid.UUID | None = None
+    waiting_entry_id: uuid.UUID | None = None
 
     @property
     def event(self):
@@ -66,6 +69,7 @@ class World:
         """URL parameter name -> value, for filling route templates such as ``orders/<str:order_id>/``."""
         return {
             "event_id": str(self.event.pk),
+            "organization_id": str(self.event.organization_id),
             "section_id": str(self.tenant_a.section.pk),
             "seat_id": str(self.ticket_id),
             "order_id": str(self.order_id),
@@ -73,6 +77,7 @@ class World:
             "listing_id": str(self.listing_id),
             "provider_reference": self.topup_ref,
             "topup_id": self.topup_id,
+            "entry_id": str(self.waiting_entry_id),
         }
 
 
@@ -111,6 +116,9 @@ def build_world() -> World:
     world.topup_ref, world.topup_id = started.provider_reference, str(started.id)
     hold_seats(buyer_id=a.buyer.pk, event_id=a.event.pk, seat_ids=[seats[4]])
     world.held_seat_id, world.free_seat_id = seats[4], seats[5]
+    world.waiting_entry_id = WaitingListEntry.objects.create(
+        event_id=a.event.pk, organization_id=a.event.organization_id, buyer_id=a.buyer.pk, quantity=1
+    ).pk
     return world
 
 

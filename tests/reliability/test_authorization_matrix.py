@@ -123,11 +123,21 @@ API = [
     # find the event; people who may export nowhere are refused.
     R("GET",   "api/v1/events/<str:event_id>/exports/<str:kind>/", 401, 403, 403, 403, 404, 200,
       params={"kind": "attendees"}),
+    # The organization's own exports: its ORDERS roles only; staff of another organization do not find it.
+    R("GET",   "api/v1/organizations/<str:organization_id>/exports/<str:kind>/", 401, 403, 403, 403, 404, 200,
+      params={"kind": "ledger"}, query="?from=2026-01-01&to=2026-12-31"),
     R("POST",  "api/v1/events/<str:event_id>/holds/",            401, 201, 201, 201, 201, 201, body=_hold_body),
     # The world's event has no waiting room: everybody signed in is told so (409 WAITING_ROOM_CLOSED).
     R("GET",   "api/v1/events/<str:event_id>/waiting-room/",     401, 409, 409, 409, 409, 409),
     R("POST",  "api/v1/events/<str:event_id>/waiting-room/",     401, 409, 409, 409, 409, 409),
     R("GET",   "api/v1/holds/",                                  401, 200, 200, 200, 200, 200),
+    # The world's event is not sold out: nobody joins its waiting list (409 WAITING_LIST_NOT_SOLD_OUT). An entry is
+    # its buyer's alone.
+    R("GET",   "api/v1/waiting-list/",                           401, 200, 200, 200, 200, 200),
+    R("POST",  "api/v1/waiting-list/",                           401, 409, 409, 409, 409, 409,
+      body=lambda w: {"event_id": str(w.event.pk), "quantity": 1}),
+    R("GET",   "api/v1/waiting-list/<str:entry_id>/",            401, 200, 404, 404, 404, 404),
+    R("POST",  "api/v1/waiting-list/<str:entry_id>/leave/",      401, 200, 404, 404, 404, 404),
     R("POST",  "api/v1/holds/release/",                          401, 200, 200, 200, 200, 200, body={}),
     R("GET",   "api/v1/orders/",                                 401, 200, 200, 200, 200, 200),
     # Only the buyer holds seats, so only the buyer can pay; nobody pays with someone else's holds.
@@ -175,6 +185,11 @@ PAGES = [
     R("POST",  "events/<uuid:event_id>/hold/",                   LOGIN, 302, 302, 302, 302, 302, body=_hold_body),
     R("POST",  "events/<uuid:event_id>/holds/release/",          LOGIN, 302, 302, 302, 302, 302),
     R("GET",   "events/<uuid:event_id>/waiting-room/",           LOGIN, 200, 200, 200, 200, 200),
+    R("POST",  "events/<uuid:event_id>/waiting-list/join/",      LOGIN, 302, 302, 302, 302, 302,
+      body={"quantity": "1"}),
+    R("GET",   "waiting-list/",                                  LOGIN, 200, 200, 200, 200, 200),
+    R("GET",   "waiting-list/<uuid:entry_id>/",                  LOGIN, 200, 404, 404, 404, 404),
+    R("POST",  "waiting-list/<uuid:entry_id>/leave/",            LOGIN, 302, 404, 404, 404, 404),
     # The rooms' public status files (served by nginx in production); the world's event has none.
     R("GET",   r"^waiting-room-status/(?P<name>[0-9a-f-]{36}\.json)$", 404, 404, 404, 404, 404, 404,
       path="waiting-room-status/{event_id}.json"),
@@ -238,6 +253,13 @@ ADMIN = [
       path="admin/events/event/{event_id}/change/"),
     R("GET",   "admin/orders/order/<id>/change/", LOGIN, LOGIN, LOGIN, 404, 404, 200,
       path="admin/orders/order/{order_id}/change/"),
+    R("GET",   "admin/orders/organization-exports/", LOGIN, LOGIN, LOGIN, 404, 200, 200,
+      path="admin/orders/organization-exports/"),
+    # Who waits is buyers' data: the organization's ORDERS roles; another organization's staff do not find the entry.
+    R("GET",   "admin/orders/waitinglistentry/", LOGIN, LOGIN, LOGIN, 403, 200, 200,
+      path="admin/orders/waitinglistentry/"),
+    R("GET",   "admin/orders/waitinglistentry/<id>/change/", LOGIN, LOGIN, LOGIN, 404, 404, 200,
+      path="admin/orders/waitinglistentry/{entry_id}/change/"),
     # People and wallets are platform data: an organization's box office sees buyers only through its orders.
     R("GET",   "admin/accounts/user/", LOGIN, LOGIN, LOGIN, 403, 403, 200, path="admin/accounts/user/"),
 ]

@@ -30,7 +30,7 @@ from core.databases import ALL_DATABASES
 from core.jobs import JOBS_DATABASE
 from core.models import AuditLog, SystemSetting
 from events.tests.staff_world import ROLES, make_world
-from orders.models import Notification
+from orders.models import Notification, WaitingListEntry
 from orders.services import blocks, resale
 from orders.services import transfer as transfers
 
@@ -57,6 +57,9 @@ class TheirRows:
             organization_id=theirs.organization.pk,
             email=theirs.buyer.email,
         )
+        waiting = WaitingListEntry.objects.using("orders").create(
+            event_id=theirs.event.pk, organization_id=theirs.organization.pk, buyer_id=theirs.buyer.pk, quantity=2
+        )
         self.pks: dict[str, Callable[[], object]] = {
             "events.organization": lambda: theirs.organization.pk,
             "events.venue": lambda: theirs.venue.pk,
@@ -69,6 +72,7 @@ class TheirRows:
             "orders.resalelisting": lambda: listing.id,
             "orders.buyerblock": lambda: block.pk,
             "orders.notification": lambda: notice.pk,
+            "orders.waitinglistentry": lambda: waiting.pk,
             "accounts.user": lambda: theirs.buyer.pk,
             "accounts.ledgerentry": lambda: LedgerEntry.objects.filter(user=theirs.buyer).first().pk,
             "accounts.organizationmembership": lambda: OrganizationMembership.objects.get(user=theirs.owner).pk,
@@ -131,6 +135,9 @@ PAGES_WITHOUT_OBJECT = {
     "view_on_site",
     "autocomplete",
     "orders_transfer_disputes",  # lists only the staff member's organizations (orders/tests/test_disputes_page.py)
+    # Offers only the staff member's organizations; another's is an invalid choice
+    # (orders/tests/test_organization_exports.py).
+    "orders_organization_exports",
     "database_health",
     "events_event_publish_many",
     "events_event_operation",  # an operation of an event: 404 unless the event is the staff member's (below)
@@ -179,6 +186,7 @@ _ROW_LABELS = {
     "orders.resalelisting",
     "orders.buyerblock",
     "orders.notification",
+    "orders.waitinglistentry",
     "accounts.user",
     "accounts.ledgerentry",
     "accounts.organizationmembership",

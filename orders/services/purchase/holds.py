@@ -16,6 +16,7 @@ from events import selectors as events_selectors
 from inventory import services as inventory_services
 from orders.contract import EmailNotVerified
 from orders.services.blocks import check_not_blocked
+from orders.services.waiting_list_nudge import waiting_list_nudge
 from orders.services.waiting_room import waiting_room_pass_check
 
 
@@ -56,13 +57,8 @@ def hold_seats(
         return inventory_services.seats_hold(
             event_id=event.id, buyer_id=buyer_id, seat_ids=ids, hold_seconds=hold_seconds, max_per_buyer=max_per_buyer
         )
-    quantity = _quantity(quantity, max_per_buyer=max_per_buyer)
-    if section_id or tier_id:
-        sections = events_selectors.event_sections(event_id=event.id)
-        if section_id and not any(s.section_id == section_id for s in sections):
-            raise NotFound("This event sells no such section.")
-        if tier_id and not any(s.tier_id == tier_id for s in sections):
-            raise NotFound("This event has no such price tier.")
+    quantity = quantity_from_input(quantity, max_per_buyer=max_per_buyer)
+    check_section_and_tier(event_id=event.id, section_id=section_id, tier_id=tier_id)
     return inventory_services.seats_hold_best_available(
         event_id=event.id,
         buyer_id=buyer_id,
@@ -91,7 +87,19 @@ def _chosen_seats(seat_ids: Collection[uuid.UUID], *, event, max_per_buyer: int)
     return ids
 
 
-def _quantity(value: Any, *, max_per_buyer: int) -> int:
+def check_section_and_tier(*, event_id: uuid.UUID, section_id: uuid.UUID | None, tier_id: uuid.UUID | None) -> None:
+    """NotFound unless the event sells the section and the price tier asked for (either may be None)."""
+    if not (section_id or tier_id):
+        return
+    sections = events_selectors.event_sections(event_id=event_id)
+    if section_id and not any(s.section_id == section_id for s in sections):
+        raise NotFound("This event sells no such section.")
+    if tier_id and not any(s.tier_id == tier_id for s in sections):
+        raise NotFound("This event has no such price tier.")
+
+
+def quantity_from_input(value: Any, *, max_per_buyer: int) -> int:
+    """A quantity straight from a form or a body: a whole number from 1 to ``max_per_buyer``, or InvalidInput."""
     if value is None:
         raise InvalidInput("Choose seats or a quantity.", fields={"quantity": ["This field is required."]})
     if isinstance(value, bool):
@@ -119,4 +127,7 @@ def release_holds(
         ids = sorted(set(seat_ids))
         if not ids:
             return 0
-    return inventory_services.seats_release(buyer_id=buyer_id, event_id=event_id, seat_ids=ids)
+    released = inventory_services.seats_release(buyer_id=buyer_id, event_id=event_id, seat_ids=ids)
+    if released and event_id is not None:
+        waiting_list_nudge(event_id=event_id)
+    return released

@@ -41,6 +41,7 @@ from orders.services.flows import flow_drive
 from orders.services.purchase.checkout import order_info, order_lines_release
 from orders.services.resale.repair import listed_tickets_repair
 from orders.services.ticket_flows import ticket_flows_close_for_refund
+from orders.services.waiting_list_nudge import waiting_list_nudge
 
 logger = logging.getLogger(__name__)
 
@@ -172,6 +173,8 @@ def refund_finish(
         )
         if refunded:
             notify(kind=notice, object_id=order.pk, recipient_id=order.buyer_id)
+    if refunded and not block_seats:
+        waiting_list_nudge(event_id=order.event_id)
     order.refresh_from_db(using=DB_ALIAS)
     audit_record(
         actor_id=actor_id,
@@ -326,6 +329,8 @@ def tickets_refund_finish(refund: OrderRefund) -> OrderRefund:
             if updated != 1:
                 raise Conflict("This order changed while its tickets were refunded; recovery will finish it.")
             notify(kind=NotificationKind.TICKETS_REFUNDED, object_id=refund.pk, recipient_id=order.buyer_id)
+    if finished and not refund.block_seats:
+        waiting_list_nudge(event_id=order.event_id)
     refund.refresh_from_db(using=DB_ALIAS)
     if finished:
         audit_record(
