@@ -39,7 +39,7 @@ from accounts import selectors as accounts_selectors
 from core.audit import audit_record
 from core.errors import InvalidInput, NotFound
 from core.faults import fault_point
-from core.locking import LockSpace, xact_lock
+from core.locking import LockSpace, lock_key
 from events import selectors as events_selectors
 from events import services as events_services
 from events.contract import EventInfo
@@ -315,51 +315,37 @@ def _room_locked(event_id: uuid.UUID, *, exclusive: bool) -> WaitingRoom:
     return rooms[0]
 
 
-class _Retry(Exception):  # noqa: N818
-    """The draw happened while this join waited for its shared lock: join again, at the back."""
-
-
 def waiting_room_join(*, event_id: uuid.UUID, user_id: uuid.UUID, client_address: str) -> WaitingRoomPlace:
     """Take a place (or find the one this account has). Verified accounts only; ``per_address_cap`` places per
-    client address. Idempotent per account: more tabs or retries never give a second place."""
+    client address. Idempotent per account: more tabs or retries never give a second place.
+
+    Two statements in one orders_db transaction: the room, this account's place and the address lock, then the cap's
+    count and the insert (docs/WAITING_ROOM.md, "Joining in two statements").
+    """
     buyer = accounts_selectors.user_get(user_id=user_id)
     if not buyer.is_verified:
         raise EmailNotVerified()
     address = (client_address or "unknown")[:64]
-    try:
-        return _join(event_id=event_id, user_id=user_id, address=address, late=False)
-    except _Retry:
-        return _join(event_id=event_id, user_id=user_id, address=address, late=True)
-
-
-def _join(*, event_id: uuid.UUID, user_id: uuid.UUID, address: str, late: bool) -> WaitingRoomPlace:
     now = timezone.now()
     try:
         with transaction.atomic(using=DB_ALIAS):
-            exclusive = late or now >= _starts_at(event_id)
-            room = _room_locked(event_id, exclusive=exclusive)
-            existing = WaitingRoomEntry.objects.using(DB_ALIAS).filter(room=room, user_id=user_id).first()
+            room, existing = _room_and_place(event_id=event_id, user_id=user_id, address=address)
             if existing is not None:
                 return _place(room, existing)
             if now < room.opens_at:
                 raise WaitingRoomNotOpen(opens_at=room.opens_at.isoformat())
-            xact_lock(LockSpace.ROOM_ADDRESS, room.pk, address, using=DB_ALIAS)
-            taken = WaitingRoomEntry.objects.using(DB_ALIAS).filter(room=room, client_address=address).count()
-            if taken >= room.per_address_cap:
-                raise WaitingRoomAddressLimit(limit=room.per_address_cap)
-            entry = WaitingRoomEntry(room=room, user_id=user_id, client_address=address)
-            early = room.drawn_at is None and now < room.starts_at
-            if early:
-                entry.draw_key = secrets.randbits(DRAW_KEY_BITS)
-            elif not exclusive:
-                raise _Retry()
-            else:
+            entry = WaitingRoomEntry(
+                id=uuid.uuid4(), room=room, user_id=user_id, client_address=address, created_at=now, updated_at=now
+            )
+            if room.drawn_at is None and now < room.starts_at and _insert_early(room, entry):
+                return _place(room, entry)
+            # After the start (or the draw happened since the first statement): behind everyone drawn.
+            if room.drawn_at is None:
+                room = _room_locked(event_id, exclusive=True)
                 if room.drawn_at is None:
                     _draw(room, now)
-                room.last_position += 1
-                entry.position = room.last_position
-                room.save(using=DB_ALIAS, update_fields=["last_position", "updated_at"])
-            entry.save(using=DB_ALIAS, force_insert=True)
+            _insert_late(room, entry)
+            room.last_position = entry.position
             return _place(room, entry)
     except IntegrityError:
         # The same account joined in a parallel request: its one place is the answer.
@@ -369,11 +355,102 @@ def _join(*, event_id: uuid.UUID, user_id: uuid.UUID, address: str, late: bool) 
             return _place(room, entry)
 
 
-def _starts_at(event_id: uuid.UUID) -> dt.datetime:
-    starts = WaitingRoom.objects.using(DB_ALIAS).filter(event_id=event_id).values_list("starts_at", flat=True).first()
-    if starts is None:
+_ENTRY_COLUMNS = "id, created_at, updated_at, room_id, user_id, client_address, draw_key, position, admitted_at"
+
+
+def _room_and_place(*, event_id: uuid.UUID, user_id: uuid.UUID, address: str) -> tuple[WaitingRoom, Any]:
+    """The event's active room and this account's place (or None), and the address lock held to the transaction's
+    end (so the cap's count in the next statement sees every join from this address that went before)."""
+    rooms_table, entries_table = WaitingRoom._meta.db_table, WaitingRoomEntry._meta.db_table
+    key = lock_key(LockSpace.ROOM_ADDRESS, event_id, address)
+    rows = list(
+        WaitingRoom.objects.db_manager(DB_ALIAS).raw(
+            f"SELECT room.*, entry.id AS entry_id, entry.position AS entry_position, "  # noqa: S608
+            f"entry.admitted_at AS entry_admitted_at, pg_advisory_xact_lock(%s, %s) IS NULL AS locked "
+            f"FROM {rooms_table} AS room LEFT JOIN {entries_table} AS entry "
+            f"ON entry.room_id = room.id AND entry.user_id = %s "
+            f"WHERE room.event_id = %s AND room.is_active",
+            [*key, user_id, event_id],
+        )
+    )
+    if not rows:
         raise WaitingRoomClosed(waiting_room_url=room_url(event_id))
-    return starts
+    room = rows[0]
+    if room.entry_id is None:
+        return room, None
+    existing = WaitingRoomEntry(
+        id=room.entry_id, room=room, user_id=user_id, position=room.entry_position, admitted_at=room.entry_admitted_at
+    )
+    return room, existing
+
+
+def _insert_early(room: WaitingRoom, entry: WaitingRoomEntry) -> bool:
+    """Insert an early arrival with its random key, holding the room FOR SHARE so the draw (FOR UPDATE) waits for
+    it; False if the room was drawn meanwhile (the caller joins at the back). WAITING_ROOM_ADDRESS_LIMIT at the cap."""
+    entry.draw_key = secrets.randbits(DRAW_KEY_BITS)
+    rooms_table, entries_table = WaitingRoom._meta.db_table, WaitingRoomEntry._meta.db_table
+    with connections[DB_ALIAS].cursor() as cursor:
+        cursor.execute(
+            f"WITH room AS (SELECT id FROM {rooms_table} WHERE id = %s AND is_active AND drawn_at IS NULL "  # noqa: S608
+            f"FOR SHARE), "
+            f"taken AS (SELECT count(*) AS n FROM {entries_table} WHERE room_id = %s AND client_address = %s), "
+            f"inserted AS (INSERT INTO {entries_table} ({_ENTRY_COLUMNS}) "
+            f"SELECT %s, %s, %s, room.id, %s, %s, %s, NULL, NULL FROM room, taken WHERE taken.n < %s RETURNING id) "
+            f"SELECT (SELECT count(*) FROM room), (SELECT n FROM taken), (SELECT count(*) FROM inserted)",
+            [
+                room.pk,
+                room.pk,
+                entry.client_address,
+                entry.id,
+                entry.created_at,
+                entry.updated_at,
+                entry.user_id,
+                entry.client_address,
+                entry.draw_key,
+                room.per_address_cap,
+            ],
+        )
+        open_, taken, inserted = cursor.fetchone()
+    if inserted:
+        return True
+    if open_ and taken >= room.per_address_cap:
+        raise WaitingRoomAddressLimit(limit=room.per_address_cap)
+    entry.draw_key = None
+    return False
+
+
+def _insert_late(room: WaitingRoom, entry: WaitingRoomEntry) -> None:
+    """Give a late arrival the next position: the room's counter and the insert in one statement (the UPDATE locks
+    the room row, so late joins take turns)."""
+    rooms_table, entries_table = WaitingRoom._meta.db_table, WaitingRoomEntry._meta.db_table
+    with connections[DB_ALIAS].cursor() as cursor:
+        cursor.execute(
+            f"WITH taken AS (SELECT count(*) AS n FROM {entries_table} "  # noqa: S608
+            f"WHERE room_id = %s AND client_address = %s), "
+            f"room AS (UPDATE {rooms_table} SET last_position = last_position + 1, updated_at = %s "
+            f"WHERE id = %s AND is_active AND drawn_at IS NOT NULL AND (SELECT n FROM taken) < per_address_cap "
+            f"RETURNING id, last_position), "
+            f"inserted AS (INSERT INTO {entries_table} ({_ENTRY_COLUMNS}) "
+            f"SELECT %s, %s, %s, room.id, %s, %s, NULL, room.last_position, NULL FROM room RETURNING position) "
+            f"SELECT (SELECT n FROM taken), (SELECT position FROM inserted)",
+            [
+                room.pk,
+                entry.client_address,
+                entry.updated_at,
+                room.pk,
+                entry.id,
+                entry.created_at,
+                entry.updated_at,
+                entry.user_id,
+                entry.client_address,
+            ],
+        )
+        taken, position = cursor.fetchone()
+    if position is None:
+        if taken >= room.per_address_cap:
+            raise WaitingRoomAddressLimit(limit=room.per_address_cap)
+        raise WaitingRoomClosed(waiting_room_url=room_url(room.event_id))
+    entry.position = position
 
 
 def waiting_room_place(*, event_id: uuid.UUID, user_id: uuid.UUID) -> WaitingRoomPlace | None:
