@@ -10,6 +10,9 @@
 - **Admission**: a job every few seconds (`waiting_room_admit_due`) admits what the rate owes since the room's
   ``admission_clock``, under ``SELECT ... FOR UPDATE`` of the room row: one writer whatever the number of workers,
   all in one transaction, so a crash admits a batch wholly or not at all and places never move.
+- **Following throughput**: optionally the step's rate is a controller's (`_follow_latency`): it grows while the p95
+  of the event's recent holds and checkouts (rows orders.middleware records) is under the staff's target and halves
+  when it is over, never above the staff's rate, never past the bound on buyers in flight.
 - **Passes**: an admitted buyer gets a pass signed with ``django.core.signing`` (own salt), naming the account, the
   event and the expiry. Checking it reads no database: `waiting_room_pass_check` is what holds and checkout call.
 - **Status**: after each tick the job writes ``<event_id>.json`` ("admitted up to N", rate, paused, sold out) to
