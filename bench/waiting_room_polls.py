@@ -24,6 +24,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 from bench import harness
@@ -132,7 +133,10 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def nginx_variant(status_root: Path, event_id: uuid.UUID, polls: int, clients: int) -> dict:
+@contextlib.contextmanager
+def nginx_serving(status_root: Path) -> Iterator[tuple[int, list[int]]]:
+    """An nginx of its own on 127.0.0.1 serving ``status_root`` at /waiting-room-status/ (as deploy/ does): yields
+    (port, its process ids), stopped and cleaned up afterwards."""
     nginx = shutil.which("nginx") or "/usr/sbin/nginx"
     root = Path(tempfile.mkdtemp(prefix="wr-nginx-"))
     (root / "tmp").mkdir()
@@ -142,12 +146,38 @@ def nginx_variant(status_root: Path, event_id: uuid.UUID, polls: int, clients: i
     process = subprocess.Popen([nginx, "-p", str(root), "-c", str(conf), "-g", "daemon off;"])  # noqa: S603
     try:
         time.sleep(0.5)
-        pids = _children(process.pid)
-        return _measure("nginx, static file", pids, port, f"/waiting-room-status/{event_id}.json", polls, clients)
+        yield port, _children(process.pid)
     finally:
         process.terminate()
         process.wait(timeout=10)
         shutil.rmtree(root, ignore_errors=True)
+
+
+def write_status_file(status_root: Path, event_id: uuid.UUID) -> str:
+    """A status file like the admission job's (a room 4,200 admitted into 20,000); returns its URL path."""
+    (status_root / f"{event_id}.json").write_text(
+        json.dumps(
+            {
+                "event_id": str(event_id),
+                "active": True,
+                "drawn": True,
+                "admitted_up_to": 4200,
+                "last_position": 20000,
+                "rate_per_minute": 600,
+                "paused": False,
+                "sold_out": False,
+                "starts_at": "2026-12-03T10:00:00+00:00",
+                "updated_at": "2026-12-03T10:07:00+00:00",
+            },
+            separators=(",", ":"),
+        )
+    )
+    return f"/waiting-room-status/{event_id}.json"
+
+
+def nginx_variant(status_root: Path, event_id: uuid.UUID, polls: int, clients: int) -> dict:
+    with nginx_serving(status_root) as (port, pids):
+        return _measure("nginx, static file", pids, port, f"/waiting-room-status/{event_id}.json", polls, clients)
 
 
 def django_variants(status_root: Path, polls: int, clients: int) -> list[dict]:
@@ -201,23 +231,7 @@ def main() -> None:
     status_root = Path(tempfile.mkdtemp(prefix="wr-status-"))
     status_root.chmod(0o755)  # nginx's worker (an unprivileged user when started as root) reads it
     event_id = uuid.uuid4()
-    (status_root / f"{event_id}.json").write_text(
-        json.dumps(
-            {
-                "event_id": str(event_id),
-                "active": True,
-                "drawn": True,
-                "admitted_up_to": 4200,
-                "last_position": 20000,
-                "rate_per_minute": 600,
-                "paused": False,
-                "sold_out": False,
-                "starts_at": "2026-12-03T10:00:00+00:00",
-                "updated_at": "2026-12-03T10:07:00+00:00",
-            },
-            separators=(",", ":"),
-        )
-    )
+    write_status_file(status_root, event_id)
     results = [nginx_variant(status_root, event_id, args.polls, args.clients)]
     if not args.skip_django:
         results.extend(django_variants(status_root, args.polls, args.clients))

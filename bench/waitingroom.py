@@ -1,15 +1,17 @@
 """The ``waitingroom`` scenario: a high-demand on-sale behind the waiting room, end to end over HTTP.
 
     .venv/bin/python -m bench.waitingroom [--arrivals 20000] [--seats 2000] [--rate 1200] [--in-flight 48]
-                                          [--clients 32] [--workers 2] [--seconds 600]
+                                          [--latency-target 1000] [--clients 32] [--workers 2] [--seconds 600]
 
 Bounded and local (127.0.0.1, fresh databases of its own, dropped afterwards):
 
 1. an on-sale event of ``--seats`` general-admission places and its waiting room, opening before the sale;
 2. ``--arrivals`` verified accounts join before the start (through the service, four at a time): their places are
    drawn at the start;
-3. the sale starts: the admission step (the job's own function) runs every second at ``--rate`` per minute and
-   follows throughput with ``--in-flight`` (admit only while fewer admitted buyers are still buying);
+3. the sale starts: the admission step (the job's own function) runs every second and follows measured throughput:
+   its controller admits at up to ``--rate`` per minute while the p95 of the admitted buyers' holds and checkouts
+   stays under ``--latency-target`` ms (``0``: the fixed rate), and never while ``--in-flight`` admitted buyers are
+   still buying;
 4. ``--clients`` client threads act for the admitted buyers, in order of admission: read the place and the pass
    (``GET /api/v1/events/<id>/waiting-room/``), hold 1-4 best-available places with the pass, pay; until the event
    is sold out.
@@ -68,7 +70,7 @@ def run(options: argparse.Namespace) -> dict:
 
     from inventory import selectors as inventory_selectors
     from ops import invariants
-    from orders.models import WaitingRoom, WaitingRoomEntry
+    from orders.models import WaitingRoom, WaitingRoomAdmission, WaitingRoomEntry
     from orders.services import waiting_room as rooms
     from orders.tests.factories import make_event
 
@@ -87,22 +89,24 @@ def run(options: argparse.Namespace) -> dict:
         pass_minutes=10,
         per_address_cap=4,
         max_in_flight=options.in_flight,
+        **_mode(options),
         actor_id=None,
     )
     log(f"event with {seats} places; creating {options.arrivals} accounts")
     started = time.monotonic()
     user_ids = _arrivals(options.arrivals, run_id)
 
-    def join(numbered: tuple[int, uuid.UUID]) -> None:
-        index, user_id = numbered
-        address = f"10.{index // 65536 % 256}.{index // 256 % 256}.{index % 256}"  # one address per arrival
+    def join_share(share: int) -> None:
+        """Every fourth arrival, on this thread's own connections (closed at the end, not after each join)."""
         try:
-            rooms.waiting_room_join(event_id=setup.event.pk, user_id=user_id, client_address=address)
+            for index in range(share, len(user_ids), 4):
+                address = f"10.{index // 65536 % 256}.{index // 256 % 256}.{index % 256}"  # one address per arrival
+                rooms.waiting_room_join(event_id=setup.event.pk, user_id=user_ids[index], client_address=address)
         finally:
             connections.close_all()
 
     with ThreadPoolExecutor(max_workers=4) as pool:
-        list(pool.map(join, enumerate(user_ids)))
+        list(pool.map(join_share, range(4)))
     joined = WaitingRoomEntry.objects.filter(room=room).count()
     log(f"{joined} joined before the start in {time.monotonic() - started:.1f} s")
 
@@ -129,6 +133,7 @@ def run(options: argparse.Namespace) -> dict:
             pass_minutes=10,
             per_address_cap=4,
             max_in_flight=options.in_flight,
+            **_mode(options),
             actor_id=None,
         )
         sale_started = time.monotonic()
@@ -210,6 +215,7 @@ def run(options: argparse.Namespace) -> dict:
             stop.set()
             admission.join(timeout=30)
 
+    final_room = WaitingRoom.objects.get(pk=room.pk)
     counts = inventory_selectors.event_sales_summary(event_id=setup.event.pk)["totals"]
     sold = counts["sold"]
     report = invariants.check_all(grace_seconds=0)
@@ -220,6 +226,9 @@ def run(options: argparse.Namespace) -> dict:
         "seats": seats,
         "rate_per_minute": options.rate,
         "max_in_flight": options.in_flight,
+        "latency_target_ms": options.latency_target or None,
+        "rate_at_the_end": final_room.current_rate,
+        "rates_logged": sorted({row.rate_per_minute for row in WaitingRoomAdmission.objects.filter(room=room)}),
         "clients": options.clients,
         "workers": options.workers,
         "time_to_sell_out_s": round(last_sale[0] - sale_started, 1) if sold == seats else None,
@@ -239,6 +248,15 @@ def run(options: argparse.Namespace) -> dict:
     return result
 
 
+def _mode(options: argparse.Namespace) -> dict:
+    """Follow measured throughput (the controller, with --latency-target ms) or, with 0, the rate and the bound."""
+    from orders.contract import WaitingRoomMode
+
+    if options.latency_target:
+        return {"admission_mode": WaitingRoomMode.THROUGHPUT, "latency_target_ms": options.latency_target}
+    return {"admission_mode": WaitingRoomMode.RATE, "latency_target_ms": None}
+
+
 def timezone_now() -> dt.datetime:
     from django.utils import timezone
 
@@ -250,7 +268,13 @@ def main() -> int:
     parser.add_argument("--arrivals", type=int, default=20000)
     parser.add_argument("--seats", type=int, default=2000)
     parser.add_argument("--rate", type=int, default=1200, help="admissions per minute at most")
-    parser.add_argument("--in-flight", type=int, default=48, help="follow throughput: at most this many buying")
+    parser.add_argument("--in-flight", type=int, default=48, help="at most this many admitted buyers buying at once")
+    parser.add_argument(
+        "--latency-target",
+        type=int,
+        default=1000,
+        help="follow throughput: the p95 (ms) of holds and checkouts to stay under (0: the fixed rate)",
+    )
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seconds", type=float, default=600.0, help="upper bound of the sale (s)")

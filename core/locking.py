@@ -37,7 +37,7 @@ class LockSpace(enum.Enum):
     FLOW = "flow"  # ids: (flow_id,)
     SEAT = "seat"  # ids: (seat_id,)
     BUYER_HOLDS = "buyer_holds"  # ids: (buyer_id, event_id)
-    ROOM_ADDRESS = "room_address"  # ids: (waiting_room_id, client address)
+    ROOM_ADDRESS = "room_address"  # ids: (the waiting room's event_id, client address)
 
 
 class LockBusy(Exception):  # noqa: N818
@@ -58,8 +58,8 @@ def lock_key(space: LockSpace, *ids: uuid.UUID | str) -> tuple[int, ...]:
         buyer_id, event_id = ids
         return (_BUYER_HOLDS_CLASS, zlib.crc32(_id_bytes(buyer_id) + _id_bytes(event_id)) - 2**31)
     if space is LockSpace.ROOM_ADDRESS:
-        room_id, address = ids
-        return (_ROOM_ADDRESS_CLASS, zlib.crc32(_id_bytes(room_id) + str(address).encode()) - 2**31)
+        event_id, address = ids
+        return (_ROOM_ADDRESS_CLASS, zlib.crc32(_id_bytes(event_id) + str(address).encode()) - 2**31)
     (only_id,) = ids
     half = _id_bytes(only_id)[:8] if space is LockSpace.FLOW else _id_bytes(only_id)[8:]
     return (int.from_bytes(half, "big", signed=True),)

@@ -242,3 +242,28 @@ def seed() -> DemoEvents:
         theatre_event_id=tempest.pk,
         stadium_event_id=derby.pk,
     )
+
+
+WAITING_ROOM_EVENT_SLUG = "harbour-lights-presale"
+
+
+def seed_waiting_room_event(*, sales_start: dt.datetime) -> uuid.UUID:
+    """A small, high-demand on-sale for trying the waiting room: the Upper Circle of the theatre (384 places), best
+    available, selling from ``sales_start`` (seed_demo puts its room in front of it). Found by slug when it exists,
+    unchanged."""
+    with transaction.atomic(using=DB_ALIAS):
+        org, _ = Organization.objects.get_or_create(slug="harbourlight", defaults={"name": "Harbourlight Live"})
+        theatre, sections = _theatre_sections(org)
+        starts = sales_start.replace(second=0, microsecond=0) + dt.timedelta(days=45)
+        presale = _event(
+            theatre,
+            WAITING_ROOM_EVENT_SLUG,
+            title="Harbour Lights: the reunion show",
+            description="One night only, and everyone wants in: this on-sale admits buyers from a waiting room.",
+            starts_at=starts,
+            sales_end=starts,
+            sales_start=sales_start,
+            selection_mode=EventSelectionMode.BEST_AVAILABLE,
+        )
+        _sell(presale, [(sections["Upper Circle"], "Reunion", Decimal("48.00"), "#b45309")])
+    return presale.pk

@@ -20,6 +20,13 @@ from core.errors import Conflict, DomainError
 # --- Enums -------------------------------------------------------------------------------------------------------
 
 
+class WaitingRoomMode(models.TextChoices):
+    """How a waiting room's admission job paces itself (docs/WAITING_ROOM.md)."""
+
+    RATE = "rate", "Fixed rate"
+    THROUGHPUT = "throughput", "Follow throughput"
+
+
 class OrderStatus(models.TextChoices):
     PENDING = "PENDING", "Pending"
     CONFIRMED = "CONFIRMED", "Confirmed"

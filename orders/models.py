@@ -29,6 +29,7 @@ from orders.contract import (
     TransferStatus,
     TransferStep,
     WaitingListStatus,
+    WaitingRoomMode,
 )
 
 
@@ -415,6 +416,15 @@ class WaitingRoom(TimeStampedModel):
     # Follow throughput: admit only while fewer admitted buyers than this hold a valid pass and have not bought yet
     # (None: the rate alone). Buyers who finish make room for the next ones, so admission tracks the sale's pace.
     max_in_flight = models.PositiveIntegerField(null=True, blank=True)
+    # RATE: admit at rate_per_minute. THROUGHPUT: the admission job's controller sets current_rate (at most
+    # rate_per_minute) from the p95 of recent hold and checkout latency against latency_target_ms.
+    admission_mode = models.CharField(max_length=16, choices=WaitingRoomMode.choices, default=WaitingRoomMode.RATE)
+    latency_target_ms = models.PositiveIntegerField(null=True, blank=True)
+    current_rate = models.PositiveIntegerField(null=True, blank=True)
+    latency_p95_ms = models.PositiveIntegerField(null=True, blank=True)  # the last step's measurement, for staff
+    latency_samples = models.PositiveIntegerField(default=0)  # how many samples that p95 was taken from
+    backed_off_at = models.DateTimeField(null=True, blank=True)  # the last slow step: older samples are not judged
+    controlled_at = models.DateTimeField(null=True, blank=True)  # the controller's last change of current_rate
     drawn_at = models.DateTimeField(null=True, blank=True)  # early arrivals have their positions
     last_position = models.PositiveIntegerField(default=0)  # the last position given out
     admitted_up_to = models.PositiveIntegerField(default=0)  # every position <= this is admitted
@@ -434,6 +444,16 @@ class WaitingRoom(TimeStampedModel):
             ),
             models.CheckConstraint(
                 condition=Q(admitted_up_to__lte=F("last_position")), name="waiting_room_admits_given_positions"
+            ),
+            choices_check("admission_mode", WaitingRoomMode, "waiting_room_mode_valid"),
+            # Following throughput needs both of its limits: the latency target and the in-flight bound.
+            models.CheckConstraint(
+                condition=~Q(admission_mode="throughput") | Q(latency_target_ms__gte=1, max_in_flight__isnull=False),
+                name="waiting_room_throughput_has_limits",
+            ),
+            models.CheckConstraint(
+                condition=Q(current_rate__isnull=True) | Q(current_rate__gte=1),
+                name="waiting_room_current_rate_positive",
             ),
         ]
         # The admission job's list: SELECT ... FROM orders_waitingroom WHERE is_active
@@ -475,6 +495,23 @@ class WaitingRoomEntry(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"Place {self.position or '-'} of {str(self.user_id)[:8]}"
+
+
+class WaitingRoomLatencySample(models.Model):
+    """How long one hold or checkout request of an event with an active room took (orders/middleware.py): what the
+    admission job's throughput controller reads. Pruned by the job after ``LATENCY_RETENTION``."""
+
+    event_id = models.UUIDField()
+    operation = models.CharField(max_length=16)  # core.metrics.OPERATION_ROUTES: "hold", "purchase"
+    duration_ms = models.PositiveIntegerField()
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        # The controller's window (event, since) and the prune (event, before).
+        indexes = [models.Index(fields=["event_id", "recorded_at"], name="waiting_room_latency_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.operation} {self.duration_ms} ms"
 
 
 class WaitingRoomAdmission(TimeStampedModel):

@@ -90,6 +90,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First: the request id and the metrics see every request, whatever answers it (core/observability.py).
     "core.observability.ObservabilityMiddleware",
+    # Times holds and checkouts of events with an active waiting room for its throughput controller (no statement
+    # for any other request).
+    "orders.middleware.WaitingRoomLatencyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "core.middleware.SecurityHeadersMiddleware",
     "core.middleware.RequestSizeLimitMiddleware",

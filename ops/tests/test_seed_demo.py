@@ -1,11 +1,17 @@
 """The demo command builds a realistic data set, and a second run changes nothing."""
 
+import datetime as dt
 import io
 
 import pytest
 from django.apps import apps
 from django.core.management import call_command
 from django.db import connections, router
+from django.utils import timezone
+
+from events.demo import WAITING_ROOM_EVENT_SLUG
+from events.models import Event
+from orders.models import WaitingRoom
 
 ALL = ["default", "seats", "orders", "events"]
 
@@ -23,7 +29,8 @@ def row_counts() -> dict[str, int]:
 
 @pytest.mark.integration
 @pytest.mark.django_db(databases=ALL, transaction=True)
-def test_seed_demo_builds_the_demo_and_a_second_run_changes_nothing():
+def test_seed_demo_builds_the_demo_and_a_second_run_changes_nothing(settings, tmp_path):
+    settings.WAITING_ROOM_STATUS_ROOT = tmp_path
     output = io.StringIO()
     call_command("seed_demo", stdout=output)
     first = row_counts()
@@ -32,6 +39,14 @@ def test_seed_demo_builds_the_demo_and_a_second_run_changes_nothing():
     assert first["accounts.OrganizationMembership"] >= 5
     assert first["orders.Order"] == 2
     assert "owner@demo.test" in output.getvalue()
+    # The waiting-room demo: a published event whose room is open now and whose on-sale starts in a few minutes.
+    presale = Event.objects.get(slug=WAITING_ROOM_EVENT_SLUG)
+    room = WaitingRoom.objects.get(event_id=presale.pk)
+    now = timezone.now()
+    assert presale.status == "PUBLISHED" and presale.waiting_room and room.is_active
+    assert room.opens_at <= now < room.starts_at <= now + dt.timedelta(minutes=5)
+    assert presale.sales_start == room.starts_at
+    assert f"/events/{presale.pk}/waiting-room/" in output.getvalue()
 
     call_command("seed_demo", stdout=io.StringIO())
     assert row_counts() == first

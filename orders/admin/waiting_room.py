@@ -24,6 +24,7 @@ from events import selectors as events_selectors
 from events.contract import EventOperationsInfo
 from orders import DB_ALIAS
 from orders.admin.event_operations import event_for_staff
+from orders.contract import WaitingRoomMode
 from orders.models import WaitingRoomAdmission
 from orders.services import waiting_room as rooms
 
@@ -44,15 +45,35 @@ class WaitingRoomForm(forms.Form):
         required=False,
         min_value=1,
         max_value=rooms.MAX_RATE_PER_MINUTE,
-        label="Follow throughput: at most this many buying at once",
+        label="At most this many buying at once",
         help_text="Admit (up to the rate) only while fewer admitted buyers than this hold a valid pass and have not "
-        "bought yet. Empty: the rate alone.",
+        "bought yet. Empty: no bound (following throughput needs one).",
+    )
+    admission_mode = forms.ChoiceField(
+        choices=WaitingRoomMode.choices,
+        initial=WaitingRoomMode.RATE,
+        required=False,
+        label="Admission",
+        help_text="Fixed rate: the rate above. Follow throughput: start at a quarter of it and speed up while the "
+        "p95 of hold and checkout latency stays under the target; halve it when the p95 goes over.",
+    )
+    latency_target_ms = forms.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=rooms.MAX_LATENCY_TARGET_MS,
+        label="Latency target (p95, ms)",
+        help_text="Follow throughput: the p95 of the last 30 s of holds and checkouts to stay under.",
     )
 
     def clean(self):
         data = super().clean()
         if data.get("opens_at") and data.get("starts_at") and data["opens_at"] > data["starts_at"]:
             raise ValidationError("The room must open before the on-sale starts.")
+        if data.get("admission_mode") == WaitingRoomMode.THROUGHPUT:
+            if not data.get("latency_target_ms"):
+                self.add_error("latency_target_ms", "Following throughput needs a latency target.")
+            if not data.get("max_in_flight"):
+                self.add_error("max_in_flight", "Following throughput needs a bound on buyers in flight.")
         return data
 
 
@@ -70,6 +91,8 @@ def _initial(event: EventOperationsInfo, room) -> dict:
             "pass_minutes": room.pass_minutes,
             "per_address_cap": room.per_address_cap,
             "max_in_flight": room.max_in_flight,
+            "admission_mode": room.admission_mode,
+            "latency_target_ms": room.latency_target_ms,
         }
     sales_start = events_selectors.event_get(event_id=event.id).sales_start
     now = timezone.now()
@@ -102,6 +125,8 @@ def register(site: StaffAdminSite) -> None:
                             pass_minutes=data["pass_minutes"],
                             per_address_cap=data["per_address_cap"],
                             max_in_flight=data.get("max_in_flight"),
+                            admission_mode=data["admission_mode"] or WaitingRoomMode.RATE,
+                            latency_target_ms=data.get("latency_target_ms"),
                             actor_id=actor_id(request),
                         )
                         messages.success(request, "Waiting room saved.")
@@ -145,6 +170,8 @@ def register(site: StaffAdminSite) -> None:
                 "log": log,
                 "may_manage": may_manage,
                 "refresh_seconds": REFRESH_SECONDS,
+                "admission_rate": rooms.admission_rate(room) if room else None,
+                "following": room is not None and room.admission_mode == WaitingRoomMode.THROUGHPUT,
                 "back": reverse("admin:events_event_change", args=[event.id]),
             },
         )

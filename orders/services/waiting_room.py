@@ -10,6 +10,9 @@
 - **Admission**: a job every few seconds (`waiting_room_admit_due`) admits what the rate owes since the room's
   ``admission_clock``, under ``SELECT ... FOR UPDATE`` of the room row: one writer whatever the number of workers,
   all in one transaction, so a crash admits a batch wholly or not at all and places never move.
+- **Following throughput**: optionally the step's rate is a controller's (`_follow_latency`): it grows while the p95
+  of the event's recent holds and checkouts (rows orders.middleware records) is under the staff's target and halves
+  when it is over, never above the staff's rate, never past the bound on buyers in flight.
 - **Passes**: an admitted buyer gets a pass signed with ``django.core.signing`` (own salt), naming the account, the
   event and the expiry. Checking it reads no database: `waiting_room_pass_check` is what holds and checkout call.
 - **Status**: after each tick the job writes ``<event_id>.json`` ("admitted up to N", rate, paused, sold out) to
@@ -20,17 +23,19 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import math
 import os
 import secrets
 import tempfile
 import uuid
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.core import signing
-from django.db import IntegrityError, connections, transaction
+from django.db import DatabaseError, IntegrityError, connections, transaction
 from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
@@ -39,7 +44,7 @@ from accounts import selectors as accounts_selectors
 from core.audit import audit_record
 from core.errors import InvalidInput, NotFound
 from core.faults import fault_point
-from core.locking import LockSpace, xact_lock
+from core.locking import LockSpace, lock_key
 from events import selectors as events_selectors
 from events import services as events_services
 from events.contract import EventInfo
@@ -50,11 +55,12 @@ from orders.contract import (
     OrderStatus,
     WaitingRoomAddressLimit,
     WaitingRoomClosed,
+    WaitingRoomMode,
     WaitingRoomNotOpen,
     WaitingRoomPassRequired,
     WaitingRoomPlace,
 )
-from orders.models import Order, WaitingRoom, WaitingRoomAdmission, WaitingRoomEntry
+from orders.models import Order, WaitingRoom, WaitingRoomAdmission, WaitingRoomEntry, WaitingRoomLatencySample
 
 PASS_SALT = "orders.waiting_room.pass"  # noqa: S105 - a signing salt (namespace), not a secret
 POSITION_SALT = "orders.waiting_room.position"
@@ -63,6 +69,25 @@ PASS_HEADER = "HTTP_X_WAITING_ROOM_PASS"  # noqa: S105 - a header name
 DRAW_KEY_BITS = 62  # a positive bigint
 MAX_BURST_MINUTES = 1  # after a pause in the job (a restart), admit at most one minute's worth at once
 MAX_RATE_PER_MINUTE = 100_000
+MAX_LATENCY_TARGET_MS = 60_000
+
+# Following throughput (docs/WAITING_ROOM.md, "Following measured throughput"): each step reads the p95 of the
+# holds and checkouts of the last LATENCY_WINDOW (only those after the last back-off). Under the target the rate grows
+# by RATE_GROWTH (at least +1) up to the staff's rate; over it the step admits nobody and halves the rate.
+LATENCY_WINDOW = dt.timedelta(seconds=30)
+LATENCY_RETENTION = dt.timedelta(minutes=10)
+LATENCY_PERCENTILE = 0.95
+MIN_LATENCY_SAMPLES = 5
+RATE_GROWTH = 1.25
+START_RATE_SHARE = 4  # the controller starts at the staff's rate / 4 and earns the rest
+# Steps closer together than this (two workers at once, a late run overlapping the next) change the rate once.
+CONTROL_INTERVAL = dt.timedelta(seconds=2)
+
+logger = logging.getLogger(__name__)
+
+# Set by the pass check when a hold or checkout of an event with an active room goes ahead; orders.middleware
+# then records the request's duration for that event (no statement for any other request).
+latency_event: ContextVar[uuid.UUID | None] = ContextVar("waiting_room_latency_event", default=None)
 
 
 def room_url(event_id: uuid.UUID) -> str:
@@ -106,6 +131,7 @@ def waiting_room_pass_check(*, event: EventInfo, user_id: uuid.UUID, token: str 
         return
     if not waiting_room_pass_valid(event_id=event.id, user_id=user_id, token=token):
         raise WaitingRoomPassRequired(waiting_room_url=room_url(event.id))
+    latency_event.set(event.id)
 
 
 def pass_cookie_name(event_id: uuid.UUID) -> str:
@@ -140,8 +166,19 @@ def _validate(
     pass_minutes: int,
     cap: int,
     max_in_flight: int | None,
+    admission_mode: str,
+    latency_target_ms: int | None,
 ):
     errors: dict[str, list[str]] = {}
+    if admission_mode not in WaitingRoomMode.values:
+        errors["admission_mode"] = [f"One of {', '.join(WaitingRoomMode.values)}."]
+    if latency_target_ms is not None and not 1 <= latency_target_ms <= MAX_LATENCY_TARGET_MS:
+        errors["latency_target_ms"] = [f"Between 1 and {MAX_LATENCY_TARGET_MS} ms, or empty."]
+    if admission_mode == WaitingRoomMode.THROUGHPUT:
+        if latency_target_ms is None:
+            errors.setdefault("latency_target_ms", ["Following throughput needs a latency target."])
+        if max_in_flight is None:
+            errors.setdefault("max_in_flight", ["Following throughput needs a bound on buyers in flight."])
     if max_in_flight is not None and not 1 <= max_in_flight <= MAX_RATE_PER_MINUTE:
         errors["max_in_flight"] = [f"Between 1 and {MAX_RATE_PER_MINUTE}, or empty."]
     if opens_at > starts_at:
@@ -167,6 +204,8 @@ def waiting_room_configure(
     per_address_cap: int,
     actor_id: uuid.UUID | None,
     max_in_flight: int | None = None,
+    admission_mode: str = WaitingRoomMode.RATE,
+    latency_target_ms: int | None = None,
 ) -> WaitingRoom:
     """Create or change an event's room and set the event's switch to match (idempotent: saving again repairs a
     switch a crash left behind). Turning on writes the room first, turning off the switch first, so at no moment is
@@ -180,6 +219,8 @@ def waiting_room_configure(
         pass_minutes=pass_minutes,
         cap=per_address_cap,
         max_in_flight=max_in_flight,
+        admission_mode=admission_mode,
+        latency_target_ms=latency_target_ms,
     )
     event = events_selectors.event_get(event_id=event_id)
     if not active:
@@ -193,6 +234,8 @@ def waiting_room_configure(
             "pass_minutes": pass_minutes,
             "per_address_cap": per_address_cap,
             "max_in_flight": max_in_flight,
+            "admission_mode": admission_mode,
+            "latency_target_ms": latency_target_ms,
         }
         if room is None:
             room = WaitingRoom.objects.using(DB_ALIAS).create(
@@ -206,6 +249,8 @@ def waiting_room_configure(
                     "The on-sale has started and places are drawn: its time can no longer change.",
                     fields={"starts_at": ["Places are drawn already."]},
                 )
+            if admission_mode != room.admission_mode:
+                room.current_rate = None  # a controller switched on starts slow again; switched off, it is unused
             for name, value in fields.items():
                 setattr(room, name, value)
             room.save(using=DB_ALIAS)
@@ -225,6 +270,8 @@ def waiting_room_configure(
             "pass_minutes": pass_minutes,
             "per_address_cap": per_address_cap,
             "max_in_flight": max_in_flight,
+            "admission_mode": admission_mode,
+            "latency_target_ms": latency_target_ms,
         },
     )
     waiting_room_publish_status(room_id=room.pk)
@@ -247,6 +294,8 @@ def waiting_room_set_pace(
                     fields={"rate_per_minute": [f"Between 1 and {MAX_RATE_PER_MINUTE}."]},
                 )
             room.rate_per_minute = rate_per_minute
+            if room.current_rate is not None:
+                room.current_rate = min(room.current_rate, rate_per_minute)
         if paused is not None and paused != room.is_paused:
             room.is_paused = paused
             if room.admission_clock is not None:
@@ -291,7 +340,7 @@ def _place(room: WaitingRoom, entry: WaitingRoomEntry) -> WaitingRoomPlace:
         user_id=entry.user_id,
         position=entry.position,
         admitted_up_to=room.admitted_up_to,
-        rate_per_minute=room.rate_per_minute,
+        rate_per_minute=admission_rate(room),
         is_admitted=entry.admitted_at is not None,
         is_paused=room.is_paused,
         is_sold_out=room.sold_out_at is not None,
@@ -315,51 +364,37 @@ def _room_locked(event_id: uuid.UUID, *, exclusive: bool) -> WaitingRoom:
     return rooms[0]
 
 
-class _Retry(Exception):  # noqa: N818
-    """The draw happened while this join waited for its shared lock: join again, at the back."""
-
-
 def waiting_room_join(*, event_id: uuid.UUID, user_id: uuid.UUID, client_address: str) -> WaitingRoomPlace:
     """Take a place (or find the one this account has). Verified accounts only; ``per_address_cap`` places per
-    client address. Idempotent per account: more tabs or retries never give a second place."""
+    client address. Idempotent per account: more tabs or retries never give a second place.
+
+    Two statements in one orders_db transaction: the room, this account's place and the address lock, then the cap's
+    count and the insert (docs/WAITING_ROOM.md, "Joining in two statements").
+    """
     buyer = accounts_selectors.user_get(user_id=user_id)
     if not buyer.is_verified:
         raise EmailNotVerified()
     address = (client_address or "unknown")[:64]
-    try:
-        return _join(event_id=event_id, user_id=user_id, address=address, late=False)
-    except _Retry:
-        return _join(event_id=event_id, user_id=user_id, address=address, late=True)
-
-
-def _join(*, event_id: uuid.UUID, user_id: uuid.UUID, address: str, late: bool) -> WaitingRoomPlace:
     now = timezone.now()
     try:
         with transaction.atomic(using=DB_ALIAS):
-            exclusive = late or now >= _starts_at(event_id)
-            room = _room_locked(event_id, exclusive=exclusive)
-            existing = WaitingRoomEntry.objects.using(DB_ALIAS).filter(room=room, user_id=user_id).first()
+            room, existing = _room_and_place(event_id=event_id, user_id=user_id, address=address)
             if existing is not None:
                 return _place(room, existing)
             if now < room.opens_at:
                 raise WaitingRoomNotOpen(opens_at=room.opens_at.isoformat())
-            xact_lock(LockSpace.ROOM_ADDRESS, room.pk, address, using=DB_ALIAS)
-            taken = WaitingRoomEntry.objects.using(DB_ALIAS).filter(room=room, client_address=address).count()
-            if taken >= room.per_address_cap:
-                raise WaitingRoomAddressLimit(limit=room.per_address_cap)
-            entry = WaitingRoomEntry(room=room, user_id=user_id, client_address=address)
-            early = room.drawn_at is None and now < room.starts_at
-            if early:
-                entry.draw_key = secrets.randbits(DRAW_KEY_BITS)
-            elif not exclusive:
-                raise _Retry()
-            else:
+            entry = WaitingRoomEntry(
+                id=uuid.uuid4(), room=room, user_id=user_id, client_address=address, created_at=now, updated_at=now
+            )
+            if room.drawn_at is None and now < room.starts_at and _insert_early(room, entry):
+                return _place(room, entry)
+            # After the start (or the draw happened since the first statement): behind everyone drawn.
+            if room.drawn_at is None:
+                room = _room_locked(event_id, exclusive=True)
                 if room.drawn_at is None:
                     _draw(room, now)
-                room.last_position += 1
-                entry.position = room.last_position
-                room.save(using=DB_ALIAS, update_fields=["last_position", "updated_at"])
-            entry.save(using=DB_ALIAS, force_insert=True)
+            _insert_late(room, entry)
+            room.last_position = entry.position
             return _place(room, entry)
     except IntegrityError:
         # The same account joined in a parallel request: its one place is the answer.
@@ -369,11 +404,102 @@ def _join(*, event_id: uuid.UUID, user_id: uuid.UUID, address: str, late: bool) 
             return _place(room, entry)
 
 
-def _starts_at(event_id: uuid.UUID) -> dt.datetime:
-    starts = WaitingRoom.objects.using(DB_ALIAS).filter(event_id=event_id).values_list("starts_at", flat=True).first()
-    if starts is None:
+_ENTRY_COLUMNS = "id, created_at, updated_at, room_id, user_id, client_address, draw_key, position, admitted_at"
+
+
+def _room_and_place(*, event_id: uuid.UUID, user_id: uuid.UUID, address: str) -> tuple[WaitingRoom, Any]:
+    """The event's active room and this account's place (or None), and the address lock held to the transaction's
+    end (so the cap's count in the next statement sees every join from this address that went before)."""
+    rooms_table, entries_table = WaitingRoom._meta.db_table, WaitingRoomEntry._meta.db_table
+    key = lock_key(LockSpace.ROOM_ADDRESS, event_id, address)
+    rows = list(
+        WaitingRoom.objects.db_manager(DB_ALIAS).raw(
+            f"SELECT room.*, entry.id AS entry_id, entry.position AS entry_position, "  # noqa: S608
+            f"entry.admitted_at AS entry_admitted_at, pg_advisory_xact_lock(%s, %s) IS NULL AS locked "
+            f"FROM {rooms_table} AS room LEFT JOIN {entries_table} AS entry "
+            f"ON entry.room_id = room.id AND entry.user_id = %s "
+            f"WHERE room.event_id = %s AND room.is_active",
+            [*key, user_id, event_id],
+        )
+    )
+    if not rows:
         raise WaitingRoomClosed(waiting_room_url=room_url(event_id))
-    return starts
+    room = rows[0]
+    if room.entry_id is None:
+        return room, None
+    existing = WaitingRoomEntry(
+        id=room.entry_id, room=room, user_id=user_id, position=room.entry_position, admitted_at=room.entry_admitted_at
+    )
+    return room, existing
+
+
+def _insert_early(room: WaitingRoom, entry: WaitingRoomEntry) -> bool:
+    """Insert an early arrival with its random key, holding the room FOR SHARE so the draw (FOR UPDATE) waits for
+    it; False if the room was drawn meanwhile (the caller joins at the back). WAITING_ROOM_ADDRESS_LIMIT at the cap."""
+    entry.draw_key = secrets.randbits(DRAW_KEY_BITS)
+    rooms_table, entries_table = WaitingRoom._meta.db_table, WaitingRoomEntry._meta.db_table
+    with connections[DB_ALIAS].cursor() as cursor:
+        cursor.execute(
+            f"WITH room AS (SELECT id FROM {rooms_table} WHERE id = %s AND is_active AND drawn_at IS NULL "  # noqa: S608
+            f"FOR SHARE), "
+            f"taken AS (SELECT count(*) AS n FROM {entries_table} WHERE room_id = %s AND client_address = %s), "
+            f"inserted AS (INSERT INTO {entries_table} ({_ENTRY_COLUMNS}) "
+            f"SELECT %s, %s, %s, room.id, %s, %s, %s, NULL, NULL FROM room, taken WHERE taken.n < %s RETURNING id) "
+            f"SELECT (SELECT count(*) FROM room), (SELECT n FROM taken), (SELECT count(*) FROM inserted)",
+            [
+                room.pk,
+                room.pk,
+                entry.client_address,
+                entry.id,
+                entry.created_at,
+                entry.updated_at,
+                entry.user_id,
+                entry.client_address,
+                entry.draw_key,
+                room.per_address_cap,
+            ],
+        )
+        open_, taken, inserted = cursor.fetchone()
+    if inserted:
+        return True
+    if open_ and taken >= room.per_address_cap:
+        raise WaitingRoomAddressLimit(limit=room.per_address_cap)
+    entry.draw_key = None
+    return False
+
+
+def _insert_late(room: WaitingRoom, entry: WaitingRoomEntry) -> None:
+    """Give a late arrival the next position: the room's counter and the insert in one statement (the UPDATE locks
+    the room row, so late joins take turns)."""
+    rooms_table, entries_table = WaitingRoom._meta.db_table, WaitingRoomEntry._meta.db_table
+    with connections[DB_ALIAS].cursor() as cursor:
+        cursor.execute(
+            f"WITH taken AS (SELECT count(*) AS n FROM {entries_table} "  # noqa: S608
+            f"WHERE room_id = %s AND client_address = %s), "
+            f"room AS (UPDATE {rooms_table} SET last_position = last_position + 1, updated_at = %s "
+            f"WHERE id = %s AND is_active AND drawn_at IS NOT NULL AND (SELECT n FROM taken) < per_address_cap "
+            f"RETURNING id, last_position), "
+            f"inserted AS (INSERT INTO {entries_table} ({_ENTRY_COLUMNS}) "
+            f"SELECT %s, %s, %s, room.id, %s, %s, NULL, room.last_position, NULL FROM room RETURNING position) "
+            f"SELECT (SELECT n FROM taken), (SELECT position FROM inserted)",
+            [
+                room.pk,
+                entry.client_address,
+                entry.updated_at,
+                room.pk,
+                entry.id,
+                entry.created_at,
+                entry.updated_at,
+                entry.user_id,
+                entry.client_address,
+            ],
+        )
+        taken, position = cursor.fetchone()
+    if position is None:
+        if taken >= room.per_address_cap:
+            raise WaitingRoomAddressLimit(limit=room.per_address_cap)
+        raise WaitingRoomClosed(waiting_room_url=room_url(room.event_id))
+    entry.position = position
 
 
 def waiting_room_place(*, event_id: uuid.UUID, user_id: uuid.UUID) -> WaitingRoomPlace | None:
@@ -417,25 +543,85 @@ def waiting_room_admit(*, room_id: uuid.UUID, now: dt.datetime | None = None) ->
             count = 0
         else:
             count = _admit_owed(room, now)
+    WaitingRoomLatencySample.objects.using(DB_ALIAS).filter(
+        event_id=room.event_id, recorded_at__lt=now - LATENCY_RETENTION
+    ).delete()
     waiting_room_publish_status(room_id=room_id)
     return count
+
+
+def admission_rate(room: WaitingRoom) -> int:
+    """Admissions per minute now: the staff's rate, or, following throughput, the controller's (never above it)."""
+    if room.admission_mode == WaitingRoomMode.THROUGHPUT:
+        return min(room.rate_per_minute, room.current_rate or _start_rate(room))
+    return room.rate_per_minute
+
+
+def _start_rate(room: WaitingRoom) -> int:
+    return max(1, math.ceil(room.rate_per_minute / START_RATE_SHARE))
+
+
+_CONTROLLER_FIELDS = ["current_rate", "latency_p95_ms", "latency_samples", "backed_off_at", "controlled_at"]
+
+
+def _follow_latency(room: WaitingRoom, now: dt.datetime) -> int:
+    """The controller: the rate for this step (0: admit nobody). One statement: the window's count and p95.
+
+    Fast (p95 within the target): the rate grows by RATE_GROWTH up to the staff's rate. Slow: nobody is admitted
+    this step and the rate halves; the samples that showed it are not judged again (the window restarts after the
+    back-off), so one slow spell halves the rate once, not at every step while it stays in the window. Too few
+    samples to judge (the sale's first seconds, a quiet room): the rate stays as it is. Steps less than
+    CONTROL_INTERVAL after the last change keep the rate (a second worker's step does not change it twice).
+    """
+    rate = admission_rate(room)
+    if room.controlled_at is not None and now - room.controlled_at < CONTROL_INTERVAL:
+        return rate
+    since = now - LATENCY_WINDOW
+    if room.backed_off_at is not None:
+        since = max(since, room.backed_off_at)
+    samples = WaitingRoomLatencySample._meta.db_table
+    with connections[DB_ALIAS].cursor() as cursor:
+        cursor.execute(
+            f"SELECT count(*), percentile_disc(%s) WITHIN GROUP (ORDER BY duration_ms) FROM {samples} "  # noqa: S608
+            "WHERE event_id = %s AND recorded_at > %s AND recorded_at <= %s",
+            [LATENCY_PERCENTILE, room.event_id, since, now],
+        )
+        count, p95 = cursor.fetchone()
+    room.latency_samples = count
+    room.controlled_at = now
+    if count >= MIN_LATENCY_SAMPLES:
+        room.latency_p95_ms = p95
+        if p95 > room.latency_target_ms:
+            room.current_rate = max(1, rate // 2)
+            room.backed_off_at = now
+            return 0
+        rate = min(room.rate_per_minute, max(rate + 1, math.ceil(rate * RATE_GROWTH)))
+    room.current_rate = rate
+    return rate
 
 
 def _admit_owed(room: WaitingRoom, now: dt.datetime) -> int:
     """The admission step proper; the caller holds the room row FOR UPDATE."""
     clock = room.admission_clock or room.starts_at
+    following = room.admission_mode == WaitingRoomMode.THROUGHPUT
     if room.is_paused:
         room.admission_clock = max(clock, now)
         room.save(using=DB_ALIAS, update_fields=["admission_clock", "updated_at"])
         return 0
+    rate = _follow_latency(room, now) if following else room.rate_per_minute
+    controller = _CONTROLLER_FIELDS if following else []
+    if rate == 0:
+        room.admission_clock = now  # time spent backing off is not saved up
+        room.save(using=DB_ALIAS, update_fields=["admission_clock", "updated_at", *controller])
+        return 0
     clock = max(clock, now - dt.timedelta(minutes=MAX_BURST_MINUTES))
-    owed = max(0, math.floor((now - clock).total_seconds() * room.rate_per_minute / 60))
+    owed = max(0, math.floor((now - clock).total_seconds() * rate / 60))
     waiting = room.last_position - room.admitted_up_to
     count = min(owed, waiting)
     if room.max_in_flight is not None and count > 0:
         count = min(count, max(0, room.max_in_flight - _in_flight(room, now)))
     if count == owed:
-        room.admission_clock = clock + dt.timedelta(seconds=count * 60 / room.rate_per_minute)
+        room.admission_clock = clock + dt.timedelta(seconds=count * 60 / rate)
     else:
         # Nobody left to admit, or the in-flight bound is reached: time that admitted nobody is not saved up.
         room.admission_clock = now
@@ -446,10 +632,10 @@ def _admit_owed(room: WaitingRoom, now: dt.datetime) -> int:
         ).update(admitted_at=now, updated_at=now)
         fault_point("waiting_room.after_admit")  # a crash here must leave the whole batch unadmitted
         WaitingRoomAdmission.objects.using(DB_ALIAS).create(
-            room=room, first_position=first, last_position=last, count=count, rate_per_minute=room.rate_per_minute
+            room=room, first_position=first, last_position=last, count=count, rate_per_minute=rate
         )
         room.admitted_up_to = last
-    room.save(using=DB_ALIAS, update_fields=["admission_clock", "admitted_up_to", "updated_at"])
+    room.save(using=DB_ALIAS, update_fields=["admission_clock", "admitted_up_to", "updated_at", *controller])
     return count
 
 
@@ -462,6 +648,17 @@ def _in_flight(room: WaitingRoom, now: dt.datetime) -> int:
         .exclude(user_id__in=bought.values("buyer_id"))
         .count()
     )
+
+
+def waiting_room_latency_record(*, event_id: uuid.UUID, operation: str, seconds: float) -> None:
+    """One hold or checkout duration for the throughput controller: one INSERT, in autocommit, after the answer was
+    computed. A failure loses the sample, never the buyer's request."""
+    try:
+        WaitingRoomLatencySample.objects.using(DB_ALIAS).create(
+            event_id=event_id, operation=operation, duration_ms=round(seconds * 1000), recorded_at=timezone.now()
+        )
+    except DatabaseError:
+        logger.warning("waiting room latency sample of %s lost", event_id, exc_info=True)
 
 
 def waiting_room_admit_due(*, now: dt.datetime | None = None) -> int:
@@ -484,7 +681,7 @@ def waiting_room_status(room: WaitingRoom) -> dict[str, Any]:
         "drawn": room.drawn_at is not None,
         "admitted_up_to": room.admitted_up_to,
         "last_position": room.last_position,
-        "rate_per_minute": room.rate_per_minute,
+        "rate_per_minute": admission_rate(room),
         "paused": room.is_paused,
         "sold_out": room.sold_out_at is not None,
         "starts_at": room.starts_at.isoformat(),
@@ -539,6 +736,9 @@ def waiting_room_counts(*, room: WaitingRoom) -> dict[str, Any]:
         .count()
     )
     counts["in_flight"] = _in_flight(room, now)
+    counts["admission_mode"] = room.admission_mode
+    counts["rate_now"] = admission_rate(room)
+    counts["latency_p95_ms"] = room.latency_p95_ms
     totals = inventory_selectors.event_sales_summary(event_id=room.event_id)["totals"]
     issued = totals["sold"] + totals["listed"] + totals["checked_in"]
     sellable = totals["total"] - totals["blocked"]

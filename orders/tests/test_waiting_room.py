@@ -100,6 +100,25 @@ def test_parallel_joins_from_one_address_stay_within_the_cap(settings, tmp_path)
     assert WaitingRoomEntry.objects.filter(room=room).count() == 2
 
 
+@pytest.mark.concurrency
+@pytest.mark.django_db(databases=ALL_DATABASES, transaction=True)
+def test_parallel_late_joins_get_consecutive_places_and_stay_within_the_cap(settings, tmp_path):
+    """After the start each join takes the room's next position in the same statement as its insert: parallel
+    joins from one address get distinct consecutive places, and no more than the cap."""
+    settings.WAITING_ROOM_STATUS_ROOT = tmp_path
+    early = UserFactory()
+    users = [UserFactory() for _ in range(6)]
+    setup, room = room_event(cap=3)
+    _join(early, setup, address="192.0.2.50")
+    start_sale(room)
+    results = race(*[lambda user=user: _join(user, setup) for user in users])
+    refused = [r for r in results if isinstance(r, DomainError)]
+    assert len(refused) == 3 and {r.code for r in refused} == {"WAITING_ROOM_ADDRESS_LIMIT"}
+    placed = sorted(r.position for r in results if not isinstance(r, DomainError))
+    assert placed == [2, 3, 4]  # behind the one early arrival, drawn by the first late join
+    assert WaitingRoom.objects.get(pk=room.pk).last_position == 4
+
+
 def test_the_room_refuses_joins_before_it_opens(buyer):
     setup = make_event()
     starts = timezone.now() + dt.timedelta(hours=2)

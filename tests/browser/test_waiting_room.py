@@ -136,3 +136,63 @@ def test_staff_watch_the_room_and_pause_it(live_server, browser, settings, tmp_p
     assert WaitingRoom.objects.get(pk=room.pk).is_paused
     page.screenshot(path=str(SCREENSHOTS / "waiting-room-staff.png"), full_page=True)
     context.close()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("device", ["desktop", "phone"])
+@pytest.mark.django_db(databases=ALL_DATABASES, transaction=True)
+def test_staff_switch_admission_to_follow_throughput_and_see_the_controller(
+    live_server, browser, settings, tmp_path, device
+):
+    from events.tests.staff_world import add_staff, make_tenant
+    from orders.contract import WaitingRoomMode
+    from orders.models import WaitingRoom, WaitingRoomLatencySample
+
+    settings.WAITING_ROOM_STATUS_ROOT = tmp_path / "waiting-room"
+    tenant = make_tenant("T")
+    manager = add_staff(tenant, "MANAGER")
+    starts = timezone.now() + dt.timedelta(minutes=30)
+    room = rooms.waiting_room_configure(
+        event_id=tenant.event.pk,
+        active=True,
+        opens_at=starts - dt.timedelta(hours=1),
+        starts_at=starts,
+        rate_per_minute=600,
+        pass_minutes=10,
+        per_address_cap=4,
+        max_in_flight=40,
+        actor_id=None,
+    )
+    for index in range(30):
+        rooms.waiting_room_join(event_id=tenant.event.pk, user_id=UserFactory().pk, client_address=f"192.0.2.{index}")
+    room = start_sale(room, ago=dt.timedelta(seconds=10))
+
+    context = browser.new_context(viewport=VIEWPORTS[device])
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    url = f"{live_server.url}/admin/events/event/{tenant.event.pk}/waiting-room/"
+    page.goto(f"{live_server.url}/admin/login/?next=/admin/events/event/{tenant.event.pk}/waiting-room/")
+    page.fill("input[name=username]", manager.email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_url(re.compile(r"/waiting-room/$"))
+    page.select_option("select[name=admission_mode]", WaitingRoomMode.THROUGHPUT)
+    page.fill("input[name=latency_target_ms]", "400")
+    page.click("input[type=submit][value='Save waiting room']")
+    page.wait_for_selector("text=Waiting room saved.")
+    assert WaitingRoom.objects.get(pk=room.pk).latency_target_ms == 400
+
+    now = timezone.now()  # fast holds and checkouts: the next step speeds up from a quarter of 600
+    WaitingRoomLatencySample.objects.bulk_create(
+        WaitingRoomLatencySample(
+            event_id=tenant.event.pk, operation="hold", duration_ms=120, recorded_at=now - dt.timedelta(seconds=1)
+        )
+        for _ in range(20)
+    )
+    rooms.waiting_room_admit(room_id=room.pk, now=now)
+    page.goto(url)
+    assert "follows throughput" in page.inner_text("#admission-mode")
+    assert page.inner_text("#admission-rate").startswith("188 per minute now (at most 600)")
+    assert page.inner_text("#latency-p95").startswith("120 ms")
+    page.screenshot(path=str(SCREENSHOTS / f"waiting-room-staff-throughput-{device}.png"), full_page=True)
+    context.close()

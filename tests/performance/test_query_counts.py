@@ -15,16 +15,20 @@ When you remove a query on purpose, lower the pin here and say so in docs/PERFOR
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import uuid
 
 import pytest
 from django.conf import settings
 from django.db import connections
 from django.test import Client
+from django.utils import timezone
 
 from bench import dataset
 from bench.scenarios import dashboard_path
 from core.databases import ALL_DATABASES
+from orders.models import WaitingRoom
+from orders.services import waiting_room as rooms
 
 pytestmark = pytest.mark.django_db(databases=ALL_DATABASES, transaction=True)
 
@@ -65,10 +69,12 @@ def _hot_seats(world) -> list[str]:
     ]
 
 
+def _hold_path(world) -> str:
+    return f"/api/v1/events/{world.stadium_event_id}/holds/"
+
+
 def _hold(client: Client, world, seat_ids: list[str]):
-    return client.post(
-        f"/api/v1/events/{world.stadium_event_id}/holds/", {"seat_ids": seat_ids}, content_type="application/json"
-    )
+    return client.post(_hold_path(world), {"seat_ids": seat_ids}, content_type="application/json")
 
 
 def _checkout(client: Client, world):
@@ -110,6 +116,13 @@ def test_best_available_hold_takes_ten_statements_in_one_transaction(world, asse
 # committed: core.locking.flow_lock_taken says why it is a statement of its own). No step DEBITED: the debit's ledger
 # row is its record.
 CHECKOUT_ORDERS = 3
+
+# Joining a waiting room, orders_db: BEGIN, the room with this account's place and the address lock in one
+# statement, the cap's count and the insert in one statement (an arrival after the start: with the room's counter),
+# COMMIT. Before (3 December 2026): 8 early, 9 late (docs/WAITING_ROOM.md, "Joining in two statements").
+JOIN_ORDERS = 4
+JOIN_AGAIN_ORDERS = 3
+LATE_JOIN_ORDERS = 4
 
 
 def test_checkout_takes_eight_statements_and_four_writing_transactions(world, assert_queries):
@@ -201,3 +214,75 @@ def test_a_cold_principal_costs_two_users_queries(world, assert_queries):
     with assert_queries(default=2, events=1, seats=1):
         response = client.get(path)
     assert response.status_code == 200
+
+
+def _room_on_the_stadium(world, *, starts_in: dt.timedelta):
+    starts = timezone.now() + starts_in
+    rooms.waiting_room_configure(
+        event_id=world.stadium_event_id,
+        active=True,
+        opens_at=starts - dt.timedelta(hours=1),
+        starts_at=starts,
+        rate_per_minute=60,
+        pass_minutes=15,
+        per_address_cap=1000,
+        actor_id=None,
+    )
+    return f"/api/v1/events/{world.stadium_event_id}/waiting-room/"
+
+
+@pytest.fixture
+def _status_files(settings, tmp_path):
+    settings.WAITING_ROOM_STATUS_ROOT = tmp_path / "waiting-room"
+
+
+@pytest.mark.usefixtures("_status_files")
+def test_joining_a_waiting_room_takes_one_orders_transaction_of_two_statements(world, assert_queries):
+    path = _room_on_the_stadium(world, starts_in=dt.timedelta(minutes=30))
+    assert _client(world.buyers[1].token).post(path).status_code == 201  # warm
+    client = _client(world.buyers[0].token)
+    # users: the token and its user (this endpoint is not among the principal-cached hot ones), the account
+    # (verified?) | events: the event | orders: JOIN_ORDERS
+    with assert_queries(default=2, events=1, orders=JOIN_ORDERS):
+        response = client.post(path)
+    assert response.status_code == 201
+    # joining again answers the same place: the first statement finds it
+    with assert_queries(default=2, events=1, orders=JOIN_AGAIN_ORDERS):
+        again = client.post(path)
+    assert again.json()["position_token"] == response.json()["position_token"]
+
+
+@pytest.mark.usefixtures("_status_files")
+def test_joining_after_the_start_takes_one_orders_transaction_of_two_statements(world, assert_queries):
+    path = _room_on_the_stadium(world, starts_in=dt.timedelta(minutes=30))
+    # an early arrival, drawn by the first late join
+    assert _client(world.buyers[1].token).post(path).status_code == 201
+    starts = timezone.now() - dt.timedelta(seconds=5)
+    WaitingRoom.objects.using("orders").filter(event_id=world.stadium_event_id).update(
+        starts_at=starts, opens_at=starts - dt.timedelta(hours=1)
+    )
+    assert _client(world.buyers[2].token).post(path).json()["position"] == 2  # draws, then joins at the back
+    with assert_queries(default=2, events=1, orders=LATE_JOIN_ORDERS):
+        response = _client(world.buyers[0].token).post(path)
+    assert response.json()["position"] == 3
+
+
+@pytest.mark.usefixtures("_status_files")
+def test_a_hold_behind_a_waiting_room_adds_one_insert_for_the_throughput_controller(world, assert_queries):
+    _room_on_the_stadium(world, starts_in=dt.timedelta(minutes=-1))
+    buyer = world.buyers[0]
+    client = _client(buyer.token)
+    seats = _hot_seats(world)
+    room_pass = rooms.waiting_room_pass_issue(
+        event_id=world.stadium_event_id, user_id=buyer.id, expires_at=timezone.now() + dt.timedelta(minutes=5)
+    )
+    headers = {"HTTP_X_WAITING_ROOM_PASS": room_pass}
+    assert (
+        client.post(_hold_path(world), {"seat_ids": seats[:1]}, content_type="application/json", **headers).status_code
+        == 201
+    )
+    # as test_hold_of_chosen_seats_takes_four_statements_in_one_transaction (the pass is a signature check), plus
+    # in orders the latency sample (orders/middleware.py), in autocommit after the hold committed
+    with assert_queries(events=1, orders=2, seats=4):
+        response = client.post(_hold_path(world), {"seat_ids": seats[2:4]}, content_type="application/json", **headers)
+    assert response.status_code == 201
