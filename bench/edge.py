@@ -103,7 +103,8 @@ class Edge:
             deadline = time.monotonic() + 10
             while topology.port_open(self.https_port) and time.monotonic() < deadline:
                 time.sleep(0.05)
-        shutil.rmtree(self.root, ignore_errors=True)
+        if not os.environ.get("BENCH_KEEP_EDGE"):
+            shutil.rmtree(self.root, ignore_errors=True)
 
     def __enter__(self) -> Edge:
         self.start()

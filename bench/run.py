@@ -177,7 +177,7 @@ def run_benchmark(options: Options, *, log: Callable[[str], None] = print) -> Re
 
     log(f"Starting gunicorn: {options.workers} workers x {options.threads} threads on 127.0.0.1:{port} ...")
     with harness.Server(port=port, workers=options.workers, threads=options.threads, env=env) as server:
-        _warm_up(server, options.workers * options.threads)
+        warm_up(server, options.workers * options.threads)
         with harness.background(sample_memory):
             for name in http_scenarios:
                 log(f"Scenario {name} ...")
@@ -207,7 +207,7 @@ def run_benchmark(options: Options, *, log: Callable[[str], None] = print) -> Re
     return report
 
 
-def _warm_up(server: harness.Server, concurrency: int) -> None:
+def warm_up(server: harness.Server, concurrency: int) -> None:
     """Open every worker's database connections and import its lazy modules before anything is measured."""
     stats = harness.Stats()
     harness.run_clients(

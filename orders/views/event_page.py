@@ -34,9 +34,9 @@ PICK_LIMIT = 50  # at most this many ?pick= ids are read (a hold takes far fewer
 # Live availability: open maps poll seat_changes every CHANGES_POLL_SECONDS with the version of their last answer.
 # Writers stamp updated_at a moment before they commit, so a poll also looks CHANGES_OVERLAP behind its version and
 # may report a seat twice; harmless, each answer gives absolute states. The answer is the same for every viewer and
-# versions are whole seconds, so all the maps of a section ask the same URL and the proxy answers them from a
-# cache of at most CHANGES_SHARED_SECONDS (deploy/templates/nginx.conf): a seat changes on every open map within
-# CHANGES_POLL_SECONDS + CHANGES_SHARED_SECONDS.
+# versions are whole seconds, so all the maps of a section ask the same URL and the edge answers them from its cache
+# (deploy/templates/nginx.conf: one answer per URL and half second, at most 0.5 s late): a seat changes on every
+# open map within 2 s. CHANGES_SHARED_SECONDS is what the answer tells any cache (browsers included).
 CHANGES_POLL_SECONDS = 1
 CHANGES_SHARED_SECONDS = 1
 CHANGES_OVERLAP = dt.timedelta(seconds=5)
