@@ -96,8 +96,7 @@ def _maps_process(port: int, cafile: str, path: str, maps: int, seconds: float, 
 class Watchers:
     """``maps`` open maps of one section, polling through the edge until ``seconds`` have passed or stop()."""
 
-    def __init__(self, edge: Edge, event_id, section_id, *, maps: int, seconds: float) -> None:
-        path = f"/events/{event_id}/changes/?section={section_id}&since="
+    def __init__(self, edge: Edge, path: str, *, maps: int, seconds: float) -> None:
         context = multiprocessing.get_context("spawn")
         self.results, self.stop_event = context.Queue(), context.Event()
         self.process = context.Process(
@@ -134,9 +133,14 @@ def _quiet(server: harness.Server, edge: Edge, *, seconds: float) -> dict[str, f
     return {part: (after[part] - before[part]) / wall for part in after}
 
 
-def _idle(server: harness.Server, edge: Edge, data, *, maps: int, seconds: float, warm: float = 8.0) -> dict:
-    """Server cores while ``maps`` maps watch a section where nothing happens (after ``warm`` s of TLS handshakes)."""
-    with Watchers(edge, data.stadium_event_id, data.hot_section_id, maps=maps, seconds=warm + seconds) as watchers:
+def changes_path(event_id, section_id) -> str:
+    """The URL an open map polls, but for the version, which each map appends."""
+    return f"/events/{event_id}/changes/?section={section_id}&since="
+
+
+def _idle(server: harness.Server, edge: Edge, path: str, *, maps: int, seconds: float, warm: float = 8.0) -> dict:
+    """Server cores while ``maps`` maps poll ``path`` where nothing happens (after ``warm`` s of TLS handshakes)."""
+    with Watchers(edge, path, maps=maps, seconds=warm + seconds) as watchers:
         time.sleep(warm)
         before, wall = _server_cpu(server, edge), time.perf_counter()
         time.sleep(seconds)
@@ -154,6 +158,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=3)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--skip-onsale", action="store_true")
+    parser.add_argument("--control", action="store_true", help="also poll a static file of the same shape")
     args = parser.parse_args()
 
     urls = harness.create_fresh_databases(f"edge{secrets.token_hex(3)}")
@@ -182,7 +187,8 @@ def _run(args: argparse.Namespace) -> None:
             print(f"gunicorn {args.workers}x{args.threads} on :{port}, nginx (deploy template) on :{edge.https_port}")
             data.stadium_event_id, data.hot_section_id = events[-1]
             quiet = _quiet(server, edge, seconds=args.idle_seconds)
-            idle = _idle(server, edge, data, maps=args.maps, seconds=args.idle_seconds)
+            path = changes_path(data.stadium_event_id, data.hot_section_id)
+            idle = _idle(server, edge, path, maps=args.maps, seconds=args.idle_seconds)
             tally, cores = idle["tally"], idle["cores"]
             polls = sum(count for key, count in tally.items() if key.startswith("status "))
             print(f"\nServer cores, {idle['seconds']:.0f} s measured each:")
@@ -197,6 +203,21 @@ def _run(args: argparse.Namespace) -> None:
                 f"**{idle['total']:.3f}** | {polls / (idle['seconds'] + 8):.0f} | "
                 f"{tally.get('cpu ms', 0) / 1000 / (idle['seconds'] + 8):.2f} |"
             )
+            if args.control:
+                # The same maps polling a static file of the same shape (nginx's cheapest answer), in the same run.
+                (edge.root / "waiting-room" / "control.json").write_text(
+                    '{"version": 0, "poll_seconds": 1, "seats": []}'
+                )
+                static = _idle(
+                    server, edge, "/waiting-room-status/control.json?since=", maps=args.maps, seconds=args.idle_seconds
+                )
+                static_polls = sum(count for key, count in static["tally"].items() if key.startswith("status "))
+                print(
+                    f"| {args.maps:,}, a static file (control) | {static['cores']['nginx']:.3f} | "
+                    f"{static['cores']['django']:.3f} | {static['cores']['postgres']:.3f} | {static['total']:.3f} | "
+                    f"{static_polls / (static['seconds'] + 8):.0f} | "
+                    f"{static['tally'].get('cpu ms', 0) / 1000 / (static['seconds'] + 8):.2f} |"
+                )
             print(f"Attributable to the maps: {idle['total'] - sum(quiet.values()):.3f} cores")
             print(f"The maps' tally: {dict(sorted(tally.items()))}")
             if args.skip_onsale:
@@ -208,7 +229,8 @@ def _run(args: argparse.Namespace) -> None:
                 data.stadium_event_id, data.hot_section_id = event_id, section_id
                 before = _server_cpu(server, edge)
                 if "with" in label and "without" not in label:
-                    with Watchers(edge, event_id, section_id, maps=args.maps, seconds=600) as watchers:
+                    path = changes_path(event_id, section_id)
+                    with Watchers(edge, path, maps=args.maps, seconds=600) as watchers:
                         time.sleep(8)  # the maps' TLS handshakes, before the sale starts
                         before = _server_cpu(server, edge)
                         result = scenarios.onsale(server, data, clients=args.clients, seconds=180)
@@ -224,12 +246,19 @@ def _run(args: argparse.Namespace) -> None:
             print(
                 f"\nOn-sale ({args.clients} buyers, {dataset.SIZES[args.size].hot_zone:,}-seat zone, until sold out):"
             )
-            print("| run | purchases/s | Django ms/purchase | PostgreSQL ms/purchase | nginx ms/purchase | problems |")
-            print("|---|---|---|---|---|---|")
+            # Django and PostgreSQL per purchase as the on-sale's own meter samples them (a backend that ends during
+            # the sale keeps its last reading); nginx from its two processes.
+            print(
+                "| run | purchases/s | Django ms/purchase | PostgreSQL ms/purchase | nginx ms/purchase | "
+                "server ms/purchase | elapsed s | problems |"
+            )
+            print("|---|---|---|---|---|---|---|---|")
             for label, figures, spent, problems in rows:
+                django_ms, postgres_ms = figures["cpu_ms_per_purchase_django"], figures["cpu_ms_per_purchase_postgres"]
                 print(
-                    f"| {label} | {figures['purchases_per_s']} | {spent['django']:.2f} | {spent['postgres']:.2f} | "
-                    f"{spent['nginx']:.2f} | {problems or '-'} |"
+                    f"| {label} | {figures['purchases_per_s']} | {django_ms:.2f} | {postgres_ms:.2f} | "
+                    f"{spent['nginx']:.2f} | {django_ms + postgres_ms + spent['nginx']:.2f} | {figures['elapsed_s']} | "
+                    f"{problems or '-'} |"
                 )
 
 
