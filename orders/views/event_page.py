@@ -36,7 +36,7 @@ PICK_LIMIT = 50  # at most this many ?pick= ids are read (a hold takes far fewer
 # may report a seat twice; harmless, each answer gives absolute states. The answer is the same for every viewer and
 # versions are whole seconds, so all the maps of a section ask the same URL and the edge answers them from its cache
 # (deploy/templates/nginx.conf: one answer per URL and half second, at most 0.5 s late): a seat changes on every
-# open map within 2 s. CHANGES_SHARED_SECONDS is what the answer tells any cache (browsers included).
+# open map within 2 s. CHANGES_SHARED_SECONDS is what the answer tells shared caches (s-maxage).
 CHANGES_POLL_SECONDS = 1
 CHANGES_SHARED_SECONDS = 1
 CHANGES_OVERLAP = dt.timedelta(seconds=5)
@@ -357,7 +357,8 @@ def seat_changes(request: HttpRequest, event_id) -> JsonResponse:
     """{"version", "poll_seconds", "seats": [{"id", "status"}]}: seats of the ``?section=`` sections (one or more,
     up to CHANGES_SECTION_LIMIT) changed since ``?since=`` (the version of the page or of the previous answer).
     status is AVAILABLE, HELD, SOLD, CHECKED_IN, LISTED or BLOCKED: the same answer for every viewer (the buyer's
-    own holds are drawn by the page that made them), so it is public and cacheable for CHANGES_SHARED_SECONDS.
+    own holds are drawn by the page that made them), so it is public and shared caches may keep it for
+    CHANGES_SHARED_SECONDS.
 
     One indexed query on the seats primary and nothing else (no session, no user, no event lookup: an unknown event
     or section simply has no seats); the cost of a thousand open maps is measured in docs/PERFORMANCE.md."""
@@ -380,5 +381,6 @@ def seat_changes(request: HttpRequest, event_id) -> JsonResponse:
     rows = inventory_selectors.seat_changes(event_id=event_id, section_ids=sections, since=since, now=now)
     seats = [{"id": str(row["id"]), "status": row["status"]} for row in rows]
     response = JsonResponse({"version": changes_version(now), "poll_seconds": CHANGES_POLL_SECONDS, "seats": seats})
-    patch_cache_control(response, public=True, max_age=CHANGES_SHARED_SECONDS)
+    # Shared caches may keep it a second; a browser must ask again (its next poll may ask the same URL).
+    patch_cache_control(response, public=True, max_age=0, s_maxage=CHANGES_SHARED_SECONDS)
     return response
