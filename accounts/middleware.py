@@ -17,6 +17,7 @@ from django.urls import reverse
 
 from accounts.contract import TwoFactorRequired
 from accounts.services.two_factor import two_factor_required, two_factor_session_passed
+from core.middleware import is_viewer_independent
 
 # What a session that still owes its second factor may reach: the two-factor pages, logging out, and the
 # infrastructure endpoints that never show anyone's data.
@@ -28,13 +29,18 @@ class TwoFactorRequiredMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if self._owes_second_factor(request):
-            if request.path.startswith("/api/"):
-                error = TwoFactorRequired("Complete the two-factor login in the browser first.")
-                return JsonResponse({"code": error.code, "detail": error.detail}, status=error.status)
-            target = reverse("accounts:two_factor")
-            return redirect(f"{target}?{urlencode({'next': request.get_full_path()})}")
         return self.get_response(request)
+
+    def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs) -> HttpResponse | None:
+        # Checked once the view is known: a viewer-independent view (the seat map's live changes) shows no one's
+        # data and is polled by every open map, so it must not cost a session and user lookup.
+        if is_viewer_independent(view_func) or not self._owes_second_factor(request):
+            return None
+        if request.path.startswith("/api/"):
+            error = TwoFactorRequired("Complete the two-factor login in the browser first.")
+            return JsonResponse({"code": error.code, "detail": error.detail}, status=error.status)
+        target = reverse("accounts:two_factor")
+        return redirect(f"{target}?{urlencode({'next': request.get_full_path()})}")
 
     def _owes_second_factor(self, request: HttpRequest) -> bool:
         if not settings.STAFF_TWO_FACTOR_REQUIRED or request.path.startswith(_OPEN_PREFIXES):

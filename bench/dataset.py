@@ -275,11 +275,11 @@ def publish(data: DataSet, event_id: uuid.UUID) -> float:
     return time.perf_counter() - started
 
 
-def build_stadium(data: DataSet, log: Callable[[str], None]) -> None:
+def build_stadium(data: DataSet, log: Callable[[str], None], *, title: str = "Stadium") -> None:
     size = data.size
     data.stadium_event_id, sections = _event_with_sections(
         data,
-        title="Stadium",
+        title=title,
         sections=size.stadium_sections,
         rows=size.stadium_rows,
         seats_per_row=size.stadium_seats_per_row,

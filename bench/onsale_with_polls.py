@@ -27,6 +27,7 @@ import uuid
 from pathlib import Path
 
 from bench import harness
+from bench.run import warm_up
 from bench.waiting_room_polls import _cpu_seconds, nginx_serving, write_status_file
 
 RUNS = ("without polls", "with 2,000 polls/s", "without polls, again")
@@ -76,9 +77,7 @@ def run(options: argparse.Namespace) -> dict:
             nginx_serving(status_root) as (nginx_port, nginx_pids),
             harness.Server(port=harness.free_port(), workers=options.workers, threads=4, env=env) as server,
         ):
-            from bench.run import _warm_up
-
-            _warm_up(server, options.workers * 4)
+            warm_up(server, options.workers * 4)
             for name, event in zip(RUNS, events, strict=True):
                 log(f"on-sale {name} ...")
                 if "with" in name and "without" not in name:

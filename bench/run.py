@@ -180,7 +180,7 @@ def run_benchmark(options: Options, *, log: Callable[[str], None] = print) -> Re
     with harness.Server(
         port=port, workers=options.workers, threads=options.threads, env=env, http_server=options.http_server
     ) as server:
-        _warm_up(server, options.workers * options.threads)
+        warm_up(server, options.workers * options.threads)
         with harness.background(sample_memory):
             for name in http_scenarios:
                 log(f"Scenario {name} ...")
@@ -210,7 +210,7 @@ def run_benchmark(options: Options, *, log: Callable[[str], None] = print) -> Re
     return report
 
 
-def _warm_up(server: harness.Server, concurrency: int) -> None:
+def warm_up(server: harness.Server, concurrency: int) -> None:
     """Open every worker's database connections and import its lazy modules before anything is measured."""
     stats = harness.Stats()
     harness.run_clients(

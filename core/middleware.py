@@ -13,6 +13,17 @@ from core.errors import database_unavailable
 logger = logging.getLogger(__name__)
 
 
+def viewer_independent(view):
+    """Marks a view whose answer is the same for everyone (public, cacheable by the proxy): middleware must neither
+    read the session nor the user for it, so a poll of it costs no session or user lookup."""
+    view.viewer_independent = True
+    return view
+
+
+def is_viewer_independent(view) -> bool:
+    return getattr(view, "viewer_independent", False)
+
+
 class DatabaseUnavailableMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response

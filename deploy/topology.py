@@ -181,9 +181,12 @@ class BracedTemplate(string.Template):
     pattern = r"\$(?:(?P<escaped>\$)|\{(?P<braced>[a-z_][a-z0-9_]*)\}|(?P<named>(?!))|(?P<invalid>(?!)))"
 
 
+def render_text(template: str, **values: object) -> str:
+    return BracedTemplate((TEMPLATES / template).read_text()).substitute({k: str(v) for k, v in values.items()})
+
+
 def render(template: str, target: Path, mode: int = 0o644, **values: object) -> None:
-    text = BracedTemplate((TEMPLATES / template).read_text()).substitute({k: str(v) for k, v in values.items()})
-    write(target, text, mode)
+    write(target, render_text(template, **values), mode)
 
 
 def port_open(port: int, timeout: float = 0.3) -> bool:
@@ -271,6 +274,15 @@ def ensure_certificate() -> None:
     if TLS_CERT.exists() and TLS_KEY.exists():
         return
     mkdir(TLS_DIR, 0o700)
+    make_certificate(TLS_CERT, TLS_KEY)
+    for path in (TLS_CERT, TLS_KEY):
+        path.chmod(0o600 if path == TLS_KEY else 0o644)
+        own(path)
+    say(f"  self-signed certificate for localhost / 127.0.0.1: {TLS_CERT}")
+
+
+def make_certificate(cert: Path, key: Path) -> None:
+    """A self-signed certificate for localhost / 127.0.0.1 (clients verify with ``cert``)."""
     subprocess.run(
         [
             "openssl",
@@ -286,17 +298,13 @@ def ensure_certificate() -> None:
             "-addext",
             "subjectAltName=DNS:localhost,IP:127.0.0.1",
             "-keyout",
-            str(TLS_KEY),
+            str(key),
             "-out",
-            str(TLS_CERT),
+            str(cert),
         ],
         check=True,
         capture_output=True,
     )
-    for path in (TLS_CERT, TLS_KEY):
-        path.chmod(0o600 if path == TLS_KEY else 0o644)
-        own(path)
-    say(f"  self-signed certificate for localhost / 127.0.0.1: {TLS_CERT}")
 
 
 # --- The environment of the application ----------------------------------------------------------------------------

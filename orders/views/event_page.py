@@ -13,6 +13,7 @@ from decimal import Decimal
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.cache import patch_cache_control
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
@@ -20,6 +21,7 @@ from django.views.decorators.http import require_GET
 from core import config
 from core.errors import InvalidInput, NotFound
 from core.ids import as_uuid
+from core.middleware import viewer_independent
 from events import selectors as events_selectors
 from inventory import selectors as inventory_selectors
 from orders import presentation
@@ -29,10 +31,14 @@ from orders.services import resale
 INLINE_SEAT_LIMIT = 2000
 SEAT_SCREEN_PITCH = 24  # px between seat centres on screen
 PICK_LIMIT = 50  # at most this many ?pick= ids are read (a hold takes far fewer)
-# Live availability: open maps poll section_changes every CHANGES_POLL_SECONDS with the version of their last answer.
+# Live availability: open maps poll seat_changes every CHANGES_POLL_SECONDS with the version of their last answer.
 # Writers stamp updated_at a moment before they commit, so a poll also looks CHANGES_OVERLAP behind its version and
-# may report a seat twice; harmless, each answer gives absolute states.
-CHANGES_POLL_SECONDS = 2
+# may report a seat twice; harmless, each answer gives absolute states. The answer is the same for every viewer and
+# versions are whole seconds, so all the maps of a section ask the same URL and the edge answers them from its cache
+# (deploy/templates/nginx.conf: one answer per URL and half second, at most 0.5 s late): a seat changes on every
+# open map within 2 s. CHANGES_SHARED_SECONDS is what the answer tells shared caches (s-maxage).
+CHANGES_POLL_SECONDS = 1
+CHANGES_SHARED_SECONDS = 1
 CHANGES_OVERLAP = dt.timedelta(seconds=5)
 CHANGES_SECTION_LIMIT = 20
 
@@ -341,18 +347,22 @@ def _held_by(row: dict, buyer_id) -> bool:
 
 
 def changes_version(moment: dt.datetime) -> int:
-    """A map's version: the moment its state was read, in milliseconds since the epoch."""
-    return int(moment.timestamp() * 1000)
+    """A map's version: the whole second before its state was read, in milliseconds since the epoch. Rounded down
+    so that the maps of a section converge on the same ``since`` and share one cached answer."""
+    return int(moment.timestamp()) * 1000
 
 
+@viewer_independent
 @require_GET
 def seat_changes(request: HttpRequest, event_id) -> JsonResponse:
     """{"version", "poll_seconds", "seats": [{"id", "status"}]}: seats of the ``?section=`` sections (one or more,
     up to CHANGES_SECTION_LIMIT) changed since ``?since=`` (the version of the page or of the previous answer).
-    status is AVAILABLE, HELD, SOLD, CHECKED_IN, LISTED, BLOCKED, or MINE (held by the signed-in buyer).
+    status is AVAILABLE, HELD, SOLD, CHECKED_IN, LISTED or BLOCKED: the same answer for every viewer (the buyer's
+    own holds are drawn by the page that made them), so it is public and shared caches may keep it for
+    CHANGES_SHARED_SECONDS.
 
-    One indexed query on the seats primary and nothing else (no event lookup: an unknown event or section simply
-    has no seats), so a thousand open maps stay cheap; the cost is measured in docs/PERFORMANCE.md."""
+    One indexed query on the seats primary and nothing else (no session, no user, no event lookup: an unknown event
+    or section simply has no seats); the cost of a thousand open maps is measured in docs/PERFORMANCE.md."""
     try:
         since_ms = int(request.GET.get("since", ""))
     except ValueError:
@@ -369,15 +379,9 @@ def seat_changes(request: HttpRequest, event_id) -> JsonResponse:
         return JsonResponse(error.as_dict(), status=error.status)
     now = timezone.now()
     since = min(dt.datetime.fromtimestamp(max(since_ms, 0) / 1000, tz=dt.UTC), now) - CHANGES_OVERLAP
-    me = request.user.pk if request.user.is_authenticated else None
     rows = inventory_selectors.seat_changes(event_id=event_id, section_ids=sections, since=since, now=now)
-    seats = [
-        {
-            "id": str(row["id"]),
-            "status": "MINE"
-            if row["status"] == "HELD" and me is not None and row["held_by_id"] == me
-            else row["status"],
-        }
-        for row in rows
-    ]
-    return JsonResponse({"version": changes_version(now), "poll_seconds": CHANGES_POLL_SECONDS, "seats": seats})
+    seats = [{"id": str(row["id"]), "status": row["status"]} for row in rows]
+    response = JsonResponse({"version": changes_version(now), "poll_seconds": CHANGES_POLL_SECONDS, "seats": seats})
+    # Shared caches may keep it a second; a browser must ask again (its next poll may ask the same URL).
+    patch_cache_control(response, public=True, max_age=0, s_maxage=CHANGES_SHARED_SECONDS)
+    return response

@@ -205,6 +205,9 @@
     var seat = entry.seat;
     var state = stateOf(status);
     if (seat.classList.contains(state)) return null;
+    // The answer is the same for every viewer (shared through the proxy's cache): a hold of this buyer comes back as
+    // HELD, and the seat this page drew as theirs stays theirs.
+    if (state === "held" && seat.classList.contains("mine")) return null;
     var lost = seat.classList.contains("selected") && state !== "available";
     STATES.forEach(function (name) { seat.classList.remove(name); });
     seat.classList.remove("selected");

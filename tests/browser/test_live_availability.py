@@ -51,3 +51,9 @@ def test_an_open_map_shows_seats_taken_by_others_without_a_reload(live_server, b
     page.click("#buy-bar .bar-hold")
     page.wait_for_selector("#buy-bar .bar-checkout")
     assert page.locator(f'circle.seat.mine[data-id="{setup.seat_ids[6]}"]').count() == 1
+    # The polls' answer is the same for everyone, so it reports the buyer's own hold as HELD: the map keeps it theirs.
+    for _ in range(2):
+        with page.expect_response(lambda response: "/changes/" in response.url) as poll:
+            pass
+        assert {"id": str(setup.seat_ids[6]), "status": "HELD"} in poll.value.json()["seats"]
+    assert page.locator(f'circle.seat.mine[data-id="{setup.seat_ids[6]}"]').count() == 1

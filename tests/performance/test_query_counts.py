@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import time
 import uuid
 
 import pytest
@@ -24,6 +25,7 @@ from django.db import connections
 from django.test import Client
 from django.utils import timezone
 
+from accounts.models import User
 from bench import dataset
 from bench.scenarios import dashboard_path
 from core.databases import ALL_DATABASES
@@ -166,6 +168,17 @@ def test_availability_of_every_section_takes_three_queries(world, assert_queries
         response = client.get(path)
     assert response.status_code == 200
     assert len(response.json()) == len(world.big_section_ids) or response.json()
+
+
+def test_a_live_map_poll_takes_one_query_and_no_session(world, assert_queries):
+    """What every open seat map asks each second: the seats changed since its version, nothing else (no session, no
+    user, no event: the answer is the same for every viewer and the proxy shares it, docs/PERFORMANCE.md)."""
+    client = Client()
+    client.force_login(User.objects.get(pk=world.buyers[0].id))  # signed in: the session cookie comes along
+    path = f"/events/{world.big_event_id}/changes/?since={int(time.time()) * 1000}&section={world.big_section_ids[0]}"
+    with assert_queries(seats=1):
+        response = client.get(path)
+    assert response.status_code == 200
 
 
 def _scan(world, token: str):

@@ -1,0 +1,271 @@
+"""What 1,000 open seat maps cost through the production edge (deploy/templates/nginx.conf in front of gunicorn):
+at idle, and during an on-sale of the event they watch, against the same on-sale without watchers.
+
+    .venv/bin/python -m bench.live_edge [--maps 1000] [--idle-seconds 30] [--size small] [--clients 32]
+
+Fresh databases of its own (like ``bench.run``), the benchmark's people and three stadium events; gunicorn as
+``bench.run`` starts it; nginx from the real template (``bench.edge``). The maps are simulated in a separate process:
+asyncio, one TLS keep-alive connection per map, each polling ``/events/<id>/changes/`` of the hot section every
+``poll_seconds`` (as the answer says, 1 s) with the version of its last answer, as static/js/seatmap.js does, at a
+random phase. Server CPU is user + system time from /proc of nginx (master and worker), the gunicorn workers and
+this run's PostgreSQL backends; the maps' own CPU is reported apart (on this 2-core machine they compete with the
+server). Then three on-sales of ``bench.run``'s scenario, each on its own event: without watchers, with the 1,000
+maps watching that event's hot section, and without again (the spread of the two says how noisy the machine is).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import multiprocessing
+import os
+import random
+import re
+import secrets
+import ssl
+import time
+from collections import Counter
+
+from bench import harness
+from bench.edge import Edge
+from bench.run import warm_up
+
+# --- The simulated maps (own process, no Django) ---------------------------------------------------------------------
+_LENGTH = re.compile(rb"\r\nContent-Length: (\d+)", re.IGNORECASE)
+_CACHE = re.compile(rb"\r\nX-Cache-Status: (\w+)", re.IGNORECASE)
+_VERSION = re.compile(rb'"version": ?(\d+)')
+_POLL = re.compile(rb'"poll_seconds": ?([\d.]+)')
+_LATENCY = ((0.01, "<10 ms"), (0.1, "<100 ms"), (0.6, "<600 ms"), (1.1, "<1.1 s"), (float("inf"), ">1.1 s"))
+
+
+async def _one_map(port: int, context: ssl.SSLContext, path: str, since: int, stop: list, tally: Counter) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port, ssl=context)
+    await asyncio.sleep(random.random())  # noqa: S311 - the maps were opened at different moments
+    poll_seconds = 1.0
+    try:
+        while time.monotonic() < stop[0]:
+            started = time.monotonic()
+            writer.write(f"GET {path}{since} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: application/json\r\n\r\n".encode())
+            head = await reader.readuntil(b"\r\n\r\n")
+            body = await reader.readexactly(int(_LENGTH.search(head).group(1)))
+            status = head[9:12].decode()
+            tally[f"status {status}"] += 1
+            waited = time.monotonic() - started
+            tally["answered in " + next(label for limit, label in _LATENCY if waited < limit)] += 1
+            if status != "200":
+                await asyncio.sleep(poll_seconds)
+                continue
+            cache = _CACHE.search(head)
+            tally[f"cache {cache.group(1).decode() if cache else '-'}"] += 1
+            # Little parsing in the load generator: the version and the interval, and a count of the seats.
+            tally["seats reported"] += body.count(b'"status"')
+            since = int(_VERSION.search(body).group(1))
+            poll_seconds = float(_POLL.search(body).group(1))
+            await asyncio.sleep(max(0.0, poll_seconds - (time.monotonic() - started)))
+    finally:
+        writer.close()
+
+
+async def _maps(port: int, cafile: str, path: str, maps: int, seconds: float, stop_event) -> Counter:
+    context = ssl.create_default_context(cafile=cafile)
+    tally: Counter = Counter()
+    since = int(time.time()) * 1000
+    stop = [time.monotonic() + seconds]
+
+    async def watch_stop() -> None:
+        while time.monotonic() < stop[0]:
+            if stop_event.is_set():
+                stop[0] = 0.0
+            await asyncio.sleep(0.2)
+
+    watcher = asyncio.create_task(watch_stop())
+    tasks = [asyncio.create_task(_one_map(port, context, path, since, stop, tally)) for _ in range(maps)]
+    for outcome in await asyncio.gather(*tasks, return_exceptions=True):
+        if isinstance(outcome, Exception):
+            tally[f"error {type(outcome).__name__}"] += 1
+    await watcher
+    return tally
+
+
+def _maps_process(port: int, cafile: str, path: str, maps: int, seconds: float, stop_event, results) -> None:
+    # On a shared machine the maps must keep their pace to load the server as 1,000 real ones would (root only).
+    with contextlib.suppress(OSError):
+        os.nice(-10)
+    started = time.process_time()
+    tally = asyncio.run(_maps(port, cafile, path, maps, seconds, stop_event))
+    tally["cpu ms"] = round((time.process_time() - started) * 1000)
+    results.put(dict(tally))
+
+
+class Watchers:
+    """``maps`` open maps of one section, polling through the edge until ``seconds`` have passed or stop()."""
+
+    def __init__(self, edge: Edge, path: str, *, maps: int, seconds: float) -> None:
+        context = multiprocessing.get_context("spawn")
+        self.results, self.stop_event = context.Queue(), context.Event()
+        self.process = context.Process(
+            target=_maps_process,
+            args=(edge.https_port, str(edge.cert), path, maps, seconds, self.stop_event, self.results),
+        )
+
+    def __enter__(self) -> Watchers:
+        self.process.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop_event.set()
+        self.tally = self.results.get(timeout=120)
+        self.process.join(timeout=30)
+
+
+# --- Server CPU -----------------------------------------------------------------------------------------------------
+def _server_cpu(server: harness.Server, edge: Edge) -> dict[str, float]:
+    from bench.scenarios import _cpu_seconds, _postgres_backends
+
+    return {
+        "nginx": sum(_cpu_seconds(pid) for pid in edge.pids()),
+        "django": sum(_cpu_seconds(pid) for pid in server.worker_pids()),
+        "postgres": sum(_cpu_seconds(pid) for pid in _postgres_backends()),
+    }
+
+
+def _quiet(server: harness.Server, edge: Edge, *, seconds: float) -> dict[str, float]:
+    """Server cores with no map open: what gunicorn's and nginx's own housekeeping costs (subtracted below)."""
+    before, wall = _server_cpu(server, edge), time.perf_counter()
+    time.sleep(seconds)
+    after, wall = _server_cpu(server, edge), time.perf_counter() - wall
+    return {part: (after[part] - before[part]) / wall for part in after}
+
+
+def changes_path(event_id, section_id) -> str:
+    """The URL an open map polls, but for the version, which each map appends."""
+    return f"/events/{event_id}/changes/?section={section_id}&since="
+
+
+def _idle(server: harness.Server, edge: Edge, path: str, *, maps: int, seconds: float, warm: float = 8.0) -> dict:
+    """Server cores while ``maps`` maps poll ``path`` where nothing happens (after ``warm`` s of TLS handshakes)."""
+    with Watchers(edge, path, maps=maps, seconds=warm + seconds) as watchers:
+        time.sleep(warm)
+        before, wall = _server_cpu(server, edge), time.perf_counter()
+        time.sleep(seconds)
+        after, wall = _server_cpu(server, edge), time.perf_counter() - wall
+    cores = {part: (after[part] - before[part]) / wall for part in after}
+    return {"cores": cores, "total": sum(cores.values()), "tally": watchers.tally, "seconds": wall}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--maps", type=int, default=1000)
+    parser.add_argument("--idle-seconds", type=float, default=30.0)
+    parser.add_argument("--size", choices=("small", "tiny"), default="small")
+    parser.add_argument("--clients", type=int, default=32, help="on-sale buyers")
+    parser.add_argument("--workers", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--skip-onsale", action="store_true")
+    parser.add_argument("--control", action="store_true", help="also poll a static file of the same shape")
+    args = parser.parse_args()
+
+    urls = harness.create_fresh_databases(f"edge{secrets.token_hex(3)}")
+    try:
+        harness.setup_django()
+        harness.migrate_all()
+        _run(args)
+    finally:
+        harness.drop_databases(urls)
+
+
+def _run(args: argparse.Namespace) -> None:
+    from bench import dataset, scenarios
+
+    data = dataset.build_people(dataset.SIZES[args.size], secrets.token_hex(3), print)
+    events = []
+    for number in range(1 if args.skip_onsale else 3):
+        dataset.build_stadium(data, print, title=f"Stadium {number + 1}")
+        events.append((data.stadium_event_id, data.hot_section_id))
+    dataset.settle(data, print)
+    env = harness.server_env({"DJANGO_SETTINGS_MODULE": "bench.settings"})
+    port = harness.free_port()
+    with harness.Server(port=port, workers=args.workers, threads=args.threads, env=env) as server:
+        warm_up(server, args.workers * args.threads)
+        with Edge(upstream_ports=[port]) as edge:
+            print(f"gunicorn {args.workers}x{args.threads} on :{port}, nginx (deploy template) on :{edge.https_port}")
+            data.stadium_event_id, data.hot_section_id = events[-1]
+            quiet = _quiet(server, edge, seconds=args.idle_seconds)
+            path = changes_path(data.stadium_event_id, data.hot_section_id)
+            idle = _idle(server, edge, path, maps=args.maps, seconds=args.idle_seconds)
+            tally, cores = idle["tally"], idle["cores"]
+            polls = sum(count for key, count in tally.items() if key.startswith("status "))
+            print(f"\nServer cores, {idle['seconds']:.0f} s measured each:")
+            print("| open maps | nginx | Django | PostgreSQL | server total | polls/s | the maps' own cores |")
+            print("|---|---|---|---|---|---|---|")
+            print(
+                f"| none | {quiet['nginx']:.3f} | {quiet['django']:.3f} | {quiet['postgres']:.3f} | "
+                f"{sum(quiet.values()):.3f} | - | - |"
+            )
+            print(
+                f"| {args.maps:,}, idle | {cores['nginx']:.3f} | {cores['django']:.3f} | {cores['postgres']:.3f} | "
+                f"**{idle['total']:.3f}** | {polls / (idle['seconds'] + 8):.0f} | "
+                f"{tally.get('cpu ms', 0) / 1000 / (idle['seconds'] + 8):.2f} |"
+            )
+            if args.control:
+                # The same maps polling a static file of the same shape (nginx's cheapest answer), in the same run.
+                (edge.root / "waiting-room" / "control.json").write_text(
+                    '{"version": 0, "poll_seconds": 1, "seats": []}'
+                )
+                static = _idle(
+                    server, edge, "/waiting-room-status/control.json?since=", maps=args.maps, seconds=args.idle_seconds
+                )
+                static_polls = sum(count for key, count in static["tally"].items() if key.startswith("status "))
+                print(
+                    f"| {args.maps:,}, a static file (control) | {static['cores']['nginx']:.3f} | "
+                    f"{static['cores']['django']:.3f} | {static['cores']['postgres']:.3f} | {static['total']:.3f} | "
+                    f"{static_polls / (static['seconds'] + 8):.0f} | "
+                    f"{static['tally'].get('cpu ms', 0) / 1000 / (static['seconds'] + 8):.2f} |"
+                )
+            print(f"Attributable to the maps: {idle['total'] - sum(quiet.values()):.3f} cores")
+            print(f"The maps' tally: {dict(sorted(tally.items()))}")
+            if args.skip_onsale:
+                return
+            rows = []
+            for label, (event_id, section_id) in zip(
+                ("without watchers", f"with {args.maps:,} watchers", "without watchers (again)"), events, strict=True
+            ):
+                data.stadium_event_id, data.hot_section_id = event_id, section_id
+                before = _server_cpu(server, edge)
+                if "with" in label and "without" not in label:
+                    path = changes_path(event_id, section_id)
+                    with Watchers(edge, path, maps=args.maps, seconds=600) as watchers:
+                        time.sleep(8)  # the maps' TLS handshakes, before the sale starts
+                        before = _server_cpu(server, edge)
+                        result = scenarios.onsale(server, data, clients=args.clients, seconds=180)
+                        after = _server_cpu(server, edge)
+                    print(f"  the maps during the sale: {dict(sorted(watchers.tally.items()))}")
+                else:
+                    result = scenarios.onsale(server, data, clients=args.clients, seconds=180)
+                    after = _server_cpu(server, edge)
+                figures = result.figures
+                orders = max(figures["confirmed_orders"], 1)
+                spent = {part: (after[part] - before[part]) * 1000 / orders for part in after}
+                rows.append((label, figures, spent, result.problems))
+            print(
+                f"\nOn-sale ({args.clients} buyers, {dataset.SIZES[args.size].hot_zone:,}-seat zone, until sold out):"
+            )
+            # Django and PostgreSQL per purchase as the on-sale's own meter samples them (a backend that ends during
+            # the sale keeps its last reading); nginx from its two processes.
+            print(
+                "| run | purchases/s | Django ms/purchase | PostgreSQL ms/purchase | nginx ms/purchase | "
+                "server ms/purchase | elapsed s | problems |"
+            )
+            print("|---|---|---|---|---|---|---|---|")
+            for label, figures, spent, problems in rows:
+                django_ms, postgres_ms = figures["cpu_ms_per_purchase_django"], figures["cpu_ms_per_purchase_postgres"]
+                print(
+                    f"| {label} | {figures['purchases_per_s']} | {django_ms:.2f} | {postgres_ms:.2f} | "
+                    f"{spent['nginx']:.2f} | {django_ms + postgres_ms + spent['nginx']:.2f} | {figures['elapsed_s']} | "
+                    f"{problems or '-'} |"
+                )
+
+
+if __name__ == "__main__":
+    main()
