@@ -64,7 +64,7 @@ def test_a_big_event_shows_an_overview_and_one_section_at_a_time(client, monkeyp
     monkeypatch.setattr(event_page, "INLINE_SEAT_LIMIT", 5)
     setup = make_event()
     html = client.get(setup.event.get_absolute_url()).text
-    assert "Venue overview" in html and 'data-id="' not in html
+    assert "Venue map" in html and 'data-id="' not in html
     section_url = reverse("orders:event_section", kwargs={"event_id": setup.event.pk, "section_id": setup.section.pk})
     assert section_url in html
     section_html = client.get(section_url).text
