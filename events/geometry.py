@@ -95,6 +95,13 @@ class Shape:
     path: str
     label_x: float
     label_y: float
+    box_width: float = 0  # the outline's upright bounding box: how much room a label has
+    box_height: float = 0
+
+    def label_size(self, lines: Sequence[str]) -> float:
+        """The font size at which ``lines`` fit across the outline's box (an average glyph is 0.6 em wide)."""
+        widest = max((len(line) for line in lines), default=1) or 1
+        return min(self.box_width * 0.9 / (0.6 * widest), self.box_height * 0.8 / (1.2 * len(lines)))
 
 
 @dataclass(frozen=True)
@@ -149,7 +156,15 @@ def section_shape(key: str, placement: Placement) -> Shape:
     width, height = placement.size
     middle = bend(width / 2, height / 2, width=width, radius=placement.arc_radius if placement.curved else 0)
     label_x, label_y = place(*middle, placement)
-    return Shape(key=key, path=_path(points), label_x=round(label_x, 1), label_y=round(label_y, 1))
+    xs, ys = [x for x, _ in points], [y for _, y in points]
+    return Shape(
+        key=key,
+        path=_path(points),
+        label_x=round(label_x, 1),
+        label_y=round(label_y, 1),
+        box_width=max(xs) - min(xs),
+        box_height=max(ys) - min(ys),
+    )
 
 
 def stage_outline(stage: Stage) -> list[tuple[float, float]]:

@@ -249,14 +249,17 @@ def _overview(venue, sections: list[dict]) -> dict:
     view_width = drawing.view_box[2]
     shapes = []
     for row, shape in zip(sections, drawing.sections, strict=True):
-        width, height = geometry.Placement.of(row["info"]).size
         share = row["available"] / row["total"] if row["total"] else 0
-        font = round(min(max(min(width, height) / 4, view_width / 70), view_width / 28))
+        count = f"{row['available']} free" if row["available"] else "sold out"
+        # Labels as big as their outline allows, up to a size that reads as a label; too small to read, none (the
+        # link's accessible name and the table below still say it).
+        font = min(shape.label_size([row["info"].name, count]), view_width / 24)
         shapes.append(
             {
                 **row,
                 "shape": shape,
-                "font": font,
+                "count_text": count,
+                "font": round(font) if font >= view_width / 90 else 0,
                 "opacity": round(0.35 + 0.65 * share, 2) if row["available"] else 1,
                 "sold_out": not row["available"],
             }
