@@ -60,6 +60,7 @@ def test_a_buyer_sees_the_venue_then_zooms_into_a_section_and_holds_seats(live_s
         assert drawn["focusable"] and 0 < drawn["width"] <= width, drawn
         assert _measure(page)["scrollWidth"] <= width
         page.locator(".venue-map-card").screenshot(path=str(SCREENSHOTS / f"venue-{name}-{size}.png"))
+        page.screenshot(path=str(SCREENSHOTS / f"venue-{name}-page-{size}.png"))
         problems.extend(f"{name}: axe {line}" for line in _axe_violations(page))
 
     # The stadium's map is where the buyer is: the North 1 stand opens from it, by keyboard.
