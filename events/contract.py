@@ -27,6 +27,26 @@ class SectionKind(models.TextChoices):
     GENERAL = "GENERAL", "General admission"
 
 
+class StageShape(models.TextChoices):
+    NONE = "NONE", "None drawn"
+    STAGE = "STAGE", "Stage (proscenium)"
+    THRUST = "THRUST", "Round stage (arena)"
+    PITCH = "PITCH", "Pitch (stadium)"
+
+
+class SectionMapShape(models.TextChoices):
+    RECT = "RECT", "Straight rows"
+    ARC = "ARC", "Curved rows"
+
+
+class VenueLayoutShape(models.TextChoices):
+    """The venue-layout generators (events.services.venue_generate_layout)."""
+
+    THEATRE = "THEATRE", "Proscenium theatre (stalls, circles, boxes)"
+    ARENA = "ARENA", "Arena bowl"
+    STADIUM = "STADIUM", "Four-stand stadium with a standing field"
+
+
 class EventStatus(models.TextChoices):
     DRAFT = "DRAFT", "Draft"
     PUBLISHED = "PUBLISHED", "Published"
@@ -95,6 +115,21 @@ class EventSectionInfo:
     capacity: int
     map_x: int
     map_y: int
+    map_rotation: int = 0
+    map_shape: str = "RECT"
+    map_arc_radius: int = 0
+    map_width: int = 0
+    map_height: int = 0
+
+
+@dataclass(frozen=True)
+class VenueLayoutInfo:
+    """What a venue-layout generator did: the shape drawn, sections placed and sections it created."""
+
+    venue_id: uuid.UUID
+    shape: str
+    placed: int
+    created: int
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from events import DB_ALIAS
-from events.contract import EventSelectionMode, EventStatus, SectionKind
+from events.contract import EventSelectionMode, EventStatus, SectionKind, VenueLayoutShape
 from events.models import Event, EventSection, Organization, PriceTier, Section, Venue
+from events.services import venue_generate_layout
 
 SEAT_PITCH = 12  # SVG units between seat centres
 
@@ -89,7 +90,7 @@ def _theatre_sections(org: Organization) -> tuple[Venue, dict[str, Section]]:
     theatre, _ = Venue.objects.get_or_create(
         organization=org, name="Harbourlight Theatre", defaults={"city": "Port Alder", "address": "1 Quay Street"}
     )
-    return theatre, {
+    sections = {
         "Stalls": _section(
             theatre,
             "Stalls",
@@ -110,6 +111,8 @@ def _theatre_sections(org: Organization) -> tuple[Venue, dict[str, Section]]:
         "Boxes": _section(theatre, "Boxes", order=4, map_xy=(520, 100), layout=grid(4, 8, accessible_rows=(3,))),
         "Standing Pit": _section(theatre, "Standing Pit", order=5, map_xy=(0, 600), capacity=120),
     }
+    venue_generate_layout(venue_id=theatre.pk, shape=VenueLayoutShape.THEATRE)
+    return theatre, sections
 
 
 def _theatre(org: Organization, now: dt.datetime) -> tuple[Event, Event]:
@@ -186,6 +189,7 @@ def _stadium(org: Organization, now: dt.datetime) -> Event:
         for block in range(1, 5)
     ]
     field = _section(stadium, "Field (standing)", order=99, map_xy=(2000, 2400), capacity=5000)
+    venue_generate_layout(venue_id=stadium.pk, shape=VenueLayoutShape.STADIUM)
     derby = _event(
         stadium,
         "harbour-derby",

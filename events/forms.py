@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 
 from core.errors import InvalidInput
 from core.timefmt import zone_choices
-from events.contract import EventStatus
-from events.models import Event, EventSection, Section, Venue
+from events.contract import EventStatus, SectionMapShape, VenueLayoutShape
+from events.models import MIN_ARC_RADIUS, Event, EventSection, Section, Venue
 from events.services import MAX_GENERAL_CAPACITY, MAX_ROWS, MAX_SEATS_PER_ROW, parse_seat_refs
 
 
@@ -135,14 +136,81 @@ class VenueAdminForm(forms.ModelForm):
 
     class Meta:
         model = Venue
-        fields = ["organization", "name", "address", "city", "timezone"]
+        fields = [
+            "organization",
+            "name",
+            "address",
+            "city",
+            "timezone",
+            "stage_shape",
+            "stage_label",
+            "stage_x",
+            "stage_y",
+            "stage_width",
+            "stage_height",
+        ]
+
+    STAGE_FIELDS = ("stage_shape", "stage_label", "stage_x", "stage_y", "stage_width", "stage_height")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The stage is optional to type: a form without it (or a generator) keeps what the venue has.
+        for name in self.STAGE_FIELDS:
+            if name in self.fields:
+                self.fields[name].required = False
+        for name in ("stage_width", "stage_height"):
+            if name in self.fields:
+                self.fields[name].min_value = 10
+                self.fields[name].validators.append(MinValueValidator(10))
+
+    def clean(self):
+        data = super().clean()
+        for name in self.STAGE_FIELDS:
+            if data.get(name) in (None, ""):
+                data[name] = getattr(self.instance, name)
+        return data
+
+
+class VenueLayoutForm(forms.Form):
+    shape = forms.ChoiceField(choices=VenueLayoutShape.choices, widget=forms.RadioSelect)
+    create_sections = forms.BooleanField(
+        required=False,
+        label="Create the shape's usual sections if the venue has none",
+        help_text="Seated sections get seat grids from the seat-grid generator; you can regenerate each later.",
+    )
 
 
 class SectionAdminForm(forms.ModelForm):
     class Meta:
         model = Section
         # The layout and capacity are written by the seat-grid generator, never typed in by hand.
-        fields = ["venue", "name", "map_x", "map_y", "sort_order"]
+        fields = [
+            "venue",
+            "name",
+            "map_x",
+            "map_y",
+            "map_rotation",
+            "map_shape",
+            "map_arc_radius",
+            "map_width",
+            "map_height",
+            "sort_order",
+        ]
+        help_texts = {
+            "map_x": "Venue-map position of the middle of the section's front edge (nearest the stage).",
+            "map_rotation": "Degrees clockwise; 0 puts the stage above the section.",
+            "map_arc_radius": "For curved rows: how far in front of the front row the rows curve around.",
+            "map_width": "Footprint on the map; a seat-grid generator writes it from the seats.",
+        }
+
+    def clean(self):
+        data = super().clean()
+        shape, radius = data.get("map_shape"), data.get("map_arc_radius") or 0
+        if shape == SectionMapShape.ARC and radius < MIN_ARC_RADIUS:
+            self.add_error("map_arc_radius", f"Curved rows need a radius of at least {MIN_ARC_RADIUS}.")
+        if shape == SectionMapShape.RECT and radius:
+            self.add_error("map_arc_radius", "Straight rows have no radius: set it to 0 or choose curved rows.")
+        return data
 
 
 class EventSectionInlineForm(forms.ModelForm):

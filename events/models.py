@@ -7,7 +7,18 @@ from django.db.models import F, Q
 from django.urls import reverse
 
 from core.db import SoftDeleteModel, TimeStampedModel, choices_check
-from events.contract import EventInventoryStatus, EventSelectionMode, EventStatus, SectionKind
+from events.contract import (
+    EventInventoryStatus,
+    EventSelectionMode,
+    EventStatus,
+    SectionKind,
+    SectionMapShape,
+    StageShape,
+)
+
+# Venue maps are drawn in map units within +-MAP_EXTENT of the origin (a stadium is about 6,000 units across).
+MAP_EXTENT = 50_000
+MIN_ARC_RADIUS = 50
 
 
 class Organization(SoftDeleteModel):
@@ -34,12 +45,28 @@ class Venue(SoftDeleteModel):
     address = models.CharField(max_length=255, blank=True)
     city = models.CharField(max_length=100, blank=True)
     timezone = models.CharField(max_length=64, default="UTC")
+    # The stage (or pitch) drawn on the venue map: its centre and size in map units (events/geometry.py draws it).
+    stage_shape = models.CharField(max_length=8, choices=StageShape.choices, default=StageShape.NONE)
+    stage_label = models.CharField(max_length=40, blank=True, default="Stage")
+    stage_x = models.IntegerField(default=0)
+    stage_y = models.IntegerField(default=0)
+    stage_width = models.PositiveIntegerField(default=600)
+    stage_height = models.PositiveIntegerField(default=120)
 
     class Meta:
         ordering = ["name"]
         constraints = [
             models.UniqueConstraint(
                 fields=["organization", "name"], condition=Q(deleted_at__isnull=True), name="venue_name_unique_per_org"
+            ),
+            choices_check("stage_shape", StageShape, "venue_stage_shape_valid"),
+            models.CheckConstraint(
+                condition=Q(stage_x__range=(-MAP_EXTENT, MAP_EXTENT), stage_y__range=(-MAP_EXTENT, MAP_EXTENT)),
+                name="venue_stage_on_map",
+            ),
+            models.CheckConstraint(
+                condition=Q(stage_width__range=(10, MAP_EXTENT), stage_height__range=(10, MAP_EXTENT)),
+                name="venue_stage_size_sane",
             ),
         ]
 
@@ -63,9 +90,17 @@ class Section(SoftDeleteModel):
     # {"rows": [{"label": "A", "seats": [{"number": 1, "x": 0, "y": 0, "accessible": false}, ...]}, ...],
     #  "generator": {...the parameters it was made with...}}
     layout = models.JSONField(default=dict, blank=True)
-    # Where the section sits on the venue overview map (SVG units).
+    # Where the section sits on the venue map (map units = the layout's seat units): the middle of its front edge
+    # (the edge nearest the stage), turned by map_rotation degrees clockwise; with rotation 0 its rows run away
+    # downwards. map_width/map_height are its footprint (written from the seats by the generators; typed for a
+    # standing area). An ARC section's rows curve around a point map_arc_radius in front of its front edge.
     map_x = models.IntegerField(default=0)
     map_y = models.IntegerField(default=0)
+    map_rotation = models.SmallIntegerField(default=0)
+    map_shape = models.CharField(max_length=8, choices=SectionMapShape.choices, default=SectionMapShape.RECT)
+    map_arc_radius = models.PositiveIntegerField(default=0)
+    map_width = models.PositiveIntegerField(default=0)
+    map_height = models.PositiveIntegerField(default=0)
     sort_order = models.PositiveIntegerField(default=0)
 
     class Meta:
@@ -75,6 +110,22 @@ class Section(SoftDeleteModel):
                 fields=["venue", "name"], condition=Q(deleted_at__isnull=True), name="section_name_unique_per_venue"
             ),
             choices_check("kind", SectionKind, "section_kind_valid"),
+            choices_check("map_shape", SectionMapShape, "section_map_shape_valid"),
+            models.CheckConstraint(
+                condition=Q(map_x__range=(-MAP_EXTENT, MAP_EXTENT), map_y__range=(-MAP_EXTENT, MAP_EXTENT)),
+                name="section_on_map",
+            ),
+            models.CheckConstraint(condition=Q(map_rotation__range=(-360, 360)), name="section_rotation_sane"),
+            models.CheckConstraint(
+                condition=Q(map_width__lte=MAP_EXTENT, map_height__lte=MAP_EXTENT), name="section_footprint_sane"
+            ),
+            # A curved section needs a radius (wide enough that its rows turn less than a full circle); a straight
+            # one has none.
+            models.CheckConstraint(
+                condition=Q(map_shape=SectionMapShape.RECT, map_arc_radius=0)
+                | Q(map_shape=SectionMapShape.ARC, map_arc_radius__range=(MIN_ARC_RADIUS, MAP_EXTENT)),
+                name="section_arc_radius_matches_shape",
+            ),
         ]
 
     def __str__(self) -> str:

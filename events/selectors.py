@@ -99,6 +99,11 @@ def event_sections(*, event_id: uuid.UUID) -> list[EventSectionInfo]:
             capacity=Coalesce("capacity_override", "section__capacity"),
             map_x=F("section__map_x"),
             map_y=F("section__map_y"),
+            map_rotation=F("section__map_rotation"),
+            map_shape=F("section__map_shape"),
+            map_arc_radius=F("section__map_arc_radius"),
+            map_width=F("section__map_width"),
+            map_height=F("section__map_height"),
         )
     )
     return [from_row(EventSectionInfo, row) for row in rows]

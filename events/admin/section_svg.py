@@ -29,14 +29,14 @@ def render_section_svg(section: Section, *, max_width: int = 900) -> str:
     if not seats:
         return "No seat grid yet: use the generator below."
     width = max(seat["x"] for _, seat in seats) + 40
-    height = max(seat["y"] for _, seat in seats) + 40
+    height = max(seat["y"] for _, seat in seats) + 60  # the stage's label above row A
     circles = format_html_join(
         "",
         '<circle cx="{}" cy="{}" r="7" class="{}" {}><title>{}{}{}</title></circle>',
         (
             (
                 seat["x"] + 30,
-                seat["y"] + 20,
+                seat["y"] + 40,
                 "acc" if seat.get("accessible") else "seat",
                 ACCESSIBLE_SEAT_PAINT if seat.get("accessible") else SEAT_PAINT,
                 label,
@@ -49,19 +49,18 @@ def render_section_svg(section: Section, *, max_width: int = 900) -> str:
     labels = format_html_join(
         "",
         '<text x="4" y="{}" font-size="11">{}</text>',
-        ((row["seats"][0]["y"] + 24, row["label"]) for row in rows if row.get("seats")),
+        ((row["seats"][0]["y"] + 44, row["label"]) for row in rows if row.get("seats")),
     )
     shown_width = min(width, max_width)
     return format_html(
         '<svg class="section-map" viewBox="0 0 {} {}" width="{}" role="img" aria-label="Seat map of {}: {} seats">'
-        '<text x="{}" y="{}" text-anchor="middle" font-size="12" fill="#6b7280">stage</text>{}{}</svg>',
+        '<text x="{}" y="14" text-anchor="middle" font-size="12" fill="#6b7280">stage this way</text>{}{}</svg>',
         width,
-        height + 20,
+        height,
         shown_width,
         section.name,
         len(seats),
         width // 2,
-        height + 14,
         labels,
         circles,
     )

@@ -13,9 +13,10 @@ from core.admin_tenancy import Capability, TenantScopedAdmin, actor_id, is_super
 from core.errors import DomainError
 from events.admin.common import DeletedFilter, OrganizationChoiceMixin, SoftDeleteAdminMixin
 from events.admin.section_svg import render_section_svg
-from events.forms import SectionAdminForm, SectionGridForm, VenueAdminForm
+from events.admin.venue_map import render_venue_svg
+from events.forms import SectionAdminForm, SectionGridForm, VenueAdminForm, VenueLayoutForm
 from events.models import Organization, Section, Venue
-from events.services import section_generate_grid
+from events.services import section_generate_grid, venue_generate_layout
 
 
 @admin.register(Organization)
@@ -59,7 +60,25 @@ class VenueAdmin(OrganizationChoiceMixin, SoftDeleteAdminMixin, TenantScopedAdmi
     list_filter = [DeletedFilter, "city"]
     list_select_related = ["organization"]
     search_fields = ["name", "city", "address"]
-    readonly_fields = ["id", "created_at", "updated_at", "deleted_at"]
+    readonly_fields = ["id", "layout_link", "map_preview", "created_at", "updated_at", "deleted_at"]
+    fieldsets = [
+        (None, {"fields": ["organization", "name", "address", "city", "timezone"]}),
+        (
+            "Venue map",
+            {
+                "description": "The stage (or pitch) buyers see the sections around, in map units. Each section's "
+                "place is on its own page; a layout generator places them all at once.",
+                "fields": [
+                    "layout_link",
+                    ("stage_shape", "stage_label"),
+                    ("stage_x", "stage_y"),
+                    ("stage_width", "stage_height"),
+                    "map_preview",
+                ],
+            },
+        ),
+        (None, {"fields": ["id", "created_at", "updated_at", "deleted_at"]}),
+    ]
 
     def get_queryset(self, request):
         sections = Section.objects.filter(venue=OuterRef("pk")).order_by().values("venue").annotate(n=Count("pk"))
@@ -68,6 +87,52 @@ class VenueAdmin(OrganizationChoiceMixin, SoftDeleteAdminMixin, TenantScopedAdmi
     @admin.display(description="sections", ordering="_sections")
     def section_count(self, obj):
         return obj._sections or 0
+
+    @admin.display(description="venue map")
+    def map_preview(self, obj):
+        if obj is None or obj._state.adding:
+            return "Save the venue, then add sections or generate a layout."
+        return render_venue_svg(obj)
+
+    @admin.display(description="layout generator")
+    def layout_link(self, obj):
+        if obj is None or obj._state.adding:
+            return "Save the venue first."
+        url = reverse("admin:events_venue_layout", args=[obj.pk])
+        return format_html('<a class="button" href="{}">Generate a layout…</a>', url)
+
+    def get_urls(self):
+        return [
+            path("<path:object_id>/layout/", self.admin_site.admin_view(self.layout_view), name="events_venue_layout"),
+            *super().get_urls(),
+        ]
+
+    def layout_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """The layout generators: a shape to draw the venue as, and the map before and after."""
+        venue = self.get_object(request, object_id)  # a malformed or foreign id is a 404 (TenantScopedAdmin)
+        if venue is None or not self.has_change_permission(request, venue):
+            raise Http404("No such venue.")
+        form = VenueLayoutForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                info = venue_generate_layout(venue_id=venue.pk, actor_id=actor_id(request), **form.cleaned_data)
+            except DomainError as exc:
+                form.add_error(None, exc.detail)
+            else:
+                created = f", {info.created} created" if info.created else ""
+                messages.success(
+                    request, f"{venue.name}: drawn as {info.shape.lower()}, {info.placed} sections placed{created}."
+                )
+                return HttpResponseRedirect(reverse("admin:events_venue_change", args=[venue.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Layout of {venue}",
+            "opts": self.model._meta,
+            "original": venue,
+            "form": form,
+            "preview": render_venue_svg(venue),
+        }
+        return TemplateResponse(request, "admin/events/venue/layout.html", context)
 
 
 @admin.register(Section)
@@ -80,8 +145,29 @@ class SectionAdmin(OrganizationChoiceMixin, SoftDeleteAdminMixin, TenantScopedAd
     list_filter = [DeletedFilter, "kind"]
     list_select_related = ["venue", "venue__organization"]
     search_fields = ["name", "venue__name"]
-    readonly_fields = ["kind", "capacity", "map_preview", "grid_link", "created_at", "updated_at", "deleted_at"]
-    fields = ["venue", "name", "map_x", "map_y", "sort_order", "kind", "capacity", "grid_link", "map_preview"]
+    readonly_fields = [
+        "kind",
+        "capacity",
+        "map_preview",
+        "venue_preview",
+        "grid_link",
+        "created_at",
+        "updated_at",
+        "deleted_at",
+    ]
+    fields = [
+        "venue",
+        "name",
+        ("map_x", "map_y", "map_rotation"),
+        ("map_shape", "map_arc_radius"),
+        ("map_width", "map_height"),
+        "sort_order",
+        "kind",
+        "capacity",
+        "grid_link",
+        "map_preview",
+        "venue_preview",
+    ]
 
     def base_queryset(self, request):
         # The layout (every seat) is read only where it is drawn; lists and lookups skip it.
@@ -100,6 +186,12 @@ class SectionAdmin(OrganizationChoiceMixin, SoftDeleteAdminMixin, TenantScopedAd
         if obj is None or obj._state.adding:
             return "Save the section, then generate its seats."
         return render_section_svg(obj)
+
+    @admin.display(description="on the venue map")
+    def venue_preview(self, obj):
+        if obj is None or obj._state.adding:
+            return "Save the section to see it on its venue's map."
+        return render_venue_svg(obj.venue, max_width=600)
 
     @admin.display(description="seat grid")
     def grid_link(self, obj):

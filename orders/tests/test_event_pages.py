@@ -12,6 +12,9 @@ from django.utils import timezone
 
 from core import config
 from core.databases import ALL_DATABASES
+from events.contract import VenueLayoutShape
+from events.models import Section
+from events.services import venue_generate_layout
 from events.tests.factories import EventFactory
 from inventory import selectors as inventory_selectors
 from orders import services
@@ -64,7 +67,7 @@ def test_a_big_event_shows_an_overview_and_one_section_at_a_time(client, monkeyp
     monkeypatch.setattr(event_page, "INLINE_SEAT_LIMIT", 5)
     setup = make_event()
     html = client.get(setup.event.get_absolute_url()).text
-    assert "Venue overview" in html and 'data-id="' not in html
+    assert "Venue map" in html and 'data-id="' not in html
     section_url = reverse("orders:event_section", kwargs={"event_id": setup.event.pk, "section_id": setup.section.pk})
     assert section_url in html
     section_html = client.get(section_url).text
@@ -163,3 +166,31 @@ def test_event_page_before_the_sales_window_says_so_and_disables_holding(client)
     html = client.get(setup.event.get_absolute_url()).text
     assert "not on sale right now" in html
     assert re.search(r'<button type="submit" disabled>Hold selected seats', html)
+
+
+def test_the_event_page_draws_the_venue_with_its_stage_and_each_section_shaded_and_counted(client, buyer):
+    setup = make_event()
+    venue_generate_layout(venue_id=setup.event.venue_id, shape=VenueLayoutShape.THEATRE)
+    services.hold_seats(buyer_id=buyer.pk, event_id=setup.event.pk, seat_ids=setup.seat_ids[:5])
+    html = client.get(setup.event.get_absolute_url()).text
+    venue_map = html[html.index('<svg class="venue-map"') : html.index("</svg>", html.index('<svg class="venue-map"'))]
+    assert 'class="venue-stage stage-stage"' in venue_map and ">Stage<" in venue_map
+    section_url = reverse("orders:event_section", kwargs={"event_id": setup.event.pk, "section_id": setup.section.pk})
+    assert f'href="{section_url}"' in venue_map
+    # Half sold out: the tier's colour, half-way pale; the count in words for screen readers and on the map.
+    assert f'fill="{setup.tier.colour}" fill-opacity="0.68"' in venue_map
+    assert f"{setup.section.name} 5 free: 5 of 10 available" in venue_map and ">5 free<" in venue_map
+
+
+def test_a_curved_section_is_drawn_with_curved_rows_and_the_stage_in_front_of_row_a(client):
+    setup = make_event(rows=2, seats_per_row=5)
+    Section.objects.filter(pk=setup.section.pk).update(map_shape="ARC", map_arc_radius=100)
+    section_url = reverse("orders:event_section", kwargs={"event_id": setup.event.pk, "section_id": setup.section.pk})
+    html = client.get(section_url).text
+    assert 'class="stage-edge"' in html and ">Stage</text>" in html
+    row_a = [
+        float(y) for y in re.findall(r'class="seat available" cx="[\d.]+" cy="([\d.]+)"[^>]*data-label="A\d', html)
+    ]
+    assert len(row_a) == 5
+    # The middle seat of row A is furthest from the stage; the ends curve forward around it.
+    assert row_a[2] == max(row_a) and row_a[0] == pytest.approx(row_a[4]) and row_a[0] < row_a[2]

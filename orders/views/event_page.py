@@ -22,6 +22,7 @@ from core import config
 from core.errors import InvalidInput, NotFound
 from core.ids import as_uuid
 from core.middleware import viewer_independent
+from events import geometry
 from events import selectors as events_selectors
 from inventory import selectors as inventory_selectors
 from orders import presentation
@@ -98,47 +99,60 @@ def _holds_context(holds: list, *, section_names: dict) -> dict:
     }
 
 
-def _seat_map(seats: list[dict], *, colours: dict, mine: set) -> dict:
-    """Geometry for one section's SVG: seats positioned, coloured by status and tier, grouped by row."""
-    if not seats:
+def _seat_state(seat: dict, mine: set) -> str:
+    if seat["id"] in mine:
+        return "mine"
+    return {"AVAILABLE": "available", "HELD": "held", "BLOCKED": "blocked"}.get(seat["status"], "sold")
+
+
+def _seat_map(seats: list[dict], *, colours: dict, mine: set, arc_radius: int = 0) -> dict:
+    """Geometry for one section's SVG: seats where events.geometry puts them (rows curved for an ARC section),
+    coloured by status and tier, grouped by row, with the stage's edge drawn in front of row A."""
+    extent = geometry.seat_extent((seat["x"], seat["y"]) for seat in seats)
+    if extent is None:
         return {"seats": [], "rows": [], "width": 0, "height": 0}
-    xs = sorted({seat["x"] for seat in seats})
-    steps = [b - a for a, b in zip(xs, xs[1:], strict=False) if b > a]
-    pitch = min(steps) if steps else 12
-    radius = round(pitch * 0.4, 1)
-    pad = pitch * 2
-    min_x, min_y = xs[0], min(seat["y"] for seat in seats)
+    pitch = extent.pitch
+    positions = geometry.seat_positions(
+        [(seat["x"], seat["y"]) for seat in seats], extent=extent, arc_radius=arc_radius
+    )
+    steps = [extent.width * i / 24 for i in range(25)]
+    edge = [geometry.bend(x, -pitch, width=extent.width, radius=arc_radius) for x in steps]
+    every = positions + edge
+    min_x, min_y = min(x for x, _ in every), min(y for _, y in every)
+    pad, top = pitch * 2, pitch * 2.5  # room for row labels at the sides and the stage's name above its edge
+
+    def shift(point: tuple[float, float]) -> tuple[float, float]:
+        return round(point[0] - min_x + pad, 1), round(point[1] - min_y + top, 1)
+
     rows: dict[str, dict] = {}
     drawn = []
-    for seat in seats:
-        status = seat["status"]
-        if seat["id"] in mine:
-            state = "mine"
-        elif status == "AVAILABLE":
-            state = "available"
-        elif status == "HELD":
-            state = "held"
-        elif status == "BLOCKED":
-            state = "blocked"
-        else:
-            state = "sold"
-        row = rows.setdefault(seat["row"], {"label": seat["row"], "y": seat["y"] - min_y + pad, "index": len(rows)})
+    for seat, position in zip(seats, positions, strict=True):
+        cx, cy = shift(position)
+        state = _seat_state(seat, mine)
+        row = rows.setdefault(seat["row"], {"label": seat["row"], "x": cx, "y": cy, "index": len(rows)})
+        if cx < row["x"]:
+            row["x"], row["y"] = cx, cy
         drawn.append(
             {
                 "id": seat["id"],
                 "row": seat["row"],
                 "row_index": row["index"],
                 "number": seat["number"],
-                "cx": seat["x"] - min_x + pad,
-                "cy": seat["y"] - min_y + pad,
+                "cx": cx,
+                "cy": cy,
                 "state": state,
                 "fill": colours.get(seat["tier_id"], "#3b82f6") if state == "available" else "",
                 "accessible": seat["accessible"],
                 "price": seat["price"],
             }
         )
-    width = xs[-1] - min_x + 2 * pad
-    height = max(seat["y"] for seat in seats) - min_y + 2 * pad
+    for row in rows.values():
+        row["x"] = round(max(row["x"] - pitch * 1.6, 1), 1)
+    edge_points = [shift(point) for point in edge]
+    width = round(max(x for x, _ in every) - min_x + 2 * pad)
+    height = round(max(y for _, y in every) - min_y + top + pad)
+    radius = round(pitch * 0.4, 1)
+    scale = max(1.0, SEAT_SCREEN_PITCH / pitch)
     return {
         "seats": drawn,
         "rows": list(rows.values()),
@@ -146,10 +160,13 @@ def _seat_map(seats: list[dict], *, colours: dict, mine: set) -> dict:
         "height": height,
         "r": radius,
         "ring": round(radius + max(1.5, pitch * 0.12), 1),
+        "stage_edge": "M" + " L".join(f"{x} {y}" for x, y in edge_points),
+        "stage_label": (round(width / 2, 1), round(top * 0.45, 1)),
+        "font": round(pitch * 0.8, 1),
         # Drawn so a seat is about 20 px across whatever the layout's units; the map scrolls inside its frame.
-        "display_width": round(width * max(1.0, SEAT_SCREEN_PITCH / pitch)),
-        "display_height": round(height * max(1.0, SEAT_SCREEN_PITCH / pitch)),
-        "screen_pitch": round(pitch * max(1.0, SEAT_SCREEN_PITCH / pitch), 1),
+        "display_width": round(width * scale),
+        "display_height": round(height * scale),
+        "screen_pitch": round(pitch * scale, 1),
     }
 
 
@@ -160,13 +177,14 @@ def _seat_section_context(event, section_row: dict, *, mine: set, picked: frozen
     version = changes_version(timezone.now() - CHANGES_OVERLAP)
     # Seat maps may be a few seconds old (the read replica); the buyer's own holds come from the primary.
     seats = inventory_selectors.seat_map(event_id=event.pk, section_id=info.section_id, stale_ok=True)
-    geometry = _seat_map(seats, colours={info.tier_id: info.colour}, mine=mine)
+    arc_radius = info.map_arc_radius if info.map_shape == "ARC" else 0
+    drawn = _seat_map(seats, colours={info.tier_id: info.colour}, mine=mine, arc_radius=arc_radius)
     return {
         **section_row,
-        "map": geometry,
+        "map": drawn,
         "changes_version": version,
-        "svg_seats": _svg_seats(geometry, picked=picked),
-        "seat_options": _seat_options(geometry["seats"], picked=picked),
+        "svg_seats": _svg_seats(drawn, picked=picked),
+        "seat_options": _seat_options(drawn["seats"], picked=picked),
     }
 
 
@@ -175,12 +193,21 @@ def _seat_section_context(event, section_row: dict, *, mine: set, picked: frozen
 _STATE_WORDS = {"mine": "held by you", "available": "available", "held": "held", "sold": "sold", "blocked": "blocked"}
 
 
-def _svg_seats(geometry: dict, *, picked: frozenset = frozenset()) -> str:
-    r, ring = geometry.get("r", 0), geometry.get("ring", 0)
-    parts = [
-        f'<text class="row-label" x="2" y="{row["y"]}" dy="3">{escape(row["label"])}</text>' for row in geometry["rows"]
+def _svg_seats(drawn: dict, *, picked: frozenset = frozenset()) -> str:
+    r, ring, font = drawn.get("r", 0), drawn.get("ring", 0), drawn.get("font", 10)
+    parts = []
+    if drawn["seats"]:
+        label_x, label_y = drawn["stage_label"]
+        parts.append(
+            f'<path class="stage-edge" d="{drawn["stage_edge"]}"/><text class="stage-label" x="{label_x}" '
+            f'y="{label_y}" font-size="{font * 1.2}" text-anchor="middle">Stage</text>'
+        )
+    parts += [
+        f'<text class="row-label" x="{row["x"]}" y="{row["y"]}" dy="{font * 0.35}" font-size="{font}">'
+        f"{escape(row['label'])}</text>"
+        for row in drawn["rows"]
     ]
-    for seat in geometry["seats"]:
+    for seat in drawn["seats"]:
         row = escape(seat["row"])
         state = seat["state"]
         if seat["accessible"]:
@@ -218,32 +245,36 @@ def _seat_options(seats: list[dict], *, picked: frozenset = frozenset()) -> str:
     )
 
 
-def _overview(sections: list[dict]) -> dict:
-    """Venue overview: one tile per section at its map position (SVG units), sized from the spacing of the tiles."""
-    if not sections:
-        return {"tiles": [], "width": 0, "height": 0}
-    xs = sorted({row["info"].map_x for row in sections})
-    ys = sorted({row["info"].map_y for row in sections})
-    gaps = [b - a for axis in (xs, ys) for a, b in zip(axis, axis[1:], strict=False) if b > a]
-    size = int(min(gaps) * 0.85) if gaps else 200
-    # Labels big enough to read when a whole stadium is drawn across a phone; a long name is squeezed to its tile.
-    font = max(10, size // 6)
-    tiles = [
-        {
-            **row,
-            "x": row["info"].map_x - xs[0],
-            "y": row["info"].map_y - ys[0],
-            "w": size,
-            "h": int(size * 0.6),
-            "text_length": size - 40 if len(row["info"].name) * font * 0.6 > size - 40 else None,
-        }
-        for row in sections
-    ]
+def _overview(venue, sections: list[dict]) -> dict:
+    """The venue map: its stage and each section's outline (events.geometry, as the admin previews it), filled
+    with its tier's colour, paler as it sells out, grey when nothing is left."""
+    drawing = geometry.venue_drawing(
+        stage=geometry.Stage.of(venue),
+        sections=[(str(row["info"].section_id), geometry.Placement.of(row["info"])) for row in sections],
+    )
+    view_width = drawing.view_box[2]
+    shapes = []
+    for row, shape in zip(sections, drawing.sections, strict=True):
+        share = row["available"] / row["total"] if row["total"] else 0
+        count = f"{row['available']} free" if row["available"] else "sold out"
+        # Labels as big as their outline allows, up to a size that reads as a label; too small to read, none (the
+        # link's accessible name and the table below still say it).
+        font = min(shape.label_size([row["info"].name, count]), view_width / 24)
+        shapes.append(
+            {
+                **row,
+                "shape": shape,
+                "count_text": count,
+                "font": round(font) if font >= view_width / 90 else 0,
+                "opacity": round(0.35 + 0.65 * share, 2) if row["available"] else 1,
+                "sold_out": not row["available"],
+            }
+        )
     return {
-        "tiles": tiles,
-        "width": xs[-1] - xs[0] + size,
-        "height": ys[-1] - ys[0] + int(size * 0.6),
-        "font": font,
+        "drawing": drawing,
+        "shapes": shapes,
+        "stage_font": round(view_width / 30),
+        "stage_label": venue.stage_label or "Stage",
     }
 
 
@@ -278,7 +309,7 @@ def event_detail(request: HttpRequest, event_id) -> HttpResponse:
             "general_sections": [row for row in sections if row["is_general"] or best_available],
             "inline": inline,
             "best_available": best_available,
-            "overview": _overview(sections),
+            "overview": _overview(event.venue, sections),
             "max_per_order": config.get("max_tickets_per_order"),
             "tiers": _tiers(sections),
             "inline_map": inline and bool(seated),

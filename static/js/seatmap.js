@@ -180,6 +180,38 @@
     }, { passive: false });
     wrap.addEventListener("touchend", function (event) { if (event.touches.length < 2) pinch = null; });
 
+    // A mouse drags the map around (touch pans natively); a drag that moved is not a click on a seat.
+    var drag = null;
+    wrap.addEventListener("pointerdown", function (event) {
+      if (event.pointerType !== "mouse" || event.button !== 0) return;
+      drag = { x: event.clientX, y: event.clientY, left: wrap.scrollLeft, top: wrap.scrollTop, moved: false };
+    });
+    wrap.addEventListener("pointermove", function (event) {
+      if (!drag) return;
+      var dx = event.clientX - drag.x, dy = event.clientY - drag.y;
+      if (!drag.moved && Math.abs(dx) + Math.abs(dy) < 6) return;
+      drag.moved = true;
+      wrap.classList.add("panning");
+      wrap.scrollLeft = drag.left - dx;
+      wrap.scrollTop = drag.top - dy;
+    });
+    function endDrag() {
+      if (drag && drag.moved) {
+        // Swallow the click that ends a drag.
+        wrap.addEventListener("click", function (event) { event.stopPropagation(); }, { capture: true, once: true });
+      }
+      drag = null;
+      wrap.classList.remove("panning");
+    }
+    wrap.addEventListener("pointerup", endDrag);
+    wrap.addEventListener("pointerleave", function () { drag = null; wrap.classList.remove("panning"); });
+    // Ctrl + wheel (and a trackpad's pinch, which browsers send as one) zooms around the pointer.
+    wrap.addEventListener("wheel", function (event) {
+      if (!event.ctrlKey) return;
+      event.preventDefault();
+      apply(scale * Math.exp(-event.deltaY / 300), event.clientX, event.clientY);
+    }, { passive: false });
+
     if (width > wrap.clientWidth) apply(fit());
     return {
       tooSmall: function () { return pitch * scale < MIN_TAP_PITCH; },

@@ -71,7 +71,7 @@ def _scene() -> list[BuyerPage]:
     return [
         BuyerPage("events", "/", ".event-card a"),
         BuyerPage("tempest", f"/events/{tempest.pk}/", "#buy-bar .primary"),
-        BuyerPage("stadium", f"/events/{derby.pk}/", "#buy-bar .primary, .overview a"),
+        BuyerPage("stadium", f"/events/{derby.pk}/", "#buy-bar .primary, .venue-map a"),
         BuyerPage("stadium-section", f"/events/{derby.pk}/sections/{north.section_id}/", "#buy-bar .primary"),
         BuyerPage("jazz", f"/events/{jazz.pk}/", ".quantity-form button"),
         BuyerPage("checkout", f"/checkout/?event={tempest.pk}", "#pay-button"),
