@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from core.errors import Conflict, DomainError
 
@@ -21,10 +22,10 @@ from core.errors import Conflict, DomainError
 
 
 class OrderStatus(models.TextChoices):
-    PENDING = "PENDING", "Pending"
-    CONFIRMED = "CONFIRMED", "Confirmed"
-    FAILED = "FAILED", "Failed"
-    REFUNDED = "REFUNDED", "Refunded"
+    PENDING = "PENDING", _("Pending")
+    CONFIRMED = "CONFIRMED", _("Confirmed")
+    FAILED = "FAILED", _("Failed")
+    REFUNDED = "REFUNDED", _("Refunded")
 
 
 class OrderStep(models.TextChoices):
@@ -187,6 +188,11 @@ class OrderInfo:
     is_replay: bool = False
     # Paying the difference by card: where the buyer pays the shortfall (only on the answer that started it).
     pay_url: str = ""
+
+    @property
+    def status_label(self) -> str:
+        """The status in the page's language (``status`` stays the stable code the API answers)."""
+        return str(OrderStatus(self.status).label)
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from accounts.services.registration import (
     password_reset_request,
     user_register,
     user_resend_verification,
+    user_set_language,
     user_update_profile,
     user_verify_email,
 )
@@ -58,6 +59,7 @@ __all__ = [
     "user_authenticate",
     "user_register",
     "user_resend_verification",
+    "user_set_language",
     "user_set_flag",
     "user_update_profile",
     "user_verify_email",
