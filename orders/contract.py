@@ -51,16 +51,16 @@ class OrderRefundStep(models.TextChoices):
 
 
 class TransferStatus(models.TextChoices):
-    OFFERED = "OFFERED", "Offered"
-    ACCEPTED = "ACCEPTED", "Accepted by recipient"
-    COMPLETING = "COMPLETING", "Completing"
-    COMPLETED = "COMPLETED", "Completed"
-    DECLINED = "DECLINED", "Declined"
-    CANCELLED = "CANCELLED", "Cancelled"
-    EXPIRED = "EXPIRED", "Expired"
-    FAILED = "FAILED", "Failed"
-    DISPUTED = "DISPUTED", "Disputed"
-    REVERSED = "REVERSED", "Reversed"
+    OFFERED = "OFFERED", _("Offered")
+    ACCEPTED = "ACCEPTED", _("Accepted by recipient")
+    COMPLETING = "COMPLETING", _("Completing")
+    COMPLETED = "COMPLETED", _("Completed")
+    DECLINED = "DECLINED", _("Declined")
+    CANCELLED = "CANCELLED", _("Cancelled")
+    EXPIRED = "EXPIRED", _("Expired")
+    FAILED = "FAILED", _("Failed")
+    DISPUTED = "DISPUTED", _("Disputed")
+    REVERSED = "REVERSED", _("Reversed")
 
 
 # A transfer in one of these holds its ticket (index transfer_one_active_per_seat).
@@ -78,11 +78,11 @@ class TransferStep(models.TextChoices):
 
 
 class ResaleListingStatus(models.TextChoices):
-    ACTIVE = "ACTIVE", "For sale"
-    SELLING = "SELLING", "Being sold"
-    SOLD = "SOLD", "Sold"
-    WITHDRAWN = "WITHDRAWN", "Withdrawn"
-    CANCELLED = "CANCELLED", "Cancelled"
+    ACTIVE = "ACTIVE", _("For sale")
+    SELLING = "SELLING", _("Being sold")
+    SOLD = "SOLD", _("Sold")
+    WITHDRAWN = "WITHDRAWN", _("Withdrawn")
+    CANCELLED = "CANCELLED", _("Cancelled")
 
 
 # A listing in one of these holds its ticket (index listing_one_active_per_seat).
