@@ -9,7 +9,7 @@ from pathlib import Path
 import environ
 import pytest
 
-from core import embedded_db
+from core import embedded_db, msgfmt
 from core.databases import ALL_DATABASES, uses_embedded_server
 
 __all__ = ["ALL_DATABASES"]
@@ -26,7 +26,9 @@ CHROMIUM_ARGS = [
 
 
 def pytest_configure(config):
-    """The test set-up is one of the explicit steps that start the embedded PostgreSQL (settings never do)."""
+    """The test set-up is one of the explicit steps that start the embedded PostgreSQL (settings never do), and
+    compiles the translation catalogs whose .mo is missing or older than the .po (core/msgfmt.py)."""
+    msgfmt.compile_all(Path(__file__).resolve().parent / "locale", only_stale=True)
     if uses_embedded_server(environ.Env()):
         try:
             embedded_db.ensure_running()

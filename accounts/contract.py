@@ -106,6 +106,7 @@ class ProfileInfo:
     is_verified: bool
     is_flagged: bool
     credit_balance: Decimal
+    preferred_language: str = ""  # one of settings.LANGUAGES, or "" (the browser decides)
 
 
 @dataclass(frozen=True)

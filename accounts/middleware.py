@@ -11,9 +11,11 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.contrib.auth import SESSION_KEY
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils import translation
 
 from accounts.contract import TwoFactorRequired
 from accounts.services.two_factor import two_factor_required, two_factor_session_passed
@@ -49,3 +51,22 @@ class TwoFactorRequiredMiddleware:
         if user is None or not user.is_authenticated:
             return False
         return two_factor_required(user) and not two_factor_session_passed(request)
+
+
+class PreferredLanguageMiddleware:
+    """Pages in the language a signed-in buyer chose before, on a browser that has not been told (no cookie yet).
+
+    The switcher's cookie wins: it is the choice made on this browser, and set_language stores it on the account
+    too. The account is only read for a session that is signed in already.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if settings.LANGUAGE_COOKIE_NAME not in request.COOKIES and request.session.get(SESSION_KEY):
+            language = getattr(request.user, "preferred_language", "")
+            if language and translation.check_for_language(language):
+                translation.activate(language)
+                request.LANGUAGE_CODE = translation.get_language()
+        return self.get_response(request)

@@ -53,6 +53,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
     preferences = models.JSONField(default=dict, blank=True)
+    # One of settings.LANGUAGES, or "" (the browser decides): pages on a new browser and this person's emails.
+    preferred_language = models.CharField(max_length=10, blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -18,6 +18,8 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views import i18n as i18n_views
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -35,7 +37,7 @@ from accounts.forms import (
 )
 from accounts.models import User
 from accounts.services import two_factor as two_factor_service
-from core import config
+from core import config, moneyfmt
 from core.errors import DomainError, NotFound
 from core.ids import as_uuid
 
@@ -88,7 +90,10 @@ def signup(request: HttpRequest) -> HttpResponse:
             _attach(form, error)
         else:
             login(request, _session_user(info.id), backend=_BACKEND)
-            messages.success(request, f"Welcome! We emailed a 6-digit code to {info.email} to confirm the address.")
+            messages.success(
+                request,
+                _("Welcome! We emailed a 6-digit code to %(email)s to confirm the address.") % {"email": info.email},
+            )
             return redirect("accounts:verify")
     return render(request, "accounts/signup.html", {"form": form}, status=400 if form.errors else 200)
 
@@ -99,7 +104,7 @@ def signup(request: HttpRequest) -> HttpResponse:
 def verify(request: HttpRequest) -> HttpResponse:
     form = CodeForm(request.POST or None)
     if request.user.is_verified:
-        messages.info(request, "Your email address is verified.")
+        messages.info(request, _("Your email address is verified."))
         return redirect(_safe_next(request, "accounts:profile"))
     if request.method == "POST" and form.is_valid():
         try:
@@ -107,7 +112,7 @@ def verify(request: HttpRequest) -> HttpResponse:
         except DomainError as error:
             _attach(form, error)
         else:
-            messages.success(request, "Thank you: your email address is verified.")
+            messages.success(request, _("Thank you: your email address is verified."))
             return redirect(_safe_next(request, settings.LOGIN_REDIRECT_URL))
     return render(request, "accounts/verify.html", {"form": form}, status=400 if form.errors else 200)
 
@@ -120,7 +125,7 @@ def verify_resend(request: HttpRequest) -> HttpResponse:
     except DomainError as error:
         messages.error(request, error.detail)
     else:
-        messages.success(request, f"We sent a new code to {request.user.email}.")
+        messages.success(request, _("We sent a new code to %(email)s.") % {"email": request.user.email})
     return redirect("accounts:verify")
 
 
@@ -148,7 +153,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
         else:
             login(request, user, backend=_BACKEND)
             if not user.is_verified:
-                messages.warning(request, "Please confirm your email address with the code we sent you.")
+                messages.warning(request, _("Please confirm your email address with the code we sent you."))
             return redirect(_safe_next(request, settings.LOGIN_REDIRECT_URL))
     elif form.errors:
         status = 400
@@ -162,7 +167,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
 @require_POST
 def logout_view(request: HttpRequest) -> HttpResponse:
     logout(request)
-    messages.success(request, "You are logged out.")
+    messages.success(request, _("You are logged out."))
     return redirect(settings.LOGOUT_REDIRECT_URL)
 
 
@@ -174,7 +179,7 @@ def password_reset(request: HttpRequest) -> HttpResponse:
         services.password_reset_request(email=form.cleaned_data["email"])
         request.session[_RESET_EMAIL_KEY] = form.cleaned_data["email"]
         # The same answer whether or not the address has an account.
-        messages.info(request, "If that address has an account, we emailed it a 6-digit code.")
+        messages.info(request, _("If that address has an account, we emailed it a 6-digit code."))
         return redirect("accounts:password_reset_confirm")
     return render(request, "accounts/password_reset.html", {"form": form}, status=400 if form.errors else 200)
 
@@ -194,7 +199,7 @@ def password_reset_confirm(request: HttpRequest) -> HttpResponse:
             _attach(form, error)
         else:
             request.session.pop(_RESET_EMAIL_KEY, None)
-            messages.success(request, "Your password is changed. Log in with the new one.")
+            messages.success(request, _("Your password is changed. Log in with the new one."))
             return redirect("accounts:login")
     return render(request, "accounts/password_reset_confirm.html", {"form": form}, status=400 if form.errors else 200)
 
@@ -220,7 +225,7 @@ def profile(request: HttpRequest) -> HttpResponse:
         except DomainError as error:
             _attach(form, error)
         else:
-            messages.success(request, "Your profile is saved.")
+            messages.success(request, _("Your profile is saved."))
             return redirect("accounts:profile")
     context = {"form": form, "info": info}
     return render(request, "accounts/profile.html", context, status=400 if form.errors else 200)
@@ -294,7 +299,7 @@ def test_pay(request: HttpRequest, provider_reference: str) -> HttpResponse:
         raise Http404("No such payment.")
     if request.method == "POST":
         if topup_info.status != TopUpStatus.PENDING:
-            messages.info(request, "This payment is already finished.")
+            messages.info(request, _("This payment is already finished."))
             return redirect("accounts:wallet")
         succeeded = request.POST.get("action", "pay") != "decline"
         provider = payments.get_provider(payments.TestProvider.name)
@@ -302,11 +307,15 @@ def test_pay(request: HttpRequest, provider_reference: str) -> HttpResponse:
             provider_reference=topup_info.provider_reference, amount=topup_info.amount, succeeded=succeeded
         )
         if delivery.status_code != 200:
-            messages.error(request, "The payment provider could not confirm the payment. Please try again.")
+            messages.error(request, _("The payment provider could not confirm the payment. Please try again."))
         elif succeeded:
-            messages.success(request, f"Payment received: {topup_info.amount} credits were added to your wallet.")
+            messages.success(
+                request,
+                _("Payment received: %(credits)s were added to your wallet.")
+                % {"credits": moneyfmt.credits(topup_info.amount)},
+            )
         else:
-            messages.warning(request, "The payment was declined; no credits were added.")
+            messages.warning(request, _("The payment was declined; no credits were added."))
         if topup_info.order_id:
             # Paying the difference of a checkout: back to the order, which finishes once the payment landed.
             return redirect(reverse("orders:detail", args=[topup_info.order_id]))
@@ -320,7 +329,7 @@ def card_refund(request: HttpRequest) -> HttpResponse:
     """Send credits back to the cards they were bought with; the form's key makes a double submit refund once."""
     key = (request.POST.get("idempotency_key") or "").strip()[:60]
     if not key:
-        messages.error(request, "Please use the refund form on the wallet page.")
+        messages.error(request, _("Please use the refund form on the wallet page."))
         return redirect("accounts:wallet")
     try:
         parts = services.card_refund_request(
@@ -330,7 +339,9 @@ def card_refund(request: HttpRequest) -> HttpResponse:
         messages.error(request, error.detail)
     else:
         total = sum(part.amount for part in parts)
-        messages.success(request, f"{total} credits are on their way back to your card.")
+        messages.success(
+            request, _("%(credits)s are on their way back to your card.") % {"credits": moneyfmt.credits(total)}
+        )
     return redirect("accounts:wallet")
 
 
@@ -373,14 +384,14 @@ def step_up(request: HttpRequest) -> HttpResponse:
         # The first visit sends a code; later visits reuse the open one instead of flooding the mailbox.
         if not selectors.otp_has_open_code(user_id=user_id, purpose=purpose):
             services.otp_issue(user_id=user_id, purpose=purpose)
-            messages.info(request, f"We emailed a 6-digit code to {request.user.email}.")
+            messages.info(request, _("We emailed a 6-digit code to %(email)s.") % {"email": request.user.email})
     elif request.POST.get("action") == "resend":
         try:
             services.otp_resend(user_id=user_id, purpose=purpose)
         except DomainError as error:
             messages.error(request, error.detail)
         else:
-            messages.success(request, f"We sent a new code to {request.user.email}.")
+            messages.success(request, _("We sent a new code to %(email)s.") % {"email": request.user.email})
         return redirect(f"{reverse('accounts:step_up')}?{request.GET.urlencode()}")
     elif form.is_valid():
         try:
@@ -388,7 +399,7 @@ def step_up(request: HttpRequest) -> HttpResponse:
         except DomainError as error:
             _attach(form, error)
         else:
-            messages.success(request, "Thank you, you are confirmed. You can complete your purchase now.")
+            messages.success(request, _("Thank you, you are confirmed. You can complete your purchase now."))
             return redirect(next_url)
     context = {"form": form, "next": next_url}
     return render(request, "accounts/step_up.html", context, status=400 if form.errors else 200)
@@ -432,3 +443,13 @@ def two_factor(request: HttpRequest) -> HttpResponse:
         context["enrolment"] = enrolment
         context["qr_data_uri"] = segno.make(enrolment.otpauth_uri, error="m").svg_data_uri(scale=4)
     return render(request, "accounts/two_factor.html", context, status=400 if form.errors else 200)
+
+
+@require_POST
+def set_language(request: HttpRequest) -> HttpResponse:
+    """Django's switcher (cookie, redirect back), and for a signed-in person the choice kept on the account too."""
+    response = i18n_views.set_language(request)
+    language = request.POST.get("language", "")
+    if request.user.is_authenticated and language in dict(settings.LANGUAGES):
+        services.user_set_language(user_id=request.user.pk, language=language)
+    return response

@@ -19,9 +19,11 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
+from django import forms
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from core import directory
 from core.audit import audit_record
@@ -86,6 +88,22 @@ def row_label(obj: Any, *, kind: str, id_attr: str, label_attr: str) -> str:
 INTERNAL_FIELDS = frozenset({"id", "created_at", "updated_at", "deleted_at"})
 
 
+def label_widgets(field: forms.Field | None, *, in_table: bool) -> forms.Field | None:
+    """Give a form field's inputs accessible names where Django's admin renders none: each input of a split date and
+    time ("Starts at (date)"), and every input of a tabular inline row, whose only label is the column heading."""
+    if field is None:
+        return field
+    widget = getattr(field.widget, "widget", field.widget)  # inside the related-object wrapper
+    label = str(field.label or "")
+    if isinstance(widget, forms.MultiWidget):
+        parts = [_("date"), _("time")] if len(widget.widgets) == 2 else [str(n + 1) for n in range(len(widget.widgets))]
+        for part, subwidget in zip(parts, widget.widgets, strict=True):
+            subwidget.attrs.setdefault("aria-label", f"{label} ({part})")
+    elif in_table and label:
+        widget.attrs.setdefault("aria-label", label)
+    return field
+
+
 class TenantScopedAdmin(admin.ModelAdmin):
     """Base of every ModelAdmin: organization scoping, role permissions, 404 for objects out of scope.
 
@@ -97,6 +115,10 @@ class TenantScopedAdmin(admin.ModelAdmin):
     view_capability: Capability | None = None
     manage_capability: Capability | None = None
     add_capability: Capability | None = None  # defaults to manage_capability
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        return label_widgets(super().formfield_for_dbfield(db_field, request, **kwargs), in_table=False)
+
     delete_capability: Capability | None = None  # defaults to nobody: most records are soft-deleted or append-only
     superuser_can_manage = True
     # Append-only records (logs, ledgers) are read-only for everyone, superusers included.
@@ -218,6 +240,21 @@ class TenantScopedInline:
 
     manage_capability: Capability | None = None
     read_only_for_all = False
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        in_table = isinstance(self, admin.TabularInline)
+        return label_widgets(super().formfield_for_dbfield(db_field, request, **kwargs), in_table=in_table)
+
+    def get_formset(self, request, obj=None, **kwargs):
+        """Each row's delete box named too (the formset adds it, not formfield_for_dbfield)."""
+        formset = super().get_formset(request, obj, **kwargs)
+
+        def add_fields(formset_self, form, index):
+            formset.add_fields(formset_self, form, index)
+            if "DELETE" in form.fields:
+                form.fields["DELETE"].widget.attrs.setdefault("aria-label", _("Delete"))
+
+        return type(formset.__name__, (formset,), {"add_fields": add_fields})
 
     def _can_manage(self, request: HttpRequest, obj: Any) -> bool:
         if self.read_only_for_all:

@@ -5,6 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 
+from django.utils import dateformat
+from django.utils.translation import pgettext
+
 UTC = dt.UTC
 
 
@@ -16,36 +19,39 @@ def venue_zone(name: str) -> zoneinfo.ZoneInfo | dt.timezone:
         return UTC
 
 
+def _in_zone(value: dt.datetime, zone_name: str, layout: str) -> str:
+    """``value`` in the venue's zone, laid out in the active language (Django's date format letters: day and month
+    names translated), then the zone's abbreviation, which is the venue's and the same in every language."""
+    local = value.astimezone(venue_zone(zone_name))
+    return f"{dateformat.format(local, layout)} {local.tzname()}"
+
+
 def venue_time(value: dt.datetime | None, zone_name: str) -> str:
-    """``Saturday 14 March 2027, 19:30 GMT`` in the venue's zone."""
+    """``Saturday 14 March 2027, 19:30 GMT`` in the venue's zone (German: ``Samstag, 14. März 2027, 19:30 GMT``)."""
     if value is None:
         return ""
-    local = value.astimezone(venue_zone(zone_name))
-    return f"{local:%A} {local.day} {local:%B %Y, %H:%M} {local.tzname()}"
+    return _in_zone(value, zone_name, pgettext("long date and time", "l j F Y, H:i"))
 
 
 def venue_clock(value: dt.datetime | None, zone_name: str) -> str:
     """``19:00 GMT``: a time on the day already named (doors)."""
     if value is None:
         return ""
-    local = value.astimezone(venue_zone(zone_name))
-    return f"{local:%H:%M} {local.tzname()}"
+    return _in_zone(value, zone_name, "H:i")
 
 
 def venue_clock_seconds(value: dt.datetime | None, zone_name: str) -> str:
     """``19:00:05 GMT``: a moment to the second (a QR code's expiry), 24-hour like every other time shown."""
     if value is None:
         return ""
-    local = value.astimezone(venue_zone(zone_name))
-    return f"{local:%H:%M:%S} {local.tzname()}"
+    return _in_zone(value, zone_name, "H:i:s")
 
 
 def venue_datetime(value: dt.datetime | None, zone_name: str) -> str:
     """``Sat 14 Mar 2027, 19:30 GMT``: the short form pages show, in the venue's zone with its abbreviation."""
     if value is None:
         return ""
-    local = value.astimezone(venue_zone(zone_name))
-    return f"{local:%a} {local.day} {local:%b %Y, %H:%M} {local.tzname()}"
+    return _in_zone(value, zone_name, pgettext("short date and time", "D j M Y, H:i"))
 
 
 def zone_choices() -> list[tuple[str, str]]:

@@ -1002,6 +1002,7 @@ def cmd_up() -> None:
     say("schema and static files:")
     manage("migrate_all")  # through PgBouncer, as the app will run
     manage("collectstatic", "--noinput", "-v", "0")
+    manage("compilemessages", "--ignore=.venv", "-v", "0")
     _sync_static(mkdir(RUN / "static"))
     say("app servers:")
     for number in range(1, APP_SERVERS + 1):

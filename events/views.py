@@ -10,6 +10,8 @@ from django import forms
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_GET
 
 from events import selectors
@@ -18,15 +20,17 @@ PAGE_SIZE = 12
 
 
 class BrowseForm(forms.Form):
-    q = forms.CharField(required=False, max_length=100, label="Search")
-    venue = forms.UUIDField(required=False)
-    date_from = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
+    q = forms.CharField(required=False, max_length=100, label=_("Search"))
+    venue = forms.UUIDField(required=False, label=_("Venue"))
+    date_from = forms.DateField(required=False, label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(
+        required=False, label=pgettext_lazy("date range", "To"), widget=forms.DateInput(attrs={"type": "date"})
+    )
 
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("date_from") and cleaned.get("date_to") and cleaned["date_from"] > cleaned["date_to"]:
-            raise forms.ValidationError("The 'from' date must not be after the 'to' date.")
+            raise forms.ValidationError(_("The 'from' date must not be after the 'to' date."))
         return cleaned
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from core.errors import Conflict, DomainError
 
@@ -28,10 +29,10 @@ class WaitingRoomMode(models.TextChoices):
 
 
 class OrderStatus(models.TextChoices):
-    PENDING = "PENDING", "Pending"
-    CONFIRMED = "CONFIRMED", "Confirmed"
-    FAILED = "FAILED", "Failed"
-    REFUNDED = "REFUNDED", "Refunded"
+    PENDING = "PENDING", _("Pending")
+    CONFIRMED = "CONFIRMED", _("Confirmed")
+    FAILED = "FAILED", _("Failed")
+    REFUNDED = "REFUNDED", _("Refunded")
 
 
 class OrderStep(models.TextChoices):
@@ -72,16 +73,16 @@ class OrderRefundStep(models.TextChoices):
 
 
 class TransferStatus(models.TextChoices):
-    OFFERED = "OFFERED", "Offered"
-    ACCEPTED = "ACCEPTED", "Accepted by recipient"
-    COMPLETING = "COMPLETING", "Completing"
-    COMPLETED = "COMPLETED", "Completed"
-    DECLINED = "DECLINED", "Declined"
-    CANCELLED = "CANCELLED", "Cancelled"
-    EXPIRED = "EXPIRED", "Expired"
-    FAILED = "FAILED", "Failed"
-    DISPUTED = "DISPUTED", "Disputed"
-    REVERSED = "REVERSED", "Reversed"
+    OFFERED = "OFFERED", _("Offered")
+    ACCEPTED = "ACCEPTED", _("Accepted by recipient")
+    COMPLETING = "COMPLETING", _("Completing")
+    COMPLETED = "COMPLETED", _("Completed")
+    DECLINED = "DECLINED", _("Declined")
+    CANCELLED = "CANCELLED", _("Cancelled")
+    EXPIRED = "EXPIRED", _("Expired")
+    FAILED = "FAILED", _("Failed")
+    DISPUTED = "DISPUTED", _("Disputed")
+    REVERSED = "REVERSED", _("Reversed")
 
 
 # A transfer in one of these holds its ticket (index transfer_one_active_per_seat).
@@ -99,11 +100,11 @@ class TransferStep(models.TextChoices):
 
 
 class ResaleListingStatus(models.TextChoices):
-    ACTIVE = "ACTIVE", "For sale"
-    SELLING = "SELLING", "Being sold"
-    SOLD = "SOLD", "Sold"
-    WITHDRAWN = "WITHDRAWN", "Withdrawn"
-    CANCELLED = "CANCELLED", "Cancelled"
+    ACTIVE = "ACTIVE", _("For sale")
+    SELLING = "SELLING", _("Being sold")
+    SOLD = "SOLD", _("Sold")
+    WITHDRAWN = "WITHDRAWN", _("Withdrawn")
+    CANCELLED = "CANCELLED", _("Cancelled")
 
 
 # A listing in one of these holds its ticket (index listing_one_active_per_seat).
@@ -215,6 +216,11 @@ class OrderInfo:
     # ONLINE (credits), BOX_OFFICE (paid at the counter by payment_method) or COMP (free).
     channel: str = "ONLINE"
     payment_method: str = ""
+
+    @property
+    def status_label(self) -> str:
+        """The status in the page's language (``status`` stays the stable code the API answers)."""
+        return str(OrderStatus(self.status).label)
 
 
 @dataclass(frozen=True)

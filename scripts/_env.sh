@@ -35,3 +35,15 @@ start_embedded_db_if_needed() {
     .venv/bin/python -m core.embedded_db start >/dev/null
   fi
 }
+
+# The translation catalogs (locale/*/LC_MESSAGES/*.po) compiled to the .mo files Django reads; the .mo files are not
+# committed. GNU gettext's msgfmt (what manage.py compilemessages runs) when installed, with its checks of the
+# placeholders; else the same compile in Python (core/msgfmt.py).
+compile_messages() {
+  if command -v msgfmt >/dev/null 2>&1; then
+    local po
+    for po in locale/*/LC_MESSAGES/*.po; do msgfmt --check -o "${po%.po}.mo" "$po"; done
+  else
+    .venv/bin/python -m core.msgfmt locale >/dev/null
+  fi
+}

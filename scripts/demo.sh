@@ -8,6 +8,7 @@ export DJANGO_DEBUG="${DJANGO_DEBUG:-true}"
 # Links in the emails point at this server, on whichever port it serves.
 export SITE_URL="${SITE_URL:-http://127.0.0.1:${PORT:-8000}}"
 start_embedded_db_if_needed
+compile_messages
 .venv/bin/python manage.py migrate_all
 .venv/bin/python manage.py seed_demo
 .venv/bin/python manage.py recover_flows --quiet

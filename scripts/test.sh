@@ -6,6 +6,7 @@ source "$(dirname "$0")/_env.sh"
 ensure_venv requirements-dev.txt
 export DJANGO_SETTINGS_MODULE=ticketremaster.settings_test
 start_embedded_db_if_needed
+compile_messages
 
 echo "== ruff lint + format"
 .venv/bin/ruff check .

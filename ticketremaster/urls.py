@@ -1,6 +1,9 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.views.decorators.cache import cache_page
+from django.views.i18n import JavaScriptCatalog
 
+from accounts.views import set_language
 from core.api import ApiRootView, RedocView, SchemaView, SwaggerView
 from core.metrics import metrics_view
 from core.views import healthz, livez
@@ -20,6 +23,9 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("livez", livez, name="livez"),
     path("metrics", metrics_view, name="metrics"),
+    path("i18n/setlang/", set_language, name="set_language"),
+    # The pages' JavaScript strings in the page's language (djangojs catalogs); the same for everyone, so cached.
+    path("jsi18n/", cache_page(86400)(JavaScriptCatalog.as_view()), name="javascript-catalog"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api-auth/", include("rest_framework.urls")),

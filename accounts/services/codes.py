@@ -17,8 +17,9 @@ from datetime import timedelta
 from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext_lazy as _
 
 from accounts import DB_ALIAS
 from accounts.contract import (
@@ -42,11 +43,11 @@ OTP_RESEND_COOLDOWN = timedelta(seconds=30)
 OTP_DAY = timedelta(hours=24)
 
 _SUBJECTS = {
-    OneTimeCodePurpose.VERIFY_EMAIL: "Confirm your email address",
-    OneTimeCodePurpose.CHECKOUT_STEP_UP: "Your checkout confirmation code",
-    OneTimeCodePurpose.TRANSFER_SENDER: "Confirm your ticket transfer",
-    OneTimeCodePurpose.TRANSFER_RECIPIENT: "Confirm the ticket you are receiving",
-    OneTimeCodePurpose.PASSWORD_RESET: "Reset your password",
+    OneTimeCodePurpose.VERIFY_EMAIL: _("Confirm your email address"),
+    OneTimeCodePurpose.CHECKOUT_STEP_UP: _("Your checkout confirmation code"),
+    OneTimeCodePurpose.TRANSFER_SENDER: _("Confirm your ticket transfer"),
+    OneTimeCodePurpose.TRANSFER_RECIPIENT: _("Confirm the ticket you are receiving"),
+    OneTimeCodePurpose.PASSWORD_RESET: _("Reset your password"),
 }
 
 
@@ -55,11 +56,14 @@ def _code_hash(*, user_id: uuid.UUID, purpose: str, object_id: uuid.UUID | None,
     return salted_hmac("accounts.otp", f"{user_id}:{purpose}:{object_id or ''}:{code}", algorithm="sha256").hexdigest()
 
 
-def _send_code_email(*, email: str, full_name: str, purpose: str, code: str, minutes: int) -> None:
+def _send_code_email(*, email: str, full_name: str, purpose: str, code: str, minutes: int, language: str) -> None:
+    """In the person's chosen language; without one, in the language of the page that asked for the code."""
     context = {"name": full_name or email, "code": code, "minutes": minutes, "purpose": purpose}
-    body = render_to_string("accounts/email/code.txt", context)
+    with translation.override(language or translation.get_language()):
+        body = render_to_string("accounts/email/code.txt", context)
+        subject = f"TicketRemaster: {_SUBJECTS[purpose]}"
     try:
-        send_mail(f"TicketRemaster: {_SUBJECTS[purpose]}", body, None, [email])
+        send_mail(subject, body, None, [email])
     except (smtplib.SMTPException, OSError):
         # The code is stored; the person can ask for it again. A mail outage must not break the request.
         logger.exception("could not send a %s code to %s", purpose, email)
@@ -110,7 +114,12 @@ def otp_issue(*, user_id: uuid.UUID, purpose: str, object_id: uuid.UUID | None =
         # Mail leaves only once the code is stored, and never while the transaction is open.
         transaction.on_commit(
             lambda: _send_code_email(
-                email=user.email, full_name=user.full_name, purpose=purpose, code=code, minutes=lifetime // 60
+                email=user.email,
+                full_name=user.full_name,
+                purpose=purpose,
+                code=code,
+                minutes=lifetime // 60,
+                language=user.preferred_language or translation.get_language(),
             ),
             using=DB_ALIAS,
         )

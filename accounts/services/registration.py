@@ -6,11 +6,13 @@ import re
 import uuid
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 from rest_framework.authtoken.models import Token
 
 from accounts import DB_ALIAS
@@ -185,6 +187,16 @@ def user_walk_in(*, organization_id: uuid.UUID) -> UserInfo:
     except IntegrityError:
         user = User.objects.using(DB_ALIAS).get(email=email)
     return from_row(UserInfo, user)
+
+
+def user_set_language(*, user_id: uuid.UUID, language: str) -> None:
+    """Remember the language a person chose (one of settings.LANGUAGES, or "" to let the browser decide)."""
+    if language and language not in dict(settings.LANGUAGES):
+        raise InvalidInput({"language": [gettext("Choose one of the languages offered.")]})
+    with transaction.atomic(using=DB_ALIAS):
+        User.objects.using(DB_ALIAS).filter(pk=user_id).exclude(preferred_language=language).update(
+            preferred_language=language, updated_at=timezone.now()
+        )
 
 
 def _active_user_by_email(email: str) -> User | None:

@@ -12,6 +12,7 @@ from typing import Any
 from django.core import signing
 from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from core import config
 from core.errors import InvalidInput
@@ -26,15 +27,16 @@ from inventory.services.qr import QR_CLOCK_SKEW_SECONDS, printed_token_read, qr_
 
 logger = logging.getLogger(__name__)
 
+# Stored in English in the entry log; gettext_noop puts them in the catalogs, and the gate page shows them translated.
 _SCAN_DETAIL = {
-    EntryLogResult.SUCCESS: "Admitted.",
-    EntryLogResult.DUPLICATE: "Already checked in",
-    EntryLogResult.WRONG_EVENT: "This ticket is for another event.",
-    EntryLogResult.NOT_PAID: "This seat is not a paid ticket.",
-    EntryLogResult.EXPIRED: "This code has expired; ask the holder to refresh their ticket page.",
-    EntryLogResult.INVALID: "This is not a valid TicketRemaster code.",
-    EntryLogResult.NOT_FOUND: "No such ticket.",
-    EntryLogResult.REVOKED: "This code was replaced (the ticket was transferred, resold or refunded).",
+    EntryLogResult.SUCCESS: gettext_noop("Admitted."),
+    EntryLogResult.DUPLICATE: gettext_noop("Already checked in"),
+    EntryLogResult.WRONG_EVENT: gettext_noop("This ticket is for another event."),
+    EntryLogResult.NOT_PAID: gettext_noop("This seat is not a paid ticket."),
+    EntryLogResult.EXPIRED: gettext_noop("This code has expired; ask the holder to refresh their ticket page."),
+    EntryLogResult.INVALID: gettext_noop("This is not a valid TicketRemaster code."),
+    EntryLogResult.NOT_FOUND: gettext_noop("No such ticket."),
+    EntryLogResult.REVOKED: gettext_noop("This code was replaced (the ticket was transferred, resold or refunded)."),
 }
 PRINTED_ADMITTED = "Admitted (printed ticket)."
 PRINTED_REPRINTED = "This printed ticket was reprinted: only the newest print is valid."
@@ -81,7 +83,9 @@ def ticket_scan(
     now = timezone.now()
     age = now.timestamp() - payload.issued_at
     if age < -QR_CLOCK_SKEW_SECONDS:
-        return _scan_log(log, EntryLogResult.INVALID, detail="This code was issued in the future; check the clocks.")
+        return _scan_log(
+            log, EntryLogResult.INVALID, detail=gettext_noop("This code was issued in the future; check the clocks.")
+        )
     if age > config.get("qr_lifetime_seconds"):
         return _scan_log(log, EntryLogResult.EXPIRED, seat_id=payload.seat_id, holder_id=payload.owner_id)
     return _admit_once(

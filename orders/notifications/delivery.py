@@ -19,10 +19,10 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from accounts import selectors as accounts_selectors
-from accounts.contract import WALK_IN_EMAIL_DOMAIN
+from accounts.contract import WALK_IN_EMAIL_DOMAIN, ProfileInfo
 from core.errors import NotFound
 from orders import DB_ALIAS
 from orders.contract import ESSENTIAL_NOTIFICATIONS, NotificationStatus
@@ -66,6 +66,11 @@ def _message_id(row: Notification) -> str:
     return f"<{row.pk}.{row.kind.lower()}@{host}>"
 
 
+def _in_language_of(recipient: ProfileInfo):
+    """Mail is written in the recipient's chosen language (the site's default when they chose none)."""
+    return translation.override(recipient.preferred_language or settings.LANGUAGE_CODE)
+
+
 def _message(row: Notification, email: Email, to: str) -> EmailMultiAlternatives:
     context = {**email.context, "recipient_email": to}
     text = render_to_string(f"orders/email/{email.template}.txt", context)
@@ -91,7 +96,8 @@ def render_message(
     recipient = accounts_selectors.user_profile(user_id=recipient_id)
     row = Notification(kind=kind, object_id=object_id, recipient_id=recipient_id, id=uuid.uuid4())
     row.message_id = _message_id(row)
-    return _message(row, BUILDERS[kind](object_id, recipient, data or {}), recipient.email)
+    with _in_language_of(recipient):
+        return _message(row, BUILDERS[kind](object_id, recipient, data or {}), recipient.email)
 
 
 def notification_deliver(*, kind: str, object_id: uuid.UUID, recipient_id: uuid.UUID, data: dict | None = None) -> str:
@@ -112,9 +118,10 @@ def notification_deliver(*, kind: str, object_id: uuid.UUID, recipient_id: uuid.
     if kind not in ESSENTIAL_NOTIFICATIONS and recipient.preferences.get("essential_emails_only"):
         _update(row, status=Status.SKIPPED, email=recipient.email, last_error="The recipient turned these off.")
         return row.status
-    email = BUILDERS[kind](object_id, recipient, data or {})
     row.message_id = row.message_id or _message_id(row)
-    message = _message(row, email, recipient.email)
+    with _in_language_of(recipient):
+        email = BUILDERS[kind](object_id, recipient, data or {})
+        message = _message(row, email, recipient.email)
     _update(
         row,
         status=Status.SENDING,

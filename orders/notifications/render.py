@@ -17,9 +17,11 @@ from typing import Any
 from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 
 from accounts import selectors as accounts_selectors
 from accounts.contract import ProfileInfo
+from core import moneyfmt
 from core.timefmt import venue_clock, venue_time
 from events import selectors as events_selectors
 from events.contract import EventInfo
@@ -103,13 +105,14 @@ def order_confirmed(object_id: uuid.UUID, recipient: ProfileInfo, data: dict) ->
         starts_at=event.starts_at,
         ends_at=None,
         venue=event.venue_name,
-        description=f"Your tickets: {context['tickets_url']}",
+        description=gettext("Your tickets: %(url)s") % {"url": context["tickets_url"]},
         url=context["event"]["url"],
         now=timezone.now(),
     )
-    subject = f"Your tickets for {event.title} (order {context['order_ref']})"
+    names = {"title": event.title, "ref": context["order_ref"]}
+    subject = gettext("Your tickets for %(title)s (order %(ref)s)") % names
     if order.channel == OrderChannel.COMP:
-        subject = f"Your complimentary tickets for {event.title}"
+        subject = gettext("Your complimentary tickets for %(title)s") % {"title": event.title}
     return Email(
         subject=subject,
         template="order_confirmed",
@@ -134,7 +137,9 @@ def _refund_email(object_id: uuid.UUID, *, template: str, subject: Callable[[Eve
         "wallet_url": absolute(reverse("accounts:wallet")),
         "channel": order.channel,
     }
-    return Email(subject=subject(event, ref), template=template, context=context, organization_id=order.organization_id)
+    return Email(
+        subject=str(subject(event, ref)), template=template, context=context, organization_id=order.organization_id
+    )
 
 
 def tickets_refunded(object_id: uuid.UUID, recipient: ProfileInfo, data: dict) -> Email:
@@ -153,7 +158,7 @@ def tickets_refunded(object_id: uuid.UUID, recipient: ProfileInfo, data: dict) -
         "channel": order.channel,
     }
     return Email(
-        subject=f"Refund of tickets of order {ref}: {event.title}",
+        subject=gettext("Refund of tickets of order %(ref)s: %(title)s") % {"ref": ref, "title": event.title},
         template="tickets_refunded",
         context=context,
         organization_id=order.organization_id,
@@ -162,7 +167,9 @@ def tickets_refunded(object_id: uuid.UUID, recipient: ProfileInfo, data: dict) -
 
 def order_refunded(object_id: uuid.UUID, recipient: ProfileInfo, data: dict) -> Email:
     return _refund_email(
-        object_id, template="order_refunded", subject=lambda event, ref: f"Refund of order {ref}: {event.title}"
+        object_id,
+        template="order_refunded",
+        subject=lambda event, ref: gettext("Refund of order %(ref)s: %(title)s") % {"ref": ref, "title": event.title},
     )
 
 
@@ -170,7 +177,9 @@ def event_cancelled(object_id: uuid.UUID, recipient: ProfileInfo, data: dict) ->
     return _refund_email(
         object_id,
         template="event_cancelled",
-        subject=lambda event, ref: f"{event.title} is cancelled: your order {ref} is refunded",
+        subject=lambda event, ref: (
+            gettext("%(title)s is cancelled: your order %(ref)s is refunded") % {"title": event.title, "ref": ref}
+        ),
     )
 
 
@@ -185,7 +194,7 @@ def event_changed(object_id: uuid.UUID, recipient: ProfileInfo, data: dict) -> E
     }
     seat_ids = [seat.id for seat in inventory_selectors.tickets_for_owner(owner_id=recipient.id, event_id=event.id)]
     return Email(
-        subject=f"{event.title} has changed: {context['starts']}",
+        subject=gettext("%(title)s has changed: %(starts)s") % {"title": event.title, "starts": context["starts"]},
         template="event_changed",
         context={"event": context, "was": was, "seats": seat_lines(seat_ids)},
         organization_id=event.organization_id,
@@ -202,15 +211,15 @@ def _transfer_email(object_id: uuid.UUID, recipient: ProfileInfo, *, template: s
         "event": event_fields,
         "seats": seat_lines([transfer.seat_id]),
         "price": transfer.price,
-        "sender": people.get(transfer.from_user_id, "the sender"),
-        "recipient": people.get(transfer.to_user_id, "the recipient"),
+        "sender": people.get(transfer.from_user_id, gettext("the sender")),
+        "recipient": people.get(transfer.to_user_id, gettext("the recipient")),
         "expires": venue_time(transfer.expires_at, event_fields["zone"]),
         "is_recipient": recipient.id == transfer.to_user_id,
         "transfer_url": absolute(reverse("transfers:detail", kwargs={"transfer_id": transfer.pk})),
         "tickets_url": absolute(reverse("orders:ticket_list")),
     }
     return Email(
-        subject=subject.format(title=event.title, sender=context["sender"], recipient=context["recipient"]),
+        subject=str(subject) % {"title": event.title, "sender": context["sender"], "recipient": context["recipient"]},
         template=template,
         context=context,
         organization_id=transfer.organization_id,
@@ -219,29 +228,43 @@ def _transfer_email(object_id: uuid.UUID, recipient: ProfileInfo, *, template: s
 
 def transfer_offered(object_id, recipient, data) -> Email:
     return _transfer_email(
-        object_id, recipient, template="transfer_offered", subject="{sender} offers you a ticket for {title}"
+        object_id,
+        recipient,
+        template="transfer_offered",
+        subject=gettext_lazy("%(sender)s offers you a ticket for %(title)s"),
     )
 
 
 def transfer_accepted(object_id, recipient, data) -> Email:
     return _transfer_email(
-        object_id, recipient, template="transfer_accepted", subject="{recipient} accepted your ticket for {title}"
+        object_id,
+        recipient,
+        template="transfer_accepted",
+        subject=gettext_lazy("%(recipient)s accepted your ticket for %(title)s"),
     )
 
 
 def transfer_completed(object_id, recipient, data) -> Email:
-    return _transfer_email(object_id, recipient, template="transfer_completed", subject="Transfer complete: {title}")
+    return _transfer_email(
+        object_id, recipient, template="transfer_completed", subject=gettext_lazy("Transfer complete: %(title)s")
+    )
 
 
 def transfer_declined(object_id, recipient, data) -> Email:
     return _transfer_email(
-        object_id, recipient, template="transfer_declined", subject="{recipient} declined your ticket for {title}"
+        object_id,
+        recipient,
+        template="transfer_declined",
+        subject=gettext_lazy("%(recipient)s declined your ticket for %(title)s"),
     )
 
 
 def transfer_expired(object_id, recipient, data) -> Email:
     return _transfer_email(
-        object_id, recipient, template="transfer_expired", subject="Your transfer offer for {title} expired"
+        object_id,
+        recipient,
+        template="transfer_expired",
+        subject=gettext_lazy("Your transfer offer for %(title)s expired"),
     )
 
 
@@ -257,7 +280,7 @@ def resale_sold(object_id: uuid.UUID, recipient: ProfileInfo, data: dict) -> Ema
         "wallet_url": absolute(reverse("accounts:wallet")),
     }
     return Email(
-        subject=f"Sold: your ticket for {event.title}",
+        subject=gettext("Sold: your ticket for %(title)s") % {"title": event.title},
         template="resale_sold",
         context=context,
         organization_id=listing.organization_id,
@@ -273,7 +296,7 @@ def payment_received(object_id: uuid.UUID, recipient: ProfileInfo, data: dict) -
         "wallet_url": absolute(reverse("accounts:wallet")),
     }
     return Email(
-        subject=f"Payment received: {context['amount']} credits added",
+        subject=gettext("Payment received: %(credits)s added") % {"credits": moneyfmt.credits(context["amount"])},
         template="payment_received",
         context=context,
         organization_id=None,
@@ -285,11 +308,11 @@ def payment_failed(object_id: uuid.UUID, recipient: ProfileInfo, data: dict) -> 
         "amount": Decimal(str(data.get("amount", "0"))),
         "provider": data.get("provider", ""),
         "reference": data.get("reference", ""),
-        "issue": data.get("issue") or "The payment provider declined the payment.",
+        "issue": data.get("issue") or gettext("The payment provider declined the payment."),
         "wallet_url": absolute(reverse("accounts:wallet")),
     }
     return Email(
-        subject="Your payment did not go through",
+        subject=gettext("Your payment did not go through"),
         template="payment_failed",
         context=context,
         organization_id=None,
@@ -310,7 +333,8 @@ def staff_summary(object_id: uuid.UUID, recipient: ProfileInfo, data: dict) -> E
         ),
     }
     return Email(
-        subject=f"{context['kind']} of {event.title}: {context['status'].lower()}",
+        subject=gettext("%(kind)s of %(title)s: %(status)s")
+        % {"kind": context["kind"], "title": event.title, "status": str(context["status"]).lower()},
         template="staff_summary",
         context=context,
         organization_id=operation.organization_id,
@@ -328,7 +352,7 @@ def waiting_list_offer(object_id: uuid.UUID, recipient: ProfileInfo, data: dict)
         "offer_url": absolute(reverse("orders:waiting_list_offer", kwargs={"entry_id": entry.pk})),
     }
     return Email(
-        subject=f"Places for {event.title} are held for you",
+        subject=gettext("Places for %(title)s are held for you") % {"title": event.title},
         template="waiting_list_offer",
         context=context,
         organization_id=entry.organization_id,

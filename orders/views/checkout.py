@@ -15,6 +15,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts import selectors as accounts_selectors
@@ -37,7 +38,7 @@ PAGE_SIZE = 20
 def checkout(request: HttpRequest) -> HttpResponse:
     event_id = as_uuid(request.POST.get("event") or request.GET.get("event"))
     if event_id is None:
-        messages.error(request, "Choose an event and hold some seats first.")
+        messages.error(request, _("Choose an event and hold some seats first."))
         return redirect("events:list")
     try:
         event = events_selectors.event_get(event_id=event_id)
@@ -70,7 +71,9 @@ def checkout(request: HttpRequest) -> HttpResponse:
             return redirect(order.pay_url)  # the card payment of the difference; back to the order page after it
         if order.status == "PENDING":
             return redirect("orders:detail", order_id=order.id)
-        messages.success(request, f"Paid. Your order for {event.title} is confirmed; your tickets are ready.")
+        messages.success(
+            request, _("Paid. Your order for %(title)s is confirmed; your tickets are ready.") % {"title": event.title}
+        )
         return redirect("orders:detail", order_id=order.id)
 
     holds = inventory_selectors.holds_for_buyer(buyer_id=request.user.pk, event_id=event.id)
@@ -119,9 +122,9 @@ def _is_ticket(seat, order, request: HttpRequest) -> bool:
 
 def _checkout_error_message(error: DomainError) -> str:
     if error.code == "INSUFFICIENT_CREDITS":
-        return f"{error.detail} Top up the difference below, then pay again."
+        return _("%(detail)s Top up the difference below, then pay again.") % {"detail": error.detail}
     if error.code == "HOLD_EXPIRED":
-        return "Your hold ran out before the payment finished, so nothing was charged. Please choose seats again."
+        return _("Your hold ran out before the payment finished, so nothing was charged. Please choose seats again.")
     return error.detail
 
 

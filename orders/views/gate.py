@@ -15,6 +15,8 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from accounts import selectors as accounts_selectors
@@ -23,20 +25,21 @@ from core.admin_tenancy import Capability, has_capability, organization_ids
 from core.errors import DomainError
 from events import selectors as events_selectors
 from inventory import selectors as inventory_selectors
+from inventory.contract import ScanResult
 from inventory.services import ticket_scan
 from orders import presentation
 
 GATE_NAME_MAX = 64
 RESULT_STYLE = {
     # result -> (css class, headline)
-    "SUCCESS": ("admit", "ADMIT"),
-    "DUPLICATE": ("refuse", "REFUSE — already checked in"),
-    "WRONG_EVENT": ("refuse", "REFUSE — another event"),
-    "NOT_PAID": ("refuse", "REFUSE — not a valid ticket"),
-    "EXPIRED": ("refuse", "REFUSE — code expired"),
-    "INVALID": ("refuse", "REFUSE — invalid code"),
-    "NOT_FOUND": ("refuse", "REFUSE — no such ticket"),
-    "REVOKED": ("refuse", "REFUSE — code revoked"),
+    "SUCCESS": ("admit", gettext_lazy("ADMIT")),
+    "DUPLICATE": ("refuse", gettext_lazy("REFUSE — already checked in")),
+    "WRONG_EVENT": ("refuse", gettext_lazy("REFUSE — another event")),
+    "NOT_PAID": ("refuse", gettext_lazy("REFUSE — not a valid ticket")),
+    "EXPIRED": ("refuse", gettext_lazy("REFUSE — code expired")),
+    "INVALID": ("refuse", gettext_lazy("REFUSE — invalid code")),
+    "NOT_FOUND": ("refuse", gettext_lazy("REFUSE — no such ticket")),
+    "REVOKED": ("refuse", gettext_lazy("REFUSE — code revoked")),
 }
 
 
@@ -74,12 +77,12 @@ def gate_home(request: HttpRequest) -> HttpResponse:
     if "event" in request.GET:
         gate = _clean_gate(request.GET.get("gate"))
         if not gate:
-            error = "Name the gate you are at (for example “North 1”)."
+            error = _("Name the gate you are at (for example “North 1”).")
         else:
             try:
                 event = _event_for(request, request.GET.get("event"))
             except Http404:
-                error = "Choose one of the events listed."
+                error = _("Choose one of the events listed.")
             else:
                 return redirect(f"{reverse('gate:scan', args=[event.id])}?gate={gate}")
     return render(
@@ -88,6 +91,15 @@ def gate_home(request: HttpRequest) -> HttpResponse:
         {"events": events, "error": error, "gate": request.GET.get("gate", ""), "selected": request.GET.get("event")},
         status=400 if error else 200,
     )
+
+
+def _scan_detail(scan: ScanResult, zone_name: str) -> str:
+    """The scan's explanation in the page's language; a repeat scan names the first one's time in the venue's zone."""
+    if scan.result == "DUPLICATE" and scan.seat is not None and scan.seat.checked_in_at is not None:
+        return _("Already checked in at %(time)s.") % {
+            "time": timefmt.venue_clock_seconds(scan.seat.checked_in_at, zone_name)
+        }
+    return _(scan.detail)
 
 
 def _holder_name(holder_id) -> str:
@@ -113,7 +125,7 @@ def gate_scan(request: HttpRequest, event_id: uuid.UUID) -> HttpResponse:
     if request.method == "POST":
         token = (request.POST.get("token") or "").strip()
         if not token:
-            outcome = {"result": "", "css": "refuse", "headline": "No code", "detail": "Scan or paste a code."}
+            outcome = {"result": "", "css": "refuse", "headline": _("No code"), "detail": _("Scan or paste a code.")}
             status = 400
         else:
             try:
@@ -126,18 +138,20 @@ def gate_scan(request: HttpRequest, event_id: uuid.UUID) -> HttpResponse:
                 )
             except DomainError as exc:
                 # Busy row (another gate is admitting this very ticket) or bad input: say so, try again.
-                outcome = {"result": exc.code, "css": "refuse", "headline": "Try again", "detail": exc.detail}
+                outcome = {"result": exc.code, "css": "refuse", "headline": _("Try again"), "detail": exc.detail}
                 status = exc.status
             else:
-                css, headline = RESULT_STYLE.get(scan.result, ("refuse", f"REFUSE — {scan.result}"))
+                css, headline = RESULT_STYLE.get(
+                    scan.result, ("refuse", _("REFUSE — %(result)s") % {"result": scan.result})
+                )
                 # A ticket of another event (maybe another organization's) shows neither seat nor holder.
                 ours = scan.seat is not None and scan.seat.event_id == event.id
                 outcome = {
                     "result": scan.result,
                     "admitted": scan.admitted,
                     "css": css,
-                    "headline": headline,
-                    "detail": scan.detail,
+                    "headline": str(headline),
+                    "detail": _scan_detail(scan, event.venue_timezone),
                     "seat": presentation.seat_place(
                         section_name=presentation.section_names(event_id=event.id).get(scan.seat.section_id, ""),
                         label=scan.seat.label,

@@ -12,6 +12,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from core.errors import DomainError
@@ -39,7 +41,7 @@ def hold_create(request: HttpRequest, event_id) -> HttpResponse:
     event = event_or_404(event_id)
     if request.method == "GET":
         # Reached after logging in from a hold form (login_required sends the browser back here with a GET).
-        messages.info(request, "You are logged in: choose your seats and hold them.")
+        messages.info(request, _("You are logged in: choose your seats and hold them."))
         return redirect("orders:event", event_id=event.pk)
     seat_ids = request.POST.getlist("seat_ids")
     quantity = request.POST.get("quantity", "").strip()
@@ -63,7 +65,7 @@ def hold_create(request: HttpRequest, event_id) -> HttpResponse:
                 waiting_room_pass=room_pass,
             )
         else:
-            messages.error(request, "Choose at least one seat, or a number of places, first.")
+            messages.error(request, _("Choose at least one seat, or a number of places, first."))
             return redirect(_back(request, event.pk))
     except WaitingRoomPassRequired as error:
         return pass_required_page(request, error)
@@ -120,19 +122,21 @@ def _hold_error_message(error: DomainError, event_id, *, chosen: list[str]) -> s
         taken = _taken_places(error, event_id)
         still_free = _still_free(error, chosen)
         if taken and still_free:
-            return (
-                f"Sorry, someone else just took {', '.join(taken)}. Nothing was held; your other "
-                f"{len(still_free)} seat{'s are' if len(still_free) != 1 else ' is'} still chosen on the map: "
-                "press Hold to take them, or choose again."
-            )
+            return ngettext(
+                "Sorry, someone else just took %(taken)s. Nothing was held; your other %(count)s seat is still "
+                "chosen on the map: press Hold to take it, or choose again.",
+                "Sorry, someone else just took %(taken)s. Nothing was held; your other %(count)s seats are still "
+                "chosen on the map: press Hold to take them, or choose again.",
+                len(still_free),
+            ) % {"taken": ", ".join(taken), "count": len(still_free)}
         if taken:
-            return (
-                f"Sorry, someone else just took {', '.join(taken)}. Nothing was held; the map now shows what is "
+            return _(
+                "Sorry, someone else just took %(taken)s. Nothing was held; the map now shows what is "
                 "still free, so please choose again."
-            )
-        return "Sorry, someone else just took one of those seats. Nothing was held; please choose again."
+            ) % {"taken": ", ".join(taken)}
+        return _("Sorry, someone else just took one of those seats. Nothing was held; please choose again.")
     if error.code == "NOT_ENOUGH_SEATS":
-        return "There are not that many places left together. Try fewer places or another section."
+        return _("There are not that many places left together. Try fewer places or another section.")
     return error.detail
 
 
@@ -151,7 +155,10 @@ def hold_release(request: HttpRequest, event_id) -> HttpResponse:
         messages.error(request, error.detail)
     else:
         if released:
-            messages.success(request, f"Released {released} place{'s' if released != 1 else ''}.")
+            messages.success(
+                request,
+                ngettext("Released %(count)s place.", "Released %(count)s places.", released) % {"count": released},
+            )
         else:
-            messages.info(request, "Nothing to release: those holds had already ended.")
+            messages.info(request, _("Nothing to release: those holds had already ended."))
     return redirect(_back(request, event.pk))

@@ -15,9 +15,11 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
-from core import config
+from core import config, moneyfmt
 from core.errors import DomainError, NotFound
 from events import selectors as events_selectors
 from orders import presentation
@@ -27,9 +29,9 @@ from orders.services.ticket_flows import ticket_of_owner
 
 
 class OfferForm(forms.Form):
-    to_email = forms.EmailField(label="Recipient's email", max_length=254)
+    to_email = forms.EmailField(label=gettext_lazy("Recipient's email"), max_length=254)
     price = forms.DecimalField(
-        label="Price in credits (0 for a gift)",
+        label=gettext_lazy("Price in credits (0 for a gift)"),
         min_value=Decimal("0"),
         max_digits=10,
         decimal_places=2,
@@ -40,7 +42,7 @@ class OfferForm(forms.Form):
 
 class CodeForm(forms.Form):
     code = forms.CharField(
-        label="Your code",
+        label=gettext_lazy("Your code"),
         max_length=12,
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
     )
@@ -48,7 +50,7 @@ class CodeForm(forms.Form):
 
 class ListingForm(forms.Form):
     price = forms.DecimalField(
-        label="Asking price in credits", min_value=Decimal("0.01"), max_digits=10, decimal_places=2
+        label=gettext_lazy("Asking price in credits"), min_value=Decimal("0.01"), max_digits=10, decimal_places=2
     )
 
 
@@ -111,8 +113,11 @@ def offer(request: HttpRequest, seat_id: str) -> HttpResponse:
             # The same words whether or not the address names an account that may receive tickets.
             messages.success(
                 request,
-                f"Offer made to {form.cleaned_data['to_email']}. If that address belongs to an account that can "
-                "receive tickets, its owner will find the offer under Transfers.",
+                _(
+                    "Offer made to %(email)s. If that address belongs to an account that can "
+                    "receive tickets, its owner will find the offer under Transfers."
+                )
+                % {"email": form.cleaned_data["to_email"]},
             )
             return redirect("transfers:detail", transfer_id=info.id)
     context.update(
@@ -131,10 +136,13 @@ def detail(request: HttpRequest, transfer_id: str) -> HttpResponse:
 
 
 _ACTIONS = {
-    "accept": (transfer.transfer_accept, "Offer accepted. We emailed you both a code: enter yours below to confirm."),
-    "decline": (transfer.transfer_decline, "Offer declined."),
-    "cancel": (transfer.transfer_cancel, "Offer cancelled."),
-    "send-code": (transfer.transfer_send_code, "We emailed you a new code."),
+    "accept": (
+        transfer.transfer_accept,
+        gettext_lazy("Offer accepted. We emailed you both a code: enter yours below to confirm."),
+    ),
+    "decline": (transfer.transfer_decline, gettext_lazy("Offer declined.")),
+    "cancel": (transfer.transfer_cancel, gettext_lazy("Offer cancelled.")),
+    "send-code": (transfer.transfer_send_code, gettext_lazy("We emailed you a new code.")),
 }
 
 
@@ -162,7 +170,7 @@ def confirm(request: HttpRequest, transfer_id: str) -> HttpResponse:
     row = _transfer_row(request, transfer_id)
     form = CodeForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Enter the code we emailed you.")
+        messages.error(request, _("Enter the code we emailed you."))
         return redirect("transfers:detail", transfer_id=row["id"])
     try:
         info = transfer.transfer_confirm(transfer_id=row["id"], user_id=request.user.id, code=form.cleaned_data["code"])
@@ -172,9 +180,9 @@ def confirm(request: HttpRequest, transfer_id: str) -> HttpResponse:
         messages.error(request, exc.detail)
     else:
         if info.status == "COMPLETED":
-            messages.success(request, "Transfer complete. The ticket has a new owner and a fresh QR code.")
+            messages.success(request, _("Transfer complete. The ticket has a new owner and a fresh QR code."))
         else:
-            messages.success(request, "Confirmed. Waiting for the other party to confirm with their code.")
+            messages.success(request, _("Confirmed. Waiting for the other party to confirm with their code."))
     return redirect("transfers:detail", transfer_id=row["id"])
 
 
@@ -194,7 +202,7 @@ def sell(request: HttpRequest, seat_id: str) -> HttpResponse:
         except DomainError as exc:
             messages.error(request, exc.detail)
         else:
-            messages.success(request, f"Listed for {info.price} credits.")
+            messages.success(request, _("Listed for %(price)s.") % {"price": moneyfmt.credits(info.price)})
             return redirect("transfers:my_listings")
     context.update(
         form=form,
@@ -240,7 +248,11 @@ def buy(request: HttpRequest, listing_id: str) -> HttpResponse:
     except DomainError as exc:
         messages.error(request, exc.detail)
         return redirect(back)
-    messages.success(request, f"Bought for {listing.price} credits. The ticket is in My tickets with a fresh QR code.")
+    messages.success(
+        request,
+        _("Bought for %(price)s. The ticket is in My tickets with a fresh QR code.")
+        % {"price": moneyfmt.credits(listing.price)},
+    )
     return redirect("transfers:my_listings")
 
 
@@ -254,5 +266,5 @@ def withdraw(request: HttpRequest, listing_id: str) -> HttpResponse:
     except DomainError as exc:
         messages.error(request, exc.detail)
     else:
-        messages.success(request, "Listing withdrawn; the ticket is yours to use again.")
+        messages.success(request, _("Listing withdrawn; the ticket is yours to use again."))
     return redirect("transfers:my_listings")

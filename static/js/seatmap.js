@@ -7,6 +7,18 @@
  * Home/End jump to the row's ends, Enter or Space selects. */
 (function () {
   "use strict";
+  // Strings in the page's language from Django's JavaScript catalog (/jsi18n/, loaded before this file); English
+  // when the catalog is absent.
+  var gettext = window.gettext || function (text) { return text; };
+  var ngettext = window.ngettext || function (one, many, n) { return n === 1 ? one : many; };
+  var interpolate = window.interpolate || function (text, values) {
+    return text.replace(/%\((\w+)\)s/g, function (match, key) { return String(values[key]); });
+  };
+  // An amount with two decimals and the language's decimal separator (get_format from the catalog).
+  function formatAmount(value) {
+    var separator = window.get_format ? window.get_format("DECIMAL_SEPARATOR") : ".";
+    return value.toFixed(2).replace(".", separator);
+  }
 
   function initMap(svg) {
     var select = document.getElementById(svg.dataset.select);
@@ -51,7 +63,7 @@
       if (!option) return;
       var on = !option.selected;
       if (on && selectedCount() >= max) {
-        announce(form, "You can choose at most " + max + " places.");
+        announce(form, interpolate(gettext("You can choose at most %(max)s places."), {max: max}, true));
         return;
       }
       option.selected = on;
@@ -289,7 +301,7 @@
           Object.keys(lost).forEach(function (formId) {
             var form = document.getElementById(formId);
             summarise(form);
-            announce(form, "Just taken by someone else: " + lost[formId].join(", ") + ". Choose another seat.");
+            announce(form, interpolate(gettext("Just taken by someone else: %(seats)s. Choose another seat."), {seats: lost[formId].join(", ")}, true));
           });
         })
         .catch(function () { delay = Math.min(delay * 2, 30000); })
@@ -321,10 +333,10 @@
     });
     updateBar(chosen.length, total);
     if (!chosen.length) {
-      announce(form, "Select seats on the map, then hold them.");
+      announce(form, gettext("Select seats on the map, then hold them."));
       return;
     }
-    announce(form, "Selected " + chosen.length + ": " + labels.join(", ") + " — " + total.toFixed(2) + " credits.");
+    announce(form, interpolate(gettext("Selected %(count)s: %(seats)s — %(total)s credits."), {count: chosen.length, seats: labels.join(", "), total: formatAmount(total)}, true));
   }
 
   // The sticky bar: "3 seats · 195.00" beside its Hold button; while holding, Hold shows only with a selection.
@@ -335,8 +347,8 @@
     var hold = bar.querySelector(".bar-hold");
     if (text) {
       text.textContent = count
-        ? count + (count === 1 ? " seat" : " seats") + " · " + total.toFixed(2)
-        : (bar.classList.contains("holding") ? "Add seats on the map" : "Choose seats on the map");
+        ? interpolate(ngettext("%(count)s seat", "%(count)s seats", count), {count: count}, true) + " · " + formatAmount(total)
+        : (bar.classList.contains("holding") ? gettext("Add seats on the map") : gettext("Choose seats on the map"));
     }
     if (hold && hold.hasAttribute("data-hide-when-empty")) hold.hidden = !count;
   }
@@ -345,7 +357,7 @@
     form.addEventListener("submit", function (event) {
       if (!form.querySelectorAll("select[name=seat_ids] option:checked").length) {
         event.preventDefault();
-        announce(form, "Select at least one seat first.");
+        announce(form, gettext("Select at least one seat first."));
       }
     });
   }
@@ -370,7 +382,7 @@
   function expire(panel, label) {
     panel.classList.add("expired");
     var sentence = label.closest(".hold-timer, .buy-bar-holds") || label;
-    sentence.textContent = panel.dataset.expiredText || "Your hold has expired.";
+    sentence.textContent = panel.dataset.expiredText || gettext("Your hold has expired.");
     panel.querySelectorAll(".bar-checkout").forEach(function (link) { link.hidden = true; });
     ["pay-button", "pay-card-button"].forEach(function (id) {
       var pay = document.getElementById(id);

@@ -1,13 +1,47 @@
 """What the browser tests share: a buyer logged in through the real login page, in a browser context of their own;
-staff logged in to the admin; screenshots."""
+staff logged in to the admin; a session cookie for a context; axe-core's accessibility violations on an open page;
+screenshots."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
+from django.conf import settings
+from django.test import Client
+
+from accounts.models import User
+
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 PASSWORD = "correct horse battery staple"  # the accounts UserFactory's password
+AXE = Path(__file__).resolve().parents[2] / "static" / "vendor" / "axe-core" / "axe.min.js"
+AXE_IMPACTS = ("moderate", "serious", "critical")
+
+
+def session_cookie(live_server, email: str | None) -> list[dict]:
+    """The cookie of a session logged in as ``email`` (none for a visitor), to add to a browser context."""
+    if email is None:
+        return []
+    client = Client()
+    client.force_login(User.objects.get(email=email))
+    value = client.cookies[settings.SESSION_COOKIE_NAME].value
+    return [{"name": settings.SESSION_COOKIE_NAME, "value": value, "url": live_server.url}]
+
+
+def axe_violations(page) -> list[str]:
+    """axe-core's violations of impact moderate or higher on the open page, as "rule (impact): target" lines.
+
+    The page's context needs ``bypass_csp=True``: the pages forbid inline scripts, and axe-core is injected as one."""
+    page.add_script_tag(path=str(AXE))
+    found = page.evaluate(
+        """async impacts => {
+            const result = await axe.run(document, {resultTypes: ["violations"]});
+            return result.violations.filter(v => impacts.includes(v.impact)).map(
+                v => `${v.id} (${v.impact}): ${v.nodes.slice(0, 3).map(n => n.target.join(" ")).join(" | ")}`);
+        }""",
+        list(AXE_IMPACTS),
+    )
+    return list(found)
 
 
 def logged_in_page(browser, base_url: str, email: str, *, width: int = 1280, height: int = 900):

@@ -17,9 +17,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.core.management import call_command
-from django.test import Client
 
 from accounts.models import User
 from core.databases import ALL_DATABASES
@@ -28,12 +26,11 @@ from events.models import Event
 from inventory import selectors as inventory_selectors
 from orders import services as order_services
 from orders.services import resale, transfer
+from tests.browser.pages import axe_violations, session_cookie
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
-AXE = ROOT / "static" / "vendor" / "axe-core" / "axe.min.js"
 PHONES = [(360, 740), (390, 844)]
-AXE_IMPACTS = ("moderate", "serious", "critical")
 
 
 @dataclass(frozen=True)
@@ -42,15 +39,6 @@ class BuyerPage:
     path: str
     primary: str  # selector of the button or link that must be on screen when the page opens
     user: str | None = "alice@demo.test"
-
-
-def _session_cookie(live_server, email: str | None) -> list[dict]:
-    if email is None:
-        return []
-    client = Client()
-    client.force_login(User.objects.get(email=email))
-    value = client.cookies[settings.SESSION_COOKIE_NAME].value
-    return [{"name": settings.SESSION_COOKIE_NAME, "value": value, "url": live_server.url}]
 
 
 def _scene() -> list[BuyerPage]:
@@ -95,20 +83,6 @@ def _scene() -> list[BuyerPage]:
     ]
 
 
-def _axe_violations(page) -> list[str]:
-    """axe-core's violations of impact moderate or higher on the open page, as "rule (impact): target" lines."""
-    page.add_script_tag(path=str(AXE))
-    found = page.evaluate(
-        """async impacts => {
-            const result = await axe.run(document, {resultTypes: ["violations"]});
-            return result.violations.filter(v => impacts.includes(v.impact)).map(
-                v => `${v.id} (${v.impact}): ${v.nodes.slice(0, 3).map(n => n.target.join(" ")).join(" | ")}`);
-        }""",
-        list(AXE_IMPACTS),
-    )
-    return list(found)
-
-
 def _measure(page) -> dict:
     return page.evaluate("() => ({scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth})")
 
@@ -141,7 +115,7 @@ def test_every_buyer_page_fits_a_phone_and_shows_its_primary_action(live_server,
                 context = browser.new_context(
                     viewport={"width": width, "height": height}, device_scale_factor=1, bypass_csp=True
                 )
-                context.add_cookies(_session_cookie(live_server, buyer_page.user))
+                context.add_cookies(session_cookie(live_server, buyer_page.user))
                 contexts[buyer_page.user] = context
             page = contexts[buyer_page.user].new_page()
             page.set_default_timeout(15_000)
@@ -156,7 +130,7 @@ def test_every_buyer_page_fits_a_phone_and_shows_its_primary_action(live_server,
                 problems.append(f"{buyer_page.name} at {width}px: {buyer_page.primary!r} is not on screen")
             page.screenshot(path=str(SCREENSHOTS / f"phone-{width}-{buyer_page.name}.png"))
             if width == PHONES[-1][0]:
-                problems.extend(f"{buyer_page.name}: axe {line}" for line in _axe_violations(page))
+                problems.extend(f"{buyer_page.name}: axe {line}" for line in axe_violations(page))
             page.close()
         for context in contexts.values():
             context.close()
@@ -172,7 +146,7 @@ def test_on_a_phone_a_buyer_zooms_into_a_stadium_section_picks_seats_and_holds_t
     derby = Event.objects.get(slug="harbour-derby")
     north = next(s for s in events_selectors.event_sections(event_id=derby.pk) if s.name == "North 1")
     context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=1)
-    context.add_cookies(_session_cookie(live_server, "bob@demo.test"))
+    context.add_cookies(session_cookie(live_server, "bob@demo.test"))
     page = context.new_page()
     page.set_default_timeout(15_000)
     page.goto(f"{live_server.url}/events/{derby.pk}/sections/{north.section_id}/")
@@ -213,7 +187,7 @@ def test_on_a_phone_a_buyer_zooms_into_a_stadium_section_picks_seats_and_holds_t
     page.screenshot(path=str(SCREENSHOTS / "phone-checkout.png"))
 
     wide = browser.new_context(viewport={"width": 1280, "height": 900})
-    wide.add_cookies(_session_cookie(live_server, "bob@demo.test"))
+    wide.add_cookies(session_cookie(live_server, "bob@demo.test"))
     desktop = wide.new_page()
     desktop.goto(f"{live_server.url}/events/{Event.objects.get(slug='the-tempest').pk}/")
     desktop.screenshot(path=str(SCREENSHOTS / "desktop-tempest.png"))

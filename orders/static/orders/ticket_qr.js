@@ -2,6 +2,7 @@
 // Without JavaScript the page still shows the current code and a reload link.
 (function () {
   "use strict";
+  var gettext = window.gettext || function (text) { return text; };
   var box = document.getElementById("qr");
   if (!box || !window.fetch) { return; }
   var statusLine = document.getElementById("qr-status");
@@ -31,7 +32,7 @@
       })
       .then(function (answer) {
         if (!answer.ok) {
-          markStale(answer.body.detail || "This ticket can no longer show a code. Reload the page.");
+          markStale(answer.body.detail || gettext("This ticket can no longer show a code. Reload the page."));
           return;
         }
         failures = 0;
@@ -48,7 +49,7 @@
       .catch(function () {
         failures += 1;
         if (new Date(box.getAttribute("data-expires-at")).getTime() < Date.now()) {
-          markStale("No connection: this code has expired. It will refresh when you are back online.");
+          markStale(gettext("No connection: this code has expired. It will refresh when you are back online."));
         }
         clearTimeout(timer);
         timer = setTimeout(refresh, Math.min(30000, 2000 * failures));

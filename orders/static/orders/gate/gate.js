@@ -1,6 +1,10 @@
 // Gate scan page: camera scanning with the vendored jsQR, and fetch-based submits that keep the camera running.
 (function () {
   "use strict";
+  var gettext = window.gettext || function (text) { return text; };
+  var interpolate = window.interpolate || function (text, values) {
+    return text.replace(/%\((\w+)\)s/g, function (match, key) { return String(values[key]); });
+  };
   var form = document.getElementById("scan-form");
   var box = document.getElementById("gate-result");
   var tokenField = document.getElementById("gate-token");
@@ -31,14 +35,14 @@
     fetch(form.action, {method: "POST", body: data, credentials: "same-origin", headers: {"Accept": "application/json"}})
       .then(function (r) { return r.json(); })
       .then(function (o) { show(o); tokenField.value = ""; })
-      .catch(function () { show({css: "refuse", headline: "Network error", detail: "Check the connection and scan again."}); })
+      .catch(function () { show({css: "refuse", headline: gettext("Network error"), detail: gettext("Check the connection and scan again.")}); })
       .then(function () { busy = false; });
   }
 
   form.addEventListener("submit", function (e) {
     e.preventDefault();
     var code = tokenField.value.trim();
-    if (!code) { show({css: "refuse", headline: "No code", detail: "Scan or paste a code."}); return; }
+    if (!code) { show({css: "refuse", headline: gettext("No code"), detail: gettext("Scan or paste a code.")}); return; }
     submit(code);
   });
 
@@ -69,9 +73,9 @@
   function start() {
     navigator.mediaDevices.getUserMedia({video: {facingMode: "environment"}, audio: false}).then(function (s) {
       stream = s; video.srcObject = s; video.play(); card.hidden = false; startBtn.hidden = true;
-      status.textContent = "Point the camera at the ticket's QR code."; requestAnimationFrame(tick);
+      status.textContent = gettext("Point the camera at the ticket's QR code."); requestAnimationFrame(tick);
     }).catch(function (err) {
-      status.textContent = ""; show({css: "refuse", headline: "No camera", detail: "Camera unavailable (" + err.name + "); paste codes instead."});
+      status.textContent = ""; show({css: "refuse", headline: gettext("No camera"), detail: interpolate(gettext("Camera unavailable (%(reason)s); paste codes instead."), {reason: err.name}, true)});
     });
   }
   function stop() {
