@@ -57,6 +57,11 @@ def logged_in_page(browser, base_url: str, email: str, *, width: int = 1280, hei
     return page
 
 
+def measure_width(page) -> dict:
+    """The document's width and the viewport's: a page fits the phone when the first is not larger."""
+    return page.evaluate("() => ({scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth})")
+
+
 def admin_login(page, base_url: str, email: str) -> None:
     """Log ``page`` in to the staff admin with the password (staff without a second factor: the test settings)."""
     page.goto(f"{base_url}/admin/login/?next=/admin/")

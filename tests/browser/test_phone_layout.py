@@ -26,7 +26,7 @@ from events.models import Event
 from inventory import selectors as inventory_selectors
 from orders import services as order_services
 from orders.services import resale, transfer
-from tests.browser.pages import axe_violations, session_cookie
+from tests.browser.pages import axe_violations, measure_width, session_cookie
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
@@ -83,10 +83,6 @@ def _scene() -> list[BuyerPage]:
     ]
 
 
-def _measure(page) -> dict:
-    return page.evaluate("() => ({scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth})")
-
-
 def _primary_in_view(page, selector: str) -> bool:
     located = page.locator(selector)
     box = located.first.bounding_box() if located.count() else None
@@ -122,7 +118,7 @@ def test_every_buyer_page_fits_a_phone_and_shows_its_primary_action(live_server,
             response = page.goto(f"{live_server.url}{buyer_page.path}")
             assert response is not None and response.status == 200, (buyer_page.name, response and response.status)
             page.wait_for_load_state("load")
-            measured = _measure(page)
+            measured = measure_width(page)
             figures.append(f"{buyer_page.name}@{width}: {measured['scrollWidth']}")
             if measured["scrollWidth"] > measured["innerWidth"]:
                 problems.append(f"{buyer_page.name} at {width}px is {measured['scrollWidth']}px wide")
@@ -164,7 +160,7 @@ def test_on_a_phone_a_buyer_zooms_into_a_stadium_section_picks_seats_and_holds_t
     zoomed = page.evaluate("() => document.querySelector('svg.seatmap').getBoundingClientRect().width")
     assert zoomed > 3 * fitted["svg"]
     assert page.locator("svg.seatmap circle.seat.selected").count() == 0
-    assert _measure(page)["scrollWidth"] <= 390
+    assert measure_width(page)["scrollWidth"] <= 390
 
     seats = page.locator("svg.seatmap circle.seat.available")
     seats.nth(0).click()
@@ -183,7 +179,7 @@ def test_on_a_phone_a_buyer_zooms_into_a_stadium_section_picks_seats_and_holds_t
     page.click("#buy-bar .bar-checkout")
     page.wait_for_selector("#pay-button")
     assert page.inner_text("main").count("North 1 · Row A, seat") == 2
-    assert _measure(page)["scrollWidth"] <= 390
+    assert measure_width(page)["scrollWidth"] <= 390
     page.screenshot(path=str(SCREENSHOTS / "phone-checkout.png"))
 
     wide = browser.new_context(viewport={"width": 1280, "height": 900})

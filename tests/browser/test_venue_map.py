@@ -17,7 +17,7 @@ from django.core.management import call_command
 
 from core.databases import ALL_DATABASES
 from events.models import Event
-from tests.browser.test_phone_layout import _axe_violations, _measure, _session_cookie
+from tests.browser.pages import axe_violations, measure_width, session_cookie
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
@@ -47,7 +47,7 @@ def test_a_buyer_sees_the_venue_then_zooms_into_a_section_and_holds_seats(live_s
     tempest = Event.objects.get(slug="the-tempest")
     derby = Event.objects.get(slug="harbour-derby")
     context = browser.new_context(viewport={"width": width, "height": height}, bypass_csp=True)
-    context.add_cookies(_session_cookie(live_server, "bob@demo.test"))
+    context.add_cookies(session_cookie(live_server, "bob@demo.test"))
     page = context.new_page()
     page.set_default_timeout(15_000)
     size = f"{width}x{height}"
@@ -58,10 +58,10 @@ def test_a_buyer_sees_the_venue_then_zooms_into_a_section_and_holds_seats(live_s
         drawn = _venue_map_drawn(page)
         assert drawn["sections"] == sections and drawn["stage"] == 1, drawn
         assert drawn["focusable"] and 0 < drawn["width"] <= width, drawn
-        assert _measure(page)["scrollWidth"] <= width
+        assert measure_width(page)["scrollWidth"] <= width
         page.locator(".venue-map-card").screenshot(path=str(SCREENSHOTS / f"venue-{name}-{size}.png"))
         page.screenshot(path=str(SCREENSHOTS / f"venue-{name}-page-{size}.png"))
-        problems.extend(f"{name}: axe {line}" for line in _axe_violations(page))
+        problems.extend(f"{name}: axe {line}" for line in axe_violations(page))
 
     # The stadium's map is where the buyer is: the North 1 stand opens from it, by keyboard.
     north = page.locator('a.venue-section[aria-label^="North 1 "]')
@@ -71,7 +71,7 @@ def test_a_buyer_sees_the_venue_then_zooms_into_a_section_and_holds_seats(live_s
     assert page.locator("h1").inner_text() == "North 1"
     assert page.locator("svg.seatmap circle.seat").count() == 3200
     assert page.locator("svg.seatmap .stage-label").count() == 1
-    assert _measure(page)["scrollWidth"] <= width
+    assert measure_width(page)["scrollWidth"] <= width
     fitted = page.evaluate("() => document.querySelector('svg.seatmap').getBoundingClientRect().width")
 
     # Zoom in with the button until a seat is big enough to tap, then pick one with the mouse and one with the keys.
@@ -82,7 +82,7 @@ def test_a_buyer_sees_the_venue_then_zooms_into_a_section_and_holds_seats(live_s
         page.click('[data-zoom="in"]')
     zoomed = page.evaluate("() => document.querySelector('svg.seatmap').getBoundingClientRect().width")
     assert zoomed > fitted
-    assert _measure(page)["scrollWidth"] <= width
+    assert measure_width(page)["scrollWidth"] <= width
     seat = page.locator("svg.seatmap circle.seat.available").first
     seat.scroll_into_view_if_needed()
     seat.click()
@@ -91,12 +91,12 @@ def test_a_buyer_sees_the_venue_then_zooms_into_a_section_and_holds_seats(live_s
     assert page.locator("svg.seatmap circle.seat.selected").count() == 2
     assert page.inner_text("#buy-bar .buy-bar-text").strip() == "2 seats · 90.00"
     page.screenshot(path=str(SCREENSHOTS / f"venue-section-zoomed-{size}.png"))
-    problems.extend(f"section: axe {line}" for line in _axe_violations(page))
+    problems.extend(f"section: axe {line}" for line in axe_violations(page))
 
     page.click("#buy-bar .bar-hold")
     page.wait_for_selector("#buy-bar .bar-checkout")
     assert "2 held · 90.00" in page.inner_text("#buy-bar")
     assert page.locator("svg.seatmap circle.seat.mine").count() == 2
-    assert _measure(page)["scrollWidth"] <= width
+    assert measure_width(page)["scrollWidth"] <= width
     page.context.close()
     assert not problems, "\n".join(problems)
