@@ -1,7 +1,7 @@
 """The box office in the staff admin, under the event's admin URLs:
 
-- ``/admin/events/event/<id>/box-office/``: sell places (chosen on the section's seat list, or best available) for
-  cash or on the card terminal, to an email address or printed;
+- ``/admin/events/event/<id>/box-office/``: sell places (picked on the section's seat map, the one buyers use, or
+  best available) for cash or on the card terminal, to an email address or printed;
 - ``/admin/events/event/<id>/box-office/<order id>/print/``: the order's printed tickets (A4, one ticket a block, a
   static QR code each) and the reprint that revokes the older paper;
 - ``/admin/events/event/<id>/comps/``: free tickets for a guest list, one emailed order per guest.
@@ -32,9 +32,9 @@ from orders.admin.event_operations import event_for_staff
 from orders.contract import BoxOfficePayment, OrderChannel
 from orders.models import Order
 from orders.services import box_office
+from orders.views.event_page import seat_section_map
 
 # A section with more places than this offers best available only (a checkbox per place would not be usable).
-SEAT_LIST_LIMIT = 600
 
 
 class SaleForm(forms.Form):
@@ -46,7 +46,7 @@ class SaleForm(forms.Form):
         min_value=1,
         max_value=box_office.MAX_PLACES_PER_ISSUE,
         label="Or best available: how many",
-        help_text="Leave the places unticked and give a number: the best places of the section are taken.",
+        help_text="Pick no place on the map and give a number: the best places of the section are taken.",
     )
     payment_method = forms.ChoiceField(choices=BoxOfficePayment.choices, widget=forms.RadioSelect, label="Paid by")
     email = forms.EmailField(required=False, label="Buyer's email", help_text="The tickets are emailed there.")
@@ -79,8 +79,6 @@ def _available_seats(event_id: uuid.UUID, section_id: uuid.UUID | None) -> list[
     if section_id is None:
         return []
     seats = inventory_selectors.seat_map(event_id=event_id, section_id=section_id)
-    if len(seats) > SEAT_LIST_LIMIT:
-        return []
     return [
         {"id": seat["id"], "label": f"{seat['row']}{seat['number']}" if not seat["general_admission"] else "GA"}
         for seat in seats
@@ -154,8 +152,8 @@ def register(site: StaffAdminSite) -> None:
                 "form": form,
                 "sections": sections,
                 "section_id": section_id,
-                "seat_list_limit": SEAT_LIST_LIMIT,
-                "has_seat_list": bool(seats),
+                "seat_section": seat_section_map(event_id=event.id, section_id=section_id) if seats else None,
+                "max_per_order": box_office.MAX_PLACES_PER_ISSUE,
                 "recent": recent,
             },
         )

@@ -170,13 +170,13 @@ def _seat_map(seats: list[dict], *, colours: dict, mine: set, arc_radius: int = 
     }
 
 
-def _seat_section_context(event, section_row: dict, *, mine: set, picked: frozenset = frozenset()) -> dict:
+def _seat_section_context(event_id, section_row: dict, *, mine: set, picked: frozenset = frozenset()) -> dict:
     info = section_row["info"]
     # The map polls for changes from the moment before it was read (a replica's lag is covered by the first poll's
     # overlap, CHANGES_OVERLAP, as long as the replica is at most that far behind).
     version = changes_version(timezone.now() - CHANGES_OVERLAP)
     # Seat maps may be a few seconds old (the read replica); the buyer's own holds come from the primary.
-    seats = inventory_selectors.seat_map(event_id=event.pk, section_id=info.section_id, stale_ok=True)
+    seats = inventory_selectors.seat_map(event_id=event_id, section_id=info.section_id, stale_ok=True)
     arc_radius = info.map_arc_radius if info.map_shape == "ARC" else 0
     drawn = _seat_map(seats, colours={info.tier_id: info.colour}, mine=mine, arc_radius=arc_radius)
     return {
@@ -186,6 +186,15 @@ def _seat_section_context(event, section_row: dict, *, mine: set, picked: frozen
         "svg_seats": _svg_seats(drawn, picked=picked),
         "seat_options": _seat_options(drawn["seats"], picked=picked),
     }
+
+
+def seat_section_map(*, event_id, section_id) -> dict | None:
+    """A seated section's map as buyers see it (SVG, live updates, the plain list behind it), for staff pages that
+    pick places the same way (the box office); None for a standing section or one the event does not sell."""
+    availability = inventory_selectors.section_availability(event_id=event_id)
+    rows = _section_rows(event_id, availability=availability)
+    row = next((row for row in rows if row["info"].section_id == section_id and not row["is_general"]), None)
+    return None if row is None else _seat_section_context(event_id, row, mine=set())
 
 
 # A stadium section has thousands of seats: their markup is built here in one pass (about 10x faster than a
@@ -290,7 +299,7 @@ def event_detail(request: HttpRequest, event_id) -> HttpResponse:
     inline = not best_available and seated_total <= INLINE_SEAT_LIMIT
     seated = (
         [
-            _seat_section_context(event, row, mine=mine, picked=_picked(request))
+            _seat_section_context(event.pk, row, mine=mine, picked=_picked(request))
             for row in sections
             if not row["is_general"]
         ]
@@ -355,7 +364,7 @@ def section_detail(request: HttpRequest, event_id, section_id) -> HttpResponse:
     section = (
         row
         if (row["is_general"] or best_available)
-        else _seat_section_context(event, row, mine={h.id for h in holds}, picked=_picked(request))
+        else _seat_section_context(event.pk, row, mine={h.id for h in holds}, picked=_picked(request))
     )
     return render(
         request,
