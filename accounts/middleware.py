@@ -64,9 +64,16 @@ class PreferredLanguageMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if settings.LANGUAGE_COOKIE_NAME not in request.COOKIES and request.session.get(SESSION_KEY):
+        return self.get_response(request)
+
+    def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs) -> None:
+        # A viewer-independent view (the seat map's live changes) says the same to everyone, in no language: it must
+        # not cost a session read.
+        if is_viewer_independent(view_func) or settings.LANGUAGE_COOKIE_NAME in request.COOKIES:
+            return None
+        if request.session.get(SESSION_KEY):
             language = getattr(request.user, "preferred_language", "")
             if language and translation.check_for_language(language):
                 translation.activate(language)
                 request.LANGUAGE_CODE = translation.get_language()
-        return self.get_response(request)
+        return None

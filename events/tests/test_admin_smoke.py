@@ -17,7 +17,7 @@ from core.databases import ALL_DATABASES
 from core.models import AuditLog, SystemSetting
 from events.models import Event, Organization, Section, Venue
 from inventory.models import EntryLog, Seat
-from orders.models import BuyerBlock, Notification, Order
+from orders.models import BuyerBlock, Notification, Order, WaitingListEntry
 
 OWN, M, B, G = "OWNER", "MANAGER", "BOX_OFFICE", "GATE"
 
@@ -37,8 +37,9 @@ MATRIX = {
     SystemSetting: (set(), set(), "hold", "q=hold"),
     Notification: ({OWN, M, B}, set(), "buyer", "status__exact=PENDING"),  # the organization's outbox
     BuyerBlock: ({OWN, M, B}, {OWN, B}, "Touting", "q=Touting"),  # buyers the organization blocked
+    WaitingListEntry: ({OWN, M, B}, set(), "buyer", "status__exact=WAITING"),  # who waits: read-only
 }
-SUPERUSER_CANNOT_ADD = {Seat, EntryLog, Order, LedgerEntry, AuditLog, Notification}
+SUPERUSER_CANNOT_ADD = {Seat, EntryLog, Order, LedgerEntry, AuditLog, Notification, WaitingListEntry}
 DENIED = (403, 404)
 
 
@@ -55,6 +56,10 @@ def _object(model, tenant):
             organization_id=tenant.organization.pk,
             email=tenant.buyer.email,
             subject="Your tickets",
+        )
+    if model is WaitingListEntry:
+        return WaitingListEntry.objects.using("orders").create(
+            event_id=tenant.event.pk, organization_id=tenant.organization.pk, buyer_id=tenant.buyer.pk, quantity=2
         )
     if model is Organization:
         return tenant.organization

@@ -173,6 +173,10 @@ PAGES = [
     #   method   route                                          anon   buyer other gate box  super
     R("GET",   "healthz",                                        200,   200, 200, 200, 200, 200),
     R("GET",   "livez",                                          200,   200, 200, 200, 200, 200),
+    # The language switcher and the scripts' translations: the same for everyone.
+    R("POST",  "i18n/setlang/",                                  302,   302, 302, 302, 302, 302,
+      body={"language": "de"}),
+    R("GET",   "jsi18n/",                                        200,   200, 200, 200, 200, 200),
     # /metrics answers by network address or bearer token, never by persona (core/tests/test_observability.py):
     # the test client is a direct request from 127.0.0.1.
     R("GET",   "metrics",                                        200,   200, 200, 200, 200, 200),

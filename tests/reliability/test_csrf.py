@@ -30,7 +30,7 @@ from core.databases import ALL_DATABASES
 from inventory import DB_ALIAS as SEATS
 from inventory import services as inventory_services
 from inventory.models import Seat
-from orders.models import ResaleListing, Transfer
+from orders.models import ResaleListing, Transfer, WaitingListEntry
 from tests.reliability.personas import PASSWORD, World, committed_world
 from tests.reliability.test_authorization_matrix import PAGES
 
@@ -108,6 +108,23 @@ CASES = [
         lambda w: {"to_email": w.users["other_buyer"].email, "price": "0"},
         302,
         lambda w: Transfer.objects.filter(seat_id=w.ticket_id, status="OFFERED").exists(),
+    ),
+    FormCase(
+        "join the waiting list",
+        "buyer",
+        "events/<uuid:event_id>/waiting-list/join/",
+        "/events/{event_id}/",
+        {"quantity": "1"},
+        302,
+    ),
+    FormCase(
+        "leave the waiting list",
+        "buyer",
+        "waiting-list/<uuid:entry_id>/leave/",
+        "/waiting-list/{entry_id}/",
+        {},
+        302,
+        lambda w: WaitingListEntry.objects.get(pk=w.waiting_entry_id).status == "LEFT",
     ),
     FormCase(
         "confirm a transfer",
@@ -249,6 +266,7 @@ CASES = [
         302,
     ),
     FormCase("log out of the browsable API", "buyer", "api-auth/logout/", "/accounts/profile/", {}, 302),
+    FormCase("switch the language", "anonymous", "i18n/setlang/", "/", {"language": "de"}, 302),
 ]
 
 

@@ -112,6 +112,7 @@ CUSTOM_PAGES = {
     "events_event_comps": "events.event",
     "orders_order_refund_tickets": "orders.order",
     "events_section_grid": "events.section",
+    "events_venue_layout": "events.venue",
     "accounts_user_flag": "accounts.user",
     "accounts_user_adjust": "accounts.user",
     "accounts_user_card_refund": "accounts.user",
