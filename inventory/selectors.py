@@ -345,6 +345,16 @@ def event_places_kept_off_sale(*, event_id: AnyId) -> list[tuple[str, int]]:
 ENTRY_BUCKET_MINUTES = 5
 
 
+def event_seat_sections_and_tiers(*, event_id: AnyId) -> dict[uuid.UUID, tuple[uuid.UUID, uuid.UUID | None]]:
+    """Each place of an event -> (its section, its price tier): the dashboard splits the tickets sold per hour by
+    section and by tier with it."""
+    event = as_uuid(event_id)
+    if event is None:
+        return {}
+    rows = Seat.objects.using(DB_ALIAS).filter(event_id=event).values_list("id", "section_id", "tier_id")
+    return {seat: (section, tier) for seat, section, tier in rows}
+
+
 def event_entries_timeline(*, event_id: AnyId) -> list[tuple[dt.datetime, str, int]]:
     """Admissions of an event per five minutes and gate: ``[(bucket start (UTC), gate, count)]``, oldest first.
 

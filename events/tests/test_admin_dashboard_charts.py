@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import uuid
+from decimal import Decimal
 
 import pytest
 from django.urls import reverse
 
 from core.databases import ALL_DATABASES
 from events.tests.staff_world import buy
-from inventory.models import EntryLog
+from inventory.models import EntryLog, Seat
 from inventory.tests.factories import EntryLogFactory
 from orders.admin.charts import _nice_ceiling, entries_chart, sales_chart
-from orders.models import Order
+from orders.models import Order, OrderLine
 from orders.services import order_refund_tickets
 from orders.staff_selectors import event_entries_timeline, event_sales_timeline
 
@@ -118,3 +120,57 @@ def test_dashboard_and_its_refresh_draw_both_charts(client, world):
         assert "Tickets sold per hour" in page and "Entries per five minutes" in page
         assert re.search(r"<title>01 Jun 10:00 · 2 tickets · 50\.00</title>", page)
         assert "1 of 2 ticket-holders in (50.0 %)" in page and f"Gate {ours.label}" in page
+
+
+@pytest.mark.django_db(databases=ALL_DATABASES)
+def test_the_tickets_of_each_hour_are_split_by_the_price_tier_of_their_places(world):
+    ours, _ = world
+    _confirmed_at(ours.order_id, NOON_UTC)
+    tier_of = dict(Seat.objects.filter(event_id=ours.event.pk).values_list("id", "tier_id"))
+
+    timeline = event_sales_timeline(event_id=ours.event.pk, timezone_name=BERLIN)
+
+    (start, count, _), *_ = timeline["points"]
+    sold = OrderLine.objects.using("orders").filter(order_id=ours.order_id, is_active=True)
+    expected: dict = {}
+    for line in sold:
+        expected[tier_of[line.seat_id]] = expected.get(tier_of[line.seat_id], 0) + 1
+    assert timeline["by_tier"][start] == expected and sum(expected.values()) == count
+
+
+def test_an_event_of_several_tiers_stacks_each_hour_by_tier_with_a_legend():
+    stalls, circle = uuid.uuid4(), uuid.uuid4()
+    nine, ten = dt.datetime(2026, 6, 1, 9), dt.datetime(2026, 6, 1, 10)
+    timeline = {
+        "unit": "hour",
+        "points": [(nine, 3, Decimal("90.00")), (ten, 1, Decimal("20.00"))],
+        "by_tier": {nine: {stalls: 2, circle: 1}, ten: {circle: 1}},
+    }
+    chart = sales_chart(timeline, names={stalls: "Stalls", circle: "Circle"})
+    assert chart.title == "Tickets sold per hour, by price tier"
+    assert [name for name, _ in chart.legend] == ["Circle", "Stalls"]
+    assert [bar.title for bar in chart.bars] == [
+        "01 Jun 09:00 · Circle · 1 tickets",
+        "01 Jun 09:00 · Stalls · 2 tickets",
+        "01 Jun 10:00 · Circle · 1 tickets",
+    ]
+    circle_nine, stalls_nine = chart.bars[:2]
+    assert stalls_nine.y + stalls_nine.height == pytest.approx(circle_nine.y, abs=0.2)  # stacked, not overlapping
+    single = sales_chart({**timeline, "by_tier": {nine: {stalls: 3}, ten: {stalls: 1}}}, names={})
+    assert single.legend == [] and len(single.bars) == 2  # one tier: plain bars, as before
+
+
+def test_sections_beyond_the_palette_are_drawn_together_as_other():
+    nine = dt.datetime(2026, 6, 1, 9)
+    sections = {uuid.uuid4(): f"Block {index:02}" for index in range(10)}
+    split = {nine: {section: index + 1 for index, section in enumerate(sections)}}  # Block 09 sold the most
+    chart = sales_chart(
+        {"unit": "hour", "points": [(nine, 55, Decimal("0"))], "by_section": split},
+        split="by_section",
+        names=sections,
+        what="section",
+    )
+    assert chart.title == "Tickets sold per hour, by section"
+    assert [name for name, _ in chart.legend] == [f"Block {index:02}" for index in range(9, 2, -1)][::-1] + ["other"]
+    assert chart.bars[-1].title == "01 Jun 09:00 · other · 6 tickets"  # Blocks 00-02: 1 + 2 + 3
+    assert sum(int(bar.title.split(" · ")[-1].split()[0]) for bar in chart.bars) == 55

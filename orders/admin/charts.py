@@ -57,24 +57,67 @@ class Chart:
         return not self.bars
 
 
-def sales_chart(timeline: dict[str, Any]) -> Chart:
-    """Tickets sold per hour or day, one bar a bucket."""
+def sales_chart(
+    timeline: dict[str, Any], *, split: str = "by_tier", names: dict | None = None, what: str = "price tier"
+) -> Chart:
+    """Tickets sold per hour or day, one bar a bucket, stacked by ``split`` ("by_tier" or "by_section" of the
+    timeline) when the tickets fall in more than one; the smallest beyond the palette are drawn together as
+    "other"."""
     points: list[tuple[dt.datetime, int, Decimal]] = timeline["points"]
     unit = timeline["unit"]
+    shares = _largest_shares(timeline.get(split, {}), names or {})
     total = sum(count for _, count, _ in points)
+    groups = sorted({group for share in shares.values() for group in share}, key=lambda group: (group == OTHER, group))
+    colours = {group: GATE_COLOURS[min(index, len(GATE_COLOURS) - 1)] for index, group in enumerate(groups)}
+    stacked = len(groups) > 1
     chart = Chart(
-        title=f"Tickets sold per {unit}",
+        title=f"Tickets sold per {unit}" + (f", by {what}" if stacked else ""),
         summary=f"{total} tickets over {len(points)} {unit}{'s' if len(points) != 1 else ''}"
         if points
         else "No ticket sold yet.",
+        legend=[(group, colours[group]) for group in groups] if stacked else [],
     )
     label = "%d %b %H:00" if unit == "hour" else "%a %d %b"
-    stacks = [
-        (start, [(count, GATE_COLOURS[0], f"{start.strftime(label)} · {count} tickets · {revenue}")])
-        for start, count, revenue in points
-    ]
+    if stacked:
+        stacks = [
+            (
+                start,
+                [
+                    (count, colours[group], f"{start.strftime(label)} · {group} · {count} tickets")
+                    for group, count in sorted(shares.get(start, {}).items(), key=lambda item: groups.index(item[0]))
+                ],
+            )
+            for start, _count, _revenue in points
+        ]
+    else:
+        stacks = [
+            (start, [(count, GATE_COLOURS[0], f"{start.strftime(label)} · {count} tickets · {revenue}")])
+            for start, count, revenue in points
+        ]
     _draw(chart, stacks, tick_format="%H:00" if unit == "hour" else "%d %b")
     return chart
+
+
+OTHER = "other"
+
+
+def _largest_shares(split: dict[dt.datetime, dict], names: dict) -> dict[dt.datetime, dict[str, int]]:
+    """Each bucket's tickets by name, the names beyond the palette's first seven (by tickets) merged as OTHER."""
+    totals: dict[str, int] = {}
+    for share in split.values():
+        for key, count in share.items():
+            totals[names.get(key, "—")] = totals.get(names.get(key, "—"), 0) + count
+    kept = set(sorted(totals, key=lambda name: (-totals[name], name))[: len(GATE_COLOURS) - 1])
+    if len(totals) <= len(GATE_COLOURS):
+        kept = set(totals)
+    merged: dict[dt.datetime, dict[str, int]] = {}
+    for start, share in split.items():
+        into = merged.setdefault(start, {})
+        for key, count in share.items():
+            name = names.get(key, "—")
+            group = name if name in kept else OTHER
+            into[group] = into.get(group, 0) + count
+    return merged
 
 
 def entries_chart(timeline: dict[str, Any], *, ticket_holders: int) -> Chart:

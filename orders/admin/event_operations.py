@@ -251,7 +251,12 @@ def register(site: StaffAdminSite) -> None:
             ),
             DASHBOARD_CHARTS_SECONDS,
         )
-        charts = [sales_chart(sales), entries_chart(entries, ticket_holders=table["totals"]["issued"])]
+        by_section = sales_chart(sales, split="by_section", names=table["section_names"], what="section")
+        charts = [
+            sales_chart(sales, split="by_tier", names=table["tier_names"], what="price tier"),
+            *([by_section] if by_section.legend else []),  # drawn when the tickets fall in more than one section
+            entries_chart(entries, ticket_holders=table["totals"]["issued"]),
+        ]
         kept_off_sale = inventory_selectors.event_places_kept_off_sale(event_id=event.id)
         waiting = event_waiting_lines(event_id=event.id, section_names=table["section_names"])
         took_ms = (time.perf_counter() - started) * 1000
