@@ -126,8 +126,39 @@ def _admit_once(
     now: dt.datetime,
     admitted: str,
 ) -> ScanResult:
+    """Admission is a compare-and-set UPDATE that takes the row lock: a second gate scanning the same ticket waits
+    for the first (milliseconds), then sees CHECKED_IN and answers DUPLICATE. The partial unique index
+    entrylog_one_success backs "exactly one SUCCESS" in the database itself. ``match``: what the code must still
+    agree with (a condition on the row and its parameters)."""
     try:
-        return _admit_or_refuse(seat_id, match=match, refusal=refusal, event=event, log=log, now=now, admitted=admitted)
+        condition, params = match
+        with transaction.atomic(using=DB_ALIAS), seats_cursor() as cursor:
+            # Bounded wait: another gate admitting this very ticket holds the lock for a millisecond or two.
+            cursor.execute("SELECT set_config('lock_timeout', '3s', true)")
+            cursor.execute(
+                f"UPDATE {SEAT_TABLE} SET status = 'CHECKED_IN', checked_in_at = %s, updated_at = %s "  # noqa: S608
+                f"WHERE id = %s AND event_id = %s AND {condition} AND status = 'SOLD' "
+                f"AND deleted_at IS NULL RETURNING {SEAT_COLUMNS}",
+                [now, now, seat_id, event, *params],
+            )
+            row = cursor.fetchone()
+            if row is not None:
+                seat = seat_info_from_row(row, now=now)
+                detail = admitted
+                EntryLog.objects.using(DB_ALIAS).create(
+                    **log, seat_id=seat.id, holder_id=seat.owner_id, result=EntryLogResult.SUCCESS, detail=detail
+                )
+                note_outcome(EntryLogResult.SUCCESS)
+                return ScanResult(EntryLogResult.SUCCESS, seat, seat.owner_id, detail, admitted=True)
+            # Not admitted: find out why, under the row lock so the answer matches the state it describes.
+            cursor.execute(
+                f"SELECT {SEAT_COLUMNS} FROM {SEAT_TABLE} WHERE id = %s AND deleted_at IS NULL FOR UPDATE",  # noqa: S608
+                [seat_id],
+            )
+            row = cursor.fetchone()
+            seat = seat_info_from_row(row, now=now) if row else None
+            result, detail = refusal(seat)
+            return _scan_log(log, result, seat=seat, detail=detail, holder_id=seat.owner_id if seat else None)
     except OperationalError as exc:
         if not is_lock_not_available(exc):
             raise
@@ -140,65 +171,26 @@ def _admit_once(
         return _scan_log(log, EntryLogResult.DUPLICATE, seat=seat, holder_id=seat.owner_id)
 
 
-def _admit_or_refuse(
-    seat_id: uuid.UUID,
-    *,
-    match: tuple[str, list],
-    refusal: Callable[[SeatInfo | None], tuple[str, str]],
-    event: uuid.UUID,
-    log: dict[str, Any],
-    now: dt.datetime,
-    admitted: str,
-) -> ScanResult:
-    """Admission is a compare-and-set UPDATE that takes the row lock: a second gate scanning the same ticket waits
-    for the first (milliseconds), then sees CHECKED_IN and answers DUPLICATE. The partial unique index
-    entrylog_one_success backs "exactly one SUCCESS" in the database itself. ``match``: what the code must still
-    agree with (a condition on the row and its parameters)."""
-    condition, params = match
-    with transaction.atomic(using=DB_ALIAS), seats_cursor() as cursor:
-        # Bounded wait: another gate admitting this very ticket holds the lock for a millisecond or two.
-        cursor.execute("SELECT set_config('lock_timeout', '3s', true)")
-        cursor.execute(
-            f"UPDATE {SEAT_TABLE} SET status = 'CHECKED_IN', checked_in_at = %s, updated_at = %s "  # noqa: S608
-            f"WHERE id = %s AND event_id = %s AND {condition} AND status = 'SOLD' "
-            f"AND deleted_at IS NULL RETURNING {SEAT_COLUMNS}",
-            [now, now, seat_id, event, *params],
-        )
-        row = cursor.fetchone()
-        if row is not None:
-            seat = seat_info_from_row(row, now=now)
-            detail = admitted
-            EntryLog.objects.using(DB_ALIAS).create(
-                **log, seat_id=seat.id, holder_id=seat.owner_id, result=EntryLogResult.SUCCESS, detail=detail
-            )
-            note_outcome(EntryLogResult.SUCCESS)
-            return ScanResult(EntryLogResult.SUCCESS, seat, seat.owner_id, detail, admitted=True)
-        # Not admitted: find out why, under the row lock so the answer matches the state it describes.
-        cursor.execute(
-            f"SELECT {SEAT_COLUMNS} FROM {SEAT_TABLE} WHERE id = %s AND deleted_at IS NULL FOR UPDATE",  # noqa: S608
-            [seat_id],
-        )
-        row = cursor.fetchone()
-        seat = seat_info_from_row(row, now=now) if row else None
-        result, detail = refusal(seat)
-        return _scan_log(log, result, seat=seat, detail=detail, holder_id=seat.owner_id if seat else None)
-
-
-def _refusal(seat: SeatInfo | None, payload: QrPayload, event: uuid.UUID) -> tuple[str, str]:
+def _place_refusal(seat: SeatInfo | None, event: uuid.UUID) -> tuple[str, str] | None:
+    """No such place, or a place of another event: the same answer for a phone's code and a printed one."""
     if seat is None:
         return EntryLogResult.NOT_FOUND, _SCAN_DETAIL[EntryLogResult.NOT_FOUND]
     if seat.event_id != event:
         return EntryLogResult.WRONG_EVENT, _SCAN_DETAIL[EntryLogResult.WRONG_EVENT]
+    return None
+
+
+def _refusal(seat: SeatInfo | None, payload: QrPayload, event: uuid.UUID) -> tuple[str, str]:
+    if (refused := _place_refusal(seat, event)) is not None:
+        return refused
     if seat.owner_id != payload.owner_id or seat.qr_version != payload.qr_version:
         return EntryLogResult.REVOKED, _SCAN_DETAIL[EntryLogResult.REVOKED]
     return _status_refusal(seat)
 
 
 def _printed_refusal(seat: SeatInfo | None, payload: PrintedPayload, event: uuid.UUID) -> tuple[str, str]:
-    if seat is None:
-        return EntryLogResult.NOT_FOUND, _SCAN_DETAIL[EntryLogResult.NOT_FOUND]
-    if seat.event_id != event:
-        return EntryLogResult.WRONG_EVENT, _SCAN_DETAIL[EntryLogResult.WRONG_EVENT]
+    if (refused := _place_refusal(seat, event)) is not None:
+        return refused
     if seat.qr_version != payload.qr_version:
         return EntryLogResult.REVOKED, _SCAN_DETAIL[EntryLogResult.REVOKED]
     if _print_version(seat.id) != payload.print_version:
