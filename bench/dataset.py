@@ -173,17 +173,26 @@ def _person(email: str, *, credits: Decimal = Decimal("0"), run_id: str, **extra
 
 
 def _session_for(user_id: uuid.UUID) -> str:
-    """A logged-in session cookie value, for the admin dashboard (the admin uses sessions, not tokens)."""
+    """A logged-in session cookie value, for the admin dashboard (the admin uses sessions, not tokens).
+
+    The session has passed the second factor as a staff member's browser would have: a confirmed TOTP device whose
+    id is in the session (accounts/services/two_factor.py checks both on every request). A manager's role needs it,
+    and without it every admin page answers a redirect to the two-factor page instead of itself.
+    """
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.sessions.backends.db import SessionStore
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
 
     from accounts.models import User
 
     user = User.objects.get(pk=user_id)
+    device = TOTPDevice.objects.create(user=user, name="bench", confirmed=True)
     session = SessionStore()
     session[SESSION_KEY] = str(user.pk)
     session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
     session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
     session.create()
     return session.session_key
 

@@ -14,9 +14,11 @@ real data. Advisory locks, ``set_config`` and transaction statements are listed 
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import secrets
 import sys
+import time
 import uuid
 from dataclasses import replace
 
@@ -52,12 +54,15 @@ def _endpoints(data) -> list[tuple[str, callable]]:
         body = {"event_id": str(data.big_event_id), "gate": "Gate 0", "token": token}
         return staff.post("/api/v1/scan/", body, content_type="application/json")
 
+    dashboard = dashboard_path(data.big_event_id)
     return [
         (
+            "hold",
             "hold (chosen seats)",
             lambda: client.post(holds, {"seat_ids": seats[-3:-1]}, content_type="application/json"),
         ),
         (
+            "checkout",
             "checkout",
             lambda: client.post(
                 "/api/v1/orders/",
@@ -67,22 +72,33 @@ def _endpoints(data) -> list[tuple[str, callable]]:
             ),
         ),
         (
+            "best",
             "hold (best available)",
             lambda: client.post(
                 holds, {"section_id": str(data.hot_section_id), "quantity": 4}, content_type="application/json"
             ),
         ),
         (
+            "seatmap",
             "seat map of a 1,000-seat section",
             lambda: client.get(f"/api/v1/events/{data.big_event_id}/seats/?section={data.big_section_ids[-1]}"),
         ),
         (
+            "availability",
             "availability of the 80,000-seat event",
             lambda: client.get(f"/api/v1/events/{data.big_event_id}/sections/"),
         ),
-        ("sales dashboard (80,000 seats, 50,000 sold)", lambda: manager.get(dashboard_path(data.big_event_id))),
-        ("gate scan", scan),
+        ("dashboard", "sales dashboard (80,000 seats, 50,000 sold)", lambda: manager.get(dashboard)),
+        (
+            "dashboard",
+            "sales dashboard refresh (the table fragment; the charts' timelines from the cache)",
+            lambda: manager.get(f"{dashboard}?fragment=1"),
+        ),
+        ("scan", "gate scan", scan),
     ]
+
+
+ENDPOINT_KEYS = ("hold", "checkout", "best", "seatmap", "availability", "dashboard", "scan")
 
 
 def _explain(connection, statement, *, analyze: bool) -> str | None:
@@ -100,15 +116,22 @@ def _explain(connection, statement, *, analyze: bool) -> str | None:
             cursor.execute("ROLLBACK")
 
 
-def explain_all(data) -> str:
+def explain_all(data, *, only: frozenset[str] = frozenset(ENDPOINT_KEYS)) -> tuple[str, list[str]]:
+    """The plans as Markdown, and the endpoints that did not answer 2xx (their statements are not the endpoint's:
+    a redirect to the login or two-factor page explains nothing)."""
     from django.db import connections
 
     from bench import capture
 
     out: list[str] = []
-    for title, call in _endpoints(data):
+    failed: list[str] = []
+    for key, title, call in _endpoints(data):
+        if key not in only:
+            continue
         with capture.Recorder() as recorder:
             response = call()
+        if not 200 <= response.status_code < 300:
+            failed.append(f"{title}: HTTP {response.status_code} {response.get('Location', '')}".rstrip())
         out += [f"#### {title} — HTTP {response.status_code}, {len(recorder.queries())} statements", ""]
         for number, statement in enumerate(recorder.statements, start=1):
             sql = " ".join(statement.sql.split())
@@ -123,11 +146,16 @@ def explain_all(data) -> str:
                 )
             out += [f"{number}. `{statement.alias}` `{sql[:300]}`", "", "```", plan, "```", ""]
         out.append("")
-    return "\n".join(out)
+    return "\n".join(out), failed
 
 
-def record(text: str, header: str) -> None:
+def record(text: str, header: str, *, append: bool = False) -> None:
+    """Rewrite the "Hot queries" section with every endpoint's plans, or (``append``: some endpoints only) add them
+    at the end of the log under their own heading, leaving the section as it was."""
     existing = DOC.read_text() if DOC.exists() else "# Performance\n"
+    if append:
+        DOC.write_text(existing.rstrip("\n") + f"\n\n### Hot queries, some endpoints\n\n{header}\n\n{text.rstrip()}\n")
+        return
     block = f"{BEGIN_MARKER}\n{header}\n\n{text.rstrip()}\n{END_MARKER}"
     if BEGIN_MARKER in existing and END_MARKER in existing:
         head, _, rest = existing.partition(BEGIN_MARKER)
@@ -141,7 +169,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.explain", description=__doc__.split("\n\n")[0])
     parser.add_argument("--size", choices=("full", "small", "tiny"), default="full")
     parser.add_argument("--no-record", action="store_true")
+    parser.add_argument(
+        "--only",
+        default=",".join(ENDPOINT_KEYS),
+        help=f"a comma-separated list of {', '.join(ENDPOINT_KEYS)}; a subset is appended to the log, not rewritten",
+    )
+    parser.add_argument("--note", default="", help="a line recorded with the plans (e.g. the machine's load)")
     args = parser.parse_args(argv)
+    only = frozenset(key.strip() for key in args.only.split(",") if key.strip())
+    if unknown := only - set(ENDPOINT_KEYS):
+        parser.error(f"unknown endpoints: {', '.join(sorted(unknown))}")
     urls = harness.create_fresh_databases(f"expl{secrets.token_hex(3)}")
     try:
         harness.setup_django()
@@ -155,17 +192,23 @@ def main(argv: list[str] | None = None) -> int:
         dataset.build_big_event(data, print)
         dataset.sell_big_event(data, print)
         dataset.settle(data, print)
-        text = explain_all(data)
+        text, failed = explain_all(data, only=only)
+        command = " ".join(["python -m bench.explain", *(argv if argv is not None else sys.argv[1:])])
         header = (
-            f"Generated by `python -m bench.explain --size {args.size}` at commit {_commit()} on "
-            f"{harness.machine_description()}: stadium {size.stadium_capacity:,} seats, arena {size.big_capacity:,} "
-            f"seats with {size.big_sold:,} sold."
+            f"Generated by `{command}` at {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, commit {_commit()}, "
+            f"on {harness.machine_description()}, load average {' / '.join(f'{x:.2f}' for x in os.getloadavg())}: "
+            f"stadium {size.stadium_capacity:,} seats, arena {size.big_capacity:,} seats with {size.big_sold:,} sold."
+            + (f" {args.note}" if args.note else "")
         )
     finally:
         harness.drop_databases(urls)
     print(text)
+    if failed:
+        # Recording plans of a redirect would pass them off as the endpoint's.
+        print("Not recorded: these endpoints did not answer 2xx:\n  " + "\n  ".join(failed), file=sys.stderr)
+        return 1
     if not args.no_record:
-        record(text, header)
+        record(text, header, append=only != frozenset(ENDPOINT_KEYS))
         print(f"Recorded in {DOC.relative_to(harness.PROJECT_DIR)}.")
     return 0
 

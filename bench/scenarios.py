@@ -67,6 +67,10 @@ class ServerMetrics:
         self.writes: dict[str, list[int]] = defaultdict(list)
         self.server_ms: dict[str, list[float]] = defaultdict(list)
         self.aliases: dict[str, Counter] = defaultdict(Counter)
+        # HTTP status -> answers, and the first Location of a redirect: a read scenario measures only 200s.
+        self.statuses: dict[str, Counter] = defaultdict(Counter)
+        self.redirected_to: dict[str, str] = {}
+        self.cpu: dict[str, float] = {}  # CpuMeter.per(requests, "request") of the measured requests
 
     def record(self, operation: str, response) -> None:
         count = response.headers.get(QUERY_COUNT_HEADER)
@@ -74,6 +78,9 @@ class ServerMetrics:
         by_alias = response.headers.get(QUERY_ALIASES_HEADER, "")
         writes = response.headers.get(WRITE_TRANSACTIONS_HEADER)
         with self._lock:
+            self.statuses[operation][response.status_code] += 1
+            if 300 <= response.status_code < 400:
+                self.redirected_to.setdefault(operation, response.headers.get("Location", ""))
             if writes is not None:
                 self.writes[operation].append(int(writes))
             if count is not None:
@@ -81,6 +88,18 @@ class ServerMetrics:
                 self.aliases[operation][by_alias] += 1
             if server is not None:
                 self.server_ms[operation].append(float(server))
+
+    def not_ok(self) -> list[str]:
+        """Every answer other than 200, by operation: a redirect or an error is not the page a read goal is about."""
+        problems = []
+        for operation, statuses in sorted(self.statuses.items()):
+            others = {status: count for status, count in sorted(statuses.items()) if status != 200}
+            if others:
+                where = self.redirected_to.get(operation)
+                problems.append(
+                    f"{operation}: answers other than 200: {others}" + (f" (redirected to {where})" if where else "")
+                )
+        return problems
 
     def summary(self) -> dict[str, dict[str, Any]]:
         out = {}
@@ -451,12 +470,15 @@ def _timed_gets(
     cookies: dict[str, str] | None = None,
     warm_up: bool = True,
 ) -> tuple[harness.Stats, ServerMetrics, list]:
+    stats, metrics = harness.Stats(), ServerMetrics()
     if warm_up:
-        # The first requests of a kind pay for lazy imports and cold caches in each worker: not measured.
-        _timed_gets(
+        # The first requests of a kind pay for lazy imports and cold caches in each worker: not timed, but their
+        # statuses count (a redirect at the warm-up is a redirect of every request).
+        _, warm, _ = _timed_gets(
             server, operation=operation, paths=paths[:16], clients=clients, token=token, cookies=cookies, warm_up=False
         )
-    stats, metrics = harness.Stats(), ServerMetrics()
+        metrics.statuses.update(warm.statuses)
+        metrics.redirected_to.update(warm.redirected_to)
     next_index = [0]
     lock = threading.Lock()
     samples: list = []
@@ -474,9 +496,11 @@ def _timed_gets(
             samples.append(response)
         return None
 
-    harness.run_clients(
-        reader, clients=clients, base_url=server.base_url, stats=stats, seconds=300, token_for=lambda index: token
-    )
+    with CpuMeter(server) as meter:
+        harness.run_clients(
+            reader, clients=clients, base_url=server.base_url, stats=stats, seconds=300, token_for=lambda index: token
+        )
+    metrics.cpu = meter.per(stats.attempts, "request")
     return stats, metrics, samples
 
 
@@ -530,13 +554,16 @@ def seatmap(server: harness.Server, data: DataSet, *, requests: int) -> Result:
             "event_server_p50_ms": event_p50,
             "section_selector_ms": round(selector_section, 2),
             "event_selector_ms": round(selector_event, 2),
+            "seat_map_cpu": metrics.cpu,
+            "event_availability_cpu": metrics2.cpu,
         }
     )
     for stats_, label in ((stats, "seat map"), (stats2, "event availability")):
         if stats_.codes() or stats_.server_errors:
             result.problems.append(f"{label}: errors {dict(stats_.codes())}")
+    result.problems += metrics.not_ok() + metrics2.not_ok()
     result.goal("1,000-seat section seat map, p50 server time", "< 5 ms", f"{section_p50:.2f} ms", section_p50 < 5)
-    result.goal("80,000-seat event availability, p50 server time", "< 50 ms", f"{event_p50:.2f} ms", event_p50 < 50)
+    result.goal("80,000-seat event availability, p50 server time", "< 30 ms", f"{event_p50:.2f} ms", event_p50 < 30)
     result.tables += [stats.table(), stats2.table()]
     result.server = server_figures
     _check_invariants(result)
@@ -592,6 +619,7 @@ def dashboard(server: harness.Server, data: DataSet, *, requests: int) -> Result
     path = dashboard_path(event)
     if path is None:
         result.figures["page"] = "no dashboard URL found"
+        result.problems.append("no dashboard URL found: update DASHBOARD_URL_NAMES")
         result.goal("dashboard (selector, in process)", "< 50 ms", f"{selector_ms:.1f} ms", selector_ms < 50)
     else:
         stats, metrics, samples = _timed_gets(
@@ -614,13 +642,18 @@ def dashboard(server: harness.Server, data: DataSet, *, requests: int) -> Result
         )
         fragment_p50 = fragment_metrics.summary().get("dashboard_fragment", {}).get("server_p50_ms", 0.0)
         result.figures["fragment_server_p50_ms"] = fragment_p50
+        result.figures["page_cpu"] = metrics.cpu
+        result.figures["fragment_cpu"] = fragment_metrics.cpu
         if fragment_stats.codes() or fragment_stats.server_errors:
             result.problems.append(f"dashboard fragment answered errors: {dict(fragment_stats.codes())}")
         result.tables.append(fragment_stats.table())
         if stats.codes() or stats.server_errors:
             result.problems.append(f"dashboard page answered errors: {dict(stats.codes())}")
+        # A redirect (to the login or the two-factor page) answers fast and is not the dashboard: no figure of such
+        # a run counts.
+        result.problems += metrics.not_ok() + fragment_metrics.not_ok()
         result.goal("dashboard page, p50 server time", "< 50 ms", f"{page_p50:.1f} ms", page_p50 < 50)
-        result.goal("dashboard refresh (table fragment), p50", "< 50 ms", f"{fragment_p50:.1f} ms", fragment_p50 < 50)
+        result.goal("dashboard refresh (table fragment), p50", "< 30 ms", f"{fragment_p50:.1f} ms", fragment_p50 < 30)
         result.goal("dashboard selector, in process", "< 50 ms", f"{selector_ms:.1f} ms", selector_ms < 50)
         result.tables.append(stats.table())
         result.server = {**metrics.summary(), **fragment_metrics.summary()}

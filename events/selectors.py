@@ -82,29 +82,34 @@ def events_get_many(*, event_ids: Iterable[uuid.UUID | None]) -> dict[uuid.UUID,
     return {event.id: event for event in _event_infos(Event.all_objects.using(DB_ALIAS).filter(pk__in=ids))}
 
 
-def event_sections(*, event_id: uuid.UUID) -> list[EventSectionInfo]:
-    """The sections an event sells, in venue order, with their tier and price (one query)."""
-    rows = (
-        EventSection.objects.using(DB_ALIAS)
-        .filter(event_id=event_id, is_active=True, section__deleted_at__isnull=True)
-        .order_by("section__sort_order", "section__name")
-        .values(
-            "section_id",
-            "tier_id",
-            name=F("section__name"),
-            kind=F("section__kind"),
-            tier_name=F("tier__name"),
-            price=F("tier__price"),
-            colour=F("tier__colour"),
-            capacity=Coalesce("capacity_override", "section__capacity"),
-            map_x=F("section__map_x"),
-            map_y=F("section__map_y"),
-            map_rotation=F("section__map_rotation"),
-            map_shape=F("section__map_shape"),
-            map_arc_radius=F("section__map_arc_radius"),
-            map_width=F("section__map_width"),
-            map_height=F("section__map_height"),
-        )
+def event_sections(*, event_id: uuid.UUID, published_only: bool = False) -> list[EventSectionInfo]:
+    """The sections an event sells, in venue order, with their tier and price (one query).
+
+    ``published_only``: none unless the event is published (and live), checked in the same query, so a buyer's read
+    that needs both pays one round trip; an empty answer then means "no such published event" or "it sells
+    nothing", which ``event_is_published`` tells apart.
+    """
+    rows = EventSection.objects.using(DB_ALIAS).filter(
+        event_id=event_id, is_active=True, section__deleted_at__isnull=True
+    )
+    if published_only:
+        rows = rows.filter(event__status=EventStatus.PUBLISHED, event__deleted_at__isnull=True)
+    rows = rows.order_by("section__sort_order", "section__name").values(
+        "section_id",
+        "tier_id",
+        name=F("section__name"),
+        kind=F("section__kind"),
+        tier_name=F("tier__name"),
+        price=F("tier__price"),
+        colour=F("tier__colour"),
+        capacity=Coalesce("capacity_override", "section__capacity"),
+        map_x=F("section__map_x"),
+        map_y=F("section__map_y"),
+        map_rotation=F("section__map_rotation"),
+        map_shape=F("section__map_shape"),
+        map_arc_radius=F("section__map_arc_radius"),
+        map_width=F("section__map_width"),
+        map_height=F("section__map_height"),
     )
     return [from_row(EventSectionInfo, row) for row in rows]
 
@@ -153,6 +158,14 @@ def venues_with_published_events() -> QuerySet[Venue]:
         .distinct()
         .order_by("name")
     )
+
+
+def event_is_published(*, event_id: uuid.UUID | None) -> bool:
+    """Is this a live, published event? One ``SELECT 1 ... LIMIT 1``: what a buyer's read of the event's seats needs,
+    without loading the event and its venue."""
+    if event_id is None:
+        return False
+    return Event.objects.using(DB_ALIAS).filter(pk=event_id, status=EventStatus.PUBLISHED).exists()
 
 
 def event_published_get(*, event_id: uuid.UUID | None) -> Event:

@@ -9,10 +9,14 @@ the API's own 404 {"code": "NOT_FOUND"}, never an HTML page.
 
 from __future__ import annotations
 
+import uuid
+from decimal import Decimal
+
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.permissions import AllowAny
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -24,11 +28,17 @@ from inventory.contract import TICKET_STATUSES
 from orders.api.event_serializers import SeatMapSeatSerializer, SectionAvailabilitySerializer
 from orders.ids import id_or_invalid, id_or_not_found
 
+_CENTS = Decimal("0.01")
 
-def _section_rows(event_id) -> list[dict]:
-    availability = inventory_selectors.section_availability(event_id=event_id, stale_ok=True)
+
+def _section_rows(event_id: uuid.UUID) -> list[dict]:
+    """Each section the published event sells with its live counts; NotFound when it is no published event."""
+    sections = selectors.event_sections(event_id=event_id, published_only=True)
+    if not sections and not selectors.event_is_published(event_id=event_id):
+        raise NotFound("No such event.")
+    availability = inventory_selectors.section_availability(event_id=event_id, stale_ok=True) if sections else {}
     rows = []
-    for section in selectors.event_sections(event_id=event_id):
+    for section in sections:
         counts = availability.get(section.section_id, {})
         rows.append(
             {
@@ -42,6 +52,32 @@ def _section_rows(event_id) -> list[dict]:
     return rows
 
 
+def _section_rows_json(rows: list[dict]) -> bytes:
+    """What ``SectionAvailabilitySerializer(rows, many=True)`` renders as JSON, without a serializer field call per
+    value (80 sections x 14 fields; tests/performance/test_lean_paths.py holds the two equal)."""
+    return JSONRenderer().render(
+        [
+            {
+                "section_id": str(row["section_id"]),
+                "name": row["name"],
+                "kind": row["kind"],
+                "tier_id": str(row["tier_id"]),
+                "tier_name": row["tier_name"],
+                "price": str(Decimal(row["price"]).quantize(_CENTS)),
+                "colour": row["colour"],
+                "capacity": row["capacity"],
+                "map_x": row["map_x"],
+                "map_y": row["map_y"],
+                "available": row["available"],
+                "held": row["held"],
+                "sold": row["sold"],
+                "blocked": row["blocked"],
+            }
+            for row in rows
+        ]
+    )
+
+
 class EventSectionsView(APIView):
     """Each section the event sells: tier, price, capacity and live availability (an expired hold is available)."""
 
@@ -49,9 +85,12 @@ class EventSectionsView(APIView):
     permission_classes = [AllowAny]
 
     @extend_schema(responses=SectionAvailabilitySerializer(many=True))
-    def get(self, request: Request, event_id: str) -> Response:
-        event = selectors.event_published_get(event_id=id_or_not_found(event_id, name="event"))
-        return Response(SectionAvailabilitySerializer(_section_rows(event.pk), many=True).data)
+    def get(self, request: Request, event_id: str) -> Response | HttpResponse:
+        # One events query (the sections, if the event is published) and one seats GROUP BY.
+        rows = _section_rows(id_or_not_found(event_id, name="event"))
+        if request.accepted_renderer.format == "json":
+            return HttpResponse(_section_rows_json(rows), content_type="application/json")
+        return Response(SectionAvailabilitySerializer(rows, many=True).data)
 
 
 class EventSeatsView(APIView):
@@ -64,8 +103,10 @@ class EventSeatsView(APIView):
         parameters=[OpenApiParameter("section", OpenApiTypes.UUID, required=True, description="Section id.")],
         responses=SeatMapSeatSerializer(many=True),
     )
-    def get(self, request: Request, event_id: str) -> Response:
-        event = selectors.event_published_get(event_id=id_or_not_found(event_id, name="event"))
+    def get(self, request: Request, event_id: str) -> Response | HttpResponse:
+        event_pk = id_or_not_found(event_id, name="event")
+        if not selectors.event_is_published(event_id=event_pk):
+            raise NotFound("No such event.")
         raw = request.query_params.get("section", "")
         if not raw:
             raise InvalidInput("Name the section: ?section=<id>.", fields={"section": ["This parameter is required."]})
@@ -74,13 +115,13 @@ class EventSeatsView(APIView):
             # The seat map is the on-sale's hottest read: PostgreSQL builds the same JSON the serializer would
             # (tests/performance/test_lean_paths.py), with no Python object per seat (docs/PERFORMANCE.md). Seats
             # exist only for the sections the event sells, so the section check is needed only for an empty answer.
-            body = inventory_selectors.seat_map_json(event_id=event.pk, section_id=section_id, stale_ok=True)
+            body = inventory_selectors.seat_map_json(event_id=event_pk, section_id=section_id, stale_ok=True)
             if body == "[]" and not any(
-                s.section_id == section_id for s in selectors.event_sections(event_id=event.pk)
+                s.section_id == section_id for s in selectors.event_sections(event_id=event_pk)
             ):
                 raise NotFound("This event sells no such section.")
             return HttpResponse(body, content_type="application/json")
-        if not any(s.section_id == section_id for s in selectors.event_sections(event_id=event.pk)):
+        if not any(s.section_id == section_id for s in selectors.event_sections(event_id=event_pk)):
             raise NotFound("This event sells no such section.")
-        seats = inventory_selectors.seat_map(event_id=event.pk, section_id=section_id, stale_ok=True)
+        seats = inventory_selectors.seat_map(event_id=event_pk, section_id=section_id, stale_ok=True)
         return Response(SeatMapSeatSerializer(seats, many=True).data)

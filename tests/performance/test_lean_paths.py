@@ -1,7 +1,8 @@
 """The fast paths taken for performance answer exactly what the general paths answer.
 
 The seats API builds its JSON in PostgreSQL (``inventory.selectors.seat_map_json``) instead of running the DRF
-serializer over ``seat_map()``; whatever the seat's state, the two must describe it identically.
+serializer over ``seat_map()``, and the sections API renders plain values without its serializer; whatever the
+seat's state, the two paths must describe it identically.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from rest_framework.test import APIClient
 from events.tests.factories import EventSectionFactory, PriceTierFactory
 from inventory import selectors as inventory_selectors
 from inventory.tests.factories import SeatFactory
-from orders.api.event_serializers import SeatMapSeatSerializer
+from orders.api.event_serializers import SeatMapSeatSerializer, SectionAvailabilitySerializer
 
 pytestmark = pytest.mark.django_db(databases=["default", "seats", "orders", "events"])
 
@@ -41,15 +42,23 @@ def section_with_every_state(buyer):
     return tier.event, link.section
 
 
-def test_seats_api_answers_exactly_what_the_serializer_would(section_with_every_state, buyer):
-    event, section = section_with_every_state
+def _get(buyer, path: str, *, accept: str = "application/json"):
     client = APIClient()
     client.force_authenticate(buyer)
+    return client.get(path, HTTP_ACCEPT=accept)
 
-    response = client.get(f"/api/v1/events/{event.pk}/seats/?section={section.pk}", HTTP_ACCEPT="application/json")
 
+def _assert_json_ok(response) -> None:
     assert response.status_code == 200
     assert response["Content-Type"].startswith("application/json")
+
+
+def test_seats_api_answers_exactly_what_the_serializer_would(section_with_every_state, buyer):
+    event, section = section_with_every_state
+
+    response = _get(buyer, f"/api/v1/events/{event.pk}/seats/?section={section.pk}")
+
+    _assert_json_ok(response)
     expected = SeatMapSeatSerializer(inventory_selectors.seat_map(event_id=event.pk, section_id=section.pk), many=True)
     assert json.loads(response.content) == json.loads(JSONRenderer().render(expected.data))
     statuses = [seat["status"] for seat in json.loads(response.content)]
@@ -64,20 +73,45 @@ def test_seat_map_json_of_an_unknown_section_is_an_empty_list(section_with_every
 
 def test_a_section_the_event_does_not_sell_is_still_a_404(section_with_every_state, buyer):
     event, _section = section_with_every_state
-    client = APIClient()
-    client.force_authenticate(buyer)
-    response = client.get(f"/api/v1/events/{event.pk}/seats/?section={uuid.uuid4()}", HTTP_ACCEPT="application/json")
+    response = _get(buyer, f"/api/v1/events/{event.pk}/seats/?section={uuid.uuid4()}")
     assert response.status_code == 404
     assert response.json()["code"] == "NOT_FOUND"
 
 
 def test_browsable_api_still_renders_the_seats_page(section_with_every_state, buyer):
     event, section = section_with_every_state
-    client = APIClient()
-    client.force_authenticate(buyer)
-    response = client.get(f"/api/v1/events/{event.pk}/seats/?section={section.pk}", HTTP_ACCEPT="text/html")
+    response = _get(buyer, f"/api/v1/events/{event.pk}/seats/?section={section.pk}", accept="text/html")
     assert response.status_code == 200
     assert b"AVAILABLE" in response.content
+
+
+def test_sections_api_answers_exactly_what_the_serializer_would(section_with_every_state, buyer):
+    from orders.api.event_views import _section_rows
+
+    event, section = section_with_every_state
+
+    response = _get(buyer, f"/api/v1/events/{event.pk}/sections/")
+
+    _assert_json_ok(response)
+    expected = SectionAvailabilitySerializer(_section_rows(event.pk), many=True)
+    assert response.content == JSONRenderer().render(expected.data)
+    (row,) = json.loads(response.content)
+    assert (row["section_id"], row["price"]) == (str(section.pk), "12.50")
+    # The lapsed hold is available; the ticket counts as sold.
+    assert (row["available"], row["held"], row["sold"], row["blocked"]) == (2, 1, 1, 1)
+
+
+def test_sections_of_an_event_that_is_not_published_are_a_404_and_an_event_selling_nothing_an_empty_list(buyer):
+    from events.tests.factories import EventFactory
+
+    draft = EventFactory(status="DRAFT")
+    published_without_sections = EventFactory()
+
+    refused = _get(buyer, f"/api/v1/events/{draft.pk}/sections/")
+    empty = _get(buyer, f"/api/v1/events/{published_without_sections.pk}/sections/")
+
+    assert (refused.status_code, refused.json()["code"]) == (404, "NOT_FOUND")
+    assert (empty.status_code, empty.json()) == (200, [])
 
 
 # --- The purchase's plan in one statement (orders/services/purchase/plan.py) ---------------------------------------
