@@ -130,7 +130,8 @@
       drawUpTo(Math.min(count, drawn + SLICE));
       if (drawn < count) window.requestAnimationFrame(drawSlice);
     }
-    // A key or a focus before the last slice: draw the rest at once, so every seat can be reached.
+    // A key or a click before the last slice: draw the rest at once, so every seat can be reached. (No focus
+    // listener on the SVG: Chromium would make the SVG itself a tab stop.)
     function drawAll() { if (drawn < count) drawUpTo(count); }
 
     function focusSeat(i) {
@@ -233,7 +234,6 @@
       event.preventDefault();
       focusSeat(target);
     });
-    svg.addEventListener("focusin", drawAll);
 
     data.picked.forEach(function (i) { choose(i, true); });
     var index = {};

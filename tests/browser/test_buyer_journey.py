@@ -114,7 +114,9 @@ def test_without_javascript_the_seat_list_holds_seats_with_a_plain_form(live_ser
 
     # The map is drawn by its script: without one, the section links to its seats as a plain list.
     assert page.locator("svg.seatmap circle.seat").count() == 0
-    page.click(f"text=Choose seats in {setup.section.name} from a list")
+    seat_list_link = page.locator("noscript a[href$='/seats/']")
+    assert seat_list_link.inner_text() == f"Choose seats in {setup.section.name} from a list"
+    seat_list_link.click()
     page.wait_for_url(re.compile(r"/seats/$"))
     seat_list = page.locator("select[name=seat_ids]")
     assert seat_list.is_visible()
