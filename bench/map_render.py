@@ -1,8 +1,10 @@
 """How the seat map of a 3,200-seat section draws and pans in Chromium on a slowed-down CPU (a mid-range phone).
 
-    .venv/bin/python -m bench.map_render [--runs 3] [--frames 120] [--rates 1,4]
+    .venv/bin/python -m bench.map_render [--runs 3] [--frames 120] [--rates 1,4] [--reuse]
 
-Fresh databases of its own (dropped afterwards), the demo data (``seed_demo``); then Debian's Chromium
+Fresh databases of its own (dropped afterwards), the demo data (``seed_demo``); with ``--reuse``, the databases the
+*_DATABASE_URL variables name, seeded only when the demo is not there yet (so that two checkouts of the code can be
+measured in turns, A/B/A/B, against the same data while the machine's load changes); then Debian's Chromium
 (Playwright, headless, 390x844 at 2x) opens the demo stadium's North 1 section (3,200 seats) and its venue map, at
 CPU throttling 1x and 4x (CDP ``Emulation.setCPUThrottlingRate``) in the same run. The pages are served by Django in
 this process through Playwright's request routing (no network, no server start-up), so the times are the browser's.
@@ -152,7 +154,8 @@ def _run(runs: int, frames: int, rates: tuple[int, ...]) -> None:
     from events import selectors as events_selectors
     from events.models import Event
 
-    call_command("seed_demo", stdout=io.StringIO())
+    if not Event.objects.filter(slug="harbour-derby").exists():
+        call_command("seed_demo", stdout=io.StringIO())
     derby = Event.objects.get(slug="harbour-derby")
     north = next(s for s in events_selectors.event_sections(event_id=derby.pk) if s.name == "North 1")
     base = "http://127.0.0.1"
@@ -222,8 +225,14 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--frames", type=int, default=120)
     parser.add_argument("--rates", default="1,4", help="CPU slowdowns to measure, e.g. 1,4")
+    parser.add_argument("--reuse", action="store_true", help="the configured databases, seeded once (see above)")
     args = parser.parse_args()
     rates = tuple(int(rate) for rate in args.rates.split(","))
+    if args.reuse:
+        harness.setup_django()
+        harness.migrate_all()
+        _run(args.runs, args.frames, rates)
+        return
     urls = harness.create_fresh_databases(f"map{secrets.token_hex(3)}")
     try:
         harness.setup_django()
