@@ -1,8 +1,9 @@
 """The event page buyers see: sections with availability and price, the seat map, their holds.
 
 It combines three domains (the event from events, seats and availability from inventory, the buyer's holds), so
-it lives in orders. Holding works as a plain form POST (orders/views/holds.py); static/js/seatmap.js only enhances
-it (click and keyboard selection on the SVG, the hold countdown).
+it lives in orders. Holding works as a plain form POST (orders/views/holds.py): static/js/seatmap.js draws the seats
+from the JSON the page carries and posts the chosen ones; without JavaScript, section_seat_list offers the same seats
+as a plain list in a form.
 """
 
 from __future__ import annotations

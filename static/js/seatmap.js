@@ -1,9 +1,9 @@
 /* The seat map: draws each map's seats from the JSON beside it, mouse and keyboard selection on the SVG (each chosen
  * seat a hidden seat_ids input of the form; without JavaScript the page links to the same seats as a plain list
- * instead), zoom inside the map's own box (buttons, a tap on a
- * zoomed-out map, two-finger pinch), the sticky bar's summary, the live countdown of the buyer's holds, and live
- * availability: every POLL seconds the page asks which seats of its maps changed since its last answer (version) and
- * redraws them; a chosen seat someone else takes is unchosen and named.
+ * instead), zoom inside the map's own box (buttons, a tap on a zoomed-out map, two-finger pinch), the sticky bar's
+ * summary, the live countdown of the buyer's holds, and live availability: every POLL seconds the page asks which
+ * seats of its maps changed since its last answer (version) and redraws them; a chosen seat someone else takes is
+ * unchosen and named.
  * Keyboard: one seat per map is in the tab order (roving tabindex); arrow keys move between seats and rows,
  * Home/End jump to the row's ends, Enter or Space selects. */
 (function () {
