@@ -8,6 +8,11 @@ app_name = "orders"
 urlpatterns = [
     path("events/<uuid:event_id>/", event_page.event_detail, name="event"),
     path("events/<uuid:event_id>/sections/<uuid:section_id>/", event_page.section_detail, name="event_section"),
+    path(
+        "events/<uuid:event_id>/sections/<uuid:section_id>/seats/",
+        event_page.section_seat_list,
+        name="event_section_seats",
+    ),
     path("events/<uuid:event_id>/changes/", event_page.seat_changes, name="event_changes"),
     path("events/<uuid:event_id>/hold/", holds.hold_create, name="hold"),
     path("events/<uuid:event_id>/holds/release/", holds.hold_release, name="release"),

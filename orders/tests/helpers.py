@@ -7,6 +7,7 @@ Money and seats are read with raw SQL, so these checks depend on no other app's 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 from decimal import Decimal
 
@@ -41,6 +42,13 @@ def page_client(user) -> Client:
     client = Client()
     client.force_login(user)
     return client
+
+
+def seat_map_data(html: str, section_id) -> dict:
+    """The seats a page's map draws (the JSON seatmap.js reads; orders.views.event_page._seat_data) for a section."""
+    start = html.index(f'<script id="seats-{section_id}" type="application/json">')
+    body = html[html.index(">", start) + 1 : html.index("</script>", start)]
+    return json.loads(body)
 
 
 def messages_of(response) -> list[str]:

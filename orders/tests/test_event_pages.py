@@ -19,7 +19,7 @@ from events.tests.factories import EventFactory
 from inventory import selectors as inventory_selectors
 from orders import services
 from orders.tests.factories import make_event
-from orders.tests.helpers import hold, messages_of
+from orders.tests.helpers import hold, messages_of, seat_map_data
 from orders.views import event_page
 
 pytestmark = pytest.mark.django_db(databases=ALL_DATABASES)
@@ -33,16 +33,19 @@ def test_event_page_draws_every_seat_with_status_tier_and_accessible_marks(clien
     response = client.get(setup.event.get_absolute_url())
     assert response.status_code == 200
     html = response.text
-    assert html.count('data-id="') == len(setup.seats)
-    assert html.count('class="seat-ring" cx=') == 1  # one accessible seat (the legend has one more ring)
-    assert 'class="seat held"' in html and 'class="seat mine"' in html
-    assert f'fill="{setup.tier.colour}"' in html
-    assert 'role="checkbox"' in html and "Hold selected seats" in html
-    assert "Your holds" in html and "data-expires-at" in html
+    seats = seat_map_data(html, setup.section.pk)
+    assert seats["id"] == [str(seat_id) for seat_id in setup.seat_ids]  # in map order: rows, then numbers
+    assert seats["state"] == "ahmaaaaaaa"  # available, held by someone, held by you
+    assert len(seats["accessible"]) == 1
+    assert seats["prices"] == [str(setup.seats[0].price)] and set(seats["price"]) == {0}
+    assert f'<g class="seats" fill="{setup.tier.colour}">' in html
+    assert "Hold selected seats" in html and "Your holds" in html and "data-expires-at" in html
     assert "seatmap.js" in html
-    # The no-JS fallback lists the available seats only (8 of 10).
-    seat_list = html[html.index('name="seat_ids"') : html.index("</select>", html.index('name="seat_ids"'))]
-    assert len(re.findall(r'<option value="[0-9a-f-]{36}"', seat_list)) == 8
+    # Without JavaScript: a link to the section's seats as a plain list (the page itself carries no list).
+    seat_list = reverse("orders:event_section_seats", args=[setup.event.pk, setup.section.pk])
+    assert f'<noscript><p class="seat-list-fallback"><a href="{seat_list}">' in html
+    form = html[html.index('id="hold-form"') : html.index("</form>", html.index('id="hold-form"'))]
+    assert "<option" not in form and "<select" not in form
 
 
 def test_event_page_of_a_draft_or_unknown_event_is_404(client):
@@ -54,24 +57,24 @@ def test_event_page_of_a_draft_or_unknown_event_is_404(client):
 def test_general_admission_shows_a_quantity_picker(client):
     setup = make_event(general=True)
     html = client.get(setup.event.get_absolute_url()).text
-    assert 'name="quantity"' in html and 'data-id="' not in html
+    assert 'name="quantity"' in html and "data-seats=" not in html
 
 
 def test_best_available_event_shows_quantity_pickers_not_seats(client):
     setup = make_event(selection_mode="BEST_AVAILABLE")
     html = client.get(setup.event.get_absolute_url()).text
-    assert "Hold best available" in html and 'data-id="' not in html
+    assert "Hold best available" in html and "data-seats=" not in html
 
 
 def test_a_big_event_shows_an_overview_and_one_section_at_a_time(client, monkeypatch):
     monkeypatch.setattr(event_page, "INLINE_SEAT_LIMIT", 5)
     setup = make_event()
     html = client.get(setup.event.get_absolute_url()).text
-    assert "Venue map" in html and 'data-id="' not in html
+    assert "Venue map" in html and "data-seats=" not in html
     section_url = reverse("orders:event_section", kwargs={"event_id": setup.event.pk, "section_id": setup.section.pk})
     assert section_url in html
     section_html = client.get(section_url).text
-    assert section_html.count('data-id="') == len(setup.seats)
+    assert len(seat_map_data(section_html, setup.section.pk)["id"]) == len(setup.seats)
 
 
 def test_section_page_of_a_section_the_event_does_not_sell_is_404(client):
@@ -188,9 +191,47 @@ def test_a_curved_section_is_drawn_with_curved_rows_and_the_stage_in_front_of_ro
     section_url = reverse("orders:event_section", kwargs={"event_id": setup.event.pk, "section_id": setup.section.pk})
     html = client.get(section_url).text
     assert 'class="stage-edge"' in html and ">Stage</text>" in html
-    row_a = [
-        float(y) for y in re.findall(r'class="seat available" cx="[\d.]+" cy="([\d.]+)"[^>]*data-label="A\d', html)
-    ]
+    seats = seat_map_data(html, setup.section.pk)
+    row_a = [y for y, row in zip(seats["y"], seats["row"], strict=True) if seats["rows"][row] == "A"]
     assert len(row_a) == 5
     # The middle seat of row A is furthest from the stage; the ends curve forward around it.
     assert row_a[2] == max(row_a) and row_a[0] == pytest.approx(row_a[4]) and row_a[0] < row_a[2]
+
+
+def test_without_javascript_a_section_s_seats_are_a_plain_list_that_holds_them(client, buyer, other_buyer):
+    setup = make_event()
+    services.hold_seats(buyer_id=other_buyer.pk, event_id=setup.event.pk, seat_ids=setup.seat_ids[:1])
+    client.force_login(buyer)
+    url = reverse("orders:event_section_seats", args=[setup.event.pk, setup.section.pk])
+    html = client.get(url).text
+    start = html.rindex("<form", 0, html.index("seat-list-form"))
+    form = html[start : html.index("</form>", start)]
+    assert f'action="{reverse("orders:hold", args=[setup.event.pk])}"' in form
+    assert f'name="next" value="{url}"' in form
+    assert re.findall(r'<optgroup label="Row (\w)">', form) == ["A", "B"]
+    assert len(re.findall(r'<option value="[0-9a-f-]{36}"', form)) == 9  # the held seat is not offered
+    assert f'<option value="{setup.seat_ids[0]}"' not in form
+
+    response = client.post(
+        reverse("orders:hold", args=[setup.event.pk]),
+        {"seat_ids": [str(setup.seat_ids[3]), str(setup.seat_ids[4])], "next": url},
+        follow=True,
+    )
+    assert response.redirect_chain[-1][0] == url
+    held = inventory_selectors.holds_for_buyer(buyer_id=buyer.pk, event_id=setup.event.pk)
+    assert {seat.id for seat in held} == set(setup.seat_ids[3:5])
+    html = response.text
+    assert f'<option value="{setup.seat_ids[3]}"' not in html
+    assert "Your holds" in html and html.count(f"<li>{setup.section.name} · Row A, seat") == 2
+
+
+def test_the_plain_seat_list_is_only_for_seated_sections_of_seat_map_events(client):
+    standing = make_event(general=True)
+    best = make_event(selection_mode="BEST_AVAILABLE")
+    seated = make_event()
+    for event, section in (
+        (standing.event, standing.section),
+        (best.event, best.section),
+        (seated.event, standing.section),
+    ):
+        assert client.get(reverse("orders:event_section_seats", args=[event.pk, section.pk])).status_code == 404

@@ -1,8 +1,9 @@
 """The event page buyers see: sections with availability and price, the seat map, their holds.
 
 It combines three domains (the event from events, seats and availability from inventory, the buyer's holds), so
-it lives in orders. Holding works as a plain form POST (orders/views/holds.py); static/js/seatmap.js only enhances
-it (click and keyboard selection on the SVG, the hold countdown).
+it lives in orders. Holding works as a plain form POST (orders/views/holds.py): static/js/seatmap.js draws the seats
+from the JSON the page carries and posts the chosen ones; without JavaScript, section_seat_list offers the same seats
+as a plain list in a form.
 """
 
 from __future__ import annotations
@@ -105,9 +106,9 @@ def _seat_state(seat: dict, mine: set) -> str:
     return {"AVAILABLE": "available", "HELD": "held", "BLOCKED": "blocked"}.get(seat["status"], "sold")
 
 
-def _seat_map(seats: list[dict], *, colours: dict, mine: set, arc_radius: int = 0) -> dict:
+def _seat_map(seats: list[dict], *, mine: set, arc_radius: int = 0) -> dict:
     """Geometry for one section's SVG: seats where events.geometry puts them (rows curved for an ARC section),
-    coloured by status and tier, grouped by row, with the stage's edge drawn in front of row A."""
+    with their state, grouped by row, with the stage's edge drawn in front of row A."""
     extent = geometry.seat_extent((seat["x"], seat["y"]) for seat in seats)
     if extent is None:
         return {"seats": [], "rows": [], "width": 0, "height": 0}
@@ -141,7 +142,6 @@ def _seat_map(seats: list[dict], *, colours: dict, mine: set, arc_radius: int = 
                 "cx": cx,
                 "cy": cy,
                 "state": state,
-                "fill": colours.get(seat["tier_id"], "#3b82f6") if state == "available" else "",
                 "accessible": seat["accessible"],
                 "price": seat["price"],
             }
@@ -178,13 +178,14 @@ def _seat_section_context(event_id, section_row: dict, *, mine: set, picked: fro
     # Seat maps may be a few seconds old (the read replica); the buyer's own holds come from the primary.
     seats = inventory_selectors.seat_map(event_id=event_id, section_id=info.section_id, stale_ok=True)
     arc_radius = info.map_arc_radius if info.map_shape == "ARC" else 0
-    drawn = _seat_map(seats, colours={info.tier_id: info.colour}, mine=mine, arc_radius=arc_radius)
+    drawn = _seat_map(seats, mine=mine, arc_radius=arc_radius)
     return {
         **section_row,
         "map": drawn,
         "changes_version": version,
-        "svg_seats": _svg_seats(drawn, picked=picked),
-        "seat_options": _seat_options(drawn["seats"], picked=picked),
+        "svg_frame": _svg_frame(drawn),
+        "seat_data": _seat_data(drawn, picked=picked),
+        "seats_element_id": f"seats-{info.section_id}",
     }
 
 
@@ -194,16 +195,22 @@ def seat_section_map(*, event_id, section_id) -> dict | None:
     availability = inventory_selectors.section_availability(event_id=event_id)
     rows = _section_rows(event_id, availability=availability)
     row = next((row for row in rows if row["info"].section_id == section_id and not row["is_general"]), None)
-    return None if row is None else _seat_section_context(event_id, row, mine=set())
+    if row is None:
+        return None
+    context = _seat_section_context(event_id, row, mine=set())
+    # Staff pages post the map's form themselves: without JavaScript they get the plain list in place (<noscript>).
+    return {**context, "staff_form": True, "seat_options": _seat_options(context["map"]["seats"])}
 
 
-# A stadium section has thousands of seats: their markup is built here in one pass (about 10x faster than a
-# template loop). Every interpolated value is a UUID, a number, a fixed word or an escaped row label.
-_STATE_WORDS = {"mine": "held by you", "available": "available", "held": "held", "sold": "sold", "blocked": "blocked"}
+# A stadium section has thousands of seats. The page carries them as one compact JSON array per column (about a
+# sixth of the markup of a <circle> per seat with its name) and seatmap.js draws them after the first paint; the
+# stage's edge and the row labels, a few dozen elements, stay in the markup. Every interpolated value is a number, a
+# fixed word or an escaped row label.
+_STATE_CODES = {"available": "a", "held": "h", "sold": "s", "blocked": "b", "mine": "m"}
 
 
-def _svg_seats(drawn: dict, *, picked: frozenset = frozenset()) -> str:
-    r, ring, font = drawn.get("r", 0), drawn.get("ring", 0), drawn.get("font", 10)
+def _svg_frame(drawn: dict) -> str:
+    font = drawn.get("font", 10)
     parts = []
     if drawn["seats"]:
         label_x, label_y = drawn["stage_label"]
@@ -216,24 +223,30 @@ def _svg_seats(drawn: dict, *, picked: frozenset = frozenset()) -> str:
         f"{escape(row['label'])}</text>"
         for row in drawn["rows"]
     ]
-    for seat in drawn["seats"]:
-        row = escape(seat["row"])
-        state = seat["state"]
-        if seat["accessible"]:
-            parts.append(f'<circle class="seat-ring" cx="{seat["cx"]}" cy="{seat["cy"]}" r="{ring}"/>')
-        fill = f' fill="{seat["fill"]}"' if seat["fill"] else ""
-        disabled = "" if state == "available" else ' aria-disabled="true"'
-        chosen = state == "available" and seat["id"] in picked
-        classes = f"seat {state} selected" if chosen else f"seat {state}"
-        checked = "true" if chosen else "false"
-        accessible = ", accessible" if seat["accessible"] else ""
-        parts.append(
-            f'<circle class="{classes}" cx="{seat["cx"]}" cy="{seat["cy"]}" r="{r}"{fill} data-id="{seat["id"]}" '
-            f'data-row="{seat["row_index"]}" data-price="{seat["price"]}" data-label="{row}{seat["number"]}" '
-            f'tabindex="-1" role="checkbox" aria-checked="{checked}"{disabled} aria-label="Row {row} seat '
-            f'{seat["number"]}, {seat["price"]} credits, {_STATE_WORDS[state]}{accessible}"/>'
-        )
     return mark_safe("".join(parts))  # noqa: S308 - built from escaped and typed values only
+
+
+def _seat_data(drawn: dict, *, picked: frozenset = frozenset()) -> dict:
+    """The seats as seatmap.js reads them: one array per field, in map order (rows, then numbers). ``state`` is one
+    letter a seat (a available, h held, s sold, b blocked, m held by you); ``price`` indexes ``prices``;
+    ``accessible`` and ``picked`` list seat positions."""
+    seats = drawn["seats"]
+    prices: dict[str, int] = {}
+    return {
+        "r": drawn.get("r", 0),
+        "ring": drawn.get("ring", 0),
+        "rows": [row["label"] for row in drawn["rows"]],
+        "id": [str(seat["id"]) for seat in seats],
+        "x": [seat["cx"] for seat in seats],
+        "y": [seat["cy"] for seat in seats],
+        "row": [seat["row_index"] for seat in seats],
+        "number": [seat["number"] for seat in seats],
+        "state": "".join(_STATE_CODES[seat["state"]] for seat in seats),
+        "price": [prices.setdefault(str(seat["price"]), len(prices)) for seat in seats],
+        "prices": list(prices),
+        "accessible": [i for i, seat in enumerate(seats) if seat["accessible"]],
+        "picked": [i for i, seat in enumerate(seats) if seat["state"] == "available" and seat["id"] in picked],
+    }
 
 
 def _seat_options(seats: list[dict], *, picked: frozenset = frozenset()) -> str:
@@ -378,6 +391,35 @@ def section_detail(request: HttpRequest, event_id, section_id) -> HttpResponse:
             "max_per_order": config.get("max_tickets_per_order"),
             "tiers": _tiers([row]),
             **_holds_context(holds, section_names=_names(sections)),
+        },
+    )
+
+
+@require_GET
+def section_seat_list(request: HttpRequest, event_id, section_id) -> HttpResponse:
+    """A seated section's available seats as a plain list in a form: how seats are held without JavaScript (the
+    section page's map is drawn by seatmap.js and links here from a <noscript>). ``?pick=`` preselects, as on the
+    map, so a lost race comes back with the seats still free chosen."""
+    event = event_or_404(event_id)
+    if event.selection_mode == event.SelectionMode.BEST_AVAILABLE:
+        raise Http404("This event sells places by quantity.")
+    availability = inventory_selectors.section_availability(event_id=event.pk, stale_ok=True)
+    sections = _section_rows(event.pk, availability=availability)
+    row = next((row for row in sections if row["info"].section_id == section_id and not row["is_general"]), None)
+    if row is None:
+        raise Http404("This event sells no such seated section.")
+    seats = inventory_selectors.seat_map(event_id=event.pk, section_id=section_id, stale_ok=True)
+    listed = [{**seat, "state": _seat_state(seat, set())} for seat in seats]
+    return render(
+        request,
+        "orders/event/section_seats.html",
+        {
+            "event": event,
+            "on_sale": events_selectors.sales_open(event.status, event.sales_start, event.sales_end),
+            "section": row,
+            "seat_options": _seat_options(listed, picked=_picked(request)),
+            "max_per_order": config.get("max_tickets_per_order"),
+            **_holds_context(_my_holds(request, event.pk), section_names=_names(sections)),
         },
     )
 

@@ -1,8 +1,9 @@
-/* Seat map enhancement: mouse and keyboard selection on the SVG, kept in sync with the plain <select multiple>
- * that the form submits (so the page works without JavaScript), zoom inside the map's own box (buttons, a tap on a
- * zoomed-out map, two-finger pinch), the sticky bar's summary, the live countdown of the buyer's holds, and live
- * availability: every POLL seconds the page asks which seats of its maps changed since its last answer (version) and
- * redraws them; a chosen seat someone else takes is unchosen and named.
+/* The seat map: draws each map's seats from the JSON beside it, mouse and keyboard selection on the SVG (each chosen
+ * seat a hidden seat_ids input of the form; without JavaScript the page links to the same seats as a plain list
+ * instead), zoom inside the map's own box (buttons, a tap on a zoomed-out map, two-finger pinch), the sticky bar's
+ * summary, the live countdown of the buyer's holds, and live availability: every POLL seconds the page asks which
+ * seats of its maps changed since its last answer (version) and redraws them; a chosen seat someone else takes is
+ * unchosen and named.
  * Keyboard: one seat per map is in the tab order (roving tabindex); arrow keys move between seats and rows,
  * Home/End jump to the row's ends, Enter or Space selects. */
 (function () {
@@ -20,56 +21,172 @@
     return value.toFixed(2).replace(".", separator);
   }
 
+  // The seats come as JSON beside their map (one array per field; orders/views/event_page.py, _seat_data) and are
+  // drawn SLICE at a time, one slice per animation frame, so the page paints first and stays responsive while a
+  // 3,200-seat section fills in. Each seat is a <circle role="checkbox"> named short ("A12"); the seat with the
+  // roving focus carries the full name ("Row A seat 12, 45.00 credits, available, accessible").
+  var SLICE = 800;
+  var STATE_CODES = { a: "available", h: "held", s: "sold", b: "blocked", m: "mine" };
+
+  function stateWord(state) {
+    switch (state) {
+      case "available": return gettext("available");
+      case "held": return gettext("held");
+      case "sold": return gettext("sold");
+      case "blocked": return gettext("blocked");
+      default: return gettext("held by you");
+    }
+  }
+
+  function chosenInputs(form) {
+    return form.querySelectorAll("input[type=hidden][name=seat_ids]");
+  }
+
   function initMap(svg) {
-    var select = document.getElementById(svg.dataset.select);
     var form = svg.closest("form");
-    if (!select || !form) return;
+    var source = document.getElementById(svg.dataset.seats);
+    var layer = svg.querySelector("g.seats");
+    var ringLayer = svg.querySelector("g.seat-rings");
+    if (!form || !source || !layer || !ringLayer) return;
+    var data = JSON.parse(source.textContent);
+    var count = data.id.length;
+    if (!count) return;
     form.classList.add("js");
     var max = parseInt(svg.dataset.max || "8", 10);
-    var seats = Array.prototype.slice.call(svg.querySelectorAll("circle.seat"));
-    if (!seats.length) return;
-    var options = {};
-    Array.prototype.forEach.call(select.options, function (option) { options[option.value] = option; });
+    var states = new Array(count);
+    for (var s = 0; s < count; s++) states[s] = STATE_CODES[data.state.charAt(s)];
+    var accessible = {};
+    data.accessible.forEach(function (i) { accessible[i] = true; });
+    var els = new Array(count);
+    var chosen = {}; // seat index -> its hidden input in the form
+    var drawn = 0;
 
-    // Rows of seats sorted left to right, for arrow-key movement.
-    var rows = {};
-    seats.forEach(function (seat) {
-      var r = parseInt(seat.dataset.row, 10);
-      (rows[r] = rows[r] || []).push(seat);
-    });
-    var rowKeys = Object.keys(rows).map(Number).sort(function (a, b) { return a - b; });
-    rowKeys.forEach(function (r) {
-      rows[r].sort(function (a, b) { return a.cx.baseVal.value - b.cx.baseVal.value; });
-    });
-
-    var current = seats.find(function (s) { return s.classList.contains("available"); }) || seats[0];
-    current.setAttribute("tabindex", "0");
-
-    function focusSeat(seat) {
-      if (!seat) return;
-      current.setAttribute("tabindex", "-1");
-      seat.setAttribute("tabindex", "0");
-      current = seat;
-      seat.focus();
+    // Rows of seat indices sorted left to right, for arrow-key movement; built at the first key press.
+    var rows = null;
+    var rowKeys = null;
+    function buildRows() {
+      rows = {};
+      for (var n = 0; n < count; n++) (rows[data.row[n]] = rows[data.row[n]] || []).push(n);
+      rowKeys = Object.keys(rows).map(Number).sort(function (a, b) { return a - b; });
+      rowKeys.forEach(function (r) { rows[r].sort(function (a, b) { return data.x[a] - data.x[b]; }); });
     }
 
-    function selectedCount() {
-      return form.querySelectorAll("select[name=seat_ids] option:checked").length;
+    var current = states.indexOf("available");
+    if (current < 0) current = 0;
+
+    function shortName(i) { return data.rows[data.row[i]] + data.number[i]; }
+    function priceOf(i) { return data.prices[data.price[i]]; }
+    function fullName(i) {
+      var name = interpolate(gettext("Row %(row)s seat %(number)s, %(price)s credits, %(state)s"), {
+        row: data.rows[data.row[i]], number: data.number[i], price: formatAmount(parseFloat(priceOf(i))),
+        state: stateWord(states[i])
+      }, true);
+      return accessible[i] ? interpolate(gettext("%(name)s, accessible"), {name: name}, true) : name;
     }
 
-    function toggle(seat) {
-      if (!seat.classList.contains("available")) return;
-      var option = options[seat.dataset.id];
-      if (!option) return;
-      var on = !option.selected;
-      if (on && selectedCount() >= max) {
+    // Class, checked state and name of a drawn seat from its state (seats not drawn yet get them when drawn).
+    function paint(i) {
+      var el = els[i];
+      if (!el) return;
+      var state = states[i];
+      el.setAttribute("class", chosen[i] ? "seat " + state + " selected" : "seat " + state);
+      el.setAttribute("aria-checked", chosen[i] ? "true" : "false");
+      if (state === "available") el.removeAttribute("aria-disabled");
+      else el.setAttribute("aria-disabled", "true");
+      el.setAttribute("aria-label", i === current ? fullName(i) : shortName(i));
+    }
+
+    function escapeText(text) {
+      return String(text).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/"/g, "&quot;");
+    }
+    // A slice of seats as one string the browser parses in one go (far fewer calls than an element at a time); the
+    // accessible seats' rings go in the group below the seats.
+    function drawUpTo(end) {
+      var from = drawn;
+      var html = "";
+      var rings = "";
+      for (var i = from; i < end; i++) {
+        var state = states[i];
+        html += '<circle cx="' + data.x[i] + '" cy="' + data.y[i] + '" r="' + data.r + '" class="seat ' + state +
+          (chosen[i] ? ' selected" aria-checked="true"' : '" aria-checked="false"') +
+          (state === "available" ? "" : ' aria-disabled="true"') + (i === current ? ' tabindex="0"' : "") +
+          ' role="checkbox" aria-label="' + escapeText(i === current ? fullName(i) : shortName(i)) +
+          '" data-id="' + data.id[i] + '"/>';
+        if (accessible[i]) {
+          rings += '<circle class="seat-ring" cx="' + data.x[i] + '" cy="' + data.y[i] + '" r="' + data.ring + '"/>';
+        }
+      }
+      if (rings) ringLayer.insertAdjacentHTML("beforeend", rings);
+      layer.insertAdjacentHTML("beforeend", html);
+      var children = layer.children;
+      for (var k = from; k < end; k++) {
+        els[k] = children[k];
+        els[k].seatIndex = k;
+      }
+      drawn = end;
+      if (drawn === count) svg.setAttribute("data-drawn", "");
+    }
+    function drawSlice() {
+      drawUpTo(Math.min(count, drawn + SLICE));
+      if (drawn < count) window.requestAnimationFrame(drawSlice);
+    }
+    // A key or a click before the last slice: draw the rest at once, so every seat can be reached. (No focus
+    // listener on the SVG: Chromium would make the SVG itself a tab stop.)
+    function drawAll() { if (drawn < count) drawUpTo(count); }
+
+    function focusSeat(i) {
+      if (i === undefined || i === null) return;
+      drawAll();
+      var previous = current;
+      current = i;
+      if (previous !== i) {
+        els[previous].removeAttribute("tabindex");
+        paint(previous);
+      }
+      els[i].setAttribute("tabindex", "0");
+      paint(i);
+      els[i].focus();
+    }
+
+    function choose(i, on) {
+      if (on && !chosen[i]) {
+        var input = document.createElement("input");
+        input.type = "hidden";
+        input.name = "seat_ids";
+        input.value = data.id[i];
+        input.dataset.label = shortName(i);
+        input.dataset.price = priceOf(i);
+        form.appendChild(input);
+        chosen[i] = input;
+      } else if (!on && chosen[i]) {
+        chosen[i].remove();
+        delete chosen[i];
+      }
+      paint(i);
+    }
+
+    function toggle(i) {
+      if (states[i] !== "available") return;
+      var on = !chosen[i];
+      if (on && chosenInputs(form).length >= max) {
         announce(form, interpolate(gettext("You can choose at most %(max)s places."), {max: max}, true));
         return;
       }
-      option.selected = on;
-      seat.classList.toggle("selected", on);
-      seat.setAttribute("aria-checked", on ? "true" : "false");
+      choose(i, on);
       summarise(form);
+    }
+
+    // A live change: returns the seat's short name when it was chosen here and is now gone.
+    function update(i, status) {
+      var state = stateOf(status);
+      if (states[i] === state) return null;
+      // The answer is the same for every viewer (shared through the proxy's cache): a hold of this buyer comes back
+      // as HELD, and the seat this page drew as theirs stays theirs.
+      if (state === "held" && states[i] === "mine") return null;
+      var lost = !!chosen[i];
+      states[i] = state;
+      choose(i, false);
+      return lost ? shortName(i) : null;
     }
 
     var zoom = initZoom(svg);
@@ -81,33 +198,35 @@
         return;
       }
       var seat = event.target.closest("circle.seat");
-      if (!seat) return;
-      focusSeat(seat);
-      toggle(seat);
+      if (!seat || seat.seatIndex === undefined) return;
+      focusSeat(seat.seatIndex);
+      toggle(seat.seatIndex);
     });
 
     svg.addEventListener("keydown", function (event) {
       var seat = event.target.closest("circle.seat");
-      if (!seat) return;
-      var r = parseInt(seat.dataset.row, 10);
+      if (!seat || seat.seatIndex === undefined) return;
+      var i = seat.seatIndex;
+      if (!rows) buildRows();
+      var r = data.row[i];
       var row = rows[r];
-      var i = row.indexOf(seat);
+      var k = row.indexOf(i);
       var target = null;
       switch (event.key) {
-        case "ArrowRight": target = row[i + 1]; break;
-        case "ArrowLeft": target = row[i - 1]; break;
+        case "ArrowRight": target = row[k + 1]; break;
+        case "ArrowLeft": target = row[k - 1]; break;
         case "Home": target = row[0]; break;
         case "End": target = row[row.length - 1]; break;
         case "ArrowUp":
         case "ArrowDown": {
-          var k = rowKeys.indexOf(r) + (event.key === "ArrowDown" ? 1 : -1);
-          if (k >= 0 && k < rowKeys.length) target = nearest(rows[rowKeys[k]], seat.cx.baseVal.value);
+          var next = rowKeys.indexOf(r) + (event.key === "ArrowDown" ? 1 : -1);
+          if (next >= 0 && next < rowKeys.length) target = nearest(rows[rowKeys[next]], data.x[i], data.x);
           break;
         }
         case "Enter":
         case " ":
           event.preventDefault();
-          toggle(seat);
+          toggle(i);
           return;
         default:
           return;
@@ -116,26 +235,17 @@
       focusSeat(target);
     });
 
-    seats.forEach(function (seat) {
-      live.seats[seat.dataset.id] = { seat: seat, select: select, options: options, form: form, fill: svg.dataset.fill };
-    });
+    data.picked.forEach(function (i) { choose(i, true); });
+    var index = {};
+    for (var d = 0; d < count; d++) index[data.id[d]] = d;
+    live.maps.push({ index: index, update: update, form: form });
     if (svg.dataset.changesUrl && svg.dataset.section) {
       live.url = svg.dataset.changesUrl;
       live.sections.push(svg.dataset.section);
       var version = parseInt(svg.dataset.version, 10);
       if (!isNaN(version) && (live.version === null || version < live.version)) live.version = version;
     }
-
-    // Options chosen in the list (e.g. before the script ran) show on the map too.
-    select.addEventListener("change", function () {
-      seats.forEach(function (seat) {
-        var option = options[seat.dataset.id];
-        var on = !!(option && option.selected);
-        seat.classList.toggle("selected", on);
-        seat.setAttribute("aria-checked", on ? "true" : "false");
-      });
-      summarise(form);
-    });
+    drawSlice();
   }
 
   // Zoom by resizing the SVG inside its scrolling box: the page never gets wider, the map scrolls within its frame.
@@ -232,9 +342,7 @@
   }
 
   // Live availability: one poll per page for all its maps (docs/BUYER.md, "Live availability").
-  var live = { url: null, sections: [], version: null, seats: {} };
-  var STATES = ["available", "held", "sold", "blocked", "mine"];
-  var STATE_WORDS = { available: "available", held: "held", sold: "sold", blocked: "blocked", mine: "held by you" };
+  var live = { url: null, sections: [], version: null, maps: [] };
 
   function stateOf(status) {
     if (status === "MINE") return "mine";
@@ -242,42 +350,6 @@
     if (status === "HELD") return "held";
     if (status === "BLOCKED") return "blocked";
     return "sold";
-  }
-
-  // Redraw one seat in its new state; returns its label when it was chosen here and is now gone.
-  function redraw(entry, status) {
-    var seat = entry.seat;
-    var state = stateOf(status);
-    if (seat.classList.contains(state)) return null;
-    // The answer is the same for every viewer (shared through the proxy's cache): a hold of this buyer comes back as
-    // HELD, and the seat this page drew as theirs stays theirs.
-    if (state === "held" && seat.classList.contains("mine")) return null;
-    var lost = seat.classList.contains("selected") && state !== "available";
-    STATES.forEach(function (name) { seat.classList.remove(name); });
-    seat.classList.remove("selected");
-    seat.classList.add(state);
-    seat.setAttribute("aria-checked", "false");
-    if (state === "available") {
-      seat.setAttribute("fill", entry.fill);
-      seat.removeAttribute("aria-disabled");
-    } else {
-      seat.removeAttribute("fill");
-      seat.setAttribute("aria-disabled", "true");
-    }
-    var label = seat.getAttribute("aria-label") || "";
-    seat.setAttribute("aria-label",
-      label.replace(/, (available|held by you|held|sold|blocked)(, accessible)?$/, ", " + STATE_WORDS[state] + "$2"));
-    var option = entry.options[seat.dataset.id];
-    if (state === "available" && !option) {
-      option = new Option(label.split(", ").slice(0, 2).join(" · "), seat.dataset.id);
-      entry.select.appendChild(option);
-      entry.options[seat.dataset.id] = option;
-    }
-    if (option) {
-      option.disabled = state !== "available";
-      if (state !== "available") option.selected = false;
-    }
-    return lost ? seat.dataset.label : null;
   }
 
   function startLive() {
@@ -293,10 +365,12 @@
           delay = (body.poll_seconds || 2) * 1000;
           var lost = {};
           body.seats.forEach(function (change) {
-            var entry = live.seats[change.id];
-            if (!entry) return;
-            var label = redraw(entry, change.status);
-            if (label) (lost[entry.form.id] = lost[entry.form.id] || []).push(label);
+            live.maps.forEach(function (map) {
+              var i = map.index[change.id];
+              if (i === undefined) return;
+              var label = map.update(i, change.status);
+              if (label) (lost[map.form.id] = lost[map.form.id] || []).push(label);
+            });
           });
           Object.keys(lost).forEach(function (formId) {
             var form = document.getElementById(formId);
@@ -310,10 +384,11 @@
     window.setTimeout(poll, delay);
   }
 
-  function nearest(row, x) {
+  // The seat of a row (indices into xs) nearest to x.
+  function nearest(row, x, xs) {
     var best = row[0];
-    row.forEach(function (seat) {
-      if (Math.abs(seat.cx.baseVal.value - x) < Math.abs(best.cx.baseVal.value - x)) best = seat;
+    row.forEach(function (i) {
+      if (Math.abs(xs[i] - x) < Math.abs(xs[best] - x)) best = i;
     });
     return best;
   }
@@ -324,12 +399,12 @@
   }
 
   function summarise(form) {
-    var chosen = form.querySelectorAll("svg.seatmap circle.seat.selected");
+    var chosen = chosenInputs(form);
     var total = 0;
     var labels = [];
-    Array.prototype.forEach.call(chosen, function (seat) {
-      total += parseFloat(seat.dataset.price || "0");
-      labels.push(seat.dataset.label);
+    Array.prototype.forEach.call(chosen, function (input) {
+      total += parseFloat(input.dataset.price || "0");
+      labels.push(input.dataset.label);
     });
     updateBar(chosen.length, total);
     if (!chosen.length) {
@@ -355,7 +430,7 @@
 
   function initForm(form) {
     form.addEventListener("submit", function (event) {
-      if (!form.querySelectorAll("select[name=seat_ids] option:checked").length) {
+      if (!chosenInputs(form).length) {
         event.preventDefault();
         announce(form, gettext("Select at least one seat first."));
       }

@@ -95,12 +95,15 @@ def test_buyer_signs_up_tops_up_picks_seats_pays_and_sees_a_qr(live_server, brow
 
 @pytest.mark.browser
 @pytest.mark.django_db(databases=ALL_DATABASES, transaction=True)
-def test_without_javascript_the_seat_list_holds_seats_with_a_plain_form(live_server, browser):
+@pytest.mark.parametrize(
+    "viewport", [{"width": 1280, "height": 900}, {"width": 390, "height": 844}], ids=["desk", "phone"]
+)
+def test_without_javascript_the_seat_list_holds_seats_with_a_plain_form(live_server, browser, viewport):
     from accounts.tests.factories import UserFactory
 
     UserFactory(email="nojs@example.com", credits="100.00")
     setup = make_event(price="20.00")
-    context = browser.new_context(java_script_enabled=False, viewport={"width": 1280, "height": 900})
+    context = browser.new_context(java_script_enabled=False, viewport=viewport)
     page = context.new_page()
     page.set_default_timeout(15_000)
     page.goto(f"{live_server.url}/accounts/login/?next={setup.event.get_absolute_url()}")
@@ -109,11 +112,20 @@ def test_without_javascript_the_seat_list_holds_seats_with_a_plain_form(live_ser
     page.click("form:has(input[name=password]) button[type=submit]")
     page.wait_for_url(re.compile(setup.event.get_absolute_url()))
 
+    # The map is drawn by its script: without one, the section links to its seats as a plain list.
+    assert page.locator("svg.seatmap circle.seat").count() == 0
+    seat_list_link = page.locator("noscript a[href$='/seats/']")
+    assert seat_list_link.inner_text() == f"Choose seats in {setup.section.name} from a list"
+    seat_list_link.click()
+    page.wait_for_url(re.compile(r"/seats/$"))
     seat_list = page.locator("select[name=seat_ids]")
     assert seat_list.is_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
     seat_list.select_option([str(setup.seat_ids[3]), str(setup.seat_ids[4])])
     page.click("text=Hold selected seats")
     page.wait_for_selector(".holds-panel .hold-list")
     assert page.locator(".hold-list li").count() == 2
-    _shot(page, "8-no-js-held")
+    assert page.locator(f'select[name=seat_ids] option[value="{setup.seat_ids[3]}"]').count() == 0
+    _shot(page, f"8-no-js-held-{viewport['width']}")
     assert set(Seat.objects.filter(status="HELD").values_list("pk", flat=True)) == set(setup.seat_ids[3:5])
+    context.close()

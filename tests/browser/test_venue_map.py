@@ -10,6 +10,7 @@ picks seats with the mouse and the keyboard and holds them. Screenshots go to ar
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,21 @@ from tests.browser.pages import axe_violations, measure_width, session_cookie
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 SIZES = [(1280, 800), (390, 844), (360, 740)]
+
+
+def _focused_seat(page) -> dict:
+    """The focused seat's role, state and name; ``before``: the name the seat focused before it has now."""
+    return page.evaluate(
+        """() => {
+            const seat = document.activeElement;
+            const before = window.__lastSeat;
+            window.__lastSeat = seat;
+            return {role: seat.getAttribute('role'), checked: seat.getAttribute('aria-checked'),
+                    label: seat.getAttribute('aria-label'), tabindex: seat.getAttribute('tabindex'),
+                    tabbable: document.querySelectorAll('svg.seatmap circle.seat[tabindex="0"]').length,
+                    before: before && before !== seat ? before.getAttribute('aria-label') : null};
+        }"""
+    )
 
 
 def _venue_map_drawn(page) -> dict:
@@ -67,12 +83,19 @@ def test_a_buyer_sees_the_venue_then_zooms_into_a_section_and_holds_seats(live_s
     north = page.locator('a.venue-section[aria-label^="North 1 "]')
     north.focus()
     page.keyboard.press("Enter")
-    page.wait_for_selector("svg.seatmap circle.seat")
+    # The seats are drawn by the script after the first paint, a slice per frame, until every one is in the map.
+    page.wait_for_selector("svg.seatmap[data-drawn]")
     assert page.locator("h1").inner_text() == "North 1"
     assert page.locator("svg.seatmap circle.seat").count() == 3200
     assert page.locator("svg.seatmap .stage-label").count() == 1
     assert measure_width(page)["scrollWidth"] <= width
     fitted = page.evaluate("() => document.querySelector('svg.seatmap').getBoundingClientRect().width")
+    # Tab reaches the map at one seat, the first free one, named in full.
+    page.focus('[data-zoom="fit"]')
+    page.keyboard.press("Tab")
+    entry = _focused_seat(page)
+    assert entry["role"] == "checkbox" and entry["checked"] == "false" and entry["tabbable"] == 1, entry
+    assert re.fullmatch(r"Row [A-Z]+ seat \d+, 45\.00 credits, available(, accessible)?", entry["label"]), entry
 
     # Zoom in with the button until a seat is big enough to tap, then pick one with the mouse and one with the keys.
     page.click('[data-zoom="in"]')
@@ -86,12 +109,31 @@ def test_a_buyer_sees_the_venue_then_zooms_into_a_section_and_holds_seats(live_s
     seat = page.locator("svg.seatmap circle.seat.available").first
     seat.scroll_into_view_if_needed()
     seat.click()
+    first = _focused_seat(page)
     page.keyboard.press("ArrowRight")
+    second = _focused_seat(page)
     page.keyboard.press("Space")
     assert page.locator("svg.seatmap circle.seat.selected").count() == 2
+    # One seat is in the tab order, a checkbox named in full while it has the focus; the others keep short names.
+    assert first["checked"] == "true" and first["label"].startswith("Row "), first
+    assert re.fullmatch(r"[A-Z]+\d+", second["before"]), second
+    assert second["role"] == "checkbox" and second["tabindex"] == "0" and second["tabbable"] == 1, second
+    assert re.fullmatch(r"Row [A-Z]+ seat \d+, 45\.00 credits, available(, accessible)?", second["label"]), second
     assert page.inner_text("#buy-bar .buy-bar-text").strip() == "2 seats · 90.00"
     page.screenshot(path=str(SCREENSHOTS / f"venue-section-zoomed-{size}.png"))
     problems.extend(f"section: axe {line}" for line in axe_violations(page))
+    assert _focused_seat(page)["checked"] == "true"
+    page.keyboard.press("ArrowDown")
+    below = _focused_seat(page)
+    assert below["label"].split(" seat ")[0] != second["label"].split(" seat ")[0], below
+    page.keyboard.press("ArrowUp")
+    page.keyboard.press("Home")
+    home = _focused_seat(page)
+    page.keyboard.press("End")
+    end = _focused_seat(page)
+    row = second["label"].split(" seat ")[0]
+    assert home["label"].startswith(row + " seat ") and end["label"].startswith(row + " seat "), (home, end)
+    assert home["label"] != end["label"] and end["tabbable"] == 1
 
     page.click("#buy-bar .bar-hold")
     page.wait_for_selector("#buy-bar .bar-checkout")

@@ -183,6 +183,8 @@ PAGES = [
     R("GET",   "",                                               200,   200, 200, 200, 200, 200),
     R("GET",   "events/<uuid:event_id>/",                        200,   200, 200, 200, 200, 200),
     R("GET",   "events/<uuid:event_id>/sections/<uuid:section_id>/", 200, 200, 200, 200, 200, 200),
+    # The same section's seats as a plain list, for browsers without JavaScript.
+    R("GET",   "events/<uuid:event_id>/sections/<uuid:section_id>/seats/", 200, 200, 200, 200, 200, 200),
     # What open seat maps poll: public like the map itself (a buyer's own holds show as MINE only to that buyer).
     R("GET",   "events/<uuid:event_id>/changes/",                200,   200, 200, 200, 200, 200,
       query="?since=0&section={section_id}"),
