@@ -20,6 +20,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext, gettext_lazy
 
 from accounts import DB_ALIAS
 from accounts.contract import InsufficientCredits
@@ -69,12 +70,14 @@ class MembershipInline(TenantScopedInline, admin.TabularInline):
 
 
 class FlagForm(forms.Form):
-    reason = forms.CharField(max_length=255, widget=forms.Textarea(attrs={"rows": 2}), help_text="Required; audited.")
+    reason = forms.CharField(
+        max_length=255, widget=forms.Textarea(attrs={"rows": 2}), help_text=gettext_lazy("Required; audited.")
+    )
 
     def clean_reason(self):
         reason = self.cleaned_data["reason"].strip()
         if not reason:
-            raise forms.ValidationError("Give a reason.")
+            raise forms.ValidationError(gettext("Give a reason."))
         return reason
 
 
@@ -84,14 +87,14 @@ class CreditAdjustForm(FlagForm):
         decimal_places=2,
         min_value=Decimal("-99999999.99"),
         max_value=Decimal("99999999.99"),
-        help_text="Positive adds credits, negative removes them. Written as an ADJUSTMENT ledger row.",
+        help_text=gettext_lazy("Positive adds credits, negative removes them. Written as an ADJUSTMENT ledger row."),
     )
     field_order = ["amount", "reason"]
 
     def clean_amount(self):
         amount = self.cleaned_data["amount"]
         if amount == 0:
-            raise forms.ValidationError("An adjustment of 0 changes nothing.")
+            raise forms.ValidationError(gettext("An adjustment of 0 changes nothing."))
         return amount
 
 
@@ -100,7 +103,9 @@ class CardRefundForm(FlagForm):
         max_digits=10,
         decimal_places=2,
         min_value=Decimal("0.01"),
-        help_text="Debited from the buyer's credits and refunded to the cards they paid with, newest payment first.",
+        help_text=gettext_lazy(
+            "Debited from the buyer's credits and refunded to the cards they paid with, newest payment first."
+        ),
     )
     # One key per rendered form: submitting it twice refunds once.
     idempotency_key = forms.CharField(max_length=40, widget=forms.HiddenInput)
@@ -181,7 +186,7 @@ class UserAdmin(TenantScopedAdmin):
         # An organization's owner sees who works for them, not their wallet.
         return [(None, {"fields": ["id", "email", "full_name", "phone"]}), ("Staff", {"fields": ["is_staff"]})]
 
-    @admin.display(description="ledger (latest entries)")
+    @admin.display(description=gettext_lazy("ledger (latest entries)"))
     def ledger(self, obj):
         entries = list(LedgerEntry.objects.filter(user=obj).order_by("-created_at")[:LEDGER_ROWS_SHOWN])
         if not entries:
@@ -203,7 +208,7 @@ class UserAdmin(TenantScopedAdmin):
             more,
         )
 
-    @admin.display(description="actions")
+    @admin.display(description=gettext_lazy("actions"))
     def operations(self, obj):
         if obj is None or obj._state.adding:
             return "—"
@@ -257,9 +262,11 @@ class UserAdmin(TenantScopedAdmin):
                 form.add_error(None, exc.detail)
             else:
                 # The admin capitalises a message's first letter: a sentence that starts with the email would change it.
-                done = "Cleared the flag of" if user.is_flagged else "Flagged"
-                follow = "" if user.is_flagged else " (they must pass a step-up code to pay)"
-                messages.success(request, f"{done} {user.email}{follow}.")
+                if user.is_flagged:
+                    text = gettext("Cleared the flag of %(email)s.")
+                else:
+                    text = gettext("Flagged %(email)s (they must pass a step-up code to pay).")
+                messages.success(request, text % {"email": user.email})
                 return HttpResponseRedirect(reverse("admin:accounts_user_change", args=[user.pk]))
         title = f"{'Unflag' if user.is_flagged else 'Flag'} {user.email}"
         return self._form_page(request, user, form, title, "Unflag" if user.is_flagged else "Flag")
@@ -286,7 +293,11 @@ class UserAdmin(TenantScopedAdmin):
                 form.add_error(None, exc.detail)
             else:
                 amount = form.cleaned_data["amount"]
-                messages.success(request, f"Adjusted the credits of {user.email} by {amount}; balance now {balance}.")
+                messages.success(
+                    request,
+                    gettext("Adjusted the credits of %(email)s by %(amount)s; balance now %(balance)s.")
+                    % {"email": user.email, "amount": amount, "balance": balance},
+                )
                 return HttpResponseRedirect(reverse("admin:accounts_user_change", args=[user.pk]))
         return self._form_page(request, user, form, f"Adjust the credits of {user.email}", "Adjust")
 
@@ -307,7 +318,11 @@ class UserAdmin(TenantScopedAdmin):
                 form.add_error(None, exc.detail)
             else:
                 total = sum((part.amount for part in parts), Decimal("0.00"))
-                messages.success(request, f"{total} credits of {user.email} are on their way back to their card.")
+                messages.success(
+                    request,
+                    gettext("%(total)s credits of %(email)s are on their way back to their card.")
+                    % {"total": total, "email": user.email},
+                )
                 return HttpResponseRedirect(reverse("admin:accounts_user_change", args=[user.pk]))
         refundable = card_refundable_amount(user_id=user.pk)
         title = f"Refund credits of {user.email} to their card (up to {refundable})"
@@ -340,7 +355,7 @@ class OrganizationChoiceField(forms.TypedChoiceField):
 
 
 class MembershipForm(forms.ModelForm):
-    email = forms.EmailField(help_text="The staff member's account email (they sign up first).")
+    email = forms.EmailField(help_text=gettext_lazy("The staff member's account email (they sign up first)."))
 
     class Meta:
         model = OrganizationMembership
@@ -385,7 +400,7 @@ class MembershipAdmin(TenantScopedAdmin):
     def get_readonly_fields(self, request, obj=None):
         return [] if obj is None else ["user"]
 
-    @admin.display(description="organization")
+    @admin.display(description=gettext_lazy("organization"))
     def organization(self, obj):
         return row_label(obj, kind=directory.ORGANIZATION, id_attr="organization_id", label_attr="organization_label")
 
@@ -404,7 +419,9 @@ class MembershipAdmin(TenantScopedAdmin):
             names = directory.names(directory.ORGANIZATION, organization_ids(request, Capability.STAFF))
             # One organization: nothing to choose, so it is chosen.
             initial = str(next(iter(names))) if len(names) == 1 else None
-            return OrganizationChoiceField(organization_names=names, label="Organization", initial=initial)
+            return OrganizationChoiceField(
+                organization_names=names, label=gettext_lazy("Organization"), initial=initial
+            )
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def _audit(self, request, obj, verb, message):

@@ -15,6 +15,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext, gettext_lazy
 
 from core.admin_tenancy import Capability, TenantScopedAdmin, TenantScopedInline, has_capability
 from core.timefmt import venue_datetime
@@ -190,29 +191,29 @@ class EventAdmin(OrganizationChoiceMixin, SoftDeleteAdminMixin, TenantScopedAdmi
     def get_inlines(self, request, obj):
         return self.inlines if obj is not None else [PriceTierInline]
 
-    @admin.display(description="starts (venue time)", ordering="starts_at")
+    @admin.display(description=gettext_lazy("starts (venue time)"), ordering="starts_at")
     def starts(self, obj):
         return venue_datetime(obj.starts_at, obj.venue.timezone)
 
-    @admin.display(description="inventory")
+    @admin.display(description=gettext_lazy("inventory"))
     def inventory_progress(self, obj):
         if not obj.inventory_total:
             return "—"
         return f"{obj.inventory_created:,} / {obj.inventory_total:,}"
 
-    @admin.display(description="refunds")
+    @admin.display(description=gettext_lazy("refunds"))
     def refund_progress(self, obj):
         if obj.status != EventStatus.CANCELLED and not obj.refunds_total:
             return "—"
         return f"{obj.refunds_done:,} / {obj.refunds_total:,} orders refunded"
 
-    @admin.display(description="dashboard")
+    @admin.display(description=gettext_lazy("dashboard"))
     def dashboard_link(self, obj):
         if obj.inventory_status == EventInventoryStatus.NONE:
             return "—"
         return format_html('<a href="{}">Sales</a>', reverse("admin:events_event_dashboard", args=[obj.pk]))
 
-    @admin.display(description="operations")
+    @admin.display(description=gettext_lazy("operations"))
     def operations(self, obj):
         if obj is None or obj._state.adding:
             return "Save the event, add tiers and sections, then publish it."
@@ -236,11 +237,13 @@ class EventAdmin(OrganizationChoiceMixin, SoftDeleteAdminMixin, TenantScopedAdmi
             links.append((reverse("admin:events_event_cancel", args=[obj.pk]), "button danger", label))
         return format_html_join(" ", '<a class="{}" href="{}">{}</a>', ((c, u, t) for u, c, t in links))
 
-    @admin.action(description="Publish selected events (create their inventory)…")
+    @admin.action(description=gettext_lazy("Publish selected events (create their inventory)…"))
     def publish_selected(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse:
         """Ask first, then publish through the event operations pages (orders drives the inventory)."""
         events = [e for e in queryset if has_capability(request, Capability.EVENTS_MANAGE, e.organization_id)]
         if len(events) < queryset.count():
-            messages.error(request, "Some selected events belong to organizations whose events you may not publish.")
-        context = {**self.admin_site.each_context(request), "title": "Publish events", "events": events}
+            messages.error(
+                request, gettext("Some selected events belong to organizations whose events you may not publish.")
+            )
+        context = {**self.admin_site.each_context(request), "title": gettext("Publish events"), "events": events}
         return TemplateResponse(request, "admin/events/event/publish_selected.html", context)

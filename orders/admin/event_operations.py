@@ -24,6 +24,7 @@ from django.http import (
 )
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.translation import gettext, gettext_lazy
 
 from core.admin_site import StaffAdminSite
 from core.admin_tenancy import Capability, actor_id, has_capability
@@ -53,21 +54,25 @@ OPERATION_POLL_SECONDS = 1
 
 class CancelEventForm(forms.Form):
     reason = forms.CharField(
-        max_length=255, widget=forms.Textarea(attrs={"rows": 3}), help_text="Shown in the audit log and the refunds."
+        max_length=255,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=gettext_lazy("Shown in the audit log and the refunds."),
     )
-    confirm = forms.BooleanField(label="Yes, cancel the event and refund every order of it.")
+    confirm = forms.BooleanField(label=gettext_lazy("Yes, cancel the event and refund every order of it."))
 
     def clean_reason(self) -> str:
         reason = self.cleaned_data["reason"].strip()
         if not reason:
-            raise ValidationError("Give a reason.")
+            raise ValidationError(gettext("Give a reason."))
         return reason
 
 
 class RepriceForm(forms.Form):
-    tier = forms.TypedChoiceField(coerce=str, help_text="Every place of this tier still for sale takes the new price.")
+    tier = forms.TypedChoiceField(
+        coerce=str, help_text=gettext_lazy("Every place of this tier still for sale takes the new price.")
+    )
     price = forms.DecimalField(max_digits=10, decimal_places=2, min_value=0, max_value=Decimal("99999999.99"))
-    reason = forms.CharField(max_length=255, help_text="Shown in the audit log.")
+    reason = forms.CharField(max_length=255, help_text=gettext_lazy("Shown in the audit log."))
 
     def __init__(self, *args, tiers: dict, **kwargs):
         super().__init__(*args, **kwargs)
@@ -76,7 +81,7 @@ class RepriceForm(forms.Form):
     def clean_reason(self) -> str:
         reason = self.cleaned_data["reason"].strip()
         if not reason:
-            raise ValidationError("Give a reason.")
+            raise ValidationError(gettext("Give a reason."))
         return reason
 
 
@@ -104,12 +109,20 @@ def _start(request: HttpRequest, event: EventOperationsInfo, kind: str, reason: 
             kind=kind, event_id=event.id, actor_id=actor_id(request), reason=reason, params=params
         )
     except DomainError as exc:
-        messages.error(request, f"{event.title}: {exc.detail}")
+        messages.error(request, gettext("%(title)s: %(detail)s") % {"title": event.title, "detail": exc.detail})
         return None
     if started:
-        messages.success(request, f"{event.title}: {operation_label(operation)} started; it runs in the background.")
+        messages.success(
+            request,
+            gettext("%(title)s: %(operation_label)s started; it runs in the background.")
+            % {"title": event.title, "operation_label": operation_label(operation)},
+        )
     else:
-        messages.info(request, f"{event.title}: {operation_label(operation)} is already running; here is its progress.")
+        messages.info(
+            request,
+            gettext("%(title)s: %(operation_label)s is already running; here is its progress.")
+            % {"title": event.title, "operation_label": operation_label(operation)},
+        )
     return operation
 
 
@@ -171,7 +184,9 @@ def register(site: StaffAdminSite) -> None:
             try:
                 event = event_for_staff(request, object_id, Capability.EVENTS_MANAGE)
             except Http404:
-                messages.error(request, "An event could not be published: you may not publish it, or it is gone.")
+                messages.error(
+                    request, gettext("An event could not be published: you may not publish it, or it is gone.")
+                )
                 continue
             _start(request, event, StaffOperationKind.PUBLISH)
         return HttpResponseRedirect(reverse("admin:events_event_changelist"))
@@ -210,7 +225,11 @@ def register(site: StaffAdminSite) -> None:
         except DomainError as exc:
             messages.error(request, exc.detail)
         else:
-            messages.success(request, f"{len(result.changed)} place(s) kept for {kept_for} returned to sale.")
+            messages.success(
+                request,
+                gettext("%(count)s place(s) kept for %(kept_for)s returned to sale.")
+                % {"count": len(result.changed), "kept_for": kept_for},
+            )
             if result.changed:
                 waiting_list_nudge(event_id=event.id)
         return HttpResponseRedirect(reverse("admin:events_event_dashboard", args=[event.id]))
@@ -251,9 +270,9 @@ def register(site: StaffAdminSite) -> None:
             ),
             DASHBOARD_CHARTS_SECONDS,
         )
-        by_section = sales_chart(sales, split="by_section", names=table["section_names"], what="section")
+        by_section = sales_chart(sales, split="by_section", names=table["section_names"], what=gettext("section"))
         charts = [
-            sales_chart(sales, split="by_tier", names=table["tier_names"], what="price tier"),
+            sales_chart(sales, split="by_tier", names=table["tier_names"], what=gettext("price tier")),
             *([by_section] if by_section.legend else []),  # drawn when the tickets fall in more than one section
             entries_chart(entries, ticket_holders=table["totals"]["issued"]),
         ]

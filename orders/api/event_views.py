@@ -10,6 +10,7 @@ the API's own 404 {"code": "NOT_FOUND"}, never an HTML page.
 from __future__ import annotations
 
 from django.http import HttpResponse
+from django.utils.translation import gettext, gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.permissions import AllowAny
@@ -61,14 +62,19 @@ class EventSeatsView(APIView):
     permission_classes = [AllowAny]
 
     @extend_schema(
-        parameters=[OpenApiParameter("section", OpenApiTypes.UUID, required=True, description="Section id.")],
+        parameters=[
+            OpenApiParameter("section", OpenApiTypes.UUID, required=True, description=gettext_lazy("Section id."))
+        ],
         responses=SeatMapSeatSerializer(many=True),
     )
     def get(self, request: Request, event_id: str) -> Response:
         event = selectors.event_published_get(event_id=id_or_not_found(event_id, name="event"))
         raw = request.query_params.get("section", "")
         if not raw:
-            raise InvalidInput("Name the section: ?section=<id>.", fields={"section": ["This parameter is required."]})
+            raise InvalidInput(
+                gettext("Name the section: ?section=<id>."),
+                fields={"section": [gettext("This parameter is required.")]},
+            )
         section_id = id_or_invalid(raw, field="section")
         if request.accepted_renderer.format == "json":
             # The seat map is the on-sale's hottest read: PostgreSQL builds the same JSON the serializer would
@@ -78,9 +84,9 @@ class EventSeatsView(APIView):
             if body == "[]" and not any(
                 s.section_id == section_id for s in selectors.event_sections(event_id=event.pk)
             ):
-                raise NotFound("This event sells no such section.")
+                raise NotFound(gettext("This event sells no such section."))
             return HttpResponse(body, content_type="application/json")
         if not any(s.section_id == section_id for s in selectors.event_sections(event_id=event.pk)):
-            raise NotFound("This event sells no such section.")
+            raise NotFound(gettext("This event sells no such section."))
         seats = inventory_selectors.seat_map(event_id=event.pk, section_id=section_id, stale_ok=True)
         return Response(SeatMapSeatSerializer(seats, many=True).data)

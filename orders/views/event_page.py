@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.cache import patch_cache_control
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET
 
 from core import config
@@ -407,13 +408,14 @@ def seat_changes(request: HttpRequest, event_id) -> JsonResponse:
         since_ms = int(request.GET.get("since", ""))
     except ValueError:
         error = InvalidInput(
-            "since must be the version of the map's last answer.", fields={"since": ["A whole number is required."]}
+            gettext("since must be the version of the map's last answer."),
+            fields={"since": [gettext("A whole number is required.")]},
         )
         return JsonResponse(error.as_dict(), status=error.status)
     sections = [as_uuid(value) for value in request.GET.getlist("section")]
     if not sections or None in sections or len(sections) > CHANGES_SECTION_LIMIT:
         error = InvalidInput(
-            "Name the map's sections.",
+            gettext("Name the map's sections."),
             fields={"section": [f"One to {CHANGES_SECTION_LIMIT} section ids are required."]},
         )
         return JsonResponse(error.as_dict(), status=error.status)
