@@ -184,13 +184,16 @@ class UserAdmin(TenantScopedAdmin):
         if is_superuser(request):
             return super().get_fieldsets(request, obj)
         # An organization's owner sees who works for them, not their wallet.
-        return [(None, {"fields": ["id", "email", "full_name", "phone"]}), ("Staff", {"fields": ["is_staff"]})]
+        return [
+            (None, {"fields": ["id", "email", "full_name", "phone"]}),
+            (gettext_lazy("Staff"), {"fields": ["is_staff"]}),
+        ]
 
     @admin.display(description=gettext_lazy("ledger (latest entries)"))
     def ledger(self, obj):
         entries = list(LedgerEntry.objects.filter(user=obj).order_by("-created_at")[:LEDGER_ROWS_SHOWN])
         if not entries:
-            return "No ledger entries."
+            return gettext("No ledger entries.")
         rows = format_html_join(
             "",
             "<tr><td>{}</td><td>{}</td><td style='text-align:right'>{}</td><td style='text-align:right'>{}</td>"
@@ -202,24 +205,32 @@ class UserAdmin(TenantScopedAdmin):
         )
         more = reverse("admin:accounts_ledgerentry_changelist") + f"?user__id__exact={obj.pk}"
         return format_html(
-            "<table><thead><tr><th>When</th><th>Kind</th><th>Amount</th><th>Balance</th><th>Reference</th>"
-            '<th>Memo</th></tr></thead><tbody>{}</tbody></table><a href="{}">All entries</a>',
+            "<table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th>"
+            '<th>{}</th></tr></thead><tbody>{}</tbody></table><a href="{}">{}</a>',
+            gettext("When"),
+            gettext("Kind"),
+            gettext("Amount"),
+            gettext("Balance"),
+            gettext("Reference"),
+            gettext("Memo"),
             rows,
             more,
+            gettext("All entries"),
         )
 
     @admin.display(description=gettext_lazy("actions"))
     def operations(self, obj):
         if obj is None or obj._state.adding:
             return "—"
-        flag_label = "Unflag…" if obj.is_flagged else "Flag…"
+        flag_label = gettext("Unflag…") if obj.is_flagged else gettext("Flag…")
         return format_html(
-            '<a class="button" href="{}">{}</a> <a class="button" href="{}">Adjust credits…</a> '
-            '<a class="button" href="{}">Refund to card…</a>',
+            '<a class="button" href="{}">{}</a> <a class="button" href="{}">{}</a> <a class="button" href="{}">{}</a>',
             reverse("admin:accounts_user_flag", args=[obj.pk]),
             flag_label,
             reverse("admin:accounts_user_adjust", args=[obj.pk]),
+            gettext("Adjust credits…"),
             reverse("admin:accounts_user_card_refund", args=[obj.pk]),
+            gettext("Refund to card…"),
         )
 
     def get_urls(self):
@@ -268,8 +279,8 @@ class UserAdmin(TenantScopedAdmin):
                     text = gettext("Flagged %(email)s (they must pass a step-up code to pay).")
                 messages.success(request, text % {"email": user.email})
                 return HttpResponseRedirect(reverse("admin:accounts_user_change", args=[user.pk]))
-        title = f"{'Unflag' if user.is_flagged else 'Flag'} {user.email}"
-        return self._form_page(request, user, form, title, "Unflag" if user.is_flagged else "Flag")
+        title = (gettext("Unflag %(email)s") if user.is_flagged else gettext("Flag %(email)s")) % {"email": user.email}
+        return self._form_page(request, user, form, title, gettext("Unflag") if user.is_flagged else gettext("Flag"))
 
     def adjust_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         user = self._user_for_manage(request, object_id)
@@ -286,8 +297,11 @@ class UserAdmin(TenantScopedAdmin):
                 # The service's wording speaks to a buyer ("top up your wallet"); staff need the figures.
                 form.add_error(
                     "amount",
-                    f"This would take the balance below zero: {user.email} has {user.credit_balance} credits, so "
-                    f"the largest deduction is -{user.credit_balance}.",
+                    gettext(
+                        "This would take the balance below zero: %(email)s has %(balance)s credits, so the largest "
+                        "deduction is -%(balance)s."
+                    )
+                    % {"email": user.email, "balance": user.credit_balance},
                 )
             except DomainError as exc:
                 form.add_error(None, exc.detail)
@@ -299,7 +313,9 @@ class UserAdmin(TenantScopedAdmin):
                     % {"email": user.email, "amount": amount, "balance": balance},
                 )
                 return HttpResponseRedirect(reverse("admin:accounts_user_change", args=[user.pk]))
-        return self._form_page(request, user, form, f"Adjust the credits of {user.email}", "Adjust")
+        return self._form_page(
+            request, user, form, gettext("Adjust the credits of %(email)s") % {"email": user.email}, gettext("Adjust")
+        )
 
     def card_refund_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         """Staff send a buyer's unused credits back to their cards (a goodwill or a closed-account refund)."""
@@ -325,8 +341,11 @@ class UserAdmin(TenantScopedAdmin):
                 )
                 return HttpResponseRedirect(reverse("admin:accounts_user_change", args=[user.pk]))
         refundable = card_refundable_amount(user_id=user.pk)
-        title = f"Refund credits of {user.email} to their card (up to {refundable})"
-        return self._form_page(request, user, form, title, "Refund to card")
+        title = gettext("Refund credits of %(email)s to their card (up to %(amount)s)") % {
+            "email": user.email,
+            "amount": refundable,
+        }
+        return self._form_page(request, user, form, title, gettext("Refund to card"))
 
 
 @admin.register(LedgerEntry)
@@ -371,14 +390,14 @@ class MembershipForm(forms.ModelForm):
         if self.instance._state.adding and data.get("email"):
             user = User.objects.filter(email__iexact=data["email"].strip()).first()
             if user is None:
-                self.add_error("email", "No account with this email address.")
+                self.add_error("email", gettext("No account with this email address."))
             else:
                 self.instance.user = user
         org = data.get("organization_id")
         if self.instance.user_id and org:
             others = OrganizationMembership.objects.filter(user_id=self.instance.user_id, organization_id=org)
             if others.exclude(pk=self.instance.pk).exists():
-                self.add_error("organization_id", "This person is already a member of this organization.")
+                self.add_error("organization_id", gettext("This person is already a member of this organization."))
         return data
 
 

@@ -65,7 +65,7 @@ class SystemSettingForm(forms.ModelForm):
         except ValueError as exc:
             reason = str(exc)
             if not (reason.startswith("expected") or reason.startswith("must be")):
-                reason = "expected a whole number" if spec.kind is int else "expected a number"
+                reason = gettext("expected a whole number") if spec.kind is int else gettext("expected a number")
             raise forms.ValidationError(gettext("%(key)s: %(reason)s") % {"key": key, "reason": reason}) from exc
         # Stored as config.set_value stores it: a Decimal as its text, so the JSON column keeps every digit.
         return str(typed) if isinstance(typed, Decimal) else typed

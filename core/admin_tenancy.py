@@ -284,7 +284,7 @@ class TenantScopedInline:
 class EventFilter(admin.SimpleListFilter):
     """Filter by event, offering the events of the organizations the staff member may see."""
 
-    title = "event"
+    title = gettext_lazy("event")
     parameter_name = "event"
 
     def lookups(self, request, model_admin):

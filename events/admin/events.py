@@ -95,11 +95,11 @@ class EventSectionInline(EventInline):
 
 
 class EventStatusFilter(admin.SimpleListFilter):
-    title = "on sale"
+    title = gettext_lazy("on sale")
     parameter_name = "on_sale"
 
     def lookups(self, request, model_admin):
-        return [("yes", "On sale now"), ("upcoming", "Upcoming")]
+        return [("yes", gettext("On sale now")), ("upcoming", gettext("Upcoming"))]
 
     def queryset(self, request, queryset):
         now = timezone.now()
@@ -142,9 +142,9 @@ class EventAdmin(OrganizationChoiceMixin, SoftDeleteAdminMixin, TenantScopedAdmi
     ]
     fieldsets = [
         (None, {"fields": ["organization", "venue", "title", "slug", "description", "selection_mode"]}),
-        ("Dates", {"fields": ["starts_at", "doors_at", "ends_at", "sales_start", "sales_end"]}),
+        (gettext_lazy("Dates"), {"fields": ["starts_at", "doors_at", "ends_at", "sales_start", "sales_end"]}),
         (
-            "Status and operations",
+            gettext_lazy("Status and operations"),
             {
                 "fields": [
                     "status",
@@ -205,35 +205,40 @@ class EventAdmin(OrganizationChoiceMixin, SoftDeleteAdminMixin, TenantScopedAdmi
     def refund_progress(self, obj):
         if obj.status != EventStatus.CANCELLED and not obj.refunds_total:
             return "—"
-        return f"{obj.refunds_done:,} / {obj.refunds_total:,} orders refunded"
+        return gettext("%(done)s / %(total)s orders refunded") % {
+            "done": f"{obj.refunds_done:,}",
+            "total": f"{obj.refunds_total:,}",
+        }
 
     @admin.display(description=gettext_lazy("dashboard"))
     def dashboard_link(self, obj):
         if obj.inventory_status == EventInventoryStatus.NONE:
             return "—"
-        return format_html('<a href="{}">Sales</a>', reverse("admin:events_event_dashboard", args=[obj.pk]))
+        return format_html(
+            '<a href="{}">{}</a>', reverse("admin:events_event_dashboard", args=[obj.pk]), gettext("Sales")
+        )
 
     @admin.display(description=gettext_lazy("operations"))
     def operations(self, obj):
         if obj is None or obj._state.adding:
-            return "Save the event, add tiers and sections, then publish it."
+            return gettext("Save the event, add tiers and sections, then publish it.")
         on_sale_or_draft = obj.status in (EventStatus.DRAFT, EventStatus.PUBLISHED)
         links = []
         if on_sale_or_draft:
-            label = "Publish…" if obj.status == EventStatus.DRAFT else "Re-sync inventory…"
+            label = gettext("Publish…") if obj.status == EventStatus.DRAFT else gettext("Re-sync inventory…")
             links.append((reverse("admin:events_event_publish", args=[obj.pk]), "button", label))
         if obj.status == EventStatus.PUBLISHED:
-            links.append((reverse("admin:events_event_reprice", args=[obj.pk]), "button", "Reprice a tier…"))
-            links.append((reverse("admin:events_event_box_office", args=[obj.pk]), "button", "Box office"))
-            links.append((reverse("admin:events_event_comps", args=[obj.pk]), "button", "Comps"))
+            links.append((reverse("admin:events_event_reprice", args=[obj.pk]), "button", gettext("Reprice a tier…")))
+            links.append((reverse("admin:events_event_box_office", args=[obj.pk]), "button", gettext("Box office")))
+            links.append((reverse("admin:events_event_comps", args=[obj.pk]), "button", gettext("Comps")))
         if on_sale_or_draft:
-            label = "Waiting room (on)…" if obj.waiting_room else "Waiting room…"
+            label = gettext("Waiting room (on)…") if obj.waiting_room else gettext("Waiting room…")
             links.append((reverse("admin:events_event_waiting_room", args=[obj.pk]), "button", label))
         if obj.inventory_status != EventInventoryStatus.NONE:
-            links.append((reverse("admin:events_event_dashboard", args=[obj.pk]), "button", "Sales dashboard"))
-            links.append((reverse("admin:events_event_exports", args=[obj.pk]), "button", "Exports"))
+            links.append((reverse("admin:events_event_dashboard", args=[obj.pk]), "button", gettext("Sales dashboard")))
+            links.append((reverse("admin:events_event_exports", args=[obj.pk]), "button", gettext("Exports")))
         if on_sale_or_draft or (obj.status == EventStatus.CANCELLED and obj.refunds_done < obj.refunds_total):
-            label = "Cancel event…" if obj.status != EventStatus.CANCELLED else "Resume refunds…"
+            label = gettext("Cancel event…") if obj.status != EventStatus.CANCELLED else gettext("Resume refunds…")
             links.append((reverse("admin:events_event_cancel", args=[obj.pk]), "button danger", label))
         return format_html_join(" ", '<a class="{}" href="{}">{}</a>', ((c, u, t) for u, c, t in links))
 

@@ -65,10 +65,12 @@ class VenueAdmin(OrganizationChoiceMixin, SoftDeleteAdminMixin, TenantScopedAdmi
     fieldsets = [
         (None, {"fields": ["organization", "name", "address", "city", "timezone"]}),
         (
-            "Venue map",
+            gettext_lazy("Venue map"),
             {
-                "description": "The stage (or pitch) buyers see the sections around, in map units. Each section's "
-                "place is on its own page; a layout generator places them all at once.",
+                "description": gettext_lazy(
+                    "The stage (or pitch) buyers see the sections around, in map units. Each section's "
+                    "place is on its own page; a layout generator places them all at once."
+                ),
                 "fields": [
                     "layout_link",
                     ("stage_shape", "stage_label"),
@@ -92,15 +94,15 @@ class VenueAdmin(OrganizationChoiceMixin, SoftDeleteAdminMixin, TenantScopedAdmi
     @admin.display(description=gettext_lazy("venue map"))
     def map_preview(self, obj):
         if obj is None or obj._state.adding:
-            return "Save the venue, then add sections or generate a layout."
+            return gettext("Save the venue, then add sections or generate a layout.")
         return render_venue_svg(obj)
 
     @admin.display(description=gettext_lazy("layout generator"))
     def layout_link(self, obj):
         if obj is None or obj._state.adding:
-            return "Save the venue first."
+            return gettext("Save the venue first.")
         url = reverse("admin:events_venue_layout", args=[obj.pk])
-        return format_html('<a class="button" href="{}">Generate a layout…</a>', url)
+        return format_html('<a class="button" href="{}">{}</a>', url, gettext("Generate a layout…"))
 
     def get_urls(self):
         return [
@@ -188,21 +190,21 @@ class SectionAdmin(OrganizationChoiceMixin, SoftDeleteAdminMixin, TenantScopedAd
     def map_preview(self, obj):
         # An unsaved section already has its (default) UUID: whether it is in the database is the question.
         if obj is None or obj._state.adding:
-            return "Save the section, then generate its seats."
+            return gettext("Save the section, then generate its seats.")
         return render_section_svg(obj)
 
     @admin.display(description=gettext_lazy("on the venue map"))
     def venue_preview(self, obj):
         if obj is None or obj._state.adding:
-            return "Save the section to see it on its venue's map."
+            return gettext("Save the section to see it on its venue's map.")
         return render_venue_svg(obj.venue, max_width=600)
 
     @admin.display(description=gettext_lazy("seat grid"))
     def grid_link(self, obj):
         if obj is None or obj._state.adding:
-            return "Save the section first."
+            return gettext("Save the section first.")
         url = reverse("admin:events_section_grid", args=[obj.pk])
-        return format_html('<a class="button" href="{}">Generate seat grid…</a>', url)
+        return format_html('<a class="button" href="{}">{}</a>', url, gettext("Generate seat grid…"))
 
     def get_urls(self):
         return [

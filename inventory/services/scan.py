@@ -38,8 +38,8 @@ _SCAN_DETAIL = {
     EntryLogResult.NOT_FOUND: gettext_noop("No such ticket."),
     EntryLogResult.REVOKED: gettext_noop("This code was replaced (the ticket was transferred, resold or refunded)."),
 }
-PRINTED_ADMITTED = "Admitted (printed ticket)."
-PRINTED_REPRINTED = "This printed ticket was reprinted: only the newest print is valid."
+PRINTED_ADMITTED = gettext_noop("Admitted (printed ticket).")
+PRINTED_REPRINTED = gettext_noop("This printed ticket was reprinted: only the newest print is valid.")
 
 
 def _fingerprint(token: Any) -> str:

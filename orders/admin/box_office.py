@@ -133,7 +133,11 @@ def register(site: StaffAdminSite) -> None:
                 else:
                     order = sale.order
                     method = BoxOfficePayment(data["payment_method"]).label.lower()
-                    whom = f"emailed to {sale.buyer_email}" if sale.buyer_email else "walk-in"
+                    whom = (
+                        gettext("emailed to %(email)s") % {"email": sale.buyer_email}
+                        if sale.buyer_email
+                        else gettext("walk-in")
+                    )
                     messages.success(
                         request,
                         gettext("Sold %(count)s place(s) for %(total)s (%(method)s), %(whom)s: order %(value)s.")

@@ -159,7 +159,7 @@ class OrderAdmin(BuyerNamesMixin, EventScopedAdmin):
     list_display = ["short_id", "created_at", "buyer", "event_title", "status_label", "channel", "step", "total"]
     list_filter = ["status", "channel", EventFilter, "step", "created_at"]
     search_fields = ["idempotency_key"]
-    search_help_text = "Order id, buyer id, a buyer's full email address, or an idempotency key."
+    search_help_text = gettext_lazy("Order id, buyer id, a buyer's full email address, or an idempotency key.")
     date_hierarchy = "created_at"
     show_full_result_count = False
     actions = ["refund_orders"]
@@ -199,7 +199,7 @@ class OrderAdmin(BuyerNamesMixin, EventScopedAdmin):
     @admin.display(description=gettext_lazy("status"), ordering="status")
     def status_label(self, obj):
         if obj.status == Order.Status.CONFIRMED and obj.refunded_amount > 0:
-            return f"Partly refunded ({obj.refunded_amount})"
+            return gettext("Partly refunded (%(amount)s)") % {"amount": obj.refunded_amount}
         return obj.get_status_display()
 
     def get_urls(self):
@@ -351,7 +351,7 @@ class TransferAdmin(TransferPartiesMixin, EventScopedAdmin):
     list_display = ["short_id", "created_at", "event_title", "sender", "recipient", "price", "status", "step"]
     list_filter = ["status", EventFilter, "step", "created_at"]
     search_fields = ["dispute_reason"]
-    search_help_text = "Transfer id, the sender's id or full email address, or words of a dispute reason."
+    search_help_text = gettext_lazy("Transfer id, the sender's id or full email address, or words of a dispute reason.")
     date_hierarchy = "created_at"
     show_full_result_count = False
     actions = ["dispute_transfers", "reverse_transfers"]
@@ -504,7 +504,7 @@ class ResaleListingAdmin(BuyerNamesMixin, EventScopedAdmin):
     list_display = ["short_id", "created_at", "event_title", "seller", "price", "face_value", "fee", "status", "step"]
     list_filter = ["status", EventFilter, "step", "created_at"]
     search_fields = ["seat_id"]
-    search_help_text = "Listing id, the seller's id or full email address."
+    search_help_text = gettext_lazy("Listing id, the seller's id or full email address.")
     date_hierarchy = "created_at"
     show_full_result_count = False
     readonly_fields = [

@@ -85,9 +85,9 @@ class WaitingRoomForm(forms.Form):
             raise ValidationError(gettext("The room must open before the on-sale starts."))
         if data.get("admission_mode") == WaitingRoomMode.THROUGHPUT:
             if not data.get("latency_target_ms"):
-                self.add_error("latency_target_ms", "Following throughput needs a latency target.")
+                self.add_error("latency_target_ms", gettext("Following throughput needs a latency target."))
             if not data.get("max_in_flight"):
-                self.add_error("max_in_flight", "Following throughput needs a bound on buyers in flight.")
+                self.add_error("max_in_flight", gettext("Following throughput needs a bound on buyers in flight."))
         return data
 
 
@@ -149,7 +149,9 @@ def register(site: StaffAdminSite) -> None:
                     raise InvalidInput(gettext("Set the waiting room up first."))
                 elif action in ("pause", "resume"):
                     rooms.waiting_room_set_pace(room_id=room.pk, paused=action == "pause", actor_id=actor_id(request))
-                    messages.success(request, "Admissions paused." if action == "pause" else "Admissions resumed.")
+                    messages.success(
+                        request, gettext("Admissions paused.") if action == "pause" else gettext("Admissions resumed.")
+                    )
                     return HttpResponseRedirect(self_url)
                 elif action == "rate":
                     pace = PaceForm(request.POST)

@@ -266,7 +266,7 @@ def _overview(venue, sections: list[dict]) -> dict:
     shapes = []
     for row, shape in zip(sections, drawing.sections, strict=True):
         share = row["available"] / row["total"] if row["total"] else 0
-        count = f"{row['available']} free" if row["available"] else "sold out"
+        count = gettext("%(count)s free") % {"count": row["available"]} if row["available"] else gettext("sold out")
         # Labels as big as their outline allows, up to a size that reads as a label; too small to read, none (the
         # link's accessible name and the table below still say it).
         font = min(shape.label_size([row["info"].name, count]), view_width / 24)
@@ -284,7 +284,7 @@ def _overview(venue, sections: list[dict]) -> dict:
         "drawing": drawing,
         "shapes": shapes,
         "stage_font": round(view_width / 30),
-        "stage_label": venue.stage_label or "Stage",
+        "stage_label": venue.stage_label or gettext("Stage"),
     }
 
 

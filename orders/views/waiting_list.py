@@ -116,5 +116,5 @@ def waiting_list_leave(request: HttpRequest, entry_id) -> HttpResponse:
     except DomainError as error:
         messages.error(request, error.detail)
     else:
-        messages.success(request, "You left the waiting list." if entry.status == "LEFT" else "Done.")
+        messages.success(request, gettext("You left the waiting list.") if entry.status == "LEFT" else gettext("Done."))
     return redirect("orders:waiting_list")
