@@ -169,7 +169,7 @@ def register(site: StaffAdminSite) -> None:
             request,
             site,
             "admin/events/event/publish.html",
-            f"Publish {event.title}",
+            gettext("Publish %(title)s") % {"title": event.title},
             event=event,
             sections=sections,
             total=sum(section.places for section in sections),
@@ -197,7 +197,14 @@ def register(site: StaffAdminSite) -> None:
         if request.method == "POST" and form.is_valid():
             operation = _start(request, event, StaffOperationKind.CANCEL, reason=form.cleaned_data["reason"])
             return _operation_page(event.id, operation.id) if operation else _change_page(event.id)
-        return _page(request, site, "admin/events/event/cancel.html", f"Cancel {event.title}", event=event, form=form)
+        return _page(
+            request,
+            site,
+            "admin/events/event/cancel.html",
+            gettext("Cancel %(title)s") % {"title": event.title},
+            event=event,
+            form=form,
+        )
 
     def reprice_view(request: HttpRequest, object_id: str) -> HttpResponse:
         """A tier's new price after publishing: queued as an operation, audited, applied to every free place."""
@@ -210,7 +217,14 @@ def register(site: StaffAdminSite) -> None:
                 request, event, StaffOperationKind.REPRICE, reason=form.cleaned_data["reason"], params=params
             )
             return _operation_page(event.id, operation.id) if operation else _change_page(event.id)
-        return _page(request, site, "admin/events/event/reprice.html", f"Reprice {event.title}", event=event, form=form)
+        return _page(
+            request,
+            site,
+            "admin/events/event/reprice.html",
+            gettext("Reprice %(title)s") % {"title": event.title},
+            event=event,
+            form=form,
+        )
 
     def return_to_sale_view(request: HttpRequest, object_id: str) -> HttpResponse:
         """Every place of the event kept off sale under one name (the dashboard's button) back on sale."""
@@ -250,7 +264,8 @@ def register(site: StaffAdminSite) -> None:
             request,
             site,
             "admin/events/event/operation.html",
-            f"{StaffOperationKind(operation.kind).label}: {event.title}",
+            gettext("%(operation)s: %(title)s")
+            % {"operation": StaffOperationKind(operation.kind).label, "title": event.title},
             event=event,
             operation=operation,
             state=operation_json(operation),
@@ -288,7 +303,7 @@ def register(site: StaffAdminSite) -> None:
             request,
             site,
             template,
-            f"Sales: {event.title}",
+            gettext("Sales: %(title)s") % {"title": event.title},
             event=event,
             table=table,
             charts=charts,
