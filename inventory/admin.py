@@ -138,8 +138,8 @@ class SeatAdmin(EventScopedAdmin):
             if skipped or refused:
                 messages.warning(
                     request,
-                    gettext("%(value)s place(s) left as they were: sold, held, blocked already or not yours.")
-                    % {"value": skipped + refused},
+                    gettext("%(count)s place(s) left as they were: sold, held, blocked already or not yours.")
+                    % {"count": skipped + refused},
                 )
             return None
         context = {
@@ -165,8 +165,8 @@ class SeatAdmin(EventScopedAdmin):
         if skipped or refused:
             messages.warning(
                 request,
-                gettext("%(value)s place(s) left as they were: not blocked, or not yours.")
-                % {"value": skipped + refused},
+                gettext("%(count)s place(s) left as they were: not blocked, or not yours.")
+                % {"count": skipped + refused},
             )
 
 

@@ -140,13 +140,13 @@ def register(site: StaffAdminSite) -> None:
                     )
                     messages.success(
                         request,
-                        gettext("Sold %(count)s place(s) for %(total)s (%(method)s), %(whom)s: order %(value)s.")
+                        gettext("Sold %(count)s place(s) for %(total)s (%(method)s), %(whom)s: order %(ref)s.")
                         % {
                             "count": len(order.lines),
                             "total": order.total,
                             "method": method,
                             "whom": whom,
-                            "value": str(order.id)[:8].upper(),
+                            "ref": str(order.id)[:8].upper(),
                         },
                     )
                     if sale.printed:

@@ -257,7 +257,7 @@ class OrderAdmin(BuyerNamesMixin, EventScopedAdmin):
                 return HttpResponseRedirect(change_url)
         context = {
             **self.admin_site.each_context(request),
-            "title": gettext("Refund tickets of order %(value)s") % {"value": str(order.pk)[:8]},
+            "title": gettext("Refund tickets of order %(ref)s") % {"ref": str(order.pk)[:8]},
             "opts": self.model._meta,
             "original": order,
             "buyer": self._buyer_label(order, "buyer_id"),
@@ -296,7 +296,7 @@ class OrderAdmin(BuyerNamesMixin, EventScopedAdmin):
                         failed += 1
                         messages.error(
                             request,
-                            gettext("Order %(value)s: %(detail)s") % {"value": str(order.pk)[:8], "detail": exc.detail},
+                            gettext("Order %(ref)s: %(detail)s") % {"ref": str(order.pk)[:8], "detail": exc.detail},
                         )
                     else:
                         done += 1
@@ -438,8 +438,8 @@ class TransferAdmin(TransferPartiesMixin, EventScopedAdmin):
                     except DomainError as exc:
                         messages.error(
                             request,
-                            gettext("Transfer %(value)s: %(detail)s")
-                            % {"value": str(transfer.pk)[:8], "detail": exc.detail},
+                            gettext("Transfer %(ref)s: %(detail)s")
+                            % {"ref": str(transfer.pk)[:8], "detail": exc.detail},
                         )
                     else:
                         done += 1
