@@ -98,7 +98,8 @@ def test_staff_switch_the_admin_to_german_and_its_pages_stay_german(live_server,
     page.set_default_timeout(15_000)
     dashboard = f"{live_server.url}/admin/events/event/{tenant.event.pk}/dashboard/"
     page.goto(dashboard)
-    assert "of which checked in" in page.inner_text("#content-main")
+    # textContent: the admin's table headings are drawn in capitals.
+    assert "of which checked in" in page.text_content("#content-main")
 
     # The switcher among the admin's user links sets the same cookie as the buyer pages' and comes back here.
     switcher = page.locator("[data-testid=admin-language-switcher]")
@@ -107,7 +108,7 @@ def test_staff_switch_the_admin_to_german_and_its_pages_stay_german(live_server,
     page.wait_for_load_state()
     assert page.url == dashboard
     assert page.evaluate("() => document.documentElement.lang") == "de"
-    main = page.inner_text("#content-main")
+    main = page.text_content("#content-main")
     assert "davon eingelassen" in main and "Abendkasse" in main and "Umsatz" in main
     assert "Start" in page.inner_text(".breadcrumbs")  # Django's own admin texts follow too
     page.screenshot(path=str(SCREENSHOTS / "admin-german-dashboard.png"))
@@ -115,6 +116,6 @@ def test_staff_switch_the_admin_to_german_and_its_pages_stay_german(live_server,
     assert not problems, "\n".join(problems)
 
     page.goto(f"{live_server.url}/admin/events/event/{tenant.event.pk}/box-office/")
-    assert "Zahlung und Tickets" in page.inner_text("#content-main")
+    assert "Zahlung und Tickets" in page.text_content("#content-main")
     assert page.locator("#box-office input[type=submit]").get_attribute("value") == "Zahlung annehmen und verkaufen"
     context.close()
