@@ -197,14 +197,8 @@ def register(site: StaffAdminSite) -> None:
         if request.method == "POST" and form.is_valid():
             operation = _start(request, event, StaffOperationKind.CANCEL, reason=form.cleaned_data["reason"])
             return _operation_page(event.id, operation.id) if operation else _change_page(event.id)
-        return _page(
-            request,
-            site,
-            "admin/events/event/cancel.html",
-            gettext("Cancel %(title)s") % {"title": event.title},
-            event=event,
-            form=form,
-        )
+        title = gettext("Cancel %(title)s") % {"title": event.title}
+        return _page(request, site, "admin/events/event/cancel.html", title, event=event, form=form)
 
     def reprice_view(request: HttpRequest, object_id: str) -> HttpResponse:
         """A tier's new price after publishing: queued as an operation, audited, applied to every free place."""
@@ -217,14 +211,8 @@ def register(site: StaffAdminSite) -> None:
                 request, event, StaffOperationKind.REPRICE, reason=form.cleaned_data["reason"], params=params
             )
             return _operation_page(event.id, operation.id) if operation else _change_page(event.id)
-        return _page(
-            request,
-            site,
-            "admin/events/event/reprice.html",
-            gettext("Reprice %(title)s") % {"title": event.title},
-            event=event,
-            form=form,
-        )
+        title = gettext("Reprice %(title)s") % {"title": event.title}
+        return _page(request, site, "admin/events/event/reprice.html", title, event=event, form=form)
 
     def return_to_sale_view(request: HttpRequest, object_id: str) -> HttpResponse:
         """Every place of the event kept off sale under one name (the dashboard's button) back on sale."""

@@ -25,6 +25,13 @@ def _width(page) -> dict:
     return page.evaluate("() => ({scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth})")
 
 
+def _staff_context(live_server, browser, tenant):
+    """A desktop window signed in as the tenant's owner, without the CSP so that axe-core can be injected."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True)
+    context.add_cookies(session_cookie(live_server, tenant.owner.email))
+    return context
+
+
 @pytest.mark.browser
 @pytest.mark.django_db(databases=ALL_DATABASES, transaction=True)
 def test_a_buyer_switches_to_german_on_a_phone_and_every_page_stays_german(live_server, browser):
@@ -66,8 +73,7 @@ def test_a_buyer_switches_to_german_on_a_phone_and_every_page_stays_german(live_
 @pytest.mark.django_db(databases=ALL_DATABASES, transaction=True)
 def test_the_main_admin_pages_have_no_accessibility_violation_of_moderate_impact_or_more(live_server, browser):
     tenant = make_tenant("X")
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True)
-    context.add_cookies(session_cookie(live_server, tenant.owner.email))
+    context = _staff_context(live_server, browser, tenant)
     pages = {
         "index": "/admin/",
         "event-change": f"/admin/events/event/{tenant.event.pk}/change/",
@@ -92,8 +98,7 @@ def test_the_main_admin_pages_have_no_accessibility_violation_of_moderate_impact
 @pytest.mark.django_db(databases=ALL_DATABASES, transaction=True)
 def test_staff_switch_the_admin_to_german_and_its_pages_stay_german(live_server, browser):
     tenant = make_tenant("D")
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True)
-    context.add_cookies(session_cookie(live_server, tenant.owner.email))
+    context = _staff_context(live_server, browser, tenant)
     page = context.new_page()
     page.set_default_timeout(15_000)
     dashboard = f"{live_server.url}/admin/events/event/{tenant.event.pk}/dashboard/"
