@@ -20,6 +20,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext, gettext_lazy
 
 from accounts import DB_ALIAS
 from accounts.contract import InsufficientCredits
@@ -69,12 +70,14 @@ class MembershipInline(TenantScopedInline, admin.TabularInline):
 
 
 class FlagForm(forms.Form):
-    reason = forms.CharField(max_length=255, widget=forms.Textarea(attrs={"rows": 2}), help_text="Required; audited.")
+    reason = forms.CharField(
+        max_length=255, widget=forms.Textarea(attrs={"rows": 2}), help_text=gettext_lazy("Required; audited.")
+    )
 
     def clean_reason(self):
         reason = self.cleaned_data["reason"].strip()
         if not reason:
-            raise forms.ValidationError("Give a reason.")
+            raise forms.ValidationError(gettext("Give a reason."))
         return reason
 
 
@@ -84,14 +87,14 @@ class CreditAdjustForm(FlagForm):
         decimal_places=2,
         min_value=Decimal("-99999999.99"),
         max_value=Decimal("99999999.99"),
-        help_text="Positive adds credits, negative removes them. Written as an ADJUSTMENT ledger row.",
+        help_text=gettext_lazy("Positive adds credits, negative removes them. Written as an ADJUSTMENT ledger row."),
     )
     field_order = ["amount", "reason"]
 
     def clean_amount(self):
         amount = self.cleaned_data["amount"]
         if amount == 0:
-            raise forms.ValidationError("An adjustment of 0 changes nothing.")
+            raise forms.ValidationError(gettext("An adjustment of 0 changes nothing."))
         return amount
 
 
@@ -100,7 +103,9 @@ class CardRefundForm(FlagForm):
         max_digits=10,
         decimal_places=2,
         min_value=Decimal("0.01"),
-        help_text="Debited from the buyer's credits and refunded to the cards they paid with, newest payment first.",
+        help_text=gettext_lazy(
+            "Debited from the buyer's credits and refunded to the cards they paid with, newest payment first."
+        ),
     )
     # One key per rendered form: submitting it twice refunds once.
     idempotency_key = forms.CharField(max_length=40, widget=forms.HiddenInput)
@@ -179,13 +184,16 @@ class UserAdmin(TenantScopedAdmin):
         if is_superuser(request):
             return super().get_fieldsets(request, obj)
         # An organization's owner sees who works for them, not their wallet.
-        return [(None, {"fields": ["id", "email", "full_name", "phone"]}), ("Staff", {"fields": ["is_staff"]})]
+        return [
+            (None, {"fields": ["id", "email", "full_name", "phone"]}),
+            (gettext_lazy("Staff"), {"fields": ["is_staff"]}),
+        ]
 
-    @admin.display(description="ledger (latest entries)")
+    @admin.display(description=gettext_lazy("ledger (latest entries)"))
     def ledger(self, obj):
         entries = list(LedgerEntry.objects.filter(user=obj).order_by("-created_at")[:LEDGER_ROWS_SHOWN])
         if not entries:
-            return "No ledger entries."
+            return gettext("No ledger entries.")
         rows = format_html_join(
             "",
             "<tr><td>{}</td><td>{}</td><td style='text-align:right'>{}</td><td style='text-align:right'>{}</td>"
@@ -197,24 +205,32 @@ class UserAdmin(TenantScopedAdmin):
         )
         more = reverse("admin:accounts_ledgerentry_changelist") + f"?user__id__exact={obj.pk}"
         return format_html(
-            "<table><thead><tr><th>When</th><th>Kind</th><th>Amount</th><th>Balance</th><th>Reference</th>"
-            '<th>Memo</th></tr></thead><tbody>{}</tbody></table><a href="{}">All entries</a>',
+            "<table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th>"
+            '<th>{}</th></tr></thead><tbody>{}</tbody></table><a href="{}">{}</a>',
+            gettext("When"),
+            gettext("Kind"),
+            gettext("Amount"),
+            gettext("Balance"),
+            gettext("Reference"),
+            gettext("Memo"),
             rows,
             more,
+            gettext("All entries"),
         )
 
-    @admin.display(description="actions")
+    @admin.display(description=gettext_lazy("actions"))
     def operations(self, obj):
         if obj is None or obj._state.adding:
             return "—"
-        flag_label = "Unflag…" if obj.is_flagged else "Flag…"
+        flag_label = gettext("Unflag…") if obj.is_flagged else gettext("Flag…")
         return format_html(
-            '<a class="button" href="{}">{}</a> <a class="button" href="{}">Adjust credits…</a> '
-            '<a class="button" href="{}">Refund to card…</a>',
+            '<a class="button" href="{}">{}</a> <a class="button" href="{}">{}</a> <a class="button" href="{}">{}</a>',
             reverse("admin:accounts_user_flag", args=[obj.pk]),
             flag_label,
             reverse("admin:accounts_user_adjust", args=[obj.pk]),
+            gettext("Adjust credits…"),
             reverse("admin:accounts_user_card_refund", args=[obj.pk]),
+            gettext("Refund to card…"),
         )
 
     def get_urls(self):
@@ -257,12 +273,14 @@ class UserAdmin(TenantScopedAdmin):
                 form.add_error(None, exc.detail)
             else:
                 # The admin capitalises a message's first letter: a sentence that starts with the email would change it.
-                done = "Cleared the flag of" if user.is_flagged else "Flagged"
-                follow = "" if user.is_flagged else " (they must pass a step-up code to pay)"
-                messages.success(request, f"{done} {user.email}{follow}.")
+                if user.is_flagged:
+                    text = gettext("Cleared the flag of %(email)s.")
+                else:
+                    text = gettext("Flagged %(email)s (they must pass a step-up code to pay).")
+                messages.success(request, text % {"email": user.email})
                 return HttpResponseRedirect(reverse("admin:accounts_user_change", args=[user.pk]))
-        title = f"{'Unflag' if user.is_flagged else 'Flag'} {user.email}"
-        return self._form_page(request, user, form, title, "Unflag" if user.is_flagged else "Flag")
+        title = (gettext("Unflag %(email)s") if user.is_flagged else gettext("Flag %(email)s")) % {"email": user.email}
+        return self._form_page(request, user, form, title, gettext("Unflag") if user.is_flagged else gettext("Flag"))
 
     def adjust_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         user = self._user_for_manage(request, object_id)
@@ -279,16 +297,25 @@ class UserAdmin(TenantScopedAdmin):
                 # The service's wording speaks to a buyer ("top up your wallet"); staff need the figures.
                 form.add_error(
                     "amount",
-                    f"This would take the balance below zero: {user.email} has {user.credit_balance} credits, so "
-                    f"the largest deduction is -{user.credit_balance}.",
+                    gettext(
+                        "This would take the balance below zero: %(email)s has %(balance)s credits, so the largest "
+                        "deduction is -%(balance)s."
+                    )
+                    % {"email": user.email, "balance": user.credit_balance},
                 )
             except DomainError as exc:
                 form.add_error(None, exc.detail)
             else:
                 amount = form.cleaned_data["amount"]
-                messages.success(request, f"Adjusted the credits of {user.email} by {amount}; balance now {balance}.")
+                messages.success(
+                    request,
+                    gettext("Adjusted the credits of %(email)s by %(amount)s; balance now %(balance)s.")
+                    % {"email": user.email, "amount": amount, "balance": balance},
+                )
                 return HttpResponseRedirect(reverse("admin:accounts_user_change", args=[user.pk]))
-        return self._form_page(request, user, form, f"Adjust the credits of {user.email}", "Adjust")
+        return self._form_page(
+            request, user, form, gettext("Adjust the credits of %(email)s") % {"email": user.email}, gettext("Adjust")
+        )
 
     def card_refund_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         """Staff send a buyer's unused credits back to their cards (a goodwill or a closed-account refund)."""
@@ -307,11 +334,18 @@ class UserAdmin(TenantScopedAdmin):
                 form.add_error(None, exc.detail)
             else:
                 total = sum((part.amount for part in parts), Decimal("0.00"))
-                messages.success(request, f"{total} credits of {user.email} are on their way back to their card.")
+                messages.success(
+                    request,
+                    gettext("%(total)s credits of %(email)s are on their way back to their card.")
+                    % {"total": total, "email": user.email},
+                )
                 return HttpResponseRedirect(reverse("admin:accounts_user_change", args=[user.pk]))
         refundable = card_refundable_amount(user_id=user.pk)
-        title = f"Refund credits of {user.email} to their card (up to {refundable})"
-        return self._form_page(request, user, form, title, "Refund to card")
+        title = gettext("Refund credits of %(email)s to their card (up to %(amount)s)") % {
+            "email": user.email,
+            "amount": refundable,
+        }
+        return self._form_page(request, user, form, title, gettext("Refund to card"))
 
 
 @admin.register(LedgerEntry)
@@ -340,7 +374,7 @@ class OrganizationChoiceField(forms.TypedChoiceField):
 
 
 class MembershipForm(forms.ModelForm):
-    email = forms.EmailField(help_text="The staff member's account email (they sign up first).")
+    email = forms.EmailField(help_text=gettext_lazy("The staff member's account email (they sign up first)."))
 
     class Meta:
         model = OrganizationMembership
@@ -356,14 +390,14 @@ class MembershipForm(forms.ModelForm):
         if self.instance._state.adding and data.get("email"):
             user = User.objects.filter(email__iexact=data["email"].strip()).first()
             if user is None:
-                self.add_error("email", "No account with this email address.")
+                self.add_error("email", gettext("No account with this email address."))
             else:
                 self.instance.user = user
         org = data.get("organization_id")
         if self.instance.user_id and org:
             others = OrganizationMembership.objects.filter(user_id=self.instance.user_id, organization_id=org)
             if others.exclude(pk=self.instance.pk).exists():
-                self.add_error("organization_id", "This person is already a member of this organization.")
+                self.add_error("organization_id", gettext("This person is already a member of this organization."))
         return data
 
 
@@ -385,7 +419,7 @@ class MembershipAdmin(TenantScopedAdmin):
     def get_readonly_fields(self, request, obj=None):
         return [] if obj is None else ["user"]
 
-    @admin.display(description="organization")
+    @admin.display(description=gettext_lazy("organization"))
     def organization(self, obj):
         return row_label(obj, kind=directory.ORGANIZATION, id_attr="organization_id", label_attr="organization_label")
 
@@ -404,7 +438,9 @@ class MembershipAdmin(TenantScopedAdmin):
             names = directory.names(directory.ORGANIZATION, organization_ids(request, Capability.STAFF))
             # One organization: nothing to choose, so it is chosen.
             initial = str(next(iter(names))) if len(names) == 1 else None
-            return OrganizationChoiceField(organization_names=names, label="Organization", initial=initial)
+            return OrganizationChoiceField(
+                organization_names=names, label=gettext_lazy("Organization"), initial=initial
+            )
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def _audit(self, request, obj, verb, message):

@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.utils.translation import gettext, gettext_lazy
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -18,7 +19,7 @@ from core.permissions import may_reset_two_factor
 
 class ResetForm(forms.Form):
     user_id = forms.UUIDField(widget=forms.HiddenInput)
-    reason = forms.CharField(max_length=500, help_text="Why (e.g. how the person proved who they are).")
+    reason = forms.CharField(max_length=500, help_text=gettext_lazy("Why (e.g. how the person proved who they are)."))
 
 
 def two_factor_reset_view(request: HttpRequest) -> HttpResponse:
@@ -34,16 +35,20 @@ def two_factor_reset_view(request: HttpRequest) -> HttpResponse:
             except DomainError as error:
                 messages.error(request, error.detail)
             else:
-                messages.success(request, f"Removed {removed} device(s); they set up two-factor login again.")
+                messages.success(
+                    request,
+                    gettext("Removed %(removed)s device(s); they set up two-factor login again.")
+                    % {"removed": removed},
+                )
             return redirect("admin:accounts_two_factor")
-        messages.error(request, "Give a reason for the reset.")
+        messages.error(request, gettext("Give a reason for the reset."))
     search = request.GET.get("q", "")[:254]
     return TemplateResponse(
         request,
         "admin/accounts/two_factor.html",
         {
             **admin.site.each_context(request),
-            "title": "Two-factor devices",
+            "title": gettext("Two-factor devices"),
             "rows": two_factor.two_factor_enrolments(search=search),
             "search": search,
             "form": ResetForm(),

@@ -14,6 +14,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.db import models
+from django.utils.translation import gettext_lazy
 
 from core.errors import Conflict, DomainError, InvalidInput
 from core.permissions import Role
@@ -22,42 +23,42 @@ from core.permissions import Role
 
 
 class LedgerKind(models.TextChoices):
-    TOPUP = "TOPUP", "Top-up"
-    PURCHASE = "PURCHASE", "Purchase"
-    PURCHASE_REFUND = "PURCHASE_REFUND", "Purchase refund"
-    TRANSFER_DEBIT = "TRANSFER_DEBIT", "Transfer payment"
-    TRANSFER_CREDIT = "TRANSFER_CREDIT", "Transfer proceeds"
-    TRANSFER_FEE = "TRANSFER_FEE", "Transfer platform fee"
-    TRANSFER_FEE_REFUND = "TRANSFER_FEE_REFUND", "Transfer platform fee returned"
-    TRANSFER_REVERSAL_DEBIT = "TRANSFER_REVERSAL_DEBIT", "Transfer reversal (debit)"
-    TRANSFER_REVERSAL_CREDIT = "TRANSFER_REVERSAL_CREDIT", "Transfer reversal (credit)"
-    RESALE_DEBIT = "RESALE_DEBIT", "Resale purchase"
-    RESALE_CREDIT = "RESALE_CREDIT", "Resale proceeds"
-    RESALE_FEE = "RESALE_FEE", "Resale platform fee"
-    RESALE_REFUND = "RESALE_REFUND", "Resale purchase refund"
-    ADJUSTMENT = "ADJUSTMENT", "Staff adjustment"
-    CARD_REFUND = "CARD_REFUND", "Refund to card"
-    CARD_REFUND_REVERSAL = "CARD_REFUND_REVERSAL", "Refund to card refused (credits restored)"
+    TOPUP = "TOPUP", gettext_lazy("Top-up")
+    PURCHASE = "PURCHASE", gettext_lazy("Purchase")
+    PURCHASE_REFUND = "PURCHASE_REFUND", gettext_lazy("Purchase refund")
+    TRANSFER_DEBIT = "TRANSFER_DEBIT", gettext_lazy("Transfer payment")
+    TRANSFER_CREDIT = "TRANSFER_CREDIT", gettext_lazy("Transfer proceeds")
+    TRANSFER_FEE = "TRANSFER_FEE", gettext_lazy("Transfer platform fee")
+    TRANSFER_FEE_REFUND = "TRANSFER_FEE_REFUND", gettext_lazy("Transfer platform fee returned")
+    TRANSFER_REVERSAL_DEBIT = "TRANSFER_REVERSAL_DEBIT", gettext_lazy("Transfer reversal (debit)")
+    TRANSFER_REVERSAL_CREDIT = "TRANSFER_REVERSAL_CREDIT", gettext_lazy("Transfer reversal (credit)")
+    RESALE_DEBIT = "RESALE_DEBIT", gettext_lazy("Resale purchase")
+    RESALE_CREDIT = "RESALE_CREDIT", gettext_lazy("Resale proceeds")
+    RESALE_FEE = "RESALE_FEE", gettext_lazy("Resale platform fee")
+    RESALE_REFUND = "RESALE_REFUND", gettext_lazy("Resale purchase refund")
+    ADJUSTMENT = "ADJUSTMENT", gettext_lazy("Staff adjustment")
+    CARD_REFUND = "CARD_REFUND", gettext_lazy("Refund to card")
+    CARD_REFUND_REVERSAL = "CARD_REFUND_REVERSAL", gettext_lazy("Refund to card refused (credits restored)")
 
 
 class CardRefundStatus(models.TextChoices):
-    PENDING = "PENDING", "Pending"
-    SUCCEEDED = "SUCCEEDED", "Succeeded"
-    FAILED = "FAILED", "Failed"
+    PENDING = "PENDING", gettext_lazy("Pending")
+    SUCCEEDED = "SUCCEEDED", gettext_lazy("Succeeded")
+    FAILED = "FAILED", gettext_lazy("Failed")
 
 
 class TopUpStatus(models.TextChoices):
-    PENDING = "PENDING", "Pending"
-    SUCCEEDED = "SUCCEEDED", "Succeeded"
-    FAILED = "FAILED", "Failed"
+    PENDING = "PENDING", gettext_lazy("Pending")
+    SUCCEEDED = "SUCCEEDED", gettext_lazy("Succeeded")
+    FAILED = "FAILED", gettext_lazy("Failed")
 
 
 class OneTimeCodePurpose(models.TextChoices):
-    VERIFY_EMAIL = "VERIFY_EMAIL", "Verify email"
-    CHECKOUT_STEP_UP = "CHECKOUT_STEP_UP", "Checkout step-up"
-    TRANSFER_SENDER = "TRANSFER_SENDER", "Confirm transfer (sender)"
-    TRANSFER_RECIPIENT = "TRANSFER_RECIPIENT", "Confirm transfer (recipient)"
-    PASSWORD_RESET = "PASSWORD_RESET", "Password reset"
+    VERIFY_EMAIL = "VERIFY_EMAIL", gettext_lazy("Verify email")
+    CHECKOUT_STEP_UP = "CHECKOUT_STEP_UP", gettext_lazy("Checkout step-up")
+    TRANSFER_SENDER = "TRANSFER_SENDER", gettext_lazy("Confirm transfer (sender)")
+    TRANSFER_RECIPIENT = "TRANSFER_RECIPIENT", gettext_lazy("Confirm transfer (recipient)")
+    PASSWORD_RESET = "PASSWORD_RESET", gettext_lazy("Password reset")
 
 
 # The staff roles are core.permissions.Role (the capability table grants to them); this is the same enum as the
@@ -146,136 +147,142 @@ class TopUpStart:
 class OtpInvalid(DomainError):
     code = "OTP_INVALID"
     status = 400
-    default_detail = "That code is not valid. Check the latest email we sent you."
+    default_detail = gettext_lazy("That code is not valid. Check the latest email we sent you.")
 
 
 class OtpExpired(DomainError):
     code = "OTP_EXPIRED"
     status = 400
-    default_detail = "That code has expired. Ask for a new one."
+    default_detail = gettext_lazy("That code has expired. Ask for a new one.")
 
 
 class OtpAttemptsExceeded(DomainError):
     code = "OTP_ATTEMPTS_EXCEEDED"
     status = 429
-    default_detail = "Too many wrong codes. Ask for a new one."
+    default_detail = gettext_lazy("Too many wrong codes. Ask for a new one.")
 
 
 class OtpResendTooSoon(DomainError):
     code = "OTP_RESEND_TOO_SOON"
     status = 429
-    default_detail = "A code was sent moments ago. Wait a little before asking for another one."
+    default_detail = gettext_lazy("A code was sent moments ago. Wait a little before asking for another one.")
 
 
 class InsufficientCredits(DomainError):
     code = "INSUFFICIENT_CREDITS"
     status = 402
-    default_detail = "Your credit balance is too low. Top up your wallet and try again."
+    default_detail = gettext_lazy("Your credit balance is too low. Top up your wallet and try again.")
 
 
 class InvalidAmount(InvalidInput):
     code = "INVALID_AMOUNT"
     status = 400
-    default_detail = "The amount must be a positive number with at most two decimals."
+    default_detail = gettext_lazy("The amount must be a positive number with at most two decimals.")
 
 
 class TopUpLimitExceeded(DomainError):
     code = "TOPUP_LIMIT_EXCEEDED"
     status = 400
-    default_detail = "That top-up is larger than the maximum allowed."
+    default_detail = gettext_lazy("That top-up is larger than the maximum allowed.")
 
 
 class LedgerReferenceConflict(Conflict):
     code = "LEDGER_REFERENCE_CONFLICT"
     status = 409
-    default_detail = "This payment reference was already used for a different movement."
+    default_detail = gettext_lazy("This payment reference was already used for a different movement.")
 
 
 class EmailTaken(DomainError):
     code = "EMAIL_TAKEN"
     status = 409
-    default_detail = "An account with this email address already exists."
+    default_detail = gettext_lazy("An account with this email address already exists.")
 
 
 class LoginLocked(DomainError):
     code = "LOGIN_LOCKED"
     status = 429
-    default_detail = "Too many failed logins. Try again later."
+    default_detail = gettext_lazy("Too many failed logins. Try again later.")
 
 
 class TwoFactorInvalid(DomainError):
     code = "TWO_FACTOR_INVALID"
     status = 400
-    default_detail = "That code is not right. Use the current code from your authenticator app or a recovery code."
+    default_detail = gettext_lazy(
+        "That code is not right. Use the current code from your authenticator app or a recovery code."
+    )
 
 
 class TwoFactorRequired(DomainError):
     code = "TWO_FACTOR_REQUIRED"
     status = 403
-    default_detail = "This account logs in with a second factor: send the current authenticator code as `otp`."
+    default_detail = gettext_lazy(
+        "This account logs in with a second factor: send the current authenticator code as `otp`."
+    )
 
 
 class OtpDailyLimit(DomainError):
     code = "OTP_DAILY_LIMIT"
     status = 429
-    default_detail = "Too many codes were sent to this account today. Try again tomorrow."
+    default_detail = gettext_lazy("Too many codes were sent to this account today. Try again tomorrow.")
 
 
 class InvalidCredentials(DomainError):
     code = "INVALID_CREDENTIALS"
     status = 400
-    default_detail = "Email address or password is incorrect."
+    default_detail = gettext_lazy("Email address or password is incorrect.")
 
 
 class AlreadyVerified(DomainError):
     code = "ALREADY_VERIFIED"
     status = 409
-    default_detail = "This email address is already verified."
+    default_detail = gettext_lazy("This email address is already verified.")
 
 
 class WebhookSignatureInvalid(DomainError):
     code = "WEBHOOK_SIGNATURE_INVALID"
     status = 400
-    default_detail = "The webhook signature is missing or does not match."
+    default_detail = gettext_lazy("The webhook signature is missing or does not match.")
 
 
 class WebhookTimestampStale(DomainError):
     code = "WEBHOOK_TIMESTAMP_STALE"
     status = 400
-    default_detail = "The webhook timestamp is outside the accepted window."
+    default_detail = gettext_lazy("The webhook timestamp is outside the accepted window.")
 
 
 class WebhookPayloadInvalid(DomainError):
     code = "WEBHOOK_PAYLOAD_INVALID"
     status = 400
-    default_detail = "The webhook body is not a valid payment event."
+    default_detail = gettext_lazy("The webhook body is not a valid payment event.")
 
 
 class PaymentProviderUnavailable(DomainError):
     code = "PAYMENT_PROVIDER_UNAVAILABLE"
     status = 503
-    default_detail = "The payment provider is not available right now."
+    default_detail = gettext_lazy("The payment provider is not available right now.")
 
 
 class StaffOnly(DomainError):
     code = "STAFF_ONLY"
     status = 403
-    default_detail = "Only staff members may do this."
+    default_detail = gettext_lazy("Only staff members may do this.")
 
 
 class CreditsBusy(Conflict):
     code = "CREDITS_BUSY"
     status = 409
-    default_detail = "Your balance is being updated by another request. Try again in a moment."
+    default_detail = gettext_lazy("Your balance is being updated by another request. Try again in a moment.")
 
 
 class RefundExceedsCardPayments(DomainError):
     code = "REFUND_EXCEEDS_CARD_PAYMENTS"
     status = 400
-    default_detail = "Only credits bought by card can go back to the card, at most what each payment brought in."
+    default_detail = gettext_lazy(
+        "Only credits bought by card can go back to the card, at most what each payment brought in."
+    )
 
 
 class ProviderRefused(DomainError):
     code = "PAYMENT_PROVIDER_REFUSED"
     status = 502
-    default_detail = "The payment provider refused the refund; your credits were restored."
+    default_detail = gettext_lazy("The payment provider refused the refund; your credits were restored.")

@@ -16,6 +16,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import translation
+from django.utils.translation import gettext
 
 from accounts.contract import TwoFactorRequired
 from accounts.services.two_factor import two_factor_required, two_factor_session_passed
@@ -39,7 +40,7 @@ class TwoFactorRequiredMiddleware:
         if is_viewer_independent(view_func) or not self._owes_second_factor(request):
             return None
         if request.path.startswith("/api/"):
-            error = TwoFactorRequired("Complete the two-factor login in the browser first.")
+            error = TwoFactorRequired(gettext("Complete the two-factor login in the browser first."))
             return JsonResponse({"code": error.code, "detail": error.detail}, status=error.status)
         target = reverse("accounts:two_factor")
         return redirect(f"{target}?{urlencode({'next': request.get_full_path()})}")

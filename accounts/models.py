@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from accounts.contract import CardRefundStatus, LedgerKind, MembershipRole, OneTimeCodePurpose, TopUpStatus
 from core.db import TimeStampedModel, choices_check
@@ -47,9 +48,13 @@ class User(AbstractBaseUser, PermissionsMixin):
     full_name = models.CharField(max_length=200, blank=True)
     phone = models.CharField(max_length=32, blank=True)
     credit_balance = models.DecimalField(max_digits=10, decimal_places=2, default=0, editable=False)
-    is_flagged = models.BooleanField(default=False, help_text="Flagged buyers must pass a one-time-code step-up.")
+    is_flagged = models.BooleanField(
+        default=False, help_text=gettext_lazy("Flagged buyers must pass a one-time-code step-up.")
+    )
     flag_reason = models.CharField(max_length=255, blank=True)
-    is_verified = models.BooleanField(default=False, help_text="Email address confirmed with a one-time code.")
+    is_verified = models.BooleanField(
+        default=False, help_text=gettext_lazy("Email address confirmed with a one-time code.")
+    )
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
     preferences = models.JSONField(default=dict, blank=True)
@@ -89,15 +94,19 @@ class LedgerEntry(TimeStampedModel):
 
     user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="ledger_entries")
     kind = models.CharField(max_length=32, choices=Kind.choices)
-    amount = models.DecimalField(max_digits=10, decimal_places=2, help_text="Signed: credits are positive.")
+    amount = models.DecimalField(
+        max_digits=10, decimal_places=2, help_text=gettext_lazy("Signed: credits are positive.")
+    )
     balance_after = models.DecimalField(max_digits=10, decimal_places=2)
-    reference = models.CharField(max_length=100, help_text="The order, transfer, listing or top-up it belongs to.")
+    reference = models.CharField(
+        max_length=100, help_text=gettext_lazy("The order, transfer, listing or top-up it belongs to.")
+    )
     memo = models.CharField(max_length=255, blank=True)
-    actor_id = models.UUIDField(null=True, blank=True, help_text="Staff member behind an adjustment.")
+    actor_id = models.UUIDField(null=True, blank=True, help_text=gettext_lazy("Staff member behind an adjustment."))
 
     class Meta:
         ordering = ["-created_at"]
-        verbose_name_plural = "ledger entries"
+        verbose_name_plural = gettext_lazy("ledger entries")
         constraints = [
             models.UniqueConstraint(fields=["kind", "reference"], name="ledger_kind_reference_unique"),
             models.CheckConstraint(condition=Q(balance_after__gte=0), name="ledger_balance_after_not_negative"),
@@ -180,8 +189,12 @@ class CardRefund(TimeStampedModel):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     provider_refund_id = models.CharField(max_length=100, blank=True)
     failure_reason = models.CharField(max_length=255, blank=True)
-    actor_id = models.UUIDField(null=True, blank=True, help_text="Staff member who sent it back, if not the buyer.")
-    request_reference = models.CharField(max_length=100, help_text="The request it belongs to (idempotency).")
+    actor_id = models.UUIDField(
+        null=True, blank=True, help_text=gettext_lazy("Staff member who sent it back, if not the buyer.")
+    )
+    request_reference = models.CharField(
+        max_length=100, help_text=gettext_lazy("The request it belongs to (idempotency).")
+    )
 
     class Meta:
         ordering = ["-created_at"]

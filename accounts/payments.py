@@ -26,6 +26,7 @@ from typing import Protocol
 
 from django.conf import settings
 from django.urls import resolve, reverse
+from django.utils.translation import gettext
 
 from accounts.contract import PaymentProviderUnavailable, WebhookSignatureInvalid, WebhookTimestampStale
 from core import config
@@ -70,11 +71,11 @@ def verify_signature(*, body: bytes, signature: str | None, timestamp: str | Non
     because crediting is idempotent per provider payment.
     """
     if not signature or not timestamp:
-        raise WebhookSignatureInvalid("The X-Signature and X-Timestamp headers are required.")
+        raise WebhookSignatureInvalid(gettext("The X-Signature and X-Timestamp headers are required."))
     try:
         stamp = int(timestamp)
     except ValueError:
-        raise WebhookSignatureInvalid("X-Timestamp must be a Unix time in seconds.")
+        raise WebhookSignatureInvalid(gettext("X-Timestamp must be a Unix time in seconds."))
     expected = sign(body, stamp)
     # Constant-time compare: a byte-by-byte compare would leak how much of a forged signature is right.
     if not hmac.compare_digest(expected.encode(), signature.strip().encode()):
@@ -82,7 +83,10 @@ def verify_signature(*, body: bytes, signature: str | None, timestamp: str | Non
     tolerance = config.get("webhook_tolerance_seconds")
     current = time.time() if now is None else now
     if abs(current - stamp) > tolerance:
-        raise WebhookTimestampStale(f"The webhook timestamp is more than {tolerance} seconds away from now.")
+        raise WebhookTimestampStale(
+            gettext("The webhook timestamp is more than %(tolerance)s seconds away from now.")
+            % {"tolerance": tolerance}
+        )
 
 
 def build_event(*, provider_reference: str, amount: Decimal, succeeded: bool) -> bytes:
@@ -153,12 +157,14 @@ def get_provider(name: str | None = None) -> Provider:
     """
     name = name or getattr(settings, "PAYMENT_PROVIDER", "")
     if not name:
-        raise PaymentProviderUnavailable("Top-ups are disabled: no payment provider is configured.")
+        raise PaymentProviderUnavailable(gettext("Top-ups are disabled: no payment provider is configured."))
     provider = _PROVIDERS.get(name)
     if provider is None:
         raise PaymentProviderUnavailable(f"Payment provider {name!r} is not configured.")
     if isinstance(provider, TestProvider) and not test_payments_allowed():
-        raise PaymentProviderUnavailable("Top-ups are disabled: the test payment provider is off outside development.")
+        raise PaymentProviderUnavailable(
+            gettext("Top-ups are disabled: the test payment provider is off outside development.")
+        )
     return provider
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from django.db.models import QuerySet, Sum
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accounts import DB_ALIAS
 from accounts.contract import PREFERENCE_KEYS, OneTimeCodePurpose, ProfileInfo, TopUpInfo, UserInfo
@@ -36,7 +37,7 @@ def _user_row(user_id: uuid.UUID) -> User:
     key = as_uuid(user_id)
     user = User.objects.using(DB_ALIAS).filter(pk=key).first() if key else None
     if user is None:
-        raise NotFound("No such user.")
+        raise NotFound(gettext("No such user."))
     return user
 
 
@@ -157,7 +158,7 @@ def topup_get_for_user(*, user_id: uuid.UUID, provider_reference: str) -> TopUpI
         TopUp.objects.using(DB_ALIAS).filter(user_id=user_id, provider_reference=str(provider_reference)[:100]).first()
     )
     if topup is None:
-        raise NotFound("No such top-up.")
+        raise NotFound(gettext("No such top-up."))
     return from_row(TopUpInfo, topup)
 
 
@@ -194,7 +195,7 @@ def topup_get(*, topup_id: uuid.UUID, user_id: uuid.UUID) -> TopUpInfo:
     """One of the user's top-ups; NotFound for another user's."""
     topup = TopUp.objects.using(DB_ALIAS).filter(pk=topup_id, user_id=user_id).first()
     if topup is None:
-        raise NotFound("No such top-up.")
+        raise NotFound(gettext("No such top-up."))
     return from_row(TopUpInfo, topup)
 
 

@@ -15,6 +15,7 @@ from typing import Any
 import stripe
 from django.conf import settings
 from django.urls import reverse
+from django.utils.translation import gettext
 
 from accounts.contract import PaymentProviderUnavailable, ProviderRefused
 from accounts.payments import PaymentStart
@@ -37,7 +38,7 @@ def minor_units(amount: Decimal, currency: str | None = None) -> int:
 
 def client() -> stripe.StripeClient:
     if not settings.STRIPE_SECRET_KEY:
-        raise PaymentProviderUnavailable("Stripe is selected but STRIPE_SECRET_KEY is not set.")
+        raise PaymentProviderUnavailable(gettext("Stripe is selected but STRIPE_SECRET_KEY is not set."))
     base = {"api": settings.STRIPE_API_BASE} if settings.STRIPE_API_BASE else None
     return stripe.StripeClient(
         settings.STRIPE_SECRET_KEY,
@@ -91,7 +92,10 @@ class StripeProvider:
                 options={"idempotency_key": f"topup-{topup_id}"},
             )
         except stripe.StripeError as exc:
-            raise PaymentProviderUnavailable(f"Stripe could not start the payment: {exc.user_message or exc}") from exc
+            raise PaymentProviderUnavailable(
+                gettext("Stripe could not start the payment: %(user_message)s")
+                % {"user_message": exc.user_message or exc}
+            ) from exc
         return PaymentStart(provider_reference=session.id, pay_url=session.url or "")
 
     def refund(self, *, payment_intent: str, amount: Decimal, refund_id: uuid.UUID) -> tuple[str, str]:
@@ -110,5 +114,7 @@ class StripeProvider:
                 options={"idempotency_key": f"refund-{refund_id}"},
             )
         except (stripe.CardError, stripe.InvalidRequestError) as exc:
-            raise ProviderRefused(f"Stripe refused the refund: {exc.user_message or exc}") from exc
+            raise ProviderRefused(
+                gettext("Stripe refused the refund: %(user_message)s") % {"user_message": exc.user_message or exc}
+            ) from exc
         return refund.id, refund.status or "pending"

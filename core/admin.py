@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from django import forms
 from django.contrib import admin
+from django.utils.translation import gettext, gettext_lazy
 
 from core import config, directory
 from core.admin_tenancy import Capability, TenantScopedAdmin, is_superuser, label_rows, row_label
@@ -21,7 +22,7 @@ from core.models import AuditLog, SystemSetting
 
 class SystemSettingForm(forms.ModelForm):
     key = forms.ChoiceField(choices=())
-    value = forms.CharField(help_text="Type and range are checked against the key's specification.")
+    value = forms.CharField(help_text=gettext_lazy("Type and range are checked against the key's specification."))
 
     class Meta:
         model = SystemSetting
@@ -53,7 +54,7 @@ class SystemSettingForm(forms.ModelForm):
         key = self.instance.key if not self.instance._state.adding else self.data.get(self.add_prefix("key"))
         spec = config.SETTINGS.get(key)
         if spec is None:
-            raise forms.ValidationError("Unknown setting.")
+            raise forms.ValidationError(gettext("Unknown setting."))
         try:
             # What a person types is read as JSON when it is JSON ("300", "2.5", "true"), else kept as text.
             parsed = json.loads(raw)
@@ -64,8 +65,8 @@ class SystemSettingForm(forms.ModelForm):
         except ValueError as exc:
             reason = str(exc)
             if not (reason.startswith("expected") or reason.startswith("must be")):
-                reason = "expected a whole number" if spec.kind is int else "expected a number"
-            raise forms.ValidationError(f"{key}: {reason}") from exc
+                reason = gettext("expected a whole number") if spec.kind is int else gettext("expected a number")
+            raise forms.ValidationError(gettext("%(key)s: %(reason)s") % {"key": key, "reason": reason}) from exc
         # Stored as config.set_value stores it: a Decimal as its text, so the JSON column keeps every digit.
         return str(typed) if isinstance(typed, Decimal) else typed
 
@@ -93,7 +94,7 @@ class SystemSettingAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return is_superuser(request)  # deleting a row restores the default
 
-    @admin.display(description="default")
+    @admin.display(description=gettext_lazy("default"))
     def default(self, obj):
         spec = config.SETTINGS.get(obj.key)
         return spec.default if spec else "—"
@@ -186,7 +187,7 @@ class AuditLogAdmin(TenantScopedAdmin):
             for row in of_type:
                 row.object_name = names.get(row.object_id, "")
 
-    @admin.display(description="object")
+    @admin.display(description=gettext_lazy("object"))
     def object_label(self, obj):
         if not hasattr(obj, "object_name"):
             self._name_objects([obj])
@@ -196,7 +197,7 @@ class AuditLogAdmin(TenantScopedAdmin):
         short = obj.object_id[:8] if len(obj.object_id) == 36 else obj.object_id
         return f"{obj.object_type} {short}"
 
-    @admin.display(description="organization")
+    @admin.display(description=gettext_lazy("organization"))
     def organization(self, obj):
         if not obj.organization_id:
             return "platform"

@@ -12,12 +12,13 @@ from collections.abc import Callable
 
 from django.contrib import admin
 from django.urls import URLPattern, path
+from django.utils.translation import gettext_lazy
 
 
 class StaffAdminSite(admin.AdminSite):
-    site_header = "TicketRemaster staff"
-    site_title = "TicketRemaster staff"
-    index_title = "Operations"
+    site_header = gettext_lazy("TicketRemaster staff")
+    site_title = gettext_lazy("TicketRemaster staff")
+    index_title = gettext_lazy("Operations")
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

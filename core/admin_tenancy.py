@@ -23,6 +23,7 @@ from django import forms
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
+from django.utils.translation import gettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from core import directory
@@ -283,7 +284,7 @@ class TenantScopedInline:
 class EventFilter(admin.SimpleListFilter):
     """Filter by event, offering the events of the organizations the staff member may see."""
 
-    title = "event"
+    title = gettext_lazy("event")
     parameter_name = "event"
 
     def lookups(self, request, model_admin):
@@ -306,6 +307,6 @@ class EventScopedAdmin(TenantScopedAdmin):
         label_rows(changelist.result_list, kind=directory.EVENT, id_attr="event_id", label_attr="event_label")
         return changelist
 
-    @admin.display(description="event")
+    @admin.display(description=gettext_lazy("event"))
     def event_title(self, obj):
         return row_label(obj, kind=directory.EVENT, id_attr="event_id", label_attr="event_label")

@@ -1,12 +1,13 @@
 from django.apps import AppConfig
 from django.contrib.admin.apps import AdminConfig
+from django.utils.translation import gettext_lazy
 
 
 class CoreConfig(AppConfig):
     """The ground floor: building blocks every domain uses, and the system configuration table (default alias)."""
 
     name = "core"
-    verbose_name = "System"
+    verbose_name = gettext_lazy("System")
     default_auto_field = "django.db.models.BigAutoField"
 
 

@@ -14,6 +14,8 @@ import psycopg
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import Http404
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy
 from rest_framework import exceptions as drf_exceptions
 from rest_framework.response import Response
 
@@ -27,11 +29,12 @@ class DomainError(Exception):
 
     code: ClassVar[str] = "DOMAIN_ERROR"
     status: ClassVar[int] = 400
-    default_detail: ClassVar[str] = "The request could not be completed."
+    default_detail: ClassVar[str | Promise] = gettext_lazy("The request could not be completed.")
     registry: ClassVar[dict[str, type[DomainError]]] = {}
 
     def __init__(self, detail: str | None = None, *, fields: dict[str, Any] | None = None, **context: Any):
-        self.detail = detail or self.default_detail
+        # Translated here, in the language of the request that failed (default_detail is lazy); the code stays.
+        self.detail = str(detail or self.default_detail)
         self.fields = fields or {}
         self.context = context
         note_outcome(self.code)  # the request's metrics are labelled with the code (core/metrics.py)
@@ -52,25 +55,25 @@ class DomainError(Exception):
 class NotFound(DomainError):
     code = "NOT_FOUND"
     status = 404
-    default_detail = "Not found."
+    default_detail = gettext_lazy("Not found.")
 
 
 class InvalidInput(DomainError):
     code = "VALIDATION_ERROR"
     status = 400
-    default_detail = "Invalid input."
+    default_detail = gettext_lazy("Invalid input.")
 
 
 class Conflict(DomainError):
     code = "CONFLICT"
     status = 409
-    default_detail = "The resource changed; try again."
+    default_detail = gettext_lazy("The resource changed; try again.")
 
 
 class ServiceUnavailable(DomainError):
     code = "DATABASE_UNAVAILABLE"
     status = 503
-    default_detail = "A database is unavailable; try again shortly."
+    default_detail = gettext_lazy("A database is unavailable; try again shortly.")
 
 
 def database_unavailable(exc: BaseException) -> bool:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy
 
 from core.db import TimeStampedModel
 
@@ -19,7 +20,7 @@ class SystemSetting(TimeStampedModel):
 
     class Meta:
         ordering = ["key"]
-        verbose_name = "system setting"
+        verbose_name = gettext_lazy("system setting")
 
     def __str__(self) -> str:
         return f"{self.key} = {self.value!r}"
@@ -44,8 +45,8 @@ class AuditLog(TimeStampedModel):
 
     class Meta:
         ordering = ["-created_at"]
-        verbose_name = "audit log entry"
-        verbose_name_plural = "audit log"
+        verbose_name = gettext_lazy("audit log entry")
+        verbose_name_plural = gettext_lazy("audit log")
         indexes = [
             # Admin: audit entries of one object, newest first.
             models.Index(fields=["object_type", "object_id", "-created_at"], name="audit_object_idx"),

@@ -40,10 +40,10 @@ def read_po(path: Path) -> list[PoEntry]:
     target: tuple[str, int] | None = None
 
     def finish() -> None:
-        nonlocal current, fuzzy
+        nonlocal current
         if current is not None:
             entries.append(current)
-        current, fuzzy = None, False
+        current = None
 
     for raw in path.read_text(encoding="utf-8").splitlines():
         line = raw.strip()
@@ -58,11 +58,13 @@ def read_po(path: Path) -> list[PoEntry]:
         if keyword == "msgctxt":
             finish()
             current = PoEntry(msgid="", msgctxt=ast.literal_eval(rest), fuzzy=fuzzy)
+            fuzzy = False
             target = ("msgctxt", 0)
         elif keyword == "msgid":
             if current is None or current.msgstr:
                 finish()
                 current = PoEntry(msgid="", fuzzy=fuzzy)
+                fuzzy = False
             current.msgid = ast.literal_eval(rest)
             target = ("msgid", 0)
         elif keyword == "msgid_plural" and current is not None:

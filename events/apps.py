@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy
 
 
 class EventsConfig(AppConfig):
     name = "events"
-    verbose_name = "Events"
+    verbose_name = gettext_lazy("Events")
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:

@@ -16,6 +16,7 @@ from typing import Any
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from core.errors import Conflict
 
@@ -23,46 +24,46 @@ from core.errors import Conflict
 
 
 class SectionKind(models.TextChoices):
-    SEATED = "SEATED", "Seated"
-    GENERAL = "GENERAL", "General admission"
+    SEATED = "SEATED", gettext_lazy("Seated")
+    GENERAL = "GENERAL", gettext_lazy("General admission")
 
 
 class StageShape(models.TextChoices):
-    NONE = "NONE", "None drawn"
-    STAGE = "STAGE", "Stage (proscenium)"
-    THRUST = "THRUST", "Round stage (arena)"
-    PITCH = "PITCH", "Pitch (stadium)"
+    NONE = "NONE", gettext_lazy("None drawn")
+    STAGE = "STAGE", gettext_lazy("Stage (proscenium)")
+    THRUST = "THRUST", gettext_lazy("Round stage (arena)")
+    PITCH = "PITCH", gettext_lazy("Pitch (stadium)")
 
 
 class SectionMapShape(models.TextChoices):
-    RECT = "RECT", "Straight rows"
-    ARC = "ARC", "Curved rows"
+    RECT = "RECT", gettext_lazy("Straight rows")
+    ARC = "ARC", gettext_lazy("Curved rows")
 
 
 class VenueLayoutShape(models.TextChoices):
     """The venue-layout generators (events.services.venue_generate_layout)."""
 
-    THEATRE = "THEATRE", "Proscenium theatre (stalls, circles, boxes)"
-    ARENA = "ARENA", "Arena bowl"
-    STADIUM = "STADIUM", "Four-stand stadium with a standing field"
+    THEATRE = "THEATRE", gettext_lazy("Proscenium theatre (stalls, circles, boxes)")
+    ARENA = "ARENA", gettext_lazy("Arena bowl")
+    STADIUM = "STADIUM", gettext_lazy("Four-stand stadium with a standing field")
 
 
 class EventStatus(models.TextChoices):
-    DRAFT = "DRAFT", "Draft"
-    PUBLISHED = "PUBLISHED", "Published"
-    CANCELLED = "CANCELLED", "Cancelled"
-    ENDED = "ENDED", "Ended"
+    DRAFT = "DRAFT", gettext_lazy("Draft")
+    PUBLISHED = "PUBLISHED", gettext_lazy("Published")
+    CANCELLED = "CANCELLED", gettext_lazy("Cancelled")
+    ENDED = "ENDED", gettext_lazy("Ended")
 
 
 class EventSelectionMode(models.TextChoices):
-    SEATMAP = "SEATMAP", "Pick seats on the map"
-    BEST_AVAILABLE = "BEST_AVAILABLE", "Best available"
+    SEATMAP = "SEATMAP", gettext_lazy("Pick seats on the map")
+    BEST_AVAILABLE = "BEST_AVAILABLE", gettext_lazy("Best available")
 
 
 class EventInventoryStatus(models.TextChoices):
-    NONE = "NONE", "Not created"
-    BUILDING = "BUILDING", "Being created"
-    READY = "READY", "Created"
+    NONE = "NONE", gettext_lazy("Not created")
+    BUILDING = "BUILDING", gettext_lazy("Being created")
+    READY = "READY", gettext_lazy("Created")
 
 
 def sales_open(status: str, sales_start: dt.datetime | None, sales_end: dt.datetime | None) -> bool:
@@ -218,19 +219,21 @@ class SectionForSale:
 
 class SalesClosed(Conflict):
     code = "SALES_CLOSED"
-    default_detail = "Tickets for this event are not on sale."
+    default_detail = gettext_lazy("Tickets for this event are not on sale.")
 
 
 class SectionInUse(Conflict):
     code = "SECTION_IN_USE"
-    default_detail = "The section is sold by a published event; its seats cannot change while it is on sale."
+    default_detail = gettext_lazy(
+        "The section is sold by a published event; its seats cannot change while it is on sale."
+    )
 
 
 class EventNotPublishable(Conflict):
     code = "EVENT_NOT_PUBLISHABLE"
-    default_detail = "This event cannot be published."
+    default_detail = gettext_lazy("This event cannot be published.")
 
 
 class EventNotCancellable(Conflict):
     code = "EVENT_NOT_CANCELLABLE"
-    default_detail = "This event cannot be cancelled."
+    default_detail = gettext_lazy("This event cannot be cancelled.")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
+from django.utils.translation import gettext, gettext_lazy
 
 from core.errors import InvalidInput
 from core.timefmt import zone_choices
@@ -27,15 +28,20 @@ class SectionGridForm(forms.Form):
     )
     aisles_after = forms.CharField(
         required=False,
-        help_text="Aisle after these seat numbers, e.g. “5, 15” (seat numbers of every row).",
+        help_text=gettext_lazy("Aisle after these seat numbers, e.g. “5, 15” (seat numbers of every row)."),
     )
     accessible = forms.CharField(
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="Wheelchair-accessible seats, e.g. “A1 A2 K20” (for numbered rows use row:seat, e.g. “3:12”).",
+        help_text=gettext_lazy(
+            "Wheelchair-accessible seats, e.g. “A1 A2 K20” (for numbered rows use row:seat, e.g. “3:12”)."
+        ),
     )
     general_capacity = forms.IntegerField(
-        min_value=1, max_value=MAX_GENERAL_CAPACITY, required=False, help_text="Places of a standing area."
+        min_value=1,
+        max_value=MAX_GENERAL_CAPACITY,
+        required=False,
+        help_text=gettext_lazy("Places of a standing area."),
     )
 
     def clean_aisles_after(self) -> list[int]:
@@ -43,7 +49,7 @@ class SectionGridForm(forms.Form):
         values = []
         for token in raw.replace(",", " ").split():
             if not token.isdigit():
-                raise ValidationError(f"“{token}” is not a seat number.")
+                raise ValidationError(gettext("“%(token)s” is not a seat number.") % {"token": token})
             values.append(int(token))
         return values
 
@@ -131,7 +137,9 @@ class EventAdminForm(forms.ModelForm):
 class VenueAdminForm(forms.ModelForm):
     # A known IANA zone, chosen from a list: every time of the venue's events is shown in it, with its abbreviation.
     timezone = forms.ChoiceField(
-        choices=zone_choices, initial="UTC", help_text="Times of this venue's events are shown in this zone."
+        choices=zone_choices,
+        initial="UTC",
+        help_text=gettext_lazy("Times of this venue's events are shown in this zone."),
     )
 
     class Meta:
@@ -175,8 +183,10 @@ class VenueLayoutForm(forms.Form):
     shape = forms.ChoiceField(choices=VenueLayoutShape.choices, widget=forms.RadioSelect)
     create_sections = forms.BooleanField(
         required=False,
-        label="Create the shape's usual sections if the venue has none",
-        help_text="Seated sections get seat grids from the seat-grid generator; you can regenerate each later.",
+        label=gettext_lazy("Create the shape's usual sections if the venue has none"),
+        help_text=gettext_lazy(
+            "Seated sections get seat grids from the seat-grid generator; you can regenerate each later."
+        ),
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
+from django.utils.translation import gettext_lazy
 
 from core.db import SoftDeleteModel, TimeStampedModel, choices_check
 from events.contract import (
@@ -86,7 +87,9 @@ class Section(SoftDeleteModel):
     venue = models.ForeignKey(Venue, on_delete=models.PROTECT, related_name="sections")
     name = models.CharField(max_length=100)
     kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.SEATED)
-    capacity = models.PositiveIntegerField(default=0, help_text="Seats in the layout, or places for general admission.")
+    capacity = models.PositiveIntegerField(
+        default=0, help_text=gettext_lazy("Seats in the layout, or places for general admission.")
+    )
     # {"rows": [{"label": "A", "seats": [{"number": 1, "x": 0, "y": 0, "accessible": false}, ...]}, ...],
     #  "generator": {...the parameters it was made with...}}
     layout = models.JSONField(default=dict, blank=True)
@@ -200,7 +203,7 @@ class PriceTier(TimeStampedModel):
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="tiers")
     name = models.CharField(max_length=100)
     price = models.DecimalField(max_digits=10, decimal_places=2)
-    colour = models.CharField(max_length=7, default="#3b82f6", help_text="Seat-map colour, #rrggbb.")
+    colour = models.CharField(max_length=7, default="#3b82f6", help_text=gettext_lazy("Seat-map colour, #rrggbb."))
     sort_order = models.PositiveIntegerField(default=0)
 
     class Meta:

@@ -26,6 +26,7 @@ from django.db.models import F, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from core.errors import NotFound
 from core.results import from_row
@@ -58,7 +59,7 @@ def event_get(*, event_id: uuid.UUID | None) -> EventInfo:
     """Any live (not soft-deleted) event, whatever its status. NotFound for an unknown id or ``None``."""
     found = _event_infos(Event.objects.using(DB_ALIAS).filter(pk=event_id)) if event_id else []
     if not found:
-        raise NotFound("No such event.")
+        raise NotFound(gettext("No such event."))
     return found[0]
 
 
@@ -67,10 +68,15 @@ def event_get_on_sale(*, event_id: uuid.UUID | None) -> EventInfo:
     event = event_get(event_id=event_id)
     if not event.is_on_sale:
         if event.status != EventStatus.PUBLISHED:
-            raise SalesClosed(f"Tickets for this event are not on sale (the event is {event.status.lower()}).")
+            raise SalesClosed(
+                gettext("Tickets for this event are not on sale (the event is %(status)s).")
+                % {"status": event.status.lower()}
+            )
         if event.sales_start and timezone.now() < event.sales_start:
-            raise SalesClosed("Sales for this event have not started yet.", sales_start=event.sales_start.isoformat())
-        raise SalesClosed("Sales for this event have ended.")
+            raise SalesClosed(
+                gettext("Sales for this event have not started yet."), sales_start=event.sales_start.isoformat()
+            )
+        raise SalesClosed(gettext("Sales for this event have ended."))
     return event
 
 
@@ -176,7 +182,7 @@ def event_published_get(*, event_id: uuid.UUID | None) -> Event:
         else None
     )
     if event is None:
-        raise NotFound("No such event.")
+        raise NotFound(gettext("No such event."))
     return event
 
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from core.audit import audit_record
 from core.errors import InvalidInput, NotFound
@@ -57,7 +58,10 @@ def row_labels(count: int, style: str = "letters") -> list[str]:
     if style == "numbers":
         return [str(n) for n in range(1, count + 1)]
     if style != "letters":
-        raise InvalidInput("Row labels are letters or numbers.", fields={"row_labels": ["Choose letters or numbers."]})
+        raise InvalidInput(
+            gettext("Row labels are letters or numbers."),
+            fields={"row_labels": [gettext("Choose letters or numbers.")]},
+        )
     labels = []
     for n in range(count):
         label, value = "", n + 1
@@ -80,7 +84,7 @@ def parse_seat_refs(text: str) -> set[tuple[str, int]]:
             row, number = token[:split], token[split:]
         if not row or not number.isdigit():
             raise InvalidInput(
-                f"“{token}” is not a seat reference.",
+                gettext("“%(token)s” is not a seat reference.") % {"token": token},
                 fields={"accessible": [f"“{token}” is not a seat like A12 (or 3:12 for numbered rows)."]},
             )
         refs.add((row, int(number)))
@@ -141,7 +145,7 @@ def build_grid_layout(
     aisles = sorted(set(aisles_after))
     errors = _grid_errors(rows=rows, seats_per_row=seats_per_row, direction=direction, aisles=aisles)
     if errors:
-        raise InvalidInput("The seat grid is not valid.", fields=errors)
+        raise InvalidInput(gettext("The seat grid is not valid."), fields=errors)
 
     labels = row_labels(rows, label_style)
     wanted_accessible = set(accessible)
@@ -150,7 +154,7 @@ def build_grid_layout(
     if unknown:
         shown = ", ".join(f"{r}{n}" for r, n in unknown[:10])
         raise InvalidInput(
-            "Some accessible seats are not in the grid.", fields={"accessible": [f"Not in the grid: {shown}."]}
+            gettext("Some accessible seats are not in the grid."), fields={"accessible": [f"Not in the grid: {shown}."]}
         )
 
     seat_rows = [
@@ -207,7 +211,7 @@ def section_generate_grid(
     if general_capacity is not None:
         if not 1 <= general_capacity <= MAX_GENERAL_CAPACITY:
             raise InvalidInput(
-                "The capacity is not valid.",
+                gettext("The capacity is not valid."),
                 fields={"general_capacity": [f"Between 1 and {MAX_GENERAL_CAPACITY:,} places."]},
             )
         layout: dict[str, Any] = {"generator": {"general_capacity": general_capacity}}
@@ -226,7 +230,7 @@ def section_generate_grid(
     with transaction.atomic(using=DB_ALIAS):
         section = Section.objects.using(DB_ALIAS).select_for_update().filter(pk=section_id).first()
         if section is None:
-            raise NotFound("No such section.")
+            raise NotFound(gettext("No such section."))
         if _section_in_published_event(section.pk):
             raise SectionInUse()
         section.kind, section.layout, section.capacity = kind, layout, capacity
@@ -281,9 +285,9 @@ def _section_on_sale(event_section: EventSection) -> SectionOnSale:
     general = section.kind == SectionKind.GENERAL
     if places <= 0:
         raise EventNotPublishable(
-            f"General-admission section “{section.name}” has no capacity."
+            gettext("General-admission section “%(name)s” has no capacity.") % {"name": section.name}
             if general
-            else f"Section “{section.name}” has no seats: generate its seat grid first."
+            else gettext("Section “%(name)s” has no seats: generate its seat grid first.") % {"name": section.name}
         )
     return SectionOnSale(
         section_id=section.pk,
@@ -301,9 +305,11 @@ def event_publish_begin(*, event_id: uuid.UUID) -> PublishPlan:
     with transaction.atomic(using=DB_ALIAS):
         event = Event.objects.using(DB_ALIAS).select_for_update().filter(pk=event_id).first()
         if event is None:
-            raise NotFound("No such event.")
+            raise NotFound(gettext("No such event."))
         if event.status not in (EventStatus.DRAFT, EventStatus.PUBLISHED):
-            raise EventNotPublishable(f"A {event.get_status_display().lower()} event cannot be published.")
+            raise EventNotPublishable(
+                gettext("A %(status)s event cannot be published.") % {"status": event.get_status_display().lower()}
+            )
         event_sections = (
             EventSection.objects.using(DB_ALIAS)
             .filter(event=event, is_active=True, section__deleted_at__isnull=True)
@@ -312,7 +318,7 @@ def event_publish_begin(*, event_id: uuid.UUID) -> PublishPlan:
         )
         sections = [_section_on_sale(event_section) for event_section in event_sections]
         if not sections:
-            raise EventNotPublishable("Add at least one section (with a price tier) before publishing.")
+            raise EventNotPublishable(gettext("Add at least one section (with a price tier) before publishing."))
         total = sum(section.places for section in sections)
         event.inventory_status = EventInventoryStatus.BUILDING
         event.inventory_total = total
@@ -346,15 +352,19 @@ def event_publish_finish(*, event_id: uuid.UUID, total: int) -> bool:
 def tier_set_price(*, event_id: uuid.UUID, tier_id: uuid.UUID, price: Decimal) -> TierPriceChange:
     """The tier's price from now on (the price tables buyers see); its places follow in seats_db."""
     if not isinstance(price, Decimal) or not price.is_finite() or price < 0 or price >= Decimal("100000000"):
-        raise InvalidInput("A price must be between 0 and 99,999,999.99.", fields={"price": ["Out of range."]})
+        raise InvalidInput(
+            gettext("A price must be between 0 and 99,999,999.99."), fields={"price": [gettext("Out of range.")]}
+        )
     price = price.quantize(Decimal("0.01"))
     with transaction.atomic(using=DB_ALIAS):
         tiers = PriceTier.objects.using(DB_ALIAS).select_for_update().select_related("event")
         tier = tiers.filter(pk=tier_id, event_id=event_id).first()
         if tier is None:
-            raise NotFound("This event has no such price tier.")
+            raise NotFound(gettext("This event has no such price tier."))
         if tier.event.status in (EventStatus.CANCELLED, EventStatus.ENDED):
-            raise EventNotPublishable(f"A {tier.event.get_status_display().lower()} event cannot be repriced.")
+            raise EventNotPublishable(
+                gettext("A %(status)s event cannot be repriced.") % {"status": tier.event.get_status_display().lower()}
+            )
         old = tier.price
         if old != price:
             tier.price = price
@@ -375,9 +385,9 @@ def event_cancel_begin(*, event_id: uuid.UUID) -> tuple[uuid.UUID, bool]:
     with transaction.atomic(using=DB_ALIAS):
         event = Event.objects.using(DB_ALIAS).select_for_update().filter(pk=event_id).first()
         if event is None:
-            raise NotFound("No such event.")
+            raise NotFound(gettext("No such event."))
         if event.status == EventStatus.ENDED:
-            raise EventNotCancellable("An event that has ended cannot be cancelled.")
+            raise EventNotCancellable(gettext("An event that has ended cannot be cancelled."))
         first_cancel = event.status != EventStatus.CANCELLED
         if first_cancel:
             event.status = EventStatus.CANCELLED
@@ -398,7 +408,7 @@ def event_set_waiting_room(*, event_id: uuid.UUID, active: bool) -> None:
             Event.objects.using(DB_ALIAS).filter(pk=event_id).update(waiting_room=active, updated_at=timezone.now())
         )
     if not changed:
-        raise NotFound("No such event.")
+        raise NotFound(gettext("No such event."))
 
 
 # --- announcing changes buyers must hear of ------------------------------------------------------------------------
@@ -639,11 +649,13 @@ def venue_generate_layout(
     are on sale. ``create_sections`` gives a venue without sections the shape's usual ones first.
     """
     if shape not in PLANNERS:
-        raise InvalidInput("Unknown venue shape.", fields={"shape": ["Choose a theatre, an arena or a stadium."]})
+        raise InvalidInput(
+            gettext("Unknown venue shape."), fields={"shape": [gettext("Choose a theatre, an arena or a stadium.")]}
+        )
     with transaction.atomic(using=DB_ALIAS):
         venue = Venue.objects.using(DB_ALIAS).select_for_update().filter(pk=venue_id).first()
         if venue is None:
-            raise NotFound("No such venue.")
+            raise NotFound(gettext("No such venue."))
         sections = list(Section.objects.using(DB_ALIAS).filter(venue=venue).order_by("sort_order", "name"))
         created = 0
         if not sections and create_sections:

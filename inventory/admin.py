@@ -15,6 +15,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
+from django.utils.translation import gettext, gettext_lazy
 
 from core import directory
 from core.admin_tenancy import (
@@ -37,8 +38,8 @@ class KeepOffSaleForm(forms.Form):
     kept_for = forms.CharField(
         max_length=KEPT_FOR_MAX_LENGTH,
         initial="Production",
-        label="Kept for",
-        help_text="Production, Cameras, VIP, a sponsor… the name you return them to sale by. Audited.",
+        label=gettext_lazy("Kept for"),
+        help_text=gettext_lazy("Production, Cameras, VIP, a sponsor… the name you return them to sale by. Audited."),
     )
 
 
@@ -85,7 +86,7 @@ class SeatAdmin(EventScopedAdmin):
         label_rows(changelist.result_list, kind=directory.USER, id_attr="owner_id", label_attr="owner_label")
         return changelist
 
-    @admin.display(description="owner")
+    @admin.display(description=gettext_lazy("owner"))
     def owner(self, obj):
         return (
             row_label(obj, kind=directory.USER, id_attr="owner_id", label_attr="owner_label") if obj.owner_id else "—"
@@ -110,7 +111,7 @@ class SeatAdmin(EventScopedAdmin):
                 refused += 1
         return chosen, refused
 
-    @admin.action(description="Keep selected places off sale (production, VIP…)…")
+    @admin.action(description=gettext_lazy("Keep selected places off sale (production, VIP…)…"))
     def keep_off_sale(self, request: HttpRequest, queryset):
         """An intermediate page asks what the places are kept for; free ones are blocked under that name."""
         form = KeepOffSaleForm(request.POST if "apply" in request.POST else None)
@@ -131,16 +132,19 @@ class SeatAdmin(EventScopedAdmin):
                 kept += len(result.changed)
                 skipped += len(result.skipped)
             name = " ".join(form.cleaned_data["kept_for"].split())
-            messages.success(request, f"{kept} place(s) kept off sale for {name}.")
+            messages.success(
+                request, gettext("%(kept)s place(s) kept off sale for %(name)s.") % {"kept": kept, "name": name}
+            )
             if skipped or refused:
                 messages.warning(
                     request,
-                    f"{skipped + refused} place(s) left as they were: sold, held, blocked already or not yours.",
+                    gettext("%(count)s place(s) left as they were: sold, held, blocked already or not yours.")
+                    % {"count": skipped + refused},
                 )
             return None
         context = {
             **self.admin_site.each_context(request),
-            "title": "Keep places off sale",
+            "title": gettext("Keep places off sale"),
             "opts": self.model._meta,
             "seat_ids": list(queryset.values_list("id", flat=True)),
             "form": form,
@@ -149,7 +153,7 @@ class SeatAdmin(EventScopedAdmin):
         }
         return TemplateResponse(request, "admin/inventory/seat/keep_off_sale.html", context)
 
-    @admin.action(description="Return selected blocked places to sale")
+    @admin.action(description=gettext_lazy("Return selected blocked places to sale"))
     def return_to_sale(self, request: HttpRequest, queryset):
         chosen, refused = self._by_event(request, queryset)
         returned = skipped = 0
@@ -157,9 +161,13 @@ class SeatAdmin(EventScopedAdmin):
             result = seats_return_to_sale(event_id=event_id, seat_ids=seat_ids, actor_id=actor_id(request))
             returned += len(result.changed)
             skipped += len(result.skipped)
-        messages.success(request, f"{returned} place(s) returned to sale.")
+        messages.success(request, gettext("%(returned)s place(s) returned to sale.") % {"returned": returned})
         if skipped or refused:
-            messages.warning(request, f"{skipped + refused} place(s) left as they were: not blocked, or not yours.")
+            messages.warning(
+                request,
+                gettext("%(count)s place(s) left as they were: not blocked, or not yours.")
+                % {"count": skipped + refused},
+            )
 
 
 @admin.register(EntryLog)
@@ -201,16 +209,16 @@ class EntryLogAdmin(EventScopedAdmin):
             label_rows(changelist.result_list, kind=kind, id_attr=id_attr, label_attr=label_attr)
         return changelist
 
-    @admin.display(description="place")
+    @admin.display(description=gettext_lazy("place"))
     def seat(self, obj):
         return row_label(obj, kind=directory.SEAT, id_attr="seat_id", label_attr="seat_label")
 
-    @admin.display(description="scanned by")
+    @admin.display(description=gettext_lazy("scanned by"))
     def staff(self, obj):
         return (
             row_label(obj, kind=directory.USER, id_attr="staff_id", label_attr="staff_label") if obj.staff_id else "—"
         )
 
-    @admin.display(description="ticket holder")
+    @admin.display(description=gettext_lazy("ticket holder"))
     def holder(self, obj):
         return row_label(obj, kind=directory.USER, id_attr="holder_id", label_attr="holder_label")

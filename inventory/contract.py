@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import models
+from django.utils.translation import gettext_lazy
 
 from core.errors import Conflict, DomainError
 
@@ -21,12 +22,12 @@ from core.errors import Conflict, DomainError
 
 
 class SeatStatus(models.TextChoices):
-    AVAILABLE = "AVAILABLE", "Available"
-    HELD = "HELD", "Held"
-    SOLD = "SOLD", "Sold"
-    CHECKED_IN = "CHECKED_IN", "Checked in"
-    LISTED = "LISTED", "Listed for resale"
-    BLOCKED = "BLOCKED", "Blocked"
+    AVAILABLE = "AVAILABLE", gettext_lazy("Available")
+    HELD = "HELD", gettext_lazy("Held")
+    SOLD = "SOLD", gettext_lazy("Sold")
+    CHECKED_IN = "CHECKED_IN", gettext_lazy("Checked in")
+    LISTED = "LISTED", gettext_lazy("Listed for resale")
+    BLOCKED = "BLOCKED", gettext_lazy("Blocked")
 
 
 # A seat in one of these is a ticket: it has an owner and an order (CHECK seat_ticket_has_owner).
@@ -34,14 +35,14 @@ TICKET_STATUSES: tuple[str, ...] = (SeatStatus.SOLD.value, SeatStatus.CHECKED_IN
 
 
 class EntryLogResult(models.TextChoices):
-    SUCCESS = "SUCCESS", "Admitted"
-    DUPLICATE = "DUPLICATE", "Already checked in"
-    WRONG_EVENT = "WRONG_EVENT", "Ticket for another event"
-    NOT_PAID = "NOT_PAID", "Not a paid ticket"
-    EXPIRED = "EXPIRED", "Code expired"
-    INVALID = "INVALID", "Invalid code"
-    NOT_FOUND = "NOT_FOUND", "No such ticket"
-    REVOKED = "REVOKED", "Code revoked"
+    SUCCESS = "SUCCESS", gettext_lazy("Admitted")
+    DUPLICATE = "DUPLICATE", gettext_lazy("Already checked in")
+    WRONG_EVENT = "WRONG_EVENT", gettext_lazy("Ticket for another event")
+    NOT_PAID = "NOT_PAID", gettext_lazy("Not a paid ticket")
+    EXPIRED = "EXPIRED", gettext_lazy("Code expired")
+    INVALID = "INVALID", gettext_lazy("Invalid code")
+    NOT_FOUND = "NOT_FOUND", gettext_lazy("No such ticket")
+    REVOKED = "REVOKED", gettext_lazy("Code revoked")
 
 
 def seat_label(*, row_label: str, number: int, is_general_admission: bool) -> str:
@@ -140,37 +141,37 @@ class SectionInventorySpec:
 class SeatUnavailable(Conflict):
     code = "SEAT_UNAVAILABLE"
     status = 409
-    default_detail = "One or more of these seats are no longer available."
+    default_detail = gettext_lazy("One or more of these seats are no longer available.")
 
 
 class HoldLimitExceeded(Conflict):
     code = "HOLD_LIMIT_EXCEEDED"
     status = 409
-    default_detail = "You already hold the most places allowed for this event."
+    default_detail = gettext_lazy("You already hold the most places allowed for this event.")
 
 
 class NotEnoughSeats(Conflict):
     code = "NOT_ENOUGH_SEATS"
     status = 409
-    default_detail = "Not enough places are available."
+    default_detail = gettext_lazy("Not enough places are available.")
 
 
 class HoldExpired(Conflict):
     code = "HOLD_EXPIRED"
     status = 409
-    default_detail = "Your hold on these seats expired or was lost; choose seats again."
+    default_detail = gettext_lazy("Your hold on these seats expired or was lost; choose seats again.")
 
 
 class TicketCheckedIn(Conflict):
     code = "TICKET_CHECKED_IN"
     status = 409
-    default_detail = "This ticket was already used at the gate."
+    default_detail = gettext_lazy("This ticket was already used at the gate.")
 
 
 class TicketTransferred(Conflict):
     code = "TICKET_TRANSFERRED"
     status = 409
-    default_detail = (
+    default_detail = gettext_lazy(
         "A ticket of this order now belongs to someone else (transferred or resold); the order cannot be refunded."
     )
 
@@ -178,19 +179,19 @@ class TicketTransferred(Conflict):
 class TicketNotTransferable(Conflict):
     code = "TICKET_NOT_TRANSFERABLE"
     status = 409
-    default_detail = "This ticket cannot change hands in its current state."
+    default_detail = gettext_lazy("This ticket cannot change hands in its current state.")
 
 
 class QrUnavailable(Conflict):
     code = "TICKET_LISTED"
     status = 409
-    default_detail = "This ticket is listed for resale; withdraw the listing to use it at the gate."
+    default_detail = gettext_lazy("This ticket is listed for resale; withdraw the listing to use it at the gate.")
 
 
 class ScanBusy(Conflict):
     code = "SCAN_BUSY"
     status = 409
-    default_detail = "This ticket is being changed right now; scan it again."
+    default_detail = gettext_lazy("This ticket is being changed right now; scan it again.")
 
 
 # The domain errors of inventory, for callers that catch "any refusal of the seats" in one clause.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy
 
 from core.db import SoftDeleteModel, TimeStampedModel, choices_check
 from inventory.contract import TICKET_STATUSES, EntryLogResult, SeatStatus, seat_label
@@ -20,7 +21,9 @@ class Seat(SoftDeleteModel):
     Status = SeatStatus
 
     event_id = models.UUIDField()
-    organization_id = models.UUIDField(null=True, blank=True, help_text="The event's organization (staff scoping).")
+    organization_id = models.UUIDField(
+        null=True, blank=True, help_text=gettext_lazy("The event's organization (staff scoping).")
+    )
     section_id = models.UUIDField()
     tier_id = models.UUIDField(null=True, blank=True)
     row_label = models.CharField(max_length=16)
@@ -30,7 +33,9 @@ class Seat(SoftDeleteModel):
     is_accessible = models.BooleanField(default=False)
     is_general_admission = models.BooleanField(default=False)
     price = models.DecimalField(
-        max_digits=10, decimal_places=2, help_text="What this place costs now (or what it was held or sold at)."
+        max_digits=10,
+        decimal_places=2,
+        help_text=gettext_lazy("What this place costs now (or what it was held or sold at)."),
     )
     # Set by a reprice while the place is held or sold: the price it takes when it is next free (released, lapsed,
     # refunded), so a held place keeps the price it was held at and nothing returns to sale at a stale price.
@@ -48,7 +53,9 @@ class Seat(SoftDeleteModel):
         max_length=64,
         blank=True,
         db_default="",  # the bulk INSERT of a publish names only the columns it sets
-        help_text="Why staff keep this place off sale (production, cameras, VIP...): released by that name.",
+        help_text=gettext_lazy(
+            "Why staff keep this place off sale (production, cameras, VIP...): released by that name."
+        ),
     )
 
     class Meta:
@@ -134,13 +141,15 @@ class EntryLog(TimeStampedModel):
     Result = EntryLogResult
 
     seat_id = models.UUIDField(null=True, blank=True)
-    event_id = models.UUIDField(help_text="The event the gate was scanning for.")
+    event_id = models.UUIDField(help_text=gettext_lazy("The event the gate was scanning for."))
     organization_id = models.UUIDField(null=True, blank=True)
     staff_id = models.UUIDField()
     gate = models.CharField(max_length=64)
     result = models.CharField(max_length=16, choices=Result.choices)
     holder_id = models.UUIDField(null=True, blank=True)
-    token_fingerprint = models.CharField(max_length=64, blank=True, help_text="SHA-256 prefix of the scanned code.")
+    token_fingerprint = models.CharField(
+        max_length=64, blank=True, help_text=gettext_lazy("SHA-256 prefix of the scanned code.")
+    )
     detail = models.CharField(max_length=255, blank=True)
 
     class Meta:

@@ -19,6 +19,7 @@ from typing import Any
 from django.db import connections
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from core.errors import NotFound
 from core.ids import as_uuid
@@ -100,7 +101,7 @@ def ticket_get(*, seat_id: AnyId) -> SeatInfo:
     pk = as_uuid(seat_id)
     found = _seats("id = %s", [pk]) if pk else []
     if not found:
-        raise NotFound("No such ticket.")
+        raise NotFound(gettext("No such ticket."))
     return found[0]
 
 
@@ -137,7 +138,7 @@ def ticket_get_for_owner(*, seat_id: AnyId, owner_id: AnyId) -> SeatInfo:
     """A ticket of this owner; another person's ticket (or a seat that is no ticket) is NotFound, like an unknown id."""
     ticket = ticket_get(seat_id=seat_id)
     if ticket.owner_id is None or ticket.owner_id != as_uuid(owner_id) or not ticket.is_ticket:
-        raise NotFound("No such ticket.")
+        raise NotFound(gettext("No such ticket."))
     return ticket
 
 

@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from ops import db_health
 
@@ -22,7 +23,7 @@ def database_health_view(request: HttpRequest) -> TemplateResponse:
         "admin/ops/database_health.html",
         {
             **admin.site.each_context(request),
-            "title": "Database health",
+            "title": gettext("Database health"),
             "databases": db_health.all_database_health(),
             "read_at": timezone.now(),
             "refresh_seconds": HEALTH_REFRESH_SECONDS,

@@ -1,7 +1,8 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy
 
 
 class OrdersConfig(AppConfig):
     name = "orders"
-    verbose_name = "Orders"
+    verbose_name = gettext_lazy("Orders")
     default_auto_field = "django.db.models.BigAutoField"

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import models
+from django.utils.translation import gettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import Conflict, DomainError
@@ -24,8 +25,8 @@ from core.errors import Conflict, DomainError
 class WaitingRoomMode(models.TextChoices):
     """How a waiting room's admission job paces itself (docs/WAITING_ROOM.md)."""
 
-    RATE = "rate", "Fixed rate"
-    THROUGHPUT = "throughput", "Follow throughput"
+    RATE = "rate", gettext_lazy("Fixed rate")
+    THROUGHPUT = "throughput", gettext_lazy("Follow throughput")
 
 
 class OrderStatus(models.TextChoices):
@@ -38,38 +39,38 @@ class OrderStatus(models.TextChoices):
 class OrderStep(models.TextChoices):
     """How far a purchase got; the recovery command reads it."""
 
-    CREATED = "CREATED", "Order recorded"
-    AWAITING_PAYMENT = "AWAITING_PAYMENT", "Waiting for the card payment"
-    DEBITED = "DEBITED", "Credits debited"
-    SEATS_SOLD = "SEATS_SOLD", "Seats sold"
-    DONE = "DONE", "Confirmed"
-    COMPENSATING = "COMPENSATING", "Undoing"
-    COMPENSATED = "COMPENSATED", "Undone"
-    REFUNDING = "REFUNDING", "Refunding"
-    REFUNDED = "REFUNDED", "Refunded"
+    CREATED = "CREATED", gettext_lazy("Order recorded")
+    AWAITING_PAYMENT = "AWAITING_PAYMENT", gettext_lazy("Waiting for the card payment")
+    DEBITED = "DEBITED", gettext_lazy("Credits debited")
+    SEATS_SOLD = "SEATS_SOLD", gettext_lazy("Seats sold")
+    DONE = "DONE", gettext_lazy("Confirmed")
+    COMPENSATING = "COMPENSATING", gettext_lazy("Undoing")
+    COMPENSATED = "COMPENSATED", gettext_lazy("Undone")
+    REFUNDING = "REFUNDING", gettext_lazy("Refunding")
+    REFUNDED = "REFUNDED", gettext_lazy("Refunded")
 
 
 class OrderChannel(models.TextChoices):
     """Where an order was made: online from credits, at the box office for cash or card, or a free comp."""
 
-    ONLINE = "ONLINE", "Online"
-    BOX_OFFICE = "BOX_OFFICE", "Box office"
-    COMP = "COMP", "Complimentary"
+    ONLINE = "ONLINE", gettext_lazy("Online")
+    BOX_OFFICE = "BOX_OFFICE", gettext_lazy("Box office")
+    COMP = "COMP", gettext_lazy("Complimentary")
 
 
 class BoxOfficePayment(models.TextChoices):
     """How the box office took the money of a sale (no credits are involved)."""
 
-    CASH = "CASH", "Cash"
-    CARD_TERMINAL = "CARD_TERMINAL", "Card terminal"
+    CASH = "CASH", gettext_lazy("Cash")
+    CARD_TERMINAL = "CARD_TERMINAL", gettext_lazy("Card terminal")
 
 
 class OrderRefundStep(models.TextChoices):
     """How far a refund of some tickets of an order got; the recovery command reads it."""
 
-    REFUNDING = "REFUNDING", "Refunding"
-    DONE = "DONE", "Refunded"
-    ABANDONED = "ABANDONED", "Not refunded (a ticket was used or passed on)"
+    REFUNDING = "REFUNDING", gettext_lazy("Refunding")
+    DONE = "DONE", gettext_lazy("Refunded")
+    ABANDONED = "ABANDONED", gettext_lazy("Not refunded (a ticket was used or passed on)")
 
 
 class TransferStatus(models.TextChoices):
@@ -90,13 +91,13 @@ TRANSFER_ACTIVE_STATUSES: tuple[str, ...] = ("OFFERED", "ACCEPTED", "COMPLETING"
 
 
 class TransferStep(models.TextChoices):
-    NONE = "NONE", "Not started"
-    PAID = "PAID", "Credits moved"
-    OWNERSHIP_MOVED = "OWNERSHIP_MOVED", "Ownership moved"
-    DONE = "DONE", "Done"
-    COMPENSATED = "COMPENSATED", "Undone"
-    REVERSING = "REVERSING", "Reversing"
-    REVERSED = "REVERSED", "Reversed"
+    NONE = "NONE", gettext_lazy("Not started")
+    PAID = "PAID", gettext_lazy("Credits moved")
+    OWNERSHIP_MOVED = "OWNERSHIP_MOVED", gettext_lazy("Ownership moved")
+    DONE = "DONE", gettext_lazy("Done")
+    COMPENSATED = "COMPENSATED", gettext_lazy("Undone")
+    REVERSING = "REVERSING", gettext_lazy("Reversing")
+    REVERSED = "REVERSED", gettext_lazy("Reversed")
 
 
 class ResaleListingStatus(models.TextChoices):
@@ -112,32 +113,32 @@ LISTING_ACTIVE_STATUSES: tuple[str, ...] = ("ACTIVE", "SELLING")
 
 
 class ResaleListingStep(models.TextChoices):
-    NONE = "NONE", "Not started"
-    BUYER_DEBITED = "BUYER_DEBITED", "Buyer debited"
-    SELLER_CREDITED = "SELLER_CREDITED", "Seller credited"
-    OWNERSHIP_MOVED = "OWNERSHIP_MOVED", "Ownership moved"
-    DONE = "DONE", "Done"
-    COMPENSATED = "COMPENSATED", "Undone"
+    NONE = "NONE", gettext_lazy("Not started")
+    BUYER_DEBITED = "BUYER_DEBITED", gettext_lazy("Buyer debited")
+    SELLER_CREDITED = "SELLER_CREDITED", gettext_lazy("Seller credited")
+    OWNERSHIP_MOVED = "OWNERSHIP_MOVED", gettext_lazy("Ownership moved")
+    DONE = "DONE", gettext_lazy("Done")
+    COMPENSATED = "COMPENSATED", gettext_lazy("Undone")
 
 
 class NotificationKind(models.TextChoices):
     """Every email the product sends besides one-time codes (templates in orders/templates/orders/email/)."""
 
-    ORDER_CONFIRMED = "ORDER_CONFIRMED", "Order confirmation"
-    ORDER_REFUNDED = "ORDER_REFUNDED", "Refund"
-    EVENT_CANCELLED = "EVENT_CANCELLED", "Event cancelled and refunded"
-    EVENT_CHANGED = "EVENT_CHANGED", "Event changed"
-    TRANSFER_OFFERED = "TRANSFER_OFFERED", "Transfer offered"
-    TRANSFER_ACCEPTED = "TRANSFER_ACCEPTED", "Transfer accepted"
-    TRANSFER_COMPLETED = "TRANSFER_COMPLETED", "Transfer completed"
-    TRANSFER_DECLINED = "TRANSFER_DECLINED", "Transfer declined"
-    TRANSFER_EXPIRED = "TRANSFER_EXPIRED", "Transfer expired"
-    RESALE_SOLD = "RESALE_SOLD", "Resale listing sold"
-    PAYMENT_RECEIVED = "PAYMENT_RECEIVED", "Payment received"
-    PAYMENT_FAILED = "PAYMENT_FAILED", "Payment failed"
-    STAFF_SUMMARY = "STAFF_SUMMARY", "Staff operation finished"
-    TICKETS_REFUNDED = "TICKETS_REFUNDED", "Refund of some tickets"
-    WAITING_LIST_OFFER = "WAITING_LIST_OFFER", "Waiting list: places held for you"
+    ORDER_CONFIRMED = "ORDER_CONFIRMED", gettext_lazy("Order confirmation")
+    ORDER_REFUNDED = "ORDER_REFUNDED", gettext_lazy("Refund")
+    EVENT_CANCELLED = "EVENT_CANCELLED", gettext_lazy("Event cancelled and refunded")
+    EVENT_CHANGED = "EVENT_CHANGED", gettext_lazy("Event changed")
+    TRANSFER_OFFERED = "TRANSFER_OFFERED", gettext_lazy("Transfer offered")
+    TRANSFER_ACCEPTED = "TRANSFER_ACCEPTED", gettext_lazy("Transfer accepted")
+    TRANSFER_COMPLETED = "TRANSFER_COMPLETED", gettext_lazy("Transfer completed")
+    TRANSFER_DECLINED = "TRANSFER_DECLINED", gettext_lazy("Transfer declined")
+    TRANSFER_EXPIRED = "TRANSFER_EXPIRED", gettext_lazy("Transfer expired")
+    RESALE_SOLD = "RESALE_SOLD", gettext_lazy("Resale listing sold")
+    PAYMENT_RECEIVED = "PAYMENT_RECEIVED", gettext_lazy("Payment received")
+    PAYMENT_FAILED = "PAYMENT_FAILED", gettext_lazy("Payment failed")
+    STAFF_SUMMARY = "STAFF_SUMMARY", gettext_lazy("Staff operation finished")
+    TICKETS_REFUNDED = "TICKETS_REFUNDED", gettext_lazy("Refund of some tickets")
+    WAITING_LIST_OFFER = "WAITING_LIST_OFFER", gettext_lazy("Waiting list: places held for you")
 
 
 # Sent whatever the buyer's notice settings say: what they paid, what they got back, and when or whether the event
@@ -157,24 +158,24 @@ ESSENTIAL_NOTIFICATIONS: frozenset[str] = frozenset(
 
 
 class NotificationStatus(models.TextChoices):
-    PENDING = "PENDING", "Waiting to be sent"
-    SENDING = "SENDING", "Being sent"
-    RETRYING = "RETRYING", "Mail server refused; will retry"
-    SENT = "SENT", "Sent"
-    SKIPPED = "SKIPPED", "Not sent (the recipient turned these off)"
+    PENDING = "PENDING", gettext_lazy("Waiting to be sent")
+    SENDING = "SENDING", gettext_lazy("Being sent")
+    RETRYING = "RETRYING", gettext_lazy("Mail server refused; will retry")
+    SENT = "SENT", gettext_lazy("Sent")
+    SKIPPED = "SKIPPED", gettext_lazy("Not sent (the recipient turned these off)")
 
 
 class StaffOperationKind(models.TextChoices):
-    PUBLISH = "PUBLISH", "Publish"
-    CANCEL = "CANCEL", "Cancel and refund"
-    REPRICE = "REPRICE", "Reprice a tier"
+    PUBLISH = "PUBLISH", gettext_lazy("Publish")
+    CANCEL = "CANCEL", gettext_lazy("Cancel and refund")
+    REPRICE = "REPRICE", gettext_lazy("Reprice a tier")
 
 
 class StaffOperationStatus(models.TextChoices):
-    QUEUED = "QUEUED", "Queued"
-    RUNNING = "RUNNING", "Running"
-    SUCCEEDED = "SUCCEEDED", "Finished"
-    FAILED = "FAILED", "Failed"
+    QUEUED = "QUEUED", gettext_lazy("Queued")
+    RUNNING = "RUNNING", gettext_lazy("Running")
+    SUCCEEDED = "SUCCEEDED", gettext_lazy("Finished")
+    FAILED = "FAILED", gettext_lazy("Failed")
 
 
 # An operation in one of these is the event's one live operation (index staff_operation_one_live_per_event).
@@ -408,55 +409,63 @@ class ResaleRecoveryReport:
 class StepUpRequired(DomainError):
     code = "STEP_UP_REQUIRED"
     status = 428
-    default_detail = "Confirm this purchase with the one-time code we email you, then pay again."
+    default_detail = gettext_lazy("Confirm this purchase with the one-time code we email you, then pay again.")
 
 
 class EmailNotVerified(DomainError):
     code = "EMAIL_NOT_VERIFIED"
     status = 403
-    default_detail = "Verify your email address before buying tickets."
+    default_detail = gettext_lazy("Verify your email address before buying tickets.")
 
 
 class IdempotencyConflict(Conflict):
     code = "IDEMPOTENCY_IN_PROGRESS"
     status = 409
-    default_detail = "A request with this idempotency key is being processed right now; retry in a moment."
+    default_detail = gettext_lazy(
+        "A request with this idempotency key is being processed right now; retry in a moment."
+    )
 
 
 class IdempotencyKeyReused(DomainError):
     code = "IDEMPOTENCY_KEY_REUSED"
     status = 422
-    default_detail = "This idempotency key was already used for a different purchase."
+    default_detail = gettext_lazy("This idempotency key was already used for a different purchase.")
 
 
 class NoHolds(Conflict):
     code = "NO_ACTIVE_HOLDS"
     status = 409
-    default_detail = "You hold no seats for this event (holds expire after a few minutes); pick seats again."
+    default_detail = gettext_lazy(
+        "You hold no seats for this event (holds expire after a few minutes); pick seats again."
+    )
 
 
 class OrderInProgress(Conflict):
     code = "ORDER_IN_PROGRESS"
     status = 409
-    default_detail = "Another checkout of these seats is still in progress; wait a moment and look at your orders."
+    default_detail = gettext_lazy(
+        "Another checkout of these seats is still in progress; wait a moment and look at your orders."
+    )
 
 
 class OrderFailed(Conflict):
     code = "ORDER_FAILED"
     status = 409
-    default_detail = "This purchase failed and was undone; nothing was charged. Start a new checkout."
+    default_detail = gettext_lazy("This purchase failed and was undone; nothing was charged. Start a new checkout.")
 
 
 class OrderNotRefundable(Conflict):
     code = "ORDER_NOT_REFUNDABLE"
     status = 409
-    default_detail = "Only a confirmed order can be refunded."
+    default_detail = gettext_lazy("Only a confirmed order can be refunded.")
 
 
 class RefundNotAllowed(DomainError):
     code = "REFUND_NOT_ALLOWED"
     status = 403
-    default_detail = "Only box-office staff, managers and owners of the event's organization can refund it."
+    default_detail = gettext_lazy(
+        "Only box-office staff, managers and owners of the event's organization can refund it."
+    )
 
 
 # --- Errors: transfers and resale --------------------------------------------------------------------------------
@@ -465,43 +474,47 @@ class RefundNotAllowed(DomainError):
 class TransferActive(DomainError):
     code = "TRANSFER_ACTIVE"
     status = 409
-    default_detail = "This ticket already has an open transfer offer."
+    default_detail = gettext_lazy("This ticket already has an open transfer offer.")
 
 
 class SelfTransfer(DomainError):
     code = "SELF_TRANSFER"
     status = 400
-    default_detail = "You cannot transfer a ticket to yourself."
+    default_detail = gettext_lazy("You cannot transfer a ticket to yourself.")
 
 
 class UserFlagged(DomainError):
     code = "USER_FLAGGED"
     status = 403
-    default_detail = "This account is flagged and cannot transfer or receive tickets until staff clear it."
+    default_detail = gettext_lazy(
+        "This account is flagged and cannot transfer or receive tickets until staff clear it."
+    )
 
 
 class RecipientNotVerified(DomainError):
     code = "RECIPIENT_NOT_VERIFIED"
     status = 400
-    default_detail = "The recipient has not verified their email address yet."
+    default_detail = gettext_lazy("The recipient has not verified their email address yet.")
 
 
 class RecipientNotFound(DomainError):
     code = "RECIPIENT_NOT_FOUND"
     status = 400
-    default_detail = "No account uses that email address."
+    default_detail = gettext_lazy("No account uses that email address.")
 
 
 class TicketNotTransferable(DomainError):
     code = "TICKET_NOT_TRANSFERABLE"
     status = 409
-    default_detail = "This ticket cannot be transferred right now (checked in, listed for resale or being refunded)."
+    default_detail = gettext_lazy(
+        "This ticket cannot be transferred right now (checked in, listed for resale or being refunded)."
+    )
 
 
 class TicketChangingHands(DomainError):
     code = "TICKET_CHANGING_HANDS"
     status = 409
-    default_detail = (
+    default_detail = gettext_lazy(
         "A ticket of this order is being resold or transferred right now; try the refund again once that is done."
     )
 
@@ -509,67 +522,67 @@ class TicketChangingHands(DomainError):
 class TransferStateInvalid(DomainError):
     code = "TRANSFER_INVALID_STATE"
     status = 409
-    default_detail = "The transfer is not in a state that allows this."
+    default_detail = gettext_lazy("The transfer is not in a state that allows this.")
 
 
 class TransferExpired(DomainError):
     code = "TRANSFER_EXPIRED"
     status = 409
-    default_detail = "The transfer offer has expired."
+    default_detail = gettext_lazy("The transfer offer has expired.")
 
 
 class TransferActionForbidden(DomainError):
     code = "TRANSFER_ACTION_FORBIDDEN"
     status = 403
-    default_detail = "Only the other party of this transfer can do that."
+    default_detail = gettext_lazy("Only the other party of this transfer can do that.")
 
 
 class TransferBusy(DomainError):
     code = "TRANSFER_BUSY"
     status = 409
-    default_detail = "The transfer is being completed right now; try again in a moment."
+    default_detail = gettext_lazy("The transfer is being completed right now; try again in a moment.")
 
 
 class InvalidPrice(DomainError):
     code = "INVALID_PRICE"
     status = 400
-    default_detail = "The price must be an amount of credits of at least 0 with at most two decimals."
+    default_detail = gettext_lazy("The price must be an amount of credits of at least 0 with at most two decimals.")
 
 
 class InvalidListingPrice(DomainError):
     code = "INVALID_PRICE"
     status = 400
-    default_detail = "The asking price must be more than 0 credits, with at most two decimals."
+    default_detail = gettext_lazy("The asking price must be more than 0 credits, with at most two decimals.")
 
 
 class PriceAboveCap(DomainError):
     code = "PRICE_ABOVE_CAP"
     status = 400
-    default_detail = "The asking price is above the resale cap for this ticket."
+    default_detail = gettext_lazy("The asking price is above the resale cap for this ticket.")
 
 
 class ListingActive(DomainError):
     code = "LISTING_ACTIVE"
     status = 409
-    default_detail = "This ticket is already listed for resale."
+    default_detail = gettext_lazy("This ticket is already listed for resale.")
 
 
 class ListingUnavailable(DomainError):
     code = "LISTING_UNAVAILABLE"
     status = 409
-    default_detail = "This listing is no longer for sale."
+    default_detail = gettext_lazy("This listing is no longer for sale.")
 
 
 class OwnListing(DomainError):
     code = "OWN_LISTING"
     status = 400
-    default_detail = "You cannot buy your own listing."
+    default_detail = gettext_lazy("You cannot buy your own listing.")
 
 
 class ListingBusy(DomainError):
     code = "LISTING_BUSY"
     status = 409
-    default_detail = "This listing is being sold right now; try again in a moment."
+    default_detail = gettext_lazy("This listing is being sold right now; try again in a moment.")
 
 
 # --- Errors: whole events and the gate ---------------------------------------------------------------------------
@@ -578,30 +591,34 @@ class ListingBusy(DomainError):
 class BuyerBlocked(DomainError):
     code = "BUYER_BLOCKED"
     status = 403
-    default_detail = "The organizer of this event does not sell to this account. Contact them if this is a mistake."
+    default_detail = gettext_lazy(
+        "The organizer of this event does not sell to this account. Contact them if this is a mistake."
+    )
 
 
 class EventBusy(Conflict):
     code = "EVENT_BUSY"
-    default_detail = "This event is being published or cancelled right now; try again in a moment."
+    default_detail = gettext_lazy("This event is being published or cancelled right now; try again in a moment.")
 
 
 class ScanForbidden(DomainError):
     code = "SCAN_FORBIDDEN"
     status = 403
-    default_detail = "You are not gate staff of this event's organization."
+    default_detail = gettext_lazy("You are not gate staff of this event's organization.")
 
 
 class CardPaymentFailed(DomainError):
     code = "CARD_PAYMENT_FAILED"
     status = 402
-    default_detail = "The card payment did not go through, so the order was not placed. Your holds were released."
+    default_detail = gettext_lazy(
+        "The card payment did not go through, so the order was not placed. Your holds were released."
+    )
 
 
 class ExportNotAllowed(DomainError):
     code = "EXPORT_NOT_ALLOWED"
     status = 403
-    default_detail = "Only staff of the event's organization with access to this data can export it."
+    default_detail = gettext_lazy("Only staff of the event's organization with access to this data can export it.")
 
 
 # --- Waiting room (orders/services/waiting_room.py) -------------------------------------------------------------
@@ -633,7 +650,7 @@ class WaitingRoomPlace:
 class WaitingRoomPassRequired(DomainError):
     code = "WAITING_ROOM_PASS_REQUIRED"
     status = 403
-    default_detail = (
+    default_detail = gettext_lazy(
         "This on-sale admits buyers from its waiting room: join the room, and you can hold seats once it is your turn."
     )
 
@@ -641,25 +658,25 @@ class WaitingRoomPassRequired(DomainError):
 class WaitingRoomClosed(DomainError):
     code = "WAITING_ROOM_CLOSED"
     status = 409
-    default_detail = "This event has no open waiting room."
+    default_detail = gettext_lazy("This event has no open waiting room.")
 
 
 class WaitingRoomNotOpen(DomainError):
     code = "WAITING_ROOM_NOT_OPEN"
     status = 409
-    default_detail = "The waiting room for this event is not open yet."
+    default_detail = gettext_lazy("The waiting room for this event is not open yet.")
 
 
 class WaitingRoomAddressLimit(DomainError):
     code = "WAITING_ROOM_ADDRESS_LIMIT"
     status = 429
-    default_detail = "Too many places in this waiting room were taken from your network address."
+    default_detail = gettext_lazy("Too many places in this waiting room were taken from your network address.")
 
 
 class BoxOfficeForbidden(DomainError):
     code = "BOX_OFFICE_FORBIDDEN"
     status = 403
-    default_detail = "You are not box-office staff of this event's organization."
+    default_detail = gettext_lazy("You are not box-office staff of this event's organization.")
 
 
 @dataclass(frozen=True)
@@ -684,13 +701,16 @@ class GuestListResult:
 
 
 class WaitingListStatus(models.TextChoices):
-    WAITING = "WAITING", "Waiting"
-    OFFERING = "OFFERING", "Offer being made"  # recorded before places are held: a crash here is re-driven
-    OFFERED = "OFFERED", "Places held"
-    CLAIMED = "CLAIMED", "Bought"
-    LAPSED = "LAPSED", "Offer not taken"
-    LEFT = "LEFT", "Left the list"
-    CLOSED = "CLOSED", "Closed"
+    WAITING = "WAITING", gettext_lazy("Waiting")
+    OFFERING = (
+        "OFFERING",
+        gettext_lazy("Offer being made"),
+    )  # recorded before places are held: a crash here is re-driven
+    OFFERED = "OFFERED", gettext_lazy("Places held")
+    CLAIMED = "CLAIMED", gettext_lazy("Bought")
+    LAPSED = "LAPSED", gettext_lazy("Offer not taken")
+    LEFT = "LEFT", gettext_lazy("Left the list")
+    CLOSED = "CLOSED", gettext_lazy("Closed")
 
 
 WAITING_LIST_LIVE_STATUSES: tuple[str, ...] = ("WAITING", "OFFERING", "OFFERED")
@@ -724,16 +744,16 @@ class WaitingListEntryInfo:
 class WaitingListNotSoldOut(DomainError):
     code = "WAITING_LIST_NOT_SOLD_OUT"
     status = 409
-    default_detail = "Places are still on sale here: hold them instead of joining the waiting list."
+    default_detail = gettext_lazy("Places are still on sale here: hold them instead of joining the waiting list.")
 
 
 class WaitingListAlreadyJoined(DomainError):
     code = "WAITING_LIST_ALREADY_JOINED"
     status = 409
-    default_detail = "You are already on this waiting list."
+    default_detail = gettext_lazy("You are already on this waiting list.")
 
 
 class WaitingListEntryClosed(DomainError):
     code = "WAITING_LIST_ENTRY_CLOSED"
     status = 409
-    default_detail = "This waiting-list entry is no longer live."
+    default_detail = gettext_lazy("This waiting-list entry is no longer live.")

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.http import Http404
+from django.utils.translation import gettext
 
 from core.errors import InvalidInput, NotFound
 from core.ids import as_uuid
@@ -20,7 +21,7 @@ def id_or_not_found(value: Any, *, name: str) -> uuid.UUID:
     """The id, or NotFound ("No such <name>.") for anything that is not one."""
     pk = as_uuid(value)
     if pk is None:
-        raise NotFound(f"No such {name}.")
+        raise NotFound(gettext("No such %(name)s.") % {"name": name})
     return pk
 
 
@@ -36,7 +37,9 @@ def id_or_invalid(value: Any, *, field: str) -> uuid.UUID:
     """The id of a form field, or a validation error naming the field."""
     pk = as_uuid(value)
     if pk is None:
-        raise InvalidInput(f"{field} is not a valid id.", fields={field: ["Not a valid UUID."]})
+        raise InvalidInput(
+            gettext("%(field)s is not a valid id.") % {"field": field}, fields={field: [gettext("Not a valid UUID.")]}
+        )
     return pk
 
 

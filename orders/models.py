@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy
 
 from core.db import TimeStampedModel, choices_check
 from orders.contract import (
@@ -562,8 +563,8 @@ class WaitingListEntry(TimeStampedModel):
 
     class Meta:
         ordering = ["created_at", "id"]
-        verbose_name = "waiting-list entry"
-        verbose_name_plural = "waiting-list entries"
+        verbose_name = gettext_lazy("waiting-list entry")
+        verbose_name_plural = gettext_lazy("waiting-list entries")
         constraints = [
             # One live entry per buyer per line (an event-wide line has no section and no tier: NULLs are equal).
             models.UniqueConstraint(

@@ -17,6 +17,8 @@ import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from django.utils.translation import gettext
+
 from accounts import selectors as accounts_selectors
 from core.errors import NotFound
 from core.permissions import Capability, role_allows
@@ -89,7 +91,7 @@ def gate_event_for_staff(*, user: Any, event_id: Any) -> events_selectors.EventI
         raise ScanForbidden()
     event = _events.get(("event", str(event_id)), lambda: _event_or_none(event_id))
     if event is None:
-        raise NotFound("No such event.")
+        raise NotFound(gettext("No such event."))
     if user.is_superuser:
         return event
     roles = _memberships.get(user.pk, lambda: accounts_selectors.memberships_for_user(user_id=user.pk))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.urls import reverse
+from django.utils.translation import gettext_lazy
 from rest_framework import serializers
 
 from accounts.contract import TopUpStatus
@@ -20,7 +21,7 @@ class TokenRequestSerializer(StrictSerializer):
     otp = serializers.CharField(
         max_length=32,
         required=False,
-        help_text="Staff who log in with two factors: the current authenticator code or a recovery code.",
+        help_text=gettext_lazy("Staff who log in with two factors: the current authenticator code or a recovery code."),
     )
 
 
@@ -32,7 +33,9 @@ class RegisterSerializer(StrictSerializer):
 
 
 class OneTimeCodeInputSerializer(StrictSerializer):
-    code = serializers.RegexField(r"^\s*\d{6}\s*$", max_length=12, help_text="The 6-digit code from the email.")
+    code = serializers.RegexField(
+        r"^\s*\d{6}\s*$", max_length=12, help_text=gettext_lazy("The 6-digit code from the email.")
+    )
 
 
 class PreferencesSerializer(serializers.Serializer):
@@ -40,7 +43,7 @@ class PreferencesSerializer(serializers.Serializer):
     accessible_seating = serializers.BooleanField(required=False)
     aisle_seat = serializers.BooleanField(required=False)
     essential_emails_only = serializers.BooleanField(
-        required=False, help_text="Turn off non-essential emails (transfers, resale, payments)."
+        required=False, help_text=gettext_lazy("Turn off non-essential emails (transfers, resale, payments).")
     )
 
 
@@ -86,7 +89,7 @@ class LedgerEntrySerializer(serializers.ModelSerializer):
 
 class TopUpRequestSerializer(StrictSerializer):
     # Text, not a DecimalField: accounts.services.parse_amount gives the one INVALID_AMOUNT answer for all cases.
-    amount = serializers.CharField(max_length=32, help_text='Credits to buy, e.g. "25.00".')
+    amount = serializers.CharField(max_length=32, help_text=gettext_lazy('Credits to buy, e.g. "25.00".'))
 
 
 class TopUpSerializer(serializers.ModelSerializer):

@@ -13,6 +13,7 @@ from dataclasses import asdict
 
 import stripe
 from django.conf import settings
+from django.utils.translation import gettext, gettext_lazy
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.exceptions import UnsupportedMediaType
@@ -35,7 +36,7 @@ from core.errors import InvalidInput
 
 logger = logging.getLogger(__name__)
 
-_ERROR = OpenApiResponse(description='Error: {"code": "STABLE_CODE", "detail": "...", "fields": {...}}')
+_ERROR = OpenApiResponse(description=gettext_lazy('Error: {"code": "STABLE_CODE", "detail": "...", "fields": {...}}'))
 
 
 def _me(user_id: uuid.UUID) -> dict:
@@ -129,7 +130,7 @@ class MeView(APIView):
         allowed = set(s.MeUpdateSerializer().fields)
         if isinstance(request.data, dict) and (extra := sorted(set(request.data) - allowed)):
             raise InvalidInput(
-                "Only full_name, phone and preferences can be changed here.",
+                gettext("Only full_name, phone and preferences can be changed here."),
                 fields={name: ["This field cannot be changed."] for name in extra},
             )
         data = s.MeUpdateSerializer(data=request.data, partial=True)
@@ -183,7 +184,9 @@ class TopUpListCreateView(generics.GenericAPIView):
         request=s.TopUpRequestSerializer,
         responses={201: s.TopUpSerializer, 400: _ERROR, 503: _ERROR},
         tags=["wallet"],
-        description="Start a top-up: the buyer then pays at `pay_url`; credits arrive with the provider's webhook.",
+        description=gettext_lazy(
+            "Start a top-up: the buyer then pays at `pay_url`; credits arrive with the provider's webhook."
+        ),
     )
     def post(self, request: Request) -> Response:
         data = s.TopUpRequestSerializer(data=request.data)
@@ -212,8 +215,10 @@ class CardRefundView(APIView):
         request=s.CardRefundRequestSerializer,
         responses={201: s.CardRefundSerializer(many=True), 400: _ERROR, 402: _ERROR, 502: _ERROR, 503: _ERROR},
         tags=["wallet"],
-        description="Send `amount` credits back to your cards. Needs an `Idempotency-Key` header: a retry with the "
-        "same key returns the same refund and never refunds twice.",
+        description=gettext_lazy(
+            "Send `amount` credits back to your cards. Needs an `Idempotency-Key` header: a retry with the "
+            "same key returns the same refund and never refunds twice."
+        ),
     )
     def post(self, request: Request) -> Response:
         data = s.CardRefundRequestSerializer(data=request.data)
@@ -221,8 +226,8 @@ class CardRefundView(APIView):
         key = (request.headers.get("Idempotency-Key") or "").strip()
         if not key or len(key) > 60:
             raise InvalidInput(
-                "An Idempotency-Key header of 1 to 60 characters is required.",
-                fields={"idempotency_key": ["Send an Idempotency-Key header."]},
+                gettext("An Idempotency-Key header of 1 to 60 characters is required."),
+                fields={"idempotency_key": [gettext("Send an Idempotency-Key header.")]},
             )
         parts = services.card_refund_request(
             user_id=request.user.pk, amount=data.validated_data["amount"], request_reference=f"{request.user.pk}:{key}"
@@ -251,7 +256,7 @@ class PaymentWebhookView(APIView):
             raise UnsupportedMediaType(request.content_type or "(none)")
         if not payments.test_provider_active():
             # This endpoint settles the test provider's payments only; outside development nothing may credit here.
-            raise PaymentProviderUnavailable("The test payment provider is not enabled.")
+            raise PaymentProviderUnavailable(gettext("The test payment provider is not enabled."))
         body = request.body  # the raw bytes the signature covers, before any parsing
         payments.verify_signature(
             body=body,
@@ -261,7 +266,7 @@ class PaymentWebhookView(APIView):
         try:
             payload = json.loads(body)
         except (ValueError, UnicodeDecodeError):
-            raise WebhookPayloadInvalid("The webhook body is not JSON.")
+            raise WebhookPayloadInvalid(gettext("The webhook body is not JSON."))
         event = s.WebhookEventSerializer(data=payload)
         if not event.is_valid():
             raise WebhookPayloadInvalid(fields=event.errors)
@@ -293,16 +298,16 @@ class StripeWebhookView(APIView):
     )
     def post(self, request: Request) -> Response:
         if not settings.STRIPE_WEBHOOK_SECRET:
-            raise PaymentProviderUnavailable("Stripe is not configured here.")
+            raise PaymentProviderUnavailable(gettext("Stripe is not configured here."))
         body = request.body  # the exact bytes the signature covers
         try:
             event = stripe_payments.construct_event(payload=body, signature=request.headers.get("Stripe-Signature"))
         except stripe.SignatureVerificationError as exc:
             # Logged without the body: a forged call must not write what it likes into the logs.
             logger.warning("stripe webhook refused: %s", str(exc).split(":", 1)[0][:120])
-            raise WebhookSignatureInvalid("The Stripe-Signature does not verify.") from exc
+            raise WebhookSignatureInvalid(gettext("The Stripe-Signature does not verify.")) from exc
         except (ValueError, UnicodeDecodeError) as exc:
-            raise WebhookPayloadInvalid("The webhook body is not a Stripe event.") from exc
+            raise WebhookPayloadInvalid(gettext("The webhook body is not a Stripe event.")) from exc
         outcome = services.stripe_event_apply(event=event)
         return Response({"status": outcome})
 

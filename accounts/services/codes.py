@@ -19,6 +19,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts import DB_ALIAS
@@ -94,7 +95,7 @@ def otp_issue(*, user_id: uuid.UUID, purpose: str, object_id: uuid.UUID | None =
         # The user row is locked so that concurrent requests cannot both pass the daily cap.
         user = User.objects.using(DB_ALIAS).select_for_update().filter(pk=user_id).first()
         if user is None:
-            raise NotFound("No such user.")
+            raise NotFound(gettext("No such user."))
         # Each code allows otp_max_attempts guesses; capping the codes per day caps the guesses per day, whatever
         # the resend cooldown allows (5 x 20 = 100 guesses at a million codes: one chance in ten thousand a day).
         sent_today = OneTimeCode.objects.using(DB_ALIAS).filter(user_id=user.pk, created_at__gt=now - OTP_DAY).count()
@@ -129,7 +130,9 @@ def otp_issue(*, user_id: uuid.UUID, purpose: str, object_id: uuid.UUID | None =
 def otp_resend(*, user_id: uuid.UUID, purpose: str, object_id: uuid.UUID | None = None) -> None:
     """otp_issue behind a short cooldown, for resend buttons (OtpResendTooSoon, 429)."""
     if wait := otp_seconds_until_resend(user_id=user_id, purpose=purpose, object_id=object_id):
-        raise OtpResendTooSoon(f"A code was sent moments ago. Try again in {wait} seconds.", retry_after=wait)
+        raise OtpResendTooSoon(
+            gettext("A code was sent moments ago. Try again in %(wait)s seconds.") % {"wait": wait}, retry_after=wait
+        )
     otp_issue(user_id=user_id, purpose=purpose, object_id=object_id)
 
 

@@ -24,6 +24,7 @@ from django.db.models import Max, Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
+from django.utils.translation import ngettext
 
 from accounts import DB_ALIAS
 from accounts.contract import InvalidCredentials, LoginLocked
@@ -98,7 +99,11 @@ def login_retry_after(*, request: HttpRequest, credentials: dict | None) -> int:
 
 def _lockout_detail(retry_after: int) -> str:
     minutes = max(1, round(retry_after / 60))
-    return f"Too many failed logins. Try again in about {minutes} minute{'s' if minutes != 1 else ''}."
+    return ngettext(
+        "Too many failed logins. Try again in about %(minutes)s minute.",
+        "Too many failed logins. Try again in about %(minutes)s minutes.",
+        minutes,
+    ) % {"minutes": minutes}
 
 
 def lockout_response(

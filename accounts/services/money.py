@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 from django.db import IntegrityError, OperationalError, connections, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accounts import DB_ALIAS
 from accounts.contract import CreditsBusy, InsufficientCredits, InvalidAmount, LedgerKind, LedgerReferenceConflict
@@ -38,20 +39,20 @@ _LOCK_TIMEOUT = "10s"
 def parse_amount(value: Any, *, allow_negative: bool = False, field: str = "amount") -> Decimal:
     """A money amount as Decimal with two places, or InvalidAmount (never a float, NaN, infinity or 0.001)."""
     if isinstance(value, bool) or value is None or isinstance(value, float):
-        raise InvalidAmount(fields={field: ["Enter an amount such as 25.00."]})
+        raise InvalidAmount(fields={field: [gettext("Enter an amount such as 25.00.")]})
     try:
         amount = Decimal(str(value).strip())
     except (InvalidOperation, ValueError):
-        raise InvalidAmount(fields={field: ["Enter an amount such as 25.00."]})
+        raise InvalidAmount(fields={field: [gettext("Enter an amount such as 25.00.")]})
     if not amount.is_finite():
-        raise InvalidAmount(fields={field: ["The amount must be a finite number."]})
+        raise InvalidAmount(fields={field: [gettext("The amount must be a finite number.")]})
     if abs(amount) > MAX_MONEY:
-        raise InvalidAmount(fields={field: ["The amount is too large."]})
+        raise InvalidAmount(fields={field: [gettext("The amount is too large.")]})
     if amount.as_tuple().exponent < -2 and amount != amount.quantize(_CENTS):
-        raise InvalidAmount(fields={field: ["Use at most two decimals."]})
+        raise InvalidAmount(fields={field: [gettext("Use at most two decimals.")]})
     amount = amount.quantize(_CENTS)
     if amount == 0 or (amount < 0 and not allow_negative):
-        raise InvalidAmount(fields={field: ["The amount must be greater than zero."]})
+        raise InvalidAmount(fields={field: [gettext("The amount must be greater than zero.")]})
     return amount
 
 
@@ -69,7 +70,7 @@ def user_key(value: uuid.UUID) -> uuid.UUID:
     """The id of the user a movement is for; NotFound for anything that is not an id."""
     key = as_uuid(value)
     if key is None:
-        raise NotFound("No such user.")
+        raise NotFound(gettext("No such user."))
     return key
 
 
@@ -82,7 +83,7 @@ def check_kind(kind: str) -> str:
 def check_reference(reference: Any) -> str:
     reference = str(reference or "").strip()
     if not reference or len(reference) > 100:
-        raise InvalidInput("A reference of 1 to 100 characters is required.")
+        raise InvalidInput(gettext("A reference of 1 to 100 characters is required."))
     return reference
 
 
@@ -103,7 +104,7 @@ def lock_users(user_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, User]:
     for user_id in sorted(set(user_ids)):
         user = User.objects.using(DB_ALIAS).select_for_update().filter(pk=user_id).first()
         if user is None:
-            raise NotFound("No such user.")
+            raise NotFound(gettext("No such user."))
         locked[user_id] = user
     return locked
 
@@ -116,7 +117,7 @@ def apply_movement(
     if new_balance < 0:
         raise InsufficientCredits(balance=str(user.credit_balance), required=str(-amount))
     if new_balance > MAX_MONEY:
-        raise InvalidAmount("The balance would exceed the largest amount an account can hold.")
+        raise InvalidAmount(gettext("The balance would exceed the largest amount an account can hold."))
     User.objects.using(DB_ALIAS).filter(pk=user.pk).update(credit_balance=new_balance, updated_at=timezone.now())
     LedgerEntry.objects.using(DB_ALIAS).create(
         user_id=user.pk,
@@ -269,16 +270,18 @@ def credits_move(
     amount = parse_amount(amount)
     fee_value = Decimal("0") if fee in (None, 0, "0") else parse_amount(fee, field="fee")
     if fee_value > amount:
-        raise InvalidAmount("The fee cannot exceed the amount.", fields={"fee": ["Larger than the amount."]})
+        raise InvalidAmount(
+            gettext("The fee cannot exceed the amount."), fields={"fee": [gettext("Larger than the amount.")]}
+        )
     if fee_value and not fee_kind:
-        raise InvalidInput("A fee needs a fee_kind.")
+        raise InvalidInput(gettext("A fee needs a fee_kind."))
     debit_kind, credit_kind = check_kind(debit_kind), check_kind(credit_kind)
     if fee_kind:
         check_kind(fee_kind)
     reference = check_reference(reference)
     payer_key, payee_key = user_key(payer_id), user_key(payee_id)
     if payer_key == payee_key:
-        raise InvalidInput("Payer and payee must be different people.")
+        raise InvalidInput(gettext("Payer and payee must be different people."))
 
     def operation() -> None:
         users = lock_users([payer_key, payee_key])

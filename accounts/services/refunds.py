@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import F
+from django.utils.translation import gettext
 
 from accounts import DB_ALIAS
 from accounts.contract import (
@@ -66,7 +67,7 @@ def card_refund_request(
         require_staff(actor_id)
     provider = get_provider()
     if not hasattr(provider, "refund"):
-        raise PaymentProviderUnavailable("This payment provider cannot refund to cards.")
+        raise PaymentProviderUnavailable(gettext("This payment provider cannot refund to cards."))
 
     def reserve() -> list[CardRefund]:
         user = lock_users([user_id])[user_id]
@@ -82,8 +83,9 @@ def card_refund_request(
         )
         if amount > sum((t.amount - t.refunded_amount for t in topups), Decimal("0.00")):
             raise RefundExceedsCardPayments(
-                f"At most {card_refundable_amount(user_id=user_id)} of your credits came from cards.",
-                fields={"amount": ["More than your card payments brought in."]},
+                gettext("At most %(amount)s of your credits came from cards.")
+                % {"amount": card_refundable_amount(user_id=user_id)},
+                fields={"amount": [gettext("More than your card payments brought in.")]},
             )
         parts: list[CardRefund] = []
         left = amount

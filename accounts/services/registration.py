@@ -71,7 +71,7 @@ def user_register(*, email: str, password: str, full_name: str, phone: str = "")
     full_name = (full_name or "").strip()
     phone = (phone or "").strip()
     if fields := _signup_errors(email=email, password=password or "", full_name=full_name, phone=phone):
-        raise InvalidInput("Please correct the highlighted fields.", fields=fields)
+        raise InvalidInput(gettext("Please correct the highlighted fields."), fields=fields)
     if User.objects.using(DB_ALIAS).filter(email__iexact=email).exists():
         raise EmailTaken(fields={"email": [_EMAIL_TAKEN]})
     try:
@@ -124,7 +124,7 @@ def _profile_changes(*, full_name: str | None, phone: str | None, preferences: A
     if preferences is not None and (problems := _preferences_errors(preferences)):
         fields["preferences"] = problems
     if fields:
-        raise InvalidInput("Please correct the highlighted fields.", fields=fields)
+        raise InvalidInput(gettext("Please correct the highlighted fields."), fields=fields)
     return changes
 
 
@@ -140,7 +140,7 @@ def user_update_profile(
     with transaction.atomic(using=DB_ALIAS):
         user = User.objects.using(DB_ALIAS).select_for_update().filter(pk=user_id).first()
         if user is None:
-            raise NotFound("No such user.")
+            raise NotFound(gettext("No such user."))
         if preferences is not None:
             changes["preferences"] = {**(user.preferences or {}), **preferences}
         if changes:
@@ -160,9 +160,13 @@ def user_for_tickets(*, email: str, full_name: str = "") -> tuple[UserInfo, bool
     try:
         validate_email(email)
     except ValidationError:
-        raise InvalidInput("Enter a valid email address.", fields={"email": ["Enter a valid email address."]}) from None
+        raise InvalidInput(
+            gettext("Enter a valid email address."), fields={"email": [gettext("Enter a valid email address.")]}
+        ) from None
     if len(email) > 254 or len(full_name) > 200:
-        raise InvalidInput("The email address or the name is too long.", fields={"email": ["Too long."]})
+        raise InvalidInput(
+            gettext("The email address or the name is too long."), fields={"email": [gettext("Too long.")]}
+        )
     existing = User.objects.using(DB_ALIAS).filter(email__iexact=email).first()
     if existing is not None:
         return from_row(UserInfo, existing), False
@@ -223,7 +227,7 @@ def password_reset_confirm(*, email: str, code: str, new_password: str) -> None:
     if user is None:
         raise OtpInvalid()  # same answer as a wrong code: no account enumeration
     if errors := _password_errors(new_password or "", user):
-        raise InvalidInput("Choose a stronger password.", fields={"new_password": errors})
+        raise InvalidInput(gettext("Choose a stronger password."), fields={"new_password": errors})
     otp_verify(user_id=user.pk, purpose=OneTimeCodePurpose.PASSWORD_RESET, code=code)
     with transaction.atomic(using=DB_ALIAS):
         user.set_password(new_password)

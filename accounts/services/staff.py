@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accounts import DB_ALIAS
 from accounts.contract import LedgerKind, StaffOnly
@@ -25,7 +26,7 @@ def require_staff(actor_id: uuid.UUID) -> None:
 def _require_reason(reason: str) -> str:
     reason = (reason or "").strip()
     if not reason:
-        raise InvalidInput("A reason is required.", fields={"reason": ["Say why."]})
+        raise InvalidInput(gettext("A reason is required."), fields={"reason": [gettext("Say why.")]})
     return reason
 
 
@@ -66,7 +67,7 @@ def user_set_flag(*, actor_id: uuid.UUID, user_id: uuid.UUID, flagged: bool, rea
             .update(is_flagged=bool(flagged), flag_reason=reason[:255] if flagged else "", updated_at=timezone.now())
         )
         if not updated:
-            raise NotFound("No such user.")
+            raise NotFound(gettext("No such user."))
         audit_record(
             actor_id=actor_id,
             action="user_flag" if flagged else "user_unflag",

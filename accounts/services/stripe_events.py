@@ -15,6 +15,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connections
+from django.utils.translation import gettext
 
 from accounts import DB_ALIAS
 from accounts.contract import CardRefundStatus, TopUpStatus
@@ -77,7 +78,7 @@ def _apply_session(event_type: str, session: dict[str, Any]) -> str:
     if topup is None:
         if metadata.get("topup_id"):
             # Ours, but its row is not committed yet: roll the event back and let Stripe deliver it again.
-            raise NotFound("No top-up has this Checkout Session yet.")
+            raise NotFound(gettext("No top-up has this Checkout Session yet."))
         return "ignored"  # a session of another integration on the same Stripe account
     if session.get("payment_intent") and not topup.payment_intent:
         topup.payment_intent = str(session["payment_intent"])[:100]

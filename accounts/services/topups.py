@@ -8,6 +8,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accounts import DB_ALIAS
 from accounts.contract import LedgerKind, TopUpInfo, TopUpLimitExceeded, TopUpStart, TopUpStatus, WebhookPayloadInvalid
@@ -41,11 +42,12 @@ def topup_start(
     maximum = config.get("max_topup_amount")
     if amount > maximum:
         raise TopUpLimitExceeded(
-            f"A single top-up can be at most {maximum}.", fields={"amount": [f"At most {maximum}."]}
+            gettext("A single top-up can be at most %(maximum)s.") % {"maximum": maximum},
+            fields={"amount": [f"At most {maximum}."]},
         )
     user = user_get(user_id=user_id)
     if not user.is_active:
-        raise NotFound("No such user.")
+        raise NotFound(gettext("No such user."))
     provider = get_provider()
     topup_id = uuid.uuid4()
     # The provider call happens before any transaction: no lock or open transaction waits on the network.
@@ -66,7 +68,7 @@ def topup_start(
 def _settle(topup: TopUp, *, amount: Any, succeeded: bool, issue: str = "") -> None:
     """Credit a locked PENDING top-up (or mark it failed). Runs inside the money transaction."""
     if topup.amount != amount:
-        raise WebhookPayloadInvalid("The paid amount does not match the top-up.")
+        raise WebhookPayloadInvalid(gettext("The paid amount does not match the top-up."))
     reference = topup.provider_reference
     if succeeded:
         user = lock_users([topup.user_id])[topup.user_id]
@@ -108,7 +110,7 @@ def topup_complete(*, provider_reference: str, amount: Any, succeeded: bool, iss
         set_lock_timeout()
         topup = TopUp.objects.using(DB_ALIAS).select_for_update().filter(provider_reference=reference).first()
         if topup is None:
-            raise NotFound("No top-up has this payment reference.")
+            raise NotFound(gettext("No top-up has this payment reference."))
         if topup.status != TopUpStatus.PENDING:
             return from_row(TopUpInfo, topup), False
         _settle(topup, amount=amount, succeeded=succeeded, issue=(issue or "")[:500])

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Count
 from django.http import HttpRequest
+from django.utils.translation import gettext
 from django_otp import DEVICE_ID_SESSION_KEY, match_token
 from django_otp import login as otp_login
 from django_otp.models import Device
@@ -84,9 +85,9 @@ def totp_enrolment_start(*, user_id: uuid.UUID) -> Enrolment:
     with transaction.atomic(using=DB_ALIAS):
         user = User.objects.using(DB_ALIAS).select_for_update().filter(pk=user_id).first()
         if user is None:
-            raise NotFound("No such user.")
+            raise NotFound(gettext("No such user."))
         if two_factor_enrolled(user_id=user_id):
-            raise TwoFactorInvalid("Two-factor login is already set up for this account.")
+            raise TwoFactorInvalid(gettext("Two-factor login is already set up for this account."))
         TOTPDevice.objects.using(DB_ALIAS).filter(user_id=user_id, confirmed=False).delete()
         device = TOTPDevice.objects.using(DB_ALIAS).create(user=user, name=_DEVICE_NAME, confirmed=False)
 
@@ -106,7 +107,7 @@ def totp_enrolment_confirm(*, request: HttpRequest, user_id: uuid.UUID, token: s
             .first()
         )
         if device is None:
-            raise TwoFactorInvalid("Start the set-up again: no authenticator is waiting for confirmation.")
+            raise TwoFactorInvalid(gettext("Start the set-up again: no authenticator is waiting for confirmation."))
         if not device.verify_token(token):
             raise TwoFactorInvalid()
         device.confirmed = True
@@ -137,7 +138,9 @@ def two_factor_check_for_token(*, user: User, token: str) -> None:
     if not settings.STAFF_TWO_FACTOR_REQUIRED or not two_factor_required(user):
         return
     if not two_factor_enrolled(user_id=user.pk):
-        raise TwoFactorRequired("Set up two-factor login in the browser first, then ask for a token with `otp`.")
+        raise TwoFactorRequired(
+            gettext("Set up two-factor login in the browser first, then ask for a token with `otp`.")
+        )
     if not token:
         raise TwoFactorRequired()
     two_factor_check(user=user, token=token)
@@ -152,7 +155,7 @@ def two_factor_reset(*, actor_id: uuid.UUID, user_id: uuid.UUID, reason: str) ->
     """Remove every device of a person who lost theirs (they enrol again at their next login). Audited."""
     with transaction.atomic(using=DB_ALIAS):
         if not User.objects.using(DB_ALIAS).filter(pk=user_id).exists():
-            raise NotFound("No such user.")
+            raise NotFound(gettext("No such user."))
         apps = TOTPDevice.objects.using(DB_ALIAS).filter(user_id=user_id)
         recovery = StaticDevice.objects.using(DB_ALIAS).filter(user_id=user_id)
         removed = apps.count() + recovery.count()

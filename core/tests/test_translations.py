@@ -8,6 +8,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -52,6 +53,22 @@ def test_every_message_is_translated_and_none_is_fuzzy(catalog):
     assert not problems, "\n".join(problems)
 
 
+def test_a_fuzzy_entry_after_a_translated_one_counts_as_untranslated(tmp_path):
+    """makemessages marks a changed message fuzzy with the old one's translation: the check must see it."""
+    catalog = tmp_path / "django.po"
+    catalog.write_text(
+        'msgid ""\nmsgstr ""\n"Language: de\\n"\n\n'
+        'msgid "Row"\nmsgstr "Reihe"\n\n'
+        '#: page.html:1\n#, fuzzy\n#| msgid "Row"\nmsgid "Now"\nmsgstr "Reihe"\n\n'
+        '#, fuzzy\nmsgctxt "verb"\nmsgid "Cancel"\nmsgstr "Absage"\n',
+        encoding="utf-8",
+    )
+    entries = {entry.msgid: entry for entry in read_po(catalog)}
+    assert entries["Row"].translated
+    assert entries["Now"].fuzzy and not entries["Now"].translated
+    assert entries["Cancel"].fuzzy and not entries["Cancel"].translated
+
+
 def test_the_python_compile_gives_what_gnu_msgfmt_gives(tmp_path):
     """The set-up compiles with core.msgfmt where GNU gettext is missing: the same messages either way."""
     msgfmt = shutil.which("msgfmt")
@@ -91,3 +108,99 @@ def test_makemessages_finds_no_string_the_catalogs_lack(domain):
     for code, entries in extracted.items():
         missing = [entry.msgid for entry in entries if entry.msgid and not entry.translated]
         assert not missing, f"{code}/{domain}.po lacks translations of: {missing}"
+
+
+# --- Every template's text is in translate tags ----------------------------------------------------------------
+
+TEMPLATE_GLOBS = ("templates/**/*.html", "*/templates/**/*.html", "*/templates/**/*.txt")
+# Attributes a person reads or hears (a screen reader announces aria-label, title and alt).
+READ_ATTRIBUTES = {"alt", "aria-label", "data-expired-text", "data-label", "placeholder", "title", "value"}
+# Words that are the same in every language: the brand, units, file formats, and the name of a time zone.
+UNTRANSLATED_WORDS = {"TicketRemaster", "UTC", "CSV", "XLSX", "QR", "ms", "p95"}
+# Templates that are no page of ours: drf-spectacular's ReDoc page with our head block (no visible text).
+NOT_PAGES = {"templates/drf_spectacular/redoc.html"}
+# Tags whose content is skipped: translated, commented out, or the attributes of <body> (no text).
+SKIPPED_BLOCKS = {
+    "blocktranslate": "endblocktranslate",
+    "comment": "endcomment",
+    "verbatim": "endverbatim",
+    "block body_attrs": "endblock",
+}
+
+
+class _TextCollector(HTMLParser):
+    """The text a person sees on a page: data outside <script>/<style>, and the read attributes' values."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.texts: list[str] = []
+        self._hidden = 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag in {"script", "style"}:
+            self._hidden += 1
+        # A <input type="hidden"> value is data, not text; an <option>'s value is an id.
+        kind = dict(attrs).get("type")
+        for name, value in attrs:
+            if name in READ_ATTRIBUTES and value and not (name == "value" and (tag != "input" or kind == "hidden")):
+                self.texts.append(value)
+
+    def handle_endtag(self, tag):
+        if tag in {"script", "style"}:
+            self._hidden = max(0, self._hidden - 1)
+
+    def handle_data(self, data):
+        if not self._hidden:
+            self.texts.append(data)
+
+
+def _untranslated_text(source: str, *, markup: bool) -> list[str]:
+    """The words of a template outside {% translate %}/{% blocktranslate %}, variables and comments."""
+    from django.template.base import Lexer, TokenType
+
+    parts: list[str] = []
+    closing: str | None = None
+    for token in Lexer(source).tokenize():
+        if closing is not None:
+            if token.token_type == TokenType.BLOCK and token.contents.split()[0] == closing:
+                closing = None
+            continue
+        if token.token_type == TokenType.TEXT:
+            parts.append(token.contents)
+            continue
+        # A variable or a tag stands for a value: a placeholder that is no word and keeps the HTML well formed.
+        parts.append(" \x00 ")
+        if token.token_type == TokenType.BLOCK:
+            closing = SKIPPED_BLOCKS.get(token.contents.split()[0]) or SKIPPED_BLOCKS.get(token.contents)
+    text = "".join(parts)
+    if markup:
+        collector = _TextCollector()
+        collector.feed(text)
+        collector.close()
+        texts = collector.texts
+    else:
+        texts = [text]
+    words = [word for chunk in texts for word in re.findall(r"[^\W\d_]{2,}", chunk.replace("\x00", " "))]
+    return [word for word in words if word not in UNTRANSLATED_WORDS]
+
+
+def test_every_template_text_is_in_translate_tags():
+    """A page, an email or a staff page with a sentence outside translate tags would show English in German."""
+    base = Path(settings.BASE_DIR)
+    problems = []
+    for pattern in TEMPLATE_GLOBS:
+        for path in sorted(base.glob(pattern)):
+            name = path.relative_to(base).as_posix()
+            if name.startswith((".venv/", "staticfiles/")) or name in NOT_PAGES:
+                continue
+            words = _untranslated_text(path.read_text(encoding="utf-8"), markup=path.suffix == ".html")
+            if words:
+                problems.append(f"{name}: {' '.join(words)}")
+    assert not problems, "text outside {% translate %}:\n" + "\n".join(problems)
+
+
+def test_the_template_check_finds_text_outside_translate_tags():
+    source = '{% load i18n %}<p title="Plain">{% translate "Kept" %} Loose {{ value }}</p>{# note #}'
+    assert _untranslated_text(source, markup=True) == ["Plain", "Loose"]
+    assert _untranslated_text("{% blocktranslate %}Inside {{ x }}{% endblocktranslate %}", markup=True) == []
+    assert _untranslated_text("TicketRemaster · {{ x }} ms", markup=True) == []

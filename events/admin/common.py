@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.utils.translation import gettext, gettext_lazy
 
 from core.admin_tenancy import Capability, organization_ids
 from events import DB_ALIAS
@@ -12,11 +13,11 @@ from events.models import Organization, Venue
 class DeletedFilter(admin.SimpleListFilter):
     """Soft-deleted records stay reachable for staff, hidden unless asked for."""
 
-    title = "deleted"
+    title = gettext_lazy("deleted")
     parameter_name = "deleted"
 
     def lookups(self, request, model_admin):
-        return [("no", "Live"), ("yes", "Deleted"), ("all", "All")]
+        return [("no", gettext("Live")), ("yes", gettext("Deleted")), ("all", gettext("All"))]
 
     def choices(self, changelist):
         value = self.value() or "no"

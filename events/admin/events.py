@@ -15,6 +15,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext, gettext_lazy
 
 from core.admin_tenancy import Capability, TenantScopedAdmin, TenantScopedInline, has_capability
 from core.timefmt import venue_datetime
@@ -94,11 +95,11 @@ class EventSectionInline(EventInline):
 
 
 class EventStatusFilter(admin.SimpleListFilter):
-    title = "on sale"
+    title = gettext_lazy("on sale")
     parameter_name = "on_sale"
 
     def lookups(self, request, model_admin):
-        return [("yes", "On sale now"), ("upcoming", "Upcoming")]
+        return [("yes", gettext("On sale now")), ("upcoming", gettext("Upcoming"))]
 
     def queryset(self, request, queryset):
         now = timezone.now()
@@ -141,9 +142,9 @@ class EventAdmin(OrganizationChoiceMixin, SoftDeleteAdminMixin, TenantScopedAdmi
     ]
     fieldsets = [
         (None, {"fields": ["organization", "venue", "title", "slug", "description", "selection_mode"]}),
-        ("Dates", {"fields": ["starts_at", "doors_at", "ends_at", "sales_start", "sales_end"]}),
+        (gettext_lazy("Dates"), {"fields": ["starts_at", "doors_at", "ends_at", "sales_start", "sales_end"]}),
         (
-            "Status and operations",
+            gettext_lazy("Status and operations"),
             {
                 "fields": [
                     "status",
@@ -190,57 +191,64 @@ class EventAdmin(OrganizationChoiceMixin, SoftDeleteAdminMixin, TenantScopedAdmi
     def get_inlines(self, request, obj):
         return self.inlines if obj is not None else [PriceTierInline]
 
-    @admin.display(description="starts (venue time)", ordering="starts_at")
+    @admin.display(description=gettext_lazy("starts (venue time)"), ordering="starts_at")
     def starts(self, obj):
         return venue_datetime(obj.starts_at, obj.venue.timezone)
 
-    @admin.display(description="inventory")
+    @admin.display(description=gettext_lazy("inventory"))
     def inventory_progress(self, obj):
         if not obj.inventory_total:
             return "—"
         return f"{obj.inventory_created:,} / {obj.inventory_total:,}"
 
-    @admin.display(description="refunds")
+    @admin.display(description=gettext_lazy("refunds"))
     def refund_progress(self, obj):
         if obj.status != EventStatus.CANCELLED and not obj.refunds_total:
             return "—"
-        return f"{obj.refunds_done:,} / {obj.refunds_total:,} orders refunded"
+        return gettext("%(done)s / %(total)s orders refunded") % {
+            "done": f"{obj.refunds_done:,}",
+            "total": f"{obj.refunds_total:,}",
+        }
 
-    @admin.display(description="dashboard")
+    @admin.display(description=gettext_lazy("dashboard"))
     def dashboard_link(self, obj):
         if obj.inventory_status == EventInventoryStatus.NONE:
             return "—"
-        return format_html('<a href="{}">Sales</a>', reverse("admin:events_event_dashboard", args=[obj.pk]))
+        return format_html(
+            '<a href="{}">{}</a>', reverse("admin:events_event_dashboard", args=[obj.pk]), gettext("Sales")
+        )
 
-    @admin.display(description="operations")
+    @admin.display(description=gettext_lazy("operations"))
     def operations(self, obj):
         if obj is None or obj._state.adding:
-            return "Save the event, add tiers and sections, then publish it."
+            return gettext("Save the event, add tiers and sections, then publish it.")
         on_sale_or_draft = obj.status in (EventStatus.DRAFT, EventStatus.PUBLISHED)
         links = []
         if on_sale_or_draft:
-            label = "Publish…" if obj.status == EventStatus.DRAFT else "Re-sync inventory…"
+            label = gettext("Publish…") if obj.status == EventStatus.DRAFT else gettext("Re-sync inventory…")
             links.append((reverse("admin:events_event_publish", args=[obj.pk]), "button", label))
         if obj.status == EventStatus.PUBLISHED:
-            links.append((reverse("admin:events_event_reprice", args=[obj.pk]), "button", "Reprice a tier…"))
-            links.append((reverse("admin:events_event_box_office", args=[obj.pk]), "button", "Box office"))
-            links.append((reverse("admin:events_event_comps", args=[obj.pk]), "button", "Comps"))
+            links.append((reverse("admin:events_event_reprice", args=[obj.pk]), "button", gettext("Reprice a tier…")))
+            links.append((reverse("admin:events_event_box_office", args=[obj.pk]), "button", gettext("Box office")))
+            links.append((reverse("admin:events_event_comps", args=[obj.pk]), "button", gettext("Comps")))
         if on_sale_or_draft:
-            label = "Waiting room (on)…" if obj.waiting_room else "Waiting room…"
+            label = gettext("Waiting room (on)…") if obj.waiting_room else gettext("Waiting room…")
             links.append((reverse("admin:events_event_waiting_room", args=[obj.pk]), "button", label))
         if obj.inventory_status != EventInventoryStatus.NONE:
-            links.append((reverse("admin:events_event_dashboard", args=[obj.pk]), "button", "Sales dashboard"))
-            links.append((reverse("admin:events_event_exports", args=[obj.pk]), "button", "Exports"))
+            links.append((reverse("admin:events_event_dashboard", args=[obj.pk]), "button", gettext("Sales dashboard")))
+            links.append((reverse("admin:events_event_exports", args=[obj.pk]), "button", gettext("Exports")))
         if on_sale_or_draft or (obj.status == EventStatus.CANCELLED and obj.refunds_done < obj.refunds_total):
-            label = "Cancel event…" if obj.status != EventStatus.CANCELLED else "Resume refunds…"
+            label = gettext("Cancel event…") if obj.status != EventStatus.CANCELLED else gettext("Resume refunds…")
             links.append((reverse("admin:events_event_cancel", args=[obj.pk]), "button danger", label))
         return format_html_join(" ", '<a class="{}" href="{}">{}</a>', ((c, u, t) for u, c, t in links))
 
-    @admin.action(description="Publish selected events (create their inventory)…")
+    @admin.action(description=gettext_lazy("Publish selected events (create their inventory)…"))
     def publish_selected(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse:
         """Ask first, then publish through the event operations pages (orders drives the inventory)."""
         events = [e for e in queryset if has_capability(request, Capability.EVENTS_MANAGE, e.organization_id)]
         if len(events) < queryset.count():
-            messages.error(request, "Some selected events belong to organizations whose events you may not publish.")
-        context = {**self.admin_site.each_context(request), "title": "Publish events", "events": events}
+            messages.error(
+                request, gettext("Some selected events belong to organizations whose events you may not publish.")
+            )
+        context = {**self.admin_site.each_context(request), "title": gettext("Publish events"), "events": events}
         return TemplateResponse(request, "admin/events/event/publish_selected.html", context)

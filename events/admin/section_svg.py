@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext
 
 from events.contract import SectionKind
 from events.models import Section
@@ -18,18 +19,19 @@ def render_section_svg(section: Section, *, max_width: int = 900) -> str:
     if section.kind == SectionKind.GENERAL:
         return format_html(
             '<svg class="section-map" viewBox="0 0 300 120" width="300" height="120" role="img" '
-            'aria-label="General admission, {} places"><rect x="1" y="1" width="298" height="118" rx="8" '
+            'aria-label="{}"><rect x="1" y="1" width="298" height="118" rx="8" '
             'fill="#dbeafe" stroke="#2563eb"/><text x="150" y="66" text-anchor="middle" font-size="16">'
-            "General admission · {} places</text></svg>",
-            section.capacity,
-            section.capacity,
+            "{}</text></svg>",
+            gettext("General admission, %(count)s places") % {"count": section.capacity},
+            gettext("General admission · %(count)s places") % {"count": section.capacity},
         )
     rows = (section.layout or {}).get("rows") or []
     seats = [(row["label"], seat) for row in rows for seat in row.get("seats", [])]
     if not seats:
-        return "No seat grid yet: use the generator below."
+        return gettext("No seat grid yet: use the generator below.")
     width = max(seat["x"] for _, seat in seats) + 40
     height = max(seat["y"] for _, seat in seats) + 60  # the stage's label above row A
+    accessible = " " + gettext("(accessible)")
     circles = format_html_join(
         "",
         '<circle cx="{}" cy="{}" r="7" class="{}" {}><title>{}{}{}</title></circle>',
@@ -41,7 +43,7 @@ def render_section_svg(section: Section, *, max_width: int = 900) -> str:
                 ACCESSIBLE_SEAT_PAINT if seat.get("accessible") else SEAT_PAINT,
                 label,
                 seat["number"],
-                " (accessible)" if seat.get("accessible") else "",
+                accessible if seat.get("accessible") else "",
             )
             for label, seat in seats
         ),
@@ -53,14 +55,14 @@ def render_section_svg(section: Section, *, max_width: int = 900) -> str:
     )
     shown_width = min(width, max_width)
     return format_html(
-        '<svg class="section-map" viewBox="0 0 {} {}" width="{}" role="img" aria-label="Seat map of {}: {} seats">'
-        '<text x="{}" y="14" text-anchor="middle" font-size="12" fill="#6b7280">stage this way</text>{}{}</svg>',
+        '<svg class="section-map" viewBox="0 0 {} {}" width="{}" role="img" aria-label="{}">'
+        '<text x="{}" y="14" text-anchor="middle" font-size="12" fill="#6b7280">{}</text>{}{}</svg>',
         width,
         height,
         shown_width,
-        section.name,
-        len(seats),
+        gettext("Seat map of %(section)s: %(count)s seats") % {"section": section.name, "count": len(seats)},
         width // 2,
+        gettext("stage this way"),
         labels,
         circles,
     )

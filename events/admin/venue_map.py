@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext
 
 from events import geometry
 from events.models import Section, Venue
@@ -16,7 +17,7 @@ def render_venue_svg(venue: Venue, *, max_width: int = 900) -> str:
     """The venue's stage and every live section's footprint, labelled with its name."""
     sections = list(venue.sections.filter(deleted_at__isnull=True).defer("layout").order_by("sort_order", "name"))
     if not sections and venue.stage_shape == "NONE":
-        return "No sections yet: add some, or use a layout generator to create them."
+        return gettext("No sections yet: add some, or use a layout generator to create them.")
     drawing = geometry.venue_drawing(
         stage=geometry.Stage.of(venue),
         sections=[(section.name, geometry.Placement.of(section)) for section in sections],
@@ -56,12 +57,10 @@ def render_venue_svg(venue: Venue, *, max_width: int = 900) -> str:
         else ""
     )
     return format_html(
-        '<svg class="venue-map-preview" viewBox="{}" width="{}" role="img" aria-label="Map of {}: {} sections">'
-        "{}{}</svg>",
+        '<svg class="venue-map-preview" viewBox="{}" width="{}" role="img" aria-label="{}">{}{}</svg>',
         drawing.view_box_attr,
         max_width,
-        venue.name,
-        len(sections),
+        gettext("Map of %(venue)s: %(count)s sections") % {"venue": venue.name, "count": len(sections)},
         stage,
         shapes,
     )

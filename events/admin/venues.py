@@ -8,6 +8,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext, gettext_lazy
 
 from core.admin_tenancy import Capability, TenantScopedAdmin, actor_id, is_superuser
 from core.errors import DomainError
@@ -45,7 +46,7 @@ class OrganizationAdmin(SoftDeleteAdminMixin, TenantScopedAdmin):
     def has_add_permission(self, request, obj=None):
         return is_superuser(request)  # new tenants are created by the platform, not by another tenant's staff
 
-    @admin.display(description="venues", ordering="_venues")
+    @admin.display(description=gettext_lazy("venues"), ordering="_venues")
     def venue_count(self, obj):
         return obj._venues or 0
 
@@ -64,10 +65,12 @@ class VenueAdmin(OrganizationChoiceMixin, SoftDeleteAdminMixin, TenantScopedAdmi
     fieldsets = [
         (None, {"fields": ["organization", "name", "address", "city", "timezone"]}),
         (
-            "Venue map",
+            gettext_lazy("Venue map"),
             {
-                "description": "The stage (or pitch) buyers see the sections around, in map units. Each section's "
-                "place is on its own page; a layout generator places them all at once.",
+                "description": gettext_lazy(
+                    "The stage (or pitch) buyers see the sections around, in map units. Each section's "
+                    "place is on its own page; a layout generator places them all at once."
+                ),
                 "fields": [
                     "layout_link",
                     ("stage_shape", "stage_label"),
@@ -84,22 +87,22 @@ class VenueAdmin(OrganizationChoiceMixin, SoftDeleteAdminMixin, TenantScopedAdmi
         sections = Section.objects.filter(venue=OuterRef("pk")).order_by().values("venue").annotate(n=Count("pk"))
         return super().get_queryset(request).annotate(_sections=Subquery(sections.values("n")))
 
-    @admin.display(description="sections", ordering="_sections")
+    @admin.display(description=gettext_lazy("sections"), ordering="_sections")
     def section_count(self, obj):
         return obj._sections or 0
 
-    @admin.display(description="venue map")
+    @admin.display(description=gettext_lazy("venue map"))
     def map_preview(self, obj):
         if obj is None or obj._state.adding:
-            return "Save the venue, then add sections or generate a layout."
+            return gettext("Save the venue, then add sections or generate a layout.")
         return render_venue_svg(obj)
 
-    @admin.display(description="layout generator")
+    @admin.display(description=gettext_lazy("layout generator"))
     def layout_link(self, obj):
         if obj is None or obj._state.adding:
-            return "Save the venue first."
+            return gettext("Save the venue first.")
         url = reverse("admin:events_venue_layout", args=[obj.pk])
-        return format_html('<a class="button" href="{}">Generate a layout…</a>', url)
+        return format_html('<a class="button" href="{}">{}</a>', url, gettext("Generate a layout…"))
 
     def get_urls(self):
         return [
@@ -119,14 +122,17 @@ class VenueAdmin(OrganizationChoiceMixin, SoftDeleteAdminMixin, TenantScopedAdmi
             except DomainError as exc:
                 form.add_error(None, exc.detail)
             else:
-                created = f", {info.created} created" if info.created else ""
-                messages.success(
-                    request, f"{venue.name}: drawn as {info.shape.lower()}, {info.placed} sections placed{created}."
+                text = (
+                    gettext("%(name)s: drawn as %(shape)s, %(placed)s sections placed, %(created)s created.")
+                    if info.created
+                    else gettext("%(name)s: drawn as %(shape)s, %(placed)s sections placed.")
                 )
+                values = {"name": venue.name, "shape": info.shape.lower(), "placed": info.placed}
+                messages.success(request, text % {**values, "created": info.created})
                 return HttpResponseRedirect(reverse("admin:events_venue_change", args=[venue.pk]))
         context = {
             **self.admin_site.each_context(request),
-            "title": f"Layout of {venue}",
+            "title": gettext("Layout of %(venue)s") % {"venue": venue},
             "opts": self.model._meta,
             "original": venue,
             "form": form,
@@ -180,25 +186,25 @@ class SectionAdmin(OrganizationChoiceMixin, SoftDeleteAdminMixin, TenantScopedAd
     def object_organization_id(self, obj):
         return obj.venue.organization_id
 
-    @admin.display(description="seat map")
+    @admin.display(description=gettext_lazy("seat map"))
     def map_preview(self, obj):
         # An unsaved section already has its (default) UUID: whether it is in the database is the question.
         if obj is None or obj._state.adding:
-            return "Save the section, then generate its seats."
+            return gettext("Save the section, then generate its seats.")
         return render_section_svg(obj)
 
-    @admin.display(description="on the venue map")
+    @admin.display(description=gettext_lazy("on the venue map"))
     def venue_preview(self, obj):
         if obj is None or obj._state.adding:
-            return "Save the section to see it on its venue's map."
+            return gettext("Save the section to see it on its venue's map.")
         return render_venue_svg(obj.venue, max_width=600)
 
-    @admin.display(description="seat grid")
+    @admin.display(description=gettext_lazy("seat grid"))
     def grid_link(self, obj):
         if obj is None or obj._state.adding:
-            return "Save the section first."
+            return gettext("Save the section first.")
         url = reverse("admin:events_section_grid", args=[obj.pk])
-        return format_html('<a class="button" href="{}">Generate seat grid…</a>', url)
+        return format_html('<a class="button" href="{}">{}</a>', url, gettext("Generate seat grid…"))
 
     def get_urls(self):
         return [
@@ -219,7 +225,7 @@ class SectionAdmin(OrganizationChoiceMixin, SoftDeleteAdminMixin, TenantScopedAd
             form = SectionGridForm(initial=SectionGridForm.initial_for(section))
         context = {
             **self.admin_site.each_context(request),
-            "title": f"Seat grid of {section}",
+            "title": gettext("Seat grid of %(section)s") % {"section": section},
             "opts": self.model._meta,
             "original": section,
             "form": form,

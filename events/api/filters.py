@@ -7,16 +7,23 @@ import datetime as dt
 import django_filters
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from events.models import Event
 
 
 class EventFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(method="filter_text", max_length=100, help_text="Text in the title or description.")
-    venue = django_filters.UUIDFilter(field_name="venue_id", help_text="Venue id.")
-    organization = django_filters.UUIDFilter(field_name="organization_id", help_text="Organization id.")
-    date_from = django_filters.DateFilter(method="filter_from", help_text="Starts on or after this day (YYYY-MM-DD).")
-    date_to = django_filters.DateFilter(method="filter_to", help_text="Starts on or before this day (YYYY-MM-DD).")
+    q = django_filters.CharFilter(
+        method="filter_text", max_length=100, help_text=gettext_lazy("Text in the title or description.")
+    )
+    venue = django_filters.UUIDFilter(field_name="venue_id", help_text=gettext_lazy("Venue id."))
+    organization = django_filters.UUIDFilter(field_name="organization_id", help_text=gettext_lazy("Organization id."))
+    date_from = django_filters.DateFilter(
+        method="filter_from", help_text=gettext_lazy("Starts on or after this day (YYYY-MM-DD).")
+    )
+    date_to = django_filters.DateFilter(
+        method="filter_to", help_text=gettext_lazy("Starts on or before this day (YYYY-MM-DD).")
+    )
 
     class Meta:
         model = Event

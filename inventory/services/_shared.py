@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db import connections
+from django.utils.translation import gettext
 
 from core.errors import InvalidInput
 from inventory import DB_ALIAS
@@ -29,7 +30,9 @@ def require_id(value: Any, *, name: str) -> uuid.UUID:
     """``value`` if it is a UUID. Ids are parsed where they enter (views, serializers, commands); anything else
     reaching a service is refused as InvalidInput rather than sent to the database."""
     if not isinstance(value, uuid.UUID):
-        raise InvalidInput(f"{name} is not a valid id.", fields={name: ["Not a valid id."]})
+        raise InvalidInput(
+            gettext("%(name)s is not a valid id.") % {"name": name}, fields={name: [gettext("Not a valid id.")]}
+        )
     return value
 
 
@@ -40,19 +43,30 @@ def optional_id(value: Any, *, name: str) -> uuid.UUID | None:
 def require_ids(values: Iterable[Any] | None, *, name: str) -> list[uuid.UUID]:
     """The distinct ids in sorted order: the order every multi-row lock is taken in."""
     if values is None or isinstance(values, str | bytes):
-        raise InvalidInput(f"{name} must be a list of ids.", fields={name: ["Expected a list."]})
+        raise InvalidInput(
+            gettext("%(name)s must be a list of ids.") % {"name": name}, fields={name: [gettext("Expected a list.")]}
+        )
     return sorted({require_id(value, name=name) for value in values})
 
 
 def positive_int(value: Any, *, name: str, maximum: int = 10_000) -> int:
     if isinstance(value, bool):
-        raise InvalidInput(f"{name} must be a whole number.", fields={name: ["A whole number is required."]})
+        raise InvalidInput(
+            gettext("%(name)s must be a whole number.") % {"name": name},
+            fields={name: [gettext("A whole number is required.")]},
+        )
     try:
         number = int(value)
     except (TypeError, ValueError):
-        raise InvalidInput(f"{name} must be a whole number.", fields={name: ["A whole number is required."]}) from None
+        raise InvalidInput(
+            gettext("%(name)s must be a whole number.") % {"name": name},
+            fields={name: [gettext("A whole number is required.")]},
+        ) from None
     if not 1 <= number <= maximum:
-        raise InvalidInput(f"{name} must be between 1 and {maximum}.", fields={name: [f"1 to {maximum}."]})
+        raise InvalidInput(
+            gettext("%(name)s must be between 1 and %(maximum)s.") % {"name": name, "maximum": maximum},
+            fields={name: [f"1 to {maximum}."]},
+        )
     return number
 
 

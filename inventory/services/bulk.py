@@ -8,6 +8,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from core.errors import InvalidInput
 from inventory import DB_ALIAS
@@ -38,9 +39,14 @@ def _section_price(spec: SectionInventorySpec) -> Decimal:
     try:
         price = Decimal(str(spec.price)).quantize(Decimal("0.01"))
     except (InvalidOperation, ValueError):
-        raise InvalidInput("A section price is not a number.", fields={"price": ["Not a number."]}) from None
+        raise InvalidInput(
+            gettext("A section price is not a number."), fields={"price": [gettext("Not a number.")]}
+        ) from None
     if not price.is_finite() or price < 0 or price >= Decimal("100000000"):
-        raise InvalidInput("A section price must be between 0 and 99,999,999.99.", fields={"price": ["Out of range."]})
+        raise InvalidInput(
+            gettext("A section price must be between 0 and 99,999,999.99."),
+            fields={"price": [gettext("Out of range.")]},
+        )
     return price
 
 
@@ -49,14 +55,18 @@ def _seated_places(rows: list[dict]) -> Iterable[tuple[str, int, int, int, bool]
     for row in rows:
         label = str(row.get("label", "")).strip()
         if not label or len(label) > 16:
-            raise InvalidInput("Every row needs a label of 1 to 16 characters.", fields={"rows": ["Bad row label."]})
+            raise InvalidInput(
+                gettext("Every row needs a label of 1 to 16 characters."), fields={"rows": [gettext("Bad row label.")]}
+            )
         for seat in row.get("seats", []):
             try:
                 number, x, y = int(seat["number"]), int(seat.get("x", 0)), int(seat.get("y", 0))
             except (KeyError, TypeError, ValueError):
-                raise InvalidInput(f"Row {label} has a seat without a valid number.") from None
+                raise InvalidInput(
+                    gettext("Row %(label)s has a seat without a valid number.") % {"label": label}
+                ) from None
             if number < 1:
-                raise InvalidInput(f"Row {label} has a seat number below 1.")
+                raise InvalidInput(gettext("Row %(label)s has a seat number below 1.") % {"label": label})
             yield label, number, x, y, bool(seat.get("accessible", False))
 
 
@@ -68,12 +78,12 @@ def _section_places(spec: SectionInventorySpec) -> Iterable[tuple]:
     if spec.kind == "GENERAL":
         capacity = int(spec.capacity or 0)
         if not 0 <= capacity <= 1_000_000:
-            raise InvalidInput("A general-admission capacity must be between 0 and 1,000,000.")
+            raise InvalidInput(gettext("A general-admission capacity must be between 0 and 1,000,000."))
         for number in range(1, capacity + 1):
             yield (section, tier, GENERAL_ROW_LABEL, number, 0, 0, False, True, price)
         return
     if spec.kind != "SEATED":
-        raise InvalidInput(f"Unknown section kind {spec.kind!r}.", fields={"kind": ["SEATED or GENERAL."]})
+        raise InvalidInput(f"Unknown section kind {spec.kind!r}.", fields={"kind": [gettext("SEATED or GENERAL.")]})
     for label, number, x, y, accessible in _seated_places(spec.rows or []):
         yield (section, tier, label, number, x, y, accessible, False, price)
 

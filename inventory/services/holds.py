@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from django.db import OperationalError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from core.errors import InvalidInput, NotFound
 from core.locking import LockSpace, is_lock_not_available, xact_lock
@@ -66,7 +67,8 @@ def _check_limit(
     existing = cursor.fetchone()[0]
     if existing + adding > limit:
         raise HoldLimitExceeded(
-            f"You can hold at most {limit} places for this event; you already hold {existing}.",
+            gettext("You can hold at most %(limit)s places for this event; you already hold %(existing)s.")
+            % {"limit": limit, "existing": existing},
             limit=limit,
             held=existing,
         )
@@ -109,13 +111,15 @@ def _take_chosen(
     if found != n:
         locked = _seats_of_event(cursor, ids=ids, event=event)
         raise NotFound(
-            "Some of these seats do not exist for this event.", seat_ids=[str(pk) for pk in ids if pk not in locked]
+            gettext("Some of these seats do not exist for this event."),
+            seat_ids=[str(pk) for pk in ids if pk not in locked],
         )
     if taken:
         raise SeatUnavailable(seat_ids=[str(pk) for pk in taken])
     if existing + n > limit:
         raise HoldLimitExceeded(
-            f"You can hold at most {limit} places for this event; you already hold {existing}.",
+            gettext("You can hold at most %(limit)s places for this event; you already hold %(existing)s.")
+            % {"limit": limit, "existing": existing},
             limit=limit,
             held=existing,
         )
@@ -149,10 +153,15 @@ def seats_hold(
     buyer = require_id(buyer_id, name="buyer_id")
     ids = require_ids(seat_ids, name="seat_ids")
     if not ids:
-        raise InvalidInput("Choose at least one seat.", fields={"seat_ids": ["Choose at least one seat."]})
+        raise InvalidInput(
+            gettext("Choose at least one seat."), fields={"seat_ids": [gettext("Choose at least one seat.")]}
+        )
     hold_seconds, max_per_buyer = _check_hold_args(hold_seconds, max_per_buyer)
     if len(ids) > max_per_buyer:
-        raise HoldLimitExceeded(f"You can hold at most {max_per_buyer} places for this event.", limit=max_per_buyer)
+        raise HoldLimitExceeded(
+            gettext("You can hold at most %(max_per_buyer)s places for this event.") % {"max_per_buyer": max_per_buyer},
+            limit=max_per_buyer,
+        )
     now = timezone.now()
     try:
         with transaction.atomic(using=DB_ALIAS), seats_cursor() as cursor:
@@ -239,7 +248,9 @@ def _take_best_block(cursor, wanted: _Wanted) -> list[tuple] | None:
         )
         block = _pick_block(cursor.fetchall(), wanted.quantity, excluded)
         if len(block) < wanted.quantity:
-            raise NotEnoughSeats(f"Only {len(block)} places are available.", available=len(block))
+            raise NotEnoughSeats(
+                gettext("Only %(count)s places are available.") % {"count": len(block)}, available=len(block)
+            )
         try:
             with transaction.atomic(using=DB_ALIAS):
                 cursor.execute(wanted.take_sql(f"id = ANY(%s) AND {FREE}"), [*wanted.hold_params, block, wanted.now])
@@ -260,7 +271,9 @@ def _take_any_free(cursor, wanted: _Wanted) -> list[tuple]:
     )
     rows = cursor.fetchall()
     if len(rows) < wanted.quantity:
-        raise NotEnoughSeats(f"Only {len(rows)} places are available right now.", available=len(rows))
+        raise NotEnoughSeats(
+            gettext("Only %(count)s places are available right now.") % {"count": len(rows)}, available=len(rows)
+        )
     return rows
 
 
@@ -299,7 +312,10 @@ def seats_hold_best_available(
     hold_seconds, max_per_buyer = _check_hold_args(hold_seconds, max_per_buyer)
     quantity = positive_int(quantity, name="quantity")
     if quantity > max_per_buyer:
-        raise HoldLimitExceeded(f"You can hold at most {max_per_buyer} places for this event.", limit=max_per_buyer)
+        raise HoldLimitExceeded(
+            gettext("You can hold at most %(max_per_buyer)s places for this event.") % {"max_per_buyer": max_per_buyer},
+            limit=max_per_buyer,
+        )
     scope, scope_params = _scope(event, section_id, tier_id)
     now = timezone.now()
     wanted = _Wanted(buyer, quantity, scope, scope_params, now, now + dt.timedelta(seconds=hold_seconds))

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from core.errors import InvalidInput
 from inventory import DB_ALIAS
@@ -31,7 +32,9 @@ def seats_reprice(*, event_id: uuid.UUID, tier_id: uuid.UUID, price: Decimal) ->
     event = require_id(event_id, name="event_id")
     tier = require_id(tier_id, name="tier_id")
     if not isinstance(price, Decimal) or not price.is_finite() or price < 0 or price >= Decimal("100000000"):
-        raise InvalidInput("A price must be between 0 and 99,999,999.99.", fields={"price": ["Out of range."]})
+        raise InvalidInput(
+            gettext("A price must be between 0 and 99,999,999.99."), fields={"price": [gettext("Out of range.")]}
+        )
     price = price.quantize(Decimal("0.01"))
     now = timezone.now()
     scope = "event_id = %s AND tier_id = %s AND deleted_at IS NULL"

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from core.audit import audit_record
 from core.errors import InvalidInput
@@ -69,7 +70,7 @@ def seats_return_to_sale(
     kept for ``kept_for`` (one of the two is required). A place blocked by a refund has no name: pass its id."""
     event = require_id(event_id, name="event_id")
     if seat_ids is None and kept_for is None:
-        raise InvalidInput("Choose the places or the name they are kept for.")
+        raise InvalidInput(gettext("Choose the places or the name they are kept for."))
     ids = None if seat_ids is None else require_ids(seat_ids, name="seat_ids")
     where, params = ("id = ANY(%s)", [ids]) if ids is not None else ("kept_for = %s", [_kept_for(kept_for)])
     now = timezone.now()
@@ -110,6 +111,7 @@ def _kept_for(value: str | None) -> str:
     name = " ".join((value or "").split())
     if not name or len(name) > KEPT_FOR_MAX_LENGTH:
         raise InvalidInput(
-            "Name what the places are kept for.", fields={"kept_for": [f"1 to {KEPT_FOR_MAX_LENGTH} characters."]}
+            gettext("Name what the places are kept for."),
+            fields={"kept_for": [f"1 to {KEPT_FOR_MAX_LENGTH} characters."]},
         )
     return name

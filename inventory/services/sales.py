@@ -10,6 +10,7 @@ from collections.abc import Iterable
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from core.errors import InvalidInput
 from inventory import DB_ALIAS
@@ -52,7 +53,9 @@ def seats_sell(
     order = require_id(order_id, name="order_id")
     ids = require_ids(seat_ids, name="seat_ids")
     if not ids:
-        raise InvalidInput("No seats to sell.", fields={"seat_ids": ["At least one seat is required."]})
+        raise InvalidInput(
+            gettext("No seats to sell."), fields={"seat_ids": [gettext("At least one seat is required.")]}
+        )
     now = timezone.now()
     with seats_cursor() as cursor:
         free = bool(complimentary)

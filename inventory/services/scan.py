@@ -12,7 +12,7 @@ from typing import Any
 from django.core import signing
 from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext, gettext_noop
 
 from core import config
 from core.errors import InvalidInput
@@ -38,8 +38,8 @@ _SCAN_DETAIL = {
     EntryLogResult.NOT_FOUND: gettext_noop("No such ticket."),
     EntryLogResult.REVOKED: gettext_noop("This code was replaced (the ticket was transferred, resold or refunded)."),
 }
-PRINTED_ADMITTED = "Admitted (printed ticket)."
-PRINTED_REPRINTED = "This printed ticket was reprinted: only the newest print is valid."
+PRINTED_ADMITTED = gettext_noop("Admitted (printed ticket).")
+PRINTED_REPRINTED = gettext_noop("This printed ticket was reprinted: only the newest print is valid.")
 
 
 def _fingerprint(token: Any) -> str:
@@ -68,7 +68,7 @@ def ticket_scan(
     organization = optional_id(organization_id, name="organization_id")
     gate = str(gate or "").strip()[:64]
     if not gate:
-        raise InvalidInput("Name the gate.", fields={"gate": ["This field is required."]})
+        raise InvalidInput(gettext("Name the gate."), fields={"gate": [gettext("This field is required.")]})
     log = {
         "event_id": event,
         "organization_id": organization,

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from core.errors import InvalidInput, NotFound
 from inventory import DB_ALIAS
@@ -38,7 +39,7 @@ def ticket_change_owner(
     to_owner = require_id(to_owner_id, name="to_owner_id")
     statuses = sorted({str(status) for status in from_statuses})
     if not statuses or not set(statuses) <= set(TICKET_STATUSES):
-        raise InvalidInput("from_statuses must be ticket statuses (SOLD, LISTED, CHECKED_IN).")
+        raise InvalidInput(gettext("from_statuses must be ticket statuses (SOLD, LISTED, CHECKED_IN)."))
     if from_owner != to_owner:
         with transaction.atomic(using=DB_ALIAS), seats_cursor() as cursor:
             cursor.execute(
@@ -80,9 +81,9 @@ def ticket_set_listed(
     if ticket.owner_id == owner and ticket.status == target:
         return ticket
     if ticket.owner_id != owner:
-        raise NotFound("No such ticket.")
+        raise NotFound(gettext("No such ticket."))
     raise TicketNotTransferable(
-        "Only a sold ticket can be listed." if listed else "This ticket is not listed.",
+        gettext("Only a sold ticket can be listed.") if listed else gettext("This ticket is not listed."),
         seat_id=str(seat),
         status=ticket.status,
     )
@@ -106,7 +107,7 @@ def tickets_print(*, order_id: uuid.UUID, reprint: bool = False) -> list[Printed
         )
         rows = cursor.fetchall()
     if not rows:
-        raise NotFound("This order has no ticket left to print.")
+        raise NotFound(gettext("This order has no ticket left to print."))
     return _printed(rows)
 
 

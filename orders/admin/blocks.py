@@ -8,6 +8,7 @@ import uuid
 from django import forms
 from django.contrib import admin
 from django.http import Http404
+from django.utils.translation import gettext_lazy
 
 from core import directory
 from core.admin_tenancy import Capability, TenantScopedAdmin, actor_id, has_capability, organization_ids, row_label
@@ -18,8 +19,8 @@ from orders.services import blocks
 
 
 class BuyerBlockForm(forms.ModelForm):
-    organization_id = forms.TypedChoiceField(coerce=uuid.UUID, label="Organization")
-    email = forms.EmailField(help_text="The email of a buyer of your events.")
+    organization_id = forms.TypedChoiceField(coerce=uuid.UUID, label=gettext_lazy("Organization"))
+    email = forms.EmailField(help_text=gettext_lazy("The email of a buyer of your events."))
 
     class Meta:
         model = BuyerBlock
@@ -70,15 +71,15 @@ class BuyerBlockAdmin(BuyerNamesMixin, TenantScopedAdmin):
     def has_change_permission(self, request, obj=None):
         return False  # a block is added or removed, never edited
 
-    @admin.display(description="buyer")
+    @admin.display(description=gettext_lazy("buyer"))
     def buyer(self, obj):
         return row_label(obj, kind=directory.USER, id_attr="user_id", label_attr="user_id_label")
 
-    @admin.display(description="blocked by")
+    @admin.display(description=gettext_lazy("blocked by"))
     def blocked_by(self, obj):
         return row_label(obj, kind=directory.USER, id_attr="created_by_id", label_attr="created_by_id_label")
 
-    @admin.display(description="organization")
+    @admin.display(description=gettext_lazy("organization"))
     def organization(self, obj):
         return row_label(obj, kind=directory.ORGANIZATION, id_attr="organization_id", label_attr="organization_label")
 

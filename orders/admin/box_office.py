@@ -19,6 +19,7 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.translation import gettext, gettext_lazy
 
 from core.admin_site import StaffAdminSite
 from core.admin_tenancy import Capability, actor_id
@@ -39,19 +40,25 @@ from orders.views.event_page import seat_section_map
 
 class SaleForm(forms.Form):
     idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=100)
-    section = forms.ChoiceField(label="Section")
-    seat_ids = forms.MultipleChoiceField(required=False, label="Places", widget=forms.CheckboxSelectMultiple)
+    section = forms.ChoiceField(label=gettext_lazy("Section"))
+    seat_ids = forms.MultipleChoiceField(
+        required=False, label=gettext_lazy("Places"), widget=forms.CheckboxSelectMultiple
+    )
     quantity = forms.IntegerField(
         required=False,
         min_value=1,
         max_value=box_office.MAX_PLACES_PER_ISSUE,
-        label="Or best available: how many",
-        help_text="Pick no place on the map and give a number: the best places of the section are taken.",
+        label=gettext_lazy("Or best available: how many"),
+        help_text=gettext_lazy("Pick no place on the map and give a number: the best places of the section are taken."),
     )
-    payment_method = forms.ChoiceField(choices=BoxOfficePayment.choices, widget=forms.RadioSelect, label="Paid by")
-    email = forms.EmailField(required=False, label="Buyer's email", help_text="The tickets are emailed there.")
-    full_name = forms.CharField(required=False, max_length=200, label="Buyer's name")
-    print_tickets = forms.BooleanField(required=False, label="Print the tickets")
+    payment_method = forms.ChoiceField(
+        choices=BoxOfficePayment.choices, widget=forms.RadioSelect, label=gettext_lazy("Paid by")
+    )
+    email = forms.EmailField(
+        required=False, label=gettext_lazy("Buyer's email"), help_text=gettext_lazy("The tickets are emailed there.")
+    )
+    full_name = forms.CharField(required=False, max_length=200, label=gettext_lazy("Buyer's name"))
+    print_tickets = forms.BooleanField(required=False, label=gettext_lazy("Print the tickets"))
 
     def __init__(self, *args, sections, seats, **kwargs):
         super().__init__(*args, **kwargs)
@@ -61,14 +68,19 @@ class SaleForm(forms.Form):
 
 class CompsForm(forms.Form):
     batch_key = forms.CharField(widget=forms.HiddenInput, max_length=60)
-    section = forms.ChoiceField(label="Section")
+    section = forms.ChoiceField(label=gettext_lazy("Section"))
     places_per_guest = forms.IntegerField(min_value=1, max_value=box_office.MAX_PLACES_PER_ISSUE, initial=1)
     guests = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 8, "cols": 60}),
-        label="Guest list",
-        help_text="One guest a line: “Name, email” (or “Name <email>”).",
+        label=gettext_lazy("Guest list"),
+        help_text=gettext_lazy("One guest a line: “Name, email” (or “Name <email>”)."),
     )
-    note = forms.CharField(required=False, max_length=255, label="Note (audit log)", help_text="e.g. Press night")
+    note = forms.CharField(
+        required=False,
+        max_length=255,
+        label=gettext_lazy("Note (audit log)"),
+        help_text=gettext_lazy("e.g. Press night"),
+    )
 
     def __init__(self, *args, sections, **kwargs):
         super().__init__(*args, **kwargs)
@@ -121,11 +133,21 @@ def register(site: StaffAdminSite) -> None:
                 else:
                     order = sale.order
                     method = BoxOfficePayment(data["payment_method"]).label.lower()
-                    whom = f"emailed to {sale.buyer_email}" if sale.buyer_email else "walk-in"
+                    whom = (
+                        gettext("emailed to %(email)s") % {"email": sale.buyer_email}
+                        if sale.buyer_email
+                        else gettext("walk-in")
+                    )
                     messages.success(
                         request,
-                        f"Sold {len(order.lines)} place(s) for {order.total} ({method}), {whom}: "
-                        f"order {str(order.id)[:8].upper()}.",
+                        gettext("Sold %(count)s place(s) for %(total)s (%(method)s), %(whom)s: order %(ref)s.")
+                        % {
+                            "count": len(order.lines),
+                            "total": order.total,
+                            "method": method,
+                            "whom": whom,
+                            "ref": str(order.id)[:8].upper(),
+                        },
                     )
                     if sale.printed:
                         return HttpResponseRedirect(
@@ -147,7 +169,7 @@ def register(site: StaffAdminSite) -> None:
             "admin/events/event/box_office.html",
             {
                 **site.each_context(request),
-                "title": f"Box office: {event.title}",
+                "title": gettext("Box office: %(title)s") % {"title": event.title},
                 "event": event,
                 "form": form,
                 "sections": sections,
@@ -171,7 +193,9 @@ def register(site: StaffAdminSite) -> None:
                 messages.error(request, exc.detail)
             else:
                 if reprint:
-                    messages.success(request, "Reprinted: the codes on the older paper no longer open the gate.")
+                    messages.success(
+                        request, gettext("Reprinted: the codes on the older paper no longer open the gate.")
+                    )
             return HttpResponseRedirect(reverse("admin:events_event_box_office_print", args=[event.id, order.pk]))
         printed = inventory_services.tickets_printed(order_id=order.pk)
         labels = events_selectors.section_names(section_ids={ticket.seat.section_id for ticket in printed})
@@ -189,7 +213,7 @@ def register(site: StaffAdminSite) -> None:
             "admin/events/event/box_office_print.html",
             {
                 **site.each_context(request),
-                "title": f"Printed tickets: {event.title}",
+                "title": gettext("Printed tickets: %(title)s") % {"title": event.title},
                 "event": full_event,
                 "order": order,
                 "order_ref": str(order.pk)[:8].upper(),
@@ -222,16 +246,22 @@ def register(site: StaffAdminSite) -> None:
                     messages.error(request, exc.detail)
                 else:
                     if result.issued:
-                        messages.success(request, f"{len(result.issued)} guest(s) get their tickets by email.")
+                        messages.success(
+                            request,
+                            gettext("%(count)s guest(s) get their tickets by email.") % {"count": len(result.issued)},
+                        )
                     if result.refused:
-                        messages.warning(request, f"{len(result.refused)} guest(s) got nothing: see below.")
+                        messages.warning(
+                            request,
+                            gettext("%(count)s guest(s) got nothing: see below.") % {"count": len(result.refused)},
+                        )
                     form = CompsForm(initial={**initial, "section": data["section"]}, sections=sections)
         return TemplateResponse(
             request,
             "admin/events/event/comps.html",
             {
                 **site.each_context(request),
-                "title": f"Comps: {event.title}",
+                "title": gettext("Comps: %(title)s") % {"title": event.title},
                 "event": event,
                 "form": form,
                 "result": result,

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from django.utils.translation import gettext, ngettext
+
 WIDTH = 480
 HEIGHT = 200
 LEFT = 56  # room for the y-axis figures
@@ -70,11 +72,14 @@ def sales_chart(
     groups = sorted({group for share in shares.values() for group in share}, key=lambda group: (group == OTHER, group))
     colours = {group: GATE_COLOURS[min(index, len(GATE_COLOURS) - 1)] for index, group in enumerate(groups)}
     stacked = len(groups) > 1
+    per = gettext("Tickets sold per hour") if unit == "hour" else gettext("Tickets sold per day")
+    if unit == "hour":
+        over = ngettext("%(total)s tickets over %(count)s hour", "%(total)s tickets over %(count)s hours", len(points))
+    else:
+        over = ngettext("%(total)s tickets over %(count)s day", "%(total)s tickets over %(count)s days", len(points))
     chart = Chart(
-        title=f"Tickets sold per {unit}" + (f", by {what}" if stacked else ""),
-        summary=f"{total} tickets over {len(points)} {unit}{'s' if len(points) != 1 else ''}"
-        if points
-        else "No ticket sold yet.",
+        title=gettext("%(title)s, by %(what)s") % {"title": per, "what": what} if stacked else per,
+        summary=over % {"total": total, "count": len(points)} if points else gettext("No ticket sold yet."),
         legend=[(group, colours[group]) for group in groups] if stacked else [],
     )
     label = "%d %b %H:00" if unit == "hour" else "%a %d %b"
@@ -83,7 +88,12 @@ def sales_chart(
             (
                 start,
                 [
-                    (count, colours[group], f"{start.strftime(label)} · {group} · {count} tickets")
+                    (
+                        count,
+                        colours[group],
+                        gettext("%(when)s · %(group)s · %(count)s tickets")
+                        % {"when": start.strftime(label), "group": group, "count": count},
+                    )
                     for group, count in sorted(shares.get(start, {}).items(), key=lambda item: groups.index(item[0]))
                 ],
             )
@@ -91,7 +101,17 @@ def sales_chart(
         ]
     else:
         stacks = [
-            (start, [(count, GATE_COLOURS[0], f"{start.strftime(label)} · {count} tickets · {revenue}")])
+            (
+                start,
+                [
+                    (
+                        count,
+                        GATE_COLOURS[0],
+                        gettext("%(when)s · %(count)s tickets · %(revenue)s")
+                        % {"when": start.strftime(label), "count": count, "revenue": revenue},
+                    )
+                ],
+            )
             for start, count, revenue in points
         ]
     _draw(chart, stacks, tick_format="%H:00" if unit == "hour" else "%d %b")
@@ -127,15 +147,23 @@ def entries_chart(timeline: dict[str, Any], *, ticket_holders: int) -> Chart:
     admitted = timeline["admitted"]
     share = f"{round(100 * admitted / ticket_holders, 1)} %" if ticket_holders else "—"
     chart = Chart(
-        title="Entries per five minutes, by gate",
-        summary=f"{admitted} of {ticket_holders} ticket-holders in ({share})" if admitted else "Nobody admitted yet.",
+        title=gettext("Entries per five minutes, by gate"),
+        summary=gettext("%(admitted)s of %(holders)s ticket-holders in (%(share)s)")
+        % {"admitted": admitted, "holders": ticket_holders, "share": share}
+        if admitted
+        else gettext("Nobody admitted yet."),
         legend=[(gate, colours[gate]) for gate in gates],
     )
     stacks = [
         (
             start,
             [
-                (count, colours[gate], f"{start:%H:%M} · {gate} · {count} admitted")
+                (
+                    count,
+                    colours[gate],
+                    gettext("%(when)s · %(gate)s · %(count)s admitted")
+                    % {"when": f"{start:%H:%M}", "gate": gate, "count": count},
+                )
                 for gate, count in sorted(per_gate.items())
             ],
         )

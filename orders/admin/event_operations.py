@@ -25,6 +25,7 @@ from django.http import (
 )
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.translation import gettext, gettext_lazy
 
 from core.admin_site import StaffAdminSite
 from core.admin_tenancy import Capability, actor_id, has_capability
@@ -54,21 +55,25 @@ OPERATION_POLL_SECONDS = 1
 
 class CancelEventForm(forms.Form):
     reason = forms.CharField(
-        max_length=255, widget=forms.Textarea(attrs={"rows": 3}), help_text="Shown in the audit log and the refunds."
+        max_length=255,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=gettext_lazy("Shown in the audit log and the refunds."),
     )
-    confirm = forms.BooleanField(label="Yes, cancel the event and refund every order of it.")
+    confirm = forms.BooleanField(label=gettext_lazy("Yes, cancel the event and refund every order of it."))
 
     def clean_reason(self) -> str:
         reason = self.cleaned_data["reason"].strip()
         if not reason:
-            raise ValidationError("Give a reason.")
+            raise ValidationError(gettext("Give a reason."))
         return reason
 
 
 class RepriceForm(forms.Form):
-    tier = forms.TypedChoiceField(coerce=str, help_text="Every place of this tier still for sale takes the new price.")
+    tier = forms.TypedChoiceField(
+        coerce=str, help_text=gettext_lazy("Every place of this tier still for sale takes the new price.")
+    )
     price = forms.DecimalField(max_digits=10, decimal_places=2, min_value=0, max_value=Decimal("99999999.99"))
-    reason = forms.CharField(max_length=255, help_text="Shown in the audit log.")
+    reason = forms.CharField(max_length=255, help_text=gettext_lazy("Shown in the audit log."))
 
     def __init__(self, *args, tiers: dict, **kwargs):
         super().__init__(*args, **kwargs)
@@ -77,7 +82,7 @@ class RepriceForm(forms.Form):
     def clean_reason(self) -> str:
         reason = self.cleaned_data["reason"].strip()
         if not reason:
-            raise ValidationError("Give a reason.")
+            raise ValidationError(gettext("Give a reason."))
         return reason
 
 
@@ -122,12 +127,20 @@ def _start(request: HttpRequest, event: EventOperationsInfo, kind: str, reason: 
             kind=kind, event_id=event.id, actor_id=actor_id(request), reason=reason, params=params
         )
     except DomainError as exc:
-        messages.error(request, f"{event.title}: {exc.detail}")
+        messages.error(request, gettext("%(title)s: %(detail)s") % {"title": event.title, "detail": exc.detail})
         return None
     if started:
-        messages.success(request, f"{event.title}: {operation_label(operation)} started; it runs in the background.")
+        messages.success(
+            request,
+            gettext("%(title)s: %(operation_label)s started; it runs in the background.")
+            % {"title": event.title, "operation_label": operation_label(operation)},
+        )
     else:
-        messages.info(request, f"{event.title}: {operation_label(operation)} is already running; here is its progress.")
+        messages.info(
+            request,
+            gettext("%(title)s: %(operation_label)s is already running; here is its progress.")
+            % {"title": event.title, "operation_label": operation_label(operation)},
+        )
     return operation
 
 
@@ -174,7 +187,7 @@ def register(site: StaffAdminSite) -> None:
             request,
             site,
             "admin/events/event/publish.html",
-            f"Publish {event.title}",
+            gettext("Publish %(title)s") % {"title": event.title},
             event=event,
             sections=sections,
             total=sum(section.places for section in sections),
@@ -189,7 +202,9 @@ def register(site: StaffAdminSite) -> None:
             try:
                 event = event_for_staff(request, object_id, Capability.EVENTS_MANAGE)
             except Http404:
-                messages.error(request, "An event could not be published: you may not publish it, or it is gone.")
+                messages.error(
+                    request, gettext("An event could not be published: you may not publish it, or it is gone.")
+                )
                 continue
             _start(request, event, StaffOperationKind.PUBLISH)
         return HttpResponseRedirect(reverse("admin:events_event_changelist"))
@@ -200,7 +215,8 @@ def register(site: StaffAdminSite) -> None:
         if request.method == "POST" and form.is_valid():
             operation = _start(request, event, StaffOperationKind.CANCEL, reason=form.cleaned_data["reason"])
             return _operation_page(event.id, operation.id) if operation else _change_page(event.id)
-        return _page(request, site, "admin/events/event/cancel.html", f"Cancel {event.title}", event=event, form=form)
+        title = gettext("Cancel %(title)s") % {"title": event.title}
+        return _page(request, site, "admin/events/event/cancel.html", title, event=event, form=form)
 
     def reprice_view(request: HttpRequest, object_id: str) -> HttpResponse:
         """A tier's new price after publishing: queued as an operation, audited, applied to every free place."""
@@ -213,7 +229,8 @@ def register(site: StaffAdminSite) -> None:
                 request, event, StaffOperationKind.REPRICE, reason=form.cleaned_data["reason"], params=params
             )
             return _operation_page(event.id, operation.id) if operation else _change_page(event.id)
-        return _page(request, site, "admin/events/event/reprice.html", f"Reprice {event.title}", event=event, form=form)
+        title = gettext("Reprice %(title)s") % {"title": event.title}
+        return _page(request, site, "admin/events/event/reprice.html", title, event=event, form=form)
 
     def return_to_sale_view(request: HttpRequest, object_id: str) -> HttpResponse:
         """Every place of the event kept off sale under one name (the dashboard's button) back on sale."""
@@ -228,7 +245,11 @@ def register(site: StaffAdminSite) -> None:
         except DomainError as exc:
             messages.error(request, exc.detail)
         else:
-            messages.success(request, f"{len(result.changed)} place(s) kept for {kept_for} returned to sale.")
+            messages.success(
+                request,
+                gettext("%(count)s place(s) kept for %(kept_for)s returned to sale.")
+                % {"count": len(result.changed), "kept_for": kept_for},
+            )
             if result.changed:
                 waiting_list_nudge(event_id=event.id)
         return HttpResponseRedirect(reverse("admin:events_event_dashboard", args=[event.id]))
@@ -249,7 +270,8 @@ def register(site: StaffAdminSite) -> None:
             request,
             site,
             "admin/events/event/operation.html",
-            f"{StaffOperationKind(operation.kind).label}: {event.title}",
+            gettext("%(operation)s: %(title)s")
+            % {"operation": StaffOperationKind(operation.kind).label, "title": event.title},
             event=event,
             operation=operation,
             state=operation_json(operation),
@@ -270,9 +292,9 @@ def register(site: StaffAdminSite) -> None:
             ),
             DASHBOARD_CHARTS_SECONDS,
         )
-        by_section = sales_chart(sales, split="by_section", names=table["section_names"], what="section")
+        by_section = sales_chart(sales, split="by_section", names=table["section_names"], what=gettext("section"))
         charts = [
-            sales_chart(sales, split="by_tier", names=table["tier_names"], what="price tier"),
+            sales_chart(sales, split="by_tier", names=table["tier_names"], what=gettext("price tier")),
             *([by_section] if by_section.legend else []),  # drawn when the tickets fall in more than one section
             entries_chart(entries, ticket_holders=table["totals"]["issued"]),
         ]
@@ -295,7 +317,8 @@ def register(site: StaffAdminSite) -> None:
             # The table the open page swaps in every few seconds: no admin chrome, so none of the admin site's
             # context (its app list asks every registered model's permissions).
             return TemplateResponse(request, "admin/events/event/dashboard_table.html", context)
-        return _page(request, site, "admin/events/event/dashboard.html", f"Sales: {event.title}", **context)
+        title = gettext("Sales: %(title)s") % {"title": event.title}
+        return _page(request, site, "admin/events/event/dashboard.html", title, **context)
 
     site.register_view("events/event/publish/", publish_many_view, name="events_event_publish_many")
     site.register_view("events/event/<str:object_id>/publish/", publish_view, name="events_event_publish")

@@ -13,6 +13,7 @@ from django import forms
 from django.http import Http404, HttpRequest, HttpResponseBase
 from django.template.response import TemplateResponse
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 
 from core import directory
 from core.admin_site import StaffAdminSite
@@ -30,8 +31,8 @@ class OrganizationExportForm(forms.Form):
 
     organization = forms.TypedChoiceField(coerce=uuid.UUID)
     kind = forms.ChoiceField(choices=[(kind.name, kind.title) for kind in ORGANIZATION_EXPORTS.values()])
-    date_from = forms.DateField(label="From", widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label="To (included)", widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = forms.DateField(label=gettext_lazy("From"), widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(label=gettext_lazy("To (included)"), widget=forms.DateInput(attrs={"type": "date"}))
     file = forms.ChoiceField(choices=[(fmt, fmt.upper()) for fmt in FORMATS], initial="csv")
 
     def __init__(self, *args, organizations: dict, **kwargs):
@@ -55,7 +56,7 @@ def register(site: StaffAdminSite) -> None:
         kinds = [kind for kind in EXPORTS.values() if has_capability(request, kind.capability, event.organization_id)]
         context = {
             **site.each_context(request),
-            "title": f"Exports: {event.title}",
+            "title": gettext("Exports: %(title)s") % {"title": event.title},
             "event": event,
             "kinds": kinds,
             "formats": FORMATS,
@@ -100,7 +101,7 @@ def register(site: StaffAdminSite) -> None:
                 )
         context = {
             **site.each_context(request),
-            "title": "Organization exports",
+            "title": gettext("Organization exports"),
             "form": form,
             "kinds": list(ORGANIZATION_EXPORTS.values()),
         }

@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext, gettext_lazy
 
 from core.admin_tenancy import Capability, TenantScopedAdmin
 from orders.models import Notification
@@ -41,7 +42,10 @@ class NotificationAdmin(TenantScopedAdmin):
         "updated_at",
     ]
 
-    @admin.action(description="Send again (mail not sent yet)")
+    @admin.action(description=gettext_lazy("Send again (mail not sent yet)"))
     def send_again(self, request: HttpRequest, queryset: QuerySet) -> None:
         queued = notifications_requeue(notification_ids=list(queryset.values_list("pk", flat=True)))
-        messages.success(request, f"{queued} email(s) queued again; the others were sent or skipped already.")
+        messages.success(
+            request,
+            gettext("%(queued)s email(s) queued again; the others were sent or skipped already.") % {"queued": queued},
+        )

@@ -17,6 +17,7 @@ from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.translation import gettext, gettext_lazy
 
 from accounts.selectors import user_find_by_email
 from core import directory
@@ -103,7 +104,7 @@ class OrderLineInline(TenantScopedInline, admin.TabularInline):
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("refund")
 
-    @admin.display(description="seat")
+    @admin.display(description=gettext_lazy("seat"))
     def seat(self, obj):
         if not hasattr(obj, "seat_label"):
             obj.seat_label = seat_labels([obj.seat_id]).get(obj.seat_id, str(obj.seat_id))
@@ -114,11 +115,13 @@ class RefundTicketsForm(forms.Form):
     """Which tickets of one order to refund, and why."""
 
     seat_ids = forms.TypedMultipleChoiceField(
-        coerce=uuid.UUID, widget=forms.CheckboxSelectMultiple, label="Tickets to refund"
+        coerce=uuid.UUID, widget=forms.CheckboxSelectMultiple, label=gettext_lazy("Tickets to refund")
     )
-    reason = forms.CharField(max_length=255, widget=forms.Textarea(attrs={"rows": 3}), help_text="Required; audited.")
+    reason = forms.CharField(
+        max_length=255, widget=forms.Textarea(attrs={"rows": 3}), help_text=gettext_lazy("Required; audited.")
+    )
     block_seats = forms.BooleanField(
-        required=False, label="Block the seats (do not put them back on sale)", initial=False
+        required=False, label=gettext_lazy("Block the seats (do not put them back on sale)"), initial=False
     )
 
     def __init__(self, *args, choices: list[tuple[uuid.UUID, str]], **kwargs):
@@ -128,20 +131,22 @@ class RefundTicketsForm(forms.Form):
     def clean_reason(self):
         reason = self.cleaned_data["reason"].strip()
         if not reason:
-            raise forms.ValidationError("Give a reason.")
+            raise forms.ValidationError(gettext("Give a reason."))
         return reason
 
 
 class RefundForm(forms.Form):
-    reason = forms.CharField(max_length=255, widget=forms.Textarea(attrs={"rows": 3}), help_text="Required; audited.")
+    reason = forms.CharField(
+        max_length=255, widget=forms.Textarea(attrs={"rows": 3}), help_text=gettext_lazy("Required; audited.")
+    )
     block_seats = forms.BooleanField(
-        required=False, label="Block the seats (do not put them back on sale)", initial=False
+        required=False, label=gettext_lazy("Block the seats (do not put them back on sale)"), initial=False
     )
 
     def clean_reason(self):
         reason = self.cleaned_data["reason"].strip()
         if not reason:
-            raise forms.ValidationError("Give a reason.")
+            raise forms.ValidationError(gettext("Give a reason."))
         return reason
 
 
@@ -154,7 +159,7 @@ class OrderAdmin(BuyerNamesMixin, EventScopedAdmin):
     list_display = ["short_id", "created_at", "buyer", "event_title", "status_label", "channel", "step", "total"]
     list_filter = ["status", "channel", EventFilter, "step", "created_at"]
     search_fields = ["idempotency_key"]
-    search_help_text = "Order id, buyer id, a buyer's full email address, or an idempotency key."
+    search_help_text = gettext_lazy("Order id, buyer id, a buyer's full email address, or an idempotency key.")
     date_hierarchy = "created_at"
     show_full_result_count = False
     actions = ["refund_orders"]
@@ -179,22 +184,22 @@ class OrderAdmin(BuyerNamesMixin, EventScopedAdmin):
         "refund_reason",
     ]
 
-    @admin.display(description="order", ordering="id")
+    @admin.display(description=gettext_lazy("order"), ordering="id")
     def short_id(self, obj):
         return str(obj.pk)[:8]
 
-    @admin.display(description="buyer")
+    @admin.display(description=gettext_lazy("buyer"))
     def buyer(self, obj):
         return self._buyer_label(obj, "buyer_id")
 
-    @admin.display(description="organization")
+    @admin.display(description=gettext_lazy("organization"))
     def organization(self, obj):
         return directory.name(directory.ORGANIZATION, obj.organization_id, default=str(obj.organization_id or "—"))
 
-    @admin.display(description="status", ordering="status")
+    @admin.display(description=gettext_lazy("status"), ordering="status")
     def status_label(self, obj):
         if obj.status == Order.Status.CONFIRMED and obj.refunded_amount > 0:
-            return f"Partly refunded ({obj.refunded_amount})"
+            return gettext("Partly refunded (%(amount)s)") % {"amount": obj.refunded_amount}
         return obj.get_status_display()
 
     def get_urls(self):
@@ -240,13 +245,19 @@ class OrderAdmin(BuyerNamesMixin, EventScopedAdmin):
             else:
                 count = len(form.cleaned_data["seat_ids"])
                 if refunded.status == Order.Status.REFUNDED:
-                    messages.success(request, f"Refunded the whole order ({count} ticket(s)).")
+                    messages.success(
+                        request, gettext("Refunded the whole order (%(count)s ticket(s)).") % {"count": count}
+                    )
                 else:
-                    messages.success(request, f"Refunded {count} ticket(s); the order's other tickets still work.")
+                    messages.success(
+                        request,
+                        gettext("Refunded %(count)s ticket(s); the order's other tickets still work.")
+                        % {"count": count},
+                    )
                 return HttpResponseRedirect(change_url)
         context = {
             **self.admin_site.each_context(request),
-            "title": f"Refund tickets of order {str(order.pk)[:8]}",
+            "title": gettext("Refund tickets of order %(ref)s") % {"ref": str(order.pk)[:8]},
             "opts": self.model._meta,
             "original": order,
             "buyer": self._buyer_label(order, "buyer_id"),
@@ -262,7 +273,7 @@ class OrderAdmin(BuyerNamesMixin, EventScopedAdmin):
             actions.pop("refund_orders", None)
         return actions
 
-    @admin.action(description="Refund selected orders…")
+    @admin.action(description=gettext_lazy("Refund selected orders…"))
     def refund_orders(self, request: HttpRequest, queryset):
         """An intermediate page asks for the reason; the refund service does the work, one order at a time."""
         orders = list(queryset)
@@ -283,19 +294,22 @@ class OrderAdmin(BuyerNamesMixin, EventScopedAdmin):
                         )
                     except DomainError as exc:
                         failed += 1
-                        messages.error(request, f"Order {str(order.pk)[:8]}: {exc.detail}")
+                        messages.error(
+                            request,
+                            gettext("Order %(ref)s: %(detail)s") % {"ref": str(order.pk)[:8], "detail": exc.detail},
+                        )
                     else:
                         done += 1
                 if done:
-                    messages.success(request, f"Refunded {done} order(s).")
+                    messages.success(request, gettext("Refunded %(done)s order(s).") % {"done": done})
                 if failed and not done:
-                    messages.warning(request, "No order was refunded.")
+                    messages.warning(request, gettext("No order was refunded."))
                 return None
         else:
             form = RefundForm()
         context = {
             **self.admin_site.each_context(request),
-            "title": "Refund orders",
+            "title": gettext("Refund orders"),
             "opts": self.model._meta,
             "orders": orders,
             "form": form,
@@ -309,12 +323,14 @@ class OrderAdmin(BuyerNamesMixin, EventScopedAdmin):
 
 
 class StaffReasonForm(forms.Form):
-    reason = forms.CharField(max_length=2000, widget=forms.Textarea(attrs={"rows": 3}), help_text="Required; audited.")
+    reason = forms.CharField(
+        max_length=2000, widget=forms.Textarea(attrs={"rows": 3}), help_text=gettext_lazy("Required; audited.")
+    )
 
     def clean_reason(self):
         reason = self.cleaned_data["reason"].strip()
         if not reason:
-            raise forms.ValidationError("Give a reason.")
+            raise forms.ValidationError(gettext("Give a reason."))
         return reason
 
 
@@ -335,7 +351,7 @@ class TransferAdmin(TransferPartiesMixin, EventScopedAdmin):
     list_display = ["short_id", "created_at", "event_title", "sender", "recipient", "price", "status", "step"]
     list_filter = ["status", EventFilter, "step", "created_at"]
     search_fields = ["dispute_reason"]
-    search_help_text = "Transfer id, the sender's id or full email address, or words of a dispute reason."
+    search_help_text = gettext_lazy("Transfer id, the sender's id or full email address, or words of a dispute reason.")
     date_hierarchy = "created_at"
     show_full_result_count = False
     actions = ["dispute_transfers", "reverse_transfers"]
@@ -361,15 +377,15 @@ class TransferAdmin(TransferPartiesMixin, EventScopedAdmin):
     ]
     fields = readonly_fields
 
-    @admin.display(description="transfer", ordering="id")
+    @admin.display(description=gettext_lazy("transfer"), ordering="id")
     def short_id(self, obj):
         return str(obj.pk)[:8]
 
-    @admin.display(description="from")
+    @admin.display(description=gettext_lazy("from"))
     def sender(self, obj):
         return self._buyer_label(obj, "from_user_id")
 
-    @admin.display(description="to")
+    @admin.display(description=gettext_lazy("to"))
     def recipient(self, obj):
         return self._buyer_label(obj, "to_user_id")
 
@@ -402,7 +418,7 @@ class TransferAdmin(TransferPartiesMixin, EventScopedAdmin):
             transfer.seat_label = seats.get(transfer.seat_id, str(transfer.seat_id))
         context = {
             **self.admin_site.each_context(request),
-            "title": "Open transfer disputes",
+            "title": gettext("Open transfer disputes"),
             "opts": self.model._meta,
             "disputes": disputes,
             "action_checkbox_name": ACTION_CHECKBOX_NAME,
@@ -420,11 +436,18 @@ class TransferAdmin(TransferPartiesMixin, EventScopedAdmin):
                         # The service re-checks the staff member's role in the event's organization.
                         service(transfer_id=transfer.pk, actor_id=actor_id(request), reason=form.cleaned_data["reason"])
                     except DomainError as exc:
-                        messages.error(request, f"Transfer {str(transfer.pk)[:8]}: {exc.detail}")
+                        messages.error(
+                            request,
+                            gettext("Transfer %(ref)s: %(detail)s")
+                            % {"ref": str(transfer.pk)[:8], "detail": exc.detail},
+                        )
                     else:
                         done += 1
                 if done:
-                    messages.success(request, f"{done_label} {done} transfer(s).")
+                    messages.success(
+                        request,
+                        done_label % {"done": done},
+                    )
                 return None
         else:
             form = StaffReasonForm()
@@ -432,7 +455,7 @@ class TransferAdmin(TransferPartiesMixin, EventScopedAdmin):
             **self.admin_site.each_context(request),
             "title": title,
             "explanation": explanation,
-            "submit_label": f"{title} ({len(transfers)})",
+            "submit_label": gettext("%(title)s (%(count)s)") % {"title": title, "count": len(transfers)},
             "opts": self.model._meta,
             "objects": transfers,
             "form": form,
@@ -441,31 +464,31 @@ class TransferAdmin(TransferPartiesMixin, EventScopedAdmin):
         }
         return TemplateResponse(request, "orders/transfers/admin_reason.html", context)
 
-    @admin.action(description="Mark selected completed transfers disputed…")
+    @admin.action(description=gettext_lazy("Mark selected completed transfers disputed…"))
     def dispute_transfers(self, request: HttpRequest, queryset):
         return self._staff_action(
             request,
             queryset,
             action="dispute_transfers",
             service=transfer_dispute,
-            title="Dispute transfers",
-            explanation="Mark these completed transfers disputed while you investigate. Nothing moves yet.",
-            done_label="Disputed",
+            title=gettext("Dispute transfers"),
+            explanation=gettext("Mark these completed transfers disputed while you investigate. Nothing moves yet."),
+            done_label=gettext("Disputed %(done)s transfer(s)."),
         )
 
-    @admin.action(description="Reverse selected disputed transfers…")
+    @admin.action(description=gettext_lazy("Reverse selected disputed transfers…"))
     def reverse_transfers(self, request: HttpRequest, queryset):
         return self._staff_action(
             request,
             queryset,
             action="reverse_transfers",
             service=transfer_reverse,
-            title="Reverse transfers",
-            explanation=(
+            title=gettext("Reverse transfers"),
+            explanation=gettext(
                 "Give each ticket back to its sender (its QR code changes, so the recipient's codes stop working) "
                 "and return the price to the recipient."
             ),
-            done_label="Reversed",
+            done_label=gettext("Reversed %(done)s transfer(s)."),
         )
 
 
@@ -481,7 +504,7 @@ class ResaleListingAdmin(BuyerNamesMixin, EventScopedAdmin):
     list_display = ["short_id", "created_at", "event_title", "seller", "price", "face_value", "fee", "status", "step"]
     list_filter = ["status", EventFilter, "step", "created_at"]
     search_fields = ["seat_id"]
-    search_help_text = "Listing id, the seller's id or full email address."
+    search_help_text = gettext_lazy("Listing id, the seller's id or full email address.")
     date_hierarchy = "created_at"
     show_full_result_count = False
     readonly_fields = [
@@ -503,10 +526,10 @@ class ResaleListingAdmin(BuyerNamesMixin, EventScopedAdmin):
     ]
     fields = readonly_fields
 
-    @admin.display(description="listing", ordering="id")
+    @admin.display(description=gettext_lazy("listing"), ordering="id")
     def short_id(self, obj):
         return str(obj.pk)[:8]
 
-    @admin.display(description="seller")
+    @admin.display(description=gettext_lazy("seller"))
     def seller(self, obj):
         return self._buyer_label(obj, "seller_id")

@@ -4,6 +4,7 @@ and status (Capability.ORDERS: who waits is buyers' data). Read-only: buyers joi
 from __future__ import annotations
 
 from django.contrib import admin
+from django.utils.translation import gettext, gettext_lazy
 
 from core import directory
 from core.admin_tenancy import Capability, EventFilter, EventScopedAdmin, label_rows, row_label
@@ -34,12 +35,12 @@ class WaitingListEntryAdmin(BuyerNamesMixin, EventScopedAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
-    @admin.display(description="buyer")
+    @admin.display(description=gettext_lazy("buyer"))
     def buyer(self, obj):
         return self._buyer_label(obj)
 
-    @admin.display(description="waits for")
+    @admin.display(description=gettext_lazy("waits for"))
     def line(self, obj):
         if obj.section_id:
             return row_label(obj, kind=directory.SECTION, id_attr="section_id", label_attr="section_label")
-        return "a price tier" if obj.tier_id else "any place"
+        return gettext("a price tier") if obj.tier_id else gettext("any place")

@@ -16,6 +16,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 
 from core.admin_site import StaffAdminSite
 from core.admin_tenancy import Capability, actor_id, has_capability
@@ -33,47 +34,60 @@ REFRESH_SECONDS = 5
 
 
 class WaitingRoomForm(forms.Form):
-    active = forms.BooleanField(required=False, help_text="While on, holds and checkout of this event need a pass.")
-    opens_at = forms.DateTimeField(help_text="Buyers may join from this time.")
-    starts_at = forms.DateTimeField(help_text="The on-sale: who joined before it gets a random place; then admission.")
+    active = forms.BooleanField(
+        required=False, help_text=gettext_lazy("While on, holds and checkout of this event need a pass.")
+    )
+    opens_at = forms.DateTimeField(help_text=gettext_lazy("Buyers may join from this time."))
+    starts_at = forms.DateTimeField(
+        help_text=gettext_lazy("The on-sale: who joined before it gets a random place; then admission.")
+    )
     rate_per_minute = forms.IntegerField(min_value=1, max_value=rooms.MAX_RATE_PER_MINUTE, initial=100)
-    pass_minutes = forms.IntegerField(min_value=1, max_value=1440, initial=15, help_text="How long a pass is valid.")
+    pass_minutes = forms.IntegerField(
+        min_value=1, max_value=1440, initial=15, help_text=gettext_lazy("How long a pass is valid.")
+    )
     per_address_cap = forms.IntegerField(
-        min_value=1, max_value=1000, initial=4, help_text="Places per client address (shared networks need a few)."
+        min_value=1,
+        max_value=1000,
+        initial=4,
+        help_text=gettext_lazy("Places per client address (shared networks need a few)."),
     )
     max_in_flight = forms.IntegerField(
         required=False,
         min_value=1,
         max_value=rooms.MAX_RATE_PER_MINUTE,
-        label="At most this many buying at once",
-        help_text="Admit (up to the rate) only while fewer admitted buyers than this hold a valid pass and have not "
-        "bought yet. Empty: no bound (following throughput needs one).",
+        label=gettext_lazy("At most this many buying at once"),
+        help_text=gettext_lazy(
+            "Admit (up to the rate) only while fewer admitted buyers than this hold a valid pass and have not "
+            "bought yet. Empty: no bound (following throughput needs one)."
+        ),
     )
     admission_mode = forms.ChoiceField(
         choices=WaitingRoomMode.choices,
         initial=WaitingRoomMode.RATE,
         required=False,
-        label="Admission",
-        help_text="Fixed rate: the rate above. Follow throughput: start at a quarter of it and speed up while the "
-        "p95 of hold and checkout latency stays under the target; halve it when the p95 goes over.",
+        label=gettext_lazy("Admission"),
+        help_text=gettext_lazy(
+            "Fixed rate: the rate above. Follow throughput: start at a quarter of it and speed up while the "
+            "p95 of hold and checkout latency stays under the target; halve it when the p95 goes over."
+        ),
     )
     latency_target_ms = forms.IntegerField(
         required=False,
         min_value=1,
         max_value=rooms.MAX_LATENCY_TARGET_MS,
-        label="Latency target (p95, ms)",
-        help_text="Follow throughput: the p95 of the last 30 s of holds and checkouts to stay under.",
+        label=gettext_lazy("Latency target (p95, ms)"),
+        help_text=gettext_lazy("Follow throughput: the p95 of the last 30 s of holds and checkouts to stay under."),
     )
 
     def clean(self):
         data = super().clean()
         if data.get("opens_at") and data.get("starts_at") and data["opens_at"] > data["starts_at"]:
-            raise ValidationError("The room must open before the on-sale starts.")
+            raise ValidationError(gettext("The room must open before the on-sale starts."))
         if data.get("admission_mode") == WaitingRoomMode.THROUGHPUT:
             if not data.get("latency_target_ms"):
-                self.add_error("latency_target_ms", "Following throughput needs a latency target.")
+                self.add_error("latency_target_ms", gettext("Following throughput needs a latency target."))
             if not data.get("max_in_flight"):
-                self.add_error("max_in_flight", "Following throughput needs a bound on buyers in flight.")
+                self.add_error("max_in_flight", gettext("Following throughput needs a bound on buyers in flight."))
         return data
 
 
@@ -129,21 +143,23 @@ def register(site: StaffAdminSite) -> None:
                             latency_target_ms=data.get("latency_target_ms"),
                             actor_id=actor_id(request),
                         )
-                        messages.success(request, "Waiting room saved.")
+                        messages.success(request, gettext("Waiting room saved."))
                         return HttpResponseRedirect(self_url)
                 elif room is None:
-                    raise InvalidInput("Set the waiting room up first.")
+                    raise InvalidInput(gettext("Set the waiting room up first."))
                 elif action in ("pause", "resume"):
                     rooms.waiting_room_set_pace(room_id=room.pk, paused=action == "pause", actor_id=actor_id(request))
-                    messages.success(request, "Admissions paused." if action == "pause" else "Admissions resumed.")
+                    messages.success(
+                        request, gettext("Admissions paused.") if action == "pause" else gettext("Admissions resumed.")
+                    )
                     return HttpResponseRedirect(self_url)
                 elif action == "rate":
                     pace = PaceForm(request.POST)
                     if not pace.is_valid():
-                        raise InvalidInput("Give a rate between 1 and 100000 per minute.")
+                        raise InvalidInput(gettext("Give a rate between 1 and 100000 per minute."))
                     rate = pace.cleaned_data["rate_per_minute"]
                     rooms.waiting_room_set_pace(room_id=room.pk, rate_per_minute=rate, actor_id=actor_id(request))
-                    messages.success(request, f"Admitting {rate} per minute from now on.")
+                    messages.success(request, gettext("Admitting %(rate)s per minute from now on.") % {"rate": rate})
                     return HttpResponseRedirect(self_url)
             except DomainError as exc:
                 messages.error(request, exc.detail)
@@ -162,7 +178,7 @@ def register(site: StaffAdminSite) -> None:
             "orders/waiting_room/admin.html",
             {
                 **site.each_context(request),
-                "title": f"Waiting room: {event.title}",
+                "title": gettext("Waiting room: %(title)s") % {"title": event.title},
                 "event": event,
                 "room": room,
                 "form": form,

@@ -13,6 +13,7 @@ import uuid
 from decimal import Decimal
 
 from django.http import HttpResponse
+from django.utils.translation import gettext, gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.permissions import AllowAny
@@ -35,7 +36,7 @@ def _section_rows(event_id: uuid.UUID) -> list[dict]:
     """Each section the published event sells with its live counts; NotFound when it is no published event."""
     sections = selectors.event_sections(event_id=event_id, published_only=True)
     if not sections and not selectors.event_is_published(event_id=event_id):
-        raise NotFound("No such event.")
+        raise NotFound(gettext("No such event."))
     availability = inventory_selectors.section_availability(event_id=event_id, stale_ok=True) if sections else {}
     rows = []
     for section in sections:
@@ -100,16 +101,21 @@ class EventSeatsView(APIView):
     permission_classes = [AllowAny]
 
     @extend_schema(
-        parameters=[OpenApiParameter("section", OpenApiTypes.UUID, required=True, description="Section id.")],
+        parameters=[
+            OpenApiParameter("section", OpenApiTypes.UUID, required=True, description=gettext_lazy("Section id."))
+        ],
         responses=SeatMapSeatSerializer(many=True),
     )
     def get(self, request: Request, event_id: str) -> Response | HttpResponse:
         event_pk = id_or_not_found(event_id, name="event")
         if not selectors.event_is_published(event_id=event_pk):
-            raise NotFound("No such event.")
+            raise NotFound(gettext("No such event."))
         raw = request.query_params.get("section", "")
         if not raw:
-            raise InvalidInput("Name the section: ?section=<id>.", fields={"section": ["This parameter is required."]})
+            raise InvalidInput(
+                gettext("Name the section: ?section=<id>."),
+                fields={"section": [gettext("This parameter is required.")]},
+            )
         section_id = id_or_invalid(raw, field="section")
         if request.accepted_renderer.format == "json":
             # The seat map is the on-sale's hottest read: PostgreSQL builds the same JSON the serializer would
@@ -119,9 +125,9 @@ class EventSeatsView(APIView):
             if body == "[]" and not any(
                 s.section_id == section_id for s in selectors.event_sections(event_id=event_pk)
             ):
-                raise NotFound("This event sells no such section.")
+                raise NotFound(gettext("This event sells no such section."))
             return HttpResponse(body, content_type="application/json")
         if not any(s.section_id == section_id for s in selectors.event_sections(event_id=event_pk)):
-            raise NotFound("This event sells no such section.")
+            raise NotFound(gettext("This event sells no such section."))
         seats = inventory_selectors.seat_map(event_id=event_pk, section_id=section_id, stale_ok=True)
         return Response(SeatMapSeatSerializer(seats, many=True).data)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.http import HttpResponseBase
+from django.utils.translation import gettext, gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.request import Request
@@ -22,7 +23,7 @@ from orders.ids import id_or_not_found
 def _file_format(request: Request) -> str:
     file_format = request.query_params.get("file", "csv")
     if file_format not in FORMATS:
-        raise InvalidInput("file must be csv or xlsx.", fields={"file": [f"One of: {', '.join(FORMATS)}."]})
+        raise InvalidInput(gettext("file must be csv or xlsx."), fields={"file": [f"One of: {', '.join(FORMATS)}."]})
     return file_format
 
 
@@ -31,13 +32,18 @@ def _day(request: Request, name: str) -> dt.date:
     try:
         return dt.date.fromisoformat(raw)
     except ValueError:
-        raise InvalidInput(f"{name} must be a day (YYYY-MM-DD).", fields={name: ["A day: YYYY-MM-DD."]}) from None
+        raise InvalidInput(
+            gettext("%(name)s must be a day (YYYY-MM-DD).") % {"name": name},
+            fields={name: [gettext("A day: YYYY-MM-DD.")]},
+        ) from None
 
 
 class EventExportView(APIView):
     @extend_schema(
         parameters=[
-            OpenApiParameter("file", str, enum=list(FORMATS), description="csv (default, streamed) or xlsx"),
+            OpenApiParameter(
+                "file", str, enum=list(FORMATS), description=gettext_lazy("csv (default, streamed) or xlsx")
+            ),
         ],
         responses={(200, "text/csv"): OpenApiTypes.BINARY, (200, FORMATS[1]): OpenApiTypes.BINARY},
     )
@@ -49,7 +55,7 @@ class EventExportView(APIView):
         """
         export = EXPORTS.get(kind)
         if export is None:
-            raise NotFound("No such export.")
+            raise NotFound(gettext("No such export."))
         file_format = _file_format(request)
         # Someone who may export this nowhere learns nothing about which events exist.
         if not request.user.has_perm(export.capability):
@@ -57,16 +63,22 @@ class EventExportView(APIView):
         event_pk = id_or_not_found(event_id, name="event")
         event = events_selectors.event_for_operations(event_id=event_pk)
         if event is None or not request.user.has_perm(export.capability, event.organization_id):
-            raise NotFound("No such event.")
+            raise NotFound(gettext("No such event."))
         return export_response(kind=export, file_format=file_format, event=event, actor_id=request.user.pk)
 
 
 class OrganizationExportView(APIView):
     @extend_schema(
         parameters=[
-            OpenApiParameter("from", OpenApiTypes.DATE, required=True, description="first day (UTC), included"),
-            OpenApiParameter("to", OpenApiTypes.DATE, required=True, description="last day (UTC), included"),
-            OpenApiParameter("file", str, enum=list(FORMATS), description="csv (default, streamed) or xlsx"),
+            OpenApiParameter(
+                "from", OpenApiTypes.DATE, required=True, description=gettext_lazy("first day (UTC), included")
+            ),
+            OpenApiParameter(
+                "to", OpenApiTypes.DATE, required=True, description=gettext_lazy("last day (UTC), included")
+            ),
+            OpenApiParameter(
+                "file", str, enum=list(FORMATS), description=gettext_lazy("csv (default, streamed) or xlsx")
+            ),
         ],
         responses={(200, "text/csv"): OpenApiTypes.BINARY, (200, FORMATS[1]): OpenApiTypes.BINARY},
     )
@@ -78,7 +90,7 @@ class OrganizationExportView(APIView):
         """
         export = ORGANIZATION_EXPORTS.get(kind)
         if export is None:
-            raise NotFound("No such export.")
+            raise NotFound(gettext("No such export."))
         file_format = _file_format(request)
         first_day, last_day = _day(request, "from"), _day(request, "to")
         if not request.user.has_perm(export.capability):
@@ -86,6 +98,6 @@ class OrganizationExportView(APIView):
         organization_pk = id_or_not_found(organization_id, name="organization")
         name = directory.names(directory.ORGANIZATION, {organization_pk}).get(organization_pk)
         if name is None or not request.user.has_perm(export.capability, organization_pk):
-            raise NotFound("No such organization.")
+            raise NotFound(gettext("No such organization."))
         scope = export_range(organization_id=organization_pk, name=name, first_day=first_day, last_day=last_day)
         return organization_export_response(kind=export, file_format=file_format, scope=scope, actor_id=request.user.pk)

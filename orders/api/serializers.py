@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext
 from rest_framework import serializers
 
 from core.api import StrictSerializer, UUIDField
@@ -23,9 +24,11 @@ class HoldRequestSerializer(StrictSerializer):
 
     def validate(self, attrs):
         if ("seat_ids" in attrs) == ("quantity" in attrs):
-            raise serializers.ValidationError("Send either seat_ids, or quantity (with section_id or tier_id).")
+            raise serializers.ValidationError(
+                gettext("Send either seat_ids, or quantity (with section_id or tier_id).")
+            )
         if "seat_ids" in attrs and (attrs.get("section_id") or attrs.get("tier_id")):
-            raise serializers.ValidationError("section_id and tier_id go with quantity, not with seat_ids.")
+            raise serializers.ValidationError(gettext("section_id and tier_id go with quantity, not with seat_ids."))
         return attrs
 
 

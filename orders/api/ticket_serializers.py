@@ -1,3 +1,4 @@
+from django.utils.translation import gettext_lazy
 from rest_framework import serializers
 
 from core.api import StrictSerializer, UUIDField
@@ -13,7 +14,7 @@ class SeatSerializer(serializers.Serializer):
     number = serializers.IntegerField()
     label = serializers.CharField()
     place = serializers.CharField(
-        help_text='The section and the seat, as every screen names it: "North 1 · Row A, seat 3".'
+        help_text=gettext_lazy('The section and the seat, as every screen names it: "North 1 · Row A, seat 3".')
     )
     is_accessible = serializers.BooleanField()
     is_general_admission = serializers.BooleanField()
@@ -34,8 +35,8 @@ class TicketSerializer(SeatSerializer):
 
 
 class TicketQrSerializer(serializers.Serializer):
-    token = serializers.CharField(help_text="The signed code; valid until expires_at.")
-    svg = serializers.CharField(help_text="The QR image of the token, inline SVG markup.")
+    token = serializers.CharField(help_text=gettext_lazy("The signed code; valid until expires_at."))
+    svg = serializers.CharField(help_text=gettext_lazy("The QR image of the token, inline SVG markup."))
     expires_at = serializers.DateTimeField()
     lifetime_seconds = serializers.IntegerField()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.utils.translation import gettext_lazy
 from rest_framework import serializers
 
 from core.api import StrictSerializer, UUIDField
@@ -12,8 +13,8 @@ MAX_AMOUNT = Decimal("99999999.99")
 
 
 class TransferCreateSerializer(StrictSerializer):
-    seat_id = UUIDField(help_text="The ticket (seat id) to offer; you must own it and it must be SOLD.")
-    to_email = serializers.EmailField(max_length=254, help_text="The recipient's account email.")
+    seat_id = UUIDField(help_text=gettext_lazy("The ticket (seat id) to offer; you must own it and it must be SOLD."))
+    to_email = serializers.EmailField(max_length=254, help_text=gettext_lazy("The recipient's account email."))
     price = serializers.DecimalField(
         max_digits=10,
         decimal_places=2,
@@ -21,13 +22,17 @@ class TransferCreateSerializer(StrictSerializer):
         max_value=MAX_AMOUNT,
         required=False,
         default=Decimal("0.00"),
-        help_text="Credits the recipient pays you (at most the resale cap of face value; the platform fee is kept "
-        "from it); 0 (default) for a gift.",
+        help_text=gettext_lazy(
+            "Credits the recipient pays you (at most the resale cap of face value; the platform fee is kept "
+            "from it); 0 (default) for a gift."
+        ),
     )
 
 
 class CodeSerializer(StrictSerializer):
-    code = serializers.CharField(max_length=12, trim_whitespace=True, help_text="The 6-digit code we emailed you.")
+    code = serializers.CharField(
+        max_length=12, trim_whitespace=True, help_text=gettext_lazy("The 6-digit code we emailed you.")
+    )
 
 
 class ReasonSerializer(StrictSerializer):
@@ -41,20 +46,24 @@ class TransferSerializer(serializers.Serializer):
     event_title = serializers.CharField(allow_blank=True)
     ticket_label = serializers.CharField(allow_blank=True)
     section_name = serializers.CharField(allow_blank=True)
-    ticket_place = serializers.CharField(allow_blank=True, help_text='Section and seat: "Stalls · Row A, seat 10".')
+    ticket_place = serializers.CharField(
+        allow_blank=True, help_text=gettext_lazy('Section and seat: "Stalls · Row A, seat 10".')
+    )
     from_user_id = serializers.UUIDField()
     from_email = serializers.CharField(allow_blank=True)
     to_user_id = serializers.UUIDField(
-        allow_null=True, help_text="Null while the address names no account that may receive tickets."
+        allow_null=True, help_text=gettext_lazy("Null while the address names no account that may receive tickets.")
     )
     to_email = serializers.CharField(allow_blank=True)
     price = serializers.DecimalField(max_digits=10, decimal_places=2)
     fee = serializers.DecimalField(
-        max_digits=10, decimal_places=2, help_text="Platform fee kept from the sender's proceeds (as for resale)."
+        max_digits=10,
+        decimal_places=2,
+        help_text=gettext_lazy("Platform fee kept from the sender's proceeds (as for resale)."),
     )
     status = serializers.CharField()
     step = serializers.CharField()
-    your_role = serializers.CharField(allow_null=True, help_text="sender, recipient or null (staff).")
+    your_role = serializers.CharField(allow_null=True, help_text=gettext_lazy("sender, recipient or null (staff)."))
     you_confirmed = serializers.BooleanField()
     expires_at = serializers.DateTimeField()
     accepted_at = serializers.DateTimeField(allow_null=True)
@@ -67,13 +76,15 @@ class TransferSerializer(serializers.Serializer):
 
 
 class ListingCreateSerializer(StrictSerializer):
-    seat_id = UUIDField(help_text="The ticket (seat id) to sell; you must own it and it must be SOLD.")
+    seat_id = UUIDField(help_text=gettext_lazy("The ticket (seat id) to sell; you must own it and it must be SOLD."))
     price = serializers.DecimalField(
         max_digits=10,
         decimal_places=2,
         min_value=Decimal("0.01"),
         max_value=MAX_AMOUNT,
-        help_text="Asking price in credits: more than 0, at most the cap (config resale_price_cap_percent of face).",
+        help_text=gettext_lazy(
+            "Asking price in credits: more than 0, at most the cap (config resale_price_cap_percent of face)."
+        ),
     )
 
 
@@ -84,7 +95,9 @@ class ListingSerializer(serializers.Serializer):
     event_title = serializers.CharField(allow_blank=True)
     ticket_label = serializers.CharField(allow_blank=True)
     section_name = serializers.CharField(allow_blank=True)
-    ticket_place = serializers.CharField(allow_blank=True, help_text='Section and seat: "Stalls · Row A, seat 10".')
+    ticket_place = serializers.CharField(
+        allow_blank=True, help_text=gettext_lazy('Section and seat: "Stalls · Row A, seat 10".')
+    )
     seller_id = serializers.UUIDField()
     price = serializers.DecimalField(max_digits=10, decimal_places=2)
     face_value = serializers.DecimalField(max_digits=10, decimal_places=2)

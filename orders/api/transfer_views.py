@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 
+from django.utils.translation import gettext, gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
@@ -66,7 +67,7 @@ class TransferListCreateView(APIView):
         parameters=[
             OpenApiParameter("direction", OpenApiTypes.STR, enum=["all", "incoming", "outgoing"]),
             OpenApiParameter(
-                "active", OpenApiTypes.BOOL, description="Only open offers (offered/accepted/completing)."
+                "active", OpenApiTypes.BOOL, description=gettext_lazy("Only open offers (offered/accepted/completing).")
             ),
         ],
         responses=paginated(TransferSerializer),
@@ -130,7 +131,7 @@ class TransferActionView(APIView):
         elif self.action == "reverse":
             info = transfer.transfer_reverse(transfer_id=transfer_key, actor_id=user_id, reason=values["reason"])
         else:  # pragma: no cover - the URLconf routes only the actions above
-            raise InvalidInput("Unknown action.")
+            raise InvalidInput(gettext("Unknown action."))
         return Response(_transfer_body(info, user_id))
 
 
@@ -165,9 +166,11 @@ class ListingListCreateView(APIView):
     @extend_schema(
         parameters=[
             OpenApiParameter(
-                "event", OpenApiTypes.UUID, description="Listings for sale for this event, cheapest first."
+                "event",
+                OpenApiTypes.UUID,
+                description=gettext_lazy("Listings for sale for this event, cheapest first."),
             ),
-            OpenApiParameter("mine", OpenApiTypes.BOOL, description="Your own listings in every state."),
+            OpenApiParameter("mine", OpenApiTypes.BOOL, description=gettext_lazy("Your own listings in every state.")),
         ],
         responses=paginated(ListingSerializer),
         operation_id="listings_list",
@@ -179,7 +182,10 @@ class ListingListCreateView(APIView):
         elif request.query_params.get("event"):
             infos = resale.listings_for_event(event_id=id_or_not_found(request.query_params["event"], name="event"))
         else:
-            raise InvalidInput("Pass ?event=<event id> or ?mine=1.", fields={"event": ["This parameter is required."]})
+            raise InvalidInput(
+                gettext("Pass ?event=<event id> or ?mine=1."),
+                fields={"event": [gettext("This parameter is required.")]},
+            )
         return _page_of(self, request, infos, _listing_rows)
 
     @extend_schema(request=ListingCreateSerializer, responses={201: ListingSerializer})

@@ -3,6 +3,7 @@ pass to send as ``X-Waiting-Room-Pass`` with holds and checkout of the event."""
 
 from __future__ import annotations
 
+from django.utils.translation import gettext
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.request import Request
@@ -70,7 +71,7 @@ class WaitingRoomView(APIView):
         event = events_selectors.event_get(event_id=id_or_not_found(event_id, name="event"))
         place = rooms.waiting_room_place(event_id=event.id, user_id=request.user.pk)
         if place is None:
-            raise NotFound("You have no place in this waiting room; POST to join.")
+            raise NotFound(gettext("You have no place in this waiting room; POST to join."))
         return Response(_body(place, with_pass=True))
 
     @extend_schema(request=None, responses={201: PlaceSerializer})

@@ -17,6 +17,7 @@ from typing import Any
 from django.http import HttpResponseBase
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext
 
 from accounts import selectors as accounts_selectors
 from accounts.contract import LedgerKind
@@ -54,9 +55,11 @@ class OrganizationExportKind:
 def export_range(*, organization_id: uuid.UUID, name: str, first_day: dt.date, last_day: dt.date) -> OrganizationRange:
     """The range from the start of ``first_day`` to the end of ``last_day`` (UTC days, both included)."""
     if last_day < first_day:
-        raise InvalidInput("The range ends before it starts.", fields={"to": ["On or after the first day."]})
+        raise InvalidInput(
+            gettext("The range ends before it starts."), fields={"to": [gettext("On or after the first day.")]}
+        )
     if (last_day - first_day).days > MAX_RANGE_DAYS:
-        raise InvalidInput("At most ten years at once.", fields={"to": [f"At most {MAX_RANGE_DAYS} days."]})
+        raise InvalidInput(gettext("At most ten years at once."), fields={"to": [f"At most {MAX_RANGE_DAYS} days."]})
     since = dt.datetime.combine(first_day, dt.time.min, tzinfo=dt.UTC)
     until = dt.datetime.combine(last_day + dt.timedelta(days=1), dt.time.min, tzinfo=dt.UTC)
     return OrganizationRange(organization_id=organization_id, name=name, since=since, until=until)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext
 
 from accounts import selectors as accounts_selectors
 from core.audit import audit_record
@@ -34,10 +35,10 @@ def buyer_of_organization(*, organization_id: uuid.UUID, email: str) -> uuid.UUI
     """The account with this email that ordered tickets of the organization's events; NotFound otherwise."""
     person = accounts_selectors.user_find_by_email(email=(email or "").strip())
     if person is None:
-        raise NotFound("None of your events' buyers uses that address.")
+        raise NotFound(gettext("None of your events' buyers uses that address."))
     ordered = Order.objects.using(DB_ALIAS).filter(organization_id=organization_id, buyer_id=person.id).exists()
     if not ordered:
-        raise NotFound("None of your events' buyers uses that address.")
+        raise NotFound(gettext("None of your events' buyers uses that address."))
     return person.id
 
 
@@ -46,14 +47,14 @@ def buyer_block(
 ) -> BuyerBlock:
     reason = (reason or "").strip()[:255]
     if not reason:
-        raise InvalidInput("Give a reason.", fields={"reason": ["Give a reason."]})
+        raise InvalidInput(gettext("Give a reason."), fields={"reason": [gettext("Give a reason.")]})
     try:
         with transaction.atomic(using=DB_ALIAS):
             block = BuyerBlock.objects.using(DB_ALIAS).create(
                 organization_id=organization_id, user_id=user_id, reason=reason, created_by_id=actor_id
             )
     except IntegrityError:
-        raise Conflict("This buyer is blocked already.") from None
+        raise Conflict(gettext("This buyer is blocked already.")) from None
     audit_record(
         actor_id=actor_id,
         action="buyer.block",

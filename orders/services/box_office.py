@@ -23,6 +23,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError
+from django.utils.translation import gettext
 
 from accounts import selectors as accounts_selectors
 from accounts import services as accounts_services
@@ -87,14 +88,16 @@ def box_office_sell(
     event = _event_for_staff(actor_id=actor_id, event_id=event_id, capability=Capability.BOX_OFFICE_SELL)
     method = str(payment_method or "")
     if method not in BoxOfficePayment.values:
-        raise InvalidInput("Choose how the buyer paid.", fields={"payment_method": ["Cash or card terminal."]})
+        raise InvalidInput(
+            gettext("Choose how the buyer paid."), fields={"payment_method": [gettext("Cash or card terminal.")]}
+        )
     key = _key(idempotency_key)
     places = _places(seat_ids=seat_ids, section_id=section_id, quantity=quantity)
     email = (email or "").strip()
     if not email and not print_tickets:
         raise InvalidInput(
-            "Enter the buyer's email address or print the tickets.",
-            fields={"email": ["Enter an address, or choose to print the tickets."]},
+            gettext("Enter the buyer's email address or print the tickets."),
+            fields={"email": [gettext("Enter an address, or choose to print the tickets.")]},
         )
     buyer, created = (
         accounts_services.user_for_tickets(email=email, full_name=full_name)
@@ -183,9 +186,14 @@ def comps_issue_guest_list(
     twice.
     """
     if not guests:
-        raise InvalidInput("Enter at least one guest.", fields={"guests": ["One guest per line: name, email."]})
+        raise InvalidInput(
+            gettext("Enter at least one guest."), fields={"guests": [gettext("One guest per line: name, email.")]}
+        )
     if len(guests) > MAX_GUESTS_PER_LIST:
-        raise InvalidInput(f"At most {MAX_GUESTS_PER_LIST} guests at a time.", fields={"guests": ["Too many."]})
+        raise InvalidInput(
+            gettext("At most %(max)s guests at a time.") % {"max": MAX_GUESTS_PER_LIST},
+            fields={"guests": [gettext("Too many.")]},
+        )
     issued, refused = [], []
     for name, email in guests:
         try:
@@ -226,7 +234,8 @@ def guest_list_parse(text: str) -> list[tuple[str, str]]:
         guests.setdefault(email.lower(), (name, email.lower()))
     if wrong:
         raise InvalidInput(
-            f'Line {", ".join(wrong)}: write a name and a valid email address, e.g. "Ada Lovelace, ada@example.com".',
+            gettext('Line %(lines)s: write a name and a valid email address, e.g. "Ada Lovelace, ada@example.com".')
+            % {"lines": ", ".join(wrong)},
             fields={"guests": [f"Not a guest: line {', '.join(wrong)}."]},
         )
     return list(guests.values())
@@ -249,14 +258,19 @@ def _event_for_staff(*, actor_id: uuid.UUID, event_id: uuid.UUID, capability: Ca
     ):
         raise BoxOfficeForbidden()
     if event.status != EventStatus.PUBLISHED:
-        raise SalesClosed(f"Tickets for this event cannot be issued (the event is {event.status.lower()}).")
+        raise SalesClosed(
+            gettext("Tickets for this event cannot be issued (the event is %(status)s).")
+            % {"status": event.status.lower()}
+        )
     return event
 
 
 def _key(idempotency_key: str) -> str:
     key = str(idempotency_key or "").strip()
     if not key or len(key) > 100 or not key.isprintable():
-        raise InvalidInput("Send the form again.", fields={"idempotency_key": ["1 to 100 printable characters."]})
+        raise InvalidInput(
+            gettext("Send the form again."), fields={"idempotency_key": [gettext("1 to 100 printable characters.")]}
+        )
     return key
 
 
@@ -265,7 +279,8 @@ def _places(*, seat_ids: Collection[uuid.UUID] | None, section_id: uuid.UUID | N
         ids = tuple(sorted(set(seat_ids)))
         if len(ids) > MAX_PLACES_PER_ISSUE:
             raise InvalidInput(
-                f"At most {MAX_PLACES_PER_ISSUE} places at a time.", fields={"seat_ids": ["Too many places."]}
+                gettext("At most %(max)s places at a time.") % {"max": MAX_PLACES_PER_ISSUE},
+                fields={"seat_ids": [gettext("Too many places.")]},
             )
         return _Places(seat_ids=ids)
     try:
@@ -274,7 +289,8 @@ def _places(*, seat_ids: Collection[uuid.UUID] | None, section_id: uuid.UUID | N
         count = 0
     if isinstance(quantity, bool) or not 1 <= count <= MAX_PLACES_PER_ISSUE:
         raise InvalidInput(
-            f"Choose places, or a number of best available places (1 to {MAX_PLACES_PER_ISSUE}).",
+            gettext("Choose places, or a number of best available places (1 to %(max)s).")
+            % {"max": MAX_PLACES_PER_ISSUE},
             fields={"quantity": [f"1 to {MAX_PLACES_PER_ISSUE}."]},
         )
     return _Places(section_id=section_id, quantity=count)
@@ -312,7 +328,8 @@ def _amount(amount_taken: Any, total: Decimal) -> Decimal:
         amount = None
     if amount != total:
         raise InvalidInput(
-            f"These places cost {total}: take exactly that.", fields={"amount_taken": [f"The total is {total}."]}
+            gettext("These places cost %(total)s: take exactly that.") % {"total": total},
+            fields={"amount_taken": [f"The total is {total}."]},
         )
     return amount
 
@@ -370,7 +387,7 @@ def _issue(
     if plan.blocked or not plan.recorded:
         flow_unlock(order.pk, using=DB_ALIAS)
         inventory_services.seats_release(buyer_id=buyer.id, seat_ids=seat_ids)
-        raise BuyerBlocked("The organizer blocks this buyer: nothing was sold.")
+        raise BuyerBlocked(gettext("The organizer blocks this buyer: nothing was sold."))
     try:
         with flow_lock_taken(order.pk, using=DB_ALIAS):
             return drive_recorded_order(order, lines)
@@ -391,7 +408,10 @@ def order_tickets_print(
     ):
         raise BoxOfficeForbidden()
     if order.status != Order.Status.CONFIRMED:
-        raise InvalidInput(f"This order is {order.get_status_display().lower()}: it has no tickets to print.")
+        raise InvalidInput(
+            gettext("This order is %(status)s: it has no tickets to print.")
+            % {"status": order.get_status_display().lower()}
+        )
     tickets = inventory_services.tickets_print(order_id=order.pk, reprint=reprint)
     audit_record(
         actor_id=actor_id,

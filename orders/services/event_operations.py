@@ -14,6 +14,8 @@ import uuid
 from collections.abc import Callable
 from decimal import Decimal
 
+from django.utils.translation import gettext
+
 from core.audit import audit_record
 from core.errors import InvalidInput
 from core.locking import FlowBusy, flow_lock
@@ -128,7 +130,9 @@ def event_cancel(
     """
     reason = (reason or "").strip()
     if not reason:
-        raise InvalidInput("A reason is required to cancel an event.", fields={"reason": ["Give a reason."]})
+        raise InvalidInput(
+            gettext("A reason is required to cancel an event."), fields={"reason": [gettext("Give a reason.")]}
+        )
     try:
         with flow_lock(event_id, using=EVENTS_DB_ALIAS):
             return _event_cancel(event_id=event_id, actor_id=actor_id, reason=reason, progress=progress)

@@ -19,6 +19,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 
 from core import jobs
 from core.errors import Conflict, DomainError, InvalidInput, NotFound
@@ -51,7 +52,7 @@ Status = StaffOperationStatus
 
 class OperationRunning(Conflict):
     code = "OPERATION_RUNNING"
-    default_detail = "Another operation on this event is still running; wait for it to finish."
+    default_detail = gettext_lazy("Another operation on this event is still running; wait for it to finish.")
 
 
 def _info(operation: StaffOperation) -> StaffOperationInfo:
@@ -61,7 +62,7 @@ def _info(operation: StaffOperation) -> StaffOperationInfo:
 def staff_operation_get(*, operation_id: uuid.UUID, event_id: uuid.UUID) -> StaffOperationInfo:
     operation = StaffOperation.objects.using(DB_ALIAS).filter(pk=operation_id, event_id=event_id).first()
     if operation is None:
-        raise NotFound("No such operation.")
+        raise NotFound(gettext("No such operation."))
     return _info(operation)
 
 
@@ -77,9 +78,13 @@ def _reprice_params(params: dict | None) -> dict:
         tier_id = uuid.UUID(str(params.get("tier_id")))
         price = Decimal(str(params.get("price")))
     except (ValueError, InvalidOperation):
-        raise InvalidInput("A reprice needs a tier and a price.", fields={"price": ["Give a price."]}) from None
+        raise InvalidInput(
+            gettext("A reprice needs a tier and a price."), fields={"price": [gettext("Give a price.")]}
+        ) from None
     if not price.is_finite() or price < 0 or price >= Decimal("100000000"):
-        raise InvalidInput("A price must be between 0 and 99,999,999.99.", fields={"price": ["Out of range."]})
+        raise InvalidInput(
+            gettext("A price must be between 0 and 99,999,999.99."), fields={"price": [gettext("Out of range.")]}
+        )
     return {"tier_id": str(tier_id), "price": str(price.quantize(Decimal("0.01")))}
 
 
@@ -89,11 +94,13 @@ def staff_operation_start(
     """Queue ``kind`` on the event; returns (operation, started now). The live one is returned if there is one."""
     reason = (reason or "").strip()[:255]
     if kind == Kind.CANCEL and not reason:
-        raise InvalidInput("A reason is required to cancel an event.", fields={"reason": ["Give a reason."]})
+        raise InvalidInput(
+            gettext("A reason is required to cancel an event."), fields={"reason": [gettext("Give a reason.")]}
+        )
     params = _reprice_params(params) if kind == Kind.REPRICE else {}
     event = events_selectors.event_for_operations(event_id=event_id)
     if event is None:
-        raise NotFound("No such event.")
+        raise NotFound(gettext("No such event."))
     try:
         with transaction.atomic(using=DB_ALIAS):
             operation = StaffOperation.objects.using(DB_ALIAS).create(
@@ -113,7 +120,9 @@ def staff_operation_start(
         if operation is None:  # it finished between the insert and this read: press again
             raise OperationRunning() from None
         if operation.kind != kind:
-            raise OperationRunning(f"{operation.get_kind_display()} of this event is still running.") from None
+            raise OperationRunning(
+                gettext("%(kind)s of this event is still running.") % {"kind": operation.get_kind_display()}
+            ) from None
         return _info(operation), False
     if kind == Kind.CANCEL:
         # Sales stop now, not when a worker gets to the job; the job does this again (idempotent) in any case.

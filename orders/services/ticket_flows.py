@@ -11,6 +11,7 @@ from typing import Any
 from django.db import connections
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from core import config
 from core.errors import DomainError, NotFound
@@ -40,9 +41,9 @@ def ticket_of_owner(*, seat_id: uuid.UUID, owner_id: uuid.UUID) -> inventory_sel
     try:
         ticket = inventory_selectors.ticket_get(seat_id=seat_id)
     except NotFound:
-        raise NotFound("No such ticket.") from None
+        raise NotFound(gettext("No such ticket.")) from None
     if str(ticket.owner_id) != str(owner_id):
-        raise NotFound("No such ticket.")
+        raise NotFound(gettext("No such ticket."))
     return ticket
 
 

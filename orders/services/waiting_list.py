@@ -28,6 +28,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accounts import selectors as accounts_selectors
 from accounts.contract import UserInfo
@@ -163,7 +164,7 @@ def waiting_list_join(
 def _buyer_entry(*, buyer_id: uuid.UUID, entry_id: uuid.UUID) -> WaitingListEntry:
     entry = WaitingListEntry.objects.using(DB_ALIAS).filter(pk=entry_id, buyer_id=buyer_id).first()
     if entry is None:
-        raise NotFound("No such waiting-list entry.")
+        raise NotFound(gettext("No such waiting-list entry."))
     return entry
 
 

@@ -39,6 +39,7 @@ from django.db import DatabaseError, IntegrityError, connections, transaction
 from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accounts import selectors as accounts_selectors
 from core.audit import audit_record
@@ -190,7 +191,7 @@ def _validate(
     if not 1 <= cap <= 1000:
         errors["per_address_cap"] = ["Between 1 and 1000."]
     if errors:
-        raise InvalidInput("Check the waiting room's settings.", fields=errors)
+        raise InvalidInput(gettext("Check the waiting room's settings."), fields=errors)
 
 
 def waiting_room_configure(
@@ -246,8 +247,8 @@ def waiting_room_configure(
                 fields["starts_at"] = starts_at
             elif starts_at != room.starts_at.replace(microsecond=0):
                 raise InvalidInput(
-                    "The on-sale has started and places are drawn: its time can no longer change.",
-                    fields={"starts_at": ["Places are drawn already."]},
+                    gettext("The on-sale has started and places are drawn: its time can no longer change."),
+                    fields={"starts_at": [gettext("Places are drawn already.")]},
                 )
             if admission_mode != room.admission_mode:
                 room.current_rate = None  # a controller switched on starts slow again; switched off, it is unused
@@ -286,11 +287,11 @@ def waiting_room_set_pace(
     with transaction.atomic(using=DB_ALIAS):
         room = WaitingRoom.objects.using(DB_ALIAS).select_for_update().filter(pk=room_id).first()
         if room is None:
-            raise NotFound("No such waiting room.")
+            raise NotFound(gettext("No such waiting room."))
         if rate_per_minute is not None:
             if not 1 <= rate_per_minute <= MAX_RATE_PER_MINUTE:
                 raise InvalidInput(
-                    f"The rate must be between 1 and {MAX_RATE_PER_MINUTE} per minute.",
+                    gettext("The rate must be between 1 and %(max)s per minute.") % {"max": MAX_RATE_PER_MINUTE},
                     fields={"rate_per_minute": [f"Between 1 and {MAX_RATE_PER_MINUTE}."]},
                 )
             room.rate_per_minute = rate_per_minute

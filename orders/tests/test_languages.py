@@ -96,6 +96,34 @@ def test_the_gate_page_is_german_with_the_time_of_a_scan_in_the_venue_zone(tenan
     assert re.fullmatch(r"\d\d:\d\d:\d\d CE[S]?T", answer["at"])
 
 
+def test_the_staff_admin_pages_are_german_too(tenant):
+    staff = _signed_in(tenant.owner)
+    dashboard = _text(staff.get(reverse("admin:events_event_dashboard", args=[tenant.event.pk]), **GERMAN))
+    assert '<html lang="de"' in dashboard
+    assert "Exporte (Einlassliste, Bestellungen, Buchungen, Einlässe)" in dashboard
+    assert "davon eingelassen" in dashboard and "Abendkasse" in dashboard and "Umsatz" in dashboard
+    assert "Sales dashboard" not in dashboard and "of which checked in" not in dashboard
+
+    box_office = _text(staff.get(reverse("admin:events_event_box_office", args=[tenant.event.pk]), **GERMAN))
+    assert "Zahlung und Tickets" in box_office and 'value="Zahlung annehmen und verkaufen"' in box_office
+    assert "Take payment and sell" not in box_office
+
+    english = _text(staff.get(reverse("admin:events_event_box_office", args=[tenant.event.pk])))
+    assert 'value="Take payment and sell"' in english and "Zahlung" not in english
+
+
+def test_service_errors_speak_the_request_language_and_keep_their_code(tenant):
+    buyer = _signed_in(tenant.buyer)
+    url = f"/api/v1/events/{tenant.event.pk}/holds/"
+    body = {"seat_ids": [str(tenant.seat_ids[0])]}  # sold already
+    german = buyer.post(url, body, content_type="application/json", **GERMAN)
+    english = buyer.post(url, body, content_type="application/json")
+    assert german.status_code == english.status_code == 409
+    assert german.json()["code"] == english.json()["code"] == "SEAT_UNAVAILABLE"
+    assert english.json()["detail"] == "One or more of these seats are no longer available."
+    assert german.json()["detail"] == "Einer oder mehrere dieser Plätze sind nicht mehr verfügbar."
+
+
 def test_the_switcher_sets_the_language_and_remembers_it_on_the_account(tenant):
     visitor = Client()
     # The switcher's form names no page to go back to: the Referer, query and all, is where the visitor was.

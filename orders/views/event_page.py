@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.cache import patch_cache_control
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET
 
 from core import config
@@ -278,7 +279,7 @@ def _overview(venue, sections: list[dict]) -> dict:
     shapes = []
     for row, shape in zip(sections, drawing.sections, strict=True):
         share = row["available"] / row["total"] if row["total"] else 0
-        count = f"{row['available']} free" if row["available"] else "sold out"
+        count = gettext("%(count)s free") % {"count": row["available"]} if row["available"] else gettext("sold out")
         # Labels as big as their outline allows, up to a size that reads as a label; too small to read, none (the
         # link's accessible name and the table below still say it).
         font = min(shape.label_size([row["info"].name, count]), view_width / 24)
@@ -296,7 +297,7 @@ def _overview(venue, sections: list[dict]) -> dict:
         "drawing": drawing,
         "shapes": shapes,
         "stage_font": round(view_width / 30),
-        "stage_label": venue.stage_label or "Stage",
+        "stage_label": venue.stage_label or gettext("Stage"),
     }
 
 
@@ -449,13 +450,14 @@ def seat_changes(request: HttpRequest, event_id) -> JsonResponse:
         since_ms = int(request.GET.get("since", ""))
     except ValueError:
         error = InvalidInput(
-            "since must be the version of the map's last answer.", fields={"since": ["A whole number is required."]}
+            gettext("since must be the version of the map's last answer."),
+            fields={"since": [gettext("A whole number is required.")]},
         )
         return JsonResponse(error.as_dict(), status=error.status)
     sections = [as_uuid(value) for value in request.GET.getlist("section")]
     if not sections or None in sections or len(sections) > CHANGES_SECTION_LIMIT:
         error = InvalidInput(
-            "Name the map's sections.",
+            gettext("Name the map's sections."),
             fields={"section": [f"One to {CHANGES_SECTION_LIMIT} section ids are required."]},
         )
         return JsonResponse(error.as_dict(), status=error.status)

@@ -76,9 +76,12 @@ def hold_create(request: HttpRequest, event_id) -> HttpResponse:
     messages.success(
         request,
         format_html(
-            'Holding {} place{} for you for {} min {} s. <a href="{}">Go to checkout</a> before the hold runs out.',
+            ngettext(
+                'Holding {} place for you for {} min {} s. <a href="{}">Go to checkout</a> before the hold runs out.',
+                'Holding {} places for you for {} min {} s. <a href="{}">Go to checkout</a> before the hold runs out.',
+                len(held),
+            ),
             len(held),
-            "s" if len(held) != 1 else "",
             seconds // 60,
             f"{seconds % 60:02d}",
             f"{reverse('orders:checkout')}?{urlencode({'event': event.pk})}",

@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.errors import DomainError, NotFound
@@ -23,10 +24,10 @@ from orders.views.event_page import event_or_404
 
 def _line_name(entry: WaitingListEntryInfo, *, sections: dict, tiers: dict) -> str:
     if entry.section_id:
-        return sections.get(entry.section_id, "a section")
+        return sections.get(entry.section_id, gettext("a section"))
     if entry.tier_id:
-        return tiers.get(entry.tier_id, "a price")
-    return "any place"
+        return tiers.get(entry.tier_id, gettext("a price"))
+    return gettext("any place")
 
 
 def _rows(entries: list[WaitingListEntryInfo]) -> list[dict]:
@@ -93,8 +94,14 @@ def waiting_list_join(request: HttpRequest, event_id) -> HttpResponse:
         return redirect("orders:event", event_id=event.pk)
     messages.success(
         request,
-        f"You are on the waiting list: #{entry.position} in line for {entry.quantity} place"
-        f"{'s' if entry.quantity != 1 else ''}. We will email you when places are held for you.",
+        ngettext(
+            "You are on the waiting list: #%(position)s in line for %(quantity)s place. We will email you when "
+            "places are held for you.",
+            "You are on the waiting list: #%(position)s in line for %(quantity)s places. We will email you when "
+            "places are held for you.",
+            entry.quantity,
+        )
+        % {"position": entry.position, "quantity": entry.quantity},
     )
     return redirect("orders:waiting_list")
 
@@ -109,5 +116,5 @@ def waiting_list_leave(request: HttpRequest, entry_id) -> HttpResponse:
     except DomainError as error:
         messages.error(request, error.detail)
     else:
-        messages.success(request, "You left the waiting list." if entry.status == "LEFT" else "Done.")
+        messages.success(request, gettext("You left the waiting list.") if entry.status == "LEFT" else gettext("Done."))
     return redirect("orders:waiting_list")

@@ -23,6 +23,7 @@ from decimal import Decimal
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accounts import selectors as accounts_selectors
 from accounts import services as accounts_services
@@ -75,7 +76,7 @@ def order_get_for_buyer(*, order_id: uuid.UUID, buyer_id: uuid.UUID) -> OrderInf
     """The buyer's own order; another buyer's order is NOT_FOUND (never a hint that it exists)."""
     order = Order.objects.using(DB_ALIAS).filter(pk=order_id, buyer_id=buyer_id).first()
     if order is None:
-        raise NotFound("No such order.")
+        raise NotFound(gettext("No such order."))
     return order_info(order)
 
 
@@ -83,12 +84,13 @@ def _validate_key(idempotency_key) -> str:
     key = str(idempotency_key or "").strip()
     if not key:
         raise InvalidInput(
-            "An idempotency key is required.", fields={"idempotency_key": ["Send an Idempotency-Key header."]}
+            gettext("An idempotency key is required."),
+            fields={"idempotency_key": [gettext("Send an Idempotency-Key header.")]},
         )
     if len(key) > MAX_IDEMPOTENCY_KEY_LENGTH or not key.isprintable():
         raise InvalidInput(
-            "The idempotency key must be at most 100 printable characters.",
-            fields={"idempotency_key": ["At most 100 printable characters."]},
+            gettext("The idempotency key must be at most 100 printable characters."),
+            fields={"idempotency_key": [gettext("At most 100 printable characters.")]},
         )
     return key
 
@@ -143,7 +145,10 @@ def _checkout_preconditions(
     if len(holds) > max_per_order:
         # Holds made before staff lowered the limit: release some, then pay.
         raise inventory_services.HoldLimitExceeded(
-            f"You hold {len(holds)} places; at most {max_per_order} can be bought in one order. Release some first.",
+            gettext(
+                "You hold %(count)s places; at most %(max_per_order)s can be bought in one order. Release some first."
+            )
+            % {"count": len(holds), "max_per_order": max_per_order},
             held=len(holds),
             limit=max_per_order,
         )
@@ -151,7 +156,8 @@ def _checkout_preconditions(
     if require_balance and buyer.credit_balance < total:
         # Refused before anything is written; credits_debit re-checks under the row lock.
         raise InsufficientCredits(
-            f"This order costs {total} credits and your balance is {buyer.credit_balance}. Top up and try again.",
+            gettext("This order costs %(total)s credits and your balance is %(credit_balance)s. Top up and try again.")
+            % {"total": total, "credit_balance": buyer.credit_balance},
             required=str(total),
             balance=str(buyer.credit_balance),
         )
@@ -211,7 +217,7 @@ def order_checkout(
         return _refused(BuyerBlocked(), buyer_id=buyer_id, event_id=event_id, key=key, pay_shortfall=None)
     if not plan.recorded:  # a fresh id's lock is nobody else's: only a broken database gets here
         flow_unlock(order.pk, using=DB_ALIAS)
-        raise Conflict("The order could not be recorded; try again.", order_id=str(order.pk))
+        raise Conflict(gettext("The order could not be recorded; try again."), order_id=str(order.pk))
     with flow_lock_taken(order.pk, using=DB_ALIAS):
         return drive_recorded_order(order, lines)
 
@@ -304,7 +310,7 @@ def _set_step(order: Order, step: str, **fields) -> None:
     fields = {"step": step, "updated_at": timezone.now(), **fields}
     updated = Order.objects.using(DB_ALIAS).filter(pk=order.pk, status=Order.Status.PENDING).update(**fields)
     if updated != 1:
-        raise Conflict("This order was finished by someone else.", order_id=str(order.pk))
+        raise Conflict(gettext("This order was finished by someone else."), order_id=str(order.pk))
     for name, value in fields.items():
         setattr(order, name, value)
 
@@ -386,8 +392,8 @@ def _confirm(order: Order, lines: list[OrderLine]) -> None:
     if not confirmed:
         if Order.objects.using(DB_ALIAS).filter(pk=order.pk, status=Order.Status.PENDING).exists():
             order_undo(order, lines, failure_code=SalesClosed.code)
-            raise SalesClosed("This event was cancelled while the order was being paid; nothing was charged.")
-        raise Conflict("This order was finished by someone else.", order_id=str(order.pk))
+            raise SalesClosed(gettext("This event was cancelled while the order was being paid; nothing was charged."))
+        raise Conflict(gettext("This order was finished by someone else."), order_id=str(order.pk))
     for name, value in fields.items():
         setattr(order, name, value)
 

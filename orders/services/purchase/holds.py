@@ -8,6 +8,8 @@ import uuid
 from collections.abc import Collection
 from typing import Any
 
+from django.utils.translation import gettext
+
 from accounts import selectors as accounts_selectors
 from accounts.contract import UserInfo
 from core import config
@@ -51,7 +53,7 @@ def hold_seats(
         raise EmailNotVerified()
     check_not_blocked(organization_id=event.organization_id, user_id=buyer.id)
     if seat_ids is not None and quantity is not None:
-        raise InvalidInput("Choose seats or a quantity, not both.")
+        raise InvalidInput(gettext("Choose seats or a quantity, not both."))
     if seat_ids is not None:
         ids = _chosen_seats(seat_ids, event=event, max_per_buyer=max_per_buyer)
         return inventory_services.seats_hold(
@@ -73,16 +75,18 @@ def hold_seats(
 def _chosen_seats(seat_ids: Collection[uuid.UUID], *, event, max_per_buyer: int) -> list[uuid.UUID]:
     ids = sorted(set(seat_ids))
     if not ids:
-        raise InvalidInput("Choose at least one seat.", fields={"seat_ids": ["Choose at least one seat."]})
+        raise InvalidInput(
+            gettext("Choose at least one seat."), fields={"seat_ids": [gettext("Choose at least one seat.")]}
+        )
     if len(ids) > max_per_buyer:
         raise InvalidInput(
-            f"You can hold at most {max_per_buyer} places for this event.",
+            gettext("You can hold at most %(max_per_buyer)s places for this event.") % {"max_per_buyer": max_per_buyer},
             fields={"seat_ids": [f"At most {max_per_buyer} seats."]},
         )
     if event.selection_mode == "BEST_AVAILABLE":
         raise InvalidInput(
-            "This event sells the best available places: choose a quantity, not seats.",
-            fields={"seat_ids": ["Seat choice is not offered for this event."]},
+            gettext("This event sells the best available places: choose a quantity, not seats."),
+            fields={"seat_ids": [gettext("Seat choice is not offered for this event.")]},
         )
     return ids
 
@@ -93,26 +97,30 @@ def check_section_and_tier(*, event_id: uuid.UUID, section_id: uuid.UUID | None,
         return
     sections = events_selectors.event_sections(event_id=event_id)
     if section_id and not any(s.section_id == section_id for s in sections):
-        raise NotFound("This event sells no such section.")
+        raise NotFound(gettext("This event sells no such section."))
     if tier_id and not any(s.tier_id == tier_id for s in sections):
-        raise NotFound("This event has no such price tier.")
+        raise NotFound(gettext("This event has no such price tier."))
 
 
 def quantity_from_input(value: Any, *, max_per_buyer: int) -> int:
     """A quantity straight from a form or a body: a whole number from 1 to ``max_per_buyer``, or InvalidInput."""
     if value is None:
-        raise InvalidInput("Choose seats or a quantity.", fields={"quantity": ["This field is required."]})
+        raise InvalidInput(
+            gettext("Choose seats or a quantity."), fields={"quantity": [gettext("This field is required.")]}
+        )
     if isinstance(value, bool):
-        raise InvalidInput("quantity must be a whole number.", fields={"quantity": ["A whole number is required."]})
+        raise InvalidInput(
+            gettext("quantity must be a whole number."), fields={"quantity": [gettext("A whole number is required.")]}
+        )
     try:
         quantity = int(value)
     except (TypeError, ValueError):
         raise InvalidInput(
-            "quantity must be a whole number.", fields={"quantity": ["A whole number is required."]}
+            gettext("quantity must be a whole number."), fields={"quantity": [gettext("A whole number is required.")]}
         ) from None
     if not 1 <= quantity <= max_per_buyer:
         raise InvalidInput(
-            f"Choose between 1 and {max_per_buyer} places.",
+            gettext("Choose between 1 and %(max_per_buyer)s places.") % {"max_per_buyer": max_per_buyer},
             fields={"quantity": [f"Must be between 1 and {max_per_buyer}."]},
         )
     return quantity

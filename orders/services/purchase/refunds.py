@@ -15,6 +15,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accounts import selectors as accounts_selectors
 from accounts import services as accounts_services
@@ -58,7 +59,7 @@ def refund_allowed(*, actor_id: uuid.UUID, organization_id: uuid.UUID | None) ->
 def _reason(reason: str) -> str:
     reason = (reason or "").strip()
     if not reason:
-        raise InvalidInput("A refund needs a reason.", fields={"reason": ["This field is required."]})
+        raise InvalidInput(gettext("A refund needs a reason."), fields={"reason": [gettext("This field is required.")]})
     return reason[:255]
 
 
@@ -73,7 +74,7 @@ def order_refund(
     reason = _reason(reason)
     order = Order.objects.using(DB_ALIAS).filter(pk=order_id).first()
     if order is None:
-        raise NotFound("No such order.")
+        raise NotFound(gettext("No such order."))
     if actor_id is not None and not refund_allowed(actor_id=actor_id, organization_id=order.organization_id):
         raise RefundNotAllowed()
     return _refund(order, actor_id=actor_id, reason=reason, block_seats=block_seats)
@@ -85,7 +86,10 @@ def _refund(
     if order.status == Order.Status.REFUNDED:
         return order_info(order, is_replay=True)
     if order.status != Order.Status.CONFIRMED:
-        raise OrderNotRefundable(f"This order is {order.status.lower()}; only a confirmed order can be refunded.")
+        raise OrderNotRefundable(
+            gettext("This order is %(status)s; only a confirmed order can be refunded.")
+            % {"status": order.status.lower()}
+        )
 
     def refund_locked() -> OrderInfo:
         _ticket_refunds_finish_running(order)
@@ -97,7 +101,9 @@ def _refund(
         return refund_finish(order, actor_id=actor_id, block_seats=block_seats, notice=notice)
 
     return flow_drive(
-        order.pk, refund_locked, busy=lambda: Conflict("This order is being changed right now; try again in a moment.")
+        order.pk,
+        refund_locked,
+        busy=lambda: Conflict(gettext("This order is being changed right now; try again in a moment.")),
     )
 
 
@@ -106,7 +112,7 @@ def _refund_begin(order: Order, *, reason: str) -> None:
     seats = inventory_selectors.seats_of_order(order_id=order.pk)
     if any(seat.status == "CHECKED_IN" for seat in seats):
         raise inventory_services.TicketCheckedIn(
-            "A ticket of this order was already used at the gate; it cannot be refunded."
+            gettext("A ticket of this order was already used at the gate; it cannot be refunded.")
         )
     # Refund rule (docs/BUYER.md): only the buyer's own tickets are refunded; one passed on by transfer or resale
     # stays with its new holder. seats_unsell re-checks this under the seat locks.
@@ -123,7 +129,7 @@ def _refund_begin(order: Order, *, reason: str) -> None:
             .update(step=Order.Step.REFUNDING, refund_reason=reason, updated_at=timezone.now())
         )
         if updated != 1:
-            raise Conflict("This order changed; try again.")
+            raise Conflict(gettext("This order changed; try again."))
     order.step, order.refund_reason = Order.Step.REFUNDING, reason
 
 
@@ -206,21 +212,26 @@ def order_refund_tickets(
     reason = _reason(reason)
     wanted = sorted(set(seat_ids))
     if not wanted:
-        raise InvalidInput("Choose at least one ticket to refund.", fields={"seat_ids": ["Choose a ticket."]})
+        raise InvalidInput(
+            gettext("Choose at least one ticket to refund."), fields={"seat_ids": [gettext("Choose a ticket.")]}
+        )
     order = Order.objects.using(DB_ALIAS).filter(pk=order_id).first()
     if order is None:
-        raise NotFound("No such order.")
+        raise NotFound(gettext("No such order."))
     if actor_id is not None and not refund_allowed(actor_id=actor_id, organization_id=order.organization_id):
         raise RefundNotAllowed()
     if order.status != Order.Status.CONFIRMED:
-        raise OrderNotRefundable(f"This order is {order.status.lower()}; only a confirmed order can be refunded.")
+        raise OrderNotRefundable(
+            gettext("This order is %(status)s; only a confirmed order can be refunded.")
+            % {"status": order.status.lower()}
+        )
     live = set(
         OrderLine.objects.using(DB_ALIAS).filter(order_id=order.pk, is_active=True).values_list("seat_id", flat=True)
     )
     strangers = [str(seat) for seat in wanted if seat not in live]
     if strangers:
         raise InvalidInput(
-            "Some of these seats are not tickets of this order (any more).", fields={"seat_ids": strangers}
+            gettext("Some of these seats are not tickets of this order (any more)."), fields={"seat_ids": strangers}
         )
     if set(wanted) == live:
         return _refund(order, actor_id=actor_id, reason=reason, block_seats=block_seats)
@@ -229,14 +240,16 @@ def order_refund_tickets(
         _ticket_refunds_finish_running(order)
         order.refresh_from_db(using=DB_ALIAS)
         if order.status != Order.Status.CONFIRMED or order.step == Order.Step.REFUNDING:
-            raise Conflict("This order changed; reload it and try again.")
+            raise Conflict(gettext("This order changed; reload it and try again."))
         refund = _tickets_refund_begin(order, seat_ids=wanted, actor_id=actor_id, reason=reason, block=block_seats)
         tickets_refund_finish(refund)
         order.refresh_from_db(using=DB_ALIAS)
         return order_info(order)
 
     return flow_drive(
-        order.pk, refund_locked, busy=lambda: Conflict("This order is being changed right now; try again in a moment.")
+        order.pk,
+        refund_locked,
+        busy=lambda: Conflict(gettext("This order is being changed right now; try again in a moment.")),
     )
 
 
@@ -254,7 +267,9 @@ def _tickets_refund_begin(
     wanted = set(seat_ids)
     seats = [seat for seat in inventory_selectors.seats_of_order(order_id=order.pk) if seat.id in wanted]
     if any(seat.status == "CHECKED_IN" for seat in seats):
-        raise inventory_services.TicketCheckedIn("A chosen ticket was already used at the gate; it cannot be refunded.")
+        raise inventory_services.TicketCheckedIn(
+            gettext("A chosen ticket was already used at the gate; it cannot be refunded.")
+        )
     if any(seat.owner_id not in (None, order.buyer_id) for seat in seats):
         raise inventory_services.TicketTransferred()
     with transaction.atomic(using=DB_ALIAS):
@@ -265,7 +280,7 @@ def _tickets_refund_begin(
             .order_by("seat_id")
         )
         if len(lines) != len(seat_ids):
-            raise Conflict("This order changed; reload it and try again.")
+            raise Conflict(gettext("This order changed; reload it and try again."))
         ticket_flows_close_for_refund(seat_ids=list(seat_ids))
         refund = OrderRefund.objects.using(DB_ALIAS).create(
             order=order,
@@ -327,7 +342,7 @@ def tickets_refund_finish(refund: OrderRefund) -> OrderRefund:
                 .update(refunded_amount=F("refunded_amount") + refund.amount, updated_at=now)
             )
             if updated != 1:
-                raise Conflict("This order changed while its tickets were refunded; recovery will finish it.")
+                raise Conflict(gettext("This order changed while its tickets were refunded; recovery will finish it."))
             notify(kind=NotificationKind.TICKETS_REFUNDED, object_id=refund.pk, recipient_id=order.buyer_id)
     if finished and not refund.block_seats:
         waiting_list_nudge(event_id=order.event_id)

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accounts import selectors as account_selectors
 from core.errors import DomainError, NotFound
@@ -65,9 +66,9 @@ def listing_get(*, listing_id: uuid.UUID, user_id: uuid.UUID | None = None) -> L
     """An ACTIVE listing is public; any other state only for its seller and buyer."""
     listing = ResaleListing.objects.using(DB_ALIAS).filter(pk=listing_id).first()
     if listing is None:
-        raise NotFound("No such listing.")
+        raise NotFound(gettext("No such listing."))
     if listing.status != Status.ACTIVE and str(user_id) not in (str(listing.seller_id), str(listing.buyer_id)):
-        raise NotFound("No such listing.")
+        raise NotFound(gettext("No such listing."))
     return from_row(ListingInfo, listing)
 
 
@@ -79,16 +80,20 @@ def listing_create(*, seat_id: uuid.UUID, seller_id: uuid.UUID, price: Any) -> L
     amount = parse_price(price, allow_zero=False, error=InvalidListingPrice)
     seller = account_selectors.user_get(user_id=seller_id)
     if seller.is_flagged:
-        raise UserFlagged("Your account is flagged and cannot sell tickets until staff clear it.")
+        raise UserFlagged(gettext("Your account is flagged and cannot sell tickets until staff clear it."))
     ticket = ticket_of_owner(seat_id=seat_id, owner_id=seller.id)
     if ticket.status == "LISTED":
         raise ListingActive()
     if ticket.status != "SOLD" or ticket_being_refunded(order_id=ticket.order_id):
-        raise TicketNotTransferable("This ticket cannot be listed (checked in or being refunded).")
-    event = ticket_event_on(ticket, refused="Tickets of an event that is not on (cancelled or ended) cannot be resold.")
+        raise TicketNotTransferable(gettext("This ticket cannot be listed (checked in or being refunded)."))
+    event = ticket_event_on(
+        ticket, refused=gettext("Tickets of an event that is not on (cancelled or ended) cannot be resold.")
+    )
     cap = price_cap(ticket.price)
     if amount > cap:
-        raise PriceAboveCap(f"The most you may ask for this ticket is {cap} credits.", cap=str(cap))
+        raise PriceAboveCap(
+            gettext("The most you may ask for this ticket is %(cap)s credits.") % {"cap": cap}, cap=str(cap)
+        )
 
     transfers_expire_due(seat_id=seat_id)
     try:
@@ -98,9 +103,9 @@ def listing_create(*, seat_id: uuid.UUID, seller_id: uuid.UUID, price: Any) -> L
             # Re-checked under the lock a refund takes too (ticket_flows_close_for_refund): a refund that committed
             # first wins; one that comes later finds this listing and cancels it.
             if ticket_being_refunded(order_id=ticket.order_id):
-                raise TicketNotTransferable("This ticket cannot be listed (its order is being refunded).")
+                raise TicketNotTransferable(gettext("This ticket cannot be listed (its order is being refunded)."))
             if Transfer.objects.using(DB_ALIAS).filter(seat_id=seat_id, status__in=TRANSFER_ACTIVE_STATUSES).exists():
-                raise TicketNotTransferable("This ticket has an open transfer offer; cancel it first.")
+                raise TicketNotTransferable(gettext("This ticket has an open transfer offer; cancel it first."))
             listing = ResaleListing.objects.using(DB_ALIAS).create(
                 seat_id=seat_id,
                 event_id=ticket.event_id,
@@ -129,7 +134,7 @@ def listing_withdraw(*, listing_id: uuid.UUID, seller_id: uuid.UUID) -> ListingI
     """The seller takes an unsold listing down; the ticket goes back to SOLD (usable, transferable)."""
     listing = ResaleListing.objects.using(DB_ALIAS).filter(pk=listing_id, seller_id=seller_id).first()
     if listing is None:
-        raise NotFound("No such listing.")
+        raise NotFound(gettext("No such listing."))
     # Compare-and-set against a buyer's claim: exactly one of them wins.
     with transaction.atomic(using=DB_ALIAS):
         claimed = (
@@ -142,7 +147,9 @@ def listing_withdraw(*, listing_id: uuid.UUID, seller_id: uuid.UUID) -> ListingI
         if listing.status == Status.WITHDRAWN and listing.step == Step.DONE:
             return from_row(ListingInfo, listing)  # a repeated withdraw
         if listing.status != Status.WITHDRAWN:
-            raise ListingUnavailable(f"The listing is {listing.get_status_display().lower()}.")
+            raise ListingUnavailable(
+                gettext("The listing is %(status)s.") % {"status": listing.get_status_display().lower()}
+            )
     withdrawal_finish(listing_id)
     return from_row(ListingInfo, ResaleListing.objects.using(DB_ALIAS).get(pk=listing_id))
 

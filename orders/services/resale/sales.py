@@ -15,6 +15,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accounts import selectors as account_selectors
 from accounts import services as account_services
@@ -49,17 +50,19 @@ def listing_buy(*, listing_id: uuid.UUID, buyer_id: uuid.UUID) -> ListingInfo:
     """Buy a listing in one step: all or nothing. The loser of a race gets LISTING_UNAVAILABLE and pays nothing."""
     buyer = account_selectors.user_get(user_id=buyer_id)
     if buyer.is_flagged:
-        raise UserFlagged("Your account is flagged and cannot buy resale tickets until staff clear it.")
+        raise UserFlagged(gettext("Your account is flagged and cannot buy resale tickets until staff clear it."))
     listing = ResaleListing.objects.using(DB_ALIAS).filter(pk=listing_id).first()
     if listing is None:
-        raise NotFound("No such listing.")
+        raise NotFound(gettext("No such listing."))
     if str(listing.seller_id) == str(buyer.id):
         raise OwnListing()
     check_not_blocked(organization_id=listing.organization_id, user_id=buyer.id)
     if listing.status != Status.ACTIVE:
         raise ListingUnavailable()
     if buyer.credit_balance < listing.price:
-        raise InsufficientCredits(f"You need {listing.price} credits; top up your wallet first.")
+        raise InsufficientCredits(
+            gettext("You need %(price)s credits; top up your wallet first.") % {"price": listing.price}
+        )
 
     attempt = uuid.uuid4()
     fee = fee_for(listing.price)
@@ -126,7 +129,7 @@ def sale_steps(listing_id: uuid.UUID, attempt: uuid.UUID) -> None:
     def hand_over_refused(error: DomainError) -> None:
         # The ticket is no longer the seller's listed ticket (refunded, event cancelled): undo the payment.
         _refund(listing)
-        raise ListingUnavailable("The ticket could not be handed over; your credits were returned.") from None
+        raise ListingUnavailable(gettext("The ticket could not be handed over; your credits were returned.")) from None
 
     plan = (
         FlowStep(Step.NONE, Step.SELLER_CREDITED, pay, payment_refused, fault="resale.after_payment"),

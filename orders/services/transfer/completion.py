@@ -12,6 +12,7 @@ import uuid
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accounts import selectors as account_selectors
 from accounts import services as account_services
@@ -44,13 +45,16 @@ def transfer_confirm(*, transfer_id: uuid.UUID, user_id: uuid.UUID, code: str) -
     """
     code = (code or "").strip()
     if not code:
-        raise InvalidInput("Enter the code we emailed you.", fields={"code": ["This field is required."]})
+        raise InvalidInput(
+            gettext("Enter the code we emailed you."), fields={"code": [gettext("This field is required.")]}
+        )
     current, who = accepted_transfer_of(transfer_id=transfer_id, user_id=user_id)
     if who == "recipient" and current.price > 0:
         recipient = account_selectors.user_get(user_id=user_id)
         if recipient.credit_balance < current.price:
             raise InsufficientCredits(
-                f"You need {current.price} credits to accept this ticket; top up your wallet first."
+                gettext("You need %(price)s credits to accept this ticket; top up your wallet first.")
+                % {"price": current.price}
             )
 
     account_services.otp_verify(user_id=user_id, purpose=OTP_PURPOSE[who], code=code, object_id=transfer_id)
@@ -72,7 +76,9 @@ def _record_confirmation(transfer_id: uuid.UUID, *, who: str) -> tuple[Transfer,
         if transfer.status == Status.EXPIRED:
             expired = True
         elif transfer.status != Status.ACCEPTED:
-            raise TransferStateInvalid(f"The transfer is {transfer.get_status_display().lower()}.")
+            raise TransferStateInvalid(
+                gettext("The transfer is %(status)s.") % {"status": transfer.get_status_display().lower()}
+            )
         else:
             field = "sender_confirmed_at" if who == "sender" else "recipient_confirmed_at"
             if getattr(transfer, field) is None:

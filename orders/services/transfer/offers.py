@@ -11,6 +11,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accounts import selectors as account_selectors
 from accounts import services as account_services
@@ -96,7 +97,7 @@ def transfer_get(*, transfer_id: uuid.UUID, user_id: uuid.UUID) -> TransferInfo:
     """The transfer if ``user_id`` is a party or manages the event; NotFound otherwise (no existence leak)."""
     transfer = Transfer.objects.using(DB_ALIAS).filter(pk=transfer_id).first()
     if transfer is None or not _visible(transfer, user_id=user_id):
-        raise NotFound("No such transfer.")
+        raise NotFound(gettext("No such transfer."))
     if transfer.status in (Status.OFFERED, Status.ACCEPTED) and transfer.expires_at <= timezone.now():
         transfers_expire_due(seat_id=transfer.seat_id)
         transfer.refresh_from_db(using=DB_ALIAS)
@@ -114,7 +115,9 @@ def transfers_for_user(*, user_id: uuid.UUID, direction: str = "all", active_onl
     elif direction == "all":
         queryset = queryset.filter(from_user_id=user_id) | queryset.filter(to_user_id=user_id)
     else:
-        raise InvalidInput("direction must be incoming, outgoing or all.", fields={"direction": ["Unknown value."]})
+        raise InvalidInput(
+            gettext("direction must be incoming, outgoing or all."), fields={"direction": [gettext("Unknown value.")]}
+        )
     if active_only:
         queryset = queryset.filter(status__in=TRANSFER_ACTIVE_STATUSES)
     return [from_row(TransferInfo, transfer) for transfer in queryset.order_by("-created_at")[:200]]
@@ -132,9 +135,9 @@ def transfer_active_for_seat(*, seat_id: uuid.UUID) -> TransferInfo | None:
 def check_not_flagged(user, *, who: str) -> None:
     if user.is_flagged:
         detail = (
-            "Your account is flagged and cannot transfer tickets until staff clear it."
+            gettext("Your account is flagged and cannot transfer tickets until staff clear it.")
             if who == "sender"
-            else "The recipient's account is flagged and cannot receive tickets until staff clear it."
+            else gettext("The recipient's account is flagged and cannot receive tickets until staff clear it.")
         )
         raise UserFlagged(detail)
 
@@ -163,7 +166,9 @@ def transfer_offer(
     amount = parse_price(price, allow_zero=True)
     email = (to_email or "").strip()
     if not email or "@" not in email or len(email) > 254:
-        raise InvalidInput("Enter the recipient's email address.", fields={"to_email": ["Enter a valid email."]})
+        raise InvalidInput(
+            gettext("Enter the recipient's email address."), fields={"to_email": [gettext("Enter a valid email.")]}
+        )
     sender = account_selectors.user_get(user_id=from_user_id)
     check_not_flagged(sender, who="sender")
     recipient_id = _recipient_id(sender=sender, email=email)
@@ -174,9 +179,11 @@ def transfer_offer(
     # Priced like resale: at most the cap of face value, and the same platform fee (a free transfer pays none).
     cap = price_cap(ticket.price)
     if amount > cap:
-        raise PriceAboveCap(f"The most you may ask for this ticket is {cap} credits.", cap=str(cap))
+        raise PriceAboveCap(
+            gettext("The most you may ask for this ticket is %(cap)s credits.") % {"cap": cap}, cap=str(cap)
+        )
     event = ticket_event_on(
-        ticket, refused="Tickets of an event that is not on (cancelled or ended) cannot be transferred."
+        ticket, refused=gettext("Tickets of an event that is not on (cancelled or ended) cannot be transferred.")
     )
 
     transfers_expire_due(seat_id=seat_id)
@@ -192,7 +199,7 @@ def transfer_offer(
                 .filter(seat_id=seat_id, status__in=LISTING_ACTIVE_STATUSES)
                 .exists()
             ):
-                raise TicketNotTransferable("This ticket is listed for resale; withdraw the listing first.")
+                raise TicketNotTransferable(gettext("This ticket is listed for resale; withdraw the listing first."))
             transfer = Transfer.objects.using(DB_ALIAS).create(
                 seat_id=seat_id,
                 event_id=ticket.event_id,
@@ -221,7 +228,7 @@ def transfer_locked(transfer_id: uuid.UUID) -> Transfer:
     """The transfer's row, locked FOR UPDATE until the caller's orders_db transaction ends."""
     transfer = Transfer.objects.using(DB_ALIAS).select_for_update().filter(pk=transfer_id).first()
     if transfer is None:
-        raise NotFound("No such transfer.")
+        raise NotFound(gettext("No such transfer."))
     return transfer
 
 
@@ -244,14 +251,16 @@ def _act(
         if str(user_id) == str(transfer.to_user_id):
             actor_role = "recipient"
         if actor_role is None:
-            raise NotFound("No such transfer.")
+            raise NotFound(gettext("No such transfer."))
         if actor_role != role:
             raise TransferActionForbidden()
         expire_if_due(transfer)
         if transfer.status == Status.EXPIRED and Status.EXPIRED not in allowed:
             expired = True
         elif transfer.status not in allowed:
-            raise TransferStateInvalid(f"The transfer is {transfer.get_status_display().lower()}.")
+            raise TransferStateInvalid(
+                gettext("The transfer is %(status)s.") % {"status": transfer.get_status_display().lower()}
+            )
         else:
             for name, value in change.items():
                 setattr(transfer, name, value)
@@ -322,11 +331,13 @@ def accepted_transfer_of(
     transfer = transfer_get(transfer_id=transfer_id, user_id=user_id)
     who = transfer.role_of(user_id)
     if who is None:
-        raise NotFound("No such transfer.")
+        raise NotFound(gettext("No such transfer."))
     if transfer.status == Status.EXPIRED:
         raise TransferExpired()
     if transfer.status != Status.ACCEPTED:
-        raise TransferStateInvalid(not_accepted or f"The transfer is {Status(transfer.status).label.lower()}.")
+        raise TransferStateInvalid(
+            not_accepted or gettext("The transfer is %(status)s.") % {"status": Status(transfer.status).label.lower()}
+        )
     return transfer, who
 
 
@@ -335,9 +346,9 @@ def transfer_send_code(*, transfer_id: uuid.UUID, user_id: uuid.UUID) -> Transfe
     transfer, who = accepted_transfer_of(
         transfer_id=transfer_id,
         user_id=user_id,
-        not_accepted="Codes are sent once the recipient has accepted the offer.",
+        not_accepted=gettext("Codes are sent once the recipient has accepted the offer."),
     )
     if (who == "sender" and transfer.sender_confirmed_at) or (who == "recipient" and transfer.recipient_confirmed_at):
-        raise TransferStateInvalid("You have already confirmed this transfer.")
+        raise TransferStateInvalid(gettext("You have already confirmed this transfer."))
     _issue_code(transfer, who=who, resend=True)
     return transfer

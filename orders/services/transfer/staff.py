@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import uuid
 
+from django.utils.translation import gettext
+
 from accounts import selectors as account_selectors
 from accounts.contract import InsufficientCredits, LedgerKind
 from core.audit import audit_record
@@ -28,14 +30,14 @@ from orders.services.transfer.offers import staff_may_manage
 def _staff_transfer(transfer_id: uuid.UUID, actor_id: uuid.UUID) -> Transfer:
     transfer = Transfer.objects.using(DB_ALIAS).filter(pk=transfer_id).first()
     if transfer is None or not staff_may_manage(user_id=actor_id, organization_id=transfer.organization_id):
-        raise NotFound("No such transfer.")
+        raise NotFound(gettext("No such transfer."))
     return transfer
 
 
 def _reason(reason: str) -> str:
     reason = (reason or "").strip()
     if not reason:
-        raise InvalidInput("A reason is required.", fields={"reason": ["This field is required."]})
+        raise InvalidInput(gettext("A reason is required."), fields={"reason": [gettext("This field is required.")]})
     return reason[:2000]
 
 
@@ -56,7 +58,7 @@ def transfer_dispute(*, transfer_id: uuid.UUID, actor_id: uuid.UUID, reason: str
     reason = _reason(reason)
     transfer = _staff_transfer(transfer_id, actor_id)
     if not transfer_advance(transfer.id, expect_status=Status.COMPLETED, status=Status.DISPUTED, dispute_reason=reason):
-        raise TransferStateInvalid("Only a completed transfer can be disputed.")
+        raise TransferStateInvalid(gettext("Only a completed transfer can be disputed."))
     _audit("transfer.dispute", transfer, actor_id=actor_id, reason=reason)
     return from_row(TransferInfo, Transfer.objects.using(DB_ALIAS).get(pk=transfer.id))
 
@@ -68,7 +70,7 @@ def transfer_reverse(*, transfer_id: uuid.UUID, actor_id: uuid.UUID, reason: str
     if transfer.status == Status.REVERSED:
         return from_row(TransferInfo, transfer)
     if transfer.status != Status.DISPUTED:
-        raise TransferStateInvalid("Mark the transfer disputed before reversing it.")
+        raise TransferStateInvalid(gettext("Mark the transfer disputed before reversing it."))
     if not transfer_advance(transfer.id, expect_status=Status.DISPUTED, expect_step=Step.DONE, step=Step.REVERSING):
         if transfer.step != Step.REVERSING:
             raise TransferStateInvalid()
@@ -94,7 +96,7 @@ def reverse_steps(transfer_id: uuid.UUID) -> None:
         if sender.credit_balance < transfer.price - transfer.fee:
             reopen()
             raise InsufficientCredits(
-                "The original owner no longer has the credits to refund; adjust their balance first."
+                gettext("The original owner no longer has the credits to refund; adjust their balance first.")
             )
     try:
         inventory_services.ticket_change_owner(

@@ -5,14 +5,16 @@
   if (!root || root.dataset.live !== "1") return;
   const every = Math.max(1, Number(root.dataset.pollSeconds || 1)) * 1000;
   const set = (name, text) => { const el = root.querySelector(`[data-field="${name}"]`); if (el) el.textContent = text; };
-  const number = (n) => Number(n).toLocaleString("en");
+  const gettext = window.gettext || ((text) => text);
+  const interpolate = window.interpolate || ((text, values) => text.replace("%(seconds)s", values.seconds));
+  const number = (n) => Number(n).toLocaleString(document.documentElement.lang || "en");
   function draw(state) {
     set("status_label", state.status_label);
     set("done", number(state.done));
     set("total", number(state.total));
     set("percent", state.percent);
     set("rate", state.rate);
-    set("eta", state.eta_seconds === null ? "—" : `about ${state.eta_seconds} s`);
+    set("eta", state.eta_seconds === null ? "—" : interpolate(gettext("about %(seconds)s s"), { seconds: state.eta_seconds }, true));
     set("errors", state.errors);
     set("error_detail", state.error_detail || "");
     const result = Object.entries(state.result || {}).map(([k, v]) => `${k}: ${number(v)}`).join(", ");
