@@ -62,13 +62,14 @@ def measure_width(page) -> dict:
     return page.evaluate("() => ({scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth})")
 
 
-def admin_login(page, base_url: str, email: str) -> None:
-    """Log ``page`` in to the staff admin with the password (staff without a second factor: the test settings)."""
-    page.goto(f"{base_url}/admin/login/?next=/admin/")
+def admin_login(page, base_url: str, email: str, next_path: str = "/admin/") -> None:
+    """Log ``page`` in to the staff admin with the password (staff without a second factor: the test settings) and
+    wait for the admin page ``next_path`` it lands on."""
+    page.goto(f"{base_url}/admin/login/?next={next_path}")
     page.fill("input[name=username]", email)
     page.fill("input[name=password]", PASSWORD)
     page.click("input[type=submit]")
-    page.wait_for_url(re.compile(r"/admin/$"))
+    page.wait_for_url(re.compile(re.escape(next_path) + "$"))
 
 
 def save_screenshot(page, name: str) -> None:

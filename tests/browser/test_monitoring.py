@@ -8,15 +8,12 @@ artifacts/screenshots/monitoring-*.png. Skipped when Chromium is not installed, 
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import httpx
 import pytest
 
 from core.databases import ALL_DATABASES
-
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
-PASSWORD = "correct horse battery staple"  # the factories' password
+from tests.browser.pages import SCREENSHOTS, admin_login
 
 
 def _sample(text: str, name: str, **labels: str) -> float:
@@ -48,11 +45,7 @@ def test_metrics_and_database_health_show_live_figures(live_server, browser):
     assert "ticketremaster_operations_total" in text
     page.screenshot(path=str(SCREENSHOTS / "monitoring-1-metrics.png"))
 
-    page.goto(f"{live_server.url}/admin/login/?next=/admin/")
-    page.fill("input[name=username]", admin.email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("input[type=submit]")
-    page.wait_for_url(re.compile(r"/admin/$"))
+    admin_login(page, live_server.url, admin.email)
     page.click("text=Database health")
     page.wait_for_url(re.compile(r"/admin/database-health/$"))
     for alias in ALL_DATABASES:

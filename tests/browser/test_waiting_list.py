@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from core.databases import ALL_DATABASES
-from tests.browser.pages import logged_in_page
+from tests.browser.pages import admin_login, logged_in_page
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 
@@ -112,11 +112,7 @@ def test_staff_see_who_waits_on_the_dashboard_and_the_list(live_server, browser,
         )
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     page.set_default_timeout(20_000)
-    page.goto(f"{live_server.url}/admin/login/?next=/admin/")
-    page.fill("input[name=username]", sold_out["clerk"].email)
-    page.fill("input[name=password]", "correct horse battery staple")
-    page.click("input[type=submit]")
-    page.wait_for_url(re.compile(r"/admin/$"))
+    admin_login(page, live_server.url, sold_out["clerk"].email)
     page.goto(f"{live_server.url}/admin/events/event/{setup.event.pk}/dashboard/")
     assert f"2 people wait for {setup.section.name}" in page.inner_text(".waiting-list")
     _shot(page, "5-dashboard")

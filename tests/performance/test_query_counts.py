@@ -31,6 +31,7 @@ from bench.scenarios import dashboard_path
 from core.databases import ALL_DATABASES
 from orders.models import WaitingRoom
 from orders.services import waiting_room as rooms
+from orders.tests.waiting_room_helpers import configure_room
 
 pytestmark = pytest.mark.django_db(databases=ALL_DATABASES, transaction=True)
 
@@ -231,17 +232,7 @@ def test_a_cold_principal_costs_two_users_queries(world, assert_queries):
 
 
 def _room_on_the_stadium(world, *, starts_in: dt.timedelta):
-    starts = timezone.now() + starts_in
-    rooms.waiting_room_configure(
-        event_id=world.stadium_event_id,
-        active=True,
-        opens_at=starts - dt.timedelta(hours=1),
-        starts_at=starts,
-        rate_per_minute=60,
-        pass_minutes=15,
-        per_address_cap=1000,
-        actor_id=None,
-    )
+    configure_room(world.stadium_event_id, starts_at=timezone.now() + starts_in, cap=1000)
     return f"/api/v1/events/{world.stadium_event_id}/waiting-room/"
 
 
