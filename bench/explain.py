@@ -142,10 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size", choices=("full", "small", "tiny"), default="full")
     parser.add_argument("--no-record", action="store_true")
     args = parser.parse_args(argv)
-    urls = harness.create_fresh_databases(f"expl{secrets.token_hex(3)}")
-    try:
-        harness.setup_django()
-        harness.migrate_all()
+    with harness.fresh_databases(f"expl{secrets.token_hex(3)}"):
         from bench import dataset
         from bench.run import _commit
 
@@ -161,8 +158,6 @@ def main(argv: list[str] | None = None) -> int:
             f"{harness.machine_description()}: stadium {size.stadium_capacity:,} seats, arena {size.big_capacity:,} "
             f"seats with {size.big_sold:,} sold."
         )
-    finally:
-        harness.drop_databases(urls)
     print(text)
     if not args.no_record:
         record(text, header)

@@ -166,13 +166,8 @@ def main() -> None:
     parser.add_argument("--control", action="store_true", help="also poll a static file of the same shape")
     args = parser.parse_args()
 
-    urls = harness.create_fresh_databases(f"edge{secrets.token_hex(3)}")
-    try:
-        harness.setup_django()
-        harness.migrate_all()
+    with harness.fresh_databases(f"edge{secrets.token_hex(3)}"):
         _run(args)
-    finally:
-        harness.drop_databases(urls)
 
 
 def _run(args: argparse.Namespace) -> None:

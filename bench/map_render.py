@@ -197,13 +197,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--frames", type=int, default=120)
     args = parser.parse_args()
-    urls = harness.create_fresh_databases(f"map{secrets.token_hex(3)}")
-    try:
-        harness.setup_django()
-        harness.migrate_all()
+    with harness.fresh_databases(f"map{secrets.token_hex(3)}"):
         _run(args.runs, args.frames)
-    finally:
-        harness.drop_databases(urls)
 
 
 if __name__ == "__main__":
