@@ -15,12 +15,12 @@ import pytest
 from django.db import connections
 from django.utils import timezone
 from rest_framework.renderers import JSONRenderer
-from rest_framework.test import APIClient
 
 from events.tests.factories import EventSectionFactory, PriceTierFactory
 from inventory import selectors as inventory_selectors
 from inventory.tests.factories import SeatFactory
 from orders.api.event_serializers import SeatMapSeatSerializer
+from orders.tests.helpers import api_client
 
 pytestmark = pytest.mark.django_db(databases=["default", "seats", "orders", "events"])
 
@@ -43,8 +43,7 @@ def section_with_every_state(buyer):
 
 def test_seats_api_answers_exactly_what_the_serializer_would(section_with_every_state, buyer):
     event, section = section_with_every_state
-    client = APIClient()
-    client.force_authenticate(buyer)
+    client = api_client(buyer)
 
     response = client.get(f"/api/v1/events/{event.pk}/seats/?section={section.pk}", HTTP_ACCEPT="application/json")
 
@@ -64,8 +63,7 @@ def test_seat_map_json_of_an_unknown_section_is_an_empty_list(section_with_every
 
 def test_a_section_the_event_does_not_sell_is_still_a_404(section_with_every_state, buyer):
     event, _section = section_with_every_state
-    client = APIClient()
-    client.force_authenticate(buyer)
+    client = api_client(buyer)
     response = client.get(f"/api/v1/events/{event.pk}/seats/?section={uuid.uuid4()}", HTTP_ACCEPT="application/json")
     assert response.status_code == 404
     assert response.json()["code"] == "NOT_FOUND"
@@ -73,8 +71,7 @@ def test_a_section_the_event_does_not_sell_is_still_a_404(section_with_every_sta
 
 def test_browsable_api_still_renders_the_seats_page(section_with_every_state, buyer):
     event, section = section_with_every_state
-    client = APIClient()
-    client.force_authenticate(buyer)
+    client = api_client(buyer)
     response = client.get(f"/api/v1/events/{event.pk}/seats/?section={section.pk}", HTTP_ACCEPT="text/html")
     assert response.status_code == 200
     assert b"AVAILABLE" in response.content
