@@ -222,11 +222,17 @@ class OrderInfo:
 
 
 @dataclass(frozen=True)
-class TransferInfo:
+class TicketFlowInfo:
+    """What a transfer and a listing say first: the flow, and the ticket (seat) of which event it passes on."""
+
     id: uuid.UUID
     seat_id: uuid.UUID
     event_id: uuid.UUID
     organization_id: uuid.UUID | None
+
+
+@dataclass(frozen=True)
+class TransferInfo(TicketFlowInfo):
     from_user_id: uuid.UUID
     to_user_id: uuid.UUID | None
     price: Decimal
@@ -258,11 +264,7 @@ class TransferInfo:
 
 
 @dataclass(frozen=True)
-class ListingInfo:
-    id: uuid.UUID
-    seat_id: uuid.UUID
-    event_id: uuid.UUID
-    organization_id: uuid.UUID | None
+class ListingInfo(TicketFlowInfo):
     seller_id: uuid.UUID
     price: Decimal
     face_value: Decimal
