@@ -67,6 +67,14 @@ class GeneratorPageMixin:
         return TemplateResponse(request, self.generator_template, context)
 
 
+class VenueSetupAdmin(GeneratorPageMixin, OrganizationChoiceMixin, SoftDeleteAdminMixin, TenantScopedAdmin):
+    """Venues and their sections: set up by staff who manage events, the only ones who see them in the admin."""
+
+    view_capability = Capability.EVENTS_MANAGE
+    manage_capability = Capability.EVENTS_MANAGE
+    delete_capability = Capability.EVENTS_MANAGE
+
+
 @admin.register(Organization)
 class OrganizationAdmin(SoftDeleteAdminMixin, TenantScopedAdmin):
     view_capability = Capability.EVENTS_VIEW
@@ -99,16 +107,13 @@ class OrganizationAdmin(SoftDeleteAdminMixin, TenantScopedAdmin):
 
 
 @admin.register(Venue)
-class VenueAdmin(GeneratorPageMixin, OrganizationChoiceMixin, SoftDeleteAdminMixin, TenantScopedAdmin):
+class VenueAdmin(VenueSetupAdmin):
     form = VenueAdminForm
     generator_path = "layout"
     generator_label = "Generate a layout…"
     generator_unsaved = "Save the venue first."
     generator_not_found = "No such venue."
     generator_template = "admin/events/venue/layout.html"
-    view_capability = Capability.EVENTS_MANAGE
-    manage_capability = Capability.EVENTS_MANAGE
-    delete_capability = Capability.EVENTS_MANAGE
     list_display = ["name", "organization", "city", "timezone", "section_count"]
     list_filter = [DeletedFilter, "city"]
     list_select_related = ["organization"]
@@ -171,16 +176,13 @@ class VenueAdmin(GeneratorPageMixin, OrganizationChoiceMixin, SoftDeleteAdminMix
 
 
 @admin.register(Section)
-class SectionAdmin(GeneratorPageMixin, OrganizationChoiceMixin, SoftDeleteAdminMixin, TenantScopedAdmin):
+class SectionAdmin(VenueSetupAdmin):
     form = SectionAdminForm
     generator_path = "grid"
     generator_label = "Generate seat grid…"
     generator_unsaved = "Save the section first."
     generator_not_found = "No such section."
     generator_template = "admin/events/section/grid.html"
-    view_capability = Capability.EVENTS_MANAGE
-    manage_capability = Capability.EVENTS_MANAGE
-    delete_capability = Capability.EVENTS_MANAGE
     list_display = ["name", "venue", "kind", "capacity", "sort_order"]
     list_filter = [DeletedFilter, "kind"]
     list_select_related = ["venue", "venue__organization"]
