@@ -9,28 +9,25 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
 
 from accounts.tests.factories import PASSWORD, UserFactory
-from core.databases import ALL_DATABASES
 from events.tests.staff_world import add_staff, make_tenant
 from orders.models import Order, WaitingRoomEntry
 from orders.services import waiting_room as rooms
 from orders.tests.factories import Seat
 from orders.tests.waiting_room_helpers import configure_room, room_event, start_sale
 from orders.views import waiting_room as room_views
-from tests.browser.pages import admin_login
+from tests.browser.pages import SCREENSHOTS, admin_login, walk
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+pytestmark = walk
+
 VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
 
 
-@pytest.mark.browser
 @pytest.mark.parametrize("device", ["desktop", "phone"])
-@pytest.mark.django_db(databases=ALL_DATABASES, transaction=True)
 def test_buyer_waits_in_the_room_is_let_in_and_buys(live_server, browser, settings, tmp_path, monkeypatch, device):
     settings.WAITING_ROOM_STATUS_ROOT = tmp_path / "waiting-room"
     monkeypatch.setattr(room_views, "POLL_SECONDS", 1)  # the test need not wait ten seconds per poll
@@ -121,8 +118,6 @@ def _staff_room_page(context, base_url: str, manager, tenant):
     return page
 
 
-@pytest.mark.browser
-@pytest.mark.django_db(databases=ALL_DATABASES, transaction=True)
 def test_staff_watch_the_room_and_pause_it(live_server, browser, settings, tmp_path):
     from orders.models import WaitingRoom
 
@@ -140,9 +135,7 @@ def test_staff_watch_the_room_and_pause_it(live_server, browser, settings, tmp_p
     context.close()
 
 
-@pytest.mark.browser
 @pytest.mark.parametrize("device", ["desktop", "phone"])
-@pytest.mark.django_db(databases=ALL_DATABASES, transaction=True)
 def test_staff_switch_admission_to_follow_throughput_and_see_the_controller(
     live_server, browser, settings, tmp_path, device
 ):
