@@ -11,6 +11,7 @@ import pytest
 
 from core import embedded_db, msgfmt
 from core.databases import ALL_DATABASES, uses_embedded_server
+from core.testing import cleared_around_each_test
 
 __all__ = ["ALL_DATABASES"]
 SCREENSHOTS = Path(__file__).resolve().parent / "artifacts" / "screenshots"
@@ -66,14 +67,14 @@ def browser(monkeypatch):
             launched.close()
 
 
-@pytest.fixture(autouse=True)
-def _fresh_config_cache():
-    """System settings are cached per process; a test that changes one must not leak it to the next."""
-    from core import config
+def _clear_config_cache() -> None:
+    from core import config  # its models load once Django is set up, after this module
 
     config.clear_cache()
-    yield
-    config.clear_cache()
+
+
+# System settings are cached per process; a test that changes one must not leak it to the next.
+_fresh_config_cache = cleared_around_each_test(_clear_config_cache)
 
 
 @pytest.fixture

@@ -1,9 +1,7 @@
 """What accounts promises its callers: the result types, the enums and the errors of users_db.
 
-Other apps (and accounts' own pages and API) get these frozen dataclasses from ``accounts.selectors`` and
-``accounts.services``, never model instances; the enums are the stored values of the columns they name (models.py
-takes its choices from here, so a value or label changes in one place); the errors are ``core.errors.DomainError``
-subclasses with a stable ``code`` and an HTTP ``status``.
+Callers get these from ``accounts.selectors`` and ``accounts.services``, never model
+instances (docs/ARCHITECTURE.md: every contract.py).
 """
 
 from __future__ import annotations

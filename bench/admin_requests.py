@@ -213,10 +213,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep-data", action="store_true", help="keep the run's databases afterwards")
     options = parser.parse_args(argv)
 
-    urls = harness.create_fresh_databases(secrets.token_hex(3))
-    try:
-        harness.setup_django()
-        harness.migrate_all()
+    with harness.fresh_databases(secrets.token_hex(3), keep=options.keep_data):
         from bench.run import machine_activity
 
         activity = machine_activity()
@@ -228,9 +225,6 @@ def main(argv: list[str] | None = None) -> int:
         if errors:
             print("Requests that failed: " + ", ".join(f"{t.name} ({t.status})" for t in errors), file=sys.stderr)
         return 0 if slowest < GOAL_SECONDS * 1000 and not errors else 1
-    finally:
-        if not options.keep_data:
-            harness.drop_databases(urls)
 
 
 if __name__ == "__main__":

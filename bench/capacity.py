@@ -33,7 +33,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from bench import harness, topology
-from bench.world import SectionSpec, published_event
+from bench.world import SectionSpec, bench_person, published_event
 
 UTILISATION = 0.7  # plan each tier to run at most this busy: queueing delay explodes above it
 CORE_COUNTS = (8, 32, 128)
@@ -110,14 +110,9 @@ class Meter:
 # --- The data set ----------------------------------------------------------------------------------------------------
 def build(*, buyers: int) -> dict:
     """One event (a general-admission section that never sells out, a 1,000-seat section) and buyers with tokens."""
-    from django.contrib.auth import get_user_model
-    from rest_framework.authtoken.models import Token
-
-    from accounts import services as accounts_services
-    from accounts.models import OrganizationMembership
+    from django.db import connections
 
     run = uuid.uuid4().hex[:8]
-    User = get_user_model()  # noqa: N806 - Django's idiom
     world = published_event(
         label="Capacity",
         run=run,
@@ -129,22 +124,8 @@ def build(*, buyers: int) -> dict:
         price=Decimal("10.00"),
     )
 
-    tokens, ids = [], []
-    for index in range(buyers):
-        user = User.objects.create_user(email=f"cap{index}-{run}@bench.test", password=None, is_verified=True)
-        accounts_services.credits_credit(
-            user_id=user.pk,
-            amount=Decimal("100000.00"),
-            kind="ADJUSTMENT",
-            reference=f"cap-{run}-{index}",
-            memo="bench",
-        )
-        tokens.append(Token.objects.create(user=user).key)
-        ids.append(user.pk)
-    gate = User.objects.create_user(email=f"capgate-{run}@bench.test", password=None, is_verified=True, is_staff=True)
-    OrganizationMembership.objects.create(user_id=gate.pk, organization_id=world.organization_id, role="GATE")
-    from django.db import connections
-
+    people = [bench_person(f"cap{index}-{run}@bench.test", credits=Decimal("100000.00")) for index in range(buyers)]
+    gate = bench_person(f"capgate-{run}@bench.test", is_staff=True, organization_id=world.organization_id, role="GATE")
     with connections["seats"].cursor() as cursor:
         cursor.execute(
             "SELECT id FROM inventory_seat WHERE section_id = %s ORDER BY row_label, number",
@@ -157,8 +138,8 @@ def build(*, buyers: int) -> dict:
         "arena_seats": [arena_seats[index::buyers] for index in range(buyers)],
         "floor": str(world.section_ids["Floor"]),
         "stalls": str(world.section_ids["Stalls"]),
-        "tokens": tokens,
-        "gate_token": Token.objects.create(user=gate).key,
+        "tokens": [person.token for person in people],
+        "gate_token": gate.token,
     }
 
 

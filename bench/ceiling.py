@@ -518,13 +518,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.clients < 1 or args.seconds <= 0:
         parser.error("--clients must be >= 1 and --seconds > 0")
-    urls = harness.create_fresh_databases(f"ceil{secrets.token_hex(3)}")
-    try:
-        harness.setup_django()
-        harness.migrate_all()
+    with harness.fresh_databases(f"ceil{secrets.token_hex(3)}"):
         result = run_ceiling(size_name=args.size, clients=args.clients, seconds=args.seconds)
-    finally:
-        harness.drop_databases(urls)
     command = "python -m bench.ceiling " + " ".join(argv if argv is not None else sys.argv[1:])
     text = render(result, command=command.strip(), note=args.note)
     print()

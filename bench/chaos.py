@@ -156,45 +156,79 @@ def psycopg_errors() -> tuple[type[Exception], ...]:
     return (psycopg.Error,)
 
 
+@dataclass(frozen=True)
+class ChaosPlan:
+    """How hard a run breaks things: how long it lasts, the mean seconds between worker kills and between backend
+    terminations, and how long a stopped database stays down."""
+
+    seconds: float = 90
+    kill_every: float = 3.0
+    terminate_every: float = 2.0
+    outage: float = 4.0
+
+    @classmethod
+    def from_arguments(cls, args: argparse.Namespace) -> ChaosPlan:
+        return cls(
+            seconds=args.seconds, kill_every=args.kill_every, terminate_every=args.terminate_every, outage=args.outage
+        )
+
+
+class Breaker:
+    """The background breakage both chaos runs share: a worker SIGKILLed and an application backend terminated, each
+    at random moments around the plan's mean intervals. ``tick`` is called about ten times a second."""
+
+    def __init__(
+        self, plan: ChaosPlan, log, urls: list[str], *, expected: tuple[type[Exception], ...] | None = None
+    ) -> None:
+        self.plan = plan
+        self.log = log  # a ChaosLog or a topology.TopologyChaosLog: worker_kills, backends_terminated, notes
+        self.urls = urls
+        # What terminating may meet: the server being restarted right now, or a lost race.
+        self.expected = expected or psycopg_errors()
+        started = time.monotonic()
+        self.next_kill = started + random.uniform(0.5, plan.kill_every)
+        self.next_terminate = started + random.uniform(0.5, plan.terminate_every)
+
+    def postpone_kill(self) -> None:
+        """After a planned outage: the next worker kill comes a while after it, not at once."""
+        self.next_kill = time.monotonic() + random.uniform(0.5, self.plan.kill_every)
+
+    def tick(self, server, now: float) -> None:
+        if now >= self.next_kill:
+            if server.kill_worker() is not None:
+                self.log.worker_kills += 1
+            self.next_kill = now + random.uniform(0.3, 2 * self.plan.kill_every)
+        if now >= self.next_terminate:
+            try:
+                kind = terminate_a_backend(self.urls)
+            except self.expected as exc:
+                self.log.notes.append(f"terminate: {type(exc).__name__}: {exc}"[:200])
+                kind = None
+            if kind:
+                self.log.backends_terminated[kind] += 1
+            self.next_terminate = now + random.uniform(0.3, 2 * self.plan.terminate_every)
+
+
 def make_chaos(
-    *,
-    dedicated: DedicatedDatabase,
-    log: ChaosLog,
-    seconds: float,
-    kill_every: float,
-    terminate_every: float,
-    outage: float,
+    *, dedicated: DedicatedDatabase, log: ChaosLog, plan: ChaosPlan
 ) -> Callable[[harness.Server, object, threading.Event], None]:
     """The background injector: kills and terminations throughout, one database restart in the middle."""
     urls = [os.environ[variable] for variable in harness.DATABASE_URL_VARIABLES.values()]
 
     def chaos(server: harness.Server, world, stop: threading.Event) -> None:
         started = time.monotonic()
-        restart_at = started + seconds * 0.45
+        restart_at = started + plan.seconds * 0.45
         restarted = False
-        next_kill = started + random.uniform(0.5, kill_every)
-        next_terminate = started + random.uniform(0.5, terminate_every)
+        breaker = Breaker(plan, log, urls)
         probe_token = world.buyers[-1].token
         while not stop.wait(0.1):
             now = time.monotonic()
             if not restarted and now >= restart_at:
                 restarted = True
-                restart_database(server, dedicated, log, outage=outage, probe_token=probe_token)
-                next_kill = time.monotonic() + random.uniform(0.5, kill_every)
+                restart_database(server, dedicated, log, outage=plan.outage, probe_token=probe_token)
+                breaker.postpone_kill()
                 continue
-            if now >= next_kill:
-                if server.kill_worker() is not None:
-                    log.worker_kills += 1
-                next_kill = now + random.uniform(0.3, 2 * kill_every)
-            if now >= next_terminate:
-                try:
-                    kind = terminate_a_backend(urls)
-                except psycopg_errors() as exc:  # the server being restarted right now, or a lost race
-                    log.notes.append(f"terminate: {exc}")
-                    kind = None
-                if kind:
-                    log.backends_terminated[kind] += 1
-                next_terminate = now + random.uniform(0.3, 2 * terminate_every)
+            breaker.tick(server, now)
 
     return chaos
 
@@ -239,30 +273,20 @@ def restart_database(
 def run(
     *,
     dedicated: DedicatedDatabase,
+    plan: ChaosPlan = ChaosPlan(),
     clients: int = 64,
-    seconds: float = 90,
     workers: int = 4,
     port: int = 8107,
     fault_probability: float = 0.03,
-    kill_every: float = 3.0,
-    terminate_every: float = 2.0,
-    outage: float = 4.0,
     max_requests: int | None = None,
 ):
     from bench import stampede
 
     log = ChaosLog()
-    chaos = make_chaos(
-        dedicated=dedicated,
-        log=log,
-        seconds=seconds,
-        kill_every=kill_every,
-        terminate_every=terminate_every,
-        outage=outage,
-    )
+    chaos = make_chaos(dedicated=dedicated, log=log, plan=plan)
     result = stampede.run(
         clients=clients,
-        seconds=seconds,
+        seconds=plan.seconds,
         workers=workers,
         port=port,
         max_requests=max_requests,
@@ -320,14 +344,11 @@ def main(argv: list[str] | None = None) -> int:
         harness.migrate_all()
         result, _log = run(
             dedicated=dedicated,
+            plan=ChaosPlan.from_arguments(args),
             clients=args.clients,
-            seconds=args.seconds,
             workers=args.workers,
             port=args.port,
             fault_probability=args.fault_probability,
-            kill_every=args.kill_every,
-            terminate_every=args.terminate_every,
-            outage=args.outage,
             max_requests=args.max_requests,
         )
         result.print(title="Chaos")
@@ -347,12 +368,9 @@ def _main_on_target(args: argparse.Namespace, target) -> int:
     harness.setup_django()
     result, _log = topology.run_chaos(
         target=target,
+        plan=ChaosPlan.from_arguments(args),
         clients=args.clients,
-        seconds=args.seconds,
         fault_probability=args.fault_probability,
-        kill_every=args.kill_every,
-        terminate_every=args.terminate_every,
-        outage=args.outage,
         max_requests=args.max_requests,
         app_faults=not args.no_app_faults,
     )

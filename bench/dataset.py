@@ -14,6 +14,7 @@ admin creates in the product; no service writes them, so they are written here w
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import threading
 import time
@@ -25,6 +26,8 @@ from decimal import Decimal
 
 from django.db import connections, transaction
 from django.utils import timezone
+
+from bench.world import Person, bench_person
 
 
 @dataclass(frozen=True)
@@ -60,39 +63,28 @@ class Size:
         return self.big_sections * self.big_section_capacity
 
 
+FULL = Size(
+    name="full",
+    stadium_sections=26,
+    stadium_rows=40,
+    stadium_seats_per_row=50,
+    big_sections=80,
+    big_rows=25,
+    big_seats_per_row=40,
+    big_sold=50_000,
+    gate_tickets=5_000,
+    onsale_clients=64,
+    gate_clients=32,
+    buyers_for_bulk_sale=4,
+    read_requests=400,
+)
 SIZES = {
-    "full": Size(
-        name="full",
-        stadium_sections=26,
-        stadium_rows=40,
-        stadium_seats_per_row=50,
-        big_sections=80,
-        big_rows=25,
-        big_seats_per_row=40,
-        big_sold=50_000,
-        gate_tickets=5_000,
-        onsale_clients=64,
-        gate_clients=32,
-        buyers_for_bulk_sale=4,
-        read_requests=400,
-    ),
+    "full": FULL,
     # The on-sale and the gate as at full size (a 2,000-seat hot zone, 64 buyers, 32 devices) on a smaller world
     # (an 8,000-place arena, 2,000 sold, 1,000 tickets scanned twice): builds in seconds, for A/B runs of the hot
     # path's CPU per operation. Seat map, availability and dashboard figures need the full size.
-    "small": Size(
-        name="small",
-        stadium_sections=2,
-        stadium_rows=40,
-        stadium_seats_per_row=50,
-        big_sections=8,
-        big_rows=25,
-        big_seats_per_row=40,
-        big_sold=2_000,
-        gate_tickets=1_000,
-        onsale_clients=64,
-        gate_clients=32,
-        buyers_for_bulk_sale=4,
-        read_requests=100,
+    "small": dataclasses.replace(
+        FULL, name="small", stadium_sections=2, big_sections=8, big_sold=2_000, gate_tickets=1_000, read_requests=100
     ),
     # CI: proves every scenario still runs end to end, in well under a minute. No figure of it means anything.
     "tiny": Size(
@@ -116,13 +108,6 @@ BULK_ORDER_SIZE = 50  # the highest max_tickets_per_order the configuration allo
 HOT_PRICE = Decimal("25.00")
 BIG_PRICE = Decimal("10.00")
 BUYER_CREDITS = Decimal("1000000.00")  # the 4 bulk buyers pay for 12,500 places each
-
-
-@dataclass
-class Person:
-    id: uuid.UUID
-    email: str
-    token: str
 
 
 @dataclass
@@ -151,25 +136,8 @@ def _grid(rows: int, seats_per_row: int) -> dict:
 
 
 # --- People ------------------------------------------------------------------------------------------------------
-def _person(email: str, *, credits: Decimal = Decimal("0"), run_id: str, **extra) -> Person:
-    from rest_framework.authtoken.models import Token
-
-    from accounts import services as accounts_services
-    from accounts.models import User
-
-    # No password: the benchmark authenticates with API tokens, and hashing hundreds of Argon2 passwords would
-    # only slow the set-up down.
-    user = User.objects.create_user(email, None, full_name=email.split("@")[0], is_verified=True, **extra)
-    if credits:
-        accounts_services.credits_credit(
-            user_id=user.pk,
-            amount=credits,
-            kind="ADJUSTMENT",
-            reference=f"bench-{run_id}-{user.pk}",
-            memo="Bench credits",
-        )
-    token = Token.objects.create(user=user)
-    return Person(id=user.pk, email=user.email, token=token.key)
+def _person(email: str, *, credits: Decimal = Decimal("0"), **extra) -> Person:
+    return bench_person(email, full_name=email.split("@")[0], credits=credits, **extra)
 
 
 def _session_for(user_id: uuid.UUID) -> str:
@@ -198,25 +166,19 @@ def _session_for(user_id: uuid.UUID) -> str:
 
 
 def build_people(size: Size, run_id: str, log: Callable[[str], None]) -> DataSet:
-    from accounts.models import OrganizationMembership
     from events import DB_ALIAS as EVENTS
     from events.models import Organization
 
     with transaction.atomic(using=EVENTS):
         organization = Organization.objects.create(name=f"Bench {run_id}", slug=f"bench-{run_id}")
-    admin = _person(f"admin-{run_id}@bench.test", run_id=run_id, is_staff=True, is_superuser=True)
-    manager = _person(f"manager-{run_id}@bench.test", run_id=run_id, is_staff=True)
-    OrganizationMembership.objects.create(user_id=manager.id, organization_id=organization.pk, role="MANAGER")
-    gate_staff = []
-    for index in range(min(size.gate_clients, 8)):
-        person = _person(f"gate{index}-{run_id}@bench.test", run_id=run_id, is_staff=True)
-        OrganizationMembership.objects.create(user_id=person.id, organization_id=organization.pk, role="GATE")
-        gate_staff.append(person)
-    buyer_count = max(size.onsale_clients, size.buyers_for_bulk_sale)
-    buyers = [
-        _person(f"buyer{index}-{run_id}@bench.test", credits=BUYER_CREDITS, run_id=run_id)
-        for index in range(buyer_count)
+    admin = _person(f"admin-{run_id}@bench.test", is_staff=True, is_superuser=True)
+    staff = {"organization_id": organization.pk, "is_staff": True}
+    manager = _person(f"manager-{run_id}@bench.test", role="MANAGER", **staff)
+    gate_staff = [
+        _person(f"gate{index}-{run_id}@bench.test", role="GATE", **staff) for index in range(min(size.gate_clients, 8))
     ]
+    buyer_count = max(size.onsale_clients, size.buyers_for_bulk_sale)
+    buyers = [_person(f"buyer{index}-{run_id}@bench.test", credits=BUYER_CREDITS) for index in range(buyer_count)]
     log(f"  people: {len(buyers)} buyers, {len(gate_staff)} gate staff, a manager and an admin")
     return DataSet(
         size=size,

@@ -179,10 +179,7 @@ def main(argv: list[str] | None = None) -> int:
     only = frozenset(key.strip() for key in args.only.split(",") if key.strip())
     if unknown := only - set(ENDPOINT_KEYS):
         parser.error(f"unknown endpoints: {', '.join(sorted(unknown))}")
-    urls = harness.create_fresh_databases(f"expl{secrets.token_hex(3)}")
-    try:
-        harness.setup_django()
-        harness.migrate_all()
+    with harness.fresh_databases(f"expl{secrets.token_hex(3)}"):
         from bench import dataset
         from bench.run import _commit
 
@@ -200,8 +197,6 @@ def main(argv: list[str] | None = None) -> int:
             f"stadium {size.stadium_capacity:,} seats, arena {size.big_capacity:,} seats with {size.big_sold:,} sold."
             + (f" {args.note}" if args.note else "")
         )
-    finally:
-        harness.drop_databases(urls)
     print(text)
     if failed:
         # Recording plans of a redirect would pass them off as the endpoint's.

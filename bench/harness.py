@@ -154,6 +154,21 @@ def create_fresh_databases(run_id: str, *, aliases: tuple[str, ...] = tuple(DATA
     return urls
 
 
+@contextlib.contextmanager
+def fresh_databases(run_id: str, *, keep: bool = False) -> Iterator[list[str]]:
+    """A command-line run on databases of its own: created (create_fresh_databases), Django set up and migrated on
+    them, dropped when the run ends however it ends (unless ``keep``, to look at them afterwards). Yields their
+    URLs."""
+    urls = create_fresh_databases(run_id)
+    try:
+        setup_django()
+        migrate_all()
+        yield urls
+    finally:
+        if not keep:
+            drop_databases(urls)
+
+
 def migrate_all() -> None:
     from django.core.management import call_command
 

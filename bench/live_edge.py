@@ -171,13 +171,8 @@ def main() -> None:
     args = parser.parse_args()
     os.environ["BENCH_MAPS_NICE"] = str(args.maps_nice)
 
-    urls = harness.create_fresh_databases(f"edge{secrets.token_hex(3)}")
-    try:
-        harness.setup_django()
-        harness.migrate_all()
+    with harness.fresh_databases(f"edge{secrets.token_hex(3)}"):
         _run(args)
-    finally:
-        harness.drop_databases(urls)
 
 
 def _run(args: argparse.Namespace) -> None:

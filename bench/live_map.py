@@ -68,14 +68,8 @@ def main() -> None:
     parser.add_argument("--keep-data", action="store_true")
     args = parser.parse_args()
 
-    urls = harness.create_fresh_databases(f"live{secrets.token_hex(3)}")
-    try:
-        harness.setup_django()
-        harness.migrate_all()
+    with harness.fresh_databases(f"live{secrets.token_hex(3)}", keep=args.keep_data):
         _run(args.polls)
-    finally:
-        if not args.keep_data:
-            harness.drop_databases(urls)
 
 
 def _run(polls: int) -> None:

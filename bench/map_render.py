@@ -233,13 +233,8 @@ def main() -> None:
         harness.migrate_all()
         _run(args.runs, args.frames, rates)
         return
-    urls = harness.create_fresh_databases(f"map{secrets.token_hex(3)}")
-    try:
-        harness.setup_django()
-        harness.migrate_all()
+    with harness.fresh_databases(f"map{secrets.token_hex(3)}"):
         _run(args.runs, args.frames, rates)
-    finally:
-        harness.drop_databases(urls)
 
 
 if __name__ == "__main__":

@@ -149,13 +149,8 @@ def main() -> int:
         "machine busy with other work; the CPU they take still comes out of the same two cores",
     )
     options = parser.parse_args()
-    urls = harness.create_fresh_databases(secrets.token_hex(3))
-    try:
-        harness.setup_django()
-        harness.migrate_all()
+    with harness.fresh_databases(secrets.token_hex(3)):
         result = run(options)
-    finally:
-        harness.drop_databases(urls)
     result["load_average_after"] = Path("/proc/loadavg").read_text().split()[:3]
     print(json.dumps(result, indent=2))
     return 0

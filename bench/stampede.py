@@ -23,12 +23,13 @@ import sys
 import threading
 import uuid
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from bench import harness
-from bench.world import SectionSpec, published_event
+from bench.world import Person, SectionSpec, bench_person, published_event
 
 PRICE = Decimal("25.00")
 HOT_ROWS, HOT_SEATS_PER_ROW, STANDING_CAPACITY = 4, 10, 30
@@ -42,13 +43,6 @@ ACTIONS = {
     "scan": 12,
     "refund": 4,
 }
-
-
-@dataclass(frozen=True)
-class Person:
-    id: uuid.UUID
-    email: str
-    token: str
 
 
 @dataclass
@@ -68,17 +62,11 @@ class World:
 def build_world(*, buyers: int, credits: Decimal = Decimal("300.00"), hold_seconds: int = 30) -> World:
     """Create the event, people and tokens through the services (plain model writes only for set-up rows that have
     no service: organization, venue, tokens, memberships). Unique names, so runs never collide."""
-    from django.contrib.auth import get_user_model
-    from rest_framework.authtoken.models import Token
-
-    from accounts import services as accounts_services
-    from accounts.models import OrganizationMembership
     from core import config
     from core.models import SystemSetting
     from inventory import selectors as inventory_selectors
 
     run = uuid.uuid4().hex[:8]
-    User = get_user_model()  # noqa: N806 - Django's idiom
     world = published_event(
         label="Stampede",
         run=run,
@@ -91,27 +79,12 @@ def build_world(*, buyers: int, credits: Decimal = Decimal("300.00"), hold_secon
     hot_section_id = world.section_ids["Hot"]
 
     def person(label: str, **extra) -> Person:
-        user = User.objects.create_user(
-            email=f"{label}-{run}@bench.test", password=None, full_name=label.title(), is_verified=True, **extra
-        )
-        token = Token.objects.create(user=user)
-        return Person(id=user.pk, email=user.email, token=token.key)
+        return bench_person(f"{label}-{run}@bench.test", full_name=label.title(), **extra)
 
-    people = [person(f"buyer{index}") for index in range(buyers)]
-    for buyer in people:
-        accounts_services.credits_credit(
-            user_id=buyer.id,
-            amount=credits,
-            kind="ADJUSTMENT",
-            reference=f"stampede-{run}-{buyer.id}",
-            memo="bench credits",
-        )
-    gate = person("gate", is_staff=True)
-    box_office = person("boxoffice", is_staff=True)
-    OrganizationMembership.objects.create(user_id=gate.id, organization_id=world.organization_id, role="GATE")
-    OrganizationMembership.objects.create(
-        user_id=box_office.id, organization_id=world.organization_id, role="BOX_OFFICE"
-    )
+    people = [person(f"buyer{index}", credits=credits) for index in range(buyers)]
+    staff = {"organization_id": world.organization_id, "is_staff": True}
+    gate = person("gate", role="GATE", **staff)
+    box_office = person("boxoffice", role="BOX_OFFICE", **staff)
 
     # Short holds, so some expire mid-run and are taken over; the crowd's buyers transfer tickets all run long, past
     # the daily cap of one-time codes meant for one person. The previous values are put back afterwards.
@@ -463,19 +436,8 @@ def run(
         with server_context as server:
             crowd = Crowd(world, server.base_url, stats, tolerate_outages=tolerate_outages)
             budget = max_requests if max_requests is not None else clients * 400
-            if chaos is not None:
-                with harness.background(lambda stop: chaos(server, world, stop)):
-                    harness.run_clients(
-                        crowd.iteration,
-                        clients=clients,
-                        base_url=server.base_url,
-                        stats=stats,
-                        seconds=seconds,
-                        max_iterations=budget,
-                        token_for=lambda index: world.buyers[index].token,
-                    )
-                server.wait_healthy(timeout=60)
-            else:
+            breaking = harness.background(lambda stop: chaos(server, world, stop)) if chaos else nullcontext()
+            with breaking:
                 harness.run_clients(
                     crowd.iteration,
                     clients=clients,
@@ -485,6 +447,8 @@ def run(
                     max_iterations=budget,
                     token_for=lambda index: world.buyers[index].token,
                 )
+            if chaos is not None:
+                server.wait_healthy(timeout=60)
             rss = server.worker_rss_mb()
         connections.close_all()
         recovery, report = recover_and_check()

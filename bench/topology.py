@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import random
 import subprocess
 import threading
 import time
@@ -28,6 +27,7 @@ from typing import Any
 import httpx
 
 from bench import harness
+from bench.chaos import Breaker, ChaosPlan, faults_spec
 
 DEFAULT_CTL = harness.PROJECT_DIR / "deploy" / "ctl"
 
@@ -210,18 +210,13 @@ def make_topology_chaos(
     *,
     topology: Topology,
     log: TopologyChaosLog,
-    seconds: float,
-    kill_every: float,
-    terminate_every: float,
-    outage: float,
+    plan: ChaosPlan,
     domain: str = "orders",
     app: str = "app2",
 ):
     """The background injector for stampede.run: worker kills and backend terminations throughout, and at set
-    moments an app server crash (and its restart), one domain's PostgreSQL stopped for ``outage`` seconds, and every
-    PgBouncer restarted. Each event is probed through the load balancer."""
-    from bench.chaos import terminate_a_backend
-
+    moments an app server crash (and its restart), one domain's PostgreSQL stopped for ``plan.outage`` seconds, and
+    every PgBouncer restarted. Each event is probed through the load balancer."""
     direct_urls = topology.direct_urls()
     timeline = [
         (0.15, "crash_app"),
@@ -233,14 +228,14 @@ def make_topology_chaos(
     def chaos(server: RemoteServer, world, stop: threading.Event) -> None:
         started = time.monotonic()
         pending = list(timeline)
-        next_kill = started + random.uniform(0.5, kill_every)
-        next_terminate = started + random.uniform(0.5, terminate_every)
+        # Anything: a server being restarted right now, or a lost race.
+        breaker = Breaker(plan, log, direct_urls, expected=(Exception,))
         headers = {"Authorization": f"Token {world.buyers[-1].token}"}
         crashed_at = 0.0
         with httpx.Client(base_url=server.base_url, timeout=10, verify=harness.DEFAULT_VERIFY) as probe:
             while not stop.wait(0.1):
                 now = time.monotonic()
-                if pending and now >= started + pending[0][0] * seconds:
+                if pending and now >= started + pending[0][0] * plan.seconds:
                     _at, event = pending.pop(0)
                     if event == "crash_app":
                         topology.run("kill", app)
@@ -254,24 +249,12 @@ def make_topology_chaos(
                         log.app_down_seconds = time.monotonic() - crashed_at
                         log.events.append(f"{app} started again at {time.monotonic() - started:.1f} s")
                     elif event == "restart_pg":
-                        _restart_pg(topology, probe, headers, log, domain=domain, outage=outage, started=started)
+                        _restart_pg(topology, probe, headers, log, domain=domain, outage=plan.outage, started=started)
                     elif event == "restart_bouncer":
                         _restart_bouncer(topology, probe, headers, log, started=started)
-                    next_kill = time.monotonic() + random.uniform(0.5, kill_every)
+                    breaker.postpone_kill()
                     continue
-                if now >= next_kill:
-                    if server.kill_worker() is not None:
-                        log.worker_kills += 1
-                    next_kill = now + random.uniform(0.3, 2 * kill_every)
-                if now >= next_terminate:
-                    try:
-                        kind = terminate_a_backend(direct_urls)
-                    except Exception as exc:  # noqa: BLE001 - a server being restarted right now, or a lost race
-                        log.notes.append(f"terminate: {type(exc).__name__}: {exc}"[:200])
-                        kind = None
-                    if kind:
-                        log.backends_terminated[kind] += 1
-                    next_terminate = now + random.uniform(0.3, 2 * terminate_every)
+                breaker.tick(server, now)
         # A run shorter than the timeline still leaves every part running.
         for _at, event in pending:
             if event == "start_app":
@@ -319,19 +302,15 @@ def _restart_bouncer(topology, probe, headers, log, *, started: float) -> None:
 def run_chaos(
     *,
     target: RemoteServer,
+    plan: ChaosPlan,
     clients: int,
-    seconds: float,
     fault_probability: float,
-    kill_every: float,
-    terminate_every: float,
-    outage: float,
     max_requests: int | None = None,
     app_faults: bool = True,
 ):
     """bench.chaos --target: the stampede on the topology while it is broken (make_topology_chaos), with the
     in-app fault points armed on both app servers (restarted with fault injection on, and without it afterwards)."""
     from bench import stampede
-    from bench.chaos import faults_spec
 
     plain = target.topology or Topology()
     armed = Topology(
@@ -350,17 +329,10 @@ def run_chaos(
             armed.run("restart", app)
     target.topology = armed
     try:
-        chaos = make_topology_chaos(
-            topology=armed,
-            log=log,
-            seconds=seconds,
-            kill_every=kill_every,
-            terminate_every=terminate_every,
-            outage=outage,
-        )
+        chaos = make_topology_chaos(topology=armed, log=log, plan=plan)
         result = stampede.run(
             clients=clients,
-            seconds=seconds,
+            seconds=plan.seconds,
             max_requests=max_requests,
             chaos=chaos,
             tolerate_outages=True,

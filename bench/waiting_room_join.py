@@ -108,13 +108,8 @@ def main() -> int:
     parser.add_argument("--arrivals", type=int, default=2000)
     parser.add_argument("--late", type=int, default=500)
     options = parser.parse_args()
-    urls = harness.create_fresh_databases(secrets.token_hex(3))
-    try:
-        harness.setup_django()
-        harness.migrate_all()
+    with harness.fresh_databases(secrets.token_hex(3)):
         result = run(options.arrivals, options.late)
-    finally:
-        harness.drop_databases(urls)
     result["load_average"] = Path("/proc/loadavg").read_text().split()[:3]
     print(json.dumps(result, indent=2))
     return 0

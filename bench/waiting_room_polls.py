@@ -184,13 +184,8 @@ def django_variants(status_root: Path, polls: int, clients: int) -> list[dict]:
     """The status file through Django, then the waiting page (session + databases), on one gunicorn worker, against
     fresh databases of their own (dropped afterwards)."""
     os.environ["TR_WAITING_ROOM_STATUS_ROOT"] = str(status_root)  # this process writes the room's file there too
-    urls = harness.create_fresh_databases(uuid.uuid4().hex[:6])
-    try:
-        harness.setup_django()
-        harness.migrate_all()
+    with harness.fresh_databases(uuid.uuid4().hex[:6]):
         return _django_measure(status_root, polls, clients)
-    finally:
-        harness.drop_databases(urls)
 
 
 def _django_measure(status_root: Path, polls: int, clients: int) -> list[dict]:

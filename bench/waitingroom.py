@@ -280,13 +280,8 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=600.0, help="upper bound of the sale (s)")
     parser.add_argument("--port", type=int, default=8187)
     options = parser.parse_args()
-    urls = harness.create_fresh_databases(secrets.token_hex(3))
-    try:
-        harness.setup_django()
-        harness.migrate_all()
+    with harness.fresh_databases(secrets.token_hex(3)):
         result = run(options)
-    finally:
-        harness.drop_databases(urls)
     print(json.dumps(result, indent=2, default=str))
     wrong = result["oversold"] or result["server_errors"] or result["invariants"] != "ok"
     return 1 if wrong else 0

@@ -1,4 +1,5 @@
-"""The benchmarks' one world builder: an organization, a venue, a published event selling the given sections."""
+"""The benchmarks' one world builder: an organization, a venue, a published event selling the given sections; and
+the people who use it, each with the API token their client sends."""
 
 from __future__ import annotations
 
@@ -28,6 +29,40 @@ class PublishedEvent:
     event_id: uuid.UUID
     admin_id: uuid.UUID
     section_ids: dict[str, uuid.UUID]
+
+
+@dataclass(frozen=True)
+class Person:
+    id: uuid.UUID
+    email: str
+    token: str
+
+
+def bench_person(
+    email: str,
+    *,
+    full_name: str = "",
+    credits: Decimal = Decimal("0"),
+    organization_id: uuid.UUID | None = None,
+    role: str = "",
+    **extra,
+) -> Person:
+    """A verified user with an API token, ``credits`` on their balance (one ADJUSTMENT ledger row) and, given a
+    ``role``, a membership of ``organization_id``. No password: the benchmark authenticates with API tokens, and
+    hashing hundreds of Argon2 passwords would only slow the set-up down."""
+    from rest_framework.authtoken.models import Token
+
+    from accounts import services as accounts_services
+    from accounts.models import OrganizationMembership, User
+
+    user = User.objects.create_user(email, None, full_name=full_name, is_verified=True, **extra)
+    if credits:
+        accounts_services.credits_credit(
+            user_id=user.pk, amount=credits, kind="ADJUSTMENT", reference=f"bench-{user.pk}", memo="Bench credits"
+        )
+    if role:
+        OrganizationMembership.objects.create(user_id=user.pk, organization_id=organization_id, role=role)
+    return Person(id=user.pk, email=user.email, token=Token.objects.create(user=user).key)
 
 
 def published_event(*, label: str, run: str, sections: list[SectionSpec], price: Decimal) -> PublishedEvent:

@@ -20,6 +20,12 @@ def _field_names(cls: type) -> tuple[str, ...]:
     return tuple(field.name for field in dataclasses.fields(cls) if field.init)
 
 
+def from_prefixed(cls: type[T], source: Any, prefix: str) -> T:
+    """``cls`` filled from the attributes of ``source`` named ``prefix`` + each field (``map_x`` for ``x``): a value
+    object made of some columns of a wider row."""
+    return cls(**{name: getattr(source, prefix + name) for name in _field_names(cls)})
+
+
 def from_row(cls: type[T], source: Any, /, **overrides: Any) -> T:
     """``cls`` filled from ``source`` (attributes of a model instance, or keys of a mapping), then ``overrides``.
 

@@ -50,6 +50,29 @@ def race(*functions: Callable[[], Any]) -> list:
     return [outcome for outcome, _seconds in race_timed(functions)]
 
 
+def cleared_around_each_test(clear: Callable[[], Any]):
+    """An autouse fixture that runs ``clear`` before and after every test in its scope: a per-process cache (config,
+    throttle history, display names) must carry nothing from one test into the next."""
+    import pytest
+
+    @pytest.fixture(autouse=True)
+    def _cleared():
+        clear()
+        yield
+        clear()
+
+    return _cleared
+
+
+def factory_base(alias: str) -> type:
+    """An abstract factory-boy base whose factories write to the database ``alias``: each domain's tests declare their
+    database once (``DomainFactory = factory_base(DB_ALIAS)``), their factories then only name their model."""
+    from factory.django import DjangoModelFactory
+
+    meta = type("Meta", (), {"abstract": True, "database": alias})
+    return type(f"{alias.title()}Factory", (DjangoModelFactory,), {"Meta": meta})
+
+
 def database_urls() -> dict[str, str]:
     """This run's databases (the test ones under pytest) as the *_DATABASE_URL variables another process reads."""
     urls = {}

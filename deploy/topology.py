@@ -683,14 +683,20 @@ def redis_start(values: dict[str, str]) -> None:
         dir=REDIS_DIR,
     )
     result = subprocess.run(["redis-server", str(REDIS_DIR / "redis.conf")], capture_output=True, text=True, **run_as())
+    pid = _daemon_started(result, what="Redis", port=REDIS_PORT, pid_of=redis_pid)
+    say(f"  redis           127.0.0.1:{REDIS_PORT}  pid {pid}")
+
+
+def _daemon_started(result: subprocess.CompletedProcess, *, what: str, port: int, pid_of) -> int | None:
+    """A daemon that forks away: its launcher succeeded, its port answers, and (within 5 s) its pid file is written."""
     if result.returncode != 0:
-        die(f"Redis did not start: {result.stderr.strip() or result.stdout.strip()}")
-    wait_port(REDIS_PORT, what="Redis")
+        die(f"{what} did not start: {(result.stderr or result.stdout).strip()}")
+    wait_port(port, what=what)
     for _ in range(50):
-        if redis_pid():
+        if pid_of():
             break
         time.sleep(0.1)
-    say(f"  redis           127.0.0.1:{REDIS_PORT}  pid {redis_pid()}")
+    return pid_of()
 
 
 def redis_stop() -> None:
@@ -923,14 +929,8 @@ def nginx_start() -> None:
     result = subprocess.run(
         nginx_command("-e", str(RUN / "logs" / "nginx-error.log")), capture_output=True, text=True, **run_as()
     )
-    if result.returncode != 0:
-        die(f"nginx did not start: {(result.stderr or result.stdout).strip()}")
-    wait_port(HTTPS_PORT, what="nginx")
-    for _ in range(50):
-        if nginx_pid():
-            break
-        time.sleep(0.1)
-    say(f"  nginx           https://127.0.0.1:{HTTPS_PORT}/ (http {HTTP_PORT} redirects)  pid {nginx_pid()}")
+    pid = _daemon_started(result, what="nginx", port=HTTPS_PORT, pid_of=nginx_pid)
+    say(f"  nginx           https://127.0.0.1:{HTTPS_PORT}/ (http {HTTP_PORT} redirects)  pid {pid}")
 
 
 def nginx_reload() -> None:

@@ -76,6 +76,12 @@ def _event(venue: Venue, slug: str, **fields) -> Event:
     return event
 
 
+def _on_sale(starts_at: dt.datetime, *, since: dt.datetime, doors_before: dt.timedelta | None = None) -> dict:
+    """The times of an event on sale from ``since`` until it starts (its doors open ``doors_before`` the start)."""
+    doors = {"doors_at": starts_at - doors_before} if doors_before else {}
+    return {"starts_at": starts_at, "sales_start": since, "sales_end": starts_at, **doors}
+
+
 def _sell(event: Event, sections: list[tuple[Section, str, Decimal, str]]) -> None:
     """Price tiers and the sections an event sells: [(section, tier name, price, colour)]."""
     for order, (section, tier_name, price, colour) in enumerate(sections):
@@ -120,16 +126,13 @@ def _theatre(org: Organization, now: dt.datetime) -> tuple[Event, Event]:
     theatre, sections = _theatre_sections(org)
     stalls, dress, upper = sections["Stalls"], sections["Dress Circle"], sections["Upper Circle"]
     boxes, pit = sections["Boxes"], sections["Standing Pit"]
-    sales = {"sales_start": now - dt.timedelta(days=7)}
+    week_ago = now - dt.timedelta(days=7)
     tempest = _event(
         theatre,
         "the-tempest",
         title="The Tempest",
         description="Shakespeare's island of spirits, storms and second chances, in a new staging.",
-        starts_at=now + dt.timedelta(days=14, hours=3),
-        doors_at=now + dt.timedelta(days=14, hours=2),
-        sales_end=now + dt.timedelta(days=14, hours=3),
-        **sales,
+        **_on_sale(now + dt.timedelta(days=14, hours=3), since=week_ago, doors_before=dt.timedelta(hours=1)),
     )
     _sell(
         tempest,
@@ -146,10 +149,8 @@ def _theatre(org: Organization, now: dt.datetime) -> tuple[Event, Event]:
         "midnight-jazz",
         title="Midnight Jazz Session",
         description="A late-night set of standards and new work. Best available seating.",
-        starts_at=now + dt.timedelta(days=30, hours=5),
-        sales_end=now + dt.timedelta(days=30, hours=5),
         selection_mode=EventSelectionMode.BEST_AVAILABLE,
-        **sales,
+        **_on_sale(now + dt.timedelta(days=30, hours=5), since=week_ago),
     )
     _sell(jazz, [(stalls, "Standard", Decimal("40.00"), "#2563eb"), (dress, "Circle", Decimal("35.00"), "#7c3aed")])
     _event(
@@ -195,10 +196,9 @@ def _stadium(org: Organization, now: dt.datetime) -> Event:
         "harbour-derby",
         title="Harbour FC vs Northgate United",
         description="The derby. 56,000 places across sixteen stands and the standing field.",
-        starts_at=now + dt.timedelta(days=21, hours=6),
-        doors_at=now + dt.timedelta(days=21, hours=4),
-        sales_end=now + dt.timedelta(days=21, hours=6),
-        sales_start=now - dt.timedelta(days=7),
+        **_on_sale(
+            now + dt.timedelta(days=21, hours=6), since=now - dt.timedelta(days=7), doors_before=dt.timedelta(hours=2)
+        ),
     )
     lower = ("1", "2")  # the blocks nearest the pitch
     _sell(
@@ -223,9 +223,7 @@ def _studio(other: Organization, now: dt.datetime) -> Event:
         "poetry-night",
         title="Poetry Night at Riverside",
         description="Readings in the round (another organization's event).",
-        starts_at=now + dt.timedelta(days=10),
-        sales_end=now + dt.timedelta(days=10),
-        sales_start=now - dt.timedelta(days=7),
+        **_on_sale(now + dt.timedelta(days=10), since=now - dt.timedelta(days=7)),
     )
     _sell(poetry, [(floor, "General", Decimal("12.00"), "#0d9488")])
     return poetry
@@ -264,10 +262,8 @@ def seed_waiting_room_event(*, sales_start: dt.datetime) -> uuid.UUID:
             WAITING_ROOM_EVENT_SLUG,
             title="Harbour Lights: the reunion show",
             description="One night only, and everyone wants in: this on-sale admits buyers from a waiting room.",
-            starts_at=starts,
-            sales_end=starts,
-            sales_start=sales_start,
             selection_mode=EventSelectionMode.BEST_AVAILABLE,
+            **_on_sale(starts, since=sales_start),
         )
         _sell(presale, [(sections["Upper Circle"], "Reunion", Decimal("48.00"), "#b45309")])
     return presale.pk

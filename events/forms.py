@@ -144,21 +144,9 @@ class VenueAdminForm(forms.ModelForm):
 
     class Meta:
         model = Venue
-        fields = [
-            "organization",
-            "name",
-            "address",
-            "city",
-            "timezone",
-            "stage_shape",
-            "stage_label",
-            "stage_x",
-            "stage_y",
-            "stage_width",
-            "stage_height",
-        ]
+        fields = ["organization", "name", "address", "city", "timezone", *Venue.STAGE_FIELDS]
 
-    STAGE_FIELDS = ("stage_shape", "stage_label", "stage_x", "stage_y", "stage_width", "stage_height")
+    STAGE_FIELDS = Venue.STAGE_FIELDS
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

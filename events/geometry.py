@@ -16,6 +16,7 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from core.results import from_prefixed
 from events.contract import SectionMapShape, StageShape
 
 # A section with no footprint yet (no seats, no size typed) is drawn this big.
@@ -39,15 +40,7 @@ class Placement:
     @classmethod
     def of(cls, section: object) -> Placement:
         """The placement of anything with the Section's map_* attributes (a Section, an EventSectionInfo)."""
-        return cls(
-            x=section.map_x,
-            y=section.map_y,
-            rotation=section.map_rotation,
-            shape=section.map_shape,
-            arc_radius=section.map_arc_radius,
-            width=section.map_width,
-            height=section.map_height,
-        )
+        return from_prefixed(cls, section, "map_")
 
     @property
     def size(self) -> tuple[int, int]:
@@ -77,14 +70,7 @@ class Stage:
     @classmethod
     def of(cls, venue: object) -> Stage:
         """The stage of anything with the Venue's stage_* attributes."""
-        return cls(
-            shape=venue.stage_shape,
-            x=venue.stage_x,
-            y=venue.stage_y,
-            width=venue.stage_width,
-            height=venue.stage_height,
-            label=venue.stage_label,
-        )
+        return from_prefixed(cls, venue, "stage_")
 
 
 @dataclass(frozen=True)

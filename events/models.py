@@ -54,6 +54,8 @@ class Venue(SoftDeleteModel):
     stage_width = models.PositiveIntegerField(default=600)
     stage_height = models.PositiveIntegerField(default=120)
 
+    STAGE_FIELDS = ("stage_shape", "stage_label", "stage_x", "stage_y", "stage_width", "stage_height")
+
     class Meta:
         ordering = ["name"]
         constraints = [

@@ -684,15 +684,7 @@ def venue_generate_layout(
         )
         venue.save(
             using=DB_ALIAS,
-            update_fields=[
-                "stage_shape",
-                "stage_label",
-                "stage_x",
-                "stage_y",
-                "stage_width",
-                "stage_height",
-                "updated_at",
-            ],
+            update_fields=[*Venue.STAGE_FIELDS, "updated_at"],
         )
     audit_record(
         actor_id=actor_id,

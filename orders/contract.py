@@ -1,9 +1,7 @@
 """What orders promises its callers: the result types, the enums and the errors of orders_db.
 
-Pages, the API, the admin and the tooling above orders get these frozen dataclasses from ``orders.services``, never
-model instances; the enums are the stored values of the columns they name (models.py takes its choices from here, so
-a value or label changes in one place); the errors are ``core.errors.DomainError`` subclasses with a stable ``code``
-and an HTTP ``status``.
+Callers get these from ``orders.services``, never model
+instances (docs/ARCHITECTURE.md: every contract.py).
 """
 
 from __future__ import annotations
@@ -225,11 +223,17 @@ class OrderInfo:
 
 
 @dataclass(frozen=True)
-class TransferInfo:
+class TicketFlowInfo:
+    """What a transfer and a listing say first: the flow, and the ticket (seat) of which event it passes on."""
+
     id: uuid.UUID
     seat_id: uuid.UUID
     event_id: uuid.UUID
     organization_id: uuid.UUID | None
+
+
+@dataclass(frozen=True)
+class TransferInfo(TicketFlowInfo):
     from_user_id: uuid.UUID
     to_user_id: uuid.UUID | None
     price: Decimal
@@ -261,11 +265,7 @@ class TransferInfo:
 
 
 @dataclass(frozen=True)
-class ListingInfo:
-    id: uuid.UUID
-    seat_id: uuid.UUID
-    event_id: uuid.UUID
-    organization_id: uuid.UUID | None
+class ListingInfo(TicketFlowInfo):
     seller_id: uuid.UUID
     price: Decimal
     face_value: Decimal

@@ -180,7 +180,18 @@ class OrderRefund(TimeStampedModel):
         return f"Refund {str(self.pk)[:8]} of order {str(self.order_id)[:8]} ({self.step})"
 
 
-class Transfer(TimeStampedModel):
+class TicketFlow(TimeStampedModel):
+    """A flow that passes one ticket (a seat of seats_db) on: which one, of which event and organization."""
+
+    seat_id = models.UUIDField()
+    event_id = models.UUIDField()
+    organization_id = models.UUIDField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class Transfer(TicketFlow):
     """An owner passes a ticket to another user, free or for credits."""
 
     Status = TransferStatus
@@ -189,9 +200,6 @@ class Transfer(TimeStampedModel):
 
     Step = TransferStep
 
-    seat_id = models.UUIDField()
-    event_id = models.UUIDField()
-    organization_id = models.UUIDField(null=True, blank=True)
     from_user_id = models.UUIDField()
     # Empty when the address names no account that may receive tickets (none, inactive, unverified, flagged): the
     # sender is told nothing different, and the offer simply never becomes acceptable and expires.
@@ -237,7 +245,7 @@ class Transfer(TimeStampedModel):
         return f"Transfer {str(self.pk)[:8]} ({self.status})"
 
 
-class ResaleListing(TimeStampedModel):
+class ResaleListing(TicketFlow):
     """A ticket offered for sale by its owner; bought in one all-or-nothing step."""
 
     Status = ResaleListingStatus
@@ -246,9 +254,6 @@ class ResaleListing(TimeStampedModel):
 
     Step = ResaleListingStep
 
-    seat_id = models.UUIDField()
-    event_id = models.UUIDField()
-    organization_id = models.UUIDField(null=True, blank=True)
     seller_id = models.UUIDField()
     price = models.DecimalField(max_digits=10, decimal_places=2)
     face_value = models.DecimalField(max_digits=10, decimal_places=2)

@@ -7,6 +7,8 @@ import re
 import pytest
 from django.core.cache import cache
 
+from core.testing import cleared_around_each_test
+
 
 def code_from_mail(message) -> str:
     """The 6-digit code in an emailed one-time-code message."""
@@ -15,12 +17,8 @@ def code_from_mail(message) -> str:
     return match.group(1)
 
 
-@pytest.fixture(autouse=True)
-def _clear_cache():
-    # DRF's throttle history lives in the process cache; one test's requests must not throttle the next.
-    cache.clear()
-    yield
-    cache.clear()
+# DRF's throttle history lives in the process cache; one test's requests must not throttle the next.
+_clear_cache = cleared_around_each_test(cache.clear)
 
 
 @pytest.fixture

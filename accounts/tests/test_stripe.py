@@ -3,12 +3,10 @@ stand-in (accounts/tests/stripe_standin.py), webhook payloads with real Stripe s
 
 from __future__ import annotations
 
-import threading
 import time
 from decimal import Decimal
 
 import pytest
-from django.db import connections
 from django.test import Client
 from rest_framework.test import APIClient
 
@@ -16,6 +14,7 @@ from accounts import services
 from accounts.models import CardRefund, LedgerEntry, PaymentEvent, TopUp, User
 from accounts.tests.factories import StaffFactory, UserFactory
 from accounts.tests.stripe_standin import event_body, signature_header
+from core.testing import race
 
 WEBHOOK = "/api/v1/payments/stripe/webhook/"
 
@@ -164,25 +163,13 @@ def test_the_same_event_delivered_eight_times_at_once_credits_once(stripe_standi
     topup = start_topup(buyer)
     session = stripe_standin.pay(topup.provider_reference)
     body = event_body("checkout.session.completed", session, event_id="evt_eightfold")
-    header = signature_header(body, stripe_standin.secret)
-    barrier = threading.Barrier(8)
-    answers: list = []
+    headers = {"Stripe-Signature": signature_header(body, stripe_standin.secret)}
 
-    def post() -> None:
-        try:
-            barrier.wait()
-            response = Client().post(
-                WEBHOOK, data=body, content_type="application/json", headers={"Stripe-Signature": header}
-            )
-            answers.append((response.status_code, response.json()["status"]))
-        finally:
-            connections.close_all()
+    def post() -> tuple[int, str]:
+        response = Client().post(WEBHOOK, data=body, content_type="application/json", headers=headers)
+        return response.status_code, response.json()["status"]
 
-    threads = [threading.Thread(target=post) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    answers = race(*[post] * 8)
     assert sorted(answers) == [(200, "duplicate")] * 7 + [(200, "processed")]
     assert balance(buyer) == Decimal("25.00")
     assert LedgerEntry.objects.filter(kind="TOPUP").count() == 1

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import json
-import threading
 import time
 from decimal import Decimal
 
 import pytest
-from django.db import connections
 from django.test import Client
 from django.urls import reverse
 
@@ -17,6 +15,7 @@ from accounts.contract import InvalidAmount, TopUpInfo, TopUpLimitExceeded
 from accounts.models import LedgerEntry, TopUp, User
 from accounts.tests.factories import UserFactory
 from core import config
+from core.testing import race
 
 WEBHOOK = "/api/v1/payments/webhook/"
 
@@ -167,23 +166,12 @@ def test_concurrent_duplicate_webhook_deliveries_credit_once():
     user = UserFactory()
     topup = services.topup_start(user_id=user.pk, amount="40.00").topup
     body, stamp = event(topup), int(time.time())
-    statuses: list[tuple[int, str]] = []
-    barrier = threading.Barrier(8)
 
-    def deliver():
-        try:
-            client = Client()
-            barrier.wait()
-            response = signed_post(client, body, timestamp=stamp)
-            statuses.append((response.status_code, response.json().get("status")))
-        finally:
-            connections.close_all()
+    def deliver() -> tuple[int, str]:
+        response = signed_post(Client(), body, timestamp=stamp)
+        return response.status_code, response.json().get("status")
 
-    threads = [threading.Thread(target=deliver) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    statuses = race(*[deliver] * 8)
     assert sorted(statuses) == sorted([(200, "processed")] + [(200, "already_processed")] * 7)
     assert User.objects.get(pk=user.pk).credit_balance == Decimal("40.00")
     assert LedgerEntry.objects.filter(kind="TOPUP", reference=topup.provider_reference).count() == 1

@@ -16,21 +16,19 @@ from core import timefmt
 register = template.Library()
 
 
-@register.filter
-def venue_datetime(value, zone_name: str = "UTC") -> str:
-    return timefmt.venue_datetime(value, zone_name or "UTC")
+def _in_zone(format_time):
+    """A filter taking the venue's zone as its argument (an empty zone is UTC)."""
+
+    def apply(value, zone_name: str = "UTC") -> str:
+        return format_time(value, zone_name or "UTC")
+
+    return apply
 
 
-@register.filter
-def venue_clock(value, zone_name: str = "UTC") -> str:
-    return timefmt.venue_clock(value, zone_name or "UTC")
-
-
-@register.filter
-def venue_clock_seconds(value, zone_name: str = "UTC") -> str:
-    return timefmt.venue_clock_seconds(value, zone_name or "UTC")
-
-
-@register.filter
-def venue_long(value, zone_name: str = "UTC") -> str:
-    return timefmt.venue_time(value, zone_name or "UTC")
+for name, format_time in {
+    "venue_datetime": timefmt.venue_datetime,
+    "venue_clock": timefmt.venue_clock,
+    "venue_clock_seconds": timefmt.venue_clock_seconds,
+    "venue_long": timefmt.venue_time,
+}.items():
+    register.filter(name, _in_zone(format_time))

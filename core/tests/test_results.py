@@ -5,7 +5,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from core.results import from_row
+from core.results import from_prefixed, from_row
 
 
 @dataclasses.dataclass(frozen=True)
@@ -33,3 +33,8 @@ def test_a_lazy_proxy_is_read_through_like_the_object_it_wraps():
 
     lazy = SimpleLazyObject(lambda: SimpleNamespace(id=3, name="c", label="y"))
     assert from_row(Thing, lazy) == Thing(3, "c", "y")
+
+
+def test_a_value_object_reads_its_fields_under_a_prefix():
+    row = SimpleNamespace(id=1, stage_id=7, stage_name="Main", stage_label="south")
+    assert from_prefixed(Thing, row, "stage_") == Thing(7, "Main", "south")

@@ -14,6 +14,13 @@ from django.conf import settings
 PROJECT = Path(__file__).resolve().parents[2]
 
 
+def _python(env: dict, *arguments: str, timeout: int) -> subprocess.CompletedProcess:
+    """This project's Python run in the project folder with ``env``, its output captured as text."""
+    return subprocess.run(
+        [sys.executable, *arguments], cwd=PROJECT, env=env, capture_output=True, text=True, timeout=timeout
+    )
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -27,14 +34,7 @@ def server_url(config: dict) -> str:
 @pytest.fixture
 def second_server(tmp_path):
     env = {**os.environ, "EMBEDDED_PG_DIR": str(tmp_path / "pg2"), "EMBEDDED_PG_PORT": str(free_port())}
-    started = subprocess.run(
-        [sys.executable, "-m", "core.embedded_db", "start"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=PROJECT,
-    )
+    started = _python(env, "-m", "core.embedded_db", "start", timeout=120)
     assert started.returncode == 0, started.stderr
     try:
         yield started.stdout.strip()
@@ -61,14 +61,7 @@ def test_reads_and_writes_land_on_the_server_each_alias_names(second_server):
         SEATS_DATABASE_URL=f"{second_server}/{names['seats']}",
     )
     try:
-        migrated = subprocess.run(
-            [sys.executable, "manage.py", "migrate_all"],
-            cwd=PROJECT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
+        migrated = _python(env, "manage.py", "migrate_all", timeout=300)
         assert migrated.returncode == 0, migrated.stderr
         script = (
             "import uuid; from accounts.models import User; from inventory.models import Seat; "
@@ -77,14 +70,7 @@ def test_reads_and_writes_land_on_the_server_each_alias_names(second_server):
             "price='1.00'); "
             "assert Seat.objects.filter(pk=s.pk).exists() and User.objects.filter(pk=u.pk).exists(); print(s.pk)"
         )
-        created = subprocess.run(
-            [sys.executable, "manage.py", "shell", "-c", script],
-            cwd=PROJECT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        created = _python(env, "manage.py", "shell", "-c", script, timeout=120)
         assert created.returncode == 0, created.stderr
         seat_id = created.stdout.strip().splitlines()[-1]
 

@@ -20,6 +20,62 @@ from events.models import Organization, Section, Venue
 from events.services import section_generate_grid, venue_generate_layout
 
 
+def _unsaved(obj) -> bool:
+    # An unsaved row already has its (default) UUID: whether it is in the database is the question.
+    return obj is None or obj._state.adding
+
+
+class GeneratorPageMixin:
+    """A page of its own beside the change form (``<id>/<generator_path>/``) where a generator rewrites the object:
+    the link to it on the change form, its URL, the object looked up for it, and the page in the admin's frame."""
+
+    generator_path: str  # "layout" → the URL <id>/layout/, named admin:events_<model>_layout
+    generator_label: str  # the link's text
+    generator_unsaved: str  # what the link's place says before the object is saved
+    generator_not_found: str
+    generator_template: str
+
+    def _generator_url_name(self) -> str:
+        return f"events_{self.model._meta.model_name}_{self.generator_path}"
+
+    @admin.display(description=gettext_lazy("generator"))
+    def generator_link(self, obj):
+        if _unsaved(obj):
+            return self.generator_unsaved
+        url = reverse(f"admin:{self._generator_url_name()}", args=[obj.pk])
+        return format_html('<a class="button" href="{}">{}</a>', url, self.generator_label)
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.generator_view)
+        page = path(f"<path:object_id>/{self.generator_path}/", view, name=self._generator_url_name())
+        return [page, *super().get_urls()]
+
+    def generator_object(self, request: HttpRequest, object_id: str):
+        obj = self.get_object(request, object_id)  # a malformed or foreign id is a 404 (TenantScopedAdmin)
+        if obj is None or not self.has_change_permission(request, obj):
+            raise Http404(self.generator_not_found)
+        return obj
+
+    def generator_page(self, request: HttpRequest, obj, *, title: str, form, preview: str) -> HttpResponse:
+        context = {
+            **self.admin_site.each_context(request),
+            "title": title,
+            "opts": self.model._meta,
+            "original": obj,
+            "form": form,
+            "preview": preview,
+        }
+        return TemplateResponse(request, self.generator_template, context)
+
+
+class VenueSetupAdmin(GeneratorPageMixin, OrganizationChoiceMixin, SoftDeleteAdminMixin, TenantScopedAdmin):
+    """Venues and their sections: set up by staff who manage events, the only ones who see them in the admin."""
+
+    view_capability = Capability.EVENTS_MANAGE
+    manage_capability = Capability.EVENTS_MANAGE
+    delete_capability = Capability.EVENTS_MANAGE
+
+
 @admin.register(Organization)
 class OrganizationAdmin(SoftDeleteAdminMixin, TenantScopedAdmin):
     view_capability = Capability.EVENTS_VIEW
@@ -52,11 +108,13 @@ class OrganizationAdmin(SoftDeleteAdminMixin, TenantScopedAdmin):
 
 
 @admin.register(Venue)
-class VenueAdmin(OrganizationChoiceMixin, SoftDeleteAdminMixin, TenantScopedAdmin):
+class VenueAdmin(VenueSetupAdmin):
     form = VenueAdminForm
-    view_capability = Capability.EVENTS_MANAGE
-    manage_capability = Capability.EVENTS_MANAGE
-    delete_capability = Capability.EVENTS_MANAGE
+    generator_path = "layout"
+    generator_label = gettext_lazy("Generate a layout…")
+    generator_unsaved = gettext_lazy("Save the venue first.")
+    generator_not_found = gettext_lazy("No such venue.")
+    generator_template = "admin/events/venue/layout.html"
     list_display = ["name", "organization", "city", "timezone", "section_count"]
     list_filter = [DeletedFilter, "city"]
     list_select_related = ["organization"]
@@ -93,28 +151,17 @@ class VenueAdmin(OrganizationChoiceMixin, SoftDeleteAdminMixin, TenantScopedAdmi
 
     @admin.display(description=gettext_lazy("venue map"))
     def map_preview(self, obj):
-        if obj is None or obj._state.adding:
+        if _unsaved(obj):
             return gettext("Save the venue, then add sections or generate a layout.")
         return render_venue_svg(obj)
 
     @admin.display(description=gettext_lazy("layout generator"))
     def layout_link(self, obj):
-        if obj is None or obj._state.adding:
-            return gettext("Save the venue first.")
-        url = reverse("admin:events_venue_layout", args=[obj.pk])
-        return format_html('<a class="button" href="{}">{}</a>', url, gettext("Generate a layout…"))
+        return self.generator_link(obj)
 
-    def get_urls(self):
-        return [
-            path("<path:object_id>/layout/", self.admin_site.admin_view(self.layout_view), name="events_venue_layout"),
-            *super().get_urls(),
-        ]
-
-    def layout_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+    def generator_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         """The layout generators: a shape to draw the venue as, and the map before and after."""
-        venue = self.get_object(request, object_id)  # a malformed or foreign id is a 404 (TenantScopedAdmin)
-        if venue is None or not self.has_change_permission(request, venue):
-            raise Http404("No such venue.")
+        venue = self.generator_object(request, object_id)
         form = VenueLayoutForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:
@@ -130,23 +177,20 @@ class VenueAdmin(OrganizationChoiceMixin, SoftDeleteAdminMixin, TenantScopedAdmi
                 values = {"name": venue.name, "shape": info.shape.lower(), "placed": info.placed}
                 messages.success(request, text % {**values, "created": info.created})
                 return HttpResponseRedirect(reverse("admin:events_venue_change", args=[venue.pk]))
-        context = {
-            **self.admin_site.each_context(request),
-            "title": gettext("Layout of %(venue)s") % {"venue": venue},
-            "opts": self.model._meta,
-            "original": venue,
-            "form": form,
-            "preview": render_venue_svg(venue),
-        }
-        return TemplateResponse(request, "admin/events/venue/layout.html", context)
+        preview = render_venue_svg(venue)
+        return self.generator_page(
+            request, venue, title=gettext("Layout of %(venue)s") % {"venue": venue}, form=form, preview=preview
+        )
 
 
 @admin.register(Section)
-class SectionAdmin(OrganizationChoiceMixin, SoftDeleteAdminMixin, TenantScopedAdmin):
+class SectionAdmin(VenueSetupAdmin):
     form = SectionAdminForm
-    view_capability = Capability.EVENTS_MANAGE
-    manage_capability = Capability.EVENTS_MANAGE
-    delete_capability = Capability.EVENTS_MANAGE
+    generator_path = "grid"
+    generator_label = gettext_lazy("Generate seat grid…")
+    generator_unsaved = gettext_lazy("Save the section first.")
+    generator_not_found = gettext_lazy("No such section.")
+    generator_template = "admin/events/section/grid.html"
     list_display = ["name", "venue", "kind", "capacity", "sort_order"]
     list_filter = [DeletedFilter, "kind"]
     list_select_related = ["venue", "venue__organization"]
@@ -188,50 +232,36 @@ class SectionAdmin(OrganizationChoiceMixin, SoftDeleteAdminMixin, TenantScopedAd
 
     @admin.display(description=gettext_lazy("seat map"))
     def map_preview(self, obj):
-        # An unsaved section already has its (default) UUID: whether it is in the database is the question.
-        if obj is None or obj._state.adding:
+        if _unsaved(obj):
             return gettext("Save the section, then generate its seats.")
         return render_section_svg(obj)
 
     @admin.display(description=gettext_lazy("on the venue map"))
     def venue_preview(self, obj):
-        if obj is None or obj._state.adding:
+        if _unsaved(obj):
             return gettext("Save the section to see it on its venue's map.")
         return render_venue_svg(obj.venue, max_width=600)
 
     @admin.display(description=gettext_lazy("seat grid"))
     def grid_link(self, obj):
-        if obj is None or obj._state.adding:
-            return gettext("Save the section first.")
-        url = reverse("admin:events_section_grid", args=[obj.pk])
-        return format_html('<a class="button" href="{}">{}</a>', url, gettext("Generate seat grid…"))
+        return self.generator_link(obj)
 
-    def get_urls(self):
-        return [
-            path("<path:object_id>/grid/", self.admin_site.admin_view(self.grid_view), name="events_section_grid"),
-            *super().get_urls(),
-        ]
-
-    def grid_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+    def generator_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         """The seat-grid generator: a form whose errors come back on their fields, and a preview of the grid."""
-        section = self.get_object(request, object_id)  # a malformed or foreign id is a 404 (TenantScopedAdmin)
-        if not self.has_change_permission(request, section):
-            raise Http404("No such section.")
+        section = self.generator_object(request, object_id)
         if request.method == "POST":
             form = SectionGridForm(request.POST)
             if form.is_valid() and self._generate_grid(request, section, form):
                 return HttpResponseRedirect(reverse("admin:events_section_change", args=[section.pk]))
         else:
             form = SectionGridForm(initial=SectionGridForm.initial_for(section))
-        context = {
-            **self.admin_site.each_context(request),
-            "title": gettext("Seat grid of %(section)s") % {"section": section},
-            "opts": self.model._meta,
-            "original": section,
-            "form": form,
-            "preview": render_section_svg(section),
-        }
-        return TemplateResponse(request, "admin/events/section/grid.html", context)
+        return self.generator_page(
+            request,
+            section,
+            title=gettext("Seat grid of %(section)s") % {"section": section},
+            form=form,
+            preview=render_section_svg(section),
+        )
 
     def _generate_grid(self, request: HttpRequest, section: Section, form: SectionGridForm) -> bool:
         """Write the grid through the service; a refusal goes onto the form's fields (or the form) instead."""

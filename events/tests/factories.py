@@ -6,10 +6,12 @@ from decimal import Decimal
 
 import factory
 from django.utils import timezone
-from factory.django import DjangoModelFactory
 
+from core.testing import factory_base
 from events import DB_ALIAS
 from events.models import Event, EventSection, Organization, PriceTier, Section, Venue
+
+EventsFactory = factory_base(DB_ALIAS)
 
 
 def grid_layout(rows: int, seats_per_row: int) -> dict:
@@ -28,29 +30,26 @@ def grid_layout(rows: int, seats_per_row: int) -> dict:
     }
 
 
-class OrganizationFactory(DjangoModelFactory):
+class OrganizationFactory(EventsFactory):
     class Meta:
         model = Organization
-        database = DB_ALIAS
 
     name = factory.Sequence(lambda n: f"Organization {n}")
     slug = factory.Sequence(lambda n: f"org-{n}")
 
 
-class VenueFactory(DjangoModelFactory):
+class VenueFactory(EventsFactory):
     class Meta:
         model = Venue
-        database = DB_ALIAS
 
     organization = factory.SubFactory(OrganizationFactory)
     name = factory.Sequence(lambda n: f"Venue {n}")
     city = "Springfield"
 
 
-class SectionFactory(DjangoModelFactory):
+class SectionFactory(EventsFactory):
     class Meta:
         model = Section
-        database = DB_ALIAS
 
     class Params:
         rows = 3
@@ -69,10 +68,9 @@ class GeneralSectionFactory(SectionFactory):
     capacity = 20
 
 
-class EventFactory(DjangoModelFactory):
+class EventFactory(EventsFactory):
     class Meta:
         model = Event
-        database = DB_ALIAS
 
     venue = factory.SubFactory(VenueFactory)
     organization = factory.SelfAttribute("venue.organization")
@@ -85,20 +83,18 @@ class EventFactory(DjangoModelFactory):
     status = Event.Status.PUBLISHED
 
 
-class PriceTierFactory(DjangoModelFactory):
+class PriceTierFactory(EventsFactory):
     class Meta:
         model = PriceTier
-        database = DB_ALIAS
 
     event = factory.SubFactory(EventFactory)
     name = factory.Sequence(lambda n: f"Tier {n}")
     price = Decimal("50.00")
 
 
-class EventSectionFactory(DjangoModelFactory):
+class EventSectionFactory(EventsFactory):
     class Meta:
         model = EventSection
-        database = DB_ALIAS
 
     event = factory.SubFactory(EventFactory)
     section = factory.SubFactory(SectionFactory, venue=factory.SelfAttribute("..event.venue"))

@@ -64,28 +64,34 @@ def test_grid_form_shows_readable_errors_and_changes_nothing(client, world):
     assert ours.section.capacity == 15
 
 
+def _event_form(ours, venue, *, title: str, slug: str, tiers: list[dict] = (), **fields) -> dict:
+    """The admin's add-event form of ``ours``'s organization at ``venue``, starting 2031-05-01 20:00, with ``tiers``
+    in its price-tier inline."""
+    data = {
+        "organization": str(ours.organization.pk),
+        "venue": str(venue.pk),
+        "title": title,
+        "slug": slug,
+        **fields,
+        "selection_mode": "SEATMAP",
+        "starts_at_0": "2031-05-01",
+        "starts_at_1": "20:00:00",
+        "tiers-TOTAL_FORMS": str(len(tiers)),
+        "tiers-INITIAL_FORMS": "0",
+    }
+    for index, tier in enumerate(tiers):
+        data.update({f"tiers-{index}-{name}": value for name, value in tier.items()})
+    return data
+
+
 @pytest.mark.django_db(databases=ALL_DATABASES)
 def test_manager_sets_up_and_publishes_an_event_from_the_admin(client, world):
     ours, _ = world
     client.force_login(ours.staff["MANAGER"])
+    standard = {"name": "Standard", "price": "19.50", "colour": "#3b82f6", "sort_order": "0"}
     add = client.post(
         reverse("admin:events_event_add"),
-        {
-            "organization": str(ours.organization.pk),
-            "venue": str(ours.venue.pk),
-            "title": "Late Show",
-            "slug": "late-show",
-            "description": "",
-            "selection_mode": "SEATMAP",
-            "starts_at_0": "2031-05-01",
-            "starts_at_1": "20:00:00",
-            "tiers-TOTAL_FORMS": "1",
-            "tiers-INITIAL_FORMS": "0",
-            "tiers-0-name": "Standard",
-            "tiers-0-price": "19.50",
-            "tiers-0-colour": "#3b82f6",
-            "tiers-0-sort_order": "0",
-        },
+        _event_form(ours, ours.venue, title="Late Show", slug="late-show", tiers=[standard], description=""),
     )
     assert add.status_code == 302, add.content.decode()[:2000]
     event = Event.objects.get(slug="late-show")
@@ -132,20 +138,8 @@ def test_the_publish_preview_counts_places_in_the_database_as_the_model_does(wor
 def test_event_form_refuses_a_venue_of_another_organization(client, world):
     ours, theirs = world
     client.force_login(ours.staff["OWNER"])
-    response = client.post(
-        reverse("admin:events_event_add"),
-        {
-            "organization": str(ours.organization.pk),
-            "venue": str(theirs.venue.pk),
-            "title": "Sneaky",
-            "slug": "sneaky",
-            "selection_mode": "SEATMAP",
-            "starts_at_0": "2031-05-01",
-            "starts_at_1": "20:00:00",
-            "tiers-TOTAL_FORMS": "0",
-            "tiers-INITIAL_FORMS": "0",
-        },
-    )
+    form = _event_form(ours, theirs.venue, title="Sneaky", slug="sneaky")
+    response = client.post(reverse("admin:events_event_add"), form)
     assert response.status_code == 200
     assert not Event.objects.filter(slug="sneaky").exists()
 

@@ -11,8 +11,8 @@ from decimal import Decimal
 
 import factory
 from django.utils import timezone
-from factory.django import DjangoModelFactory
 
+from core.testing import factory_base
 from inventory import DB_ALIAS, services
 from inventory.contract import SectionInventorySpec
 from inventory.models import EntryLog, Seat
@@ -24,13 +24,14 @@ ORGANIZATION_ID = uuid.UUID("00000000-0000-4000-8000-00000000000a")
 
 HOLD = {"hold_seconds": 300, "max_per_buyer": 8}
 
+SeatsFactory = factory_base(DB_ALIAS)
 
-class SeatFactory(DjangoModelFactory):
+
+class SeatFactory(SeatsFactory):
     """An AVAILABLE seat. For a SOLD one pass status, owner_id and order_id together (the CHECKs demand it)."""
 
     class Meta:
         model = Seat
-        database = DB_ALIAS
 
     event_id = factory.LazyFunction(uuid.uuid4)
     section_id = factory.LazyFunction(uuid.uuid4)
@@ -42,10 +43,9 @@ class SeatFactory(DjangoModelFactory):
     status = Seat.Status.AVAILABLE
 
 
-class EntryLogFactory(DjangoModelFactory):
+class EntryLogFactory(SeatsFactory):
     class Meta:
         model = EntryLog
-        database = DB_ALIAS
 
     event_id = factory.LazyFunction(uuid.uuid4)
     staff_id = factory.LazyFunction(uuid.uuid4)

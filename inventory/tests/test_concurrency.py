@@ -67,27 +67,30 @@ def test_best_available_racers_never_get_the_same_seat():
     assert sorted(by_holder.values()) == [3] * 13
 
 
-def test_a_sale_racing_a_hold_expiry_ends_with_exactly_one_owner():
-    """The first buyer's hold has just run out; they check out while a second buyer grabs the seat."""
-    for _round in range(10):
-        venue = Venue(rows=1, per_row=1)
-        first, second, order_id = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
-        seat_id = venue.ids(0)[0]
-        services.seats_hold(event_id=venue.event_id, buyer_id=first, seat_ids=[seat_id], **HOLD)
+def _sale_against_a_hold_grab(*, first_hold_expired: bool):
+    """One seat held by a first buyer (its hold run out a moment ago, or live); that buyer's sale raced against a
+    second buyer's hold of the seat. Returns the seat, (first, second, order id) and (sale, hold) outcomes."""
+    venue = Venue(rows=1, per_row=1)
+    first, second, order_id = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    seat_id = venue.ids(0)[0]
+    services.seats_hold(event_id=venue.event_id, buyer_id=first, seat_ids=[seat_id], **HOLD)
+    if first_hold_expired:
         Seat.objects.using(DB_ALIAS).filter(pk=seat_id).update(
             hold_expires_at=timezone.now() - dt.timedelta(milliseconds=1)
         )
+    (sale, _), (hold, _) = race(
+        [
+            lambda: services.seats_sell(buyer_id=first, order_id=order_id, seat_ids=[seat_id]),
+            lambda: services.seats_hold(event_id=venue.event_id, buyer_id=second, seat_ids=[seat_id], **HOLD),
+        ]
+    )
+    return seat_id, (first, second, order_id), (sale, hold)
 
-        (sale, _), (hold, _) = race(
-            [
-                lambda first=first, order_id=order_id, seat_id=seat_id: services.seats_sell(
-                    buyer_id=first, order_id=order_id, seat_ids=[seat_id]
-                ),
-                lambda venue=venue, second=second, seat_id=seat_id: services.seats_hold(
-                    event_id=venue.event_id, buyer_id=second, seat_ids=[seat_id], **HOLD
-                ),
-            ]
-        )
+
+def test_a_sale_racing_a_hold_expiry_ends_with_exactly_one_owner():
+    """The first buyer's hold has just run out; they check out while a second buyer grabs the seat."""
+    for _round in range(10):
+        seat_id, (first, second, _order_id), (sale, hold) = _sale_against_a_hold_grab(first_hold_expired=True)
 
         # The hold ran out before the sale: the sale must fail whoever wins the race.
         assert isinstance(sale, services.HoldExpired), sale
@@ -101,21 +104,7 @@ def test_a_sale_racing_a_hold_expiry_ends_with_exactly_one_owner():
 
 def test_a_sale_racing_a_hold_grab_of_a_live_hold_keeps_the_seat_with_its_buyer():
     for _round in range(10):
-        venue = Venue(rows=1, per_row=1)
-        first, second, order_id = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
-        seat_id = venue.ids(0)[0]
-        services.seats_hold(event_id=venue.event_id, buyer_id=first, seat_ids=[seat_id], **HOLD)
-
-        (sale, _), (hold, _) = race(
-            [
-                lambda first=first, order_id=order_id, seat_id=seat_id: services.seats_sell(
-                    buyer_id=first, order_id=order_id, seat_ids=[seat_id]
-                ),
-                lambda venue=venue, second=second, seat_id=seat_id: services.seats_hold(
-                    event_id=venue.event_id, buyer_id=second, seat_ids=[seat_id], **HOLD
-                ),
-            ]
-        )
+        seat_id, (first, _second, order_id), (sale, hold) = _sale_against_a_hold_grab(first_hold_expired=False)
 
         assert isinstance(sale, list), sale
         assert isinstance(hold, services.SeatUnavailable), hold

@@ -23,14 +23,20 @@ def scan(venue, token, *, event_id=None, gate="North"):
     return services.ticket_scan(token=token, event_id=event_id or venue.event_id, gate=gate, staff_id=STAFF)
 
 
+def sold_ticket_code(venue) -> str:
+    """The first seat sold to BUYER, and its current QR code."""
+    sell(venue=venue, buyer_id=BUYER)
+    token, _expires = services.ticket_qr(seat_id=venue.ids(0)[0], owner_id=BUYER)
+    return token
+
+
 def logs():
     return list(EntryLog.objects.using(DB_ALIAS).order_by("created_at").values_list("result", flat=True))
 
 
 @db
 def test_a_valid_code_admits_once_and_logs_success(venue):
-    sell(venue=venue, buyer_id=BUYER)
-    token, _ = services.ticket_qr(seat_id=venue.ids(0)[0], owner_id=BUYER)
+    token = sold_ticket_code(venue)
 
     outcome = scan(venue, token)
 
@@ -51,8 +57,7 @@ def test_a_valid_code_admits_once_and_logs_success(venue):
 
 @db
 def test_a_second_scan_is_a_duplicate(venue):
-    sell(venue=venue, buyer_id=BUYER)
-    token, _ = services.ticket_qr(seat_id=venue.ids(0)[0], owner_id=BUYER)
+    token = sold_ticket_code(venue)
     scan(venue, token)
 
     outcome = scan(venue, token, gate="South")
@@ -64,8 +69,7 @@ def test_a_second_scan_is_a_duplicate(venue):
 
 @db
 def test_a_ticket_for_another_event_is_refused(venue):
-    sell(venue=venue, buyer_id=BUYER)
-    token, _ = services.ticket_qr(seat_id=venue.ids(0)[0], owner_id=BUYER)
+    token = sold_ticket_code(venue)
 
     outcome = scan(venue, token, event_id=uuid.uuid4())
 
@@ -75,8 +79,7 @@ def test_a_ticket_for_another_event_is_refused(venue):
 
 @db
 def test_an_expired_code_is_refused(venue):
-    sell(venue=venue, buyer_id=BUYER)
-    token, _ = services.ticket_qr(seat_id=venue.ids(0)[0], owner_id=BUYER)
+    token = sold_ticket_code(venue)
 
     with mock.patch("django.utils.timezone.now", return_value=timezone.now() + dt.timedelta(seconds=61)):
         outcome = scan(venue, token)
@@ -109,8 +112,7 @@ def test_forged_or_garbage_codes_are_invalid_and_logged(venue, token):
 
 @db
 def test_a_tampered_payload_is_invalid(venue):
-    sell(venue=venue, buyer_id=BUYER)
-    token, _ = services.ticket_qr(seat_id=venue.ids(0)[0], owner_id=BUYER)
+    token = sold_ticket_code(venue)
     value, signature = token.rsplit(":", 1)
     tampered = value.replace(".1.", ".2.") + ":" + signature
 
@@ -119,8 +121,7 @@ def test_a_tampered_payload_is_invalid(venue):
 
 @db
 def test_an_old_code_after_a_transfer_is_revoked(venue):
-    sell(venue=venue, buyer_id=BUYER)
-    old_token, _ = services.ticket_qr(seat_id=venue.ids(0)[0], owner_id=BUYER)
+    old_token = sold_ticket_code(venue)
     services.ticket_change_owner(seat_id=venue.ids(0)[0], from_owner_id=BUYER, to_owner_id=OTHER)
 
     assert scan(venue, old_token).result == "REVOKED"
@@ -154,8 +155,7 @@ def test_an_unknown_seat_is_not_found_and_logged(venue):
 
 @db
 def test_a_listed_ticket_is_not_admitted(venue):
-    sell(venue=venue, buyer_id=BUYER)
-    token, _ = services.ticket_qr(seat_id=venue.ids(0)[0], owner_id=BUYER)
+    token = sold_ticket_code(venue)
     services.ticket_set_listed(seat_id=venue.ids(0)[0], owner_id=BUYER, listed=True)
 
     assert scan(venue, token).result == "NOT_PAID"
@@ -180,8 +180,7 @@ def test_a_scan_without_a_gate_is_invalid_input(venue):
 @pytest.mark.django_db(databases=["default", "seats"], transaction=True)
 def test_two_gates_scanning_the_same_ticket_at_once_admit_it_exactly_once():
     venue = Venue(rows=1, per_row=2)
-    sell(venue=venue, buyer_id=BUYER)
-    token, _ = services.ticket_qr(seat_id=venue.ids(0)[0], owner_id=BUYER)
+    token = sold_ticket_code(venue)
     results = race(
         *(
             functools.partial(services.ticket_scan, token=token, event_id=venue.event_id, gate=gate, staff_id=STAFF)

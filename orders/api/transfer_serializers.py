@@ -29,6 +29,20 @@ class TransferCreateSerializer(StrictSerializer):
     )
 
 
+class TicketOfferSerializer(serializers.Serializer):
+    """What a transfer and a listing both say about the ticket they offer."""
+
+    id = serializers.UUIDField()
+    seat_id = serializers.UUIDField()
+    event_id = serializers.UUIDField()
+    event_title = serializers.CharField(allow_blank=True)
+    ticket_label = serializers.CharField(allow_blank=True)
+    section_name = serializers.CharField(allow_blank=True)
+    ticket_place = serializers.CharField(
+        allow_blank=True, help_text=gettext_lazy('Section and seat: "Stalls · Row A, seat 10".')
+    )
+
+
 class CodeSerializer(StrictSerializer):
     code = serializers.CharField(
         max_length=12, trim_whitespace=True, help_text=gettext_lazy("The 6-digit code we emailed you.")
@@ -39,16 +53,7 @@ class ReasonSerializer(StrictSerializer):
     reason = serializers.CharField(max_length=2000, trim_whitespace=True)
 
 
-class TransferSerializer(serializers.Serializer):
-    id = serializers.UUIDField()
-    seat_id = serializers.UUIDField()
-    event_id = serializers.UUIDField()
-    event_title = serializers.CharField(allow_blank=True)
-    ticket_label = serializers.CharField(allow_blank=True)
-    section_name = serializers.CharField(allow_blank=True)
-    ticket_place = serializers.CharField(
-        allow_blank=True, help_text=gettext_lazy('Section and seat: "Stalls · Row A, seat 10".')
-    )
+class TransferSerializer(TicketOfferSerializer):
     from_user_id = serializers.UUIDField()
     from_email = serializers.CharField(allow_blank=True)
     to_user_id = serializers.UUIDField(
@@ -88,16 +93,7 @@ class ListingCreateSerializer(StrictSerializer):
     )
 
 
-class ListingSerializer(serializers.Serializer):
-    id = serializers.UUIDField()
-    seat_id = serializers.UUIDField()
-    event_id = serializers.UUIDField()
-    event_title = serializers.CharField(allow_blank=True)
-    ticket_label = serializers.CharField(allow_blank=True)
-    section_name = serializers.CharField(allow_blank=True)
-    ticket_place = serializers.CharField(
-        allow_blank=True, help_text=gettext_lazy('Section and seat: "Stalls · Row A, seat 10".')
-    )
+class ListingSerializer(TicketOfferSerializer):
     seller_id = serializers.UUIDField()
     price = serializers.DecimalField(max_digits=10, decimal_places=2)
     face_value = serializers.DecimalField(max_digits=10, decimal_places=2)

@@ -226,46 +226,21 @@ def _transfer_email(object_id: uuid.UUID, recipient: ProfileInfo, *, template: s
     )
 
 
-def transfer_offered(object_id, recipient, data) -> Email:
-    return _transfer_email(
-        object_id,
-        recipient,
-        template="transfer_offered",
-        subject=gettext_lazy("%(sender)s offers you a ticket for %(title)s"),
-    )
+# What a transfer's mail says at each step; the template is named after the kind (orders/email/transfer_*.txt).
+TRANSFER_SUBJECTS: dict[str, Any] = {
+    Kind.TRANSFER_OFFERED: gettext_lazy("%(sender)s offers you a ticket for %(title)s"),
+    Kind.TRANSFER_ACCEPTED: gettext_lazy("%(recipient)s accepted your ticket for %(title)s"),
+    Kind.TRANSFER_COMPLETED: gettext_lazy("Transfer complete: %(title)s"),
+    Kind.TRANSFER_DECLINED: gettext_lazy("%(recipient)s declined your ticket for %(title)s"),
+    Kind.TRANSFER_EXPIRED: gettext_lazy("Your transfer offer for %(title)s expired"),
+}
 
 
-def transfer_accepted(object_id, recipient, data) -> Email:
-    return _transfer_email(
-        object_id,
-        recipient,
-        template="transfer_accepted",
-        subject=gettext_lazy("%(recipient)s accepted your ticket for %(title)s"),
-    )
+def _transfer_builder(kind: str) -> Callable[[uuid.UUID, ProfileInfo, dict], Email]:
+    def build(object_id: uuid.UUID, recipient: ProfileInfo, data: dict) -> Email:
+        return _transfer_email(object_id, recipient, template=kind.lower(), subject=TRANSFER_SUBJECTS[kind])
 
-
-def transfer_completed(object_id, recipient, data) -> Email:
-    return _transfer_email(
-        object_id, recipient, template="transfer_completed", subject=gettext_lazy("Transfer complete: %(title)s")
-    )
-
-
-def transfer_declined(object_id, recipient, data) -> Email:
-    return _transfer_email(
-        object_id,
-        recipient,
-        template="transfer_declined",
-        subject=gettext_lazy("%(recipient)s declined your ticket for %(title)s"),
-    )
-
-
-def transfer_expired(object_id, recipient, data) -> Email:
-    return _transfer_email(
-        object_id,
-        recipient,
-        template="transfer_expired",
-        subject=gettext_lazy("Your transfer offer for %(title)s expired"),
-    )
+    return build
 
 
 def resale_sold(object_id: uuid.UUID, recipient: ProfileInfo, data: dict) -> Email:
@@ -365,11 +340,7 @@ BUILDERS: dict[str, Callable[[uuid.UUID, ProfileInfo, dict], Email]] = {
     Kind.TICKETS_REFUNDED: tickets_refunded,
     Kind.EVENT_CANCELLED: event_cancelled,
     Kind.EVENT_CHANGED: event_changed,
-    Kind.TRANSFER_OFFERED: transfer_offered,
-    Kind.TRANSFER_ACCEPTED: transfer_accepted,
-    Kind.TRANSFER_COMPLETED: transfer_completed,
-    Kind.TRANSFER_DECLINED: transfer_declined,
-    Kind.TRANSFER_EXPIRED: transfer_expired,
+    **{kind: _transfer_builder(kind) for kind in TRANSFER_SUBJECTS},
     Kind.RESALE_SOLD: resale_sold,
     Kind.PAYMENT_RECEIVED: payment_received,
     Kind.PAYMENT_FAILED: payment_failed,

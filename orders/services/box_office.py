@@ -46,9 +46,9 @@ from orders.contract import (
     OrderChannel,
     OrderInProgress,
 )
-from orders.models import Order, OrderLine
+from orders.models import Order
 from orders.services.purchase.checkout import drive_recorded_order, order_info
-from orders.services.purchase.plan import order_plan_record
+from orders.services.purchase.plan import order_plan_build, order_plan_record
 
 # One sale or one guest's comp at most this many places (a group at the counter, a guest and companions).
 MAX_PLACES_PER_ISSUE = 20
@@ -358,21 +358,17 @@ def _issue(
     except InvalidInput:
         inventory_services.seats_release(buyer_id=buyer.id, seat_ids=seat_ids)
         raise
-    order = Order(
-        id=uuid.uuid4(),
+    order, lines = order_plan_build(
         buyer_id=buyer.id,
-        event_id=event.id,
-        organization_id=event.organization_id,
+        event=event,
         total=total,
-        idempotency_key=key,
+        key=key,
+        seats=seats,
+        line_price=Decimal("0.00") if is_comp else None,
         channel=channel,
         payment_method=payment_method,
         amount_taken=amount,
         issued_by_id=actor_id,
-    )
-    lines = sorted(
-        (OrderLine(order=order, seat_id=seat.id, price=Decimal("0.00") if is_comp else seat.price) for seat in seats),
-        key=lambda line: line.seat_id,
     )
     try:
         plan = order_plan_record(order=order, lines=lines)

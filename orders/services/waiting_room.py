@@ -226,18 +226,18 @@ def waiting_room_configure(
     event = events_selectors.event_get(event_id=event_id)
     if not active:
         events_services.event_set_waiting_room(event_id=event.id, active=False)
+    # How the room admits: saved on the room and recorded in the audit log as given.
+    pacing = {
+        "rate_per_minute": rate_per_minute,
+        "pass_minutes": pass_minutes,
+        "per_address_cap": per_address_cap,
+        "max_in_flight": max_in_flight,
+        "admission_mode": admission_mode,
+        "latency_target_ms": latency_target_ms,
+    }
     with transaction.atomic(using=DB_ALIAS):
         room = WaitingRoom.objects.using(DB_ALIAS).select_for_update().filter(event_id=event.id).first()
-        fields = {
-            "is_active": active,
-            "opens_at": opens_at,
-            "rate_per_minute": rate_per_minute,
-            "pass_minutes": pass_minutes,
-            "per_address_cap": per_address_cap,
-            "max_in_flight": max_in_flight,
-            "admission_mode": admission_mode,
-            "latency_target_ms": latency_target_ms,
-        }
+        fields = {"is_active": active, "opens_at": opens_at, **pacing}
         if room is None:
             room = WaitingRoom.objects.using(DB_ALIAS).create(
                 event_id=event.id, organization_id=event.organization_id, starts_at=starts_at, **fields
@@ -263,17 +263,7 @@ def waiting_room_configure(
         object_type="event",
         object_id=event.id,
         organization_id=event.organization_id,
-        data={
-            "active": active,
-            "opens_at": opens_at.isoformat(),
-            "starts_at": starts_at.isoformat(),
-            "rate_per_minute": rate_per_minute,
-            "pass_minutes": pass_minutes,
-            "per_address_cap": per_address_cap,
-            "max_in_flight": max_in_flight,
-            "admission_mode": admission_mode,
-            "latency_target_ms": latency_target_ms,
-        },
+        data={"active": active, "opens_at": opens_at.isoformat(), "starts_at": starts_at.isoformat(), **pacing},
     )
     waiting_room_publish_status(room_id=room.pk)
     return room

@@ -13,9 +13,9 @@ from decimal import Decimal
 
 import factory
 from django.utils import timezone
-from factory.django import DjangoModelFactory
 
 from accounts import services as account_services
+from core.testing import factory_base
 from events.tests.factories import EventFactory, EventSectionFactory, GeneralSectionFactory, PriceTierFactory
 from inventory.tests.factories import SeatFactory
 from orders import DB_ALIAS
@@ -23,11 +23,12 @@ from orders.models import Order, OrderLine, ResaleListing, Transfer
 
 Seat = SeatFactory._meta.model
 
+OrdersFactory = factory_base(DB_ALIAS)
 
-class OrderFactory(DjangoModelFactory):
+
+class OrderFactory(OrdersFactory):
     class Meta:
         model = Order
-        database = DB_ALIAS
 
     buyer_id = factory.LazyFunction(uuid.uuid4)
     event_id = factory.LazyFunction(uuid.uuid4)
@@ -35,35 +36,38 @@ class OrderFactory(DjangoModelFactory):
     idempotency_key = factory.LazyFunction(lambda: uuid.uuid4().hex)
 
 
-class OrderLineFactory(DjangoModelFactory):
+class OrderLineFactory(OrdersFactory):
     class Meta:
         model = OrderLine
-        database = DB_ALIAS
 
     order = factory.SubFactory(OrderFactory)
     seat_id = factory.LazyFunction(uuid.uuid4)
     price = Decimal("50.00")
 
 
-class TransferFactory(DjangoModelFactory):
+class TicketFlowFactory(OrdersFactory):
+    """A flow passing on a ticket of some event (models.TicketFlow)."""
+
     class Meta:
-        model = Transfer
-        database = DB_ALIAS
+        abstract = True
 
     seat_id = factory.LazyFunction(uuid.uuid4)
     event_id = factory.LazyFunction(uuid.uuid4)
+
+
+class TransferFactory(TicketFlowFactory):
+    class Meta:
+        model = Transfer
+
     from_user_id = factory.LazyFunction(uuid.uuid4)
     to_user_id = factory.LazyFunction(uuid.uuid4)
     expires_at = factory.LazyFunction(lambda: timezone.now() + dt.timedelta(hours=24))
 
 
-class ResaleListingFactory(DjangoModelFactory):
+class ResaleListingFactory(TicketFlowFactory):
     class Meta:
         model = ResaleListing
-        database = DB_ALIAS
 
-    seat_id = factory.LazyFunction(uuid.uuid4)
-    event_id = factory.LazyFunction(uuid.uuid4)
     seller_id = factory.LazyFunction(uuid.uuid4)
     price = Decimal("40.00")
     face_value = Decimal("50.00")

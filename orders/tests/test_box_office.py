@@ -3,6 +3,7 @@ a race against an online buyer on real threads, a crash finished or undone by re
 
 from __future__ import annotations
 
+import functools
 import uuid
 from decimal import Decimal
 
@@ -231,15 +232,16 @@ def test_a_guest_list_gets_one_free_order_each_emailed_after_commit_and_audited(
     guests = services.guest_list_parse("Ada Lovelace, ada@example.com\nAlan Turing <alan@example.com>\n\n")
     assert guests == [("Ada Lovelace", "ada@example.com"), ("Alan Turing", "alan@example.com")]
 
-    result = services.comps_issue_guest_list(
+    issue = functools.partial(
+        services.comps_issue_guest_list,
         actor_id=clerk.pk,
         event_id=setup.event.pk,
         guests=guests,
         section_id=setup.section.pk,
         places_per_guest=2,
         batch_key="list-1",
-        note="Press night",
     )
+    result = issue(note="Press night")
 
     assert len(result.issued) == 2 and not result.refused
     comps = Order.objects.filter(channel="COMP")
@@ -252,14 +254,7 @@ def test_a_guest_list_gets_one_free_order_each_emailed_after_commit_and_audited(
     assert all(m.subject.startswith("Your complimentary tickets") for m in mail.outbox)
     assert_invariants_clean()
 
-    again = services.comps_issue_guest_list(
-        actor_id=clerk.pk,
-        event_id=setup.event.pk,
-        guests=guests,
-        section_id=setup.section.pk,
-        places_per_guest=2,
-        batch_key="list-1",
-    )
+    again = issue()
     assert all(comp.order.is_replay for comp in again.issued) and comps.count() == 2
 
 

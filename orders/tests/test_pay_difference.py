@@ -45,6 +45,16 @@ def start(buyer, setup) -> dict:
     return response.json()
 
 
+def _card_payment_started():
+    """A buyer with 60 credits holding 100.00 of seats who chose to pay the difference by card, before paying:
+    (buyer, setup, the pending order, its card top-up)."""
+    buyer = UserFactory(credits="60.00")
+    setup = make_event()
+    hold(buyer, setup)
+    order = Order.objects.get(pk=start(buyer, setup)["id"])
+    return buyer, setup, order, TopUp.objects.get(pk=order.card_topup_id)
+
+
 def test_the_shortfall_is_paid_by_card_and_the_checkout_completes(stripe_standin):  # noqa: F811
     buyer = UserFactory(credits="60.00")
     setup = make_event()
@@ -77,11 +87,7 @@ def test_the_shortfall_is_paid_by_card_and_the_checkout_completes(stripe_standin
 
 
 def test_holds_expiring_before_the_webhook_leave_the_money_as_credits(stripe_standin):  # noqa: F811
-    buyer = UserFactory(credits="60.00")
-    setup = make_event()
-    hold(buyer, setup)
-    order = Order.objects.get(pk=start(buyer, setup)["id"])
-    topup = TopUp.objects.get(pk=order.card_topup_id)
+    buyer, setup, order, topup = _card_payment_started()
     expire_holds(setup.seat_ids[:2])
     webhook(stripe_standin, "checkout.session.completed", stripe_standin.pay(topup.provider_reference))
     # The buyer comes back to the order page (before any job ran): the page finishes it from the truth.
@@ -95,11 +101,7 @@ def test_holds_expiring_before_the_webhook_leave_the_money_as_credits(stripe_sta
 
 
 def test_a_failed_card_payment_fails_the_order_and_charges_nothing(stripe_standin):  # noqa: F811
-    buyer = UserFactory(credits="60.00")
-    setup = make_event()
-    hold(buyer, setup)
-    order = Order.objects.get(pk=start(buyer, setup)["id"])
-    topup = TopUp.objects.get(pk=order.card_topup_id)
+    buyer, setup, order, topup = _card_payment_started()
     webhook(stripe_standin, "checkout.session.expired", stripe_standin.expire(topup.provider_reference))
     assert services.card_checkout_complete(order_id=order.pk).failure_code == "CARD_PAYMENT_FAILED"
     assert balance(buyer) == Decimal("60.00")
@@ -107,10 +109,7 @@ def test_a_failed_card_payment_fails_the_order_and_charges_nothing(stripe_standi
 
 
 def test_recovery_waits_for_the_payment_then_finishes_the_checkout(stripe_standin):  # noqa: F811
-    buyer = UserFactory(credits="60.00")
-    setup = make_event()
-    hold(buyer, setup)
-    order = Order.objects.get(pk=start(buyer, setup)["id"])
+    buyer, setup, order, _topup = _card_payment_started()
     services.purchase_recover(older_than_seconds=0)
     order.refresh_from_db()
     assert (order.status, order.step) == ("PENDING", "AWAITING_PAYMENT")  # the payment page is still open

@@ -30,6 +30,15 @@ def _staff(organization_id, role="BOX_OFFICE"):
     return MembershipFactory(organization_id=organization_id, role=role).user
 
 
+def _first_ticket_refunded(buyer, *, bought: int):
+    """``bought`` tickets of an on-sale event, the first of them refunded by box-office staff: (setup, order, staff)."""
+    setup = make_event()
+    order = buy(buyer, setup, count=bought)
+    staff = _staff(setup.event.organization_id)
+    services.order_refund_tickets(order_id=order.id, seat_ids=[setup.seat_ids[0]], actor_id=staff.pk, reason="a")
+    return setup, order, staff
+
+
 def _reference(order_id, refund_id) -> str:
     return f"{order_id}:refund:{refund_id}"
 
@@ -82,10 +91,7 @@ def test_the_refunded_tickets_qr_code_no_longer_opens_the_gate(buyer):
 
 
 def test_refunding_the_rest_after_a_partial_refund_refunds_the_order_once(buyer):
-    setup = make_event()
-    order = buy(buyer, setup, count=3)
-    staff = _staff(setup.event.organization_id)
-    services.order_refund_tickets(order_id=order.id, seat_ids=[setup.seat_ids[0]], actor_id=staff.pk, reason="a")
+    setup, order, staff = _first_ticket_refunded(buyer, bought=3)
 
     whole = services.order_refund_tickets(
         order_id=order.id, seat_ids=setup.seat_ids[1:3], actor_id=staff.pk, reason="rest"
@@ -98,10 +104,7 @@ def test_refunding_the_rest_after_a_partial_refund_refunds_the_order_once(buyer)
 
 
 def test_a_whole_refund_after_a_partial_refund_pays_back_only_the_rest(buyer):
-    setup = make_event()
-    order = buy(buyer, setup, count=2)
-    staff = _staff(setup.event.organization_id)
-    services.order_refund_tickets(order_id=order.id, seat_ids=[setup.seat_ids[0]], actor_id=staff.pk, reason="a")
+    setup, order, staff = _first_ticket_refunded(buyer, bought=2)
 
     services.order_refund(order_id=order.id, actor_id=staff.pk, reason="event moved")
 

@@ -6,6 +6,7 @@ import uuid
 import pytest
 
 from accounts.tests.factories import MembershipFactory, StaffFactory, UserFactory
+from core.testing import cleared_around_each_test
 from events.tests.factories import EventSectionFactory
 from inventory import DB_ALIAS, services
 from inventory.models import EntryLog
@@ -16,11 +17,7 @@ from orders.tests.helpers import api_client
 pytestmark = pytest.mark.django_db(databases=["default", "seats", "events", "orders"])
 
 
-@pytest.fixture(autouse=True)
-def _fresh_presentation_caches():
-    presentation.clear_caches()
-    yield
-    presentation.clear_caches()
+_fresh_presentation_caches = cleared_around_each_test(presentation.clear_caches)
 
 
 @pytest.fixture

@@ -3,6 +3,8 @@ cross-database invariants (balances equal ledger sums, money matches each flow's
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
 
 import pytest
@@ -55,27 +57,6 @@ def test_crashed_transfer_completion_is_finished_by_recovery(ticket, owner, frie
     again = transfer.transfer_recover(older_than_seconds=0)
     assert (again.examined, again.finished) == (0, 0)
     assert (balance(owner), balance(friend)) == (Decimal("80.00"), Decimal("70.00"))
-
-
-@pytest.mark.usefixtures("no_platform_fee")
-def test_crash_before_the_step_was_recorded_is_finished_without_paying_twice(ticket, owner, friend):
-    transfer_id = _completing_transfer(ticket, owner, friend, fault="transfer.after_payment")
-    # The worker died after the payment committed but before it wrote step PAID.
-    Transfer.objects.using("orders").filter(pk=transfer_id).update(step="NONE")
-    transfer.transfer_recover(older_than_seconds=0)
-    assert Transfer.objects.using("orders").get(pk=transfer_id).status == "COMPLETED"
-    assert (balance(owner), balance(friend)) == (Decimal("80.00"), Decimal("70.00"))
-    assert_invariants()
-
-
-def test_recovery_undoes_a_transfer_whose_ticket_was_refunded_meanwhile(ticket, owner, friend):
-    transfer_id = _completing_transfer(ticket, owner, friend, fault="transfer.after_payment")
-    type(ticket).objects.using("seats").filter(pk=ticket.pk).update(status="AVAILABLE", owner_id=None, order_id=None)
-    report = transfer.transfer_recover(older_than_seconds=0)
-    assert (report.undone, report.errors) == (1, [])
-    after = Transfer.objects.using("orders").get(pk=transfer_id)
-    assert (after.status, after.step, after.failure_code) == ("FAILED", "COMPENSATED", "TICKET_NOT_TRANSFERABLE")
-    assert (balance(owner), balance(friend)) == (Decimal("50.00"), Decimal("100.00"))
 
 
 def test_recovery_fails_a_transfer_the_recipient_can_no_longer_pay(ticket, owner, friend):
@@ -150,25 +131,6 @@ def test_crash_after_payment_is_finished_by_recovery(ticket, owner, friend, faul
     assert resale.resale_recover(older_than_seconds=0).examined == 0
 
 
-def test_paid_sale_whose_step_was_not_recorded_rolls_forward_without_charging_twice(ticket, owner, friend):
-    listing_id = _crashed_sale(ticket, owner, friend, fault="resale.after_payment")
-    ResaleListing.objects.using("orders").filter(pk=listing_id).update(step="NONE")
-    resale.resale_recover(older_than_seconds=0)
-    assert ResaleListing.objects.using("orders").get(pk=listing_id).status == "SOLD"
-    assert (balance(owner), balance(friend)) == (Decimal("88.00"), Decimal("60.00"))
-    assert_invariants()
-
-
-def test_paid_sale_whose_ticket_vanished_is_refunded_and_cancelled_by_recovery(ticket, owner, friend):
-    listing_id = _crashed_sale(ticket, owner, friend, fault="resale.after_payment")
-    type(ticket).objects.using("seats").filter(pk=ticket.pk).update(status="AVAILABLE", owner_id=None, order_id=None)
-    report = resale.resale_recover(older_than_seconds=0)
-    assert (report.undone, report.errors) == (1, [])
-    after = ResaleListing.objects.using("orders").get(pk=listing_id)
-    assert (after.status, after.step) == ("CANCELLED", "COMPENSATED")
-    assert (balance(owner), balance(friend)) == (Decimal("50.00"), Decimal("100.00"))
-
-
 def test_interrupted_withdrawal_is_finished_by_recovery(ticket, owner):
     listing = resale.listing_create(seat_id=ticket.pk, seller_id=owner.pk, price="40.00")
     # The worker died after marking WITHDRAWN and before the ticket went back to SOLD.
@@ -177,3 +139,66 @@ def test_interrupted_withdrawal_is_finished_by_recovery(ticket, owner):
     assert seat_row(ticket.pk)["status"] == "SOLD"
     assert ResaleListing.objects.using("orders").get(pk=listing.id).step == "DONE"
     assert_invariants()
+
+
+# --- Both flows: a payment whose step was not recorded, a ticket gone before recovery --------------------------------
+
+
+@dataclass(frozen=True)
+class CrashedFlow:
+    crash: Callable  # (ticket, owner, friend, *, fault) -> the flow's id, once the fault hit
+    model: type
+    recover: Callable
+    fault: str
+    fixtures: tuple[str, ...]
+    finished_status: str
+    finished_balances: tuple[str, str]  # (owner, friend) once recovery finished it
+    undone: dict[str, str]  # the row's fields once recovery undid it
+
+
+FLOWS = {
+    "transfer": CrashedFlow(
+        crash=_completing_transfer,
+        model=Transfer,
+        recover=transfer.transfer_recover,
+        fault="transfer.after_payment",
+        fixtures=("no_platform_fee",),
+        finished_status="COMPLETED",
+        finished_balances=("80.00", "70.00"),
+        undone={"status": "FAILED", "step": "COMPENSATED", "failure_code": "TICKET_NOT_TRANSFERABLE"},
+    ),
+    "resale": CrashedFlow(
+        crash=_crashed_sale,
+        model=ResaleListing,
+        recover=resale.resale_recover,
+        fault="resale.after_payment",
+        fixtures=(),
+        finished_status="SOLD",
+        finished_balances=("88.00", "60.00"),
+        undone={"status": "CANCELLED", "step": "COMPENSATED"},
+    ),
+}
+
+
+@pytest.mark.parametrize("flow", FLOWS.values(), ids=FLOWS.keys())
+def test_a_payment_whose_step_was_not_recorded_is_finished_without_paying_twice(request, ticket, owner, friend, flow):
+    for name in flow.fixtures:
+        request.getfixturevalue(name)
+    flow_id = flow.crash(ticket, owner, friend, fault=flow.fault)
+    # The worker died after the payment committed but before it wrote the step.
+    flow.model.objects.using("orders").filter(pk=flow_id).update(step="NONE")
+    flow.recover(older_than_seconds=0)
+    assert flow.model.objects.using("orders").get(pk=flow_id).status == flow.finished_status
+    assert (balance(owner), balance(friend)) == tuple(Decimal(amount) for amount in flow.finished_balances)
+    assert_invariants()
+
+
+@pytest.mark.parametrize("flow", FLOWS.values(), ids=FLOWS.keys())
+def test_a_paid_flow_whose_ticket_was_refunded_meanwhile_is_undone_by_recovery(ticket, owner, friend, flow):
+    flow_id = flow.crash(ticket, owner, friend, fault=flow.fault)
+    type(ticket).objects.using("seats").filter(pk=ticket.pk).update(status="AVAILABLE", owner_id=None, order_id=None)
+    report = flow.recover(older_than_seconds=0)
+    assert (report.undone, report.errors) == (1, [])
+    after = flow.model.objects.using("orders").get(pk=flow_id)
+    assert {name: getattr(after, name) for name in flow.undone} == flow.undone
+    assert (balance(owner), balance(friend)) == (Decimal("50.00"), Decimal("100.00"))

@@ -190,30 +190,30 @@ def test_accepting_twice_is_refused(ticket, owner, friend):
         svc.transfer_accept(transfer_id=info.id, user_id=friend.pk)
 
 
+# Ending an open offer: the recipient declines it, the owner cancels it; the other party may do neither.
+ENDINGS = {
+    "decline": (svc.transfer_decline, "friend", "owner", "DECLINED"),
+    "cancel": (svc.transfer_cancel, "owner", "friend", "CANCELLED"),
+}
+
+
 @pytest.mark.parametrize("first_accept", [False, True])
-def test_recipient_declines_an_open_offer(ticket, owner, friend, first_accept):
+@pytest.mark.parametrize("ending", ENDINGS.values(), ids=ENDINGS.keys())
+def test_the_right_party_ends_an_open_offer(ticket, owner, friend, first_accept, ending):
+    end, party, _other, status = ending
+    people = {"owner": owner, "friend": friend}
     info = accepted(ticket, owner, friend) if first_accept else offer(ticket, owner, friend)
-    assert svc.transfer_decline(transfer_id=info.id, user_id=friend.pk).status == "DECLINED"
+    assert end(transfer_id=info.id, user_id=people[party].pk).status == status
     with pytest.raises(contract.TransferStateInvalid):
         svc.transfer_accept(transfer_id=info.id, user_id=friend.pk)
 
 
-def test_sender_cannot_decline(ticket, owner, friend):
+@pytest.mark.parametrize("ending", ENDINGS.values(), ids=ENDINGS.keys())
+def test_the_other_party_cannot_end_an_offer(ticket, owner, friend, ending):
+    end, _party, other, _status = ending
     info = offer(ticket, owner, friend)
     with pytest.raises(contract.TransferActionForbidden):
-        svc.transfer_decline(transfer_id=info.id, user_id=owner.pk)
-
-
-@pytest.mark.parametrize("first_accept", [False, True])
-def test_owner_cancels_an_open_offer(ticket, owner, friend, first_accept):
-    info = accepted(ticket, owner, friend) if first_accept else offer(ticket, owner, friend)
-    assert svc.transfer_cancel(transfer_id=info.id, user_id=owner.pk).status == "CANCELLED"
-
-
-def test_recipient_cannot_cancel(ticket, owner, friend):
-    info = offer(ticket, owner, friend)
-    with pytest.raises(contract.TransferActionForbidden):
-        svc.transfer_cancel(transfer_id=info.id, user_id=friend.pk)
+        end(transfer_id=info.id, user_id={"owner": owner, "friend": friend}[other].pk)
 
 
 def test_completed_transfer_cannot_be_cancelled_or_declined(ticket, owner, friend):

@@ -198,15 +198,21 @@ def test_the_head_of_a_line_is_served_first_even_when_a_smaller_request_behind_i
     assert _entry(single).status == "WAITING"
 
 
-def test_a_crash_between_the_hold_and_the_offer_is_repaired_by_the_next_run():
+def _offer_crashed_after_the_hold():
+    """A sold-out event with two people in line, one place returned, and the matching run that held it for the first
+    one killed before the offer was written: (setup, the first one, their entry, the second one's entry)."""
     setup, order = _sold_out()
     waiter, next_one = UserFactory(), UserFactory()
     info = _join(waiter, setup)
     second = _join(next_one, setup)
     _refund_seats(order, [setup.seat_ids[0]])
-
     with faults.arm("waiting_list.after_hold"), pytest.raises(faults.InjectedFault):
         waiting_list.waiting_list_match_due()
+    return setup, waiter, info, second
+
+
+def test_a_crash_between_the_hold_and_the_offer_is_repaired_by_the_next_run():
+    setup, waiter, info, second = _offer_crashed_after_the_hold()
     crashed = _entry(info)
     assert crashed.status == "OFFERING" and crashed.offered_seat_ids == []
     assert Seat.objects.get(pk=setup.seat_ids[0]).held_by_id == waiter.pk
@@ -223,13 +229,7 @@ def test_a_crash_between_the_hold_and_the_offer_is_repaired_by_the_next_run():
 
 
 def test_a_crashed_offer_whose_places_went_meanwhile_goes_back_to_its_place_in_line():
-    setup, order = _sold_out()
-    waiter, latecomer = UserFactory(), UserFactory()
-    info = _join(waiter, setup)
-    behind = _join(latecomer, setup)
-    _refund_seats(order, [setup.seat_ids[0]])
-    with faults.arm("waiting_list.after_hold"), pytest.raises(faults.InjectedFault):
-        waiting_list.waiting_list_match_due()
+    setup, waiter, info, behind = _offer_crashed_after_the_hold()
     # The crashed offer's hold ran out and a buyer took the place before the next run.
     expire_holds([setup.seat_ids[0]])
     WaitingListEntry.objects.filter(pk=info.id).update(offer_expires_at=timezone.now() - dt.timedelta(seconds=1))
@@ -239,7 +239,7 @@ def test_a_crashed_offer_whose_places_went_meanwhile_goes_back_to_its_place_in_l
 
     assert _entry(info).status == "WAITING"
     assert waiting_list.waiting_list_entry_get(buyer_id=waiter.pk, entry_id=info.id).position == 1
-    assert waiting_list.waiting_list_entry_get(buyer_id=latecomer.pk, entry_id=behind.id).position == 2
+    assert waiting_list.waiting_list_entry_get(buyer_id=behind.buyer_id, entry_id=behind.id).position == 2
 
 
 def test_sales_closing_closes_the_line():

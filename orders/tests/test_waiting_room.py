@@ -21,7 +21,7 @@ from orders.models import WaitingRoom, WaitingRoomAdmission, WaitingRoomEntry
 from orders.services import waiting_room as rooms
 from orders.tests.factories import Seat, make_event
 from orders.tests.helpers import AllQueries, race
-from orders.tests.waiting_room_helpers import admit_all, room_event, start_sale
+from orders.tests.waiting_room_helpers import admit_all, configure_room, room_event, start_sale
 
 pytestmark = pytest.mark.django_db(databases=ALL_DATABASES)
 
@@ -121,17 +121,7 @@ def test_parallel_late_joins_get_consecutive_places_and_stay_within_the_cap(sett
 
 def test_the_room_refuses_joins_before_it_opens(buyer):
     setup = make_event()
-    starts = timezone.now() + dt.timedelta(hours=2)
-    rooms.waiting_room_configure(
-        event_id=setup.event.pk,
-        active=True,
-        opens_at=starts - dt.timedelta(hours=1),
-        starts_at=starts,
-        rate_per_minute=10,
-        pass_minutes=10,
-        per_address_cap=4,
-        actor_id=None,
-    )
+    configure_room(setup.event.pk, starts_at=timezone.now() + dt.timedelta(hours=2), rate=10, pass_minutes=10)
     with pytest.raises(DomainError) as excinfo:
         _join(buyer, setup)
     assert excinfo.value.code == "WAITING_ROOM_NOT_OPEN"
@@ -377,16 +367,7 @@ def test_a_forged_pass_is_refused(buyer):
 
 def test_switching_the_room_off_lets_everyone_hold_again(buyer):
     setup, room = room_event()
-    rooms.waiting_room_configure(
-        event_id=setup.event.pk,
-        active=False,
-        opens_at=room.opens_at,
-        starts_at=room.starts_at,
-        rate_per_minute=room.rate_per_minute,
-        pass_minutes=room.pass_minutes,
-        per_address_cap=room.per_address_cap,
-        actor_id=None,
-    )
+    configure_room(setup.event.pk, active=False, opens_at=room.opens_at, starts_at=room.starts_at)
     assert len(_hold(buyer, setup)) == 1
 
 

@@ -17,7 +17,7 @@ from events.tests.staff_world import add_staff, make_tenant
 from orders.models import WaitingRoom, WaitingRoomEntry
 from orders.services import waiting_room as rooms
 from orders.tests.helpers import AllQueries, api_client, page_client
-from orders.tests.waiting_room_helpers import admit_all, room_event, start_sale
+from orders.tests.waiting_room_helpers import admit_all, configure_room, room_event, start_sale
 
 pytestmark = pytest.mark.django_db(databases=ALL_DATABASES)
 
@@ -208,17 +208,7 @@ def test_staff_page_shows_counts_and_pauses_resumes_and_changes_the_rate():
     tenant = make_tenant("A")
     manager = add_staff(tenant, "MANAGER")
     setup_event = tenant.event
-    starts = timezone.now() + dt.timedelta(hours=1)
-    room = rooms.waiting_room_configure(
-        event_id=setup_event.pk,
-        active=True,
-        opens_at=starts - dt.timedelta(hours=1),
-        starts_at=starts,
-        rate_per_minute=60,
-        pass_minutes=15,
-        per_address_cap=10,
-        actor_id=None,
-    )
+    room = configure_room(setup_event.pk, starts_at=timezone.now() + dt.timedelta(hours=1), cap=10)
     for _ in range(3):
         user = UserFactory()
         rooms.waiting_room_join(event_id=setup_event.pk, user_id=user.pk, client_address="192.0.2.9")
@@ -257,17 +247,7 @@ def test_the_event_page_points_to_the_room_while_it_is_on(buyer):
 def test_saving_the_staff_form_again_after_the_draw_changes_nothing():
     tenant = make_tenant("A")
     manager = add_staff(tenant, "MANAGER")
-    starts = timezone.now() + dt.timedelta(minutes=5)
-    room = rooms.waiting_room_configure(
-        event_id=tenant.event.pk,
-        active=True,
-        opens_at=starts - dt.timedelta(hours=1),
-        starts_at=starts,
-        rate_per_minute=60,
-        pass_minutes=15,
-        per_address_cap=4,
-        actor_id=None,
-    )
+    room = configure_room(tenant.event.pk, starts_at=timezone.now() + dt.timedelta(minutes=5))
     room = start_sale(room, ago=dt.timedelta(seconds=0))
     rooms.waiting_room_admit(room_id=room.pk)  # drawn
     client = page_client(manager)

@@ -18,7 +18,7 @@ from orders.models import WaitingRoom, WaitingRoomAdmission, WaitingRoomEntry, W
 from orders.services import waiting_room as rooms
 from orders.tests.factories import make_event
 from orders.tests.helpers import api_client, page_client, race
-from orders.tests.waiting_room_helpers import admit_all, room_event, start_sale
+from orders.tests.waiting_room_helpers import admit_all, configure_room, room_event, start_sale
 
 pytestmark = pytest.mark.django_db(databases=ALL_DATABASES)
 
@@ -140,20 +140,16 @@ def test_two_concurrent_admitters_following_throughput_admit_each_place_once_and
 def test_following_throughput_needs_a_target_and_an_in_flight_bound():
     setup, room = room_event()
     arguments = {
-        "event_id": setup.event.pk,
-        "active": True,
         "opens_at": room.opens_at,
         "starts_at": room.starts_at,
-        "rate_per_minute": 100,
+        "rate": 100,
         "pass_minutes": 10,
-        "per_address_cap": 4,
-        "actor_id": None,
         "admission_mode": WaitingRoomMode.THROUGHPUT,
     }
     with pytest.raises(InvalidInput) as excinfo:
-        rooms.waiting_room_configure(**arguments)
+        configure_room(setup.event.pk, **arguments)
     assert set(excinfo.value.fields) == {"latency_target_ms", "max_in_flight"}
-    room = rooms.waiting_room_configure(**arguments, latency_target_ms=400, max_in_flight=50)
+    room = configure_room(setup.event.pk, **arguments, latency_target_ms=400, max_in_flight=50)
     assert room.admission_mode == WaitingRoomMode.THROUGHPUT and rooms.admission_rate(room) == 25
     status = rooms.waiting_room_read_status(event_id=setup.event.pk)
     assert status["rate_per_minute"] == 25  # waiting pages estimate from the rate actually admitted

@@ -11,21 +11,45 @@ from orders.services import waiting_room as rooms
 from orders.tests.factories import EventSetup, make_event
 
 
+def configure_room(
+    event_id,
+    *,
+    starts_at: dt.datetime,
+    opens_at: dt.datetime | None = None,
+    rate: int = 60,
+    pass_minutes: int = 15,
+    cap: int = 4,
+    active: bool = True,
+    **extra,
+) -> WaitingRoom:
+    """The staff form's save: a room for ``event_id`` admitting from ``starts_at`` (open an hour before, unless
+    ``opens_at`` says otherwise); ``extra`` for the throughput-mode fields."""
+    return rooms.waiting_room_configure(
+        event_id=event_id,
+        active=active,
+        opens_at=opens_at or starts_at - dt.timedelta(hours=1),
+        starts_at=starts_at,
+        rate_per_minute=rate,
+        pass_minutes=pass_minutes,
+        per_address_cap=cap,
+        actor_id=None,
+        **extra,
+    )
+
+
 def room_event(
     *, starts_in: dt.timedelta = dt.timedelta(hours=1), rate: int = 60, pass_minutes: int = 15, cap: int = 4, **kw
 ) -> tuple[EventSetup, WaitingRoom]:
     """An on-sale event whose waiting room is open now and admits from ``now + starts_in``."""
     setup = make_event(**kw)
     starts = timezone.now() + starts_in
-    room = rooms.waiting_room_configure(
-        event_id=setup.event.pk,
-        active=True,
-        opens_at=min(starts, timezone.now()) - dt.timedelta(minutes=5),
+    room = configure_room(
+        setup.event.pk,
         starts_at=starts,
-        rate_per_minute=rate,
+        opens_at=min(starts, timezone.now()) - dt.timedelta(minutes=5),
+        rate=rate,
         pass_minutes=pass_minutes,
-        per_address_cap=cap,
-        actor_id=None,
+        cap=cap,
     )
     return setup, room
 

@@ -7,15 +7,45 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 from django.conf import settings
 from django.test import Client
 
 from accounts.models import User
+from core.databases import ALL_DATABASES
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 PASSWORD = "correct horse battery staple"  # the accounts UserFactory's password
 AXE = Path(__file__).resolve().parents[2] / "static" / "vendor" / "axe-core" / "axe.min.js"
 AXE_IMPACTS = ("moderate", "serious", "critical")
+# Every walk (``pytestmark = walk``): a real browser against the live server, which sees only committed rows.
+walk = [pytest.mark.browser, pytest.mark.django_db(databases=ALL_DATABASES, transaction=True)]
+DESK = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
+# A walk that must work on a desktop and on a 390 px phone: the test takes ``viewport``.
+desk_and_phone = pytest.mark.parametrize("viewport", [DESK, PHONE], ids=["desk", "phone"])
+
+
+def size_name(viewport: dict) -> str:
+    """ "desk" or "phone", for screenshot names."""
+    return "desk" if viewport["width"] > 500 else "phone"
+
+
+def box_office_clerk(organization_id):
+    """Bob Box, box-office staff of the organization (no second factor: the test settings)."""
+    from accounts.tests.factories import MembershipFactory, StaffFactory
+
+    clerk = StaffFactory(email="bob@example.com", full_name="Bob Box")
+    MembershipFactory(user=clerk, organization_id=organization_id, role="BOX_OFFICE")
+    return clerk
+
+
+def staff_page(browser, base_url: str, email: str, *, viewport: dict = DESK, **options):
+    """A new page at ``viewport`` (``options``: Playwright's, e.g. accept_downloads) logged in to the admin."""
+    page = browser.new_page(viewport=viewport, **options)
+    page.set_default_timeout(20_000)
+    admin_login(page, base_url, email)
+    return page
 
 
 def session_cookie(live_server, email: str | None) -> list[dict]:
@@ -62,13 +92,14 @@ def measure_width(page) -> dict:
     return page.evaluate("() => ({scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth})")
 
 
-def admin_login(page, base_url: str, email: str) -> None:
-    """Log ``page`` in to the staff admin with the password (staff without a second factor: the test settings)."""
-    page.goto(f"{base_url}/admin/login/?next=/admin/")
+def admin_login(page, base_url: str, email: str, next_path: str = "/admin/") -> None:
+    """Log ``page`` in to the staff admin with the password (staff without a second factor: the test settings) and
+    wait for the admin page ``next_path`` it lands on."""
+    page.goto(f"{base_url}/admin/login/?next={next_path}")
     page.fill("input[name=username]", email)
     page.fill("input[name=password]", PASSWORD)
     page.click("input[type=submit]")
-    page.wait_for_url(re.compile(r"/admin/$"))
+    page.wait_for_url(re.compile(re.escape(next_path) + "$"))
 
 
 def save_screenshot(page, name: str) -> None:

@@ -1,19 +1,17 @@
 """The API documentation pages (Swagger UI, ReDoc) work from this site's own files: in a real Chromium where every
 request to another host fails, both render the operations, with no blocked request and no policy violation.
 
-Debian's Chromium through Playwright against pytest-django's live server. Screenshots go to
-artifacts/screenshots/api-docs-*.png. Skipped when Chromium is not installed, unless REQUIRE_BROWSER=1.
+Screenshots: api-docs-*.png.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
-VIEWPORTS = [{"width": 1280, "height": 900}, {"width": 390, "height": 844}]
+from tests.browser.pages import SCREENSHOTS, desk_and_phone
+
 # ReDoc's bundle always adds a "API docs by Redocly" logo image from its vendor's host (no option turns it off). The
 # content security policy refuses it before any request leaves (`outside` stays empty) and ReDoc hides the image when
 # it fails; that one refusal is expected, any other console error is not.
@@ -45,9 +43,7 @@ def _open_offline(browser, live_server, path: str, *, viewport: dict):
 
 @pytest.mark.browser
 @pytest.mark.django_db
-@pytest.mark.parametrize(
-    "viewport", [{"width": 1280, "height": 900}, {"width": 390, "height": 844}], ids=["desktop", "phone"]
-)
+@desk_and_phone
 def test_swagger_ui_works_with_local_assets_only(live_server, browser, viewport):
     page, outside, problems = _open_offline(browser, live_server, "/api/v1/docs/", viewport=viewport)
     page.locator(".opblock").first.wait_for()
@@ -59,9 +55,7 @@ def test_swagger_ui_works_with_local_assets_only(live_server, browser, viewport)
 
 @pytest.mark.browser
 @pytest.mark.django_db
-@pytest.mark.parametrize(
-    "viewport", [{"width": 1280, "height": 900}, {"width": 390, "height": 844}], ids=["desktop", "phone"]
-)
+@desk_and_phone
 def test_redoc_works_with_local_assets_only(live_server, browser, viewport):
     page, outside, problems = _open_offline(browser, live_server, "/api/v1/redoc/", viewport=viewport)
     page.locator("h1", has_text="TicketRemaster API").wait_for()

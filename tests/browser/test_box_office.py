@@ -1,9 +1,7 @@
 """The box office in a real browser: sell two places on the card terminal with printed tickets, admit one printed
 ticket at the gate (and refuse it the second time), then issue comps to a guest list; at desktop and phone sizes.
 
-Debian's Chromium through Playwright against pytest-django's live server. Screenshots go to
-artifacts/screenshots/boxoffice-*.png (copies used by docs/STAFF.md live in docs/img/). Skipped when Chromium is not
-installed, unless REQUIRE_BROWSER=1.
+Screenshots: boxoffice-*.png (docs/STAFF.md uses copies).
 """
 
 from __future__ import annotations
@@ -12,35 +10,27 @@ import re
 
 import pytest
 
-from core.databases import ALL_DATABASES
-from tests.browser.pages import admin_login, save_screenshot
+from tests.browser.pages import box_office_clerk, desk_and_phone, save_screenshot, size_name, staff_page, walk
+
+pytestmark = walk
 
 
 @pytest.fixture
 def world(db):
-    from accounts.tests.factories import MembershipFactory, StaffFactory
     from orders.tests.factories import make_event
 
     setup = make_event(rows=2, seats_per_row=6, price="35.00", title="Harbour Lights")
-    clerk = StaffFactory(email="bob@example.com", full_name="Bob Box")
-    MembershipFactory(user=clerk, organization_id=setup.event.organization_id, role="BOX_OFFICE")
-    return {"setup": setup, "clerk": clerk}
+    return {"setup": setup, "clerk": box_office_clerk(setup.event.organization_id)}
 
 
-@pytest.mark.browser
-@pytest.mark.django_db(databases=ALL_DATABASES, transaction=True)
-@pytest.mark.parametrize(
-    "viewport", [{"width": 1280, "height": 900}, {"width": 390, "height": 844}], ids=["desk", "phone"]
-)
+@desk_and_phone
 def test_a_printed_box_office_ticket_admits_once_and_a_guest_list_gets_comps(live_server, browser, world, viewport):
     from ops.invariants import check_all
     from orders.models import Order
 
-    size = "desk" if viewport["width"] > 500 else "phone"
+    size = size_name(viewport)
     setup = world["setup"]
-    page = browser.new_page(viewport=viewport)
-    page.set_default_timeout(20_000)
-    admin_login(page, live_server.url, world["clerk"].email)
+    page = staff_page(browser, live_server.url, world["clerk"].email, viewport=viewport)
 
     # 1. From the event's sales dashboard to the box office; pick two places on the seat map (by keyboard, as on a
     # phone a tap first zooms), card terminal, print.

@@ -8,15 +8,14 @@ installed, unless REQUIRE_BROWSER=1.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 from django.core import mail
 
-from core.databases import ALL_DATABASES
 from orders.tests.factories import Seat, make_event
+from tests.browser.pages import SCREENSHOTS, desk_and_phone, walk
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+pytestmark = walk
 
 
 @pytest.fixture
@@ -30,8 +29,6 @@ def _shot(page, name: str) -> None:
     page.screenshot(path=str(SCREENSHOTS / f"buyer-{name}.png"), full_page=True)
 
 
-@pytest.mark.browser
-@pytest.mark.django_db(databases=ALL_DATABASES, transaction=True)
 def test_buyer_signs_up_tops_up_picks_seats_pays_and_sees_a_qr(live_server, browser_page):
     page = browser_page
     setup = make_event(price="45.00", title="Harbour Lights Live")
@@ -93,11 +90,7 @@ def test_buyer_signs_up_tops_up_picks_seats_pays_and_sees_a_qr(live_server, brow
     assert len({seat.owner_id for seat in sold}) == 1
 
 
-@pytest.mark.browser
-@pytest.mark.django_db(databases=ALL_DATABASES, transaction=True)
-@pytest.mark.parametrize(
-    "viewport", [{"width": 1280, "height": 900}, {"width": 390, "height": 844}], ids=["desk", "phone"]
-)
+@desk_and_phone
 def test_without_javascript_the_seat_list_holds_seats_with_a_plain_form(live_server, browser, viewport):
     from accounts.tests.factories import UserFactory
 

@@ -10,22 +10,18 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
 from accounts.models import CardRefund
 from accounts.tests.conftest import stripe_standin  # noqa: F401 - the fixture
 from accounts.tests.factories import UserFactory
-from core.databases import ALL_DATABASES
 from orders.models import Order
 from orders.tests.factories import Seat, make_event
 from orders.tests.helpers import assert_invariants, balance
-from tests.browser.pages import logged_in_page
+from tests.browser.pages import SCREENSHOTS, logged_in_page, walk
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
-
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(databases=ALL_DATABASES, transaction=True)]
+pytestmark = walk
 
 
 @pytest.fixture

@@ -4,19 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pytest
 from django.conf import settings
 from django.test import Client
 from django.utils import timezone
 
-from core.databases import ALL_DATABASES
 from inventory.models import Seat
 from orders.tests.factories import make_event
 from orders.tests.helpers import hold
+from tests.browser.pages import walk
+
+pytestmark = walk
 
 
-@pytest.mark.browser
-@pytest.mark.django_db(databases=ALL_DATABASES, transaction=True)
 def test_an_expired_hold_is_named_as_such_and_pay_looks_and_is_disabled(live_server, browser, buyer):
     setup = make_event(price="20.00")
     held = hold(buyer, setup, 2)

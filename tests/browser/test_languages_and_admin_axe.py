@@ -8,16 +8,13 @@ artifacts/screenshots/language-*.png and admin-axe-*.png.
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
-import pytest
-
-from core.databases import ALL_DATABASES
 from events.models import Venue
 from events.tests.staff_world import make_tenant
-from tests.browser.pages import axe_violations, session_cookie
+from tests.browser.pages import SCREENSHOTS, axe_violations, session_cookie, walk
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+pytestmark = walk
+
 STARTS = dt.datetime(2027, 3, 14, 18, 30, tzinfo=dt.UTC)  # 19:30 CET in Berlin
 
 
@@ -32,8 +29,6 @@ def _staff_context(live_server, browser, tenant):
     return context
 
 
-@pytest.mark.browser
-@pytest.mark.django_db(databases=ALL_DATABASES, transaction=True)
 def test_a_buyer_switches_to_german_on_a_phone_and_every_page_stays_german(live_server, browser):
     tenant = make_tenant("G")
     Venue.objects.using("events").filter(pk=tenant.venue.pk).update(timezone="Europe/Berlin")
@@ -69,8 +64,6 @@ def test_a_buyer_switches_to_german_on_a_phone_and_every_page_stays_german(live_
     context.close()
 
 
-@pytest.mark.browser
-@pytest.mark.django_db(databases=ALL_DATABASES, transaction=True)
 def test_the_main_admin_pages_have_no_accessibility_violation_of_moderate_impact_or_more(live_server, browser):
     tenant = make_tenant("X")
     context = _staff_context(live_server, browser, tenant)
@@ -94,8 +87,6 @@ def test_the_main_admin_pages_have_no_accessibility_violation_of_moderate_impact
     assert not problems, "\n".join(problems)
 
 
-@pytest.mark.browser
-@pytest.mark.django_db(databases=ALL_DATABASES, transaction=True)
 def test_staff_switch_the_admin_to_german_and_its_pages_stay_german(live_server, browser):
     tenant = make_tenant("D")
     context = _staff_context(live_server, browser, tenant)

@@ -3,13 +3,14 @@ someone else takes is unchosen and named."""
 
 from __future__ import annotations
 
-import pytest
 from django.conf import settings
 from django.test import Client
 
-from core.databases import ALL_DATABASES
 from orders import services
 from orders.tests.factories import make_event
+from tests.browser.pages import walk
+
+pytestmark = walk
 
 
 def _phone_page(browser, live_server, user):
@@ -23,8 +24,6 @@ def _phone_page(browser, live_server, user):
     return page
 
 
-@pytest.mark.browser
-@pytest.mark.django_db(databases=ALL_DATABASES, transaction=True)
 def test_an_open_map_shows_seats_taken_by_others_without_a_reload(live_server, browser, buyer, other_buyer):
     setup = make_event(rows=2, seats_per_row=5, price="30.00")
     page = _phone_page(browser, live_server, buyer)

@@ -1,22 +1,19 @@
 """Monitoring in a real browser: the Prometheus endpoint and the platform staff's database health page show live
 figures (the requests this test just made, the connections open right now), on a desktop and a phone.
 
-Debian's Chromium through Playwright against pytest-django's live server. Screenshots go to
-artifacts/screenshots/monitoring-*.png. Skipped when Chromium is not installed, unless REQUIRE_BROWSER=1.
+Screenshots: monitoring-*.png.
 """
 
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import httpx
-import pytest
 
 from core.databases import ALL_DATABASES
+from tests.browser.pages import DESK, PHONE, SCREENSHOTS, admin_login, walk
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
-PASSWORD = "correct horse battery staple"  # the factories' password
+pytestmark = walk
 
 
 def _sample(text: str, name: str, **labels: str) -> float:
@@ -27,8 +24,6 @@ def _sample(text: str, name: str, **labels: str) -> float:
     return 0.0
 
 
-@pytest.mark.browser
-@pytest.mark.django_db(databases=ALL_DATABASES, transaction=True)
 def test_metrics_and_database_health_show_live_figures(live_server, browser):
     from accounts.tests.factories import UserFactory
 
@@ -39,7 +34,7 @@ def test_metrics_and_database_health_show_live_figures(live_server, browser):
     refused = httpx.post(f"{live_server.url}/api/v1/events/00000000-0000-0000-0000-000000000000/holds/", json={})
     assert refused.status_code in (401, 403, 404)
 
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page = browser.new_page(viewport=DESK)
     page.set_default_timeout(20_000)
     page.goto(f"{live_server.url}/metrics")
     text = page.inner_text("body")
@@ -48,11 +43,7 @@ def test_metrics_and_database_health_show_live_figures(live_server, browser):
     assert "ticketremaster_operations_total" in text
     page.screenshot(path=str(SCREENSHOTS / "monitoring-1-metrics.png"))
 
-    page.goto(f"{live_server.url}/admin/login/?next=/admin/")
-    page.fill("input[name=username]", admin.email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("input[type=submit]")
-    page.wait_for_url(re.compile(r"/admin/$"))
+    admin_login(page, live_server.url, admin.email)
     page.click("text=Database health")
     page.wait_for_url(re.compile(r"/admin/database-health/$"))
     for alias in ALL_DATABASES:
@@ -66,7 +57,7 @@ def test_metrics_and_database_health_show_live_figures(live_server, browser):
     page.reload()
     assert page.get_attribute("#read-at", "datetime") >= first_read
 
-    phone = browser.new_page(viewport={"width": 390, "height": 844})
+    phone = browser.new_page(viewport=PHONE)
     phone.context.add_cookies(page.context.cookies())
     phone.goto(f"{live_server.url}/admin/database-health/")
     assert phone.locator("section[data-alias='seats'] table.connections").count() == 1

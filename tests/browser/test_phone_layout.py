@@ -20,13 +20,14 @@ import pytest
 from django.core.management import call_command
 
 from accounts.models import User
-from core.databases import ALL_DATABASES
 from events import selectors as events_selectors
 from events.models import Event
 from inventory import selectors as inventory_selectors
 from orders import services as order_services
 from orders.services import resale, transfer
-from tests.browser.pages import axe_violations, measure_width, session_cookie
+from tests.browser.pages import axe_violations, measure_width, session_cookie, walk
+
+pytestmark = walk
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
@@ -97,9 +98,7 @@ def _primary_in_view(page, selector: str) -> bool:
     )
 
 
-@pytest.mark.browser
 @pytest.mark.integration
-@pytest.mark.django_db(databases=ALL_DATABASES, transaction=True)
 def test_every_buyer_page_fits_a_phone_and_shows_its_primary_action(live_server, browser):
     pages = _scene()
     problems, figures = [], []
@@ -134,9 +133,7 @@ def test_every_buyer_page_fits_a_phone_and_shows_its_primary_action(live_server,
     assert not problems, "\n".join(problems)
 
 
-@pytest.mark.browser
 @pytest.mark.integration
-@pytest.mark.django_db(databases=ALL_DATABASES, transaction=True)
 def test_on_a_phone_a_buyer_zooms_into_a_stadium_section_picks_seats_and_holds_them_from_the_bar(live_server, browser):
     call_command("seed_demo", stdout=io.StringIO())
     derby = Event.objects.get(slug="harbour-derby")

@@ -1,21 +1,18 @@
 """Venue staff in a real browser: log into the admin, publish an event, watch the sales dashboard, then admit a
 ticket on the gate page at a phone-sized viewport (paste mode).
 
-Debian's Chromium through Playwright against pytest-django's live server. Screenshots go to
-artifacts/screenshots/staff-*.png. Skipped when Chromium is not installed, unless REQUIRE_BROWSER=1.
+Screenshots: staff-*.png.
 """
 
 from __future__ import annotations
 
 import re
 from decimal import Decimal
-from pathlib import Path
 
-import pytest
+from tests.browser.pages import SCREENSHOTS, walk
 
-from core.databases import ALL_DATABASES
+pytestmark = walk
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 
 PASSWORD = "correct horse battery staple"  # the factories' password
 
@@ -46,8 +43,6 @@ def _login(page, base: str, email: str) -> None:
     page.wait_for_url(re.compile(r"/admin/$"))
 
 
-@pytest.mark.browser
-@pytest.mark.django_db(databases=ALL_DATABASES, transaction=True)
 def test_staff_publishes_an_event_watches_sales_and_admits_a_ticket_on_a_phone(live_server, browser, settings):
     settings.STAFF_TWO_FACTOR_REQUIRED = True  # an owner logs in with an authenticator app
     from accounts.tests.factories import MembershipFactory, StaffFactory, UserFactory

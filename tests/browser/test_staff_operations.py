@@ -1,9 +1,7 @@
 """Box-office work in a real browser: refund one ticket of an order from the order page, export the door list, read
 the dashboard's charts, at desktop and phone sizes.
 
-Debian's Chromium through Playwright against pytest-django's live server. Screenshots go to
-artifacts/screenshots/staffops-*.png (copies used by docs/STAFF.md live in docs/img/). Skipped when Chromium is not
-installed, unless REQUIRE_BROWSER=1.
+Screenshots: staffops-*.png (docs/STAFF.md uses copies).
 """
 
 from __future__ import annotations
@@ -16,20 +14,27 @@ from pathlib import Path
 
 import pytest
 
-from core.databases import ALL_DATABASES
-from tests.browser.pages import admin_login, save_screenshot
+from tests.browser.pages import box_office_clerk, desk_and_phone, save_screenshot, size_name, staff_page, walk
+
+pytestmark = walk
+
+
+def _downloaded_csv(page, click) -> list[list[str]]:
+    """The rows of the CSV file that ``click`` makes the page download (the exports start with a BOM for Excel)."""
+    with page.expect_download() as download:
+        click()
+    return list(csv.reader(io.StringIO(Path(download.value.path()).read_text(encoding="utf-8-sig"))))
 
 
 @pytest.fixture
 def world(db):
-    from accounts.tests.factories import MembershipFactory, StaffFactory, UserFactory
+    from accounts.tests.factories import UserFactory
     from events.tests.staff_world import buy
     from inventory.models import Seat
     from orders.tests.factories import make_event
 
     setup = make_event(rows=2, seats_per_row=5, price="40.00", title="Harbour Lights")
-    clerk = StaffFactory(email="bob@example.com", full_name="Bob Box")
-    MembershipFactory(user=clerk, organization_id=setup.event.organization_id, role="BOX_OFFICE")
+    clerk = box_office_clerk(setup.event.organization_id)
     buyer = UserFactory(email="dana@example.com", full_name="Dana Doe", credits="200.00")
     seat_ids = list(
         Seat.objects.filter(event_id=setup.event.pk).order_by("row_label", "number").values_list("pk", flat=True)
@@ -38,20 +43,14 @@ def world(db):
     return {"setup": setup, "clerk": clerk, "buyer": buyer, "order_id": order_id, "seat_ids": seat_ids}
 
 
-@pytest.mark.browser
-@pytest.mark.django_db(databases=ALL_DATABASES, transaction=True)
-@pytest.mark.parametrize(
-    "viewport", [{"width": 1280, "height": 900}, {"width": 390, "height": 844}], ids=["desk", "phone"]
-)
+@desk_and_phone
 def test_box_office_refunds_one_ticket_from_the_order_page(live_server, browser, world, viewport):
     from inventory.models import Seat
     from ops.invariants import check_all
     from orders.models import Order
 
-    size = "desk" if viewport["width"] > 500 else "phone"
-    page = browser.new_page(viewport=viewport)
-    page.set_default_timeout(20_000)
-    admin_login(page, live_server.url, world["clerk"].email)
+    size = size_name(viewport)
+    page = staff_page(browser, live_server.url, world["clerk"].email, viewport=viewport)
     page.goto(f"{live_server.url}/admin/orders/order/{world['order_id']}/change/")
     assert "Dana Doe" in page.inner_text("#content-main")
     page.click("text=Refund tickets…")
@@ -76,20 +75,14 @@ def test_box_office_refunds_one_ticket_from_the_order_page(live_server, browser,
     assert check_all().ok
 
 
-@pytest.mark.browser
-@pytest.mark.django_db(databases=ALL_DATABASES, transaction=True)
 def test_box_office_downloads_the_door_list_from_the_event(live_server, browser, world):
     setup = world["setup"]
-    page = browser.new_page(viewport={"width": 1280, "height": 900}, accept_downloads=True)
-    page.set_default_timeout(20_000)
-    admin_login(page, live_server.url, world["clerk"].email)
+    page = staff_page(browser, live_server.url, world["clerk"].email, accept_downloads=True)
     page.goto(f"{live_server.url}/admin/events/event/{setup.event.pk}/dashboard/")
     page.click("text=Exports (door list, orders, ledger, entries)")
     page.wait_for_url(re.compile(r"/exports/$"))
     save_screenshot(page, "staffops-exports-1-page")
-    with page.expect_download() as download:
-        page.locator("tr[data-kind=attendees] a", has_text="CSV").click()
-    rows = list(csv.reader(io.StringIO(Path(download.value.path()).read_text(encoding="utf-8-sig"))))
+    rows = _downloaded_csv(page, lambda: page.locator("tr[data-kind=attendees] a", has_text="CSV").click())
     assert rows[0][:3] == ["name", "email", "section"]
     assert [row[:2] for row in rows[1:]] == [["Dana Doe", "dana@example.com"]] * 3
     with page.expect_download() as download:
@@ -98,8 +91,6 @@ def test_box_office_downloads_the_door_list_from_the_event(live_server, browser,
     assert Path(download.value.path()).read_bytes()[:2] == b"PK"
 
 
-@pytest.mark.browser
-@pytest.mark.django_db(databases=ALL_DATABASES, transaction=True)
 def test_box_office_reverses_a_disputed_transfer_from_the_disputes_page(live_server, browser, world):
     from accounts.tests.factories import UserFactory
     from inventory.models import Seat
@@ -113,9 +104,7 @@ def test_box_office_reverses_a_disputed_transfer_from_the_disputes_page(live_ser
     done = confirm_both(accepted(ticket, buyer, friend, price="10.00"), buyer, friend)
     services.transfer_dispute(transfer_id=done.id, actor_id=clerk.pk, reason="Says the phone was stolen")
 
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
-    page.set_default_timeout(20_000)
-    admin_login(page, live_server.url, clerk.email)
+    page = staff_page(browser, live_server.url, clerk.email)
     page.goto(f"{live_server.url}/admin/orders/transfer/")
     page.click("text=Open disputes")
     page.wait_for_url(re.compile(r"/disputes/$"))
@@ -130,8 +119,6 @@ def test_box_office_reverses_a_disputed_transfer_from_the_disputes_page(live_ser
     assert Seat.objects.get(pk=ticket.pk).owner_id == buyer.pk
 
 
-@pytest.mark.browser
-@pytest.mark.django_db(databases=ALL_DATABASES, transaction=True)
 def test_a_manager_keeps_places_for_vips_and_returns_them_from_the_dashboard(live_server, browser, world):
     from accounts.tests.factories import MembershipFactory, StaffFactory
     from inventory.models import Seat
@@ -141,9 +128,7 @@ def test_a_manager_keeps_places_for_vips_and_returns_them_from_the_dashboard(liv
     Seat.objects.filter(event_id=event.pk).update(organization_id=event.organization_id)
     manager = StaffFactory(email="mia@example.com", full_name="Mia Manager")
     MembershipFactory(user=manager, organization_id=event.organization_id, role="MANAGER")
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
-    page.set_default_timeout(20_000)
-    admin_login(page, live_server.url, manager.email)
+    page = staff_page(browser, live_server.url, manager.email)
     page.goto(f"{live_server.url}/admin/inventory/seat/?event={event.pk}&status__exact=AVAILABLE")
     rows = page.locator("#result_list tbody input.action-select")
     for index in range(3):
@@ -165,20 +150,14 @@ def test_a_manager_keeps_places_for_vips_and_returns_them_from_the_dashboard(liv
     assert not Seat.objects.filter(event_id=event.pk, status="BLOCKED").exists()
 
 
-@pytest.mark.browser
-@pytest.mark.django_db(databases=ALL_DATABASES, transaction=True)
 def test_box_office_downloads_the_organizations_ledger_for_a_range_of_days(live_server, browser, world):
     setup = world["setup"]
-    page = browser.new_page(viewport={"width": 1280, "height": 900}, accept_downloads=True)
-    page.set_default_timeout(20_000)
-    admin_login(page, live_server.url, world["clerk"].email)
+    page = staff_page(browser, live_server.url, world["clerk"].email, accept_downloads=True)
     page.goto(f"{live_server.url}/admin/events/event/{setup.event.pk}/exports/")
     page.click("text=Organization exports")
     page.wait_for_url(re.compile(r"/admin/orders/organization-exports/$"))
     page.select_option("select[name=kind]", "ledger")
     save_screenshot(page, "staffops-exports-2-organization")
-    with page.expect_download() as download:
-        page.click("input[type=submit][value=Download]")
-    rows = list(csv.reader(io.StringIO(Path(download.value.path()).read_text(encoding="utf-8-sig"))))
+    rows = _downloaded_csv(page, lambda: page.click("input[type=submit][value=Download]"))
     assert rows[0][:3] == ["at (UTC)", "event", "name"]
     assert [(row[1], row[2], row[5]) for row in rows[1:]] == [("Harbour Lights", "Dana Doe", "-120.00")]

@@ -8,18 +8,15 @@ installed, unless REQUIRE_BROWSER=1.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
-import pytest
 from django.core import mail
 
 from accounts.tests.factories import UserFactory
-from core.databases import ALL_DATABASES
 from orders.tests.factories import sold_ticket
 from orders.tests.helpers import assert_invariants, seat_row
-from tests.browser.pages import logged_in_page
+from tests.browser.pages import SCREENSHOTS, logged_in_page, walk
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+pytestmark = walk
 
 
 def _shot(page, name: str) -> None:
@@ -32,8 +29,6 @@ def _code_for(email: str, transfer_id: str) -> str:
     return re.search(r"\b(\d{6})\b", message.body).group(1)
 
 
-@pytest.mark.browser
-@pytest.mark.django_db(databases=ALL_DATABASES, transaction=True)
 def test_offer_walks_from_owner_to_recipient_and_the_recipient_gets_a_qr(live_server, browser):
     owner = UserFactory(email="olga@example.com", full_name="Olga Owner", credits="100.00")
     friend = UserFactory(email="fred@example.com", full_name="Fred Friend", credits="100.00")

@@ -16,9 +16,10 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
-from core.databases import ALL_DATABASES
 from events.models import Event
-from tests.browser.pages import axe_violations, measure_width, session_cookie
+from tests.browser.pages import axe_violations, measure_width, session_cookie, walk
+
+pytestmark = walk
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
@@ -53,9 +54,7 @@ def _venue_map_drawn(page) -> dict:
     )
 
 
-@pytest.mark.browser
 @pytest.mark.integration
-@pytest.mark.django_db(databases=ALL_DATABASES, transaction=True)
 @pytest.mark.parametrize(("width", "height"), SIZES)
 def test_a_buyer_sees_the_venue_then_zooms_into_a_section_and_holds_seats(live_server, browser, width, height):
     call_command("seed_demo", stdout=io.StringIO())

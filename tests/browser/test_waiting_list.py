@@ -2,22 +2,27 @@
 seat, the matching job holds it for them, and they follow the offer email's link to a confirmed order. Staff then
 see who waits on the event's dashboard.
 
-Debian's Chromium through Playwright against pytest-django's live server. Screenshots go to
-artifacts/screenshots/waitinglist-*.png (copies used by docs/BUYER.md and docs/STAFF.md live in docs/img/).
+Screenshots: waitinglist-*.png (docs/BUYER.md and docs/STAFF.md use copies).
 """
 
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
-from core.databases import ALL_DATABASES
-from tests.browser.pages import logged_in_page
+from tests.browser.pages import (
+    SCREENSHOTS,
+    box_office_clerk,
+    desk_and_phone,
+    logged_in_page,
+    size_name,
+    staff_page,
+    walk,
+)
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+pytestmark = walk
 
 
 def _shot(page, name: str) -> None:
@@ -26,7 +31,7 @@ def _shot(page, name: str) -> None:
 
 @pytest.fixture
 def sold_out(db):
-    from accounts.tests.factories import MembershipFactory, StaffFactory, UserFactory
+    from accounts.tests.factories import UserFactory
     from orders.tests.factories import make_event
     from orders.tests.helpers import buy
 
@@ -35,16 +40,11 @@ def sold_out(db):
     order = buy(early, setup, count=3)
     waiter = UserFactory(email="wanda@example.com", full_name="Wanda Waits", credits="100.00")
     later = UserFactory(email="luke@example.com", full_name="Luke Later", credits="100.00")
-    clerk = StaffFactory(email="bob@example.com", full_name="Bob Box")
-    MembershipFactory(user=clerk, organization_id=setup.event.organization_id, role="BOX_OFFICE")
+    clerk = box_office_clerk(setup.event.organization_id)
     return {"setup": setup, "order": order, "waiter": waiter, "later": later, "clerk": clerk}
 
 
-@pytest.mark.browser
-@pytest.mark.django_db(databases=ALL_DATABASES, transaction=True)
-@pytest.mark.parametrize(
-    "viewport", [{"width": 1280, "height": 900}, {"width": 390, "height": 844}], ids=["desk", "phone"]
-)
+@desk_and_phone
 def test_a_buyer_joins_a_sold_out_event_gets_the_offer_and_buys_it(live_server, browser, sold_out, viewport):
     from django.core import mail
 
@@ -54,7 +54,7 @@ def test_a_buyer_joins_a_sold_out_event_gets_the_offer_and_buys_it(live_server, 
     from orders.services import waiting_list
     from orders.tests.jobs_helpers import send_queued_notifications
 
-    size = "desk" if viewport["width"] > 500 else "phone"
+    size = size_name(viewport)
     setup = sold_out["setup"]
     base = live_server.url
     page = logged_in_page(browser, base, sold_out["waiter"].email, **viewport)
@@ -100,8 +100,6 @@ def test_a_buyer_joins_a_sold_out_event_gets_the_offer_and_buys_it(live_server, 
     assert check_all().ok
 
 
-@pytest.mark.browser
-@pytest.mark.django_db(databases=ALL_DATABASES, transaction=True)
 def test_staff_see_who_waits_on_the_dashboard_and_the_list(live_server, browser, sold_out):
     from orders.services import waiting_list
 
@@ -110,13 +108,7 @@ def test_staff_see_who_waits_on_the_dashboard_and_the_list(live_server, browser,
         waiting_list.waiting_list_join(
             buyer_id=person.pk, event_id=setup.event.pk, quantity=2, section_id=setup.section.pk
         )
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
-    page.set_default_timeout(20_000)
-    page.goto(f"{live_server.url}/admin/login/?next=/admin/")
-    page.fill("input[name=username]", sold_out["clerk"].email)
-    page.fill("input[name=password]", "correct horse battery staple")
-    page.click("input[type=submit]")
-    page.wait_for_url(re.compile(r"/admin/$"))
+    page = staff_page(browser, live_server.url, sold_out["clerk"].email)
     page.goto(f"{live_server.url}/admin/events/event/{setup.event.pk}/dashboard/")
     assert f"2 people wait for {setup.section.name}" in page.inner_text(".waiting-list")
     _shot(page, "5-dashboard")

@@ -9,26 +9,25 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
 
 from accounts.tests.factories import PASSWORD, UserFactory
-from core.databases import ALL_DATABASES
+from events.tests.staff_world import add_staff, make_tenant
 from orders.models import Order, WaitingRoomEntry
 from orders.services import waiting_room as rooms
 from orders.tests.factories import Seat
-from orders.tests.waiting_room_helpers import room_event, start_sale
+from orders.tests.waiting_room_helpers import configure_room, room_event, start_sale
 from orders.views import waiting_room as room_views
+from tests.browser.pages import SCREENSHOTS, admin_login, walk
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+pytestmark = walk
+
 VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
 
 
-@pytest.mark.browser
 @pytest.mark.parametrize("device", ["desktop", "phone"])
-@pytest.mark.django_db(databases=ALL_DATABASES, transaction=True)
 def test_buyer_waits_in_the_room_is_let_in_and_buys(live_server, browser, settings, tmp_path, monkeypatch, device):
     settings.WAITING_ROOM_STATUS_ROOT = tmp_path / "waiting-room"
     monkeypatch.setattr(room_views, "POLL_SECONDS", 1)  # the test need not wait ten seconds per poll
@@ -95,41 +94,39 @@ def test_buyer_waits_in_the_room_is_let_in_and_buys(live_server, browser, settin
     context.close()
 
 
-@pytest.mark.browser
-@pytest.mark.django_db(databases=ALL_DATABASES, transaction=True)
+def _staff_and_a_started_room(label: str, *, joined: int, rate: int, max_in_flight: int, ago: int):
+    """An organization's event with a room whose sale started ``ago`` seconds ago, ``joined`` people in it from
+    different addresses, and the organization's manager: (tenant, manager, room)."""
+    tenant = make_tenant(label)
+    manager = add_staff(tenant, "MANAGER")
+    starts = timezone.now() + dt.timedelta(minutes=30)
+    room = configure_room(tenant.event.pk, starts_at=starts, rate=rate, pass_minutes=10, max_in_flight=max_in_flight)
+    for index in range(joined):
+        rooms.waiting_room_join(event_id=tenant.event.pk, user_id=UserFactory().pk, client_address=f"192.0.2.{index}")
+    return tenant, manager, start_sale(room, ago=dt.timedelta(seconds=ago))
+
+
+def _staff_room_path(tenant) -> str:
+    return f"/admin/events/event/{tenant.event.pk}/waiting-room/"
+
+
+def _staff_room_page(context, base_url: str, manager, tenant):
+    """A page of ``context`` logged in to the admin as ``manager``, on the event's waiting-room page."""
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    admin_login(page, base_url, manager.email, next_path=_staff_room_path(tenant))
+    return page
+
+
 def test_staff_watch_the_room_and_pause_it(live_server, browser, settings, tmp_path):
-    from events.tests.staff_world import add_staff, make_tenant
     from orders.models import WaitingRoom
 
     settings.WAITING_ROOM_STATUS_ROOT = tmp_path / "waiting-room"
-    tenant = make_tenant("W")
-    manager = add_staff(tenant, "MANAGER")
-    starts = timezone.now() + dt.timedelta(minutes=30)
-    room = rooms.waiting_room_configure(
-        event_id=tenant.event.pk,
-        active=True,
-        opens_at=starts - dt.timedelta(hours=1),
-        starts_at=starts,
-        rate_per_minute=120,
-        pass_minutes=10,
-        per_address_cap=4,
-        max_in_flight=50,
-        actor_id=None,
-    )
-    for index in range(12):
-        user = UserFactory()
-        rooms.waiting_room_join(event_id=tenant.event.pk, user_id=user.pk, client_address=f"192.0.2.{index}")
-    room = start_sale(room, ago=dt.timedelta(seconds=3))
+    tenant, manager, room = _staff_and_a_started_room("W", joined=12, rate=120, max_in_flight=50, ago=3)
     rooms.waiting_room_admit(room_id=room.pk)
 
     context = browser.new_context(viewport={"width": 1280, "height": 1000})
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    page.goto(f"{live_server.url}/admin/login/?next=/admin/events/event/{tenant.event.pk}/waiting-room/")
-    page.fill("input[name=username]", manager.email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("input[type=submit]")
-    page.wait_for_url(re.compile(r"/waiting-room/$"))
+    page = _staff_room_page(context, live_server.url, manager, tenant)
     assert page.inner_text("#count-waiting") == "6"
     page.click("button[value=pause]")
     page.wait_for_selector("button[value=resume]")
@@ -138,44 +135,19 @@ def test_staff_watch_the_room_and_pause_it(live_server, browser, settings, tmp_p
     context.close()
 
 
-@pytest.mark.browser
 @pytest.mark.parametrize("device", ["desktop", "phone"])
-@pytest.mark.django_db(databases=ALL_DATABASES, transaction=True)
 def test_staff_switch_admission_to_follow_throughput_and_see_the_controller(
     live_server, browser, settings, tmp_path, device
 ):
-    from events.tests.staff_world import add_staff, make_tenant
     from orders.contract import WaitingRoomMode
     from orders.models import WaitingRoom, WaitingRoomLatencySample
 
     settings.WAITING_ROOM_STATUS_ROOT = tmp_path / "waiting-room"
-    tenant = make_tenant("T")
-    manager = add_staff(tenant, "MANAGER")
-    starts = timezone.now() + dt.timedelta(minutes=30)
-    room = rooms.waiting_room_configure(
-        event_id=tenant.event.pk,
-        active=True,
-        opens_at=starts - dt.timedelta(hours=1),
-        starts_at=starts,
-        rate_per_minute=600,
-        pass_minutes=10,
-        per_address_cap=4,
-        max_in_flight=40,
-        actor_id=None,
-    )
-    for index in range(30):
-        rooms.waiting_room_join(event_id=tenant.event.pk, user_id=UserFactory().pk, client_address=f"192.0.2.{index}")
-    room = start_sale(room, ago=dt.timedelta(seconds=10))
+    tenant, manager, room = _staff_and_a_started_room("T", joined=30, rate=600, max_in_flight=40, ago=10)
 
     context = browser.new_context(viewport=VIEWPORTS[device])
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    url = f"{live_server.url}/admin/events/event/{tenant.event.pk}/waiting-room/"
-    page.goto(f"{live_server.url}/admin/login/?next=/admin/events/event/{tenant.event.pk}/waiting-room/")
-    page.fill("input[name=username]", manager.email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("input[type=submit]")
-    page.wait_for_url(re.compile(r"/waiting-room/$"))
+    page = _staff_room_page(context, live_server.url, manager, tenant)
+    url = f"{live_server.url}{_staff_room_path(tenant)}"
     page.select_option("select[name=admission_mode]", WaitingRoomMode.THROUGHPUT)
     page.fill("input[name=latency_target_ms]", "400")
     page.click("input[type=submit][value='Save waiting room']")

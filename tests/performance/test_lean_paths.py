@@ -16,12 +16,12 @@ import pytest
 from django.db import connections
 from django.utils import timezone
 from rest_framework.renderers import JSONRenderer
-from rest_framework.test import APIClient
 
 from events.tests.factories import EventSectionFactory, PriceTierFactory
 from inventory import selectors as inventory_selectors
 from inventory.tests.factories import SeatFactory
 from orders.api.event_serializers import SeatMapSeatSerializer, SectionAvailabilitySerializer
+from orders.tests.helpers import api_client
 
 pytestmark = pytest.mark.django_db(databases=["default", "seats", "orders", "events"])
 
@@ -43,9 +43,7 @@ def section_with_every_state(buyer):
 
 
 def _get(buyer, path: str, *, accept: str = "application/json"):
-    client = APIClient()
-    client.force_authenticate(buyer)
-    return client.get(path, HTTP_ACCEPT=accept)
+    return api_client(buyer).get(path, HTTP_ACCEPT=accept)
 
 
 def _assert_json_ok(response) -> None:

@@ -31,6 +31,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from core.databases import ALL_DATABASES
+from core.testing import cleared_around_each_test
 from inventory import services as inventory_services
 from tests.reliability.personas import PASSWORD, PERSONAS, World, committed_world
 
@@ -280,12 +281,8 @@ def world(django_db_setup, django_db_blocker):
     yield from committed_world(django_db_blocker)
 
 
-@pytest.fixture(autouse=True)
-def _no_throttle_history():
-    # DRF's throttle history lives in the process cache; hundreds of cases must not throttle each other.
-    cache.clear()
-    yield
-    cache.clear()
+# DRF's throttle history lives in the process cache; hundreds of cases must not throttle each other.
+_no_throttle_history = cleared_around_each_test(cache.clear)
 
 
 _PARAM = re.compile(r"<(?:\w+:)?(\w+)>")

@@ -27,6 +27,7 @@ from django.test import Client
 from accounts.models import TopUp, User
 from accounts.tests.factories import UserFactory
 from core.databases import ALL_DATABASES
+from core.testing import cleared_around_each_test
 from inventory import DB_ALIAS as SEATS
 from inventory import services as inventory_services
 from inventory.models import Seat
@@ -45,11 +46,8 @@ def world(django_db_setup, django_db_blocker):
     yield from committed_world(django_db_blocker)
 
 
-@pytest.fixture(autouse=True)
-def _no_throttle_history():
-    cache.clear()  # login throttling and DRF throttles keep their counts in the process cache
-    yield
-    cache.clear()
+# Login throttling and DRF throttles keep their counts in the process cache.
+_no_throttle_history = cleared_around_each_test(cache.clear)
 
 
 def _seat_status(seat_id) -> str:

@@ -498,19 +498,20 @@ def test_profile_fields_that_may_not_change_are_refused_by_name(api, buyer):
     assert buyer.credit_balance == Decimal("100.00")
 
 
-def test_the_webhook_refuses_a_signed_body_that_is_not_an_event_object():
+def _signed_webhook(raw: bytes):
+    """``raw`` posted to the test provider's webhook, signed with the current time."""
     from accounts import payments
+
+    stamp = int(timezone.now().timestamp())
+    headers = {"X-Signature": payments.sign(raw, stamp), "X-Timestamp": str(stamp)}
+    return APIClient().post("/api/v1/payments/webhook/", raw, content_type="application/json", headers=headers)
+
+
+def test_the_webhook_refuses_a_signed_body_that_is_not_an_event_object():
 
     before = row_counts()
     for raw in [b"[]", b'"string"', b"null", b"1", b"{}", b'{"id": "evt", "type": "payment.succeeded", "data": []}']:
-        stamp = int(timezone.now().timestamp())
-        response = APIClient().post(
-            "/api/v1/payments/webhook/",
-            raw,
-            content_type="application/json",
-            headers={"X-Signature": payments.sign(raw, stamp), "X-Timestamp": str(stamp)},
-        )
-        reply = assert_clean_4xx(response, 400)
+        reply = assert_clean_4xx(_signed_webhook(raw), 400)
         assert reply["code"] == "WEBHOOK_PAYLOAD_INVALID", (raw, reply)
     assert row_counts() == before
 
@@ -526,14 +527,7 @@ def test_the_webhook_accepts_envelope_fields_a_provider_adds_later(buyer):
             provider_reference=started.topup.provider_reference, amount=Decimal("25.00"), succeeded=True
         )
     )
-    raw = json.dumps({**event, "livemode": False, "api_version": "2030-01-01"}).encode()
-    stamp = int(timezone.now().timestamp())
-    response = APIClient().post(
-        "/api/v1/payments/webhook/",
-        raw,
-        content_type="application/json",
-        headers={"X-Signature": payments.sign(raw, stamp), "X-Timestamp": str(stamp)},
-    )
+    response = _signed_webhook(json.dumps({**event, "livemode": False, "api_version": "2030-01-01"}).encode())
     assert response.status_code == 200, response.content
     buyer.refresh_from_db()
     assert buyer.credit_balance == Decimal("125.00")

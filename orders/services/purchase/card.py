@@ -37,6 +37,7 @@ from orders.models import Order, OrderLine
 from orders.services.flows import flow_drive
 from orders.services.purchase import checkout
 from orders.services.purchase.checkout import _checkout_preconditions, _Duplicate, _resume, order_info, order_undo
+from orders.services.purchase.plan import order_plan_build
 
 
 def order_checkout_by_card(
@@ -62,17 +63,8 @@ def card_checkout_start(*, buyer_id: uuid.UUID, event_id: uuid.UUID, key: str) -
         buyer_id=buyer_id, event_id=event_id, require_balance=False, require_pass=False
     )
     shortfall = total - buyer.credit_balance
-    order = Order(
-        id=uuid.uuid4(),
-        buyer_id=buyer_id,
-        event_id=event_id,
-        organization_id=event.organization_id,
-        total=total,
-        idempotency_key=key,
-        step=Order.Step.AWAITING_PAYMENT,
-    )
-    lines = sorted(
-        (OrderLine(order=order, seat_id=seat.id, price=seat.price) for seat in holds), key=lambda line: line.seat_id
+    order, lines = order_plan_build(
+        buyer_id=buyer_id, event=event, total=total, key=key, seats=holds, step=Order.Step.AWAITING_PAYMENT
     )
     try:
         with flow_lock_of(order):

@@ -58,7 +58,7 @@ from orders.models import Order, OrderLine, StaffOperation
 from orders.notifications import notify_on_update
 from orders.services.blocks import check_not_blocked
 from orders.services.flows import flow_drive
-from orders.services.purchase.plan import order_plan_record
+from orders.services.purchase.plan import order_plan_build, order_plan_record
 from orders.services.waiting_room import waiting_room_pass_check
 
 MAX_IDEMPOTENCY_KEY_LENGTH = 100
@@ -194,16 +194,7 @@ def order_checkout(
     except DomainError as error:
         return _refused(error, buyer_id=buyer_id, event_id=event_id, key=key, pay_shortfall=pay_shortfall)
 
-    order = Order(
-        id=uuid.uuid4(),
-        buyer_id=buyer_id,
-        event_id=event_id,
-        organization_id=event.organization_id,
-        total=total,
-        idempotency_key=key,
-    )
-    lines = [OrderLine(order=order, seat_id=seat.id, price=seat.price) for seat in holds]
-    lines.sort(key=lambda line: line.seat_id)
+    order, lines = order_plan_build(buyer_id=buyer_id, event=event, total=total, key=key, seats=holds)
     try:
         plan = order_plan_record(order=order, lines=lines)
     except IntegrityError as exc:

@@ -14,8 +14,11 @@ this statement releases the lock (``flow_unlock``).
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
+import uuid
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
 
 from django.db import connections, models, transaction
 
@@ -28,6 +31,36 @@ from orders.models import BuyerBlock, Order, OrderLine
 class PlanOutcome:
     blocked: bool  # the organizer blocks this buyer: nothing was written, no lock taken
     recorded: bool  # the order and its lines exist, and this session holds the order's flow lock
+
+
+def order_plan_build(
+    *,
+    buyer_id: uuid.UUID,
+    event: Any,
+    total: Decimal,
+    key: str,
+    seats: Iterable[Any],
+    line_price: Decimal | None = None,
+    **fields: Any,
+) -> tuple[Order, list[OrderLine]]:
+    """A new order of ``event`` (an EventInfo) for ``seats`` and its lines, for order_plan_record: each line at its
+    seat's price (or ``line_price``), sorted by seat id; ``fields`` are the order's other columns."""
+    order = Order(
+        id=uuid.uuid4(),
+        buyer_id=buyer_id,
+        event_id=event.id,
+        organization_id=event.organization_id,
+        total=total,
+        idempotency_key=key,
+        **fields,
+    )
+    lines = [OrderLine(order=order, seat_id=seat.id, price=_price(seat, line_price)) for seat in seats]
+    lines.sort(key=lambda line: line.seat_id)
+    return order, lines
+
+
+def _price(seat: Any, line_price: Decimal | None) -> Decimal:
+    return seat.price if line_price is None else line_price
 
 
 def _rows(model: type[models.Model], instances: Sequence[models.Model], connection) -> tuple[str, str, list]:
