@@ -282,7 +282,6 @@ class LeanApiMiddleware:
         self.get_response = get_response
         self.enabled = getattr(settings, "API_LEAN_DISPATCH", True)
         self.renderer = JSONRenderer()
-        self.session_cookie = settings.SESSION_COOKIE_NAME
         self._allow: dict[Any, str] = {}
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
@@ -312,10 +311,10 @@ class LeanApiMiddleware:
 
     def _answer(self, request: HttpRequest, match, endpoint) -> HttpResponse:
         view_class = match.func.view_class
-        request.user = self._authenticate(request)
+        request.user = self._authenticate(request, cached=getattr(view_class, "cached_principal", False))
         try:
             data = json.loads(request.body, parse_constant=_refuse_constant) if request.body else None
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, NaN, nested past the parser's depth: DRF's to answer
             raise FullPath from None
         call = endpoint(request, data, **match.kwargs)
         # DRF's order: permissions, then throttles (a throttle records the request it lets through).
@@ -341,13 +340,14 @@ class LeanApiMiddleware:
             headers = {name: value for name, value in answer.items() if name.lower() != "content-type"}
         return self._response(request, view, status, body, headers)
 
-    def _authenticate(self, request: HttpRequest):
-        """``Authorization: Token <key>`` through the API's token authentication with its principal cache."""
+    def _authenticate(self, request: HttpRequest, *, cached: bool):
+        """``Authorization: Token <key>`` through the API's token authentication (and its principal cache where the
+        view asks for it)."""
         parts = request.META.get("HTTP_AUTHORIZATION", "").split()
         if len(parts) != 2 or parts[0].lower() != "token":
             raise FullPath
         authentication = ExpiringTokenAuthentication()
-        authentication.use_cache = True
+        authentication.use_cache = bool(cached)
         try:
             user, _token = authentication.authenticate_credentials(parts[1])
         except AuthenticationFailed:
