@@ -20,7 +20,6 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.views import APIView
 
 from accounts.models import User
-from bench import dataset
 from core.databases import ALL_DATABASES
 from inventory.contract import SeatInfo
 from orders.api import lean
@@ -31,16 +30,6 @@ from orders.contract import OrderInfo, OrderLineInfo
 pytestmark = pytest.mark.django_db(databases=ALL_DATABASES, transaction=True)
 
 VOLATILE_HEADERS = {"X-Request-ID"}
-
-
-@pytest.fixture
-def world():
-    """A published stadium (two 100-seat sections) and an arena with 200 places sold, gate staff, 8 buyers."""
-    data = dataset.build_people(dataset.SIZES["tiny"], uuid.uuid4().hex[:6], lambda message: None)
-    dataset.build_stadium(data, lambda message: None)
-    dataset.build_big_event(data, lambda message: None)
-    dataset.sell_big_event(data, lambda message: None)
-    return data
 
 
 def _not_drf(self, request, *args, **kwargs):
