@@ -96,6 +96,9 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "core.middleware.SecurityHeadersMiddleware",
     "core.middleware.RequestSizeLimitMiddleware",
+    # The on-sale's and the gate's token requests (hold, release, checkout, scan) answered without the rest of this
+    # chain and DRF's machinery; every other request goes on (orders/api/lean.py).
+    "orders.api.lean.LeanApiMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # The page's language: the switcher's cookie, else the browser's Accept-Language, else LANGUAGE_CODE.
     "django.middleware.locale.LocaleMiddleware",
@@ -208,6 +211,8 @@ AXES_ENABLE_ADMIN = False
 LOGIN_REDIRECT_URL = "events:list"
 LOGOUT_REDIRECT_URL = "events:list"
 
+# The lean dispatch of the hot API requests (orders/api/lean.py); false sends them through the full stack.
+API_LEAN_DISPATCH = env.bool("API_LEAN_DISPATCH", default=True)
 # API tokens last this many days from their issue (0: until revoked); `POST /api/v1/auth/token/revoke/` ends one.
 API_TOKEN_TTL_DAYS = env.int("API_TOKEN_TTL_DAYS", default=30)
 

@@ -26,7 +26,6 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts.models import User
-from bench import dataset
 from bench.scenarios import dashboard_path
 from core.databases import ALL_DATABASES
 from orders.models import WaitingRoom
@@ -48,16 +47,6 @@ def assert_queries(django_assert_num_queries):
             yield
 
     return check
-
-
-@pytest.fixture
-def world():
-    """A published stadium (two 100-seat sections) and an arena (four 100-seat sections, 200 places sold)."""
-    data = dataset.build_people(dataset.SIZES["tiny"], uuid.uuid4().hex[:6], lambda message: None)
-    dataset.build_stadium(data, lambda message: None)
-    dataset.build_big_event(data, lambda message: None)
-    dataset.sell_big_event(data, lambda message: None)
-    return data
 
 
 def _client(token: str) -> Client:
