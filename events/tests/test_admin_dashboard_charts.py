@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
 
 from core.databases import ALL_DATABASES
 from events.tests.staff_world import buy
@@ -104,6 +105,18 @@ def test_bars_are_scaled_to_a_round_axis_and_stack_without_overlap():
     assert len(chart.bars) == 2  # an empty hour keeps its slot but draws nothing
     assert [_nice_ceiling(v) for v in (1, 3, 7, 12, 180, 50_001)] == [1, 5, 10, 20, 200, 100_000]
     assert sales_chart({"unit": "hour", "points": []}).is_empty
+
+
+def test_the_days_and_months_under_the_bars_are_in_the_page_language():
+    points = [(dt.datetime(2026, 3, day), 2, 0) for day in (2, 3)]  # Monday and Tuesday, 2 and 3 March
+    with translation.override("en"):
+        english = sales_chart({"unit": "day", "points": points})
+    with translation.override("de"):
+        german = sales_chart({"unit": "day", "points": points})
+    assert [tick.text for tick in english.x_ticks] == ["02 Mar", "03 Mar"]
+    assert [tick.text for tick in german.x_ticks] == ["02 Mär", "03 Mär"]
+    assert english.bars[0].title.startswith("Mon 02 Mar")
+    assert german.bars[0].title.startswith("Mo 02 Mär")
 
 
 @pytest.mark.django_db(databases=ALL_DATABASES)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from django.utils.dateformat import format as date_format
 from django.utils.translation import gettext, ngettext
 
 WIDTH = 480
@@ -82,7 +83,7 @@ def sales_chart(
         summary=over % {"total": total, "count": len(points)} if points else gettext("No ticket sold yet."),
         legend=[(group, colours[group]) for group in groups] if stacked else [],
     )
-    label = "%d %b %H:00" if unit == "hour" else "%a %d %b"
+    label = "d M H:00" if unit == "hour" else "D d M"  # Django date formats: month and day names translated
     if stacked:
         stacks = [
             (
@@ -92,7 +93,7 @@ def sales_chart(
                         count,
                         colours[group],
                         gettext("%(when)s · %(group)s · %(count)s tickets")
-                        % {"when": start.strftime(label), "group": group, "count": count},
+                        % {"when": date_format(start, label), "group": group, "count": count},
                     )
                     for group, count in sorted(shares.get(start, {}).items(), key=lambda item: groups.index(item[0]))
                 ],
@@ -108,13 +109,13 @@ def sales_chart(
                         count,
                         GATE_COLOURS[0],
                         gettext("%(when)s · %(count)s tickets · %(revenue)s")
-                        % {"when": start.strftime(label), "count": count, "revenue": revenue},
+                        % {"when": date_format(start, label), "count": count, "revenue": revenue},
                     )
                 ],
             )
             for start, count, revenue in points
         ]
-    _draw(chart, stacks, tick_format="%H:00" if unit == "hour" else "%d %b")
+    _draw(chart, stacks, tick_format="H:00" if unit == "hour" else "d M")
     return chart
 
 
@@ -169,7 +170,7 @@ def entries_chart(timeline: dict[str, Any], *, ticket_holders: int) -> Chart:
         )
         for start, per_gate in timeline["points"]
     ]
-    _draw(chart, stacks, tick_format="%H:%M")
+    _draw(chart, stacks, tick_format="H:i")
     return chart
 
 
@@ -196,7 +197,7 @@ def _draw(chart: Chart, stacks: list[tuple[dt.datetime, list[tuple[int, str, str
     every = max(1, round(len(stacks) / 8))
     for index in range(0, len(stacks), every):
         chart.x_ticks.append(
-            Tick(round(LEFT + (index + 0.5) * slot, 1), chart.baseline + 16, stacks[index][0].strftime(tick_format))
+            Tick(round(LEFT + (index + 0.5) * slot, 1), chart.baseline + 16, date_format(stacks[index][0], tick_format))
         )
     for fraction in (0, 0.5, 1):
         chart.y_ticks.append(

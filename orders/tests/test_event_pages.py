@@ -198,6 +198,16 @@ def test_a_curved_section_is_drawn_with_curved_rows_and_the_stage_in_front_of_ro
     assert row_a[2] == max(row_a) and row_a[0] == pytest.approx(row_a[4]) and row_a[0] < row_a[2]
 
 
+def test_the_plain_seat_list_names_rows_and_seats_in_the_page_language(client, buyer):
+    setup = make_event()
+    client.force_login(buyer)
+    url = reverse("orders:event_section_seats", args=[setup.event.pk, setup.section.pk])
+    html = client.get(url, HTTP_ACCEPT_LANGUAGE="de").text
+    assert re.findall(r'<optgroup label="Reihe (\w)">', html) == ["A", "B"]
+    options = re.findall(r'<option value="[0-9a-f-]{36}">([^<]*) · ', html)
+    assert options[:2] == ["Reihe A, Platz 1, barrierefrei", "Reihe A, Platz 2"]  # the factory's seat 1 is accessible
+
+
 def test_without_javascript_a_section_s_seats_are_a_plain_list_that_holds_them(client, buyer, other_buyer):
     setup = make_event()
     services.hold_seats(buyer_id=other_buyer.pk, event_id=setup.event.pk, seat_ids=setup.seat_ids[:1])

@@ -257,14 +257,17 @@ def _seat_options(seats: list[dict], *, picked: frozenset = frozenset()) -> str:
         if seat["state"] != "available":
             continue
         row = escape(seat["row"])
-        accessible = " (accessible)" if seat["accessible"] else ""
+        name = gettext("Row %(row)s, seat %(number)s") % {"row": row, "number": escape(seat["number"])}
+        if seat["accessible"]:
+            name = gettext("%(name)s, accessible") % {"name": name}
         selected = " selected" if seat["id"] in picked else ""
-        groups.setdefault(row, []).append(
-            f'<option value="{seat["id"]}"{selected}>Row {row}, seat {seat["number"]}{accessible} · '
-            f"{seat['price']}</option>"
-        )
+        groups.setdefault(row, []).append(f'<option value="{seat["id"]}"{selected}>{name} · {seat["price"]}</option>')
+    row_label = gettext("Row %(row)s")
     return mark_safe(  # noqa: S308 - built from escaped and typed values only
-        "".join(f'<optgroup label="Row {row}">{"".join(options)}</optgroup>' for row, options in groups.items())
+        "".join(
+            f'<optgroup label="{row_label % {"row": row}}">{"".join(options)}</optgroup>'
+            for row, options in groups.items()
+        )
     )
 
 
