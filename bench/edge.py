@@ -23,7 +23,8 @@ from deploy import topology
 
 
 def nginx_available() -> bool:
-    return shutil.which("nginx") is not None
+    """nginx and its nchan module (the live seat maps' streams), as deploy/ctl installs them."""
+    return shutil.which("nginx") is not None and topology.NCHAN_MODULE.exists()
 
 
 class Edge:
@@ -34,6 +35,7 @@ class Edge:
         self.root.chmod(0o755)
         self.https_port = free_port()
         self.http_port = free_port()
+        self.publish_port = free_port()
         self.cert, self.key = self.root / "cert.pem", self.root / "key.pem"
         self.conf = self.root / "nginx.conf"
 
@@ -52,7 +54,14 @@ class Edge:
             static_root=self.root / "static",
             waiting_room_root=self.root / "waiting-room",
             errors_dir=topology.DEPLOY_DIR / "errors",
+            nchan_module=topology.NCHAN_MODULE,
+            live_publish_port=self.publish_port,
         )
+
+    @property
+    def publish_url(self) -> str:
+        """Where ``manage.py publish_seat_changes`` publishes to this edge (TR_LIVE_PUBLISH_URL)."""
+        return f"http://127.0.0.1:{self.publish_port}/live"
 
     def _nginx(self, *extra: str) -> subprocess.CompletedProcess:
         command = ["nginx", "-p", str(self.root), "-c", str(self.conf), "-e", str(self.root / "error.log"), *extra]

@@ -110,6 +110,8 @@ APP_SERVERS = int(os.environ.get("TR_APP_SERVERS", "2"))
 APP_WORKERS = int(os.environ.get("TR_APP_WORKERS", "2"))
 APP_THREADS = int(os.environ.get("TR_APP_THREADS", "4"))
 HTTPS_PORT = BASE + 43
+LIVE_PUBLISH_PORT = BASE + 44  # nginx's nchan publisher location, for the live feed on this machine
+NCHAN_MODULE = Path("/usr/lib/nginx/modules/ngx_nchan_module.so")  # Debian's libnginx-mod-nchan
 HTTP_PORT = BASE + 80
 REDIS_PORT = BASE + 79
 
@@ -783,40 +785,78 @@ def jobs_pid(number: int) -> int | None:
     return _pid_from(jobs_pidfile(number), "run_jobs")
 
 
-def jobs_start(number: int) -> None:
-    """A worker straight to PostgreSQL, not through PgBouncer: it LISTENs for new jobs on a session of its own."""
-    if jobs_pid(number):
-        return
+def _worker_start(name: str, command: list[str], *, ready: str, pidfile: Path, env: dict[str, str]) -> int:
+    """A manage.py command as a detached worker of the service user, its output in logs/<name>.log; returns once
+    the log says ``ready``."""
     mkdir(RUN / "pids")
-    log = RUN / "logs" / f"jobs{number}.log"
+    log = RUN / "logs" / f"{name}.log"
     if not log.exists():
         write(log, "")
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(RUN), "LANG": "C.UTF-8"}
-    env.update(app_environment(direct=True))
-    command = [venv_python(), "manage.py", "run_jobs", "--concurrency", str(JOB_CONCURRENCY), "--name", f"jobs{number}"]
+    full_env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(RUN), "LANG": "C.UTF-8", **env}
     with log.open("a") as output:
         process = subprocess.Popen(  # noqa: S603 - our own command line
-            command,
+            [venv_python(), "manage.py", *command],
             cwd=PROJECT_DIR,
-            env=env,
+            env=full_env,
             stdout=output,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             start_new_session=True,
             **run_as(),
         )
-    write(jobs_pidfile(number), f"{process.pid}\n")
+    write(pidfile, f"{process.pid}\n")
     deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and "running jobs" not in log.read_text():
+    while time.monotonic() < deadline and ready not in log.read_text():
         if process.poll() is not None:
-            die(f"jobs{number} did not start: {log.read_text()[-800:]}")
+            die(f"{name} did not start: {log.read_text()[-800:]}")
         time.sleep(0.2)
-    say(f"  jobs{number}           (no port)        pid {process.pid}  concurrency {JOB_CONCURRENCY}")
+    return process.pid
+
+
+def jobs_start(number: int) -> None:
+    """A worker straight to PostgreSQL, not through PgBouncer: it LISTENs for new jobs on a session of its own."""
+    if jobs_pid(number):
+        return
+    pid = _worker_start(
+        f"jobs{number}",
+        ["run_jobs", "--concurrency", str(JOB_CONCURRENCY), "--name", f"jobs{number}"],
+        ready="running jobs",
+        pidfile=jobs_pidfile(number),
+        env=app_environment(direct=True),
+    )
+    say(f"  jobs{number}           (no port)        pid {pid}  concurrency {JOB_CONCURRENCY}")
 
 
 def jobs_stop(number: int, sig: int = signal.SIGTERM) -> None:
     """SIGTERM: the worker finishes its running jobs, then exits (a SIGKILL after 30 s loses nothing either)."""
     _stop_pid(jobs_pid(number), f"jobs{number}", None, sig=sig)
+
+
+LIVE_PIDFILE = RUN / "pids" / "live.pid"
+
+
+def live_pid() -> int | None:
+    return _pid_from(LIVE_PIDFILE, "publish_seat_changes")
+
+
+def live_start() -> None:
+    """The live feed: publishes the seat changes of events on sale to nginx's nchan, which pushes them to the open
+    seat maps (docs/DEPLOYMENT.md, "Live seat maps"). One per edge; it reads through PgBouncer like the app."""
+    if live_pid():
+        return
+    pid = _worker_start(
+        "live",
+        ["publish_seat_changes"],
+        ready="publishing seat changes",
+        pidfile=LIVE_PIDFILE,
+        env={**app_environment(), "TR_LIVE_PUBLISH_URL": f"http://127.0.0.1:{LIVE_PUBLISH_PORT}/live"},
+    )
+    say(f"  live            (publishes to 127.0.0.1:{LIVE_PUBLISH_PORT})  pid {pid}")
+
+
+def live_stop(sig: int = signal.SIGTERM) -> None:
+    """SIGTERM: it stops after the tick in progress. Open maps poll the cached changes until it is back."""
+    _stop_pid(live_pid(), "live", None, sig=sig)
 
 
 def app_health(port: int, timeout: float = 3.0) -> tuple[int | None, str]:
@@ -907,6 +947,8 @@ def nginx_render() -> None:
         static_root=RUN / "static",
         waiting_room_root=mkdir(RUN / "waiting-room"),
         errors_dir=DEPLOY_DIR / "errors",
+        nchan_module=NCHAN_MODULE,
+        live_publish_port=LIVE_PUBLISH_PORT,
     )
 
 
@@ -971,10 +1013,12 @@ def check_tools() -> None:
     missing = [tool for tool in ("pgbouncer", "nginx", "redis-server", "openssl") if not shutil.which(tool)]
     if not (PG_BIN / "pg_ctl").exists():
         missing.append(str(PG_BIN / "pg_ctl"))
+    if not NCHAN_MODULE.exists():
+        missing.append(str(NCHAN_MODULE))
     if missing:
         die(
             f"missing {', '.join(missing)}: run deploy/ctl install (apt-get install postgresql pgbouncer nginx "
-            "redis-server)"
+            "libnginx-mod-nchan redis-server)"
         )
 
 
@@ -1013,6 +1057,7 @@ def cmd_up() -> None:
         jobs_start(number)
     say("front:")
     nginx_start()
+    live_start()
     code, body = front_health()
     if code != 200:
         die(f"https://127.0.0.1:{HTTPS_PORT}/healthz answered {code}: {body}")
@@ -1031,6 +1076,7 @@ def _sync_static(static: Path) -> None:
 
 def cmd_down() -> None:
     say("stopping:")
+    live_stop()
     nginx_stop()
     for number in range(JOB_WORKERS, 0, -1):
         jobs_stop(number)
@@ -1060,6 +1106,7 @@ def status_json() -> dict:
         "jobs": {f"jobs{number}": jobs_pid(number) for number in range(1, JOB_WORKERS + 1)},
         "drained": sorted(drained()),
         "nginx": nginx_pid(),
+        "live": live_pid(),
         "base_url": f"https://127.0.0.1:{HTTPS_PORT}",
     }
 
@@ -1100,6 +1147,7 @@ def cmd_status(quiet: bool = False) -> list[str]:
         code, _body = front_health()
         note = f"https /healthz {code}"
     rows.append(("nginx", HTTPS_PORT, pid, port_open(HTTPS_PORT), note))
+    rows.append(("live", LIVE_PUBLISH_PORT, live_pid(), port_open(LIVE_PUBLISH_PORT), "seat changes to open maps"))
     for name, port, pid, listening, note in rows:
         if pid:
             running.append(f"{name} (pid {pid})")
@@ -1126,11 +1174,11 @@ def part(name: str) -> tuple[str, list]:
         return "app", [int(kind[3:])]
     if kind.startswith("jobs") and kind[4:].isdigit() and 1 <= int(kind[4:]) <= JOB_WORKERS:
         return "jobs", [int(kind[4:])]
-    if kind in ("redis", "nginx"):
+    if kind in ("redis", "nginx", "live"):
         return kind, [None]
     die(
         f"unknown part {name!r}: pg:<domain>, pgbouncer[:<domain>], app1..app{APP_SERVERS}, "
-        f"jobs1..jobs{JOB_WORKERS}, redis, nginx"
+        f"jobs1..jobs{JOB_WORKERS}, redis, nginx, live"
     )
     raise AssertionError
 
@@ -1153,6 +1201,8 @@ def cmd_part(action: str, name: str) -> None:
                 redis_stop()
             elif kind == "nginx":
                 nginx_stop()
+            elif kind == "live":
+                live_stop(signal.SIGKILL if hard else signal.SIGTERM)
     for item in items:
         if action in ("start", "restart"):
             if kind == "pg":
@@ -1167,6 +1217,8 @@ def cmd_part(action: str, name: str) -> None:
                 redis_start(values)
             elif kind == "nginx":
                 nginx_start()
+            elif kind == "live":
+                live_start()
 
 
 def cmd_drain(name: str, undrain: bool = False) -> None:

@@ -133,6 +133,18 @@ def events_published() -> QuerySet[Event]:
     )
 
 
+def event_ids_on_sale() -> list[uuid.UUID]:
+    """Events whose tickets are on sale now (``sales_open``'s rule in SQL): the ones whose seat maps change under
+    buyers' eyes, so the live-changes feed (orders.live_changes) watches their seats."""
+    now = timezone.now()
+    return list(
+        Event.objects.using(DB_ALIAS)
+        .filter(status=EventStatus.PUBLISHED)
+        .filter(Q(sales_start__isnull=True) | Q(sales_start__lte=now), Q(sales_end__isnull=True) | Q(sales_end__gt=now))
+        .values_list("pk", flat=True)
+    )
+
+
 def events_search(
     *,
     q: str = "",

@@ -14,6 +14,7 @@ urlpatterns = [
         name="event_section_seats",
     ),
     path("events/<uuid:event_id>/changes/", event_page.seat_changes, name="event_changes"),
+    path("events/<uuid:event_id>/live/", event_page.seat_change_stream, name="event_live"),
     path("events/<uuid:event_id>/hold/", holds.hold_create, name="hold"),
     path("events/<uuid:event_id>/holds/release/", holds.hold_release, name="release"),
     path("events/<uuid:event_id>/waiting-room/", waiting_room.waiting_room, name="waiting_room"),

@@ -249,6 +249,10 @@ JOBS_STALLED_AFTER_SECONDS = env.int("JOBS_STALLED_AFTER_SECONDS", default=60)
 WAITING_ROOM_STATUS_ROOT = env.path("TR_WAITING_ROOM_STATUS_ROOT", default=BASE_DIR / "var" / "waiting-room")
 WAITING_ROOM_STATUS_URL = "/waiting-room-status/"
 
+# Live seat maps (docs/BUYER.md, "Live availability"): where `manage.py publish_seat_changes` publishes what changed,
+# nginx's nchan publisher location (deploy/templates/nginx.conf); the maps subscribe at /events/<id>/live/.
+LIVE_PUBLISH_URL = env.str("TR_LIVE_PUBLISH_URL", default="")
+
 # --- i18n / static ---------------------------------------------------------------------------------------------
 LANGUAGE_CODE = "en"
 # Adding a language: docs/BUYER.md, "Languages and time zones".

@@ -440,9 +440,18 @@ def changes_version(moment: dt.datetime) -> int:
 
 @viewer_independent
 @require_GET
+def seat_change_stream(request: HttpRequest, event_id) -> HttpResponse:
+    """Where open maps subscribe to pushed changes (server-sent events). The production edge answers this URL
+    itself (nginx's nchan, fed by ``manage.py publish_seat_changes``); a request that reaches Django has no edge in
+    front of it, and 204 tells the browser's EventSource not to reconnect: the map polls ``seat_changes`` instead."""
+    return HttpResponse(status=204)
+
+
+@viewer_independent
+@require_GET
 def seat_changes(request: HttpRequest, event_id) -> JsonResponse:
-    """{"version", "poll_seconds", "seats": [{"id", "status"}]}: seats of the ``?section=`` sections (one or more,
-    up to CHANGES_SECTION_LIMIT) changed since ``?since=`` (the version of the page or of the previous answer).
+    """{"version", "read_at", "poll_seconds", "seats": [{"id", "status"}]}: seats of the ``?section=`` sections (one
+    or more, up to CHANGES_SECTION_LIMIT) changed since ``?since=`` (the version of the page or of the previous answer).
     status is AVAILABLE, HELD, SOLD, CHECKED_IN, LISTED or BLOCKED: the same answer for every viewer (the buyer's
     own holds are drawn by the page that made them), so it is public and shared caches may keep it for
     CHANGES_SHARED_SECONDS.
@@ -468,7 +477,15 @@ def seat_changes(request: HttpRequest, event_id) -> JsonResponse:
     since = min(dt.datetime.fromtimestamp(max(since_ms, 0) / 1000, tz=dt.UTC), now) - CHANGES_OVERLAP
     rows = inventory_selectors.seat_changes(event_id=event_id, section_ids=sections, since=since, now=now)
     seats = [{"id": str(row["id"]), "status": row["status"]} for row in rows]
-    response = JsonResponse({"version": changes_version(now), "poll_seconds": CHANGES_POLL_SECONDS, "seats": seats})
+    response = JsonResponse(
+        {
+            "version": changes_version(now),
+            # The exact moment it was read: a map fed by pushed messages (orders.live_changes) continues from here.
+            "read_at": int(now.timestamp() * 1000),
+            "poll_seconds": CHANGES_POLL_SECONDS,
+            "seats": seats,
+        }
+    )
     # Shared caches may keep it a second; a browser must ask again (its next poll may ask the same URL).
     patch_cache_control(response, public=True, max_age=0, s_maxage=CHANGES_SHARED_SECONDS)
     return response

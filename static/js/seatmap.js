@@ -1,8 +1,9 @@
 /* The seat map: draws each map's seats from the JSON beside it, mouse and keyboard selection on the SVG (each chosen
  * seat a hidden seat_ids input of the form; without JavaScript the page links to the same seats as a plain list
  * instead), zoom inside the map's own box (buttons, a tap on a zoomed-out map, two-finger pinch), the sticky bar's
- * summary, the live countdown of the buyer's holds, and live availability: every POLL seconds the page asks which
- * seats of its maps changed since its last answer (version) and redraws them; a chosen seat someone else takes is
+ * summary, the live countdown of the buyer's holds, and live availability: the page subscribes to its maps'
+ * sections (server-sent events pushed by the edge) or, where no edge pushes them, asks each second which seats
+ * changed since its last answer (version); either way it redraws them, and a chosen seat someone else takes is
  * unchosen and named.
  * Keyboard: one seat per map is in the tab order (roving tabindex); arrow keys move between seats and rows,
  * Home/End jump to the row's ends, Enter or Space selects. */
@@ -241,6 +242,7 @@
     live.maps.push({ index: index, update: update, form: form });
     if (svg.dataset.changesUrl && svg.dataset.section) {
       live.url = svg.dataset.changesUrl;
+      live.streamUrl = svg.dataset.streamUrl || null;
       live.sections.push(svg.dataset.section);
       var version = parseInt(svg.dataset.version, 10);
       if (!isNaN(version) && (live.version === null || version < live.version)) live.version = version;
@@ -341,8 +343,8 @@
     };
   }
 
-  // Live availability: one poll per page for all its maps (docs/BUYER.md, "Live availability").
-  var live = { url: null, sections: [], version: null, maps: [] };
+  // Live availability: one subscription (or one poll) per page for all its maps (docs/BUYER.md, "Live availability").
+  var live = { url: null, streamUrl: null, sections: [], version: null, maps: [], versions: {}, catching: false };
 
   function stateOf(status) {
     if (status === "MINE") return "mine";
@@ -352,36 +354,94 @@
     return "sold";
   }
 
-  function startLive() {
-    if (!live.url || live.version === null || !window.fetch) return;
+  function applyChanges(seats) {
+    var lost = {};
+    seats.forEach(function (change) {
+      live.maps.forEach(function (map) {
+        var i = map.index[change.id];
+        if (i === undefined) return;
+        var label = map.update(i, change.status);
+        if (label) (lost[map.form.id] = lost[map.form.id] || []).push(label);
+      });
+    });
+    Object.keys(lost).forEach(function (formId) {
+      var form = document.getElementById(formId);
+      summarise(form);
+      announce(form, interpolate(gettext("Just taken by someone else: %(seats)s. Choose another seat."), {seats: lost[formId].join(", ")}, true));
+    });
+  }
+
+  function fetchChanges(sections, since) {
+    var query = "?since=" + since + sections.map(function (id) { return "&section=" + id; }).join("");
+    return fetch(live.url + query, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (response) { return response.ok ? response.json() : Promise.reject(response.status); })
+      .then(function (body) { applyChanges(body.seats); return body; });
+  }
+
+  function startPolling() {
     var delay = 2000;
     function poll() {
       if (document.hidden) { window.setTimeout(poll, delay); return; }
-      var query = "?since=" + live.version + live.sections.map(function (id) { return "&section=" + id; }).join("");
-      fetch(live.url + query, { credentials: "same-origin", headers: { Accept: "application/json" } })
-        .then(function (response) { return response.ok ? response.json() : Promise.reject(response.status); })
+      fetchChanges(live.sections, live.version)
         .then(function (body) {
           live.version = body.version;
           delay = (body.poll_seconds || 2) * 1000;
-          var lost = {};
-          body.seats.forEach(function (change) {
-            live.maps.forEach(function (map) {
-              var i = map.index[change.id];
-              if (i === undefined) return;
-              var label = map.update(i, change.status);
-              if (label) (lost[map.form.id] = lost[map.form.id] || []).push(label);
-            });
-          });
-          Object.keys(lost).forEach(function (formId) {
-            var form = document.getElementById(formId);
-            summarise(form);
-            announce(form, interpolate(gettext("Just taken by someone else: %(seats)s. Choose another seat."), {seats: lost[formId].join(", ")}, true));
-          });
         })
         .catch(function () { delay = Math.min(delay * 2, 30000); })
         .then(function () { window.setTimeout(poll, delay); });
     }
     window.setTimeout(poll, delay);
+  }
+
+  // Pushed changes carry the version they continue from (since): a message that does not follow on from what the
+  // map holds for its section (it connected late, reconnected, or missed one) is not enough, and the map asks the
+  // poll once for everything since its own version.
+  function catchUp() {
+    if (live.catching) { live.catching = "again"; return; }
+    live.catching = true;
+    var since = Math.min.apply(null, live.sections.map(function (id) { return live.versions[id]; }));
+    fetchChanges(live.sections, since)
+      .then(function (body) {
+        var readAt = body.read_at || body.version;
+        live.sections.forEach(function (id) { live.versions[id] = Math.max(live.versions[id], readAt); });
+      })
+      .catch(function () { /* the next message that does not follow on asks again */ })
+      .then(function () {
+        var again = live.catching === "again";
+        live.catching = false;
+        if (again) catchUp();
+      });
+  }
+
+  function startStream() {
+    live.sections.forEach(function (id) { live.versions[id] = live.version; });
+    var source = new EventSource(live.streamUrl + "?sections=" + live.sections.join(","));
+    source.onopen = catchUp;
+    source.onmessage = function (event) {
+      var message;
+      try { message = JSON.parse(event.data); } catch (error) { return; }
+      var held = live.versions[message.section];
+      if (held === undefined) return;
+      if (message.since <= held) {
+        applyChanges(message.seats);
+        live.versions[message.section] = Math.max(held, message.version);
+      } else {
+        catchUp();
+      }
+    };
+    // A closed stream (no edge pushes changes here, or it refused the subscription) does not come back: poll.
+    // While the browser reconnects a dropped one by itself, readyState is CONNECTING and nothing needs doing.
+    source.onerror = function () {
+      if (source.readyState !== EventSource.CLOSED) return;
+      live.version = Math.min.apply(null, live.sections.map(function (id) { return live.versions[id]; }));
+      startPolling();
+    };
+  }
+
+  function startLive() {
+    if (!live.url || live.version === null || !window.fetch) return;
+    if (live.streamUrl && window.EventSource) startStream();
+    else startPolling();
   }
 
   // The seat of a row (indices into xs) nearest to x.
