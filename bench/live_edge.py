@@ -1,16 +1,24 @@
 """What 1,000 open seat maps cost through the production edge (deploy/templates/nginx.conf in front of gunicorn):
 at idle, and during an on-sale of the event they watch, against the same on-sale without watchers.
 
-    .venv/bin/python -m bench.live_edge [--maps 1000] [--idle-seconds 30] [--size small] [--clients 32]
+    .venv/bin/python -m bench.live_edge [--transport sse|poll] [--maps 1000] [--idle-seconds 30] [--size small]
 
 Fresh databases of its own (like ``bench.run``), the benchmark's people and three stadium events; gunicorn as
 ``bench.run`` starts it; nginx from the real template (``bench.edge``). The maps are simulated in a separate process:
-asyncio, one TLS keep-alive connection per map, each polling ``/events/<id>/changes/`` of the hot section every
-``poll_seconds`` (as the answer says, 1 s) with the version of its last answer, as static/js/seatmap.js does, at a
-random phase. Server CPU is user + system time from /proc of nginx (master and worker), the gunicorn workers and
-this run's PostgreSQL backends; the maps' own CPU is reported apart (on this 2-core machine they compete with the
-server). Then three on-sales of ``bench.run``'s scenario, each on its own event: without watchers, with the 1,000
-maps watching that event's hot section, and without again (the spread of the two says how noisy the machine is).
+asyncio, one TLS keep-alive connection per map, at random phases, each doing what static/js/seatmap.js does:
+
+* ``--transport sse`` (what pages do behind the edge): one catch-up poll of ``/events/<id>/changes/``, then one
+  server-sent-events stream of the hot section on the same connection, fed by ``manage.py publish_seat_changes``
+  (started here, its CPU counted as the server's); a message that does not follow on from the map's version costs
+  one more poll.
+* ``--transport poll``: ``/events/<id>/changes/`` every ``poll_seconds`` (the answer says 1 s) with the version of
+  its last answer, from nginx's half-second cache.
+
+Server CPU is user + system time from /proc of nginx (master and worker), the gunicorn workers, this run's
+PostgreSQL backends and the live feed; the maps' own CPU is reported apart (on this 2-core machine they compete with
+the server). Then three on-sales of ``bench.run``'s scenario, each on its own event: without watchers, with the
+1,000 maps watching that event's hot section, and without again (the spread of the two says how noisy the machine
+is).
 """
 
 from __future__ import annotations
@@ -18,14 +26,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import multiprocessing
 import os
 import random
 import re
 import secrets
 import ssl
+import subprocess
+import sys
 import time
 from collections import Counter
+from pathlib import Path
 
 from bench import harness
 from bench.edge import Edge
@@ -36,6 +48,7 @@ _LENGTH = re.compile(rb"\r\nContent-Length: (\d+)", re.IGNORECASE)
 _CACHE = re.compile(rb"\r\nX-Cache-Status: (\w+)", re.IGNORECASE)
 _VERSION = re.compile(rb'"version": ?(\d+)')
 _POLL = re.compile(rb'"poll_seconds": ?([\d.]+)')
+_SINCE = re.compile(rb'"since": ?(\d+)')
 _LATENCY = ((0.01, "<10 ms"), (0.1, "<100 ms"), (0.6, "<600 ms"), (1.1, "<1.1 s"), (float("inf"), ">1.1 s"))
 
 
@@ -67,6 +80,64 @@ async def _one_map(port: int, context: ssl.SSLContext, path: str, since: int, st
         writer.close()
 
 
+async def _catch_up(port: int, context: ssl.SSLContext, path: str, since: int, tally: Counter) -> int:
+    """One poll on a connection of its own (the stream holds the map's): returns the answer's read_at."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port, ssl=context)
+    try:
+        return await _poll_once(reader, writer, path, since, tally)
+    finally:
+        writer.close()
+
+
+async def _poll_once(reader, writer, path: str, since: int, tally: Counter) -> int:
+    writer.write(f"GET {path}{since} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: application/json\r\n\r\n".encode())
+    head = await reader.readuntil(b"\r\n\r\n")
+    body = await reader.readexactly(int(_LENGTH.search(head).group(1)))
+    tally[f"catch-up status {head[9:12].decode()}"] += 1
+    return json.loads(body)["read_at"]
+
+
+async def _one_stream(
+    port: int, context: ssl.SSLContext, path: str, stream_path: str, since: int, stop: list, tally: Counter
+) -> None:
+    await asyncio.sleep(random.random())  # noqa: S311 - the maps were opened at different moments
+    # A message may name many seats: lines up to 1 MiB (asyncio's default limit is 64 KiB).
+    reader, writer = await asyncio.open_connection("127.0.0.1", port, ssl=context, limit=1 << 20)
+    try:
+        version = await _poll_once(reader, writer, path, since, tally)
+        writer.write(f"GET {stream_path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n".encode())
+        head = await reader.readuntil(b"\r\n\r\n")
+        tally[f"stream status {head[9:12].decode()}"] += 1
+        mine = 0
+        while time.monotonic() < stop[0]:
+            try:
+                line = await asyncio.wait_for(reader.readline(), timeout=max(0.1, stop[0] - time.monotonic()))
+            except TimeoutError:
+                break
+            if not line:
+                tally["stream closed"] += 1
+                break
+            if not line.startswith(b"data: "):
+                continue
+            # Little parsing in the load generator: the versions, and a count of the seats.
+            tally["messages"] += 1
+            mine += 1
+            tally["seats reported"] += line.count(b'"status"')
+            message_since, message_version = int(_SINCE.search(line).group(1)), int(_VERSION.search(line).group(1))
+            # From the feed's read of the seats to this map: what "within 2 s" means for a pushed change.
+            late = time.time() - message_version / 1000
+            tally["delivered in " + next(label for limit, label in _LATENCY if late < limit)] += 1
+            if message_since > version:
+                tally["gaps"] += 1
+                version = await _catch_up(port, context, path, version, tally)
+            version = max(version, message_version)
+        # Every map of the section must get every message, however slowly this process reads.
+        tally["fewest messages a map got"] = min(tally.get("fewest messages a map got", mine), mine)
+        tally["most messages a map got"] = max(tally.get("most messages a map got", 0), mine)
+    finally:
+        writer.close()
+
+
 async def _maps(port: int, cafile: str, path: str, maps: int, seconds: float, stop_event) -> Counter:
     context = ssl.create_default_context(cafile=cafile)
     tally: Counter = Counter()
@@ -80,7 +151,12 @@ async def _maps(port: int, cafile: str, path: str, maps: int, seconds: float, st
             await asyncio.sleep(0.2)
 
     watcher = asyncio.create_task(watch_stop())
-    tasks = [asyncio.create_task(_one_map(port, context, path, since, stop, tally)) for _ in range(maps)]
+    if "|" in path:  # "<changes path>|<stream path>": subscribe, as pages behind the edge do
+        poll_path, stream_path = path.split("|")
+        maps_made = (_one_stream(port, context, poll_path, stream_path, since, stop, tally) for _ in range(maps))
+    else:
+        maps_made = (_one_map(port, context, path, since, stop, tally) for _ in range(maps))
+    tasks = [asyncio.create_task(made) for made in maps_made]
     for outcome in await asyncio.gather(*tasks, return_exceptions=True):
         if isinstance(outcome, Exception):
             tally[f"error {type(outcome).__name__}"] += 1
@@ -121,6 +197,9 @@ class Watchers:
 
 
 # --- Server CPU -----------------------------------------------------------------------------------------------------
+FEED: list[subprocess.Popen] = []
+
+
 def _server_cpu(server: harness.Server, edge: Edge) -> dict[str, float]:
     from bench.scenarios import _cpu_seconds, _postgres_backends
 
@@ -128,7 +207,26 @@ def _server_cpu(server: harness.Server, edge: Edge) -> dict[str, float]:
         "nginx": sum(_cpu_seconds(pid) for pid in edge.pids()),
         "django": sum(_cpu_seconds(pid) for pid in server.worker_pids()),
         "postgres": sum(_cpu_seconds(pid) for pid in _postgres_backends()),
+        "feed": sum(_cpu_seconds(process.pid) for process in FEED),
     }
+
+
+@contextlib.contextmanager
+def live_feed(edge: Edge, env: dict[str, str]):
+    """``manage.py publish_seat_changes`` publishing to this edge, as deploy/ctl runs it beside nginx."""
+    command = [sys.executable, "manage.py", "publish_seat_changes", "--url", edge.publish_url]
+    project = Path(__file__).resolve().parents[1]
+    process = subprocess.Popen(command, cwd=project, env=env, stdout=subprocess.PIPE, text=True)  # noqa: S603
+    if "publishing" not in (process.stdout.readline() if process.stdout else ""):
+        process.kill()
+        raise RuntimeError("publish_seat_changes did not start")
+    FEED.append(process)
+    try:
+        yield process
+    finally:
+        FEED.remove(process)
+        process.terminate()
+        process.wait(timeout=30)
 
 
 def _quiet(server: harness.Server, edge: Edge, *, seconds: float) -> dict[str, float]:
@@ -139,9 +237,10 @@ def _quiet(server: harness.Server, edge: Edge, *, seconds: float) -> dict[str, f
     return {part: (after[part] - before[part]) / wall for part in after}
 
 
-def changes_path(event_id, section_id) -> str:
-    """The URL an open map polls, but for the version, which each map appends."""
-    return f"/events/{event_id}/changes/?section={section_id}&since="
+def changes_path(event_id, section_id, transport: str = "poll") -> str:
+    """The URL an open map polls, but for the version, which each map appends; for ``sse`` also the stream's."""
+    path = f"/events/{event_id}/changes/?section={section_id}&since="
+    return f"{path}|/events/{event_id}/live/?sections={section_id}" if transport == "sse" else path
 
 
 def _idle(server: harness.Server, edge: Edge, path: str, *, maps: int, seconds: float, warm: float = 8.0) -> dict:
@@ -157,6 +256,7 @@ def _idle(server: harness.Server, edge: Edge, path: str, *, maps: int, seconds: 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--transport", choices=("sse", "poll"), default="sse", help="how the maps follow changes")
     parser.add_argument("--maps", type=int, default=1000)
     parser.add_argument("--idle-seconds", type=float, default=30.0)
     parser.add_argument("--size", choices=("small", "tiny"), default="small")
@@ -188,25 +288,30 @@ def _run(args: argparse.Namespace) -> None:
     port = harness.free_port()
     with harness.Server(port=port, workers=args.workers, threads=args.threads, env=env) as server:
         warm_up(server, args.workers * args.threads)
-        with Edge(upstream_ports=[port]) as edge:
-            print(f"gunicorn {args.workers}x{args.threads} on :{port}, nginx (deploy template) on :{edge.https_port}")
+        with Edge(upstream_ports=[port]) as edge, live_feed(edge, env):
+            print(
+                f"gunicorn {args.workers}x{args.threads} on :{port}, nginx (deploy template) on :{edge.https_port}, "
+                f"the live feed publishing to :{edge.publish_port}; maps: {args.transport}"
+            )
             data.stadium_event_id, data.hot_section_id = events[-1]
             quiet = _quiet(server, edge, seconds=args.idle_seconds)
-            path = changes_path(data.stadium_event_id, data.hot_section_id)
+            path = changes_path(data.stadium_event_id, data.hot_section_id, args.transport)
             idle = _idle(server, edge, path, maps=args.maps, seconds=args.idle_seconds)
             tally, cores = idle["tally"], idle["cores"]
-            polls = sum(count for key, count in tally.items() if key.startswith("status "))
+            polls = sum(count for key, count in tally.items() if "status " in key and "stream" not in key)
             print(f"\nServer cores, {idle['seconds']:.0f} s measured each:")
-            print("| open maps | nginx | Django | PostgreSQL | server total | polls/s | the maps' own cores |")
-            print("|---|---|---|---|---|---|---|")
+            print(
+                "| open maps | nginx | Django | PostgreSQL | live feed | server total | polls/s | the maps' own cores |"
+            )
+            print("|---|---|---|---|---|---|---|---|")
             print(
                 f"| none | {quiet['nginx']:.3f} | {quiet['django']:.3f} | {quiet['postgres']:.3f} | "
-                f"{sum(quiet.values()):.3f} | - | - |"
+                f"{quiet['feed']:.3f} | {sum(quiet.values()):.3f} | - | - |"
             )
             print(
-                f"| {args.maps:,}, idle | {cores['nginx']:.3f} | {cores['django']:.3f} | {cores['postgres']:.3f} | "
-                f"**{idle['total']:.3f}** | {polls / (idle['seconds'] + 8):.0f} | "
-                f"{tally.get('cpu ms', 0) / 1000 / (idle['seconds'] + 8):.2f} |"
+                f"| {args.maps:,} ({args.transport}), idle | {cores['nginx']:.3f} | {cores['django']:.3f} | "
+                f"{cores['postgres']:.3f} | {cores['feed']:.3f} | **{idle['total']:.3f}** | "
+                f"{polls / (idle['seconds'] + 8):.0f} | {tally.get('cpu ms', 0) / 1000 / (idle['seconds'] + 8):.2f} |"
             )
             if args.control:
                 # The same maps polling a static file of the same shape (nginx's cheapest answer), in the same run.
@@ -219,7 +324,8 @@ def _run(args: argparse.Namespace) -> None:
                 static_polls = sum(count for key, count in static["tally"].items() if key.startswith("status "))
                 print(
                     f"| {args.maps:,}, a static file (control) | {static['cores']['nginx']:.3f} | "
-                    f"{static['cores']['django']:.3f} | {static['cores']['postgres']:.3f} | {static['total']:.3f} | "
+                    f"{static['cores']['django']:.3f} | {static['cores']['postgres']:.3f} | "
+                    f"{static['cores']['feed']:.3f} | {static['total']:.3f} | "
                     f"{static_polls / (static['seconds'] + 8):.0f} | "
                     f"{static['tally'].get('cpu ms', 0) / 1000 / (static['seconds'] + 8):.2f} |"
                 )
@@ -234,7 +340,7 @@ def _run(args: argparse.Namespace) -> None:
                 data.stadium_event_id, data.hot_section_id = event_id, section_id
                 before = _server_cpu(server, edge)
                 if "with" in label and "without" not in label:
-                    path = changes_path(event_id, section_id)
+                    path = changes_path(event_id, section_id, args.transport)
                     with Watchers(edge, path, maps=args.maps, seconds=600) as watchers:
                         time.sleep(8)  # the maps' TLS handshakes, before the sale starts
                         before = _server_cpu(server, edge)
@@ -255,14 +361,15 @@ def _run(args: argparse.Namespace) -> None:
             # the sale keeps its last reading); nginx from its two processes.
             print(
                 "| run | purchases/s | Django ms/purchase | PostgreSQL ms/purchase | nginx ms/purchase | "
-                "server ms/purchase | elapsed s | problems |"
+                "live feed ms/purchase | server ms/purchase | elapsed s | problems |"
             )
-            print("|---|---|---|---|---|---|---|---|")
+            print("|---|---|---|---|---|---|---|---|---|")
             for label, figures, spent, problems in rows:
                 django_ms, postgres_ms = figures["cpu_ms_per_purchase_django"], figures["cpu_ms_per_purchase_postgres"]
+                server_ms = django_ms + postgres_ms + spent["nginx"] + spent["feed"]
                 print(
                     f"| {label} | {figures['purchases_per_s']} | {django_ms:.2f} | {postgres_ms:.2f} | "
-                    f"{spent['nginx']:.2f} | {django_ms + postgres_ms + spent['nginx']:.2f} | {figures['elapsed_s']} | "
+                    f"{spent['nginx']:.2f} | {spent['feed']:.2f} | {server_ms:.2f} | {figures['elapsed_s']} | "
                     f"{problems or '-'} |"
                 )
 
