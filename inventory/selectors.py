@@ -272,56 +272,44 @@ def seat_changes(
     )
 
 
-def seat_changes_of_events(
-    *, event_ids: Iterable[uuid.UUID], since: dt.datetime, now: dt.datetime
-) -> list[tuple[uuid.UUID, uuid.UUID, uuid.UUID, str, dt.datetime | None]]:
-    """Seats of these events written after ``since``: [(event_id, section_id, id, effective status,
-    hold_expires_at)]. What the live-changes feed publishes each tick for every event on sale at once.
+SeatChange = tuple[uuid.UUID, uuid.UUID, uuid.UUID, str, dt.datetime | None]
+
+
+def _seat_changes(where: str, ids: Iterable[uuid.UUID], *params: Any, now: dt.datetime) -> list[SeatChange]:
+    """(event_id, section_id, id, effective status at ``now``, hold_expires_at) of the live seats ``where`` says,
+    its first parameter being ``ids`` as an array; nothing for no ids."""
+    ids = list(ids)
+    if not ids:
+        return []
+    return _fetch(
+        f"SELECT event_id, section_id, id, {_EFFECTIVE_STATUS} AS status, hold_expires_at "  # noqa: S608 - fixed SQL
+        f"FROM {SEAT_TABLE} WHERE {where} AND deleted_at IS NULL",
+        [now, ids, *params],
+        using=DB_ALIAS,
+    )
+
+
+def seat_changes_of_events(*, event_ids: Iterable[uuid.UUID], since: dt.datetime, now: dt.datetime) -> list[SeatChange]:
+    """Seats of these events written after ``since``, as (event_id, section_id, id, effective status,
+    hold_expires_at). What the live-changes feed (orders.live_changes) publishes each tick for every event on sale
+    at once.
 
     Served by seat_recent_changes_idx (event_id, updated_at): the cost follows the writes, not the size of the
     events, so an 80,000-seat event on sale where nothing happens costs one index probe. A hold that runs out writes
     nothing: the feed keeps the expiries it has seen and asks ``seat_statuses`` when they pass.
     """
-    events = list(event_ids)
-    if not events:
-        return []
-    return _fetch(
-        f"SELECT event_id, section_id, id, {_EFFECTIVE_STATUS} AS status, hold_expires_at "  # noqa: S608 - fixed SQL
-        f"FROM {SEAT_TABLE} WHERE event_id = ANY(%s) AND updated_at > %s AND deleted_at IS NULL",
-        [now, events, since],
-        using=DB_ALIAS,
-    )
+    return _seat_changes("event_id = ANY(%s) AND updated_at > %s", event_ids, since, now=now)
 
 
-def seat_statuses(
-    *, seat_ids: Iterable[uuid.UUID], now: dt.datetime
-) -> list[tuple[uuid.UUID, uuid.UUID, uuid.UUID, str, dt.datetime | None]]:
+def seat_statuses(*, seat_ids: Iterable[uuid.UUID], now: dt.datetime) -> list[SeatChange]:
     """These seats as ``seat_changes_of_events`` reports them (by primary key), read at ``now``."""
-    seats = list(seat_ids)
-    if not seats:
-        return []
-    return _fetch(
-        f"SELECT event_id, section_id, id, {_EFFECTIVE_STATUS} AS status, hold_expires_at "  # noqa: S608 - fixed SQL
-        f"FROM {SEAT_TABLE} WHERE id = ANY(%s) AND deleted_at IS NULL",
-        [now, seats],
-        using=DB_ALIAS,
-    )
+    return _seat_changes("id = ANY(%s)", seat_ids, now=now)
 
 
-def seats_held_in_events(
-    *, event_ids: Iterable[uuid.UUID]
-) -> list[tuple[uuid.UUID, uuid.UUID, uuid.UUID, str, dt.datetime | None]]:
-    """The holds of these events, in the same shape: where the feed starts tracking expiries when it starts.
-    Served by seat_holds_by_buyer_idx (every HELD seat: the few in flight, not the events' size)."""
-    events = list(event_ids)
-    if not events:
-        return []
-    return _fetch(
-        f"SELECT event_id, section_id, id, status, hold_expires_at FROM {SEAT_TABLE} "  # noqa: S608 - fixed SQL
-        "WHERE status = 'HELD' AND held_by_id IS NOT NULL AND event_id = ANY(%s) AND deleted_at IS NULL",
-        [events],
-        using=DB_ALIAS,
-    )
+def seats_held_in_events(*, event_ids: Iterable[uuid.UUID], now: dt.datetime) -> list[SeatChange]:
+    """The unexpired holds of these events, in the same shape: where the feed starts tracking expiries. Served by
+    seat_holds_by_buyer_idx (every HELD seat: the few in flight, not the events' size)."""
+    return _seat_changes("event_id = ANY(%s) AND status = 'HELD' AND held_by_id IS NOT NULL", event_ids, now=now)
 
 
 def seat_map_json(*, event_id: AnyId, section_id: AnyId, stale_ok: bool = False) -> str:

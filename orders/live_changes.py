@@ -44,7 +44,6 @@ log = logging.getLogger(__name__)
 
 OVERLAP = dt.timedelta(seconds=5)
 EVENTS_REFRESH_SECONDS = 5.0
-SeatRow = tuple[uuid.UUID, uuid.UUID, uuid.UUID, str, dt.datetime | None]
 
 
 def version_of(moment: dt.datetime) -> int:
@@ -96,10 +95,10 @@ class SeatChangeFeed:
         self.events, self.events_read_at = events, time.monotonic()
         if new:
             # Holds made before the feed saw the event still run out on its maps.
-            for row in inventory_selectors.seats_held_in_events(event_ids=sorted(new)):
+            for row in inventory_selectors.seats_held_in_events(event_ids=sorted(new), now=self.clock()):
                 self._track_expiry(row)
 
-    def _track_expiry(self, row: SeatRow) -> None:
+    def _track_expiry(self, row: inventory_selectors.SeatChange) -> None:
         seat, status, expires = row[2], row[3], row[4]
         if status == "HELD" and expires is not None and self.hold_expires.get(seat) != expires:
             self.hold_expires[seat] = expires

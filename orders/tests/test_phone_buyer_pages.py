@@ -291,6 +291,7 @@ def test_every_viewer_gets_the_same_public_cacheable_answer_without_a_cookie(cli
     holder.force_login(buyer)
     stranger.force_login(other_buyer)
     answers = [anonymous, _changes(holder, setup, version), _changes(stranger, setup, version)]
+
     # Identical but for the version and the moment of reading, which are when each was made.
     def same(answer: dict) -> dict:
         return {**answer, "version": 0, "read_at": 0}
