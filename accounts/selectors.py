@@ -5,6 +5,7 @@ The querysets (``ledger_for_user``, ``topups_for_user``) are for accounts' own p
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import uuid
 from collections.abc import Iterable
@@ -12,6 +13,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.db import connections
 from django.db.models import QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -41,8 +43,24 @@ def _user_row(user_id: uuid.UUID) -> User:
     return user
 
 
+# A user's UserInfo columns in its field order: checkout and the gate's holder name read it on every request, so it is
+# raw SQL written once rather than a model instance built from a compiled queryset.
+_USER_GET = (
+    f"SELECT {', '.join(User._meta.get_field(field.name).column for field in dataclasses.fields(UserInfo))} "  # noqa: S608
+    f"FROM {User._meta.db_table} WHERE id = %s"
+)
+
+
 def user_get(*, user_id: uuid.UUID) -> UserInfo:
-    return from_row(UserInfo, _user_row(user_id))
+    """The user, or NotFound (also for a malformed id)."""
+    key, row = as_uuid(user_id), None
+    if key is not None:
+        with connections[DB_ALIAS].cursor() as cursor:
+            cursor.execute(_USER_GET, [key])
+            row = cursor.fetchone()
+    if row is None:
+        raise NotFound(gettext("No such user."))
+    return UserInfo(*row)
 
 
 def user_info_of(user: Any) -> UserInfo:

@@ -30,7 +30,15 @@ from core.databases import JOBS_DATABASE
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["JOBS_DATABASE", "RETRY", "app", "job_defer", "job_defer_with_update", "job_in_transaction"]
+__all__ = [
+    "JOBS_DATABASE",
+    "RETRY",
+    "app",
+    "job_defer",
+    "job_defer_with_statement",
+    "job_defer_with_update",
+    "job_in_transaction",
+]
 
 # 2, 4, 8 ... 4096 s between attempts: about 2.3 hours of retries before a job is left failed (and shown as
 # such in the admin, where staff can retry it).
@@ -90,13 +98,19 @@ def job_defer_with_update(queryset: QuerySet, values: dict[str, Any], task_name:
     """
     if queryset.db != JOBS_DATABASE:
         raise ValueError(f"the update must run on the queue's database ({JOBS_DATABASE}), not {queryset.db}")
+    query = queryset.query.chain(UpdateQuery)
+    query.add_update_values(values)
+    update_sql, update_params = query.get_compiler(queryset.db).as_sql()
+    return job_defer_with_statement(update_sql, update_params, task_name, **kwargs)
+
+
+def job_defer_with_statement(update_sql: str, update_params: list[Any], task_name: str, **kwargs: Any) -> int:
+    """``job_defer_with_update`` for an UPDATE already written as SQL (without RETURNING) on a table of
+    ``JOBS_DATABASE``: a hot path's statement written once is not compiled from a queryset per request."""
     app.perform_import_paths()
     task = app.tasks.get(task_name)
     if task is not None and task.queueing_lock:
         raise ValueError(f"{task_name} has a queueing lock; use job_defer inside a transaction")
-    query = queryset.query.chain(UpdateQuery)
-    query.add_update_values(values)
-    update_sql, update_params = query.get_compiler(queryset.db).as_sql()
     statement = (
         f"WITH changed AS ({update_sql} RETURNING 1) "  # noqa: S608 - Django's compiled UPDATE, parameters apart
         "SELECT unnest(procrastinate_defer_jobs_v1(ARRAY[ROW(%s, %s, %s, %s, NULL, %s::jsonb, NULL)"

@@ -22,6 +22,7 @@ import uuid
 from collections.abc import Collection, Iterable
 from decimal import Decimal
 
+from django.db import connections
 from django.db.models import F, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
@@ -29,6 +30,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from core.errors import NotFound
+from core.ids import as_uuid
 from core.results import from_row
 from events import DB_ALIAS
 from events.contract import (
@@ -52,15 +54,36 @@ def _event_infos(events: QuerySet[Event]) -> list[EventInfo]:
     return [from_row(EventInfo, row) for row in events.values(*_EVENT_COLUMNS, **_VENUE_COLUMNS)]
 
 
+def _event_info_select() -> str:
+    """EventInfo's columns in its field order, the venue's through the join: written once, for the hot reads."""
+    venue_columns = {"venue_name": "v.name", "venue_timezone": "v.timezone"}
+    columns = (
+        venue_columns.get(field.name) or f"e.{Event._meta.get_field(field.name).column}"
+        for field in dataclasses.fields(EventInfo)
+    )
+    return (
+        f"SELECT {', '.join(columns)} FROM {Event._meta.db_table} e "  # noqa: S608 - fixed SQL, values are parameters
+        f"JOIN {Venue._meta.db_table} v ON v.id = e.venue_id WHERE e.deleted_at IS NULL AND e.id = %s"
+    )
+
+
+# One live event by id, on every hold and checkout: raw SQL, so no queryset is built and compiled per request.
+_EVENT_GET = _event_info_select()
+
+
 # --- Buyers' flows and other domains -------------------------------------------------------------------------------
 
 
 def event_get(*, event_id: uuid.UUID | None) -> EventInfo:
     """Any live (not soft-deleted) event, whatever its status. NotFound for an unknown id or ``None``."""
-    found = _event_infos(Event.objects.using(DB_ALIAS).filter(pk=event_id)) if event_id else []
-    if not found:
+    key, row = as_uuid(event_id), None
+    if key is not None:
+        with connections[DB_ALIAS].cursor() as cursor:
+            cursor.execute(_EVENT_GET, [key])
+            row = cursor.fetchone()
+    if row is None:
         raise NotFound(gettext("No such event."))
-    return found[0]
+    return EventInfo(*row)
 
 
 def event_get_on_sale(*, event_id: uuid.UUID | None) -> EventInfo:
@@ -86,6 +109,23 @@ def events_get_many(*, event_ids: Iterable[uuid.UUID | None]) -> dict[uuid.UUID,
     if not ids:
         return {}
     return {event.id: event for event in _event_infos(Event.all_objects.using(DB_ALIAS).filter(pk__in=ids))}
+
+
+# Whether an event sells a section and a price tier: (section sold, tier sold). Parameters: section, tier, event.
+_EVENT_SELLS = (
+    "SELECT coalesce(bool_or(es.section_id = %s), false), coalesce(bool_or(es.tier_id = %s), false) "  # noqa: S608
+    f"FROM {EventSection._meta.db_table} es JOIN {Section._meta.db_table} s ON s.id = es.section_id "
+    "WHERE es.event_id = %s AND es.is_active AND s.deleted_at IS NULL"
+)
+
+
+def event_sells(*, event_id: uuid.UUID, section_id: uuid.UUID | None, tier_id: uuid.UUID | None) -> tuple[bool, bool]:
+    """(the event sells ``section_id``, it sells ``tier_id``), among the sections ``event_sections`` lists: one
+    statement for the best-available hold, which needs only these two answers, not the sections themselves."""
+    with connections[DB_ALIAS].cursor() as cursor:
+        cursor.execute(_EVENT_SELLS, [section_id, tier_id, event_id])
+        section_sold, tier_sold = cursor.fetchone()
+    return section_sold, tier_sold
 
 
 def event_sections(*, event_id: uuid.UUID, published_only: bool = False) -> list[EventSectionInfo]:

@@ -64,7 +64,10 @@ def _check_limit(
         "AND hold_expires_at > %s AND event_id = %s AND deleted_at IS NULL AND NOT (id = ANY(%s))",
         [buyer, now, event, list(exclude)],
     )
-    existing = cursor.fetchone()[0]
+    _refuse_over_limit(existing=cursor.fetchone()[0], adding=adding, limit=limit)
+
+
+def _refuse_over_limit(*, existing: int, adding: int, limit: int) -> None:
     if existing + adding > limit:
         raise HoldLimitExceeded(
             gettext("You can hold at most %(limit)s places for this event; you already hold %(existing)s.")
@@ -190,20 +193,29 @@ def seats_hold(
 def _pick_block(candidates: list[tuple], quantity: int, excluded: set[uuid.UUID]) -> list[uuid.UUID]:
     """Choose ``quantity`` seats from candidates ordered best first: prefer adjacent numbers in the best row,
     then any seats of one row, then the best seats anywhere. Candidates are (id, section_id, row_label, number)."""
+    if excluded:
+        candidates = [candidate for candidate in candidates if candidate[0] not in excluded]
+    # Keyed by the section's UUID as an int: hashing a UUID calls Python code, an int's does not (400 candidates on
+    # every best-available hold).
     rows: dict[tuple, list[tuple]] = {}
     for candidate in candidates:
-        if candidate[0] not in excluded:
-            rows.setdefault((candidate[1], candidate[2]), []).append(candidate)
+        key = (candidate[1].int, candidate[2])
+        group = rows.get(key)
+        if group is None:
+            rows[key] = [candidate]
+        else:
+            group.append(candidate)
     for seats in rows.values():
-        run: list[tuple] = []
-        for seat in seats:
-            run = run + [seat] if run and seat[3] == run[-1][3] + 1 else [seat]
-            if len(run) == quantity:
-                return [s[0] for s in run]
+        length, previous = 0, None
+        for index, seat in enumerate(seats):
+            length = length + 1 if length and seat[3] == previous + 1 else 1
+            previous = seat[3]
+            if length == quantity:
+                return [s[0] for s in seats[index + 1 - quantity : index + 1]]
     for seats in rows.values():
         if len(seats) >= quantity:
             return [s[0] for s in seats[:quantity]]
-    return [c[0] for c in candidates if c[0] not in excluded][:quantity]
+    return [c[0] for c in candidates[:quantity]]
 
 
 class _PartialBlock(Exception):
@@ -233,20 +245,43 @@ class _Wanted:
         return [self.buyer, self.expires, self.now, self.now, self.now]
 
 
-def _take_best_block(cursor, wanted: _Wanted) -> list[tuple] | None:
+# The buyer's unexpired holds of the event, as a column of the first window of candidates (the limit checked without
+# a round trip of its own). Parameters: buyer, now, event.
+_EXISTING_HOLDS = (
+    f"(SELECT count(*) FROM {SEAT_TABLE} WHERE held_by_id = %s AND status = 'HELD' "  # noqa: S608 - fixed SQL
+    "AND hold_expires_at > %s AND event_id = %s AND deleted_at IS NULL)"
+)
+
+
+def _take_best_block(cursor, wanted: _Wanted, *, limit: int | None = None) -> list[tuple] | None:
     """Read a window of free seats without locks, choose a block, take it with SKIP LOCKED inside a savepoint.
 
     If another buyer took part of the block meanwhile, the savepoint is rolled back (releasing the rest) and another
     block chosen. None when every try lost seats that way; NotEnoughSeats when too few places are free at all.
+    ``limit``: the buyer's per-event limit, checked (HoldLimitExceeded, before NotEnoughSeats) with the first window,
+    under the BUYER_HOLDS lock the caller holds.
     """
     excluded: set[uuid.UUID] = set()
-    for _attempt in range(_BLOCK_ATTEMPTS):
+    for attempt in range(_BLOCK_ATTEMPTS):
+        checking = limit is not None and attempt == 0
+        existing = f", {_EXISTING_HOLDS}" if checking else ""
         cursor.execute(
-            f"SELECT id, section_id, row_label, number FROM {SEAT_TABLE} WHERE {wanted.scope} AND {FREE} "  # noqa: S608
-            f"ORDER BY {_BEST_ORDER} LIMIT %s",
-            [*wanted.scope_params, wanted.now, _CANDIDATE_WINDOW + len(excluded)],
+            f"SELECT id, section_id, row_label, number{existing} FROM {SEAT_TABLE} "  # noqa: S608
+            f"WHERE {wanted.scope} AND {FREE} ORDER BY {_BEST_ORDER} LIMIT %s",
+            [
+                *([wanted.buyer, wanted.now, wanted.scope_params[0]] if checking else []),
+                *wanted.scope_params,
+                wanted.now,
+                _CANDIDATE_WINDOW + len(excluded),
+            ],
         )
-        block = _pick_block(cursor.fetchall(), wanted.quantity, excluded)
+        candidates = cursor.fetchall()
+        if checking and candidates:
+            _refuse_over_limit(existing=candidates[0][4], adding=wanted.quantity, limit=limit)
+        elif checking:  # no candidate row, no count: the limit is asked on its own (nothing is free anyway)
+            event = wanted.scope_params[0]
+            _check_limit(cursor, buyer=wanted.buyer, event=event, now=wanted.now, adding=wanted.quantity, limit=limit)
+        block = _pick_block(candidates, wanted.quantity, excluded)
         if len(block) < wanted.quantity:
             raise NotEnoughSeats(
                 gettext("Only %(count)s places are available.") % {"count": len(block)}, available=len(block)
@@ -321,8 +356,7 @@ def seats_hold_best_available(
     wanted = _Wanted(buyer, quantity, scope, scope_params, now, now + dt.timedelta(seconds=hold_seconds))
     with transaction.atomic(using=DB_ALIAS), seats_cursor() as cursor:
         xact_lock(LockSpace.BUYER_HOLDS, buyer, event, using=DB_ALIAS)
-        _check_limit(cursor, buyer=buyer, event=event, now=now, adding=quantity, limit=max_per_buyer)
-        rows = _take_best_block(cursor, wanted) or _take_any_free(cursor, wanted)
+        rows = _take_best_block(cursor, wanted, limit=max_per_buyer) or _take_any_free(cursor, wanted)
     return sorted_infos(rows, now=now)
 
 

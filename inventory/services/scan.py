@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import logging
@@ -10,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.core import signing
-from django.db import IntegrityError, OperationalError, transaction
+from django.db import IntegrityError, OperationalError, connections, transaction
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 
@@ -116,6 +117,43 @@ def _scan_printed(token: Any, *, event: uuid.UUID, log: dict[str, Any]) -> ScanR
     )
 
 
+_ENTRY_TABLE = EntryLog._meta.db_table
+_ENTRY_COLUMNS = (
+    "id, created_at, updated_at, seat_id, event_id, organization_id, staff_id, gate, result, holder_id, "
+    "token_fingerprint, detail"
+)
+# Bounded wait: another gate admitting this very ticket holds the row lock for a millisecond or two. Set by the
+# statement that may wait, in a CTE its locking part reads first, so it costs no round trip of its own.
+_LOCK_TIMEOUT = "timeout AS MATERIALIZED (SELECT set_config('lock_timeout', '3s', true))"
+
+
+def _admission_sql(condition: str) -> str:
+    """The admission and its SUCCESS log row in one statement: both or neither. Parameters: now, now, seat, event,
+    ``condition``'s, then the log row's id, created_at, updated_at, event, organization, staff, gate,
+    fingerprint, detail."""
+    return (
+        f"WITH {_LOCK_TIMEOUT}, admitted AS (UPDATE {SEAT_TABLE} "  # noqa: S608 - fixed SQL, values are parameters
+        "SET status = 'CHECKED_IN', checked_in_at = %s, updated_at = %s FROM timeout "
+        f"WHERE id = %s AND event_id = %s AND {condition} AND status = 'SOLD' AND deleted_at IS NULL "
+        f"RETURNING {SEAT_COLUMNS}), "
+        f"logged AS (INSERT INTO {_ENTRY_TABLE} ({_ENTRY_COLUMNS}) "
+        "SELECT %s::uuid, %s::timestamptz, %s::timestamptz, admitted.id, %s::uuid, %s::uuid, %s::uuid, %s::text, "
+        "'SUCCESS', admitted.owner_id, %s::text, %s::text FROM admitted) "
+        f"SELECT {SEAT_COLUMNS} FROM admitted"
+    )
+
+
+# The seat under its row lock, to tell why it was not admitted (with the same bounded wait).
+_LOG_INSERT = (
+    f"INSERT INTO {_ENTRY_TABLE} (id, created_at, updated_at, event_id, organization_id, staff_id, gate, "  # noqa: S608
+    "token_fingerprint, seat_id, result, holder_id, detail) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+)
+_LOCKED_SEAT = (
+    f"WITH {_LOCK_TIMEOUT} SELECT {SEAT_COLUMNS} FROM {SEAT_TABLE}, timeout "  # noqa: S608 - fixed SQL
+    f"WHERE id = %s AND deleted_at IS NULL FOR UPDATE OF {SEAT_TABLE}"
+)
+
+
 def _admit_once(
     seat_id: uuid.UUID,
     *,
@@ -129,32 +167,27 @@ def _admit_once(
     """Admission is a compare-and-set UPDATE that takes the row lock: a second gate scanning the same ticket waits
     for the first (milliseconds), then sees CHECKED_IN and answers DUPLICATE. The partial unique index
     entrylog_one_success backs "exactly one SUCCESS" in the database itself. ``match``: what the code must still
-    agree with (a condition on the row and its parameters)."""
+    agree with (a condition on the row and its parameters).
+
+    The admission and its log row are one statement (on its own, its own transaction: no BEGIN/COMMIT round trip);
+    only a refused scan opens a transaction, to read the seat under its lock and log the refusal.
+    """
+    condition, params = match
+    connection = connections[DB_ALIAS]
     try:
-        condition, params = match
-        with transaction.atomic(using=DB_ALIAS), seats_cursor() as cursor:
-            # Bounded wait: another gate admitting this very ticket holds the lock for a millisecond or two.
-            cursor.execute("SELECT set_config('lock_timeout', '3s', true)")
+        with _statement_scope(connection), seats_cursor() as cursor:
             cursor.execute(
-                f"UPDATE {SEAT_TABLE} SET status = 'CHECKED_IN', checked_in_at = %s, updated_at = %s "  # noqa: S608
-                f"WHERE id = %s AND event_id = %s AND {condition} AND status = 'SOLD' "
-                f"AND deleted_at IS NULL RETURNING {SEAT_COLUMNS}",
-                [now, now, seat_id, event, *params],
+                _admission_sql(condition),
+                [now, now, seat_id, event, *params, *_log_params(log, now=now), admitted],
             )
             row = cursor.fetchone()
-            if row is not None:
-                seat = seat_info_from_row(row, now=now)
-                detail = admitted
-                EntryLog.objects.using(DB_ALIAS).create(
-                    **log, seat_id=seat.id, holder_id=seat.owner_id, result=EntryLogResult.SUCCESS, detail=detail
-                )
-                note_outcome(EntryLogResult.SUCCESS)
-                return ScanResult(EntryLogResult.SUCCESS, seat, seat.owner_id, detail, admitted=True)
+        if row is not None:
+            seat = seat_info_from_row(row, now=now)
+            note_outcome(EntryLogResult.SUCCESS)
+            return ScanResult(EntryLogResult.SUCCESS, seat, seat.owner_id, admitted, admitted=True)
+        with transaction.atomic(using=DB_ALIAS), seats_cursor() as cursor:
             # Not admitted: find out why, under the row lock so the answer matches the state it describes.
-            cursor.execute(
-                f"SELECT {SEAT_COLUMNS} FROM {SEAT_TABLE} WHERE id = %s AND deleted_at IS NULL FOR UPDATE",  # noqa: S608
-                [seat_id],
-            )
+            cursor.execute(_LOCKED_SEAT, [seat_id])
             row = cursor.fetchone()
             seat = seat_info_from_row(row, now=now) if row else None
             result, detail = refusal(seat)
@@ -165,10 +198,30 @@ def _admit_once(
         raise ScanBusy() from None
     except IntegrityError:
         # entrylog_one_success refused a second SUCCESS for this seat: it was admitted before, whatever the row
-        # says now. The transaction (including the status change) was rolled back.
+        # says now. The statement (including the status change) was rolled back.
         logger.warning("second SUCCESS refused by entrylog_one_success for seat %s", seat_id)
         seat = ticket_get(seat_id=seat_id)
         return _scan_log(log, EntryLogResult.DUPLICATE, seat=seat, holder_id=seat.owner_id)
+
+
+def _statement_scope(connection) -> contextlib.AbstractContextManager:
+    """Inside a caller's transaction a savepoint keeps a refused statement from breaking it; in autocommit (the
+    gate's requests) the statement is its own transaction."""
+    return transaction.atomic(using=DB_ALIAS) if connection.in_atomic_block else contextlib.nullcontext()
+
+
+def _log_params(log: dict[str, Any], *, now: dt.datetime) -> list:
+    """A log row's id, created_at, updated_at, event, organization, staff, gate and fingerprint, in that order."""
+    return [
+        uuid.uuid4(),
+        now,
+        now,
+        log["event_id"],
+        log["organization_id"],
+        log["staff_id"],
+        log["gate"],
+        log["token_fingerprint"],
+    ]
 
 
 def _place_refusal(seat: SeatInfo | None, event: uuid.UUID) -> tuple[str, str] | None:
@@ -221,8 +274,10 @@ def _scan_log(
     detail: str | None = None,
 ) -> ScanResult:
     detail = (detail or _SCAN_DETAIL[result])[:255]
-    EntryLog.objects.using(DB_ALIAS).create(
-        **log, seat_id=seat.id if seat else seat_id, holder_id=holder_id, result=result, detail=detail
-    )
+    with seats_cursor() as cursor:
+        cursor.execute(
+            _LOG_INSERT,
+            [*_log_params(log, now=timezone.now()), seat.id if seat else seat_id, result, holder_id, detail],
+        )
     note_outcome(result)
     return ScanResult(result, seat, holder_id, detail, admitted=False)

@@ -165,6 +165,18 @@ def test_best_available_respects_tier_and_limit(venue):
         services.seats_hold_best_available(event_id=venue.event_id, buyer_id=BUYER, quantity=2, **HOLD)
 
 
+def test_best_available_over_the_limit_is_refused_for_the_limit_even_when_nothing_is_free(venue):
+    services.seats_hold(event_id=venue.event_id, buyer_id=BUYER, seat_ids=venue.ids(*range(7)), **HOLD)
+    for start in range(7, 30, 8):  # everything else held by other buyers, 8 each (their limit)
+        others = venue.ids(*range(start, min(start + 8, 30)))
+        services.seats_hold(event_id=venue.event_id, buyer_id=uuid.uuid4(), seat_ids=others, **HOLD)
+    with pytest.raises(services.HoldLimitExceeded) as caught:
+        services.seats_hold_best_available(event_id=venue.event_id, buyer_id=BUYER, quantity=2, **HOLD)
+    assert caught.value.context["held"] == 7
+    with pytest.raises(services.NotEnoughSeats):
+        services.seats_hold_best_available(event_id=venue.event_id, buyer_id=BUYER, quantity=1, **HOLD)
+
+
 def test_release_frees_only_the_buyers_own_holds(venue):
     services.seats_hold(event_id=venue.event_id, buyer_id=BUYER, seat_ids=venue.ids(0, 1), **HOLD)
     services.seats_hold(event_id=venue.event_id, buyer_id=OTHER, seat_ids=venue.ids(2), **HOLD)

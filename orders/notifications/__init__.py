@@ -18,7 +18,7 @@ from orders.contract import NotificationKind
 SEND_TASK = "notifications.send"
 MAIL_QUEUE = "mail"
 
-__all__ = ["MAIL_QUEUE", "SEND_TASK", "NotificationKind", "notify", "notify_on_update"]
+__all__ = ["MAIL_QUEUE", "SEND_TASK", "NotificationKind", "notify", "notify_on_statement", "notify_on_update"]
 
 
 def _arguments(kind: str, object_id: uuid.UUID, recipient_id: uuid.UUID, data: dict[str, Any] | None) -> dict:
@@ -45,3 +45,18 @@ def notify_on_update(
     """
     arguments = _arguments(kind, object_id, recipient_id, data)
     return jobs.job_defer_with_update(queryset, values, SEND_TASK, **arguments) > 0
+
+
+def notify_on_statement(
+    update_sql: str,
+    params: list[Any],
+    *,
+    kind: str,
+    object_id: uuid.UUID,
+    recipient_id: uuid.UUID,
+    data: dict[str, Any] | None = None,
+) -> bool:
+    """``notify_on_update`` for an UPDATE of one orders_db row written as SQL (no RETURNING): False, and nothing
+    queued, when it matched no row."""
+    arguments = _arguments(kind, object_id, recipient_id, data)
+    return jobs.job_defer_with_statement(update_sql, params, SEND_TASK, **arguments) > 0

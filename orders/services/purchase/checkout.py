@@ -55,7 +55,7 @@ from orders.contract import (
     WaitingRoomPassRequired,
 )
 from orders.models import Order, OrderLine, StaffOperation
-from orders.notifications import notify_on_update
+from orders.notifications import notify_on_statement
 from orders.services.blocks import check_not_blocked
 from orders.services.flows import flow_drive
 from orders.services.purchase.plan import order_plan_build, order_plan_record
@@ -364,6 +364,15 @@ def order_confirmable(order_id: uuid.UUID) -> QuerySet:
     return Order.objects.using(DB_ALIAS).filter(~Exists(cancelling), pk=order_id, status=Order.Status.PENDING)
 
 
+# order_confirmable's compare-and-set as SQL written once (every checkout confirms). Parameters: step, status,
+# confirmed_at, updated_at, order id, PENDING, CANCEL.
+_CONFIRM = (
+    f"UPDATE {Order._meta.db_table} AS o SET step = %s, status = %s, confirmed_at = %s, updated_at = %s "  # noqa: S608
+    f"WHERE o.id = %s AND o.status = %s AND NOT EXISTS (SELECT 1 FROM {StaffOperation._meta.db_table} op "
+    "WHERE op.event_id = o.event_id AND op.kind = %s)"
+)
+
+
 def _confirm(order: Order, lines: list[OrderLine]) -> None:
     """The order CONFIRMED and its confirmation email queued by one statement: both or neither.
 
@@ -373,9 +382,9 @@ def _confirm(order: Order, lines: list[OrderLine]) -> None:
     """
     now = timezone.now()
     fields = {"step": Order.Step.DONE, "status": Order.Status.CONFIRMED, "confirmed_at": now, "updated_at": now}
-    confirmed = notify_on_update(
-        order_confirmable(order.pk),
-        fields,
+    confirmed = notify_on_statement(
+        _CONFIRM,
+        [Order.Step.DONE, Order.Status.CONFIRMED, now, now, order.pk, Order.Status.PENDING, StaffOperationKind.CANCEL],
         kind=NotificationKind.ORDER_CONFIRMED,
         object_id=order.pk,
         recipient_id=order.buyer_id,

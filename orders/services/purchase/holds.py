@@ -95,10 +95,10 @@ def check_section_and_tier(*, event_id: uuid.UUID, section_id: uuid.UUID | None,
     """NotFound unless the event sells the section and the price tier asked for (either may be None)."""
     if not (section_id or tier_id):
         return
-    sections = events_selectors.event_sections(event_id=event_id)
-    if section_id and not any(s.section_id == section_id for s in sections):
+    section_sold, tier_sold = events_selectors.event_sells(event_id=event_id, section_id=section_id, tier_id=tier_id)
+    if section_id and not section_sold:
         raise NotFound(gettext("This event sells no such section."))
-    if tier_id and not any(s.tier_id == tier_id for s in sections):
+    if tier_id and not tier_sold:
         raise NotFound(gettext("This event has no such price tier."))
 
 

@@ -14,6 +14,7 @@ this statement releases the lock (``flow_unlock``).
 from __future__ import annotations
 
 import contextlib
+import functools
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -63,22 +64,50 @@ def _price(seat: Any, line_price: Decimal | None) -> Decimal:
     return seat.price if line_price is None else line_price
 
 
-def _rows(model: type[models.Model], instances: Sequence[models.Model], connection) -> tuple[str, str, list]:
-    """Column list, ``(VALUES ...)`` rows and parameters for inserting ``instances`` as Django's save would.
-
-    Each value goes through the field's own ``pre_save`` (auto timestamps) and ``get_db_prep_save``, and is cast to
-    the column's type, so the VALUES rows type-check the same under client-side and server-side binding.
-    """
-    fields = [field for field in model._meta.concrete_fields]
+@functools.cache
+def _layout(model: type[models.Model], alias: str) -> tuple[tuple[models.Field, ...], str, str]:
+    """The model's concrete fields, their quoted column list and one ``(VALUES ...)`` row of casts: the part of the
+    insert that never changes, worked out once per process instead of once per checkout."""
+    connection = connections[alias]
+    fields = tuple(model._meta.concrete_fields)
     columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
-    casts = [f"%s::{field.cast_db_type(connection)}" for field in fields]
-    rows, params = [], []
-    for instance in instances:
-        rows.append(f"({', '.join(casts)})")
-        params.extend(
-            field.get_db_prep_save(field.pre_save(instance, add=True), connection=connection) for field in fields
-        )
-    return columns, ", ".join(rows), params
+    row = "(" + ", ".join(f"%s::{field.cast_db_type(connection)}" for field in fields) + ")"
+    return fields, columns, row
+
+
+def _params(model: type[models.Model], instances: Sequence[models.Model], connection) -> list:
+    """The parameters of ``instances``' VALUES rows (``_layout``), each value as Django's save would send it.
+
+    Each value goes through the field's own ``pre_save`` (auto timestamps) and ``get_db_prep_save``, and the row
+    casts it to the column's type, so the VALUES rows type-check the same under client-side and server-side binding.
+    """
+    fields = _layout(model, connection.alias)[0]
+    return [
+        field.get_db_prep_save(field.pre_save(instance, add=True), connection=connection)
+        for instance in instances
+        for field in fields
+    ]
+
+
+@functools.cache
+def _plan_statement(n_lines: int, lock_call: str) -> str:
+    """The plan's statement for an order of ``n_lines`` lines (see order_plan_record), written once per size."""
+    order_fields, order_columns, order_row = _layout(Order, DB_ALIAS)
+    line_fields, line_columns, line_row = _layout(OrderLine, DB_ALIAS)
+    order_alias = ", ".join(f"c{i}" for i in range(len(order_fields)))
+    line_alias = ", ".join(f"c{i}" for i in range(len(line_fields)))
+    line_values = ", ".join([line_row] * n_lines)
+    # Served by buyer_block_once_per_organization (organization_id, user_id).
+    return (
+        f"WITH blocked AS (SELECT EXISTS (SELECT 1 FROM {BuyerBlock._meta.db_table} "  # noqa: S608 - fixed SQL
+        "WHERE organization_id = %s AND user_id = %s) AS yes), "
+        f"locked AS (SELECT {lock_call} AS got FROM blocked WHERE NOT yes), "
+        f"new_order AS (INSERT INTO {Order._meta.db_table} ({order_columns}) "
+        f"SELECT v.* FROM locked, (VALUES {order_row}) AS v ({order_alias}) WHERE locked.got RETURNING 1), "
+        f"new_lines AS (INSERT INTO {OrderLine._meta.db_table} ({line_columns}) "
+        f"SELECT v.* FROM new_order, (VALUES {line_values}) AS v ({line_alias}) RETURNING 1) "
+        "SELECT (SELECT yes FROM blocked), (SELECT count(*) FROM new_order), (SELECT count(*) FROM new_lines)"
+    )
 
 
 def order_plan_record(*, order: Order, lines: Sequence[OrderLine]) -> PlanOutcome:
@@ -89,24 +118,14 @@ def order_plan_record(*, order: Order, lines: Sequence[OrderLine]) -> PlanOutcom
     """
     connection = connections[DB_ALIAS]
     lock_call, lock_params = flow_lock_sql(order.pk)
-    order_columns, order_values, order_params = _rows(Order, [order], connection)
-    line_columns, line_values, line_params = _rows(OrderLine, lines, connection)
-    n_order = len(Order._meta.concrete_fields)
-    n_line = len(OrderLine._meta.concrete_fields)
-    order_alias = ", ".join(f"c{i}" for i in range(n_order))
-    line_alias = ", ".join(f"c{i}" for i in range(n_line))
-    # Served by buyer_block_once_per_organization (organization_id, user_id).
-    statement = (
-        f"WITH blocked AS (SELECT EXISTS (SELECT 1 FROM {BuyerBlock._meta.db_table} "  # noqa: S608 - fixed SQL
-        "WHERE organization_id = %s AND user_id = %s) AS yes), "
-        f"locked AS (SELECT {lock_call} AS got FROM blocked WHERE NOT yes), "
-        f"new_order AS (INSERT INTO {Order._meta.db_table} ({order_columns}) "
-        f"SELECT v.* FROM locked, (VALUES {order_values}) AS v ({order_alias}) WHERE locked.got RETURNING 1), "
-        f"new_lines AS (INSERT INTO {OrderLine._meta.db_table} ({line_columns}) "
-        f"SELECT v.* FROM new_order, (VALUES {line_values}) AS v ({line_alias}) RETURNING 1) "
-        "SELECT (SELECT yes FROM blocked), (SELECT count(*) FROM new_order), (SELECT count(*) FROM new_lines)"
-    )
-    params = [order.organization_id, order.buyer_id, *lock_params, *order_params, *line_params]
+    statement = _plan_statement(len(lines), lock_call)
+    params = [
+        order.organization_id,
+        order.buyer_id,
+        *lock_params,
+        *_params(Order, [order], connection),
+        *_params(OrderLine, lines, connection),
+    ]
     # Inside a caller's transaction (tests, the admin) a savepoint keeps a refused insert from breaking it; on the
     # hot path (autocommit) the statement is its own transaction and no BEGIN/COMMIT round trip is spent.
     with _statement_scope(connection), connection.cursor() as cursor:
