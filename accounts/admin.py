@@ -40,6 +40,7 @@ from core.admin_tenancy import (
 )
 from core.audit import audit_record
 from core.errors import DomainError
+from core.forms import ReasonField
 
 # Roles come from memberships, not from Django groups or model permissions.
 admin.site.unregister(Group)
@@ -70,15 +71,7 @@ class MembershipInline(TenantScopedInline, admin.TabularInline):
 
 
 class FlagForm(forms.Form):
-    reason = forms.CharField(
-        max_length=255, widget=forms.Textarea(attrs={"rows": 2}), help_text=gettext_lazy("Required; audited.")
-    )
-
-    def clean_reason(self):
-        reason = self.cleaned_data["reason"].strip()
-        if not reason:
-            raise forms.ValidationError(gettext("Give a reason."))
-        return reason
+    reason = ReasonField(rows=2)
 
 
 class CreditAdjustForm(FlagForm):

@@ -32,6 +32,7 @@ from core.admin_tenancy import (
     row_label,
 )
 from core.errors import DomainError
+from core.forms import ReasonField
 from inventory import selectors as inventory_selectors
 from orders import DB_ALIAS
 from orders.models import Order, OrderLine, ResaleListing, Transfer
@@ -117,9 +118,7 @@ class RefundTicketsForm(forms.Form):
     seat_ids = forms.TypedMultipleChoiceField(
         coerce=uuid.UUID, widget=forms.CheckboxSelectMultiple, label=gettext_lazy("Tickets to refund")
     )
-    reason = forms.CharField(
-        max_length=255, widget=forms.Textarea(attrs={"rows": 3}), help_text=gettext_lazy("Required; audited.")
-    )
+    reason = ReasonField()
     block_seats = forms.BooleanField(
         required=False, label=gettext_lazy("Block the seats (do not put them back on sale)"), initial=False
     )
@@ -128,26 +127,12 @@ class RefundTicketsForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["seat_ids"].choices = choices
 
-    def clean_reason(self):
-        reason = self.cleaned_data["reason"].strip()
-        if not reason:
-            raise forms.ValidationError(gettext("Give a reason."))
-        return reason
-
 
 class RefundForm(forms.Form):
-    reason = forms.CharField(
-        max_length=255, widget=forms.Textarea(attrs={"rows": 3}), help_text=gettext_lazy("Required; audited.")
-    )
+    reason = ReasonField()
     block_seats = forms.BooleanField(
         required=False, label=gettext_lazy("Block the seats (do not put them back on sale)"), initial=False
     )
-
-    def clean_reason(self):
-        reason = self.cleaned_data["reason"].strip()
-        if not reason:
-            raise forms.ValidationError(gettext("Give a reason."))
-        return reason
 
 
 @admin.register(Order)
@@ -323,15 +308,7 @@ class OrderAdmin(BuyerNamesMixin, EventScopedAdmin):
 
 
 class StaffReasonForm(forms.Form):
-    reason = forms.CharField(
-        max_length=2000, widget=forms.Textarea(attrs={"rows": 3}), help_text=gettext_lazy("Required; audited.")
-    )
-
-    def clean_reason(self):
-        reason = self.cleaned_data["reason"].strip()
-        if not reason:
-            raise forms.ValidationError(gettext("Give a reason."))
-        return reason
+    reason = ReasonField(max_length=2000)
 
 
 class TransferPartiesMixin(BuyerNamesMixin):
