@@ -27,6 +27,7 @@ from core.admin_tenancy import (
     EventScopedAdmin,
     TenantScopedInline,
     actor_id,
+    capability_action,
     has_capability,
     label_rows,
     row_label,
@@ -252,13 +253,7 @@ class OrderAdmin(BuyerNamesMixin, EventScopedAdmin):
         }
         return TemplateResponse(request, "admin/orders/order/refund_tickets.html", context)
 
-    def get_actions(self, request):
-        actions = super().get_actions(request)
-        if not has_capability(request, Capability.REFUND):
-            actions.pop("refund_orders", None)
-        return actions
-
-    @admin.action(description=gettext_lazy("Refund selected orders…"))
+    @capability_action(Capability.REFUND, description=gettext_lazy("Refund selected orders…"))
     def refund_orders(self, request: HttpRequest, queryset):
         """An intermediate page asks for the reason; the refund service does the work, one order at a time."""
         orders = list(queryset)
@@ -366,13 +361,6 @@ class TransferAdmin(TransferPartiesMixin, EventScopedAdmin):
     def recipient(self, obj):
         return self._buyer_label(obj, "to_user_id")
 
-    def get_actions(self, request):
-        actions = super().get_actions(request)
-        if not has_capability(request, Capability.TRANSFER_DISPUTES):
-            actions.pop("dispute_transfers", None)
-            actions.pop("reverse_transfers", None)
-        return actions
-
     def get_urls(self):
         return [
             path("disputes/", self.admin_site.admin_view(self.disputes_view), name="orders_transfer_disputes"),
@@ -441,7 +429,9 @@ class TransferAdmin(TransferPartiesMixin, EventScopedAdmin):
         }
         return TemplateResponse(request, "orders/transfers/admin_reason.html", context)
 
-    @admin.action(description=gettext_lazy("Mark selected completed transfers disputed…"))
+    @capability_action(
+        Capability.TRANSFER_DISPUTES, description=gettext_lazy("Mark selected completed transfers disputed…")
+    )
     def dispute_transfers(self, request: HttpRequest, queryset):
         return self._staff_action(
             request,
@@ -453,7 +443,7 @@ class TransferAdmin(TransferPartiesMixin, EventScopedAdmin):
             done_label=gettext("Disputed %(done)s transfer(s)."),
         )
 
-    @admin.action(description=gettext_lazy("Reverse selected disputed transfers…"))
+    @capability_action(Capability.TRANSFER_DISPUTES, description=gettext_lazy("Reverse selected disputed transfers…"))
     def reverse_transfers(self, request: HttpRequest, queryset):
         return self._staff_action(
             request,
