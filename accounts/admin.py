@@ -34,12 +34,12 @@ from core.admin_tenancy import (
     actor_id,
     has_capability,
     is_superuser,
-    label_rows,
     organization_ids,
     row_label,
 )
 from core.audit import audit_record
 from core.errors import DomainError
+from core.forms import ReasonField
 
 # Roles come from memberships, not from Django groups or model permissions.
 admin.site.unregister(Group)
@@ -70,15 +70,7 @@ class MembershipInline(TenantScopedInline, admin.TabularInline):
 
 
 class FlagForm(forms.Form):
-    reason = forms.CharField(
-        max_length=255, widget=forms.Textarea(attrs={"rows": 2}), help_text=gettext_lazy("Required; audited.")
-    )
-
-    def clean_reason(self):
-        reason = self.cleaned_data["reason"].strip()
-        if not reason:
-            raise forms.ValidationError(gettext("Give a reason."))
-        return reason
+    reason = ReasonField(rows=2)
 
 
 class CreditAdjustForm(FlagForm):
@@ -403,6 +395,7 @@ class MembershipForm(forms.ModelForm):
 
 @admin.register(OrganizationMembership)
 class MembershipAdmin(TenantScopedAdmin):
+    named_columns = ((directory.ORGANIZATION, "organization_id", "organization_label"),)
     view_capability = Capability.STAFF
     manage_capability = Capability.STAFF
     delete_capability = Capability.STAFF
@@ -422,16 +415,6 @@ class MembershipAdmin(TenantScopedAdmin):
     @admin.display(description=gettext_lazy("organization"))
     def organization(self, obj):
         return row_label(obj, kind=directory.ORGANIZATION, id_attr="organization_id", label_attr="organization_label")
-
-    def get_changelist_instance(self, request):
-        changelist = super().get_changelist_instance(request)
-        label_rows(
-            changelist.result_list,
-            kind=directory.ORGANIZATION,
-            id_attr="organization_id",
-            label_attr="organization_label",
-        )
-        return changelist
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         if db_field.name == "organization_id":

@@ -15,6 +15,7 @@ import threading
 import time
 import uuid
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -205,6 +206,18 @@ class CpuMeter:
             "cores_busy_django": round(self.workers / self.wall, 2) if self.wall else 0.0,
             "cores_busy_postgres": round(self.postgres / self.wall, 2) if self.wall else 0.0,
         }
+
+
+def _each_once(items: list) -> Callable[[], Any]:
+    """A ``take()`` the client threads share: the next item of ``items`` (each one to one client), then None."""
+    remaining = iter(items)
+    lock = threading.Lock()
+
+    def take() -> Any:
+        with lock:
+            return next(remaining, None)
+
+    return take
 
 
 def call(client: harness.Client, metrics: ServerMetrics, operation: str, method: str, path: str, **kwargs):
@@ -427,15 +440,13 @@ def _gate_pass(
     """Every token scanned once, spread over ``clients`` devices taking the next token from a shared queue."""
     stats = harness.Stats()
     results: Counter = Counter()
-    next_index = [0]
+    take = _each_once(tokens)
     lock = threading.Lock()
 
     def device(index: int, client: harness.Client) -> str | None:
-        with lock:
-            if next_index[0] >= len(tokens):
-                return "done"
-            make_token = tokens[next_index[0]]
-            next_index[0] += 1
+        make_token = take()
+        if make_token is None:
+            return "done"
         token = make_token(issued_at=int(time.time()))
         body = {"event_id": str(data.big_event_id), "gate": f"Gate {index % 8}", "token": token}
         response = call(client, metrics, label, "POST", "/api/v1/scan/", json=body)
@@ -479,16 +490,13 @@ def _timed_gets(
         )
         metrics.statuses.update(warm.statuses)
         metrics.redirected_to.update(warm.redirected_to)
-    next_index = [0]
-    lock = threading.Lock()
+    take = _each_once(paths)
     samples: list = []
 
     def reader(index: int, client: harness.Client) -> str | None:
-        with lock:
-            if next_index[0] >= len(paths):
-                return "done"
-            path = paths[next_index[0]]
-            next_index[0] += 1
+        path = take()
+        if path is None:
+            return "done"
         if cookies:
             client.http.cookies.update(cookies)
         response = call(client, metrics, operation, "GET", path)

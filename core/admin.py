@@ -15,7 +15,7 @@ from django.contrib import admin
 from django.utils.translation import gettext, gettext_lazy
 
 from core import config, directory
-from core.admin_tenancy import Capability, TenantScopedAdmin, is_superuser, label_rows, row_label
+from core.admin_tenancy import Capability, TenantScopedAdmin, is_superuser, row_label
 from core.audit import audit_record
 from core.models import AuditLog, SystemSetting
 
@@ -172,11 +172,11 @@ class AuditLogAdmin(TenantScopedAdmin):
         "organization": directory.ORGANIZATION,
     }
 
+    named_columns = ((directory.ORGANIZATION, "organization_id", "organization_label"),)
+
     def get_changelist_instance(self, request):
         changelist = super().get_changelist_instance(request)
-        rows = changelist.result_list
-        label_rows(rows, kind=directory.ORGANIZATION, id_attr="organization_id", label_attr="organization_label")
-        self._name_objects(rows)
+        self._name_objects(changelist.result_list)
         return changelist
 
     def _name_objects(self, rows) -> None:

@@ -105,6 +105,17 @@ def label_widgets(field: forms.Field | None, *, in_table: bool) -> forms.Field |
     return field
 
 
+def capability_action(capability: Capability, *, description: Any):
+    """An admin action offered only to staff holding ``capability`` (``TenantScopedAdmin.get_actions``); the action
+    checks each chosen row's organization again when it runs."""
+
+    def decorate(function):
+        function.required_capability = capability
+        return admin.action(description=description)(function)
+
+    return decorate
+
+
 class TenantScopedAdmin(admin.ModelAdmin):
     """Base of every ModelAdmin: organization scoping, role permissions, 404 for objects out of scope.
 
@@ -121,6 +132,9 @@ class TenantScopedAdmin(admin.ModelAdmin):
         return label_widgets(super().formfield_for_dbfield(db_field, request, **kwargs), in_table=False)
 
     delete_capability: Capability | None = None  # defaults to nobody: most records are soft-deleted or append-only
+    # Other domains' objects the changelist shows by name: (directory kind, id attribute, label attribute), each
+    # looked up once for the whole page (label_rows); the columns read the label back with row_label.
+    named_columns: tuple[tuple[str, str, str], ...] = ()
     superuser_can_manage = True
     # Append-only records (logs, ledgers) are read-only for everyone, superusers included.
     read_only_for_all = False
@@ -235,6 +249,22 @@ class TenantScopedAdmin(admin.ModelAdmin):
             return self.superuser_can_manage and self.delete_capability is not None
         return self._allowed(request, self.delete_capability, obj)
 
+    def get_changelist_instance(self, request):
+        changelist = super().get_changelist_instance(request)
+        for kind, id_attr, label_attr in self.named_columns:
+            label_rows(changelist.result_list, kind=kind, id_attr=id_attr, label_attr=label_attr)
+        return changelist
+
+    def get_actions(self, request: HttpRequest) -> dict:
+        """Django's actions, less those of a ``capability_action`` whose capability the staff member lacks."""
+        actions = super().get_actions(request)
+        return {
+            name: action
+            for name, action in actions.items()
+            if getattr(action[0], "required_capability", None) is None
+            or has_capability(request, action[0].required_capability)
+        }
+
 
 class TenantScopedInline:
     """Inline permissions follow the parent admin's manage capability (tiers, event sections, order lines)."""
@@ -302,10 +332,7 @@ class EventFilter(admin.SimpleListFilter):
 class EventScopedAdmin(TenantScopedAdmin):
     """Rows of an event (seats, entry logs, orders, transfers, listings), shown with the event's title."""
 
-    def get_changelist_instance(self, request):
-        changelist = super().get_changelist_instance(request)
-        label_rows(changelist.result_list, kind=directory.EVENT, id_attr="event_id", label_attr="event_label")
-        return changelist
+    named_columns = ((directory.EVENT, "event_id", "event_label"),)
 
     @admin.display(description=gettext_lazy("event"))
     def event_title(self, obj):

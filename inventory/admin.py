@@ -23,8 +23,7 @@ from core.admin_tenancy import (
     EventFilter,
     EventScopedAdmin,
     actor_id,
-    has_capability,
-    label_rows,
+    capability_action,
     organization_ids,
     row_label,
 )
@@ -78,26 +77,16 @@ class SeatAdmin(EventScopedAdmin):
         "updated_at",
     ]
 
+    named_columns = (*EventScopedAdmin.named_columns, (directory.USER, "owner_id", "owner_label"))
+
     def base_queryset(self, request: HttpRequest):
         return Seat.all_objects.all()
-
-    def get_changelist_instance(self, request):
-        changelist = super().get_changelist_instance(request)
-        label_rows(changelist.result_list, kind=directory.USER, id_attr="owner_id", label_attr="owner_label")
-        return changelist
 
     @admin.display(description=gettext_lazy("owner"))
     def owner(self, obj):
         return (
             row_label(obj, kind=directory.USER, id_attr="owner_id", label_attr="owner_label") if obj.owner_id else "—"
         )
-
-    def get_actions(self, request):
-        actions = super().get_actions(request)
-        if not has_capability(request, Capability.EVENTS_MANAGE):
-            actions.pop("keep_off_sale", None)
-            actions.pop("return_to_sale", None)
-        return actions
 
     def _by_event(self, request: HttpRequest, queryset) -> tuple[dict, int]:
         """The chosen places per event, only of events whose organization the staff member manages."""
@@ -111,7 +100,9 @@ class SeatAdmin(EventScopedAdmin):
                 refused += 1
         return chosen, refused
 
-    @admin.action(description=gettext_lazy("Keep selected places off sale (production, VIP…)…"))
+    @capability_action(
+        Capability.EVENTS_MANAGE, description=gettext_lazy("Keep selected places off sale (production, VIP…)…")
+    )
     def keep_off_sale(self, request: HttpRequest, queryset):
         """An intermediate page asks what the places are kept for; free ones are blocked under that name."""
         form = KeepOffSaleForm(request.POST if "apply" in request.POST else None)
@@ -153,7 +144,7 @@ class SeatAdmin(EventScopedAdmin):
         }
         return TemplateResponse(request, "admin/inventory/seat/keep_off_sale.html", context)
 
-    @admin.action(description=gettext_lazy("Return selected blocked places to sale"))
+    @capability_action(Capability.EVENTS_MANAGE, description=gettext_lazy("Return selected blocked places to sale"))
     def return_to_sale(self, request: HttpRequest, queryset):
         chosen, refused = self._by_event(request, queryset)
         returned = skipped = 0
@@ -197,17 +188,12 @@ class EntryLogAdmin(EventScopedAdmin):
     ]
 
     # The page names places and people, not their ids: one lookup per kind for the whole page.
-    NAMED = (
+    named_columns = (
+        *EventScopedAdmin.named_columns,
         (directory.SEAT, "seat_id", "seat_label"),
         (directory.USER, "staff_id", "staff_label"),
         (directory.USER, "holder_id", "holder_label"),
     )
-
-    def get_changelist_instance(self, request):
-        changelist = super().get_changelist_instance(request)
-        for kind, id_attr, label_attr in self.NAMED:
-            label_rows(changelist.result_list, kind=kind, id_attr=id_attr, label_attr=label_attr)
-        return changelist
 
     @admin.display(description=gettext_lazy("place"))
     def seat(self, obj):

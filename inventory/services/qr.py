@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import segno
 from django.conf import settings
@@ -22,6 +24,8 @@ from inventory.selectors import AnyId, ticket_get_for_owner
 QR_SALT = "ticketremaster.inventory.qr.v1"
 # Printed tickets sign with their own salt: a printed code never reads as a phone code, nor the other way round.
 PRINTED_SALT = "ticketremaster.inventory.printed.v1"
+
+T = TypeVar("T")
 QR_MAX_TOKEN_LENGTH = 256
 QR_CLOCK_SKEW_SECONDS = 30  # a code "issued" this far in the future still scans: servers' clocks differ a little
 
@@ -34,16 +38,25 @@ def qr_token_make(*, seat_id: uuid.UUID, owner_id: uuid.UUID, qr_version: int, i
     return _qr_signer().sign(f"{seat_id.hex}.{owner_id.hex}.{int(qr_version)}.{int(issued_at)}")
 
 
-def qr_token_read(token: str) -> QrPayload:
-    """The payload of a token with a valid signature; signing.BadSignature for anything else (age not checked)."""
+def _hex_uuid(value: str) -> uuid.UUID:
+    return uuid.UUID(hex=value)
+
+
+def _token_read(token: Any, *, signer: signing.Signer, payload: type[T], fields: tuple[Callable[[str], Any], ...]) -> T:
+    """``payload`` built from the dot-separated fields of a token ``signer`` signed, each parsed by ``fields``;
+    signing.BadSignature for a bad signature, a malformed token or a payload of the wrong shape."""
     if not isinstance(token, str) or not token or len(token) > QR_MAX_TOKEN_LENGTH:
         raise signing.BadSignature("malformed token")
-    value = _qr_signer().unsign(token.strip())
+    value = signer.unsign(token.strip())
     try:
-        seat_hex, owner_hex, version, issued = value.split(".")
-        return QrPayload(uuid.UUID(hex=seat_hex), uuid.UUID(hex=owner_hex), int(version), int(issued))
+        return payload(*(parse(part) for parse, part in zip(fields, value.split("."), strict=True)))
     except ValueError:
         raise signing.BadSignature("malformed payload") from None
+
+
+def qr_token_read(token: str) -> QrPayload:
+    """The payload of a token with a valid signature; signing.BadSignature for anything else (age not checked)."""
+    return _token_read(token, signer=_qr_signer(), payload=QrPayload, fields=(_hex_uuid, _hex_uuid, int, int))
 
 
 def printed_token_make(*, seat_id: uuid.UUID, qr_version: int, print_version: int) -> str:
@@ -54,14 +67,7 @@ def printed_token_make(*, seat_id: uuid.UUID, qr_version: int, print_version: in
 
 def printed_token_read(token: str) -> PrintedPayload:
     """The payload of a printed ticket's code; signing.BadSignature for anything else."""
-    if not isinstance(token, str) or not token or len(token) > QR_MAX_TOKEN_LENGTH:
-        raise signing.BadSignature("malformed token")
-    value = _printed_signer().unsign(token.strip())
-    try:
-        seat_hex, qr_version, print_version = value.split(".")
-        return PrintedPayload(uuid.UUID(hex=seat_hex), int(qr_version), int(print_version))
-    except ValueError:
-        raise signing.BadSignature("malformed payload") from None
+    return _token_read(token, signer=_printed_signer(), payload=PrintedPayload, fields=(_hex_uuid, int, int))
 
 
 def _printed_signer() -> signing.Signer:

@@ -14,7 +14,6 @@ from django import forms
 from django.contrib import messages
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.core.cache import cache
-from django.core.exceptions import ValidationError
 from django.http import (
     Http404,
     HttpRequest,
@@ -30,6 +29,7 @@ from django.utils.translation import gettext, gettext_lazy
 from core.admin_site import StaffAdminSite
 from core.admin_tenancy import Capability, actor_id, has_capability
 from core.errors import DomainError
+from core.forms import ReasonField
 from core.ids import as_uuid
 from events import selectors as events_selectors
 from events.contract import EventOperationsInfo
@@ -54,18 +54,8 @@ OPERATION_POLL_SECONDS = 1
 
 
 class CancelEventForm(forms.Form):
-    reason = forms.CharField(
-        max_length=255,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        help_text=gettext_lazy("Shown in the audit log and the refunds."),
-    )
+    reason = ReasonField(help_text=gettext_lazy("Shown in the audit log and the refunds."))
     confirm = forms.BooleanField(label=gettext_lazy("Yes, cancel the event and refund every order of it."))
-
-    def clean_reason(self) -> str:
-        reason = self.cleaned_data["reason"].strip()
-        if not reason:
-            raise ValidationError(gettext("Give a reason."))
-        return reason
 
 
 class RepriceForm(forms.Form):
@@ -78,12 +68,6 @@ class RepriceForm(forms.Form):
     def __init__(self, *args, tiers: dict, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["tier"].choices = [(str(pk), f"{name} (now {price})") for pk, (name, price) in tiers.items()]
-
-    def clean_reason(self) -> str:
-        reason = self.cleaned_data["reason"].strip()
-        if not reason:
-            raise ValidationError(gettext("Give a reason."))
-        return reason
 
 
 def event_for_staff(request: HttpRequest, object_id: str, capability: Capability) -> EventOperationsInfo:

@@ -27,11 +27,13 @@ from core.admin_tenancy import (
     EventScopedAdmin,
     TenantScopedInline,
     actor_id,
+    capability_action,
     has_capability,
     label_rows,
     row_label,
 )
 from core.errors import DomainError
+from core.forms import ReasonField
 from inventory import selectors as inventory_selectors
 from orders import DB_ALIAS
 from orders.models import Order, OrderLine, ResaleListing, Transfer
@@ -117,9 +119,7 @@ class RefundTicketsForm(forms.Form):
     seat_ids = forms.TypedMultipleChoiceField(
         coerce=uuid.UUID, widget=forms.CheckboxSelectMultiple, label=gettext_lazy("Tickets to refund")
     )
-    reason = forms.CharField(
-        max_length=255, widget=forms.Textarea(attrs={"rows": 3}), help_text=gettext_lazy("Required; audited.")
-    )
+    reason = ReasonField()
     block_seats = forms.BooleanField(
         required=False, label=gettext_lazy("Block the seats (do not put them back on sale)"), initial=False
     )
@@ -128,26 +128,12 @@ class RefundTicketsForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["seat_ids"].choices = choices
 
-    def clean_reason(self):
-        reason = self.cleaned_data["reason"].strip()
-        if not reason:
-            raise forms.ValidationError(gettext("Give a reason."))
-        return reason
-
 
 class RefundForm(forms.Form):
-    reason = forms.CharField(
-        max_length=255, widget=forms.Textarea(attrs={"rows": 3}), help_text=gettext_lazy("Required; audited.")
-    )
+    reason = ReasonField()
     block_seats = forms.BooleanField(
         required=False, label=gettext_lazy("Block the seats (do not put them back on sale)"), initial=False
     )
-
-    def clean_reason(self):
-        reason = self.cleaned_data["reason"].strip()
-        if not reason:
-            raise forms.ValidationError(gettext("Give a reason."))
-        return reason
 
 
 @admin.register(Order)
@@ -267,13 +253,7 @@ class OrderAdmin(BuyerNamesMixin, EventScopedAdmin):
         }
         return TemplateResponse(request, "admin/orders/order/refund_tickets.html", context)
 
-    def get_actions(self, request):
-        actions = super().get_actions(request)
-        if not has_capability(request, Capability.REFUND):
-            actions.pop("refund_orders", None)
-        return actions
-
-    @admin.action(description=gettext_lazy("Refund selected orders…"))
+    @capability_action(Capability.REFUND, description=gettext_lazy("Refund selected orders…"))
     def refund_orders(self, request: HttpRequest, queryset):
         """An intermediate page asks for the reason; the refund service does the work, one order at a time."""
         orders = list(queryset)
@@ -323,15 +303,7 @@ class OrderAdmin(BuyerNamesMixin, EventScopedAdmin):
 
 
 class StaffReasonForm(forms.Form):
-    reason = forms.CharField(
-        max_length=2000, widget=forms.Textarea(attrs={"rows": 3}), help_text=gettext_lazy("Required; audited.")
-    )
-
-    def clean_reason(self):
-        reason = self.cleaned_data["reason"].strip()
-        if not reason:
-            raise forms.ValidationError(gettext("Give a reason."))
-        return reason
+    reason = ReasonField(max_length=2000)
 
 
 class TransferPartiesMixin(BuyerNamesMixin):
@@ -388,13 +360,6 @@ class TransferAdmin(TransferPartiesMixin, EventScopedAdmin):
     @admin.display(description=gettext_lazy("to"))
     def recipient(self, obj):
         return self._buyer_label(obj, "to_user_id")
-
-    def get_actions(self, request):
-        actions = super().get_actions(request)
-        if not has_capability(request, Capability.TRANSFER_DISPUTES):
-            actions.pop("dispute_transfers", None)
-            actions.pop("reverse_transfers", None)
-        return actions
 
     def get_urls(self):
         return [
@@ -464,7 +429,9 @@ class TransferAdmin(TransferPartiesMixin, EventScopedAdmin):
         }
         return TemplateResponse(request, "orders/transfers/admin_reason.html", context)
 
-    @admin.action(description=gettext_lazy("Mark selected completed transfers disputed…"))
+    @capability_action(
+        Capability.TRANSFER_DISPUTES, description=gettext_lazy("Mark selected completed transfers disputed…")
+    )
     def dispute_transfers(self, request: HttpRequest, queryset):
         return self._staff_action(
             request,
@@ -476,7 +443,7 @@ class TransferAdmin(TransferPartiesMixin, EventScopedAdmin):
             done_label=gettext("Disputed %(done)s transfer(s)."),
         )
 
-    @admin.action(description=gettext_lazy("Reverse selected disputed transfers…"))
+    @capability_action(Capability.TRANSFER_DISPUTES, description=gettext_lazy("Reverse selected disputed transfers…"))
     def reverse_transfers(self, request: HttpRequest, queryset):
         return self._staff_action(
             request,

@@ -7,7 +7,7 @@ from django.contrib import admin
 from django.utils.translation import gettext, gettext_lazy
 
 from core import directory
-from core.admin_tenancy import Capability, EventFilter, EventScopedAdmin, label_rows, row_label
+from core.admin_tenancy import Capability, EventFilter, EventScopedAdmin, row_label
 from orders.admin.sales import BuyerNamesMixin
 from orders.models import WaitingListEntry
 
@@ -22,12 +22,7 @@ class WaitingListEntryAdmin(BuyerNamesMixin, EventScopedAdmin):
     list_per_page = 100
     fields = ["event_title", "line", "buyer", "quantity", "status", "offered_at", "offer_expires_at", "closed_at"]
     readonly_fields = fields
-
-    def get_changelist_instance(self, request):
-        changelist = super().get_changelist_instance(request)
-        sectioned = [row for row in changelist.result_list if row.section_id]
-        label_rows(sectioned, kind=directory.SECTION, id_attr="section_id", label_attr="section_label")
-        return changelist
+    named_columns = (*EventScopedAdmin.named_columns, (directory.SECTION, "section_id", "section_label"))
 
     def has_add_permission(self, request):
         return False

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 import zoneinfo
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from django.db.models import Q
@@ -45,6 +45,15 @@ ORDER_HEADER = [
 ]
 LEDGER_HEADER = ["at", "name", "email", "kind", "amount", "flow", "reference", "memo"]
 ENTRY_HEADER = ["at", "gate", "result", "section", "seat", "holder", "staff", "detail"]
+
+
+def _keyset_pages(fetch: Callable[[Any], list], key: Callable[[Any], Any]) -> Iterator[list]:
+    """The pages ``fetch(after)`` answers, ``after`` being None first, then the ``key`` of the previous page's last
+    row; until a page is empty. Keyset, not offset: a batch costs the same at the end of a long export."""
+    after = None
+    while page := fetch(after):
+        yield page
+        after = key(page[-1])
 
 
 class _Clock:
@@ -83,19 +92,17 @@ def attendee_rows(event: EventOperationsInfo) -> Iterator[list[Any]]:
     """The door list: every ticket of the event with its holder, by section, row and seat."""
     clock, sections = _Clock(event), _sections(event)
     statuses = dict(SeatStatus.choices)
-    after = None
-    while True:
-        seats = inventory_selectors.tickets_of_event_page(event_id=event.id, after=after, limit=BATCH)
-        if not seats:
-            return
+    pages = _keyset_pages(
+        lambda after: inventory_selectors.tickets_of_event_page(event_id=event.id, after=after, limit=BATCH),
+        lambda seat: (seat.section_id, seat.row_label, seat.number),
+    )
+    for seats in pages:
         people = people_names({seat.owner_id for seat in seats})
         for seat in seats:
             name, email = people.get(seat.owner_id, ("", ""))
             section, row, number = seat_cells(seat, sections)
             status = statuses.get(seat.status, seat.status)
             yield [name, email, section, row, number, status, clock(seat.checked_in_at)]
-        last = seats[-1]
-        after = (last.section_id, last.row_label, last.number)
 
 
 def order_status_label(order: Order) -> str:
@@ -112,22 +119,21 @@ def order_batches(orders) -> Iterator[tuple[list[Order], dict[uuid.UUID, list[Or
     """Orders of a queryset, oldest first, in keyset batches: (orders, their lines by order, the lines' seats,
     the buyers' (name, email)); one query per database per batch."""
     orders = orders.order_by("created_at", "id")
-    after = None
-    while True:
+
+    def fetch(after) -> list[Order]:
         page = (
             orders
             if after is None
             else orders.filter(Q(created_at__gt=after[0]) | Q(created_at=after[0], pk__gt=after[1]))
         )
-        batch = list(page[:ORDER_BATCH])
-        if not batch:
-            return
+        return list(page[:ORDER_BATCH])
+
+    for batch in _keyset_pages(fetch, lambda order: (order.created_at, order.pk)):
         lines: dict[uuid.UUID, list[OrderLine]] = {}
         for line in OrderLine.objects.using(DB_ALIAS).filter(order_id__in=[o.pk for o in batch]).order_by("seat_id"):
             lines.setdefault(line.order_id, []).append(line)
         seats = inventory_selectors.seats_get_many(seat_ids=[line.seat_id for rows in lines.values() for line in rows])
         yield batch, lines, seats, people_names({order.buyer_id for order in batch})
-        after = (batch[-1].created_at, batch[-1].pk)
 
 
 def order_line_cells(order: Order, line: OrderLine, seat, sections: dict[uuid.UUID, str]) -> list[Any]:
@@ -158,13 +164,12 @@ def order_rows(event: EventOperationsInfo) -> Iterator[list[Any]]:
 
 def _pages(rows, value) -> Iterator[list]:
     """``value(row)`` of each row of a queryset ordered by pk, a keyset batch at a time."""
-    last = None
-    while True:
-        page = list((rows if last is None else rows.filter(pk__gt=last)).order_by("pk")[:BATCH])
-        if not page:
-            return
+    rows = rows.order_by("pk")
+    pages = _keyset_pages(
+        lambda last: list((rows if last is None else rows.filter(pk__gt=last))[:BATCH]), lambda row: row.pk
+    )
+    for page in pages:
         yield [value(row) for row in page]
-        last = page[-1].pk
 
 
 def money_flows(**where: Any) -> Iterator[tuple[str, list[tuple[str, uuid.UUID]]]]:
@@ -209,11 +214,11 @@ def entry_rows(event: EventOperationsInfo) -> Iterator[list[Any]]:
     """Every gate scan of the event, oldest first, with the seat and the people by name."""
     clock, sections = _Clock(event), _sections(event)
     results = dict(EntryLogResult.choices)
-    after = None
-    while True:
-        logs = inventory_selectors.entry_logs_page(event_id=event.id, after=after, limit=BATCH)
-        if not logs:
-            return
+    pages = _keyset_pages(
+        lambda after: inventory_selectors.entry_logs_page(event_id=event.id, after=after, limit=BATCH),
+        lambda log: (log["created_at"], log["id"]),
+    )
+    for logs in pages:
         seats = inventory_selectors.seats_get_many(seat_ids=[log["seat_id"] for log in logs if log["seat_id"]])
         people = people_names({log["holder_id"] for log in logs} | {log["staff_id"] for log in logs})
         for log in logs:
@@ -231,4 +236,3 @@ def entry_rows(event: EventOperationsInfo) -> Iterator[list[Any]]:
                 staff[0] or staff[1],
                 log["detail"],
             ]
-        after = (logs[-1]["created_at"], logs[-1]["id"])

@@ -36,6 +36,7 @@ from core import config
 from core.errors import NotFound
 from core.faults import fault_point
 from core.locking import LockBusy, LockSpace, session_lock
+from core.results import from_row
 from events import selectors as events_selectors
 from inventory import selectors as inventory_selectors
 from inventory import services as inventory_services
@@ -102,17 +103,10 @@ def _position(entry: WaitingListEntry) -> int | None:
 
 
 def _info(entry: WaitingListEntry, *, with_position: bool = True) -> WaitingListEntryInfo:
-    return WaitingListEntryInfo(
-        id=entry.pk,
-        event_id=entry.event_id,
-        section_id=entry.section_id,
-        tier_id=entry.tier_id,
-        buyer_id=entry.buyer_id,
-        quantity=entry.quantity,
-        status=entry.status,
+    return from_row(
+        WaitingListEntryInfo,
+        entry,
         position=_position(entry) if with_position else None,
-        created_at=entry.created_at,
-        offer_expires_at=entry.offer_expires_at,
         offered_seat_ids=tuple(entry.offered_seat_ids or ()),
     )
 

@@ -51,6 +51,16 @@ def _refund_seats(order, seat_ids):
     return services.order_refund_tickets(order_id=order.id, seat_ids=seat_ids, actor_id=staff.pk, reason="Returned")
 
 
+def _first_in_line_offered(*, returned: int):
+    """A sold-out event with two buyers in line; place ``returned`` comes back and is offered to the first."""
+    setup, order = _sold_out()
+    first, second = UserFactory(), UserFactory()
+    one, two = _join(first, setup), _join(second, setup)
+    _refund_seats(order, [setup.seat_ids[returned]])
+    waiting_list.waiting_list_match_due()
+    return setup, first, second, one, two
+
+
 def test_joining_needs_a_sold_out_line_and_numbers_the_line_in_order():
     setup = make_event(rows=1, seats_per_row=2)
     first, second, third = (UserFactory() for _ in range(3))
@@ -123,11 +133,7 @@ def test_the_offer_is_claimed_through_the_normal_checkout():
 
 
 def test_an_offer_not_taken_passes_to_the_next_in_line():
-    setup, order = _sold_out()
-    first, second = UserFactory(), UserFactory()
-    one, two = _join(first, setup), _join(second, setup)
-    _refund_seats(order, [setup.seat_ids[0]])
-    waiting_list.waiting_list_match_due()
+    setup, first, second, one, two = _first_in_line_offered(returned=0)
 
     expire_holds([setup.seat_ids[0]])
     WaitingListEntry.objects.filter(pk=one.id).update(offer_expires_at=timezone.now() - dt.timedelta(seconds=1))
@@ -139,11 +145,7 @@ def test_an_offer_not_taken_passes_to_the_next_in_line():
 
 
 def test_turning_an_offer_down_releases_the_places_to_the_next():
-    setup, order = _sold_out()
-    first, second = UserFactory(), UserFactory()
-    one, two = _join(first, setup), _join(second, setup)
-    _refund_seats(order, [setup.seat_ids[2]])
-    waiting_list.waiting_list_match_due()
+    setup, first, second, one, two = _first_in_line_offered(returned=2)
 
     assert waiting_list.waiting_list_leave(buyer_id=first.pk, entry_id=one.id).status == "LEFT"
     assert Seat.objects.get(pk=setup.seat_ids[2]).status == "AVAILABLE"
