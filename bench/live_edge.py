@@ -32,6 +32,8 @@ import os
 import random
 import re
 import secrets
+import selectors
+import socket
 import ssl
 import subprocess
 import sys
@@ -80,62 +82,101 @@ async def _one_map(port: int, context: ssl.SSLContext, path: str, since: int, st
         writer.close()
 
 
-async def _catch_up(port: int, context: ssl.SSLContext, path: str, since: int, tally: Counter) -> int:
-    """One poll on a connection of its own (the stream holds the map's): returns the answer's read_at."""
-    reader, writer = await asyncio.open_connection("127.0.0.1", port, ssl=context)
-    try:
-        return await _poll_once(reader, writer, path, since, tally)
-    finally:
-        writer.close()
-
-
-async def _poll_once(reader, writer, path: str, since: int, tally: Counter) -> int:
-    writer.write(f"GET {path}{since} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: application/json\r\n\r\n".encode())
-    head = await reader.readuntil(b"\r\n\r\n")
-    body = await reader.readexactly(int(_LENGTH.search(head).group(1)))
+def _poll_once(sock: ssl.SSLSocket, path: str, since: int, tally: Counter) -> int:
+    """One poll of the changes on a blocking connection: returns the answer's read_at."""
+    sock.sendall(f"GET {path}{since} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: application/json\r\n\r\n".encode())
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += sock.recv(65536)
+    head, _, body = data.partition(b"\r\n\r\n")
+    while len(body) < int(_LENGTH.search(head).group(1)):
+        body += sock.recv(65536)
     tally[f"catch-up status {head[9:12].decode()}"] += 1
     return json.loads(body)["read_at"]
 
 
-async def _one_stream(
-    port: int, context: ssl.SSLContext, path: str, stream_path: str, since: int, stop: list, tally: Counter
-) -> None:
-    await asyncio.sleep(random.random())  # noqa: S311 - the maps were opened at different moments
-    # A message may name many seats: lines up to 1 MiB (asyncio's default limit is 64 KiB).
-    reader, writer = await asyncio.open_connection("127.0.0.1", port, ssl=context, limit=1 << 20)
-    try:
-        version = await _poll_once(reader, writer, path, since, tally)
-        writer.write(f"GET {stream_path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n".encode())
-        head = await reader.readuntil(b"\r\n\r\n")
-        tally[f"stream status {head[9:12].decode()}"] += 1
-        mine = 0
-        while time.monotonic() < stop[0]:
+def _connect(port: int, context: ssl.SSLContext) -> ssl.SSLSocket:
+    return context.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=30), server_hostname="127.0.0.1")
+
+
+class _Stream:
+    """One map's stream: the version it holds, what it has read but not parsed, how many messages it got."""
+
+    __slots__ = ("buffer", "received", "sock", "version")
+
+    def __init__(self, sock: ssl.SSLSocket, version: int) -> None:
+        self.sock, self.version, self.buffer, self.received = sock, version, b"", 0
+
+
+def _streams(port: int, cafile: str, path: str, maps: int, seconds: float, stop_event) -> Counter:
+    """``maps`` maps subscribed as static/js/seatmap.js subscribes: a catch-up poll, then the section's stream on the
+    same connection; a message that does not follow on from the map's version costs a poll on a new connection.
+
+    One thread and a selector over plain TLS sockets (the reads and the decryption in C), so that the load process
+    costs as little as the 1,000 phones it stands for would cost this machine: asyncio's TLS streams cost several
+    times more Python per message."""
+    poll_path, stream_path = path.split("|")
+    context = ssl.create_default_context(cafile=cafile)
+    tally: Counter = Counter()
+    since = int(time.time()) * 1000
+    selector = selectors.DefaultSelector()
+    streams = []
+    opened_by = time.monotonic() + 1.0  # opened over a second, at different moments
+    for number in range(maps):
+        time.sleep(max(0.0, opened_by - (maps - number) / maps - time.monotonic()))
+        sock = _connect(port, context)
+        version = _poll_once(sock, poll_path, since, tally)
+        sock.sendall(f"GET {stream_path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n".encode())
+        stream = _Stream(sock, version)
+        sock.setblocking(False)
+        selector.register(sock, selectors.EVENT_READ, stream)
+        streams.append(stream)
+    stop = time.monotonic() + seconds
+    while time.monotonic() < stop and not stop_event.is_set():
+        for key, _events in selector.select(timeout=0.2):
+            stream = key.data
             try:
-                line = await asyncio.wait_for(reader.readline(), timeout=max(0.1, stop[0] - time.monotonic()))
-            except TimeoutError:
-                break
-            if not line:
-                tally["stream closed"] += 1
-                break
-            if not line.startswith(b"data: "):
-                continue
-            # Little parsing in the load generator: the versions, and a count of the seats.
-            tally["messages"] += 1
-            mine += 1
-            tally["seats reported"] += line.count(b'"status"')
-            message_since, message_version = int(_SINCE.search(line).group(1)), int(_VERSION.search(line).group(1))
-            # From the feed's read of the seats to this map: what "within 2 s" means for a pushed change.
-            late = time.time() - message_version / 1000
-            tally["delivered in " + next(label for limit, label in _LATENCY if late < limit)] += 1
-            if message_since > version:
-                tally["gaps"] += 1
-                version = await _catch_up(port, context, path, version, tally)
-            version = max(version, message_version)
-        # Every map of the section must get every message, however slowly this process reads.
-        tally["fewest messages a map got"] = min(tally.get("fewest messages a map got", mine), mine)
-        tally["most messages a map got"] = max(tally.get("most messages a map got", 0), mine)
-    finally:
-        writer.close()
+                while True:  # drain what TLS has decrypted
+                    chunk = stream.sock.recv(262144)
+                    if not chunk:
+                        tally["stream closed"] += 1
+                        selector.unregister(stream.sock)
+                        break
+                    stream.buffer += chunk
+            except ssl.SSLWantReadError:
+                pass
+            *events, stream.buffer = stream.buffer.split(b"\n\n")
+            for event in events:
+                if event.startswith(b"HTTP/1.1 "):
+                    tally[f"stream status {event[9:12].decode()}"] += 1
+                    continue
+                start = event.find(b"data: ")
+                if start < 0:
+                    continue  # a comment or a ping
+                # Little parsing in the load generator: the versions (at the front), and a count of the seats.
+                front = event[start : start + 160]
+                message_since, message_version = (
+                    int(_SINCE.search(front).group(1)),
+                    int(_VERSION.search(front).group(1)),
+                )
+                # From the feed's read of the seats to this map: what "within 2 s" means for a pushed change.
+                late = time.time() - message_version / 1000
+                tally["delivered in " + next(label for limit, label in _LATENCY if late < limit)] += 1
+                tally["messages"] += 1
+                tally["seats reported"] += event.count(b'"status"')
+                stream.received += 1
+                if message_since > stream.version:
+                    tally["gaps"] += 1
+                    catch_up = _connect(port, context)
+                    stream.version = _poll_once(catch_up, poll_path, stream.version, tally)
+                    catch_up.close()
+                stream.version = max(stream.version, message_version)
+    # Every map of the section must get every message, however slowly this process reads.
+    tally["fewest messages a map got"] = min(stream.received for stream in streams)
+    tally["most messages a map got"] = max(stream.received for stream in streams)
+    for stream in streams:
+        stream.sock.close()
+    return tally
 
 
 async def _maps(port: int, cafile: str, path: str, maps: int, seconds: float, stop_event) -> Counter:
@@ -151,12 +192,7 @@ async def _maps(port: int, cafile: str, path: str, maps: int, seconds: float, st
             await asyncio.sleep(0.2)
 
     watcher = asyncio.create_task(watch_stop())
-    if "|" in path:  # "<changes path>|<stream path>": subscribe, as pages behind the edge do
-        poll_path, stream_path = path.split("|")
-        maps_made = (_one_stream(port, context, poll_path, stream_path, since, stop, tally) for _ in range(maps))
-    else:
-        maps_made = (_one_map(port, context, path, since, stop, tally) for _ in range(maps))
-    tasks = [asyncio.create_task(made) for made in maps_made]
+    tasks = [asyncio.create_task(_one_map(port, context, path, since, stop, tally)) for _ in range(maps)]
     for outcome in await asyncio.gather(*tasks, return_exceptions=True):
         if isinstance(outcome, Exception):
             tally[f"error {type(outcome).__name__}"] += 1
@@ -170,7 +206,10 @@ def _maps_process(port: int, cafile: str, path: str, maps: int, seconds: float, 
     with contextlib.suppress(OSError):
         os.nice(int(os.environ.get("BENCH_MAPS_NICE", "-10")))
     started = time.process_time()
-    tally = asyncio.run(_maps(port, cafile, path, maps, seconds, stop_event))
+    if "|" in path:  # "<changes path>|<stream path>": subscribe, as pages behind the edge do
+        tally = _streams(port, cafile, path, maps, seconds, stop_event)
+    else:
+        tally = asyncio.run(_maps(port, cafile, path, maps, seconds, stop_event))
     tally["cpu ms"] = round((time.process_time() - started) * 1000)
     results.put(dict(tally))
 
