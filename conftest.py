@@ -98,7 +98,10 @@ def _empty_job_queue(django_db_blocker) -> None:
 
     from core.jobs import JOBS_DATABASE
 
-    with django_db_blocker.unblock(), connections[JOBS_DATABASE].cursor() as cursor:
+    connection = connections[JOBS_DATABASE]
+    if connection.settings_dict["NAME"] != connection.creation._get_test_db_name():
+        return  # this session's tests set up no orders database: never touch the real one
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
         cursor.execute("TRUNCATE procrastinate_jobs, procrastinate_events, procrastinate_periodic_defers CASCADE")
 
 
