@@ -24,7 +24,7 @@ PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]|\{\{ *(\w+) *\}\}")
 # What makemessages reads; the same arguments docs/BUYER.md gives for updating the catalogs.
 MAKEMESSAGES = {
     "django": {"ignore_patterns": [".venv", "staticfiles", "tests", "*/tests/*", "bench", "deploy", "artifacts"]},
-    "djangojs": {"ignore_patterns": [".venv", "staticfiles", "static/vendor/*", "tests", "artifacts"]},
+    "djangojs": {"ignore_patterns": [".venv", "staticfiles", "static/vendor/*", "tests", "deploy", "artifacts"]},
 }
 
 

@@ -189,6 +189,8 @@ PAGES = [
     # What open seat maps poll: public like the map itself (a buyer's own holds show as MINE only to that buyer).
     R("GET",   "events/<uuid:event_id>/changes/",                200,   200, 200, 200, 200, 200,
       query="?since=0&section={section_id}"),
+    # Where open maps subscribe to pushed changes: the edge (nginx) answers it; Django's 204 says "poll instead".
+    R("GET",   "events/<uuid:event_id>/live/",                   204,   204, 204, 204, 204, 204),
     R("POST",  "events/<uuid:event_id>/hold/",                   LOGIN, 302, 302, 302, 302, 302, body=_hold_body),
     R("POST",  "events/<uuid:event_id>/holds/release/",          LOGIN, 302, 302, 302, 302, 302),
     R("GET",   "events/<uuid:event_id>/waiting-room/",           LOGIN, 200, 200, 200, 200, 200),
