@@ -9,7 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from accounts.contract import CardRefundStatus, LedgerKind, MembershipRole, OneTimeCodePurpose, TopUpStatus
 from core.db import TimeStampedModel, choices_check
@@ -43,25 +43,27 @@ class User(AbstractBaseUser, PermissionsMixin):
     LedgerEntry, so the balance always equals the sum of the ledger.
     """
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    email = models.EmailField(max_length=254, unique=True)
-    full_name = models.CharField(max_length=200, blank=True)
-    phone = models.CharField(max_length=32, blank=True)
-    credit_balance = models.DecimalField(max_digits=10, decimal_places=2, default=0, editable=False)
+    id = models.UUIDField(verbose_name=_("id"), primary_key=True, default=uuid.uuid4, editable=False)
+    email = models.EmailField(verbose_name=_("email"), max_length=254, unique=True)
+    full_name = models.CharField(verbose_name=_("full name"), max_length=200, blank=True)
+    phone = models.CharField(verbose_name=_("phone"), max_length=32, blank=True)
+    credit_balance = models.DecimalField(
+        verbose_name=_("credit balance"), max_digits=10, decimal_places=2, default=0, editable=False
+    )
     is_flagged = models.BooleanField(
-        default=False, help_text=gettext_lazy("Flagged buyers must pass a one-time-code step-up.")
+        verbose_name=_("is flagged"), default=False, help_text=_("Flagged buyers must pass a one-time-code step-up.")
     )
-    flag_reason = models.CharField(max_length=255, blank=True)
+    flag_reason = models.CharField(verbose_name=_("flag reason"), max_length=255, blank=True)
     is_verified = models.BooleanField(
-        default=False, help_text=gettext_lazy("Email address confirmed with a one-time code.")
+        verbose_name=_("is verified"), default=False, help_text=_("Email address confirmed with a one-time code.")
     )
-    is_active = models.BooleanField(default=True)
-    is_staff = models.BooleanField(default=False)
-    preferences = models.JSONField(default=dict, blank=True)
+    is_active = models.BooleanField(verbose_name=_("is active"), default=True)
+    is_staff = models.BooleanField(verbose_name=_("is staff"), default=False)
+    preferences = models.JSONField(verbose_name=_("preferences"), default=dict, blank=True)
     # One of settings.LANGUAGES, or "" (the browser decides): pages on a new browser and this person's emails.
-    preferred_language = models.CharField(max_length=10, blank=True, default="")
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    updated_at = models.DateTimeField(auto_now=True)
+    preferred_language = models.CharField(verbose_name=_("preferred language"), max_length=10, blank=True, default="")
+    created_at = models.DateTimeField(verbose_name=_("created at"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(verbose_name=_("updated at"), auto_now=True)
 
     objects = UserManager()
 
@@ -71,6 +73,8 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     class Meta:
         ordering = ["email"]
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
         constraints = [
             models.CheckConstraint(condition=Q(credit_balance__gte=0), name="user_balance_not_negative"),
             # Email login is case-insensitive: two accounts must not differ by case only.
@@ -92,21 +96,26 @@ class LedgerEntry(TimeStampedModel):
 
     Kind = LedgerKind
 
-    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="ledger_entries")
-    kind = models.CharField(max_length=32, choices=Kind.choices)
+    user = models.ForeignKey(User, verbose_name=_("user"), on_delete=models.PROTECT, related_name="ledger_entries")
+    kind = models.CharField(verbose_name=_("kind"), max_length=32, choices=Kind.choices)
     amount = models.DecimalField(
-        max_digits=10, decimal_places=2, help_text=gettext_lazy("Signed: credits are positive.")
+        verbose_name=_("amount"), max_digits=10, decimal_places=2, help_text=_("Signed: credits are positive.")
     )
-    balance_after = models.DecimalField(max_digits=10, decimal_places=2)
+    balance_after = models.DecimalField(verbose_name=_("balance after"), max_digits=10, decimal_places=2)
     reference = models.CharField(
-        max_length=100, help_text=gettext_lazy("The order, transfer, listing or top-up it belongs to.")
+        verbose_name=_("reference"),
+        max_length=100,
+        help_text=_("The order, transfer, listing or top-up it belongs to."),
     )
-    memo = models.CharField(max_length=255, blank=True)
-    actor_id = models.UUIDField(null=True, blank=True, help_text=gettext_lazy("Staff member behind an adjustment."))
+    memo = models.CharField(verbose_name=_("memo"), max_length=255, blank=True)
+    actor_id = models.UUIDField(
+        verbose_name=_("actor id"), null=True, blank=True, help_text=_("Staff member behind an adjustment.")
+    )
 
     class Meta:
         ordering = ["-created_at"]
-        verbose_name_plural = gettext_lazy("ledger entries")
+        verbose_name = _("ledger entry")
+        verbose_name_plural = _("ledger entries")
         constraints = [
             models.UniqueConstraint(fields=["kind", "reference"], name="ledger_kind_reference_unique"),
             models.CheckConstraint(condition=Q(balance_after__gte=0), name="ledger_balance_after_not_negative"),
@@ -127,21 +136,23 @@ class TopUp(TimeStampedModel):
 
     Status = TopUpStatus
 
-    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="topups")
-    amount = models.DecimalField(max_digits=10, decimal_places=2)
-    provider = models.CharField(max_length=32, default="test")
-    provider_reference = models.CharField(max_length=100, unique=True)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
-    completed_at = models.DateTimeField(null=True, blank=True)
+    user = models.ForeignKey(User, verbose_name=_("user"), on_delete=models.PROTECT, related_name="topups")
+    amount = models.DecimalField(verbose_name=_("amount"), max_digits=10, decimal_places=2)
+    provider = models.CharField(verbose_name=_("provider"), max_length=32, default="test")
+    provider_reference = models.CharField(verbose_name=_("provider reference"), max_length=100, unique=True)
+    status = models.CharField(verbose_name=_("status"), max_length=16, choices=Status.choices, default=Status.PENDING)
+    completed_at = models.DateTimeField(verbose_name=_("completed at"), null=True, blank=True)
     # The card payment behind it (Stripe's payment intent): refunds to the card go against it.
-    payment_intent = models.CharField(max_length=100, blank=True)
+    payment_intent = models.CharField(verbose_name=_("payment intent"), max_length=100, blank=True)
     # Credits of this payment sent back to the card (refunds pending or done); never more than the amount.
-    refunded_amount = models.DecimalField(max_digits=10, decimal_places=2, default=0)
+    refunded_amount = models.DecimalField(verbose_name=_("refunded amount"), max_digits=10, decimal_places=2, default=0)
     # The checkout (orders_db) this top-up pays the difference of, if any; a plain UUID, no relation.
-    order_id = models.UUIDField(null=True, blank=True)
+    order_id = models.UUIDField(verbose_name=_("order id"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
+        verbose_name = _("top up")
+        verbose_name_plural = _("top ups")
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="topup_amount_positive"),
             choices_check("status", TopUpStatus, "topup_status_valid"),
@@ -162,12 +173,14 @@ class TopUp(TimeStampedModel):
 class PaymentEvent(TimeStampedModel):
     """A provider webhook event already applied: a replayed or concurrent delivery of it changes nothing."""
 
-    provider = models.CharField(max_length=32)
-    event_id = models.CharField(max_length=255)
-    type = models.CharField(max_length=100)
+    provider = models.CharField(verbose_name=_("provider"), max_length=32)
+    event_id = models.CharField(verbose_name=_("event id"), max_length=255)
+    type = models.CharField(verbose_name=_("type"), max_length=100)
 
     class Meta:
         ordering = ["-created_at"]
+        verbose_name = _("payment event")
+        verbose_name_plural = _("payment events")
         constraints = [
             models.UniqueConstraint(fields=["provider", "event_id"], name="paymentevent_once_per_provider"),
         ]
@@ -183,21 +196,26 @@ class CardRefund(TimeStampedModel):
 
     Status = CardRefundStatus
 
-    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="card_refunds")
-    topup = models.ForeignKey(TopUp, on_delete=models.PROTECT, related_name="card_refunds")
-    amount = models.DecimalField(max_digits=10, decimal_places=2)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
-    provider_refund_id = models.CharField(max_length=100, blank=True)
-    failure_reason = models.CharField(max_length=255, blank=True)
+    user = models.ForeignKey(User, verbose_name=_("user"), on_delete=models.PROTECT, related_name="card_refunds")
+    topup = models.ForeignKey(TopUp, verbose_name=_("topup"), on_delete=models.PROTECT, related_name="card_refunds")
+    amount = models.DecimalField(verbose_name=_("amount"), max_digits=10, decimal_places=2)
+    status = models.CharField(verbose_name=_("status"), max_length=16, choices=Status.choices, default=Status.PENDING)
+    provider_refund_id = models.CharField(verbose_name=_("provider refund id"), max_length=100, blank=True)
+    failure_reason = models.CharField(verbose_name=_("failure reason"), max_length=255, blank=True)
     actor_id = models.UUIDField(
-        null=True, blank=True, help_text=gettext_lazy("Staff member who sent it back, if not the buyer.")
+        verbose_name=_("actor id"),
+        null=True,
+        blank=True,
+        help_text=_("Staff member who sent it back, if not the buyer."),
     )
     request_reference = models.CharField(
-        max_length=100, help_text=gettext_lazy("The request it belongs to (idempotency).")
+        verbose_name=_("request reference"), max_length=100, help_text=_("The request it belongs to (idempotency).")
     )
 
     class Meta:
         ordering = ["-created_at"]
+        verbose_name = _("card refund")
+        verbose_name_plural = _("card refunds")
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="cardrefund_amount_positive"),
             choices_check("status", CardRefundStatus, "cardrefund_status_valid"),
@@ -214,17 +232,19 @@ class OneTimeCode(TimeStampedModel):
 
     Purpose = OneTimeCodePurpose
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="one_time_codes")
-    purpose = models.CharField(max_length=32, choices=Purpose.choices)
-    object_id = models.UUIDField(null=True, blank=True)
-    code_hash = models.CharField(max_length=128)
-    expires_at = models.DateTimeField()
-    attempts = models.PositiveSmallIntegerField(default=0)
-    max_attempts = models.PositiveSmallIntegerField(default=5)
-    consumed_at = models.DateTimeField(null=True, blank=True)
+    user = models.ForeignKey(User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="one_time_codes")
+    purpose = models.CharField(verbose_name=_("purpose"), max_length=32, choices=Purpose.choices)
+    object_id = models.UUIDField(verbose_name=_("object id"), null=True, blank=True)
+    code_hash = models.CharField(verbose_name=_("code hash"), max_length=128)
+    expires_at = models.DateTimeField(verbose_name=_("expires at"))
+    attempts = models.PositiveSmallIntegerField(verbose_name=_("attempts"), default=0)
+    max_attempts = models.PositiveSmallIntegerField(verbose_name=_("max attempts"), default=5)
+    consumed_at = models.DateTimeField(verbose_name=_("consumed at"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
+        verbose_name = _("one time code")
+        verbose_name_plural = _("one time codes")
         constraints = [
             choices_check("purpose", OneTimeCodePurpose, "otp_purpose_valid"),
             models.CheckConstraint(condition=Q(attempts__lte=models.F("max_attempts")), name="otp_attempts_capped"),
@@ -247,12 +267,14 @@ class OrganizationMembership(TimeStampedModel):
 
     Role = MembershipRole
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
-    organization_id = models.UUIDField(db_index=True)
-    role = models.CharField(max_length=16, choices=Role.choices)
+    user = models.ForeignKey(User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="memberships")
+    organization_id = models.UUIDField(verbose_name=_("organization id"), db_index=True)
+    role = models.CharField(verbose_name=_("role"), max_length=16, choices=Role.choices)
 
     class Meta:
         ordering = ["organization_id", "role"]
+        verbose_name = _("organization membership")
+        verbose_name_plural = _("organization memberships")
         constraints = [
             models.UniqueConstraint(fields=["user", "organization_id"], name="membership_user_org_unique"),
             choices_check("role", MembershipRole, "membership_role_valid"),
@@ -266,10 +288,12 @@ class LoginAttempt(TimeStampedModel):
     """A failed login as the throttle before django-axes recorded it. No longer written (axes' AccessAttempt is the
     throttle now); pruned like axes' rows, and dropped by a later migration once no running release writes it."""
 
-    email = models.CharField(max_length=254)
-    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    email = models.CharField(verbose_name=_("email"), max_length=254)
+    ip_address = models.GenericIPAddressField(verbose_name=_("ip address"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("login attempt")
+        verbose_name_plural = _("login attempts")
         indexes = [
             # Throttle: SELECT count(*) WHERE email = ? AND created_at > now() - window
             models.Index(fields=["email", "created_at"], name="loginattempt_email_idx"),

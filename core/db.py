@@ -6,14 +6,17 @@ import uuid
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class TimeStampedModel(models.Model):
     """UUID primary key (no enumeration, no coordination across servers) and created/updated times."""
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    created_at = models.DateTimeField(default=timezone.now, editable=False, db_index=False)
-    updated_at = models.DateTimeField(auto_now=True)
+    id = models.UUIDField(verbose_name=_("id"), primary_key=True, default=uuid.uuid4, editable=False)
+    created_at = models.DateTimeField(
+        verbose_name=_("created at"), default=timezone.now, editable=False, db_index=False
+    )
+    updated_at = models.DateTimeField(verbose_name=_("updated at"), auto_now=True)
 
     class Meta:
         abstract = True
@@ -35,7 +38,7 @@ class AliveManager(models.Manager.from_queryset(AliveQuerySet)):
 
 
 class SoftDeleteModel(TimeStampedModel):
-    deleted_at = models.DateTimeField(null=True, blank=True, editable=False)
+    deleted_at = models.DateTimeField(verbose_name=_("deleted at"), null=True, blank=True, editable=False)
 
     objects = AliveManager()
     all_objects = models.Manager.from_queryset(AliveQuerySet)()

@@ -19,6 +19,8 @@ from enum import StrEnum
 from typing import Any
 
 from django.contrib import auth
+from django.utils.functional import Promise
+from django.utils.translation import pgettext_lazy
 
 from core.ids import as_uuid
 
@@ -30,8 +32,17 @@ class Role(StrEnum):
     GATE = "GATE"
 
     @property
-    def label(self) -> str:
-        return self.value.replace("_", " ").capitalize()
+    def label(self) -> Promise:
+        """Its name for people, in the language of the page that shows it."""
+        return ROLE_LABELS[self]
+
+
+ROLE_LABELS = {
+    Role.OWNER: pgettext_lazy("staff role", "Owner"),
+    Role.MANAGER: pgettext_lazy("staff role", "Manager"),
+    Role.BOX_OFFICE: pgettext_lazy("staff role", "Box office"),
+    Role.GATE: pgettext_lazy("staff role", "Gate"),
+}
 
 
 class Capability(StrEnum):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from core.db import SoftDeleteModel, TimeStampedModel, choices_check
 from events.contract import (
@@ -25,11 +25,13 @@ MIN_ARC_RADIUS = 50
 class Organization(SoftDeleteModel):
     """A tenant: the company that runs venues and events. Staff are scoped to their organizations."""
 
-    name = models.CharField(max_length=200)
-    slug = models.SlugField(max_length=80)
+    name = models.CharField(verbose_name=_("name"), max_length=200)
+    slug = models.SlugField(verbose_name=_("slug"), max_length=80)
 
     class Meta:
         ordering = ["name"]
+        verbose_name = _("organization")
+        verbose_name_plural = _("organizations")
         constraints = [
             models.UniqueConstraint(
                 fields=["slug"], condition=Q(deleted_at__isnull=True), name="org_slug_unique_alive"
@@ -41,23 +43,29 @@ class Organization(SoftDeleteModel):
 
 
 class Venue(SoftDeleteModel):
-    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="venues")
-    name = models.CharField(max_length=200)
-    address = models.CharField(max_length=255, blank=True)
-    city = models.CharField(max_length=100, blank=True)
-    timezone = models.CharField(max_length=64, default="UTC")
+    organization = models.ForeignKey(
+        Organization, verbose_name=_("organization"), on_delete=models.PROTECT, related_name="venues"
+    )
+    name = models.CharField(verbose_name=_("name"), max_length=200)
+    address = models.CharField(verbose_name=_("address"), max_length=255, blank=True)
+    city = models.CharField(verbose_name=_("city"), max_length=100, blank=True)
+    timezone = models.CharField(verbose_name=_("timezone"), max_length=64, default="UTC")
     # The stage (or pitch) drawn on the venue map: its centre and size in map units (events/geometry.py draws it).
-    stage_shape = models.CharField(max_length=8, choices=StageShape.choices, default=StageShape.NONE)
-    stage_label = models.CharField(max_length=40, blank=True, default="Stage")
-    stage_x = models.IntegerField(default=0)
-    stage_y = models.IntegerField(default=0)
-    stage_width = models.PositiveIntegerField(default=600)
-    stage_height = models.PositiveIntegerField(default=120)
+    stage_shape = models.CharField(
+        verbose_name=_("stage shape"), max_length=8, choices=StageShape.choices, default=StageShape.NONE
+    )
+    stage_label = models.CharField(verbose_name=_("stage label"), max_length=40, blank=True, default="Stage")
+    stage_x = models.IntegerField(verbose_name=_("stage x"), default=0)
+    stage_y = models.IntegerField(verbose_name=_("stage y"), default=0)
+    stage_width = models.PositiveIntegerField(verbose_name=_("stage width"), default=600)
+    stage_height = models.PositiveIntegerField(verbose_name=_("stage height"), default=120)
 
     STAGE_FIELDS = ("stage_shape", "stage_label", "stage_x", "stage_y", "stage_width", "stage_height")
 
     class Meta:
         ordering = ["name"]
+        verbose_name = _("venue")
+        verbose_name_plural = _("venues")
         constraints = [
             models.UniqueConstraint(
                 fields=["organization", "name"], condition=Q(deleted_at__isnull=True), name="venue_name_unique_per_org"
@@ -86,30 +94,34 @@ class Section(SoftDeleteModel):
 
     Kind = SectionKind
 
-    venue = models.ForeignKey(Venue, on_delete=models.PROTECT, related_name="sections")
-    name = models.CharField(max_length=100)
-    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.SEATED)
+    venue = models.ForeignKey(Venue, verbose_name=_("venue"), on_delete=models.PROTECT, related_name="sections")
+    name = models.CharField(verbose_name=_("name"), max_length=100)
+    kind = models.CharField(verbose_name=_("kind"), max_length=8, choices=Kind.choices, default=Kind.SEATED)
     capacity = models.PositiveIntegerField(
-        default=0, help_text=gettext_lazy("Seats in the layout, or places for general admission.")
+        verbose_name=_("capacity"), default=0, help_text=_("Seats in the layout, or places for general admission.")
     )
     # {"rows": [{"label": "A", "seats": [{"number": 1, "x": 0, "y": 0, "accessible": false}, ...]}, ...],
     #  "generator": {...the parameters it was made with...}}
-    layout = models.JSONField(default=dict, blank=True)
+    layout = models.JSONField(verbose_name=_("layout"), default=dict, blank=True)
     # Where the section sits on the venue map (map units = the layout's seat units): the middle of its front edge
     # (the edge nearest the stage), turned by map_rotation degrees clockwise; with rotation 0 its rows run away
     # downwards. map_width/map_height are its footprint (written from the seats by the generators; typed for a
     # standing area). An ARC section's rows curve around a point map_arc_radius in front of its front edge.
-    map_x = models.IntegerField(default=0)
-    map_y = models.IntegerField(default=0)
-    map_rotation = models.SmallIntegerField(default=0)
-    map_shape = models.CharField(max_length=8, choices=SectionMapShape.choices, default=SectionMapShape.RECT)
-    map_arc_radius = models.PositiveIntegerField(default=0)
-    map_width = models.PositiveIntegerField(default=0)
-    map_height = models.PositiveIntegerField(default=0)
-    sort_order = models.PositiveIntegerField(default=0)
+    map_x = models.IntegerField(verbose_name=_("map x"), default=0)
+    map_y = models.IntegerField(verbose_name=_("map y"), default=0)
+    map_rotation = models.SmallIntegerField(verbose_name=_("map rotation"), default=0)
+    map_shape = models.CharField(
+        verbose_name=_("map shape"), max_length=8, choices=SectionMapShape.choices, default=SectionMapShape.RECT
+    )
+    map_arc_radius = models.PositiveIntegerField(verbose_name=_("map arc radius"), default=0)
+    map_width = models.PositiveIntegerField(verbose_name=_("map width"), default=0)
+    map_height = models.PositiveIntegerField(verbose_name=_("map height"), default=0)
+    sort_order = models.PositiveIntegerField(verbose_name=_("sort order"), default=0)
 
     class Meta:
         ordering = ["venue", "sort_order", "name"]
+        verbose_name = _("section")
+        verbose_name_plural = _("sections")
         constraints = [
             models.UniqueConstraint(
                 fields=["venue", "name"], condition=Q(deleted_at__isnull=True), name="section_name_unique_per_venue"
@@ -142,32 +154,40 @@ class Event(SoftDeleteModel):
     SelectionMode = EventSelectionMode
     InventoryStatus = EventInventoryStatus
 
-    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="events")
-    venue = models.ForeignKey(Venue, on_delete=models.PROTECT, related_name="events")
-    title = models.CharField(max_length=200)
-    slug = models.SlugField(max_length=220)
-    description = models.TextField(blank=True)
-    starts_at = models.DateTimeField()
-    doors_at = models.DateTimeField(null=True, blank=True)
-    ends_at = models.DateTimeField(null=True, blank=True)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
-    sales_start = models.DateTimeField(null=True, blank=True)
-    sales_end = models.DateTimeField(null=True, blank=True)
-    selection_mode = models.CharField(max_length=16, choices=SelectionMode.choices, default=SelectionMode.SEATMAP)
-    published_at = models.DateTimeField(null=True, blank=True)
-    cancelled_at = models.DateTimeField(null=True, blank=True)
+    organization = models.ForeignKey(
+        Organization, verbose_name=_("organization"), on_delete=models.PROTECT, related_name="events"
+    )
+    venue = models.ForeignKey(Venue, verbose_name=_("venue"), on_delete=models.PROTECT, related_name="events")
+    title = models.CharField(verbose_name=_("title"), max_length=200)
+    slug = models.SlugField(verbose_name=_("slug"), max_length=220)
+    description = models.TextField(verbose_name=_("description"), blank=True)
+    starts_at = models.DateTimeField(verbose_name=_("starts at"))
+    doors_at = models.DateTimeField(verbose_name=_("doors at"), null=True, blank=True)
+    ends_at = models.DateTimeField(verbose_name=_("ends at"), null=True, blank=True)
+    status = models.CharField(verbose_name=_("status"), max_length=16, choices=Status.choices, default=Status.DRAFT)
+    sales_start = models.DateTimeField(verbose_name=_("sales start"), null=True, blank=True)
+    sales_end = models.DateTimeField(verbose_name=_("sales end"), null=True, blank=True)
+    selection_mode = models.CharField(
+        verbose_name=_("selection mode"), max_length=16, choices=SelectionMode.choices, default=SelectionMode.SEATMAP
+    )
+    published_at = models.DateTimeField(verbose_name=_("published at"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(verbose_name=_("cancelled at"), null=True, blank=True)
     # Publishing and cancelling are long, resumable jobs; their progress is shown in the admin.
-    inventory_status = models.CharField(max_length=16, choices=InventoryStatus.choices, default=InventoryStatus.NONE)
-    inventory_created = models.PositiveIntegerField(default=0)
-    inventory_total = models.PositiveIntegerField(default=0)
-    refunds_done = models.PositiveIntegerField(default=0)
-    refunds_total = models.PositiveIntegerField(default=0)
+    inventory_status = models.CharField(
+        verbose_name=_("inventory status"), max_length=16, choices=InventoryStatus.choices, default=InventoryStatus.NONE
+    )
+    inventory_created = models.PositiveIntegerField(verbose_name=_("inventory created"), default=0)
+    inventory_total = models.PositiveIntegerField(verbose_name=_("inventory total"), default=0)
+    refunds_done = models.PositiveIntegerField(verbose_name=_("refunds done"), default=0)
+    refunds_total = models.PositiveIntegerField(verbose_name=_("refunds total"), default=0)
     # The hold/checkout hot path reads this row anyway: a room's pass is checked only where this is on, so events
     # without a waiting room pay no extra statement for it (orders/services/waiting_room.py owns the room itself).
-    waiting_room = models.BooleanField(default=False, db_default=False)
+    waiting_room = models.BooleanField(verbose_name=_("waiting room"), default=False, db_default=False)
 
     class Meta:
         ordering = ["starts_at"]
+        verbose_name = _("event")
+        verbose_name_plural = _("events")
         constraints = [
             choices_check("status", EventStatus, "event_status_valid"),
             choices_check("selection_mode", EventSelectionMode, "event_selection_mode_valid"),
@@ -202,14 +222,18 @@ class Event(SoftDeleteModel):
 
 
 class PriceTier(TimeStampedModel):
-    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="tiers")
-    name = models.CharField(max_length=100)
-    price = models.DecimalField(max_digits=10, decimal_places=2)
-    colour = models.CharField(max_length=7, default="#3b82f6", help_text=gettext_lazy("Seat-map colour, #rrggbb."))
-    sort_order = models.PositiveIntegerField(default=0)
+    event = models.ForeignKey(Event, verbose_name=_("event"), on_delete=models.CASCADE, related_name="tiers")
+    name = models.CharField(verbose_name=_("name"), max_length=100)
+    price = models.DecimalField(verbose_name=_("price"), max_digits=10, decimal_places=2)
+    colour = models.CharField(
+        verbose_name=_("colour"), max_length=7, default="#3b82f6", help_text=_("Seat-map colour, #rrggbb.")
+    )
+    sort_order = models.PositiveIntegerField(verbose_name=_("sort order"), default=0)
 
     class Meta:
         ordering = ["event", "sort_order", "-price"]
+        verbose_name = _("price tier")
+        verbose_name_plural = _("price tiers")
         constraints = [
             models.UniqueConstraint(fields=["event", "name"], name="tier_name_unique_per_event"),
             models.CheckConstraint(condition=Q(price__gte=0), name="tier_price_not_negative"),
@@ -223,14 +247,18 @@ class PriceTier(TimeStampedModel):
 class EventSection(TimeStampedModel):
     """Which sections an event sells, at which tier; a general-admission section may sell another number of places."""
 
-    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="event_sections")
-    section = models.ForeignKey(Section, on_delete=models.PROTECT, related_name="event_sections")
-    tier = models.ForeignKey(PriceTier, on_delete=models.PROTECT, related_name="event_sections")
-    capacity_override = models.PositiveIntegerField(null=True, blank=True)
-    is_active = models.BooleanField(default=True)
+    event = models.ForeignKey(Event, verbose_name=_("event"), on_delete=models.CASCADE, related_name="event_sections")
+    section = models.ForeignKey(
+        Section, verbose_name=_("section"), on_delete=models.PROTECT, related_name="event_sections"
+    )
+    tier = models.ForeignKey(PriceTier, verbose_name=_("tier"), on_delete=models.PROTECT, related_name="event_sections")
+    capacity_override = models.PositiveIntegerField(verbose_name=_("capacity override"), null=True, blank=True)
+    is_active = models.BooleanField(verbose_name=_("is active"), default=True)
 
     class Meta:
         ordering = ["event", "section__sort_order"]
+        verbose_name = _("event section")
+        verbose_name_plural = _("event sections")
         constraints = [
             models.UniqueConstraint(fields=["event", "section"], name="event_section_unique"),
         ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import Q
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from core.db import SoftDeleteModel, TimeStampedModel, choices_check
 from inventory.contract import TICKET_STATUSES, EntryLogResult, SeatStatus, seat_label
@@ -20,46 +20,53 @@ class Seat(SoftDeleteModel):
 
     Status = SeatStatus
 
-    event_id = models.UUIDField()
+    event_id = models.UUIDField(verbose_name=_("event id"))
     organization_id = models.UUIDField(
-        null=True, blank=True, help_text=gettext_lazy("The event's organization (staff scoping).")
+        verbose_name=_("organization id"),
+        null=True,
+        blank=True,
+        help_text=_("The event's organization (staff scoping)."),
     )
-    section_id = models.UUIDField()
-    tier_id = models.UUIDField(null=True, blank=True)
-    row_label = models.CharField(max_length=16)
-    number = models.PositiveIntegerField()
-    x = models.IntegerField(default=0)
-    y = models.IntegerField(default=0)
-    is_accessible = models.BooleanField(default=False)
-    is_general_admission = models.BooleanField(default=False)
+    section_id = models.UUIDField(verbose_name=_("section id"))
+    tier_id = models.UUIDField(verbose_name=_("tier id"), null=True, blank=True)
+    row_label = models.CharField(verbose_name=_("row label"), max_length=16)
+    number = models.PositiveIntegerField(verbose_name=_("number"))
+    x = models.IntegerField(verbose_name=_("x"), default=0)
+    y = models.IntegerField(verbose_name=_("y"), default=0)
+    is_accessible = models.BooleanField(verbose_name=_("is accessible"), default=False)
+    is_general_admission = models.BooleanField(verbose_name=_("is general admission"), default=False)
     price = models.DecimalField(
+        verbose_name=_("price"),
         max_digits=10,
         decimal_places=2,
-        help_text=gettext_lazy("What this place costs now (or what it was held or sold at)."),
+        help_text=_("What this place costs now (or what it was held or sold at)."),
     )
     # Set by a reprice while the place is held or sold: the price it takes when it is next free (released, lapsed,
     # refunded), so a held place keeps the price it was held at and nothing returns to sale at a stale price.
-    next_price = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.AVAILABLE)
-    held_by_id = models.UUIDField(null=True, blank=True)
-    hold_expires_at = models.DateTimeField(null=True, blank=True)
-    owner_id = models.UUIDField(null=True, blank=True)
-    order_id = models.UUIDField(null=True, blank=True)
-    qr_version = models.PositiveIntegerField(default=1)
-    checked_in_at = models.DateTimeField(null=True, blank=True)
+    next_price = models.DecimalField(
+        verbose_name=_("next price"), max_digits=10, decimal_places=2, null=True, blank=True
+    )
+    status = models.CharField(verbose_name=_("status"), max_length=16, choices=Status.choices, default=Status.AVAILABLE)
+    held_by_id = models.UUIDField(verbose_name=_("held by id"), null=True, blank=True)
+    hold_expires_at = models.DateTimeField(verbose_name=_("hold expires at"), null=True, blank=True)
+    owner_id = models.UUIDField(verbose_name=_("owner id"), null=True, blank=True)
+    order_id = models.UUIDField(verbose_name=_("order id"), null=True, blank=True)
+    qr_version = models.PositiveIntegerField(verbose_name=_("qr version"), default=1)
+    checked_in_at = models.DateTimeField(verbose_name=_("checked in at"), null=True, blank=True)
     # The version of the printed ticket (0: never printed). Reprinting bumps it, so an older printed code is refused.
-    print_version = models.PositiveIntegerField(default=0, db_default=0)
+    print_version = models.PositiveIntegerField(verbose_name=_("print version"), default=0, db_default=0)
     kept_for = models.CharField(
+        verbose_name=_("kept for"),
         max_length=64,
         blank=True,
         db_default="",  # the bulk INSERT of a publish names only the columns it sets
-        help_text=gettext_lazy(
-            "Why staff keep this place off sale (production, cameras, VIP...): released by that name."
-        ),
+        help_text=_("Why staff keep this place off sale (production, cameras, VIP...): released by that name."),
     )
 
     class Meta:
         ordering = ["event_id", "section_id", "row_label", "number"]
+        verbose_name = _("seat")
+        verbose_name_plural = _("seats")
         constraints = [
             # Never two sellable rows for one physical place of one event.
             models.UniqueConstraint(
@@ -145,20 +152,25 @@ class EntryLog(TimeStampedModel):
 
     Result = EntryLogResult
 
-    seat_id = models.UUIDField(null=True, blank=True)
-    event_id = models.UUIDField(help_text=gettext_lazy("The event the gate was scanning for."))
-    organization_id = models.UUIDField(null=True, blank=True)
-    staff_id = models.UUIDField()
-    gate = models.CharField(max_length=64)
-    result = models.CharField(max_length=16, choices=Result.choices)
-    holder_id = models.UUIDField(null=True, blank=True)
+    seat_id = models.UUIDField(verbose_name=_("seat id"), null=True, blank=True)
+    event_id = models.UUIDField(verbose_name=_("event id"), help_text=_("The event the gate was scanning for."))
+    organization_id = models.UUIDField(verbose_name=_("organization id"), null=True, blank=True)
+    staff_id = models.UUIDField(verbose_name=_("staff id"))
+    gate = models.CharField(verbose_name=_("gate"), max_length=64)
+    result = models.CharField(verbose_name=_("result"), max_length=16, choices=Result.choices)
+    holder_id = models.UUIDField(verbose_name=_("holder id"), null=True, blank=True)
     token_fingerprint = models.CharField(
-        max_length=64, blank=True, help_text=gettext_lazy("SHA-256 prefix of the scanned code.")
+        verbose_name=_("token fingerprint"),
+        max_length=64,
+        blank=True,
+        help_text=_("SHA-256 prefix of the scanned code."),
     )
-    detail = models.CharField(max_length=255, blank=True)
+    detail = models.CharField(verbose_name=_("detail"), max_length=255, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
+        verbose_name = _("entry log")
+        verbose_name_plural = _("entry logs")
         constraints = [
             choices_check("result", EntryLogResult, "entrylog_result_valid"),
             # At most one admission per ticket, whatever races the gates run.

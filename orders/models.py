@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import F, Q
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from core.db import TimeStampedModel, choices_check
 from orders.contract import (
@@ -39,35 +39,48 @@ class Order(TimeStampedModel):
 
     Step = OrderStep
 
-    buyer_id = models.UUIDField()
-    event_id = models.UUIDField()
-    organization_id = models.UUIDField(null=True, blank=True)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
-    step = models.CharField(max_length=16, choices=Step.choices, default=Step.CREATED)
-    total = models.DecimalField(max_digits=10, decimal_places=2)
-    idempotency_key = models.CharField(max_length=100)
-    failure_code = models.CharField(max_length=64, blank=True)
-    confirmed_at = models.DateTimeField(null=True, blank=True)
-    refunded_at = models.DateTimeField(null=True, blank=True)
-    refund_reason = models.CharField(max_length=255, blank=True)
+    buyer_id = models.UUIDField(verbose_name=_("buyer id"))
+    event_id = models.UUIDField(verbose_name=_("event id"))
+    organization_id = models.UUIDField(verbose_name=_("organization id"), null=True, blank=True)
+    status = models.CharField(verbose_name=_("status"), max_length=16, choices=Status.choices, default=Status.PENDING)
+    step = models.CharField(verbose_name=_("step"), max_length=16, choices=Step.choices, default=Step.CREATED)
+    total = models.DecimalField(verbose_name=_("total"), max_digits=10, decimal_places=2)
+    idempotency_key = models.CharField(verbose_name=_("idempotency key"), max_length=100)
+    failure_code = models.CharField(verbose_name=_("failure code"), max_length=64, blank=True)
+    confirmed_at = models.DateTimeField(verbose_name=_("confirmed at"), null=True, blank=True)
+    refunded_at = models.DateTimeField(verbose_name=_("refunded at"), null=True, blank=True)
+    refund_reason = models.CharField(verbose_name=_("refund reason"), max_length=255, blank=True)
     # Paying the difference by card: the top-up (users_db) whose webhook completes this checkout.
-    card_topup_id = models.UUIDField(null=True, blank=True)
+    card_topup_id = models.UUIDField(verbose_name=_("card topup id"), null=True, blank=True)
     # Paid back so far by refunds of some of its tickets (OrderRefund rows DONE); the order stays CONFIRMED.
-    refunded_amount = models.DecimalField(max_digits=10, decimal_places=2, default=0)
+    refunded_amount = models.DecimalField(verbose_name=_("refunded amount"), max_digits=10, decimal_places=2, default=0)
     # Online orders are paid from credits; box-office orders at the counter (method and amount taken, no credits);
     # comps are free. db_default: rows written before the channel existed were online.
     channel = models.CharField(
-        max_length=16, choices=OrderChannel.choices, default=OrderChannel.ONLINE, db_default=OrderChannel.ONLINE
+        verbose_name=_("channel"),
+        max_length=16,
+        choices=OrderChannel.choices,
+        default=OrderChannel.ONLINE,
+        db_default=OrderChannel.ONLINE,
     )
     payment_method = models.CharField(
-        max_length=16, choices=BoxOfficePayment.choices, blank=True, default="", db_default=""
+        verbose_name=_("payment method"),
+        max_length=16,
+        choices=BoxOfficePayment.choices,
+        blank=True,
+        default="",
+        db_default="",
     )
-    amount_taken = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
+    amount_taken = models.DecimalField(
+        verbose_name=_("amount taken"), max_digits=10, decimal_places=2, null=True, blank=True
+    )
     # The staff member who sold or gave the tickets (box office, comps).
-    issued_by_id = models.UUIDField(null=True, blank=True)
+    issued_by_id = models.UUIDField(verbose_name=_("issued by id"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
         constraints = [
             choices_check("channel", OrderChannel, "order_channel_valid"),
             # A box-office sale records how it was paid and took exactly its total; nothing else records a payment.
@@ -115,16 +128,20 @@ class Order(TimeStampedModel):
 
 
 class OrderLine(TimeStampedModel):
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
-    seat_id = models.UUIDField()
-    price = models.DecimalField(max_digits=10, decimal_places=2)
+    order = models.ForeignKey(Order, verbose_name=_("order"), on_delete=models.CASCADE, related_name="lines")
+    seat_id = models.UUIDField(verbose_name=_("seat id"))
+    price = models.DecimalField(verbose_name=_("price"), max_digits=10, decimal_places=2)
     # True while the order may still own the seat (pending or confirmed); cleared when it fails or is refunded.
-    is_active = models.BooleanField(default=True)
+    is_active = models.BooleanField(verbose_name=_("is active"), default=True)
     # The refund of some of the order's tickets that took this one back (set when that refund is recorded).
-    refund = models.ForeignKey("OrderRefund", on_delete=models.PROTECT, null=True, blank=True, related_name="lines")
+    refund = models.ForeignKey(
+        "OrderRefund", verbose_name=_("refund"), on_delete=models.PROTECT, null=True, blank=True, related_name="lines"
+    )
 
     class Meta:
         ordering = ["order", "seat_id"]
+        verbose_name = _("order line")
+        verbose_name_plural = _("order lines")
         constraints = [
             models.UniqueConstraint(fields=["order", "seat_id"], name="orderline_seat_once_per_order"),
             # No seat in two live orders, whatever the seat database says.
@@ -148,17 +165,19 @@ class OrderRefund(TimeStampedModel):
 
     Step = OrderRefundStep
 
-    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="refunds")
-    organization_id = models.UUIDField(null=True, blank=True)
-    actor_id = models.UUIDField(null=True, blank=True)
-    amount = models.DecimalField(max_digits=10, decimal_places=2)
-    reason = models.CharField(max_length=255)
-    block_seats = models.BooleanField(default=False)
-    step = models.CharField(max_length=16, choices=Step.choices, default=Step.REFUNDING)
-    done_at = models.DateTimeField(null=True, blank=True)
+    order = models.ForeignKey(Order, verbose_name=_("order"), on_delete=models.PROTECT, related_name="refunds")
+    organization_id = models.UUIDField(verbose_name=_("organization id"), null=True, blank=True)
+    actor_id = models.UUIDField(verbose_name=_("actor id"), null=True, blank=True)
+    amount = models.DecimalField(verbose_name=_("amount"), max_digits=10, decimal_places=2)
+    reason = models.CharField(verbose_name=_("reason"), max_length=255)
+    block_seats = models.BooleanField(verbose_name=_("block seats"), default=False)
+    step = models.CharField(verbose_name=_("step"), max_length=16, choices=Step.choices, default=Step.REFUNDING)
+    done_at = models.DateTimeField(verbose_name=_("done at"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
+        verbose_name = _("order refund")
+        verbose_name_plural = _("order refunds")
         constraints = [
             # One refund of an order runs at a time (the flow lock serialises them; this makes it a fact).
             models.UniqueConstraint(
@@ -183,9 +202,9 @@ class OrderRefund(TimeStampedModel):
 class TicketFlow(TimeStampedModel):
     """A flow that passes one ticket (a seat of seats_db) on: which one, of which event and organization."""
 
-    seat_id = models.UUIDField()
-    event_id = models.UUIDField()
-    organization_id = models.UUIDField(null=True, blank=True)
+    seat_id = models.UUIDField(verbose_name=_("seat id"))
+    event_id = models.UUIDField(verbose_name=_("event id"))
+    organization_id = models.UUIDField(verbose_name=_("organization id"), null=True, blank=True)
 
     class Meta:
         abstract = True
@@ -200,26 +219,28 @@ class Transfer(TicketFlow):
 
     Step = TransferStep
 
-    from_user_id = models.UUIDField()
+    from_user_id = models.UUIDField(verbose_name=_("from user id"))
     # Empty when the address names no account that may receive tickets (none, inactive, unverified, flagged): the
     # sender is told nothing different, and the offer simply never becomes acceptable and expires.
-    to_user_id = models.UUIDField(null=True, blank=True)
-    to_email = models.EmailField(max_length=254, blank=True)
-    price = models.DecimalField(max_digits=10, decimal_places=2, default=0)
+    to_user_id = models.UUIDField(verbose_name=_("to user id"), null=True, blank=True)
+    to_email = models.EmailField(verbose_name=_("to email"), max_length=254, blank=True)
+    price = models.DecimalField(verbose_name=_("price"), max_digits=10, decimal_places=2, default=0)
     # The platform fee kept from the sender's proceeds (as for resale), fixed when the offer is made.
-    fee = models.DecimalField(max_digits=10, decimal_places=2, default=0)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OFFERED)
-    step = models.CharField(max_length=16, choices=Step.choices, default=Step.NONE)
-    expires_at = models.DateTimeField()
-    accepted_at = models.DateTimeField(null=True, blank=True)
-    sender_confirmed_at = models.DateTimeField(null=True, blank=True)
-    recipient_confirmed_at = models.DateTimeField(null=True, blank=True)
-    completed_at = models.DateTimeField(null=True, blank=True)
-    failure_code = models.CharField(max_length=64, blank=True)
-    dispute_reason = models.TextField(blank=True)
+    fee = models.DecimalField(verbose_name=_("fee"), max_digits=10, decimal_places=2, default=0)
+    status = models.CharField(verbose_name=_("status"), max_length=16, choices=Status.choices, default=Status.OFFERED)
+    step = models.CharField(verbose_name=_("step"), max_length=16, choices=Step.choices, default=Step.NONE)
+    expires_at = models.DateTimeField(verbose_name=_("expires at"))
+    accepted_at = models.DateTimeField(verbose_name=_("accepted at"), null=True, blank=True)
+    sender_confirmed_at = models.DateTimeField(verbose_name=_("sender confirmed at"), null=True, blank=True)
+    recipient_confirmed_at = models.DateTimeField(verbose_name=_("recipient confirmed at"), null=True, blank=True)
+    completed_at = models.DateTimeField(verbose_name=_("completed at"), null=True, blank=True)
+    failure_code = models.CharField(verbose_name=_("failure code"), max_length=64, blank=True)
+    dispute_reason = models.TextField(verbose_name=_("dispute reason"), blank=True)
 
     class Meta:
         ordering = ["-created_at"]
+        verbose_name = _("transfer")
+        verbose_name_plural = _("transfers")
         constraints = [
             # One active transfer per ticket.
             models.UniqueConstraint(
@@ -254,19 +275,21 @@ class ResaleListing(TicketFlow):
 
     Step = ResaleListingStep
 
-    seller_id = models.UUIDField()
-    price = models.DecimalField(max_digits=10, decimal_places=2)
-    face_value = models.DecimalField(max_digits=10, decimal_places=2)
-    fee = models.DecimalField(max_digits=10, decimal_places=2, default=0)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
-    step = models.CharField(max_length=16, choices=Step.choices, default=Step.NONE)
-    buyer_id = models.UUIDField(null=True, blank=True)
+    seller_id = models.UUIDField(verbose_name=_("seller id"))
+    price = models.DecimalField(verbose_name=_("price"), max_digits=10, decimal_places=2)
+    face_value = models.DecimalField(verbose_name=_("face value"), max_digits=10, decimal_places=2)
+    fee = models.DecimalField(verbose_name=_("fee"), max_digits=10, decimal_places=2, default=0)
+    status = models.CharField(verbose_name=_("status"), max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    step = models.CharField(verbose_name=_("step"), max_length=16, choices=Step.choices, default=Step.NONE)
+    buyer_id = models.UUIDField(verbose_name=_("buyer id"), null=True, blank=True)
     # A sale attempt's own id: the ledger reference of its money movements, fresh for every attempt.
-    sale_attempt_id = models.UUIDField(null=True, blank=True)
-    sold_at = models.DateTimeField(null=True, blank=True)
+    sale_attempt_id = models.UUIDField(verbose_name=_("sale attempt id"), null=True, blank=True)
+    sold_at = models.DateTimeField(verbose_name=_("sold at"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
+        verbose_name = _("resale listing")
+        verbose_name_plural = _("resale listings")
         constraints = [
             # One active listing per ticket.
             models.UniqueConstraint(
@@ -302,20 +325,22 @@ class Notification(TimeStampedModel):
     Kind = NotificationKind
     Status = NotificationStatus
 
-    kind = models.CharField(max_length=32, choices=Kind.choices)
-    object_id = models.UUIDField()
-    recipient_id = models.UUIDField()
-    organization_id = models.UUIDField(null=True, blank=True)
-    email = models.CharField(max_length=254, blank=True)
-    subject = models.CharField(max_length=255, blank=True)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    last_error = models.TextField(blank=True)
-    message_id = models.CharField(max_length=255, blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
+    kind = models.CharField(verbose_name=_("kind"), max_length=32, choices=Kind.choices)
+    object_id = models.UUIDField(verbose_name=_("object id"))
+    recipient_id = models.UUIDField(verbose_name=_("recipient id"))
+    organization_id = models.UUIDField(verbose_name=_("organization id"), null=True, blank=True)
+    email = models.CharField(verbose_name=_("email"), max_length=254, blank=True)
+    subject = models.CharField(verbose_name=_("subject"), max_length=255, blank=True)
+    status = models.CharField(verbose_name=_("status"), max_length=16, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(verbose_name=_("attempts"), default=0)
+    last_error = models.TextField(verbose_name=_("last error"), blank=True)
+    message_id = models.CharField(verbose_name=_("message id"), max_length=255, blank=True)
+    sent_at = models.DateTimeField(verbose_name=_("sent at"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
         constraints = [
             models.UniqueConstraint(fields=["kind", "object_id", "recipient_id"], name="notification_once"),
             choices_check("kind", NotificationKind, "notification_kind_valid"),
@@ -342,24 +367,26 @@ class StaffOperation(TimeStampedModel):
     Kind = StaffOperationKind
     Status = StaffOperationStatus
 
-    kind = models.CharField(max_length=16, choices=Kind.choices)
-    event_id = models.UUIDField()
-    organization_id = models.UUIDField()
-    actor_id = models.UUIDField(null=True, blank=True)
-    reason = models.CharField(max_length=255, blank=True)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
-    done = models.PositiveIntegerField(default=0)
-    total = models.PositiveIntegerField(default=0)
-    errors = models.PositiveIntegerField(default=0)
-    error_detail = models.TextField(blank=True)
-    result = models.JSONField(default=dict, blank=True)
+    kind = models.CharField(verbose_name=_("kind"), max_length=16, choices=Kind.choices)
+    event_id = models.UUIDField(verbose_name=_("event id"))
+    organization_id = models.UUIDField(verbose_name=_("organization id"))
+    actor_id = models.UUIDField(verbose_name=_("actor id"), null=True, blank=True)
+    reason = models.CharField(verbose_name=_("reason"), max_length=255, blank=True)
+    status = models.CharField(verbose_name=_("status"), max_length=16, choices=Status.choices, default=Status.QUEUED)
+    done = models.PositiveIntegerField(verbose_name=_("done"), default=0)
+    total = models.PositiveIntegerField(verbose_name=_("total"), default=0)
+    errors = models.PositiveIntegerField(verbose_name=_("errors"), default=0)
+    error_detail = models.TextField(verbose_name=_("error detail"), blank=True)
+    result = models.JSONField(verbose_name=_("result"), default=dict, blank=True)
     # What the operation works with beyond the event (a reprice: the tier and its new price).
-    params = models.JSONField(default=dict, blank=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
+    params = models.JSONField(verbose_name=_("params"), default=dict, blank=True)
+    started_at = models.DateTimeField(verbose_name=_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(verbose_name=_("finished at"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
+        verbose_name = _("staff operation")
+        verbose_name_plural = _("staff operations")
         constraints = [
             # Two staff members pressing the button (or one pressing twice) start one operation per event.
             models.UniqueConstraint(
@@ -386,13 +413,15 @@ class BuyerBlock(TimeStampedModel):
     events are untouched (a platform-wide flag is platform staff's, in the accounts admin).
     """
 
-    organization_id = models.UUIDField()
-    user_id = models.UUIDField()
-    reason = models.CharField(max_length=255)
-    created_by_id = models.UUIDField(null=True, blank=True)
+    organization_id = models.UUIDField(verbose_name=_("organization id"))
+    user_id = models.UUIDField(verbose_name=_("user id"))
+    reason = models.CharField(verbose_name=_("reason"), max_length=255)
+    created_by_id = models.UUIDField(verbose_name=_("created by id"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
+        verbose_name = _("buyer block")
+        verbose_name_plural = _("buyer blocks")
         constraints = [
             models.UniqueConstraint(fields=["organization_id", "user_id"], name="buyer_block_once_per_organization"),
         ]
@@ -410,35 +439,47 @@ class WaitingRoom(TimeStampedModel):
     admission job is its single writer once the sale starts (it updates it under ``SELECT ... FOR UPDATE``).
     """
 
-    event_id = models.UUIDField(unique=True)
-    organization_id = models.UUIDField()
-    is_active = models.BooleanField(default=True)
-    is_paused = models.BooleanField(default=False)
-    opens_at = models.DateTimeField()  # people may join from here on
-    starts_at = models.DateTimeField()  # the on-sale: arrivals before it are drawn at random, later ones queue behind
-    rate_per_minute = models.PositiveIntegerField(default=100)
-    pass_minutes = models.PositiveIntegerField(default=15)
-    per_address_cap = models.PositiveIntegerField(default=4)
+    event_id = models.UUIDField(verbose_name=_("event id"), unique=True)
+    organization_id = models.UUIDField(verbose_name=_("organization id"))
+    is_active = models.BooleanField(verbose_name=_("is active"), default=True)
+    is_paused = models.BooleanField(verbose_name=_("is paused"), default=False)
+    opens_at = models.DateTimeField(verbose_name=_("opens at"))  # people may join from here on
+    # The on-sale: arrivals before it are drawn at random, later ones queue behind.
+    starts_at = models.DateTimeField(verbose_name=_("starts at"))
+    rate_per_minute = models.PositiveIntegerField(verbose_name=_("rate per minute"), default=100)
+    pass_minutes = models.PositiveIntegerField(verbose_name=_("pass minutes"), default=15)
+    per_address_cap = models.PositiveIntegerField(verbose_name=_("per address cap"), default=4)
     # Follow throughput: admit only while fewer admitted buyers than this hold a valid pass and have not bought yet
     # (None: the rate alone). Buyers who finish make room for the next ones, so admission tracks the sale's pace.
-    max_in_flight = models.PositiveIntegerField(null=True, blank=True)
+    max_in_flight = models.PositiveIntegerField(verbose_name=_("max in flight"), null=True, blank=True)
     # RATE: admit at rate_per_minute. THROUGHPUT: the admission job's controller sets current_rate (at most
     # rate_per_minute) from the p95 of recent hold and checkout latency against latency_target_ms.
-    admission_mode = models.CharField(max_length=16, choices=WaitingRoomMode.choices, default=WaitingRoomMode.RATE)
-    latency_target_ms = models.PositiveIntegerField(null=True, blank=True)
-    current_rate = models.PositiveIntegerField(null=True, blank=True)
-    latency_p95_ms = models.PositiveIntegerField(null=True, blank=True)  # the last step's measurement, for staff
-    latency_samples = models.PositiveIntegerField(default=0)  # how many samples that p95 was taken from
-    backed_off_at = models.DateTimeField(null=True, blank=True)  # the last slow step: older samples are not judged
-    controlled_at = models.DateTimeField(null=True, blank=True)  # the controller's last change of current_rate
-    drawn_at = models.DateTimeField(null=True, blank=True)  # early arrivals have their positions
-    last_position = models.PositiveIntegerField(default=0)  # the last position given out
-    admitted_up_to = models.PositiveIntegerField(default=0)  # every position <= this is admitted
+    admission_mode = models.CharField(
+        verbose_name=_("admission mode"), max_length=16, choices=WaitingRoomMode.choices, default=WaitingRoomMode.RATE
+    )
+    latency_target_ms = models.PositiveIntegerField(verbose_name=_("latency target ms"), null=True, blank=True)
+    current_rate = models.PositiveIntegerField(verbose_name=_("current rate"), null=True, blank=True)
+    # The last step's measurement, for staff.
+    latency_p95_ms = models.PositiveIntegerField(verbose_name=_("latency p95 ms"), null=True, blank=True)
+    # How many samples that p95 was taken from.
+    latency_samples = models.PositiveIntegerField(verbose_name=_("latency samples"), default=0)
+    # The last slow step: older samples are not judged.
+    backed_off_at = models.DateTimeField(verbose_name=_("backed off at"), null=True, blank=True)
+    # The controller's last change of current_rate.
+    controlled_at = models.DateTimeField(verbose_name=_("controlled at"), null=True, blank=True)
+    # Early arrivals have their positions.
+    drawn_at = models.DateTimeField(verbose_name=_("drawn at"), null=True, blank=True)
+    # The last position given out.
+    last_position = models.PositiveIntegerField(verbose_name=_("last position"), default=0)
+    # Every position <= this is admitted.
+    admitted_up_to = models.PositiveIntegerField(verbose_name=_("admitted up to"), default=0)
     # Admissions are owed at rate_per_minute from this instant; it advances by exactly what was admitted.
-    admission_clock = models.DateTimeField(null=True, blank=True)
-    sold_out_at = models.DateTimeField(null=True, blank=True)
+    admission_clock = models.DateTimeField(verbose_name=_("admission clock"), null=True, blank=True)
+    sold_out_at = models.DateTimeField(verbose_name=_("sold out at"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("waiting room")
+        verbose_name_plural = _("waiting rooms")
         constraints = [
             models.CheckConstraint(condition=Q(opens_at__lte=F("starts_at")), name="waiting_room_opens_before_sale"),
             models.CheckConstraint(condition=Q(rate_per_minute__gte=1), name="waiting_room_rate_positive"),
@@ -473,14 +514,16 @@ class WaitingRoomEntry(TimeStampedModel):
     """One verified account's place in one room. Before the draw an early arrival has only its random ``draw_key``
     (``secrets``); the draw gives positions in key order, later arrivals get the next position at once."""
 
-    room = models.ForeignKey(WaitingRoom, on_delete=models.PROTECT, related_name="entries")
-    user_id = models.UUIDField()
-    client_address = models.CharField(max_length=64)
-    draw_key = models.BigIntegerField(null=True, blank=True)
-    position = models.PositiveIntegerField(null=True, blank=True)
-    admitted_at = models.DateTimeField(null=True, blank=True)
+    room = models.ForeignKey(WaitingRoom, verbose_name=_("room"), on_delete=models.PROTECT, related_name="entries")
+    user_id = models.UUIDField(verbose_name=_("user id"))
+    client_address = models.CharField(verbose_name=_("client address"), max_length=64)
+    draw_key = models.BigIntegerField(verbose_name=_("draw key"), null=True, blank=True)
+    position = models.PositiveIntegerField(verbose_name=_("position"), null=True, blank=True)
+    admitted_at = models.DateTimeField(verbose_name=_("admitted at"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("waiting room entry")
+        verbose_name_plural = _("waiting room entries")
         constraints = [
             # One place per account, whatever the number of tabs or requests.
             models.UniqueConstraint(fields=["room", "user_id"], name="waiting_room_one_place_per_account"),
@@ -507,12 +550,15 @@ class WaitingRoomLatencySample(models.Model):
     """How long one hold or checkout request of an event with an active room took (orders/middleware.py): what the
     admission job's throughput controller reads. Pruned by the job after ``LATENCY_RETENTION``."""
 
-    event_id = models.UUIDField()
-    operation = models.CharField(max_length=16)  # core.metrics.OPERATION_ROUTES: "hold", "purchase"
-    duration_ms = models.PositiveIntegerField()
-    recorded_at = models.DateTimeField()
+    event_id = models.UUIDField(verbose_name=_("event id"))
+    # One of core.metrics.OPERATION_ROUTES: "hold", "purchase".
+    operation = models.CharField(verbose_name=_("operation"), max_length=16)
+    duration_ms = models.PositiveIntegerField(verbose_name=_("duration ms"))
+    recorded_at = models.DateTimeField(verbose_name=_("recorded at"))
 
     class Meta:
+        verbose_name = _("waiting room latency sample")
+        verbose_name_plural = _("waiting room latency samples")
         # The controller's window (event, since) and the prune (event, before).
         indexes = [models.Index(fields=["event_id", "recorded_at"], name="waiting_room_latency_idx")]
 
@@ -523,14 +569,16 @@ class WaitingRoomLatencySample(models.Model):
 class WaitingRoomAdmission(TimeStampedModel):
     """Append-only log: each batch of positions the admission job let in (and staff changes of pace)."""
 
-    room = models.ForeignKey(WaitingRoom, on_delete=models.PROTECT, related_name="admissions")
-    first_position = models.PositiveIntegerField()
-    last_position = models.PositiveIntegerField()
-    count = models.PositiveIntegerField()
-    rate_per_minute = models.PositiveIntegerField()
+    room = models.ForeignKey(WaitingRoom, verbose_name=_("room"), on_delete=models.PROTECT, related_name="admissions")
+    first_position = models.PositiveIntegerField(verbose_name=_("first position"))
+    last_position = models.PositiveIntegerField(verbose_name=_("last position"))
+    count = models.PositiveIntegerField(verbose_name=_("count"))
+    rate_per_minute = models.PositiveIntegerField(verbose_name=_("rate per minute"))
 
     class Meta:
         ordering = ["-created_at"]
+        verbose_name = _("waiting room admission")
+        verbose_name_plural = _("waiting room admissions")
         constraints = [
             models.CheckConstraint(
                 condition=Q(first_position__lte=F("last_position")), name="waiting_room_admission_range"
@@ -554,22 +602,22 @@ class WaitingListEntry(TimeStampedModel):
 
     Status = WaitingListStatus
 
-    event_id = models.UUIDField()
-    organization_id = models.UUIDField()
-    section_id = models.UUIDField(null=True, blank=True)
-    tier_id = models.UUIDField(null=True, blank=True)
-    buyer_id = models.UUIDField()
-    quantity = models.PositiveSmallIntegerField()
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.WAITING)
-    offered_at = models.DateTimeField(null=True, blank=True)
-    offer_expires_at = models.DateTimeField(null=True, blank=True)
-    offered_seat_ids = ArrayField(models.UUIDField(), default=list, blank=True)
-    closed_at = models.DateTimeField(null=True, blank=True)
+    event_id = models.UUIDField(verbose_name=_("event id"))
+    organization_id = models.UUIDField(verbose_name=_("organization id"))
+    section_id = models.UUIDField(verbose_name=_("section id"), null=True, blank=True)
+    tier_id = models.UUIDField(verbose_name=_("tier id"), null=True, blank=True)
+    buyer_id = models.UUIDField(verbose_name=_("buyer id"))
+    quantity = models.PositiveSmallIntegerField(verbose_name=_("quantity"))
+    status = models.CharField(verbose_name=_("status"), max_length=16, choices=Status.choices, default=Status.WAITING)
+    offered_at = models.DateTimeField(verbose_name=_("offered at"), null=True, blank=True)
+    offer_expires_at = models.DateTimeField(verbose_name=_("offer expires at"), null=True, blank=True)
+    offered_seat_ids = ArrayField(models.UUIDField(), verbose_name=_("offered seat ids"), default=list, blank=True)
+    closed_at = models.DateTimeField(verbose_name=_("closed at"), null=True, blank=True)
 
     class Meta:
         ordering = ["created_at", "id"]
-        verbose_name = gettext_lazy("waiting-list entry")
-        verbose_name_plural = gettext_lazy("waiting-list entries")
+        verbose_name = _("waiting-list entry")
+        verbose_name_plural = _("waiting-list entries")
         constraints = [
             # One live entry per buyer per line (an event-wide line has no section and no tier: NULLs are equal).
             models.UniqueConstraint(

@@ -12,13 +12,19 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from django.apps import apps
 from django.conf import settings
 from django.core.management import call_command
 from django.test import override_settings
+from django.utils import translation
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy
 
 from core.msgfmt import compile_po, read_po
 
 LOCALE = Path(settings.BASE_DIR) / "locale"
+# The apps whose models, fields and choices are named by this project (the admin shows them as labels and headers).
+PROJECT_APPS = ("accounts", "core", "events", "inventory", "orders", "ops")
 CATALOGS = sorted(LOCALE.glob("*/LC_MESSAGES/*.po"))
 PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]|\{\{ *(\w+) *\}\}")
 # What makemessages reads; the same arguments docs/BUYER.md gives for updating the catalogs.
@@ -204,3 +210,64 @@ def test_the_template_check_finds_text_outside_translate_tags():
     assert _untranslated_text(source, markup=True) == ["Plain", "Loose"]
     assert _untranslated_text("{% blocktranslate %}Inside {{ x }}{% endblocktranslate %}", markup=True) == []
     assert _untranslated_text("TicketRemaster · {{ x }} ms", markup=True) == []
+
+
+# --- Every name the admin derives a label from is translated ----------------------------------------------------
+
+
+def _names_people_read():
+    """(where, name) of what the staff admin shows from the models: each project app's name, each model's singular
+    and plural name, each field's label and each choice's label."""
+    for app_label in PROJECT_APPS:
+        config = apps.get_app_config(app_label)
+        yield app_label, config.verbose_name
+        for model in config.get_models():
+            opts = model._meta
+            yield f"{opts.label} (name)", opts.verbose_name
+            yield f"{opts.label} (plural)", opts.verbose_name_plural
+            for field in [*opts.concrete_fields, *opts.many_to_many]:
+                if field.auto_created:
+                    continue  # Django's own "ID" of a model without a declared key: the same word in German
+                yield f"{opts.label}.{field.name}", field.verbose_name
+                for value, label in field.flatchoices:
+                    yield f"{opts.label}.{field.name}={value}", label
+
+
+def _untranslated_names(names, *, language: str, catalog_msgids: set[str]) -> list[str]:
+    """Names that are not lazy translations (a plain string stays English in every language), or that have no
+    translation: the same text in ``language`` as in English and no translated entry of the catalog."""
+    problems = []
+    for where, name in names:
+        if not isinstance(name, Promise):
+            problems.append(f"{where}: {name!r} is a plain string, not gettext_lazy")
+            continue
+        with translation.override("en"):
+            english = str(name)
+        with translation.override(language):
+            translated = str(name)
+        if translated == english and english not in catalog_msgids:
+            problems.append(f"{where}: {english!r} has no {language} translation")
+    return problems
+
+
+@pytest.mark.parametrize("language", [code for code, _name in settings.LANGUAGES if code != "en"])
+def test_every_model_field_and_choice_name_is_translated(language):
+    """A model or field added without ``verbose_name=_(...)`` would be named in English on the German admin."""
+    catalog_msgids = {
+        entry.msgid for entry in read_po(LOCALE / language / "LC_MESSAGES" / "django.po") if entry.translated
+    }
+    names = list(_names_people_read())
+    assert len(names) > 300  # every app's models were found
+    problems = _untranslated_names(names, language=language, catalog_msgids=catalog_msgids)
+    assert not problems, "\n".join(problems)
+
+
+def test_the_name_check_finds_plain_and_untranslated_names():
+    names = [
+        ("plain", "sales start"),
+        ("missing", gettext_lazy("a name no catalog has")),
+        ("translated", gettext_lazy("sales start")),
+        ("the same in German", gettext_lazy("x")),
+    ]
+    problems = _untranslated_names(names, language="de", catalog_msgids={"x"})
+    assert [problem.split(":")[0] for problem in problems] == ["plain", "missing"]

@@ -112,6 +112,20 @@ def test_the_staff_admin_pages_are_german_too(tenant):
     assert 'value="Take payment and sell"' in english and "Zahlung" not in english
 
 
+def test_the_admin_names_models_fields_and_roles_in_german(tenant):
+    """Names the admin derives from the models (titles, column headings, filters, choices) follow the language."""
+    staff = _signed_in(tenant.owner)
+    events = _text(staff.get(reverse("admin:events_event_changelist"), **GERMAN))
+    assert "Veranstaltung zur Änderung auswählen" in events and "Nach Auswahlverfahren" in events
+    assert ">Titel<" in events and ">Spielstätte<" in events and ">Organisation<" in events
+    assert "Select event to change" not in events and "By selection mode" not in events and ">Venue<" not in events
+    english = _text(staff.get(reverse("admin:events_event_changelist")))
+    assert "Select event to change" in english and "By selection mode" in english and ">Venue<" in english
+
+    members = _text(staff.get(reverse("admin:accounts_organizationmembership_changelist"), **GERMAN))
+    assert ">Rolle<" in members and "Inhaber" in members and "Einlasskontrolle" in members
+
+
 def test_service_errors_speak_the_request_language_and_keep_their_code(tenant):
     buyer = _signed_in(tenant.buyer)
     url = f"/api/v1/events/{tenant.event.pk}/holds/"

@@ -114,4 +114,12 @@ def test_staff_switch_the_admin_to_german_and_its_pages_stay_german(live_server,
     page.goto(f"{live_server.url}/admin/events/event/{tenant.event.pk}/box-office/")
     assert "Zahlung und Tickets" in page.text_content("#content-main")
     assert page.locator("#box-office input[type=submit]").get_attribute("value") == "Zahlung annehmen und verkaufen"
+
+    # The names Django derives from the models: the list's title, its column headings and filters.
+    page.goto(f"{live_server.url}/admin/events/event/")
+    assert page.inner_text("#content h1") == "Veranstaltung zur Änderung auswählen"
+    headings = page.text_content("#result_list thead")
+    assert "Titel" in headings and "Spielstätte" in headings and "Organisation" in headings
+    assert "Nach Auswahlverfahren" in page.text_content("#changelist-filter")
+    page.screenshot(path=str(SCREENSHOTS / "admin-german-events.png"))
     context.close()
