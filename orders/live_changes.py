@@ -35,6 +35,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from urllib.parse import urlsplit
 
+from django.db import DatabaseError, close_old_connections
 from django.utils import timezone
 
 from events import selectors as events_selectors
@@ -145,6 +146,21 @@ class SeatChangeFeed:
             self.published.update((seat, (status, now)) for seat, status in seats.items())
         self.published = {seat: entry for seat, entry in self.published.items() if entry[1] > keep_after}
         return messages
+
+
+def publish_tick(*, feed: SeatChangeFeed, publisher: NchanPublisher) -> tuple[SeatChangeFeed, int]:
+    """One tick of the feed, published. Returns the feed to tick next and how many messages went out.
+
+    A tick whose messages could not all be published (nginx restarting, a database away) must not be forgotten: the
+    feed has already marked them published. So the next feed starts afresh: it publishes again what changed in the
+    last OVERLAP seconds, from a version no map holds, and every map of those sections catches up by the poll."""
+    try:
+        return feed, publisher.publish(feed.tick())
+    except (OSError, http.client.HTTPException, DatabaseError) as error:
+        log.warning("live changes not published (%s): starting the feed afresh", error)
+        publisher.close()
+        close_old_connections()
+        return SeatChangeFeed(clock=feed.clock), 0
 
 
 class NchanPublisher:

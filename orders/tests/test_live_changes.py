@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import socket
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -16,7 +19,7 @@ from core.databases import ALL_DATABASES
 from events.models import Event
 from inventory.models import Seat
 from orders import services
-from orders.live_changes import SeatChangeFeed, version_of
+from orders.live_changes import NchanPublisher, SeatChangeFeed, publish_tick, version_of
 from orders.tests.factories import make_event
 
 pytestmark = pytest.mark.django_db(databases=ALL_DATABASES)
@@ -157,3 +160,60 @@ def test_the_publisher_command_needs_a_url(settings):
     settings.LIVE_PUBLISH_URL = ""
     with pytest.raises(CommandError, match="TR_LIVE_PUBLISH_URL"):
         call_command("publish_seat_changes")
+
+
+class Receiver(BaseHTTPRequestHandler):
+    """nchan's publisher location as the feed sees it: 201 for each POST, the bodies kept."""
+
+    received: list[tuple[str, dict]] = []
+
+    def log_message(self, *args) -> None:
+        pass
+
+    def do_POST(self) -> None:
+        Receiver.received.append((self.path, json.loads(self.rfile.read(int(self.headers["Content-Length"])))))
+        self.send_response(201)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+
+@pytest.fixture
+def receiver():
+    Receiver.received = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+# Transactional: a failed tick closes broken connections (close_old_connections), which would end a test's
+# surrounding transaction.
+@pytest.mark.django_db(databases=ALL_DATABASES, transaction=True)
+def test_a_tick_that_could_not_be_published_is_published_again_from_a_version_no_map_holds(
+    quiet_event, other_buyer, receiver
+):
+    clock = Clock()
+    feed = SeatChangeFeed(clock=clock)
+    clock.advance(0.5)
+    refused = NchanPublisher(f"http://127.0.0.1:{_closed_port()}/live")
+    services.hold_seats(buyer_id=other_buyer.pk, event_id=quiet_event.event.pk, seat_ids=quiet_event.seat_ids[:1])
+    next_feed, sent = publish_tick(feed=feed, publisher=refused)
+    assert sent == 0 and next_feed is not feed
+
+    publisher = NchanPublisher(f"http://127.0.0.1:{receiver.server_address[1]}/live")
+    clock.advance(0.5)
+    next_feed, sent = publish_tick(feed=next_feed, publisher=publisher)
+    assert sent == 1
+    [(path, message)] = Receiver.received
+    assert path == f"/live/{quiet_event.event.pk}/{quiet_event.section.pk}"
+    assert message["seats"] == [{"id": str(quiet_event.seat_ids[0]), "status": "HELD"}]
+    # Later than anything the lost tick could have given a map: every map of the section asks the poll.
+    assert message["since"] == version_of(next_feed.started) > version_of(feed.last_tick) - 1
+    publisher.close()
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

@@ -4,21 +4,20 @@
 
 Twice a second: one indexed read of the seats written since the previous tick, then one POST per changed section to
 nginx's nchan publisher location, which pushes it to every map subscribed to that section. Run one per edge (deploy
-starts it as ``live``). Stopping it loses nothing: open maps notice the gap in the versions and ask the cached poll.
+starts it as ``live``). Stopping it, or a failed publish (logged), loses nothing: open maps notice the gap in the
+versions and ask the cached poll.
 SIGTERM or SIGINT stop it after the tick in progress.
 """
 
 from __future__ import annotations
 
-import http.client
 import signal
 import time
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import DatabaseError, close_old_connections
 
-from orders.live_changes import NchanPublisher, SeatChangeFeed
+from orders.live_changes import NchanPublisher, SeatChangeFeed, publish_tick
 
 
 class Command(BaseCommand):
@@ -41,12 +40,8 @@ class Command(BaseCommand):
         try:
             while not stopping:
                 started = time.monotonic()
-                try:
-                    published += publisher.publish(feed.tick())
-                except (OSError, http.client.HTTPException, DatabaseError) as error:
-                    # nginx or a database restarting: the maps catch up through the poll when it is back.
-                    self.stderr.write(f"publish failed ({error}); retrying next tick")
-                    close_old_connections()
+                feed, sent = publish_tick(feed=feed, publisher=publisher)
+                published += sent
                 time.sleep(max(0.0, interval - (time.monotonic() - started)))
         finally:
             publisher.close()
