@@ -13,7 +13,6 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db import connections
 from django.db.models import QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -24,7 +23,7 @@ from accounts.models import CardRefund, LedgerEntry, OneTimeCode, OrganizationMe
 from core.errors import NotFound
 from core.ids import as_uuid
 from core.permissions import Capability, role_allows
-from core.results import from_row
+from core.results import fetch_as, from_row
 
 # A verified CHECKOUT_STEP_UP code lets a flagged buyer pay for this long.
 STEP_UP_VALID_FOR = timedelta(minutes=15)
@@ -53,14 +52,11 @@ _USER_GET = (
 
 def user_get(*, user_id: uuid.UUID) -> UserInfo:
     """The user, or NotFound (also for a malformed id)."""
-    key, row = as_uuid(user_id), None
-    if key is not None:
-        with connections[DB_ALIAS].cursor() as cursor:
-            cursor.execute(_USER_GET, [key])
-            row = cursor.fetchone()
-    if row is None:
+    key = as_uuid(user_id)
+    user = fetch_as(UserInfo, _USER_GET, [key], using=DB_ALIAS) if key is not None else None
+    if user is None:
         raise NotFound(gettext("No such user."))
-    return UserInfo(*row)
+    return user
 
 
 def user_info_of(user: Any) -> UserInfo:

@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from functools import cache, partial
 from typing import Any, TypeVar
 
+from django.db import connections
+
 T = TypeVar("T")
 
 
@@ -35,3 +37,12 @@ def from_row(cls: type[T], source: Any, /, **overrides: Any) -> T:
     get = source.__getitem__ if isinstance(source, Mapping) else partial(getattr, source)
     values = {name: overrides[name] if name in overrides else get(name) for name in _field_names(cls)}
     return cls(**values)
+
+
+def fetch_as(cls: type[T], sql: str, params: list[Any], *, using: str) -> T | None:
+    """The first row of ``sql`` on database ``using`` as ``cls`` (its columns in the dataclass's field order), or
+    None: the one-row reads a hot path writes once as SQL instead of compiling a queryset per request."""
+    with connections[using].cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    return None if row is None else cls(*row)

@@ -31,7 +31,7 @@ from django.utils.translation import gettext
 
 from core.errors import NotFound
 from core.ids import as_uuid
-from core.results import from_row
+from core.results import fetch_as, from_row
 from events import DB_ALIAS
 from events.contract import (
     EventInfo,
@@ -76,14 +76,11 @@ _EVENT_GET = _event_info_select()
 
 def event_get(*, event_id: uuid.UUID | None) -> EventInfo:
     """Any live (not soft-deleted) event, whatever its status. NotFound for an unknown id or ``None``."""
-    key, row = as_uuid(event_id), None
-    if key is not None:
-        with connections[DB_ALIAS].cursor() as cursor:
-            cursor.execute(_EVENT_GET, [key])
-            row = cursor.fetchone()
-    if row is None:
+    key = as_uuid(event_id)
+    event = fetch_as(EventInfo, _EVENT_GET, [key], using=DB_ALIAS) if key is not None else None
+    if event is None:
         raise NotFound(gettext("No such event."))
-    return EventInfo(*row)
+    return event
 
 
 def event_get_on_sale(*, event_id: uuid.UUID | None) -> EventInfo:

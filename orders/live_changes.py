@@ -48,6 +48,7 @@ EVENTS_REFRESH_SECONDS = 5.0
 
 
 def version_of(moment: dt.datetime) -> int:
+    """A moment as the maps' versions count it: milliseconds since the epoch."""
     return int(moment.timestamp() * 1000)
 
 
@@ -118,7 +119,7 @@ class SeatChangeFeed:
         now = self.clock()
         self._refresh_events()
         rows = inventory_selectors.seat_changes_of_events(
-            event_ids=self.events, since=max(self.last_tick - OVERLAP, self.started - OVERLAP), now=now
+            event_ids=self.events, since=self.last_tick - OVERLAP, now=now
         )
         expired = self._expired(now)
         if expired:

@@ -27,7 +27,7 @@ from core.middleware import viewer_independent
 from events import geometry
 from events import selectors as events_selectors
 from inventory import selectors as inventory_selectors
-from orders import presentation
+from orders import live_changes, presentation
 from orders.services import resale
 
 # Up to this many seated places the event page draws every seat; above it, a venue overview and one section at a time.
@@ -481,7 +481,7 @@ def seat_changes(request: HttpRequest, event_id) -> JsonResponse:
         {
             "version": changes_version(now),
             # The exact moment it was read: a map fed by pushed messages (orders.live_changes) continues from here.
-            "read_at": int(now.timestamp() * 1000),
+            "read_at": live_changes.version_of(now),
             "poll_seconds": CHANGES_POLL_SECONDS,
             "seats": seats,
         }

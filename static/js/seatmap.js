@@ -344,7 +344,7 @@
   }
 
   // Live availability: one subscription (or one poll) per page for all its maps (docs/BUYER.md, "Live availability").
-  var live = { url: null, streamUrl: null, sections: [], version: null, maps: [], versions: {}, catching: false };
+  var live = { url: null, streamUrl: null, sections: [], version: null, maps: [], versions: {}, catching: false, catchAgain: false };
 
   function stateOf(status) {
     if (status === "MINE") return "mine";
@@ -397,8 +397,9 @@
   // map holds for its section (it connected late, reconnected, or missed one) is not enough, and the map asks the
   // poll once for everything since its own version.
   function catchUp() {
-    if (live.catching) { live.catching = "again"; return; }
+    if (live.catching) { live.catchAgain = true; return; }
     live.catching = true;
+    live.catchAgain = false;
     var since = Math.min.apply(null, live.sections.map(function (id) { return live.versions[id]; }));
     fetchChanges(live.sections, since)
       .then(function (body) {
@@ -407,9 +408,8 @@
       })
       .catch(function () { /* the next message that does not follow on asks again */ })
       .then(function () {
-        var again = live.catching === "again";
         live.catching = false;
-        if (again) catchUp();
+        if (live.catchAgain) catchUp();
       });
   }
 
