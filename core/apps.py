@@ -10,6 +10,9 @@ class CoreConfig(AppConfig):
     verbose_name = gettext_lazy("System")
     default_auto_field = "django.db.models.BigAutoField"
 
+    def ready(self) -> None:
+        from core import checks  # noqa: F401  (registers the system checks)
+
 
 class StaffAdminConfig(AdminConfig):
     """django.contrib.admin with the project's site (core/admin_site.py)."""

@@ -14,9 +14,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         verbosity = options["verbosity"]
-        for alias in settings.DATABASES:
-            if alias in REPLICA_OF:
-                continue  # a read replica gets its schema from its primary
+        primaries = [alias for alias in settings.DATABASES if alias not in REPLICA_OF]  # a replica follows its primary
+        # call_command skips migrate's own checks; the database checks (core/checks.py) must run before any change.
+        self.check(databases=primaries)
+        for alias in primaries:
             self.stdout.write(f"Migrating '{alias}' ({settings.DATABASES[alias]['NAME']})")
             call_command("migrate", database=alias, interactive=False, verbosity=max(verbosity - 1, 0))
         self.stdout.write(self.style.SUCCESS("All databases migrated."))
