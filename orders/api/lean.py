@@ -324,6 +324,31 @@ class LeanApiMiddleware:
 
     def _answer(self, request: HttpRequest, match, endpoint) -> HttpResponse:
         view_class = match.func.view_class
+        view = view_class()
+        view.setup(request, **match.kwargs)  # as as_view() does: GET also answers HEAD, which Allow names
+        request.resolver_match = match
+        # As LocaleMiddleware would before the view: an error from any step below is answered in the buyer's language.
+        translation.activate(translation.get_language_from_request(request))
+        request.LANGUAGE_CODE = translation.get_language()
+        headers: dict[str, str] = {}
+        try:
+            status, body = self._run(request, match, endpoint, view)
+        except FullPath:
+            raise
+        except Exception as exc:
+            # What DRF's handle_exception does with an error of any step, the token lookup included: a database
+            # gone away while the principal is read is the 503 of every outage, not a 500.
+            answer = api_exception_handler(exc, {"request": request})
+            if answer is None:
+                raise  # a bug: a 500, as behind DRF
+            status, body = answer.status_code, answer.data
+            headers = {name: value for name, value in answer.items() if name.lower() != "content-type"}
+        return self._response(request, view, status, body, headers)
+
+    def _run(self, request: HttpRequest, match, endpoint, view) -> tuple[int, Any]:
+        """Authenticate, parse, check permissions and throttles in DRF's order, then call the endpoint; FullPath
+        where the full stack must answer instead."""
+        view_class = type(view)
         request.user = self._authenticate(request, cached=getattr(view_class, "cached_principal", False))
         try:
             data = json.loads(request.body, parse_constant=_refuse_constant) if request.body else None
@@ -331,27 +356,13 @@ class LeanApiMiddleware:
             raise FullPath from None
         call = endpoint(request, data, **match.kwargs)
         # DRF's order: permissions, then throttles (a throttle records the request it lets through).
-        view = view_class()
-        view.setup(request, **match.kwargs)  # as as_view() does: GET also answers HEAD, which Allow names
         for permission in view_class.permission_classes:
             if not permission().has_permission(request, view):
                 raise FullPath
         for throttle in view_class.throttle_classes:
             if not throttle().allow_request(request, view):
                 raise FullPath
-        request.resolver_match = match
-        translation.activate(translation.get_language_from_request(request))
-        request.LANGUAGE_CODE = translation.get_language()
-        headers: dict[str, str] = {}
-        try:
-            status, body = call()
-        except Exception as exc:
-            answer = api_exception_handler(exc, {"request": request})
-            if answer is None:
-                raise  # a bug: a 500, as behind DRF
-            status, body = answer.status_code, answer.data
-            headers = {name: value for name, value in answer.items() if name.lower() != "content-type"}
-        return self._response(request, view, status, body, headers)
+        return call()
 
     def _authenticate(self, request: HttpRequest, *, cached: bool):
         """``Authorization: Token <key>`` through the API's token authentication (and its principal cache where the

@@ -13,6 +13,7 @@ from decimal import Decimal
 from unittest import mock
 
 import pytest
+from django.db import connections
 from django.test import Client, override_settings
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
@@ -142,6 +143,24 @@ def test_a_bad_token_is_refused_as_always(world):
     assert response.status_code == 401
     assert response.json()["code"] == "AUTHENTICATION_FAILED"
     assert response["WWW-Authenticate"] == "Token"
+
+
+@pytest.mark.parametrize("language", ["en", "de"])
+def test_the_users_database_gone_while_the_token_is_read_is_a_503_both_ways(world, language):
+    """The principal is read before any service runs; an outage there is the 503 of every outage, in the buyer's
+    language, on the lean path as on the full one."""
+    users = connections["default"]
+    original_port = users.settings_dict["PORT"]
+    users.close()
+    users.settings_dict["PORT"] = 1  # nothing listens there
+    try:
+        answer = _both(world.buyers[0].token, _hold_path(world), {"quantity": 1}, HTTP_ACCEPT_LANGUAGE=language)
+    finally:
+        users.close()
+        users.settings_dict["PORT"] = original_port
+    assert answer.status_code == 503
+    assert answer.json()["code"] == "DATABASE_UNAVAILABLE"
+    assert answer["Content-Language"] == language
 
 
 def _scan_body(world, token: str, event_id=None) -> dict:
