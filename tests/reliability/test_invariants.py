@@ -157,6 +157,13 @@ def only(report: invariants.Report, check: str) -> invariants.Violation:
     return next(v for v in report.violations if v.check == check)
 
 
+def named(check: str, **ids) -> invariants.Violation:
+    """The checker finds problems of ``check`` only, and its violation names ``ids`` (compared as strings)."""
+    violation = only(invariants.check_all(), check)
+    assert {key: violation.ids.get(key) for key in ids} == {key: str(value) for key, value in ids.items()}
+    return violation
+
+
 @pytest.fixture
 def alice():
     return UserFactory(credits="500.00")
@@ -288,8 +295,7 @@ def test_a_confirmed_order_without_its_debit_is_named(alice):
 def test_a_debit_of_a_failed_order_without_its_refund_is_named(alice):
     order = OrderFactory(buyer_id=alice.pk, status="FAILED", step="COMPENSATED")
     ledger(alice, "PURCHASE", -order.total, str(order.pk))
-    violation = only(invariants.check_all(), "DEBIT_WITHOUT_ORDER")
-    assert violation.ids["order"] == str(order.pk)
+    named("DEBIT_WITHOUT_ORDER", order=order.pk)
 
 
 @pytest.mark.parametrize(
@@ -318,8 +324,7 @@ def _refund_by_hand(seat: Seat, order: Order, buyer: User, *, credit_back: bool 
 def test_a_refunded_order_without_its_refund_is_named(alice):
     seat, order = sold_ticket(alice)
     _refund_by_hand(seat, order, alice, credit_back=False)
-    violation = only(invariants.check_all(), "ORDER_REFUND_MISSING")
-    assert violation.ids["order"] == str(order.pk)
+    named("ORDER_REFUND_MISSING", order=order.pk)
 
 
 def test_a_refund_of_a_ticket_already_transferred_to_someone_else_is_named(alice, bob):
@@ -328,8 +333,7 @@ def test_a_refund_of_a_ticket_already_transferred_to_someone_else_is_named(alice
     hand_over(seat, bob)
     assert invariants.check_all().ok
     _refund_by_hand(seat, order, alice)
-    violation = only(invariants.check_all(), "REFUND_OF_PASSED_TICKET")
-    assert (violation.ids["seat"], violation.ids["holder"]) == (str(seat.pk), str(bob.pk))
+    named("REFUND_OF_PASSED_TICKET", seat=seat.pk, holder=bob.pk)
 
 
 def test_a_refund_after_the_transfer_was_reversed_is_fine(alice, bob):
@@ -342,8 +346,7 @@ def test_a_refund_after_the_transfer_was_reversed_is_fine(alice, bob):
 def test_a_confirmed_order_that_was_also_refunded_is_named(alice):
     seat, order = sold_ticket(alice)
     ledger(alice, "PURCHASE_REFUND", PRICE, str(order.pk))
-    violation = only(invariants.check_all(), "ORDER_CONFIRMED_BUT_REFUNDED")
-    assert violation.ids["order"] == str(order.pk)
+    named("ORDER_CONFIRMED_BUT_REFUNDED", order=order.pk)
 
 
 def test_a_debit_of_the_wrong_amount_is_named(alice):
@@ -372,8 +375,7 @@ def test_an_in_flight_flow_is_left_alone_within_the_grace_period(alice):
 
 def test_a_ticket_sold_without_any_order_is_named(alice):
     seat = SeatFactory(status="SOLD", owner_id=alice.pk, order_id=uuid.uuid4())
-    violation = only(invariants.check_all(), "TICKET_ORDER_NOT_CONFIRMED")
-    assert violation.ids["seat"] == str(seat.pk)
+    violation = named("TICKET_ORDER_NOT_CONFIRMED", seat=seat.pk)
     assert "missing" in violation.detail
 
 
@@ -388,16 +390,13 @@ def test_a_ticket_without_an_active_line_is_named(alice):
 def test_a_ticket_owned_by_someone_else_than_its_buyer_is_named(alice, bob):
     seat, order = sold_ticket(alice)
     hand_over(seat, bob)
-    violation = only(invariants.check_all(), "TICKET_OWNER_MISMATCH")
-    assert violation.ids["seat"] == str(seat.pk)
-    assert violation.ids["expected_owner"] == str(alice.pk)
+    named("TICKET_OWNER_MISMATCH", seat=seat.pk, expected_owner=alice.pk)
 
 
 def test_a_completed_transfer_whose_ownership_did_not_move_is_named(alice, bob):
     seat, order = sold_ticket(alice)
     free_transfer = transfer(seat, alice, bob)
-    violation = only(invariants.check_all(), "TICKET_OWNER_MISMATCH")
-    assert violation.ids["expected_owner"] == str(bob.pk)
+    named("TICKET_OWNER_MISMATCH", expected_owner=bob.pk)
     assert free_transfer.price == 0
 
 
@@ -406,38 +405,34 @@ def test_a_reversed_transfer_expects_the_ticket_back_with_its_sender(alice, bob)
     pay(transfer(seat, alice, bob, status="REVERSED", price="10.00"), alice, bob, reversed_=True)
     assert invariants.check_all().ok
     hand_over(seat, bob)
-    assert only(invariants.check_all(), "TICKET_OWNER_MISMATCH").ids["expected_owner"] == str(alice.pk)
+    named("TICKET_OWNER_MISMATCH", expected_owner=alice.pk)
 
 
 def test_a_completed_paid_transfer_without_its_ledger_rows_is_named(alice, bob):
     seat, order = sold_ticket(alice)
     unpaid = transfer(seat, alice, bob, price="20.00")
     hand_over(seat, bob)
-    violation = only(invariants.check_all(), "TRANSFER_WITHOUT_PAYMENT")
-    assert violation.ids["transfer"] == str(unpaid.pk)
+    named("TRANSFER_WITHOUT_PAYMENT", transfer=unpaid.pk)
 
 
 def test_a_failed_transfer_that_kept_the_money_is_named(alice, bob):
     seat, order = sold_ticket(alice)
     failed = transfer(seat, alice, bob, status="FAILED", step="PAID", price="20.00")
     pay(failed, alice, bob)
-    violation = only(invariants.check_all(), "TRANSFER_MONEY_MISMATCH")
-    assert violation.ids["transfer"] == str(failed.pk)
+    named("TRANSFER_MONEY_MISMATCH", transfer=failed.pk)
 
 
 def test_a_sold_listing_without_its_ledger_rows_is_named(alice, bob):
     seat, order = sold_ticket(bob)
     listing = resale(seat, bob, alice)
-    violation = only(invariants.check_all(), "RESALE_WITHOUT_PAYMENT")
-    assert violation.ids["listing"] == str(listing.pk)
+    named("RESALE_WITHOUT_PAYMENT", listing=listing.pk)
 
 
 def test_a_resale_that_forgot_the_fee_is_named(alice, bob):
     seat, order = sold_ticket(bob)
     listing = resale(seat, bob, alice, price="40.00", fee="2.00")
     pay_resale(listing, bob, alice, with_fee=False)
-    violation = only(invariants.check_all(), "RESALE_MONEY_MISMATCH")
-    assert violation.ids["sale_attempt"] == str(listing.sale_attempt_id)
+    named("RESALE_MONEY_MISMATCH", sale_attempt=listing.sale_attempt_id)
 
 
 def test_a_confirmed_line_whose_seat_is_not_its_ticket_is_named(alice):
@@ -487,8 +482,7 @@ def test_a_listed_seat_without_a_listing_is_named(alice):
 def test_an_active_listing_of_a_ticket_that_is_not_listed_is_named(alice):
     seat, order = sold_ticket(alice)
     listing = ResaleListingFactory(seat_id=seat.pk, seller_id=alice.pk)
-    violation = only(invariants.check_all(), "LISTING_WITHOUT_LISTED_TICKET")
-    assert violation.ids["listing"] == str(listing.pk)
+    named("LISTING_WITHOUT_LISTED_TICKET", listing=listing.pk)
 
 
 def test_unfinished_flows_are_named(alice, bob):
