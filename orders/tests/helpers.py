@@ -159,6 +159,12 @@ def ledger_kinds(reference) -> dict[str, Decimal]:
     return dict(rows)
 
 
+def fee_paid(flow: str, price: str, fee: str) -> dict[str, Decimal]:
+    """What ``ledger_kinds`` reads for a paid resale or transfer (``flow``: RESALE or TRANSFER) that kept the
+    platform fee: the buyer's debit, the seller's credit of the price, the fee taken from the seller."""
+    return {f"{flow}_DEBIT": -Decimal(price), f"{flow}_CREDIT": Decimal(price), f"{flow}_FEE": -Decimal(fee)}
+
+
 def seat_row(seat_id) -> dict:
     status, owner_id, qr_version = _rows(
         "seats", "SELECT status, owner_id, qr_version FROM inventory_seat WHERE id = %s", [seat_id]
