@@ -73,6 +73,15 @@ def free(seat: Seat) -> None:
     Seat.objects.filter(pk=seat.pk).update(status="AVAILABLE", owner_id=None, order_id=None)
 
 
+def refund_by_hand(seat: Seat, order: Order, buyer: User, *, credit_back: bool = True) -> None:
+    """What order_refund leaves: the seat freed, lines inactive, the order REFUNDED, the debit credited back."""
+    Order.objects.filter(pk=order.pk).update(status="REFUNDED", step="REFUNDED", refunded_at=timezone.now())
+    OrderLine.objects.filter(order=order).update(is_active=False)
+    free(seat)
+    if credit_back:
+        ledger(buyer, "PURCHASE_REFUND", PRICE, str(order.pk))
+
+
 def back_to_pending(order: Order) -> None:
     Order.objects.filter(pk=order.pk).update(status="PENDING", step="SEATS_SOLD", confirmed_at=None)
 
@@ -95,14 +104,20 @@ def transfer(
     )
 
 
+def paid(payer: User, payee: User, amount: Decimal, reference: str, *, kinds: tuple[str, str]) -> None:
+    """``amount`` from ``payer`` to ``payee``: the flow's debit and credit rows (``kinds``), under one reference."""
+    debit, credit = kinds
+    ledger(payer, debit, -amount, reference)
+    ledger(payee, credit, amount, reference)
+
+
 def pay(moved: Transfer, sender: User, recipient: User, *, reversed_: bool = False) -> None:
     """The transfer's price from recipient to sender; ``reversed_`` also writes the reversal that pays it back."""
-    reference = str(moved.pk)
-    ledger(recipient, "TRANSFER_DEBIT", -moved.price, reference)
-    ledger(sender, "TRANSFER_CREDIT", moved.price, reference)
+    paid(recipient, sender, moved.price, str(moved.pk), kinds=("TRANSFER_DEBIT", "TRANSFER_CREDIT"))
     if reversed_:
-        ledger(sender, "TRANSFER_REVERSAL_DEBIT", -moved.price, reference)
-        ledger(recipient, "TRANSFER_REVERSAL_CREDIT", moved.price, reference)
+        paid(
+            sender, recipient, moved.price, str(moved.pk), kinds=("TRANSFER_REVERSAL_DEBIT", "TRANSFER_REVERSAL_CREDIT")
+        )
 
 
 def resale(seat: Seat, seller: User, buyer: User, *, price: str = "40.00", fee: str = "2.00") -> ResaleListing:
@@ -125,8 +140,7 @@ def resale(seat: Seat, seller: User, buyer: User, *, price: str = "40.00", fee: 
 
 def pay_resale(listing: ResaleListing, seller: User, buyer: User, *, with_fee: bool = True) -> None:
     attempt = str(listing.sale_attempt_id)
-    ledger(buyer, "RESALE_DEBIT", -listing.price, attempt)
-    ledger(seller, "RESALE_CREDIT", listing.price, attempt)
+    paid(buyer, seller, listing.price, attempt, kinds=("RESALE_DEBIT", "RESALE_CREDIT"))
     if with_fee:
         ledger(seller, "RESALE_FEE", -listing.fee, attempt)
 
@@ -179,17 +193,7 @@ def clean_world(alice, bob):
     """Every kind of finished flow, each consistent: the checker must find nothing."""
     seat, order = sold_ticket(alice)
     # A refunded order: seat released, credits back, line inactive.
-    refunded = OrderFactory(
-        buyer_id=alice.pk,
-        total=PRICE,
-        status="REFUNDED",
-        step="REFUNDED",
-        confirmed_at=timezone.now(),
-        refunded_at=timezone.now(),
-    )
-    OrderLineFactory(order=refunded, seat_id=uuid.uuid4(), is_active=False)
-    ledger(alice, "PURCHASE", -PRICE, str(refunded.pk))
-    ledger(alice, "PURCHASE_REFUND", PRICE, str(refunded.pk))
+    refund_by_hand(*sold_ticket(alice), alice)
     # A failed checkout that was compensated after the debit.
     failed = OrderFactory(
         buyer_id=bob.pk, total=PRICE, status="FAILED", step="COMPENSATED", failure_code="HOLD_EXPIRED"
@@ -312,18 +316,9 @@ def test_money_moved_for_a_flow_that_does_not_exist_is_named(alice, kind, amount
     assert violation.ids == {"reference": reference}
 
 
-def _refund_by_hand(seat: Seat, order: Order, buyer: User, *, credit_back: bool = True) -> None:
-    """What order_refund leaves: the seat freed, lines inactive, the order REFUNDED, the debit credited back."""
-    Order.objects.filter(pk=order.pk).update(status="REFUNDED", step="REFUNDED", refunded_at=timezone.now())
-    OrderLine.objects.filter(order=order).update(is_active=False)
-    free(seat)
-    if credit_back:
-        ledger(buyer, "PURCHASE_REFUND", PRICE, str(order.pk))
-
-
 def test_a_refunded_order_without_its_refund_is_named(alice):
     seat, order = sold_ticket(alice)
-    _refund_by_hand(seat, order, alice, credit_back=False)
+    refund_by_hand(seat, order, alice, credit_back=False)
     named("ORDER_REFUND_MISSING", order=order.pk)
 
 
@@ -332,14 +327,14 @@ def test_a_refund_of_a_ticket_already_transferred_to_someone_else_is_named(alice
     transfer(seat, alice, bob)
     hand_over(seat, bob)
     assert invariants.check_all().ok
-    _refund_by_hand(seat, order, alice)
+    refund_by_hand(seat, order, alice)
     named("REFUND_OF_PASSED_TICKET", seat=seat.pk, holder=bob.pk)
 
 
 def test_a_refund_after_the_transfer_was_reversed_is_fine(alice, bob):
     seat, order = sold_ticket(alice)
     transfer(seat, alice, bob, status="REVERSED")
-    _refund_by_hand(seat, order, alice)
+    refund_by_hand(seat, order, alice)
     assert invariants.check_all().ok
 
 
