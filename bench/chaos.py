@@ -270,20 +270,12 @@ def restart_database(
 
 
 # --- The run -----------------------------------------------------------------------------------------------------
-def stampede_under(chaos, *, plan: ChaosPlan, clients: int, max_requests: int | None, title: str, **where):
+def stampede_under(chaos, *, plan: ChaosPlan, **options):
     """The stampede for the plan's length while ``chaos`` breaks things, outages expected rather than failures;
-    ``where``: the local server's port, workers and environment, or the remote target."""
+    ``options``: stampede.run's others (clients, title, and the local server's settings or the remote target)."""
     from bench import stampede
 
-    return stampede.run(
-        clients=clients,
-        seconds=plan.seconds,
-        max_requests=max_requests,
-        chaos=chaos,
-        tolerate_outages=True,
-        title=title,
-        **where,
-    )
+    return stampede.run(seconds=plan.seconds, chaos=chaos, tolerate_outages=True, **options)
 
 
 def run(
