@@ -270,6 +270,14 @@ def restart_database(
 
 
 # --- The run -----------------------------------------------------------------------------------------------------
+def stampede_under(chaos, *, plan: ChaosPlan, **options):
+    """The stampede for the plan's length while ``chaos`` breaks things, outages expected rather than failures;
+    ``options``: stampede.run's others (clients, title, and the local server's settings or the remote target)."""
+    from bench import stampede
+
+    return stampede.run(seconds=plan.seconds, chaos=chaos, tolerate_outages=True, **options)
+
+
 def run(
     *,
     dedicated: DedicatedDatabase,
@@ -280,24 +288,21 @@ def run(
     fault_probability: float = 0.03,
     max_requests: int | None = None,
 ):
-    from bench import stampede
-
     log = ChaosLog()
-    chaos = make_chaos(dedicated=dedicated, log=log, plan=plan)
-    result = stampede.run(
+    faults = {
+        "FAULT_INJECTION_ENABLED": "true",
+        "TICKETREMASTER_FAULTS": faults_spec(fault_probability),
+        "DATABASE_CONNECT_TIMEOUT": "2",
+    }
+    result = stampede_under(
+        make_chaos(dedicated=dedicated, log=log, plan=plan),
+        plan=plan,
         clients=clients,
-        seconds=plan.seconds,
+        max_requests=max_requests,
+        title="Chaos",
         workers=workers,
         port=port,
-        max_requests=max_requests,
-        server_env_extra={
-            "FAULT_INJECTION_ENABLED": "true",
-            "TICKETREMASTER_FAULTS": faults_spec(fault_probability),
-            "DATABASE_CONNECT_TIMEOUT": "2",
-        },
-        chaos=chaos,
-        tolerate_outages=True,
-        title="Chaos",
+        server_env_extra=faults,
     )
     result.extra.update(log.summary())
     down = sum(count for answer, count in log.outage_probes.items() if answer == "503 DATABASE_UNAVAILABLE")

@@ -31,6 +31,7 @@ import secrets
 import select
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import threading
@@ -43,6 +44,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+
+from deploy.topology import gunicorn_command
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 ARTIFACTS_DIR = PROJECT_DIR / "artifacts" / "bench"
@@ -311,23 +314,8 @@ class Server(WorkerProcesses):
         ]
 
     def _gunicorn_command(self) -> list[str]:
-        return [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "ticketremaster.wsgi:application",
-            "--config",
-            str(PROJECT_DIR / "gunicorn.conf.py"),
-            "--bind",
-            f"127.0.0.1:{self.port}",
-            "--workers",
-            str(self.workers),
-            "--threads",
-            str(self.threads),
-            "--timeout",
-            str(self.timeout),
-            *self.extra_args,
-        ]
+        base = gunicorn_command(sys.executable, port=self.port, workers=self.workers, threads=self.threads)
+        return [*base, "--timeout", str(self.timeout), *self.extra_args]
 
     def wait_healthy(self, *, timeout: float = 60.0) -> None:
         """Block until /healthz answers 200 and every worker is up, or raise ServerError."""
@@ -409,6 +397,16 @@ def free_port() -> int:
 
 
 # --- Statistics --------------------------------------------------------------------------------------------------
+def median_ms(function: Callable[[], object], repeat: int) -> float:
+    """Median wall time (ms) of ``repeat`` calls of ``function`` in this process: no HTTP, no serialisation."""
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        function()
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
+
+
 def percentile(sorted_values: list[float], fraction: float) -> float:
     """Nearest-rank percentile of an already sorted list (0 for an empty one)."""
     if not sorted_values:

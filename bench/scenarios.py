@@ -512,16 +512,6 @@ def _timed_gets(
     return stats, metrics, samples
 
 
-def _in_process_ms(function, repeat: int) -> float:
-    """Median wall time of a selector called in this process (no HTTP, no serialisation)."""
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        function()
-        times.append((time.perf_counter() - started) * 1000)
-    return statistics.median(times)
-
-
 # The read goals are latencies: measured with as many concurrent readers as the machine has cores, so the figure is
 # the request's own time, not time spent queueing behind other readers for a CPU.
 READ_CLIENTS = os.cpu_count() or 2
@@ -549,10 +539,10 @@ def seatmap(server: harness.Server, data: DataSet, *, requests: int) -> Result:
     section_p50 = server_figures.get("seat_map", {}).get("server_p50_ms", 0.0)
     event_p50 = server_figures.get("event_availability", {}).get("server_p50_ms", 0.0)
     seats_in_answer = _count_items(samples[0]) if samples else 0
-    selector_section = _in_process_ms(
+    selector_section = harness.median_ms(
         lambda: inventory_selectors.seat_map(event_id=event, section_id=data.big_section_ids[0]), 30
     )
-    selector_event = _in_process_ms(lambda: inventory_selectors.section_availability(event_id=event), 10)
+    selector_event = harness.median_ms(lambda: inventory_selectors.section_availability(event_id=event), 10)
     result.figures.update(
         {
             "section_seats": data.size.big_section_capacity,
@@ -620,7 +610,7 @@ def dashboard(server: harness.Server, data: DataSet, *, requests: int) -> Result
 
     result = Result("dashboard")
     event = data.big_event_id
-    selector_ms = _in_process_ms(lambda: inventory_selectors.event_sales_summary(event_id=event), 10)
+    selector_ms = harness.median_ms(lambda: inventory_selectors.event_sales_summary(event_id=event), 10)
     result.figures["selector_ms"] = round(selector_ms, 2)
     sold = sum(section.get("SOLD", 0) + section.get("CHECKED_IN", 0) for section in _status_counts(event).values())
     result.figures["sold"] = sold

@@ -27,7 +27,7 @@ from typing import Any
 import httpx
 
 from bench import harness
-from bench.chaos import Breaker, ChaosPlan, faults_spec
+from bench.chaos import Breaker, ChaosPlan, faults_spec, stampede_under
 
 DEFAULT_CTL = harness.PROJECT_DIR / "deploy" / "ctl"
 
@@ -310,8 +310,6 @@ def run_chaos(
 ):
     """bench.chaos --target: the stampede on the topology while it is broken (make_topology_chaos), with the
     in-app fault points armed on both app servers (restarted with fault injection on, and without it afterwards)."""
-    from bench import stampede
-
     plain = target.topology or Topology()
     armed = Topology(
         plain.ctl,
@@ -329,13 +327,11 @@ def run_chaos(
             armed.run("restart", app)
     target.topology = armed
     try:
-        chaos = make_topology_chaos(topology=armed, log=log, plan=plan)
-        result = stampede.run(
+        result = stampede_under(
+            make_topology_chaos(topology=armed, log=log, plan=plan),
+            plan=plan,
             clients=clients,
-            seconds=plan.seconds,
             max_requests=max_requests,
-            chaos=chaos,
-            tolerate_outages=True,
             title=f"Chaos on {target.base_url}",
             target=target,
         )

@@ -714,6 +714,25 @@ def app_pid(number: int) -> int | None:
     return _pid_from(app_pidfile(number), "gunicorn")
 
 
+def gunicorn_command(python: str, *, port: int, workers: int, threads: int) -> list[str]:
+    """The app server as every start runs it (here, and the benchmarks' servers): the project's WSGI application
+    under gunicorn with gunicorn.conf.py, on 127.0.0.1:``port``, ``workers`` processes of ``threads`` threads."""
+    return [
+        python,
+        "-m",
+        "gunicorn",
+        "ticketremaster.wsgi:application",
+        "--config",
+        str(PROJECT_DIR / "gunicorn.conf.py"),
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(workers),
+        "--threads",
+        str(threads),
+    ]
+
+
 def app_start(number: int) -> None:
     if app_pid(number):
         return
@@ -734,18 +753,7 @@ def app_start(number: int) -> None:
         {key.removeprefix("TR_APP_ENV_"): value for key, value in os.environ.items() if key.startswith("TR_APP_ENV_")}
     )
     command = [
-        venv_python(),
-        "-m",
-        "gunicorn",
-        "ticketremaster.wsgi:application",
-        "--config",
-        str(PROJECT_DIR / "gunicorn.conf.py"),
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--workers",
-        str(APP_WORKERS),
-        "--threads",
-        str(APP_THREADS),
+        *gunicorn_command(venv_python(), port=port, workers=APP_WORKERS, threads=APP_THREADS),
         "--name",
         f"ticketremaster-app{number}",
         "--daemon",

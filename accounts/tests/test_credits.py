@@ -29,6 +29,18 @@ def assert_balance_matches_ledger(user) -> None:
     assert balance(user) == selectors.ledger_sum(user_id=user.pk)
 
 
+TRANSFER_KINDS = {"debit_kind": Kind.TRANSFER_DEBIT, "credit_kind": Kind.TRANSFER_CREDIT}
+RESALE_KINDS = {"debit_kind": Kind.RESALE_DEBIT, "credit_kind": Kind.RESALE_CREDIT}
+
+
+def move(payer_id, payee_id, amount: str, *, reference: str, kinds: dict = TRANSFER_KINDS, **options) -> None:
+    """credits_move of ``amount`` with the ledger kinds of a flow (a transfer's unless said otherwise);
+    ``options``: the fee and its kind."""
+    services.credits_move(
+        payer_id=payer_id, payee_id=payee_id, amount=Decimal(amount), reference=reference, **kinds, **options
+    )
+
+
 def test_debit_takes_credits_and_writes_a_negative_ledger_row():
     user = UserFactory(credits="100.00")
     new_balance = services.credits_debit(
@@ -126,13 +138,12 @@ def test_ledger_entry_exists_reports_movements():
 
 def test_move_pays_the_payee_minus_the_fee_with_three_ledger_rows():
     buyer, seller = UserFactory(credits="100.00"), UserFactory(credits="1.00")
-    services.credits_move(
-        payer_id=buyer.pk,
-        payee_id=seller.pk,
-        amount=Decimal("50.00"),
+    move(
+        buyer.pk,
+        seller.pk,
+        "50.00",
         reference="listing-1",
-        debit_kind=Kind.RESALE_DEBIT,
-        credit_kind=Kind.RESALE_CREDIT,
+        kinds=RESALE_KINDS,
         fee=Decimal("2.50"),
         fee_kind=Kind.RESALE_FEE,
     )
@@ -150,53 +161,32 @@ def test_move_pays_the_payee_minus_the_fee_with_three_ledger_rows():
 
 def test_move_is_idempotent_and_zero_is_a_no_op():
     payer, payee = UserFactory(credits="10.00"), UserFactory()
-    args = {
-        "payer_id": payer.pk,
-        "payee_id": payee.pk,
-        "reference": "t-1",
-        "debit_kind": Kind.TRANSFER_DEBIT,
-        "credit_kind": Kind.TRANSFER_CREDIT,
-    }
-    services.credits_move(amount=Decimal("4"), **args)
-    services.credits_move(amount=Decimal("4"), **args)
+    move(payer.pk, payee.pk, "4", reference="t-1")
+    move(payer.pk, payee.pk, "4", reference="t-1")
     assert (balance(payer), balance(payee)) == (Decimal("6.00"), Decimal("4.00"))
-    services.credits_move(amount=Decimal("0"), **{**args, "reference": "t-free"})
+    move(payer.pk, payee.pk, "0", reference="t-free")
     assert not LedgerEntry.objects.filter(reference="t-free").exists()
 
 
 def test_move_refuses_insufficient_credits_without_any_row():
     payer, payee = UserFactory(credits="3.00"), UserFactory()
     with pytest.raises(InsufficientCredits):
-        services.credits_move(
-            payer_id=payer.pk,
-            payee_id=payee.pk,
-            amount=Decimal("4"),
-            reference="t-2",
-            debit_kind=Kind.TRANSFER_DEBIT,
-            credit_kind=Kind.TRANSFER_CREDIT,
-        )
+        move(payer.pk, payee.pk, "4", reference="t-2")
     assert not LedgerEntry.objects.filter(reference="t-2").exists()
     assert balance(payee) == 0
 
 
 def test_move_refuses_self_payment_bad_fee_and_missing_fee_kind():
     payer, payee = UserFactory(credits="30.00"), UserFactory()
-    base = {"reference": "t-3", "debit_kind": Kind.RESALE_DEBIT, "credit_kind": Kind.RESALE_CREDIT}
+    resale = {"reference": "t-3", "kinds": RESALE_KINDS}
     with pytest.raises(InvalidInput):
-        services.credits_move(payer_id=payer.pk, payee_id=payer.pk, amount=Decimal("1"), **base)
+        move(payer.pk, payer.pk, "1", **resale)
     with pytest.raises(InvalidAmount):
-        services.credits_move(
-            payer_id=payer.pk,
-            payee_id=payee.pk,
-            amount=Decimal("1"),
-            fee=Decimal("2"),
-            fee_kind=Kind.RESALE_FEE,
-            **base,
-        )
+        move(payer.pk, payee.pk, "1", fee=Decimal("2"), fee_kind=Kind.RESALE_FEE, **resale)
     with pytest.raises(InvalidInput):
-        services.credits_move(payer_id=payer.pk, payee_id=payee.pk, amount=Decimal("5"), fee=Decimal("1"), **base)
+        move(payer.pk, payee.pk, "5", fee=Decimal("1"), **resale)
     with pytest.raises(NotFound):
-        services.credits_move(payer_id=payer.pk, payee_id=uuid.uuid4(), amount=Decimal("5"), **base)
+        move(payer.pk, uuid.uuid4(), "5", **resale)
     assert balance(payer) == Decimal("30.00")
 
 

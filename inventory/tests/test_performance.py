@@ -14,6 +14,7 @@ import pytest
 from django.db import connections
 from django.utils import timezone
 
+from bench.harness import median_ms
 from inventory import DB_ALIAS, selectors, services
 from inventory.selectors import SEAT_COLUMNS, SEAT_TABLE
 from inventory.tests.factories import ORGANIZATION_ID, seated_section
@@ -21,15 +22,6 @@ from inventory.tests.factories import ORGANIZATION_ID, seated_section
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(databases=["default", "seats"], transaction=True)]
 
 SECTIONS, ROWS, PER_ROW = 50, 20, 50  # 50 sections x 1,000 seats
-
-
-def _median_ms(function, repeat=30) -> float:
-    samples = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        function()
-        samples.append((time.perf_counter() - started) * 1000)
-    return statistics.median(samples)
 
 
 def _explain(sql: str, params: list) -> str:
@@ -76,9 +68,9 @@ def test_hot_reads_and_writes_answer_correctly_on_a_50000_seat_event(big_event):
     event_id, section_ids, created_in = big_event
     now = timezone.now()
 
-    seat_map_ms = _median_ms(lambda: selectors.seat_map(event_id=event_id, section_id=section_ids[0]))
-    availability_ms = _median_ms(lambda: selectors.section_availability(event_id=event_id))
-    summary_ms = _median_ms(lambda: selectors.event_sales_summary(event_id=event_id), repeat=10)
+    seat_map_ms = median_ms(lambda: selectors.seat_map(event_id=event_id, section_id=section_ids[0]), 30)
+    availability_ms = median_ms(lambda: selectors.section_availability(event_id=event_id), 30)
+    summary_ms = median_ms(lambda: selectors.event_sales_summary(event_id=event_id), 10)
     print(  # noqa: T201 - recorded in docs/INVENTORY.md
         f"\n50,000 seats created in {created_in:.2f} s; seat map (1,000 seats) {seat_map_ms:.2f} ms; "
         f"availability {availability_ms:.2f} ms; sales summary {summary_ms:.2f} ms"

@@ -44,6 +44,23 @@ def page_client(user) -> Client:
     return client
 
 
+def api_hold(client, setup: EventSetup, seat_ids, **extra):
+    """POST the event's holds endpoint for ``seat_ids``; ``extra``: headers, e.g. the waiting room's pass.
+
+    The body is sent as JSON text, so an APIClient and a browser's session Client post the same request."""
+    body = {"seat_ids": [str(pk) for pk in seat_ids]}
+    path = f"/api/v1/events/{setup.event.pk}/holds/"
+    return client.post(path, json.dumps(body), content_type="application/json", **extra)
+
+
+def api_checkout(client, setup: EventSetup, key: str | None = None, **extra):
+    """POST /api/v1/orders/ for the event's holds, with the idempotency key ``key`` in its header when given."""
+    if key is not None:
+        extra["HTTP_IDEMPOTENCY_KEY"] = key
+    body = {"event_id": str(setup.event.pk)}
+    return client.post("/api/v1/orders/", json.dumps(body), content_type="application/json", **extra)
+
+
 def seat_map_data(html: str, section_id) -> dict:
     """The seats a page's map draws (the JSON seatmap.js reads; orders.views.event_page._seat_data) for a section."""
     start = html.index(f'<script id="seats-{section_id}" type="application/json">')
@@ -140,6 +157,12 @@ def ledger_kinds(reference) -> dict[str, Decimal]:
     """Every ledger row of one flow, by kind."""
     rows = _rows("default", "SELECT kind, amount FROM accounts_ledgerentry WHERE reference = %s", [str(reference)])
     return dict(rows)
+
+
+def fee_paid(flow: str, price: str, fee: str) -> dict[str, Decimal]:
+    """What ``ledger_kinds`` reads for a paid resale or transfer (``flow``: RESALE or TRANSFER) that kept the
+    platform fee: the buyer's debit, the seller's credit of the price, the fee taken from the seller."""
+    return {f"{flow}_DEBIT": -Decimal(price), f"{flow}_CREDIT": Decimal(price), f"{flow}_FEE": -Decimal(fee)}
 
 
 def seat_row(seat_id) -> dict:

@@ -10,15 +10,9 @@ import pytest
 from accounts.tests.factories import MembershipFactory, UserFactory
 from core.databases import ALL_DATABASES
 from orders.tests.factories import make_event
-from orders.tests.helpers import api_client, balance, hold, ledger
+from orders.tests.helpers import api_checkout, api_client, api_hold, balance, hold, ledger
 
 pytestmark = pytest.mark.django_db(databases=ALL_DATABASES)
-
-
-def _hold(api, setup, n=2):
-    return api.post(
-        f"/api/v1/events/{setup.event.pk}/holds/", {"seat_ids": [str(pk) for pk in setup.seat_ids[:n]]}, format="json"
-    )
 
 
 def test_anonymous_cannot_hold_or_order():
@@ -31,17 +25,17 @@ def test_anonymous_cannot_hold_or_order():
 
 def test_hold_then_checkout_with_an_idempotency_key(api, buyer):
     setup = make_event()
-    held = _hold(api, setup)
+    held = api_hold(api, setup, setup.seat_ids[:2])
     assert held.status_code == 201
     assert {seat["id"] for seat in held.json()} == {str(pk) for pk in setup.seat_ids[:2]}
     assert all(seat["hold_expires_at"] for seat in held.json())
 
-    first = api.post("/api/v1/orders/", {"event_id": str(setup.event.pk)}, format="json", HTTP_IDEMPOTENCY_KEY="abc")
+    first = api_checkout(api, setup, "abc")
     assert first.status_code == 201
     order = first.json()
     assert (order["status"], order["total"], len(order["lines"])) == ("CONFIRMED", "100.00", 2)
 
-    retry = api.post("/api/v1/orders/", {"event_id": str(setup.event.pk)}, format="json", HTTP_IDEMPOTENCY_KEY="abc")
+    retry = api_checkout(api, setup, "abc")
     assert retry.status_code == 200 and retry.json()["id"] == order["id"]
     assert ledger("PURCHASE", order["id"]) == [Decimal("-100.00")]
     assert balance(buyer) == Decimal("400.00")
@@ -51,29 +45,22 @@ def test_a_browser_session_holds_and_checks_out_through_the_api(client, buyer):
     """Session authentication hands the view Django's lazy request user, not a token's user row."""
     setup = make_event()
     client.force_login(buyer)
-    path = f"/api/v1/events/{setup.event.pk}/holds/"
-    held = client.post(path, {"seat_ids": [str(setup.seat_ids[0])]}, content_type="application/json")
-    assert held.status_code == 201
-    paid = client.post(
-        "/api/v1/orders/",
-        {"event_id": str(setup.event.pk)},
-        content_type="application/json",
-        HTTP_IDEMPOTENCY_KEY="session-1",
-    )
+    assert api_hold(client, setup, setup.seat_ids[:1]).status_code == 201
+    paid = api_checkout(client, setup, "session-1")
     assert paid.status_code == 201 and paid.json()["status"] == "CONFIRMED"
 
 
 def test_idempotency_key_may_come_in_the_body(api):
     setup = make_event()
-    _hold(api, setup)
+    api_hold(api, setup, setup.seat_ids[:2])
     response = api.post("/api/v1/orders/", {"event_id": str(setup.event.pk), "idempotency_key": "body"}, format="json")
     assert response.status_code == 201 and response.json()["idempotency_key"] == "body"
 
 
 def test_checkout_without_a_key_is_a_validation_error(api):
     setup = make_event()
-    _hold(api, setup)
-    response = api.post("/api/v1/orders/", {"event_id": str(setup.event.pk)}, format="json")
+    api_hold(api, setup, setup.seat_ids[:2])
+    response = api_checkout(api, setup)
     assert response.status_code == 400 and response.json()["code"] == "VALIDATION_ERROR"
 
 
@@ -85,26 +72,26 @@ def test_checkout_with_a_bad_body_is_a_validation_error(api, body):
 
 def test_checkout_errors_have_stable_codes(api, buyer):
     setup = make_event()
-    no_holds = api.post("/api/v1/orders/", {"event_id": str(setup.event.pk)}, format="json", HTTP_IDEMPOTENCY_KEY="1")
+    no_holds = api_checkout(api, setup, "1")
     assert (no_holds.status_code, no_holds.json()["code"]) == (409, "NO_ACTIVE_HOLDS")
 
     poor = UserFactory(credits="1.00")
     client = api_client(poor)
-    _hold(client, setup)
-    broke = client.post("/api/v1/orders/", {"event_id": str(setup.event.pk)}, format="json", HTTP_IDEMPOTENCY_KEY="2")
+    api_hold(client, setup, setup.seat_ids[:2])
+    broke = api_checkout(client, setup, "2")
     assert (broke.status_code, broke.json()["code"]) == (402, "INSUFFICIENT_CREDITS")
 
     flagged = UserFactory(credits="500.00", is_flagged=True)
     client.force_authenticate(flagged)
-    client.post(f"/api/v1/events/{setup.event.pk}/holds/", {"seat_ids": [str(setup.seat_ids[5])]}, format="json")
-    step = client.post("/api/v1/orders/", {"event_id": str(setup.event.pk)}, format="json", HTTP_IDEMPOTENCY_KEY="3")
+    api_hold(client, setup, setup.seat_ids[5:6])
+    step = api_checkout(client, setup, "3")
     assert (step.status_code, step.json()["code"]) == (428, "STEP_UP_REQUIRED")
 
 
 def test_busy_seat_is_409_seat_unavailable(api, other_buyer):
     setup = make_event()
     hold(other_buyer, setup, 1)
-    response = _hold(api, setup)
+    response = api_hold(api, setup, setup.seat_ids[:2])
     assert response.status_code == 409
     assert response.json()["code"] == "SEAT_UNAVAILABLE"
 
@@ -145,7 +132,7 @@ def test_hold_on_a_malformed_event_id_is_404(api):
 
 def test_list_and_release_holds(api):
     setup = make_event()
-    _hold(api, setup, n=3)
+    api_hold(api, setup, setup.seat_ids[:3])
     assert len(api.get("/api/v1/holds/").json()) == 3
     assert len(api.get("/api/v1/holds/", {"event": str(setup.event.pk)}).json()) == 3
     assert api.get("/api/v1/holds/", {"event": "junk"}).status_code == 400
@@ -164,8 +151,8 @@ def test_release_with_a_malformed_seat_id_is_a_validation_error(api):
 
 def test_orders_are_listed_and_shown_to_their_buyer_only(api, other_buyer):
     setup = make_event()
-    _hold(api, setup)
-    order = api.post("/api/v1/orders/", {"event_id": str(setup.event.pk)}, format="json", HTTP_IDEMPOTENCY_KEY="k")
+    api_hold(api, setup, setup.seat_ids[:2])
+    order = api_checkout(api, setup, "k")
     order_id = order.json()["id"]
     listing = api.get("/api/v1/orders/").json()
     assert listing["count"] == 1 and listing["results"][0]["id"] == order_id
@@ -179,10 +166,8 @@ def test_orders_are_listed_and_shown_to_their_buyer_only(api, other_buyer):
 
 def test_refund_api_is_for_the_events_refund_staff(api, buyer):
     setup = make_event()
-    _hold(api, setup)
-    order_id = api.post(
-        "/api/v1/orders/", {"event_id": str(setup.event.pk)}, format="json", HTTP_IDEMPOTENCY_KEY="k"
-    ).json()["id"]
+    api_hold(api, setup, setup.seat_ids[:2])
+    order_id = api_checkout(api, setup, "k").json()["id"]
 
     assert api.post(f"/api/v1/orders/{order_id}/refund/", {"reason": "mine"}, format="json").status_code == 403
 

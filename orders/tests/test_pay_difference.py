@@ -17,7 +17,7 @@ from orders import services
 from orders.models import Order
 from orders.notifications.facts import fact_handle
 from orders.tests.factories import Seat, make_event
-from orders.tests.helpers import api_client, assert_invariants, balance, expire_holds, hold, page_client
+from orders.tests.helpers import api_checkout, api_client, assert_invariants, balance, expire_holds, hold, page_client
 from orders.tests.jobs_helpers import queued
 
 pytestmark = pytest.mark.django_db(databases=ALL_DATABASES)
@@ -79,9 +79,7 @@ def test_the_shortfall_is_paid_by_card_and_the_checkout_completes(stripe_standin
     assert services.card_checkout_complete(order_id=order.pk).status == "CONFIRMED"
     assert balance(buyer) == Decimal("0.00")
     # The same key answers with the same order.
-    again = api_client(buyer).post(
-        "/api/v1/orders/", {"event_id": str(setup.event.pk)}, format="json", HTTP_IDEMPOTENCY_KEY="card-1"
-    )
+    again = api_checkout(api_client(buyer), setup, "card-1")
     assert again.status_code == 200 and again.json()["id"] == str(order.pk)
     assert_invariants()
 

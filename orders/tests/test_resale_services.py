@@ -18,7 +18,7 @@ from orders.models import Order, ResaleListing
 from orders.services import resale as svc
 from orders.services import transfer as transfer_svc
 from orders.tests.factories import sold_ticket
-from orders.tests.helpers import api_client, assert_invariants, balance, ledger_kinds, seat_row
+from orders.tests.helpers import api_client, assert_invariants, balance, fee_paid, ledger_kinds, seat_row
 
 pytestmark = pytest.mark.django_db(databases=ALL_DATABASES)
 
@@ -156,11 +156,7 @@ def test_buyer_buys_a_listing_in_one_step(ticket, seller, shopper):
     assert (row["status"], row["owner_id"]) == ("SOLD", shopper.pk) and row["qr_version"] > qr_before
     assert balance(shopper) == Decimal("60.00")
     assert balance(seller) == Decimal("88.00")  # 100 - 50 purchase + 40 - 2 fee
-    assert ledger_kinds(bought.sale_attempt_id) == {
-        "RESALE_DEBIT": Decimal("-40.00"),
-        "RESALE_CREDIT": Decimal("40.00"),
-        "RESALE_FEE": Decimal("-2.00"),
-    }
+    assert ledger_kinds(bought.sale_attempt_id) == fee_paid("RESALE", "40.00", "2.00")
     assert_invariants()
 
 

@@ -16,6 +16,7 @@ from orders.tests.helpers import (
     assert_invariants,
     balance,
     code_for,
+    fee_paid,
     ledger_kinds,
     race,
     seat_row,
@@ -45,11 +46,7 @@ def test_both_parties_confirming_at_once_completes_exactly_once(ticket, owner, f
     assert Transfer.objects.using("orders").get(pk=transfer_id).status == "COMPLETED"
     assert seat_row(ticket.pk)["owner_id"] == friend.pk
     # Transfers for credits are priced like resale: the sender pays the 5 % platform fee (1.50 of 30.00).
-    assert ledger_kinds(transfer_id) == {
-        "TRANSFER_DEBIT": Decimal("-30.00"),
-        "TRANSFER_CREDIT": Decimal("30.00"),
-        "TRANSFER_FEE": Decimal("-1.50"),
-    }
+    assert ledger_kinds(transfer_id) == fee_paid("TRANSFER", "30.00", "1.50")
     assert (balance(owner), balance(friend)) == (Decimal("78.50"), Decimal("70.00"))
     assert_invariants()
 

@@ -25,6 +25,7 @@ from orders.tests.helpers import (
     assert_invariants,
     balance,
     confirm_both,
+    fee_paid,
     ledger_kinds,
     offer,
 )
@@ -54,11 +55,7 @@ def test_a_paid_transfer_keeps_the_platform_fee_like_a_resale(ticket, owner, fri
     assert done.status == "COMPLETED"
     assert balance(friend) == before_friend - Decimal("40.00")
     assert balance(owner) == before_owner + Decimal("38.00")
-    assert ledger_kinds(info.id) == {
-        "TRANSFER_DEBIT": Decimal("-40.00"),
-        "TRANSFER_CREDIT": Decimal("40.00"),
-        "TRANSFER_FEE": Decimal("-2.00"),
-    }
+    assert ledger_kinds(info.id) == fee_paid("TRANSFER", "40.00", "2.00")
     assert_invariants()
 
 

@@ -16,7 +16,7 @@ from events.models import Event
 from events.tests.staff_world import add_staff, make_tenant
 from orders.models import WaitingRoom, WaitingRoomEntry
 from orders.services import waiting_room as rooms
-from orders.tests.helpers import AllQueries, api_client, page_client
+from orders.tests.helpers import AllQueries, api_checkout, api_client, api_hold, page_client
 from orders.tests.waiting_room_helpers import admit_all, configure_room, room_event, start_sale
 
 pytestmark = pytest.mark.django_db(databases=ALL_DATABASES)
@@ -36,9 +36,7 @@ def _room_url(setup) -> str:
 
 def test_api_hold_without_a_pass_is_403_with_the_code_and_the_room(buyer):
     setup, _room = room_event()
-    response = api_client(buyer).post(
-        f"/api/v1/events/{setup.event.pk}/holds/", {"seat_ids": [str(setup.seat_ids[0])]}, format="json"
-    )
+    response = api_hold(api_client(buyer), setup, setup.seat_ids[:1])
     assert response.status_code == 403
     assert response.json()["code"] == "WAITING_ROOM_PASS_REQUIRED"
     assert response.json()["waiting_room_url"] == _room_url(setup)
@@ -46,9 +44,7 @@ def test_api_hold_without_a_pass_is_403_with_the_code_and_the_room(buyer):
 
 def test_api_checkout_without_a_pass_is_403(buyer):
     setup, _room = room_event()
-    response = api_client(buyer).post(
-        "/api/v1/orders/", {"event_id": str(setup.event.pk)}, format="json", HTTP_IDEMPOTENCY_KEY="wr-api-1"
-    )
+    response = api_checkout(api_client(buyer), setup, "wr-api-1")
     assert response.status_code == 403 and response.json()["code"] == "WAITING_ROOM_PASS_REQUIRED"
 
 
@@ -60,18 +56,8 @@ def test_api_buyer_joins_is_admitted_and_buys_with_the_pass_header(buyer):
     admit_all(room)
     place = api.get(f"/api/v1/events/{setup.event.pk}/waiting-room/").json()
     assert place["admitted"] and place["position"] == 1 and place["pass"]
-    headers = {"HTTP_X_WAITING_ROOM_PASS": place["pass"]}
-    held = api.post(
-        f"/api/v1/events/{setup.event.pk}/holds/", {"seat_ids": [str(setup.seat_ids[0])]}, format="json", **headers
-    )
-    assert held.status_code == 201
-    paid = api.post(
-        "/api/v1/orders/",
-        {"event_id": str(setup.event.pk)},
-        format="json",
-        HTTP_IDEMPOTENCY_KEY="wr-api-2",
-        **headers,
-    )
+    assert api_hold(api, setup, setup.seat_ids[:1], HTTP_X_WAITING_ROOM_PASS=place["pass"]).status_code == 201
+    paid = api_checkout(api, setup, "wr-api-2", HTTP_X_WAITING_ROOM_PASS=place["pass"])
     assert paid.status_code == 201 and paid.json()["status"] == "CONFIRMED"
 
 
@@ -80,12 +66,7 @@ def test_api_pass_of_another_account_is_refused(buyer, other_buyer):
     api_client(buyer).post(f"/api/v1/events/{setup.event.pk}/waiting-room/")
     admit_all(room)
     stolen = api_client(buyer).get(f"/api/v1/events/{setup.event.pk}/waiting-room/").json()["pass"]
-    response = api_client(other_buyer).post(
-        f"/api/v1/events/{setup.event.pk}/holds/",
-        {"seat_ids": [str(setup.seat_ids[0])]},
-        format="json",
-        HTTP_X_WAITING_ROOM_PASS=stolen,
-    )
+    response = api_hold(api_client(other_buyer), setup, setup.seat_ids[:1], HTTP_X_WAITING_ROOM_PASS=stolen)
     assert response.status_code == 403 and response.json()["code"] == "WAITING_ROOM_PASS_REQUIRED"
 
 

@@ -17,7 +17,7 @@ from orders.contract import WaitingRoomMode
 from orders.models import WaitingRoom, WaitingRoomAdmission, WaitingRoomEntry, WaitingRoomLatencySample
 from orders.services import waiting_room as rooms
 from orders.tests.factories import make_event
-from orders.tests.helpers import api_client, page_client, race
+from orders.tests.helpers import api_checkout, api_client, api_hold, page_client, race
 from orders.tests.waiting_room_helpers import admit_all, configure_room, room_event, start_sale
 
 pytestmark = pytest.mark.django_db(databases=ALL_DATABASES)
@@ -172,22 +172,12 @@ def test_a_hold_and_a_checkout_with_a_pass_leave_one_sample_each_and_other_reque
     buyer = UserFactory(credits="100.00")
     client = api_client(buyer)
     room_path = f"/api/v1/events/{setup.event.pk}/waiting-room/"
-    holds_path = f"/api/v1/events/{setup.event.pk}/holds/"
     assert client.post(room_path).status_code == 201
-    assert client.post(holds_path, {"seat_ids": [str(setup.seat_ids[0])]}, format="json").status_code == 403
+    assert api_hold(client, setup, setup.seat_ids[:1]).status_code == 403
     admit_all(room)
     room_pass = client.get(room_path).json()["pass"]
-    hold = client.post(
-        holds_path, {"seat_ids": [str(setup.seat_ids[0])]}, format="json", HTTP_X_WAITING_ROOM_PASS=room_pass
-    )
-    assert hold.status_code == 201
-    checkout = client.post(
-        "/api/v1/orders/",
-        {"event_id": str(setup.event.pk)},
-        format="json",
-        HTTP_IDEMPOTENCY_KEY="wr-latency-1",
-        HTTP_X_WAITING_ROOM_PASS=room_pass,
-    )
+    assert api_hold(client, setup, setup.seat_ids[:1], HTTP_X_WAITING_ROOM_PASS=room_pass).status_code == 201
+    checkout = api_checkout(client, setup, "wr-latency-1", HTTP_X_WAITING_ROOM_PASS=room_pass)
     assert checkout.status_code == 201
     samples = WaitingRoomLatencySample.objects.filter(event_id=setup.event.pk).order_by("recorded_at")
     assert [sample.operation for sample in samples] == ["hold", "purchase"]  # the refused hold left none
@@ -197,10 +187,7 @@ def test_a_hold_and_a_checkout_with_a_pass_leave_one_sample_each_and_other_reque
 def test_holds_of_an_event_without_a_room_leave_no_sample():
     room_event()  # another event's room is on
     plain = make_event()
-    client = api_client(UserFactory())
-    response = client.post(
-        f"/api/v1/events/{plain.event.pk}/holds/", {"seat_ids": [str(plain.seat_ids[0])]}, format="json"
-    )
+    response = api_hold(api_client(UserFactory()), plain, plain.seat_ids[:1])
     assert response.status_code == 201
     assert not WaitingRoomLatencySample.objects.exists()
 

@@ -98,8 +98,13 @@ def admin_login(page, base_url: str, email: str, next_path: str = "/admin/") -> 
     page.goto(f"{base_url}/admin/login/?next={next_path}")
     page.fill("input[name=username]", email)
     page.fill("input[name=password]", PASSWORD)
-    page.click("input[type=submit]")
-    page.wait_for_url(re.compile(re.escape(next_path) + "$"))
+    click_to(page, "input[type=submit]", re.escape(next_path) + "$")
+
+
+def click_to(page, selector: str, url: str) -> None:
+    """Click ``selector`` and wait for the page it leads to, whose address matches the regular expression ``url``."""
+    page.click(selector)
+    page.wait_for_url(re.compile(url))
 
 
 def save_screenshot(page, name: str) -> None:

@@ -6,11 +6,9 @@ Screenshots: boxoffice-*.png (docs/STAFF.md uses copies).
 
 from __future__ import annotations
 
-import re
-
 import pytest
 
-from tests.browser.pages import box_office_clerk, desk_and_phone, save_screenshot, size_name, staff_page, walk
+from tests.browser.pages import box_office_clerk, click_to, desk_and_phone, save_screenshot, size_name, staff_page, walk
 
 pytestmark = walk
 
@@ -35,8 +33,7 @@ def test_a_printed_box_office_ticket_admits_once_and_a_guest_list_gets_comps(liv
     # 1. From the event's sales dashboard to the box office; pick two places on the seat map (by keyboard, as on a
     # phone a tap first zooms), card terminal, print.
     page.goto(f"{live_server.url}/admin/events/event/{setup.event.pk}/dashboard/")
-    page.click("#content-main a:text-is('Box office')")
-    page.wait_for_url(re.compile(r"/box-office/$"))
+    click_to(page, "#content-main a:text-is('Box office')", r"/box-office/$")
     page.locator("svg.seatmap circle.seat.available").first.focus()
     page.keyboard.press("Enter")
     page.keyboard.press("ArrowRight")
@@ -47,8 +44,7 @@ def test_a_printed_box_office_ticket_admits_once_and_a_guest_list_gets_comps(liv
     page.check("input[name=payment_method][value=CARD_TERMINAL]")
     page.check("input[name=print_tickets]")
     save_screenshot(page, f"boxoffice-1-sell-{size}")
-    page.click("input[type=submit][value='Take payment and sell']")
-    page.wait_for_url(re.compile(r"/print/$"))
+    click_to(page, "input[type=submit][value='Take payment and sell']", r"/print/$")
     assert "Sold 2 place(s) for 70.00 (card terminal), walk-in" in page.inner_text(".messagelist")
     tickets = page.locator(".printed-ticket")
     assert tickets.count() == 2 and tickets.first.locator("svg").is_visible()
@@ -64,8 +60,7 @@ def test_a_printed_box_office_ticket_admits_once_and_a_guest_list_gets_comps(liv
     page.goto(f"{live_server.url}/gate/")
     page.select_option("#gate-event", str(setup.event.pk))
     page.fill("#gate-name", "Door 1")
-    page.click("text=Start scanning")
-    page.wait_for_url(re.compile(rf"/gate/{setup.event.pk}/"))
+    click_to(page, "text=Start scanning", rf"/gate/{setup.event.pk}/")
     page.fill("#gate-token", token)
     page.click("#scan-submit")
     page.wait_for_selector("#gate-result[data-result=SUCCESS]")

@@ -13,7 +13,7 @@ import pytest
 from django.core import mail
 
 from orders.tests.factories import Seat, make_event
-from tests.browser.pages import SCREENSHOTS, desk_and_phone, walk
+from tests.browser.pages import SCREENSHOTS, click_to, desk_and_phone, walk
 
 pytestmark = walk
 
@@ -39,8 +39,7 @@ def test_buyer_signs_up_tops_up_picks_seats_pays_and_sees_a_qr(live_server, brow
     page.fill("input[name=email]", email)
     page.fill("input[name=full_name]", "Jo Journey")
     page.fill("input[name=password]", "a-long and unusual passphrase 42")
-    page.click("button[type=submit]")
-    page.wait_for_url(re.compile(r"/accounts/verify/"))
+    click_to(page, "button[type=submit]", r"/accounts/verify/")
     message = next(m for m in reversed(mail.outbox) if email in m.to)
     code = re.search(r"\b(\d{6})\b", message.body).group(1)
     page.fill("input[name=code]", code)
@@ -51,10 +50,8 @@ def test_buyer_signs_up_tops_up_picks_seats_pays_and_sees_a_qr(live_server, brow
     # Top up 200 credits with the built-in test provider.
     page.goto(f"{live_server.url}/accounts/wallet/topup/")
     page.fill("input[name=amount]", "200")
-    page.click("form:has(input[name=amount]) button[type=submit]")
-    page.wait_for_url(re.compile(r"/accounts/pay/"))
-    page.click("button[value=pay]")
-    page.wait_for_url(re.compile(r"/accounts/wallet/"))
+    click_to(page, "form:has(input[name=amount]) button[type=submit]", r"/accounts/pay/")
+    click_to(page, "button[value=pay]", r"/accounts/wallet/")
     assert "200" in page.inner_text("main")
     _shot(page, "2-topped-up")
 
@@ -74,11 +71,9 @@ def test_buyer_signs_up_tops_up_picks_seats_pays_and_sees_a_qr(live_server, brow
     _shot(page, "4-held")
 
     # Pay at checkout and open the ticket with its QR code.
-    page.click("text=Go to checkout")
-    page.wait_for_url(re.compile(r"/checkout/"))
+    click_to(page, "text=Go to checkout", r"/checkout/")
     _shot(page, "5-checkout")
-    page.click("#pay-button")
-    page.wait_for_url(re.compile(r"/orders/[0-9a-f-]{36}/"))
+    click_to(page, "#pay-button", r"/orders/[0-9a-f-]{36}/")
     assert "Confirmed" in page.inner_text("main")
     _shot(page, "6-order")
     page.click("text=Show ticket & QR")
@@ -102,8 +97,7 @@ def test_without_javascript_the_seat_list_holds_seats_with_a_plain_form(live_ser
     page.goto(f"{live_server.url}/accounts/login/?next={setup.event.get_absolute_url()}")
     page.fill("input[name=email]", "nojs@example.com")
     page.fill("input[name=password]", "correct horse battery staple")
-    page.click("form:has(input[name=password]) button[type=submit]")
-    page.wait_for_url(re.compile(setup.event.get_absolute_url()))
+    click_to(page, "form:has(input[name=password]) button[type=submit]", setup.event.get_absolute_url())
 
     # The map is drawn by its script: without one, the section links to its seats as a plain list.
     assert page.locator("svg.seatmap circle.seat").count() == 0

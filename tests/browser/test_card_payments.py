@@ -19,7 +19,7 @@ from accounts.tests.factories import UserFactory
 from orders.models import Order
 from orders.tests.factories import Seat, make_event
 from orders.tests.helpers import assert_invariants, balance
-from tests.browser.pages import SCREENSHOTS, logged_in_page, walk
+from tests.browser.pages import SCREENSHOTS, click_to, logged_in_page, walk
 
 pytestmark = walk
 
@@ -42,8 +42,9 @@ def test_a_buyer_tops_up_by_card_and_refunds_part_of_it_to_the_card(live_server,
 
     page.goto(f"{live_server.url}/accounts/wallet/")
     page.fill("input[name=amount]", "40")
-    page.click("form:has(input[name=amount]) button[type=submit] >> nth=0")
-    page.wait_for_url(re.compile(re.escape(standin.url) + r"/pay/cs_test_"))
+    click_to(
+        page, "form:has(input[name=amount]) button[type=submit] >> nth=0", re.escape(standin.url) + r"/pay/cs_test_"
+    )
     assert "40.00 EUR" in page.inner_text("body")
     page.click("button[value=pay]")
     # Back on our site: the webhook has landed by now, so the top-up shows as credited.
@@ -81,8 +82,7 @@ def test_a_buyer_short_of_credits_pays_the_difference_by_card_and_gets_the_ticke
     page.goto(f"{live_server.url}/checkout/?event={setup.event.pk}")
     assert "You need 40.00 more credits" in page.inner_text("main")
     _shot(page, f"3-checkout-short-{viewport[0]}")
-    page.click("#pay-card-button")
-    page.wait_for_url(re.compile(re.escape(standin.url) + r"/pay/cs_test_"))
+    click_to(page, "#pay-card-button", re.escape(standin.url) + r"/pay/cs_test_")
     assert "40.00 EUR" in page.inner_text("body")
     page.click("button[value=pay]")
 

@@ -6,12 +6,10 @@ Screenshots: monitoring-*.png.
 
 from __future__ import annotations
 
-import re
-
 import httpx
 
 from core.databases import ALL_DATABASES
-from tests.browser.pages import DESK, PHONE, SCREENSHOTS, admin_login, walk
+from tests.browser.pages import DESK, PHONE, SCREENSHOTS, admin_login, click_to, walk
 
 pytestmark = walk
 
@@ -44,8 +42,7 @@ def test_metrics_and_database_health_show_live_figures(live_server, browser):
     page.screenshot(path=str(SCREENSHOTS / "monitoring-1-metrics.png"))
 
     admin_login(page, live_server.url, admin.email)
-    page.click("text=Database health")
-    page.wait_for_url(re.compile(r"/admin/database-health/$"))
+    click_to(page, "text=Database health", r"/admin/database-health/$")
     for alias in ALL_DATABASES:
         section = page.locator(f"section[data-alias='{alias}']")
         assert "Unavailable" not in section.inner_text()

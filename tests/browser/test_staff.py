@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from tests.browser.pages import SCREENSHOTS, walk
+from tests.browser.pages import SCREENSHOTS, click_to, walk
 
 pytestmark = walk
 
@@ -31,8 +31,7 @@ def _login(page, base: str, email: str) -> None:
     page.goto(f"{base}/admin/login/?next=/admin/")
     page.fill("input[name=username]", email)
     page.fill("input[name=password]", PASSWORD)
-    page.click("input[type=submit]")
-    page.wait_for_url(re.compile(r"/accounts/two-factor/"))
+    click_to(page, "input[type=submit]", r"/accounts/two-factor/")
     enrolling = page.locator("[data-testid=totp-secret]").count() > 0
     device = TOTPDevice.objects.filter(user__email=email).order_by("-pk").first()
     page.fill("input[name=otp_token]", totp_code(device))
@@ -67,11 +66,9 @@ def test_staff_publishes_an_event_watches_sales_and_admits_a_ticket_on_a_phone(l
     _login(page, live_server.url, owner.email)
     _shot(page, "1-admin-index")
     page.goto(f"{live_server.url}/admin/events/event/{event.pk}/change/")
-    page.click("text=Publish…")
-    page.wait_for_url(re.compile(r"/publish/$"))
+    click_to(page, "text=Publish…", r"/publish/$")
     _shot(page, "2-publish-confirm")
-    page.click("input[type=submit][value='Publish now']")
-    page.wait_for_url(re.compile(rf"/admin/events/event/{event.pk}/operations/"))
+    click_to(page, "input[type=submit][value='Publish now']", rf"/admin/events/event/{event.pk}/operations/")
     assert "publish started" in page.inner_text(".messagelist")
     assert page.inner_text("[data-field=status_label]") == "Queued"
     run_queued_operations()  # what a worker does; the page's script picks the result up by itself
@@ -89,8 +86,7 @@ def test_staff_publishes_an_event_watches_sales_and_admits_a_ticket_on_a_phone(l
     buyer = UserFactory(email="bea@example.com", full_name="Bea Buyer", credits="100.00")
     seat_ids = list(Seat.objects.filter(event_id=event.pk).order_by("row_label", "number").values_list("pk", flat=True))
     buy(buyer=buyer, event_id=event.pk, seat_ids=seat_ids[:2])
-    page.click("text=Sales dashboard")
-    page.wait_for_url(re.compile(r"/dashboard/$"))
+    click_to(page, "text=Sales dashboard", r"/dashboard/$")
     assert page.inner_text("#kpi-sold") == "2"
     assert page.inner_text("#kpi-revenue") == "70.00"
     sales_chart = page.locator("figure.chart svg").first
@@ -115,8 +111,7 @@ def test_staff_publishes_an_event_watches_sales_and_admits_a_ticket_on_a_phone(l
     phone.select_option("#gate-event", str(event.pk))
     phone.fill("#gate-name", "North 1")
     _shot(phone, "5-gate-choose")
-    phone.click("text=Start scanning")
-    phone.wait_for_url(re.compile(rf"/gate/{event.pk}/"))
+    click_to(phone, "text=Start scanning", rf"/gate/{event.pk}/")
     scan_url = phone.url
     # The page's script ran (static file, allowed by the CSP): it offers the camera next to paste mode.
     phone.wait_for_selector("#camera-start:not([hidden])")

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.pages import box_office_clerk, desk_and_phone, save_screenshot, size_name, staff_page, walk
+from tests.browser.pages import box_office_clerk, click_to, desk_and_phone, save_screenshot, size_name, staff_page, walk
 
 pytestmark = walk
 
@@ -53,8 +53,7 @@ def test_box_office_refunds_one_ticket_from_the_order_page(live_server, browser,
     page = staff_page(browser, live_server.url, world["clerk"].email, viewport=viewport)
     page.goto(f"{live_server.url}/admin/orders/order/{world['order_id']}/change/")
     assert "Dana Doe" in page.inner_text("#content-main")
-    page.click("text=Refund tickets…")
-    page.wait_for_url(re.compile(r"/refund-tickets/$"))
+    click_to(page, "text=Refund tickets…", r"/refund-tickets/$")
     save_screenshot(page, f"staffops-refund-1-choose-{size}")
 
     # Without a reason nothing happens and the form says why.
@@ -63,8 +62,7 @@ def test_box_office_refunds_one_ticket_from_the_order_page(live_server, browser,
     assert "This field is required." in page.inner_text(".field-reason")
     page.locator("input[name=seat_ids]").first.check()
     page.fill("textarea[name=reason]", "Could not come")
-    page.click("input[type=submit][value='Refund the chosen tickets']")
-    page.wait_for_url(re.compile(r"/change/$"))
+    click_to(page, "input[type=submit][value='Refund the chosen tickets']", r"/change/$")
     assert "Refunded 1 ticket(s)" in page.inner_text(".messagelist")
     save_screenshot(page, f"staffops-refund-2-done-{size}")
 
@@ -79,8 +77,7 @@ def test_box_office_downloads_the_door_list_from_the_event(live_server, browser,
     setup = world["setup"]
     page = staff_page(browser, live_server.url, world["clerk"].email, accept_downloads=True)
     page.goto(f"{live_server.url}/admin/events/event/{setup.event.pk}/dashboard/")
-    page.click("text=Exports (door list, orders, ledger, entries)")
-    page.wait_for_url(re.compile(r"/exports/$"))
+    click_to(page, "text=Exports (door list, orders, ledger, entries)", r"/exports/$")
     save_screenshot(page, "staffops-exports-1-page")
     rows = _downloaded_csv(page, lambda: page.locator("tr[data-kind=attendees] a", has_text="CSV").click())
     assert rows[0][:3] == ["name", "email", "section"]
@@ -106,8 +103,7 @@ def test_box_office_reverses_a_disputed_transfer_from_the_disputes_page(live_ser
 
     page = staff_page(browser, live_server.url, clerk.email)
     page.goto(f"{live_server.url}/admin/orders/transfer/")
-    page.click("text=Open disputes")
-    page.wait_for_url(re.compile(r"/disputes/$"))
+    click_to(page, "text=Open disputes", r"/disputes/$")
     row = page.locator(f"tr[data-transfer='{done.id}']")
     assert "Dana Doe" in row.inner_text() and "Finn Friend" in row.inner_text()
     save_screenshot(page, "staffops-disputes-1-page")
@@ -154,8 +150,7 @@ def test_box_office_downloads_the_organizations_ledger_for_a_range_of_days(live_
     setup = world["setup"]
     page = staff_page(browser, live_server.url, world["clerk"].email, accept_downloads=True)
     page.goto(f"{live_server.url}/admin/events/event/{setup.event.pk}/exports/")
-    page.click("text=Organization exports")
-    page.wait_for_url(re.compile(r"/admin/orders/organization-exports/$"))
+    click_to(page, "text=Organization exports", r"/admin/orders/organization-exports/$")
     page.select_option("select[name=kind]", "ledger")
     save_screenshot(page, "staffops-exports-2-organization")
     rows = _downloaded_csv(page, lambda: page.click("input[type=submit][value=Download]"))

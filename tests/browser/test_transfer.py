@@ -14,7 +14,7 @@ from django.core import mail
 from accounts.tests.factories import UserFactory
 from orders.tests.factories import sold_ticket
 from orders.tests.helpers import assert_invariants, seat_row
-from tests.browser.pages import SCREENSHOTS, logged_in_page, walk
+from tests.browser.pages import SCREENSHOTS, click_to, logged_in_page, walk
 
 pytestmark = walk
 
@@ -42,8 +42,7 @@ def test_offer_walks_from_owner_to_recipient_and_the_recipient_gets_a_qr(live_se
     olga.fill("input[name=to_email]", friend.email)
     olga.fill("input[name=price]", "15.00")
     _shot(olga, "1-offer-form")
-    olga.click("main form button[type=submit]")
-    olga.wait_for_url(re.compile(r"/transfers/[0-9a-f-]{36}/$"))
+    click_to(olga, "main form button[type=submit]", r"/transfers/[0-9a-f-]{36}/$")
     transfer_id = olga.url.rstrip("/").rsplit("/", 1)[-1]
     assert olga.get_attribute("#transfer-status", "data-status") == "OFFERED"
 

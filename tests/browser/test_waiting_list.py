@@ -15,6 +15,7 @@ import pytest
 from tests.browser.pages import (
     SCREENSHOTS,
     box_office_clerk,
+    click_to,
     desk_and_phone,
     logged_in_page,
     size_name,
@@ -86,10 +87,8 @@ def test_a_buyer_joins_a_sold_out_event_gets_the_offer_and_buys_it(live_server, 
     assert "1 place held for you" in page.inner_text("main")
     page.wait_for_function("document.querySelector('.countdown').textContent.includes(':')")
     _shot(page, f"3-offer-{size}")
-    page.click("text=Buy them at checkout")
-    page.wait_for_url(re.compile(r"/checkout/"))
-    page.click("#pay-button")
-    page.wait_for_url(re.compile(r"/orders/[0-9a-f-]{36}/"))
+    click_to(page, "text=Buy them at checkout", r"/checkout/")
+    click_to(page, "#pay-button", r"/orders/[0-9a-f-]{36}/")
     _shot(page, f"4-bought-{size}")
 
     bought = Order.objects.get(buyer_id=sold_out["waiter"].pk)
@@ -112,7 +111,6 @@ def test_staff_see_who_waits_on_the_dashboard_and_the_list(live_server, browser,
     page.goto(f"{live_server.url}/admin/events/event/{setup.event.pk}/dashboard/")
     assert f"2 people wait for {setup.section.name}" in page.inner_text(".waiting-list")
     _shot(page, "5-dashboard")
-    page.click(".waiting-list a")
-    page.wait_for_url(re.compile(r"/admin/orders/waitinglistentry/"))
+    click_to(page, ".waiting-list a", r"/admin/orders/waitinglistentry/")
     assert "Wanda Waits" in page.inner_text("#result_list") and "Luke Later" in page.inner_text("#result_list")
     _shot(page, "6-staff-list")

@@ -20,7 +20,7 @@ from orders.services import waiting_room as rooms
 from orders.tests.factories import Seat
 from orders.tests.waiting_room_helpers import configure_room, room_event, start_sale
 from orders.views import waiting_room as room_views
-from tests.browser.pages import SCREENSHOTS, admin_login, walk
+from tests.browser.pages import SCREENSHOTS, admin_login, click_to, walk
 
 pytestmark = walk
 
@@ -80,10 +80,8 @@ def test_buyer_waits_in_the_room_is_let_in_and_buys(live_server, browser, settin
     page.locator("svg.seatmap circle.seat.available").first.click()
     page.click("text=Hold selected seats")
     page.wait_for_selector(".holds-panel .countdown")
-    page.click("text=Go to checkout")
-    page.wait_for_url(re.compile(r"/checkout/"))
-    page.click("#pay-button")
-    page.wait_for_url(re.compile(r"/orders/[0-9a-f-]{36}/"))
+    click_to(page, "text=Go to checkout", r"/checkout/")
+    click_to(page, "#pay-button", r"/orders/[0-9a-f-]{36}/")
     assert "Confirmed" in page.inner_text("main")
     page.screenshot(path=str(SCREENSHOTS / f"waiting-room-{device}-4-order.png"), full_page=True)
 

@@ -73,6 +73,15 @@ def free(seat: Seat) -> None:
     Seat.objects.filter(pk=seat.pk).update(status="AVAILABLE", owner_id=None, order_id=None)
 
 
+def refund_by_hand(seat: Seat, order: Order, buyer: User, *, credit_back: bool = True) -> None:
+    """What order_refund leaves: the seat freed, lines inactive, the order REFUNDED, the debit credited back."""
+    Order.objects.filter(pk=order.pk).update(status="REFUNDED", step="REFUNDED", refunded_at=timezone.now())
+    OrderLine.objects.filter(order=order).update(is_active=False)
+    free(seat)
+    if credit_back:
+        ledger(buyer, "PURCHASE_REFUND", PRICE, str(order.pk))
+
+
 def back_to_pending(order: Order) -> None:
     Order.objects.filter(pk=order.pk).update(status="PENDING", step="SEATS_SOLD", confirmed_at=None)
 
@@ -95,14 +104,20 @@ def transfer(
     )
 
 
+def paid(payer: User, payee: User, amount: Decimal, reference: str, *, kinds: tuple[str, str]) -> None:
+    """``amount`` from ``payer`` to ``payee``: the flow's debit and credit rows (``kinds``), under one reference."""
+    debit, credit = kinds
+    ledger(payer, debit, -amount, reference)
+    ledger(payee, credit, amount, reference)
+
+
 def pay(moved: Transfer, sender: User, recipient: User, *, reversed_: bool = False) -> None:
     """The transfer's price from recipient to sender; ``reversed_`` also writes the reversal that pays it back."""
-    reference = str(moved.pk)
-    ledger(recipient, "TRANSFER_DEBIT", -moved.price, reference)
-    ledger(sender, "TRANSFER_CREDIT", moved.price, reference)
+    paid(recipient, sender, moved.price, str(moved.pk), kinds=("TRANSFER_DEBIT", "TRANSFER_CREDIT"))
     if reversed_:
-        ledger(sender, "TRANSFER_REVERSAL_DEBIT", -moved.price, reference)
-        ledger(recipient, "TRANSFER_REVERSAL_CREDIT", moved.price, reference)
+        paid(
+            sender, recipient, moved.price, str(moved.pk), kinds=("TRANSFER_REVERSAL_DEBIT", "TRANSFER_REVERSAL_CREDIT")
+        )
 
 
 def resale(seat: Seat, seller: User, buyer: User, *, price: str = "40.00", fee: str = "2.00") -> ResaleListing:
@@ -125,8 +140,7 @@ def resale(seat: Seat, seller: User, buyer: User, *, price: str = "40.00", fee: 
 
 def pay_resale(listing: ResaleListing, seller: User, buyer: User, *, with_fee: bool = True) -> None:
     attempt = str(listing.sale_attempt_id)
-    ledger(buyer, "RESALE_DEBIT", -listing.price, attempt)
-    ledger(seller, "RESALE_CREDIT", listing.price, attempt)
+    paid(buyer, seller, listing.price, attempt, kinds=("RESALE_DEBIT", "RESALE_CREDIT"))
     if with_fee:
         ledger(seller, "RESALE_FEE", -listing.fee, attempt)
 
@@ -157,6 +171,13 @@ def only(report: invariants.Report, check: str) -> invariants.Violation:
     return next(v for v in report.violations if v.check == check)
 
 
+def named(check: str, **ids) -> invariants.Violation:
+    """The checker finds problems of ``check`` only, and its violation names ``ids`` (compared as strings)."""
+    violation = only(invariants.check_all(), check)
+    assert {key: violation.ids.get(key) for key in ids} == {key: str(value) for key, value in ids.items()}
+    return violation
+
+
 @pytest.fixture
 def alice():
     return UserFactory(credits="500.00")
@@ -172,17 +193,7 @@ def clean_world(alice, bob):
     """Every kind of finished flow, each consistent: the checker must find nothing."""
     seat, order = sold_ticket(alice)
     # A refunded order: seat released, credits back, line inactive.
-    refunded = OrderFactory(
-        buyer_id=alice.pk,
-        total=PRICE,
-        status="REFUNDED",
-        step="REFUNDED",
-        confirmed_at=timezone.now(),
-        refunded_at=timezone.now(),
-    )
-    OrderLineFactory(order=refunded, seat_id=uuid.uuid4(), is_active=False)
-    ledger(alice, "PURCHASE", -PRICE, str(refunded.pk))
-    ledger(alice, "PURCHASE_REFUND", PRICE, str(refunded.pk))
+    refund_by_hand(*sold_ticket(alice), alice)
     # A failed checkout that was compensated after the debit.
     failed = OrderFactory(
         buyer_id=bob.pk, total=PRICE, status="FAILED", step="COMPENSATED", failure_code="HOLD_EXPIRED"
@@ -288,8 +299,7 @@ def test_a_confirmed_order_without_its_debit_is_named(alice):
 def test_a_debit_of_a_failed_order_without_its_refund_is_named(alice):
     order = OrderFactory(buyer_id=alice.pk, status="FAILED", step="COMPENSATED")
     ledger(alice, "PURCHASE", -order.total, str(order.pk))
-    violation = only(invariants.check_all(), "DEBIT_WITHOUT_ORDER")
-    assert violation.ids["order"] == str(order.pk)
+    named("DEBIT_WITHOUT_ORDER", order=order.pk)
 
 
 @pytest.mark.parametrize(
@@ -306,20 +316,10 @@ def test_money_moved_for_a_flow_that_does_not_exist_is_named(alice, kind, amount
     assert violation.ids == {"reference": reference}
 
 
-def _refund_by_hand(seat: Seat, order: Order, buyer: User, *, credit_back: bool = True) -> None:
-    """What order_refund leaves: the seat freed, lines inactive, the order REFUNDED, the debit credited back."""
-    Order.objects.filter(pk=order.pk).update(status="REFUNDED", step="REFUNDED", refunded_at=timezone.now())
-    OrderLine.objects.filter(order=order).update(is_active=False)
-    free(seat)
-    if credit_back:
-        ledger(buyer, "PURCHASE_REFUND", PRICE, str(order.pk))
-
-
 def test_a_refunded_order_without_its_refund_is_named(alice):
     seat, order = sold_ticket(alice)
-    _refund_by_hand(seat, order, alice, credit_back=False)
-    violation = only(invariants.check_all(), "ORDER_REFUND_MISSING")
-    assert violation.ids["order"] == str(order.pk)
+    refund_by_hand(seat, order, alice, credit_back=False)
+    named("ORDER_REFUND_MISSING", order=order.pk)
 
 
 def test_a_refund_of_a_ticket_already_transferred_to_someone_else_is_named(alice, bob):
@@ -327,23 +327,21 @@ def test_a_refund_of_a_ticket_already_transferred_to_someone_else_is_named(alice
     transfer(seat, alice, bob)
     hand_over(seat, bob)
     assert invariants.check_all().ok
-    _refund_by_hand(seat, order, alice)
-    violation = only(invariants.check_all(), "REFUND_OF_PASSED_TICKET")
-    assert (violation.ids["seat"], violation.ids["holder"]) == (str(seat.pk), str(bob.pk))
+    refund_by_hand(seat, order, alice)
+    named("REFUND_OF_PASSED_TICKET", seat=seat.pk, holder=bob.pk)
 
 
 def test_a_refund_after_the_transfer_was_reversed_is_fine(alice, bob):
     seat, order = sold_ticket(alice)
     transfer(seat, alice, bob, status="REVERSED")
-    _refund_by_hand(seat, order, alice)
+    refund_by_hand(seat, order, alice)
     assert invariants.check_all().ok
 
 
 def test_a_confirmed_order_that_was_also_refunded_is_named(alice):
     seat, order = sold_ticket(alice)
     ledger(alice, "PURCHASE_REFUND", PRICE, str(order.pk))
-    violation = only(invariants.check_all(), "ORDER_CONFIRMED_BUT_REFUNDED")
-    assert violation.ids["order"] == str(order.pk)
+    named("ORDER_CONFIRMED_BUT_REFUNDED", order=order.pk)
 
 
 def test_a_debit_of_the_wrong_amount_is_named(alice):
@@ -372,8 +370,7 @@ def test_an_in_flight_flow_is_left_alone_within_the_grace_period(alice):
 
 def test_a_ticket_sold_without_any_order_is_named(alice):
     seat = SeatFactory(status="SOLD", owner_id=alice.pk, order_id=uuid.uuid4())
-    violation = only(invariants.check_all(), "TICKET_ORDER_NOT_CONFIRMED")
-    assert violation.ids["seat"] == str(seat.pk)
+    violation = named("TICKET_ORDER_NOT_CONFIRMED", seat=seat.pk)
     assert "missing" in violation.detail
 
 
@@ -388,16 +385,13 @@ def test_a_ticket_without_an_active_line_is_named(alice):
 def test_a_ticket_owned_by_someone_else_than_its_buyer_is_named(alice, bob):
     seat, order = sold_ticket(alice)
     hand_over(seat, bob)
-    violation = only(invariants.check_all(), "TICKET_OWNER_MISMATCH")
-    assert violation.ids["seat"] == str(seat.pk)
-    assert violation.ids["expected_owner"] == str(alice.pk)
+    named("TICKET_OWNER_MISMATCH", seat=seat.pk, expected_owner=alice.pk)
 
 
 def test_a_completed_transfer_whose_ownership_did_not_move_is_named(alice, bob):
     seat, order = sold_ticket(alice)
     free_transfer = transfer(seat, alice, bob)
-    violation = only(invariants.check_all(), "TICKET_OWNER_MISMATCH")
-    assert violation.ids["expected_owner"] == str(bob.pk)
+    named("TICKET_OWNER_MISMATCH", expected_owner=bob.pk)
     assert free_transfer.price == 0
 
 
@@ -406,38 +400,34 @@ def test_a_reversed_transfer_expects_the_ticket_back_with_its_sender(alice, bob)
     pay(transfer(seat, alice, bob, status="REVERSED", price="10.00"), alice, bob, reversed_=True)
     assert invariants.check_all().ok
     hand_over(seat, bob)
-    assert only(invariants.check_all(), "TICKET_OWNER_MISMATCH").ids["expected_owner"] == str(alice.pk)
+    named("TICKET_OWNER_MISMATCH", expected_owner=alice.pk)
 
 
 def test_a_completed_paid_transfer_without_its_ledger_rows_is_named(alice, bob):
     seat, order = sold_ticket(alice)
     unpaid = transfer(seat, alice, bob, price="20.00")
     hand_over(seat, bob)
-    violation = only(invariants.check_all(), "TRANSFER_WITHOUT_PAYMENT")
-    assert violation.ids["transfer"] == str(unpaid.pk)
+    named("TRANSFER_WITHOUT_PAYMENT", transfer=unpaid.pk)
 
 
 def test_a_failed_transfer_that_kept_the_money_is_named(alice, bob):
     seat, order = sold_ticket(alice)
     failed = transfer(seat, alice, bob, status="FAILED", step="PAID", price="20.00")
     pay(failed, alice, bob)
-    violation = only(invariants.check_all(), "TRANSFER_MONEY_MISMATCH")
-    assert violation.ids["transfer"] == str(failed.pk)
+    named("TRANSFER_MONEY_MISMATCH", transfer=failed.pk)
 
 
 def test_a_sold_listing_without_its_ledger_rows_is_named(alice, bob):
     seat, order = sold_ticket(bob)
     listing = resale(seat, bob, alice)
-    violation = only(invariants.check_all(), "RESALE_WITHOUT_PAYMENT")
-    assert violation.ids["listing"] == str(listing.pk)
+    named("RESALE_WITHOUT_PAYMENT", listing=listing.pk)
 
 
 def test_a_resale_that_forgot_the_fee_is_named(alice, bob):
     seat, order = sold_ticket(bob)
     listing = resale(seat, bob, alice, price="40.00", fee="2.00")
     pay_resale(listing, bob, alice, with_fee=False)
-    violation = only(invariants.check_all(), "RESALE_MONEY_MISMATCH")
-    assert violation.ids["sale_attempt"] == str(listing.sale_attempt_id)
+    named("RESALE_MONEY_MISMATCH", sale_attempt=listing.sale_attempt_id)
 
 
 def test_a_confirmed_line_whose_seat_is_not_its_ticket_is_named(alice):
@@ -487,8 +477,7 @@ def test_a_listed_seat_without_a_listing_is_named(alice):
 def test_an_active_listing_of_a_ticket_that_is_not_listed_is_named(alice):
     seat, order = sold_ticket(alice)
     listing = ResaleListingFactory(seat_id=seat.pk, seller_id=alice.pk)
-    violation = only(invariants.check_all(), "LISTING_WITHOUT_LISTED_TICKET")
-    assert violation.ids["listing"] == str(listing.pk)
+    named("LISTING_WITHOUT_LISTED_TICKET", listing=listing.pk)
 
 
 def test_unfinished_flows_are_named(alice, bob):
