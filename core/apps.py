@@ -8,7 +8,6 @@ class CoreConfig(AppConfig):
 
     name = "core"
     verbose_name = gettext_lazy("System")
-    default_auto_field = "django.db.models.BigAutoField"
 
 
 class StaffAdminConfig(AdminConfig):
