@@ -163,10 +163,11 @@ def register(site: StaffAdminSite) -> None:
             operation = _start(request, event, StaffOperationKind.PUBLISH)
             return _operation_page(event.id, operation.id) if operation else _change_page(event.id)
         sections = events_selectors.event_sections_for_sale(event_id=event.id)
+        title = gettext("Publish %(title)s") % {"title": event.title}
         return site.page(
             request,
             "admin/events/event/publish.html",
-            title=gettext("Publish %(title)s") % {"title": event.title},
+            title=title,
             event=event,
             sections=sections,
             total=sum(section.places for section in sections),
