@@ -17,7 +17,6 @@ from django.contrib.auth.forms import BaseUserCreationForm
 from django.contrib.auth.models import Group
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
-from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext, gettext_lazy
@@ -28,6 +27,7 @@ from accounts.models import LedgerEntry, OrganizationMembership, User
 from accounts.services import card_refund_request, card_refundable_amount, credit_adjust, user_set_flag
 from core import directory
 from core.admin_tenancy import (
+    AppendOnlyLogAdmin,
     Capability,
     TenantScopedAdmin,
     TenantScopedInline,
@@ -240,15 +240,9 @@ class UserAdmin(TenantScopedAdmin):
         return self.get_object(request, object_id)
 
     def _form_page(self, request, user, form, title, submit) -> HttpResponse:
-        context = {
-            **self.admin_site.each_context(request),
-            "title": title,
-            "opts": self.model._meta,
-            "original": user,
-            "form": form,
-            "submit": submit,
-        }
-        return TemplateResponse(request, "admin/accounts/user/action_form.html", context)
+        return self.model_page(
+            request, "admin/accounts/user/action_form.html", title=title, original=user, form=form, submit=submit
+        )
 
     def flag_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         user = self._user_for_manage(request, object_id)
@@ -341,16 +335,15 @@ class UserAdmin(TenantScopedAdmin):
 
 
 @admin.register(LedgerEntry)
-class LedgerEntryAdmin(TenantScopedAdmin):
+class LedgerEntryAdmin(AppendOnlyLogAdmin, TenantScopedAdmin):
+    """Money moves only through accounts.services."""
+
     view_capability = None  # the platform ledger: superusers only
-    read_only_for_all = True  # append-only: money moves only through accounts.services
     list_display = ["created_at", "user", "kind", "amount", "balance_after", "reference", "memo"]
     list_filter = ["kind", "created_at"]
     list_select_related = ["user"]
     search_fields = ["reference", "user__email", "memo"]
     raw_id_fields = ["user"]
-    date_hierarchy = "created_at"
-    show_full_result_count = False
 
     def object_organization_id(self, obj):
         return None

@@ -7,7 +7,6 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
-from django.template.response import TemplateResponse
 from django.utils.translation import gettext, gettext_lazy
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -43,16 +42,13 @@ def two_factor_reset_view(request: HttpRequest) -> HttpResponse:
             return redirect("admin:accounts_two_factor")
         messages.error(request, gettext("Give a reason for the reset."))
     search = request.GET.get("q", "")[:254]
-    return TemplateResponse(
+    return admin.site.page(
         request,
         "admin/accounts/two_factor.html",
-        {
-            **admin.site.each_context(request),
-            "title": gettext("Two-factor devices"),
-            "rows": two_factor.two_factor_enrolments(search=search),
-            "search": search,
-            "form": ResetForm(),
-        },
+        title=gettext("Two-factor devices"),
+        rows=two_factor.two_factor_enrolments(search=search),
+        search=search,
+        form=ResetForm(),
     )
 
 

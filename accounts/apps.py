@@ -5,7 +5,6 @@ from django.utils.translation import gettext_lazy
 class AccountsConfig(AppConfig):
     name = "accounts"
     verbose_name = gettext_lazy("Accounts")
-    default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
         from accounts import checks, payments, selectors  # noqa: F401 - checks registers the payment deploy checks

@@ -15,7 +15,7 @@ from django.contrib import admin
 from django.utils.translation import gettext, gettext_lazy
 
 from core import config, directory
-from core.admin_tenancy import Capability, TenantScopedAdmin, is_superuser, row_label
+from core.admin_tenancy import AppendOnlyLogAdmin, Capability, TenantScopedAdmin, is_superuser, row_label
 from core.audit import audit_record
 from core.models import AuditLog, SystemSetting
 
@@ -139,17 +139,14 @@ class SystemSettingAdmin(admin.ModelAdmin):
 
 
 @admin.register(AuditLog)
-class AuditLogAdmin(TenantScopedAdmin):
+class AuditLogAdmin(AppendOnlyLogAdmin, TenantScopedAdmin):
     """Owners read their organization's audit log; superusers read everyone's. Nobody edits it."""
 
     view_capability = Capability.STAFF
-    read_only_for_all = True  # append-only
     list_display = ["created_at", "actor", "action", "object_label", "organization", "reason"]
     list_filter = ["action", "object_type", "created_at"]
     list_select_related = ["actor"]
     search_fields = ["=object_id", "reason", "actor__email", "action"]
-    date_hierarchy = "created_at"
-    show_full_result_count = False
     readonly_fields = [
         "id",
         "created_at",

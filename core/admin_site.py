@@ -9,8 +9,11 @@ them here, under the event's admin URLs, and the event admin links to them by UR
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from django.contrib import admin
+from django.http import HttpRequest
+from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
 from django.utils.translation import gettext_lazy
 
@@ -27,6 +30,10 @@ class StaffAdminSite(admin.AdminSite):
     def register_view(self, route: str, view: Callable, *, name: str) -> None:
         """Serve ``view`` at ``/admin/<route>`` for logged-in staff (the view checks its own capability)."""
         self._extra_urls.append(path(route, self.admin_view(view), name=name))
+
+    def page(self, request: HttpRequest, template: str, *, title: Any, **context: Any) -> TemplateResponse:
+        """A staff page of the site's own: the admin's frame (header, sidebar, user tools), its title, its content."""
+        return TemplateResponse(request, template, {**self.each_context(request), "title": title, **context})
 
     def get_urls(self) -> list:
         # First, so that ``events/event/<id>/publish/`` wins over the event admin's ``<path:object_id>/``.

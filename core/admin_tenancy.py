@@ -23,6 +23,7 @@ from django import forms
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
+from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -34,6 +35,7 @@ from core.permissions import has_capability as user_has_capability
 from core.permissions import organization_ids as user_organization_ids
 
 __all__ = [
+    "AppendOnlyLogAdmin",
     "Capability",
     "EventFilter",
     "EventScopedAdmin",
@@ -264,6 +266,21 @@ class TenantScopedAdmin(admin.ModelAdmin):
             if getattr(action[0], "required_capability", None) is None
             or has_capability(request, action[0].required_capability)
         }
+
+    # --- pages -----------------------------------------------------------------------------------------------------
+    def model_page(self, request: HttpRequest, template: str, *, title: Any, **context: Any) -> TemplateResponse:
+        """A page of the model's own (an action's form, a tool on one object) in the admin's frame, with the model's
+        breadcrumbs (``opts``)."""
+        return self.admin_site.page(request, template, title=title, opts=self.model._meta, **context)
+
+
+class AppendOnlyLogAdmin:
+    """Before a ModelAdmin of an append-only log (the ledger, the audit log, the gate's entry log): nobody edits it,
+    it is browsed by day, and its changelist skips the second count(*) of a table that only grows."""
+
+    read_only_for_all = True
+    date_hierarchy = "created_at"
+    show_full_result_count = False
 
 
 class TenantScopedInline:

@@ -8,7 +8,6 @@ class CoreConfig(AppConfig):
 
     name = "core"
     verbose_name = gettext_lazy("System")
-    default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
         from core import checks  # noqa: F401  (registers the system checks)

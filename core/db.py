@@ -55,3 +55,8 @@ class SoftDeleteModel(TimeStampedModel):
 def choices_check(field: str, choices: type[models.TextChoices], name: str) -> models.CheckConstraint:
     """A CHECK that keeps a text enum column inside its choices, whatever writes to the table."""
     return models.CheckConstraint(condition=models.Q(**{f"{field}__in": choices.values}), name=name)
+
+
+def unique_alive(fields: list[str], name: str) -> models.UniqueConstraint:
+    """A UNIQUE among the rows not soft-deleted (SoftDeleteModel): a deleted row frees its values for a new one."""
+    return models.UniqueConstraint(fields=fields, condition=models.Q(deleted_at__isnull=True), name=name)

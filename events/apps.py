@@ -5,7 +5,6 @@ from django.utils.translation import gettext_lazy
 class EventsConfig(AppConfig):
     name = "events"
     verbose_name = gettext_lazy("Events")
-    default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
         from core import directory

@@ -78,8 +78,9 @@ def sales_open(status: str, sales_start: dt.datetime | None, sales_end: dt.datet
 
 
 @dataclass(frozen=True)
-class EventInfo:
-    """A live event as buyers' flows and other domains see it (any status)."""
+class EventIdentity:
+    """What every view of an event says first: which event, whose, where, its title and status. A subclass's own
+    fields follow these, in the order the selectors' SQL reads them (core.results.fetch_as)."""
 
     id: uuid.UUID
     organization_id: uuid.UUID
@@ -87,6 +88,12 @@ class EventInfo:
     venue_name: str
     title: str
     status: str
+
+
+@dataclass(frozen=True)
+class EventInfo(EventIdentity):
+    """A live event as buyers' flows and other domains see it (any status)."""
+
     starts_at: dt.datetime
     doors_at: dt.datetime | None
     sales_start: dt.datetime | None
@@ -178,15 +185,9 @@ class TierPriceChange:
 
 
 @dataclass(frozen=True)
-class EventOperationsInfo:
+class EventOperationsInfo(EventIdentity):
     """An event as its staff operations pages show it: identity, status and the progress of long operations."""
 
-    id: uuid.UUID
-    organization_id: uuid.UUID
-    venue_id: uuid.UUID
-    venue_name: str
-    title: str
-    status: str
     status_label: str
     starts_at: dt.datetime
     inventory_status: str

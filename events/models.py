@@ -7,7 +7,7 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from core.db import SoftDeleteModel, TimeStampedModel, choices_check
+from core.db import SoftDeleteModel, TimeStampedModel, choices_check, unique_alive
 from events.contract import (
     EventInventoryStatus,
     EventSelectionMode,
@@ -33,9 +33,7 @@ class Organization(SoftDeleteModel):
         verbose_name = _("organization")
         verbose_name_plural = _("organizations")
         constraints = [
-            models.UniqueConstraint(
-                fields=["slug"], condition=Q(deleted_at__isnull=True), name="org_slug_unique_alive"
-            ),
+            unique_alive(["slug"], "org_slug_unique_alive"),
         ]
 
     def __str__(self) -> str:
@@ -67,9 +65,7 @@ class Venue(SoftDeleteModel):
         verbose_name = _("venue")
         verbose_name_plural = _("venues")
         constraints = [
-            models.UniqueConstraint(
-                fields=["organization", "name"], condition=Q(deleted_at__isnull=True), name="venue_name_unique_per_org"
-            ),
+            unique_alive(["organization", "name"], "venue_name_unique_per_org"),
             choices_check("stage_shape", StageShape, "venue_stage_shape_valid"),
             models.CheckConstraint(
                 condition=Q(stage_x__range=(-MAP_EXTENT, MAP_EXTENT), stage_y__range=(-MAP_EXTENT, MAP_EXTENT)),
@@ -123,9 +119,7 @@ class Section(SoftDeleteModel):
         verbose_name = _("section")
         verbose_name_plural = _("sections")
         constraints = [
-            models.UniqueConstraint(
-                fields=["venue", "name"], condition=Q(deleted_at__isnull=True), name="section_name_unique_per_venue"
-            ),
+            unique_alive(["venue", "name"], "section_name_unique_per_venue"),
             choices_check("kind", SectionKind, "section_kind_valid"),
             choices_check("map_shape", SectionMapShape, "section_map_shape_valid"),
             models.CheckConstraint(

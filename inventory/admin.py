@@ -14,11 +14,11 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.http import HttpRequest
-from django.template.response import TemplateResponse
 from django.utils.translation import gettext, gettext_lazy
 
 from core import directory
 from core.admin_tenancy import (
+    AppendOnlyLogAdmin,
     Capability,
     EventFilter,
     EventScopedAdmin,
@@ -133,16 +133,15 @@ class SeatAdmin(EventScopedAdmin):
                     % {"count": skipped + refused},
                 )
             return None
-        context = {
-            **self.admin_site.each_context(request),
-            "title": gettext("Keep places off sale"),
-            "opts": self.model._meta,
-            "seat_ids": list(queryset.values_list("id", flat=True)),
-            "form": form,
-            "action_checkbox_name": ACTION_CHECKBOX_NAME,
-            "action": "keep_off_sale",
-        }
-        return TemplateResponse(request, "admin/inventory/seat/keep_off_sale.html", context)
+        return self.model_page(
+            request,
+            "admin/inventory/seat/keep_off_sale.html",
+            title=gettext("Keep places off sale"),
+            seat_ids=list(queryset.values_list("id", flat=True)),
+            form=form,
+            action_checkbox_name=ACTION_CHECKBOX_NAME,
+            action="keep_off_sale",
+        )
 
     @capability_action(Capability.EVENTS_MANAGE, description=gettext_lazy("Return selected blocked places to sale"))
     def return_to_sale(self, request: HttpRequest, queryset):
@@ -162,14 +161,11 @@ class SeatAdmin(EventScopedAdmin):
 
 
 @admin.register(EntryLog)
-class EntryLogAdmin(EventScopedAdmin):
+class EntryLogAdmin(AppendOnlyLogAdmin, EventScopedAdmin):
     view_capability = Capability.ENTRY_LOGS
-    read_only_for_all = True  # append-only
     list_display = ["created_at", "result", "gate", "event_title", "seat", "staff", "holder", "detail"]
     list_filter = [EventFilter, "result", "gate", "created_at"]
     search_fields = ["=seat_id", "gate", "token_fingerprint", "=staff_id"]
-    date_hierarchy = "created_at"
-    show_full_result_count = False
     readonly_fields = [
         "id",
         "created_at",

@@ -5,7 +5,6 @@ from django.utils.translation import gettext_lazy
 class InventoryConfig(AppConfig):
     name = "inventory"
     verbose_name = gettext_lazy("Inventory")
-    default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
         from core import directory

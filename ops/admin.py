@@ -18,16 +18,13 @@ def database_health_view(request: HttpRequest) -> TemplateResponse:
     """Per database: size, cache hits, connections by state, slowest statements, dead tuples, bloat. Live."""
     if not request.user.is_superuser:
         raise PermissionDenied
-    return TemplateResponse(
+    return admin.site.page(
         request,
         "admin/ops/database_health.html",
-        {
-            **admin.site.each_context(request),
-            "title": gettext("Database health"),
-            "databases": db_health.all_database_health(),
-            "read_at": timezone.now(),
-            "refresh_seconds": HEALTH_REFRESH_SECONDS,
-        },
+        title=gettext("Database health"),
+        databases=db_health.all_database_health(),
+        read_at=timezone.now(),
+        refresh_seconds=HEALTH_REFRESH_SECONDS,
     )
 
 

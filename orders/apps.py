@@ -5,4 +5,3 @@ from django.utils.translation import gettext_lazy
 class OrdersConfig(AppConfig):
     name = "orders"
     verbose_name = gettext_lazy("Orders")
-    default_auto_field = "django.db.models.BigAutoField"

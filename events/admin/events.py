@@ -11,7 +11,6 @@ from functools import partial
 from django.contrib import admin, messages
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
@@ -250,5 +249,6 @@ class EventAdmin(OrganizationChoiceMixin, SoftDeleteAdminMixin, TenantScopedAdmi
             messages.error(
                 request, gettext("Some selected events belong to organizations whose events you may not publish.")
             )
-        context = {**self.admin_site.each_context(request), "title": gettext("Publish events"), "events": events}
-        return TemplateResponse(request, "admin/events/event/publish_selected.html", context)
+        return self.admin_site.page(
+            request, "admin/events/event/publish_selected.html", title=gettext("Publish events"), events=events
+        )

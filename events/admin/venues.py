@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.db.models import Count, OuterRef, Subquery
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
-from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext, gettext_lazy
@@ -57,15 +56,7 @@ class GeneratorPageMixin:
         return obj
 
     def generator_page(self, request: HttpRequest, obj, *, title: str, form, preview: str) -> HttpResponse:
-        context = {
-            **self.admin_site.each_context(request),
-            "title": title,
-            "opts": self.model._meta,
-            "original": obj,
-            "form": form,
-            "preview": preview,
-        }
-        return TemplateResponse(request, self.generator_template, context)
+        return self.model_page(request, self.generator_template, title=title, original=obj, form=form, preview=preview)
 
 
 class VenueSetupAdmin(GeneratorPageMixin, OrganizationChoiceMixin, SoftDeleteAdminMixin, TenantScopedAdmin):

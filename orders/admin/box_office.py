@@ -17,7 +17,6 @@ import uuid
 from django import forms
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
-from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import gettext, gettext_lazy
 
@@ -164,20 +163,17 @@ def register(site: StaffAdminSite) -> None:
         else:
             form = SaleForm(initial=initial, sections=sections, seats=seats)
         recent = Order.objects.using(DB_ALIAS).filter(event_id=event.id, channel=OrderChannel.BOX_OFFICE)[:10]
-        return TemplateResponse(
+        return site.page(
             request,
             "admin/events/event/box_office.html",
-            {
-                **site.each_context(request),
-                "title": gettext("Box office: %(title)s") % {"title": event.title},
-                "event": event,
-                "form": form,
-                "sections": sections,
-                "section_id": section_id,
-                "seat_section": seat_section_map(event_id=event.id, section_id=section_id) if seats else None,
-                "max_per_order": box_office.MAX_PLACES_PER_ISSUE,
-                "recent": recent,
-            },
+            title=gettext("Box office: %(title)s") % {"title": event.title},
+            event=event,
+            form=form,
+            sections=sections,
+            section_id=section_id,
+            seat_section=seat_section_map(event_id=event.id, section_id=section_id) if seats else None,
+            max_per_order=box_office.MAX_PLACES_PER_ISSUE,
+            recent=recent,
         )
 
     def print_view(request: HttpRequest, object_id: str, order_id: str) -> HttpResponse:
@@ -208,18 +204,15 @@ def register(site: StaffAdminSite) -> None:
             for ticket in printed
         ]
         full_event = events_selectors.event_get(event_id=event.id)
-        return TemplateResponse(
+        return site.page(
             request,
             "admin/events/event/box_office_print.html",
-            {
-                **site.each_context(request),
-                "title": gettext("Printed tickets: %(title)s") % {"title": event.title},
-                "event": full_event,
-                "order": order,
-                "order_ref": str(order.pk)[:8].upper(),
-                "tickets": tickets,
-                "back": reverse("admin:events_event_box_office", args=[event.id]),
-            },
+            title=gettext("Printed tickets: %(title)s") % {"title": event.title},
+            event=full_event,
+            order=order,
+            order_ref=str(order.pk)[:8].upper(),
+            tickets=tickets,
+            back=reverse("admin:events_event_box_office", args=[event.id]),
         )
 
     def comps_view(request: HttpRequest, object_id: str) -> HttpResponse:
@@ -256,17 +249,8 @@ def register(site: StaffAdminSite) -> None:
                             gettext("%(count)s guest(s) got nothing: see below.") % {"count": len(result.refused)},
                         )
                     form = CompsForm(initial={**initial, "section": data["section"]}, sections=sections)
-        return TemplateResponse(
-            request,
-            "admin/events/event/comps.html",
-            {
-                **site.each_context(request),
-                "title": gettext("Comps: %(title)s") % {"title": event.title},
-                "event": event,
-                "form": form,
-                "result": result,
-            },
-        )
+        title = gettext("Comps: %(title)s") % {"title": event.title}
+        return site.page(request, "admin/events/event/comps.html", title=title, event=event, form=form, result=result)
 
     site.register_view("events/event/<str:object_id>/box-office/", box_office_view, name="events_event_box_office")
     site.register_view(

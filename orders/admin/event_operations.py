@@ -96,10 +96,6 @@ def _group_row_figures(rows: list[dict]) -> None:
             row["shown"][key] = formatted[value]
 
 
-def _page(request: HttpRequest, site: StaffAdminSite, template: str, title: str, **context) -> TemplateResponse:
-    return TemplateResponse(request, template, {**site.each_context(request), "title": title, **context})
-
-
 def _change_page(event_id) -> HttpResponseRedirect:
     return HttpResponseRedirect(reverse("admin:events_event_change", args=[event_id]))
 
@@ -167,11 +163,11 @@ def register(site: StaffAdminSite) -> None:
             operation = _start(request, event, StaffOperationKind.PUBLISH)
             return _operation_page(event.id, operation.id) if operation else _change_page(event.id)
         sections = events_selectors.event_sections_for_sale(event_id=event.id)
-        return _page(
+        title = gettext("Publish %(title)s") % {"title": event.title}
+        return site.page(
             request,
-            site,
             "admin/events/event/publish.html",
-            gettext("Publish %(title)s") % {"title": event.title},
+            title=title,
             event=event,
             sections=sections,
             total=sum(section.places for section in sections),
@@ -200,7 +196,7 @@ def register(site: StaffAdminSite) -> None:
             operation = _start(request, event, StaffOperationKind.CANCEL, reason=form.cleaned_data["reason"])
             return _operation_page(event.id, operation.id) if operation else _change_page(event.id)
         title = gettext("Cancel %(title)s") % {"title": event.title}
-        return _page(request, site, "admin/events/event/cancel.html", title, event=event, form=form)
+        return site.page(request, "admin/events/event/cancel.html", title=title, event=event, form=form)
 
     def reprice_view(request: HttpRequest, object_id: str) -> HttpResponse:
         """A tier's new price after publishing: queued as an operation, audited, applied to every free place."""
@@ -214,7 +210,7 @@ def register(site: StaffAdminSite) -> None:
             )
             return _operation_page(event.id, operation.id) if operation else _change_page(event.id)
         title = gettext("Reprice %(title)s") % {"title": event.title}
-        return _page(request, site, "admin/events/event/reprice.html", title, event=event, form=form)
+        return site.page(request, "admin/events/event/reprice.html", title=title, event=event, form=form)
 
     def return_to_sale_view(request: HttpRequest, object_id: str) -> HttpResponse:
         """Every place of the event kept off sale under one name (the dashboard's button) back on sale."""
@@ -250,11 +246,10 @@ def register(site: StaffAdminSite) -> None:
             raise Http404("No such operation.") from exc
         if request.GET.get("format") == "json":
             return JsonResponse(operation_json(operation))
-        return _page(
+        return site.page(
             request,
-            site,
             "admin/events/event/operation.html",
-            gettext("%(operation)s: %(title)s")
+            title=gettext("%(operation)s: %(title)s")
             % {"operation": StaffOperationKind(operation.kind).label, "title": event.title},
             event=event,
             operation=operation,
@@ -302,7 +297,7 @@ def register(site: StaffAdminSite) -> None:
             # context (its app list asks every registered model's permissions).
             return TemplateResponse(request, "admin/events/event/dashboard_table.html", context)
         title = gettext("Sales: %(title)s") % {"title": event.title}
-        return _page(request, site, "admin/events/event/dashboard.html", title, **context)
+        return site.page(request, "admin/events/event/dashboard.html", title=title, **context)
 
     site.register_view("events/event/publish/", publish_many_view, name="events_event_publish_many")
     site.register_view("events/event/<str:object_id>/publish/", publish_view, name="events_event_publish")

@@ -54,14 +54,10 @@ def register(site: StaffAdminSite) -> None:
     def exports_view(request: HttpRequest, object_id: str) -> TemplateResponse:
         event = _event(request, object_id, {kind.capability for kind in EXPORTS.values()})
         kinds = [kind for kind in EXPORTS.values() if has_capability(request, kind.capability, event.organization_id)]
-        context = {
-            **site.each_context(request),
-            "title": gettext("Exports: %(title)s") % {"title": event.title},
-            "event": event,
-            "kinds": kinds,
-            "formats": FORMATS,
-        }
-        return TemplateResponse(request, "admin/events/event/exports.html", context)
+        title = gettext("Exports: %(title)s") % {"title": event.title}
+        return site.page(
+            request, "admin/events/event/exports.html", title=title, event=event, kinds=kinds, formats=FORMATS
+        )
 
     def export_view(request: HttpRequest, object_id: str, kind: str, file_format: str) -> HttpResponseBase:
         export = EXPORTS.get(kind)
@@ -99,13 +95,13 @@ def register(site: StaffAdminSite) -> None:
                 return organization_export_response(
                     kind=export, file_format=data["file"], scope=scope, actor_id=actor_id(request)
                 )
-        context = {
-            **site.each_context(request),
-            "title": gettext("Organization exports"),
-            "form": form,
-            "kinds": list(ORGANIZATION_EXPORTS.values()),
-        }
-        return TemplateResponse(request, "admin/orders/organization_exports.html", context)
+        return site.page(
+            request,
+            "admin/orders/organization_exports.html",
+            title=gettext("Organization exports"),
+            form=form,
+            kinds=list(ORGANIZATION_EXPORTS.values()),
+        )
 
     site.register_view("orders/organization-exports/", organization_exports_view, name="orders_organization_exports")
     site.register_view("events/event/<str:object_id>/exports/", exports_view, name="events_event_exports")

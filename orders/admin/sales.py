@@ -15,7 +15,6 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import PermissionDenied
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext, gettext_lazy
 
@@ -241,17 +240,16 @@ class OrderAdmin(BuyerNamesMixin, EventScopedAdmin):
                         % {"count": count},
                     )
                 return HttpResponseRedirect(change_url)
-        context = {
-            **self.admin_site.each_context(request),
-            "title": gettext("Refund tickets of order %(ref)s") % {"ref": str(order.pk)[:8]},
-            "opts": self.model._meta,
-            "original": order,
-            "buyer": self._buyer_label(order, "buyer_id"),
-            "form": form,
-            "refundable": order.status == Order.Status.CONFIRMED and bool(live),
-            "change_url": change_url,
-        }
-        return TemplateResponse(request, "admin/orders/order/refund_tickets.html", context)
+        return self.model_page(
+            request,
+            "admin/orders/order/refund_tickets.html",
+            title=gettext("Refund tickets of order %(ref)s") % {"ref": str(order.pk)[:8]},
+            original=order,
+            buyer=self._buyer_label(order, "buyer_id"),
+            form=form,
+            refundable=order.status == Order.Status.CONFIRMED and bool(live),
+            change_url=change_url,
+        )
 
     @capability_action(Capability.REFUND, description=gettext_lazy("Refund selected orders…"))
     def refund_orders(self, request: HttpRequest, queryset):
@@ -287,16 +285,15 @@ class OrderAdmin(BuyerNamesMixin, EventScopedAdmin):
                 return None
         else:
             form = RefundForm()
-        context = {
-            **self.admin_site.each_context(request),
-            "title": gettext("Refund orders"),
-            "opts": self.model._meta,
-            "orders": orders,
-            "form": form,
-            "action_checkbox_name": ACTION_CHECKBOX_NAME,
-            "action": "refund_orders",
-        }
-        return TemplateResponse(request, "admin/orders/order/refund.html", context)
+        return self.model_page(
+            request,
+            "admin/orders/order/refund.html",
+            title=gettext("Refund orders"),
+            orders=orders,
+            form=form,
+            action_checkbox_name=ACTION_CHECKBOX_NAME,
+            action="refund_orders",
+        )
 
 
 # --- Transfers and resale listings (TRANSFER engineer) ---------------------------------------------------------------
@@ -381,14 +378,13 @@ class TransferAdmin(TransferPartiesMixin, EventScopedAdmin):
         seats = seat_labels(t.seat_id for t in disputes)
         for transfer in disputes:
             transfer.seat_label = seats.get(transfer.seat_id, str(transfer.seat_id))
-        context = {
-            **self.admin_site.each_context(request),
-            "title": gettext("Open transfer disputes"),
-            "opts": self.model._meta,
-            "disputes": disputes,
-            "action_checkbox_name": ACTION_CHECKBOX_NAME,
-        }
-        return TemplateResponse(request, "admin/orders/transfer/disputes.html", context)
+        return self.model_page(
+            request,
+            "admin/orders/transfer/disputes.html",
+            title=gettext("Open transfer disputes"),
+            disputes=disputes,
+            action_checkbox_name=ACTION_CHECKBOX_NAME,
+        )
 
     def _staff_action(self, request, queryset, *, action: str, service, title: str, explanation: str, done_label: str):
         transfers = list(queryset)
@@ -416,18 +412,17 @@ class TransferAdmin(TransferPartiesMixin, EventScopedAdmin):
                 return None
         else:
             form = StaffReasonForm()
-        context = {
-            **self.admin_site.each_context(request),
-            "title": title,
-            "explanation": explanation,
-            "submit_label": gettext("%(title)s (%(count)s)") % {"title": title, "count": len(transfers)},
-            "opts": self.model._meta,
-            "objects": transfers,
-            "form": form,
-            "action_checkbox_name": ACTION_CHECKBOX_NAME,
-            "action": action,
-        }
-        return TemplateResponse(request, "orders/transfers/admin_reason.html", context)
+        return self.model_page(
+            request,
+            "orders/transfers/admin_reason.html",
+            title=title,
+            explanation=explanation,
+            submit_label=gettext("%(title)s (%(count)s)") % {"title": title, "count": len(transfers)},
+            objects=transfers,
+            form=form,
+            action_checkbox_name=ACTION_CHECKBOX_NAME,
+            action=action,
+        )
 
     @capability_action(
         Capability.TRANSFER_DISPUTES, description=gettext_lazy("Mark selected completed transfers disputed…")

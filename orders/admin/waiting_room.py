@@ -13,7 +13,6 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
-from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy
@@ -173,23 +172,20 @@ def register(site: StaffAdminSite) -> None:
             if room
             else []
         )
-        return TemplateResponse(
+        return site.page(
             request,
             "orders/waiting_room/admin.html",
-            {
-                **site.each_context(request),
-                "title": gettext("Waiting room: %(title)s") % {"title": event.title},
-                "event": event,
-                "room": room,
-                "form": form,
-                "counts": counts,
-                "log": log,
-                "may_manage": may_manage,
-                "refresh_seconds": REFRESH_SECONDS,
-                "admission_rate": rooms.admission_rate(room) if room else None,
-                "following": room is not None and room.admission_mode == WaitingRoomMode.THROUGHPUT,
-                "back": reverse("admin:events_event_change", args=[event.id]),
-            },
+            title=gettext("Waiting room: %(title)s") % {"title": event.title},
+            event=event,
+            room=room,
+            form=form,
+            counts=counts,
+            log=log,
+            may_manage=may_manage,
+            refresh_seconds=REFRESH_SECONDS,
+            admission_rate=rooms.admission_rate(room) if room else None,
+            following=room is not None and room.admission_mode == WaitingRoomMode.THROUGHPUT,
+            back=reverse("admin:events_event_change", args=[event.id]),
         )
 
     site.register_view(
