@@ -40,6 +40,26 @@ from orders.services import order_refund, order_refund_tickets
 from orders.services.transfer import transfer_dispute, transfer_reverse
 
 
+def short_id_column(description):
+    """The changelist column that names a row by the first eight characters of its id, as staff quote it."""
+
+    @admin.display(description=description, ordering="id")
+    def short_id(self, obj):
+        return str(obj.pk)[:8]
+
+    return short_id
+
+
+def person_column(field: str, description):
+    """The changelist column that names the person of ``field`` (a users_db id) by the page's one lookup."""
+
+    @admin.display(description=description)
+    def person(self, obj):
+        return self._buyer_label(obj, field)
+
+    return person
+
+
 class BuyerNamesMixin:
     """Shows the people of each row (users_db) with one lookup per changelist page, kept on that page's rows."""
 
@@ -169,13 +189,8 @@ class OrderAdmin(BuyerNamesMixin, EventScopedAdmin):
         "refund_reason",
     ]
 
-    @admin.display(description=gettext_lazy("order"), ordering="id")
-    def short_id(self, obj):
-        return str(obj.pk)[:8]
-
-    @admin.display(description=gettext_lazy("buyer"))
-    def buyer(self, obj):
-        return self._buyer_label(obj, "buyer_id")
+    short_id = short_id_column(gettext_lazy("order"))
+    buyer = person_column("buyer_id", gettext_lazy("buyer"))
 
     @admin.display(description=gettext_lazy("organization"))
     def organization(self, obj):
@@ -346,17 +361,9 @@ class TransferAdmin(TransferPartiesMixin, EventScopedAdmin):
     ]
     fields = readonly_fields
 
-    @admin.display(description=gettext_lazy("transfer"), ordering="id")
-    def short_id(self, obj):
-        return str(obj.pk)[:8]
-
-    @admin.display(description=gettext_lazy("from"))
-    def sender(self, obj):
-        return self._buyer_label(obj, "from_user_id")
-
-    @admin.display(description=gettext_lazy("to"))
-    def recipient(self, obj):
-        return self._buyer_label(obj, "to_user_id")
+    short_id = short_id_column(gettext_lazy("transfer"))
+    sender = person_column("from_user_id", gettext_lazy("from"))
+    recipient = person_column("to_user_id", gettext_lazy("to"))
 
     def get_urls(self):
         return [
@@ -488,10 +495,5 @@ class ResaleListingAdmin(BuyerNamesMixin, EventScopedAdmin):
     ]
     fields = readonly_fields
 
-    @admin.display(description=gettext_lazy("listing"), ordering="id")
-    def short_id(self, obj):
-        return str(obj.pk)[:8]
-
-    @admin.display(description=gettext_lazy("seller"))
-    def seller(self, obj):
-        return self._buyer_label(obj, "seller_id")
+    short_id = short_id_column(gettext_lazy("listing"))
+    seller = person_column("seller_id", gettext_lazy("seller"))
