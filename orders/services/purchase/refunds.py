@@ -107,17 +107,25 @@ def _refund(
     )
 
 
-def _refund_begin(order: Order, *, reason: str) -> None:
-    """Record step REFUNDING, after checking that every ticket of the order is still the buyer's and unused."""
-    seats = inventory_selectors.seats_of_order(order_id=order.pk)
+def _refuse_used_or_passed_on(seats: list, *, order: Order, used: str) -> None:
+    """Refuse a refund of tickets used at the gate (``used`` says which) or no longer the buyer's.
+
+    Refund rule (docs/BUYER.md): only the buyer's own tickets are refunded; one passed on by transfer or resale
+    stays with its new holder. seats_unsell re-checks this under the seat locks.
+    """
     if any(seat.status == "CHECKED_IN" for seat in seats):
-        raise inventory_services.TicketCheckedIn(
-            gettext("A ticket of this order was already used at the gate; it cannot be refunded.")
-        )
-    # Refund rule (docs/BUYER.md): only the buyer's own tickets are refunded; one passed on by transfer or resale
-    # stays with its new holder. seats_unsell re-checks this under the seat locks.
+        raise inventory_services.TicketCheckedIn(used)
     if any(seat.owner_id not in (None, order.buyer_id) for seat in seats):
         raise inventory_services.TicketTransferred()
+
+
+def _refund_begin(order: Order, *, reason: str) -> None:
+    """Record step REFUNDING, after checking that every ticket of the order is still the buyer's and unused."""
+    _refuse_used_or_passed_on(
+        inventory_selectors.seats_of_order(order_id=order.pk),
+        order=order,
+        used=gettext("A ticket of this order was already used at the gate; it cannot be refunded."),
+    )
     with transaction.atomic(using=DB_ALIAS):
         # Open offers and listings close in the same transaction that records the refund (409 TICKET_CHANGING_HANDS
         # while a sale or transfer is completing): none outlives the tickets.
@@ -265,13 +273,11 @@ def _tickets_refund_begin(
 ) -> OrderRefund:
     """Record the refund (step REFUNDING) with its lines, after checking its tickets are still the buyer's, unused."""
     wanted = set(seat_ids)
-    seats = [seat for seat in inventory_selectors.seats_of_order(order_id=order.pk) if seat.id in wanted]
-    if any(seat.status == "CHECKED_IN" for seat in seats):
-        raise inventory_services.TicketCheckedIn(
-            gettext("A chosen ticket was already used at the gate; it cannot be refunded.")
-        )
-    if any(seat.owner_id not in (None, order.buyer_id) for seat in seats):
-        raise inventory_services.TicketTransferred()
+    _refuse_used_or_passed_on(
+        [seat for seat in inventory_selectors.seats_of_order(order_id=order.pk) if seat.id in wanted],
+        order=order,
+        used=gettext("A chosen ticket was already used at the gate; it cannot be refunded."),
+    )
     with transaction.atomic(using=DB_ALIAS):
         lines = list(
             OrderLine.objects.using(DB_ALIAS)
