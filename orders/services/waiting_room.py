@@ -165,7 +165,7 @@ def _validate(
     starts_at: dt.datetime,
     rate_per_minute: int,
     pass_minutes: int,
-    cap: int,
+    per_address_cap: int,
     max_in_flight: int | None,
     admission_mode: str,
     latency_target_ms: int | None,
@@ -188,7 +188,7 @@ def _validate(
         errors["rate_per_minute"] = [f"Between 1 and {MAX_RATE_PER_MINUTE}."]
     if not 1 <= pass_minutes <= 24 * 60:
         errors["pass_minutes"] = ["Between 1 and 1440."]
-    if not 1 <= cap <= 1000:
+    if not 1 <= per_address_cap <= 1000:
         errors["per_address_cap"] = ["Between 1 and 1000."]
     if errors:
         raise InvalidInput(gettext("Check the waiting room's settings."), fields=errors)
@@ -213,20 +213,7 @@ def waiting_room_configure(
     the pass required for a room that does not admit anyone."""
     # Whole seconds: the admin form shows and sends back seconds, so saving it again changes nothing.
     opens_at, starts_at = opens_at.replace(microsecond=0), starts_at.replace(microsecond=0)
-    _validate(
-        opens_at=opens_at,
-        starts_at=starts_at,
-        rate_per_minute=rate_per_minute,
-        pass_minutes=pass_minutes,
-        cap=per_address_cap,
-        max_in_flight=max_in_flight,
-        admission_mode=admission_mode,
-        latency_target_ms=latency_target_ms,
-    )
-    event = events_selectors.event_get(event_id=event_id)
-    if not active:
-        events_services.event_set_waiting_room(event_id=event.id, active=False)
-    # How the room admits: saved on the room and recorded in the audit log as given.
+    # How the room admits: checked, saved on the room and recorded in the audit log as given.
     pacing = {
         "rate_per_minute": rate_per_minute,
         "pass_minutes": pass_minutes,
@@ -235,6 +222,10 @@ def waiting_room_configure(
         "admission_mode": admission_mode,
         "latency_target_ms": latency_target_ms,
     }
+    _validate(opens_at=opens_at, starts_at=starts_at, **pacing)
+    event = events_selectors.event_get(event_id=event_id)
+    if not active:
+        events_services.event_set_waiting_room(event_id=event.id, active=False)
     with transaction.atomic(using=DB_ALIAS):
         room = WaitingRoom.objects.using(DB_ALIAS).select_for_update().filter(event_id=event.id).first()
         fields = {"is_active": active, "opens_at": opens_at, **pacing}
@@ -257,15 +248,12 @@ def waiting_room_configure(
             room.save(using=DB_ALIAS)
     if active:
         events_services.event_set_waiting_room(event_id=event.id, active=True)
-    audit_record(
+    _changed(
+        room,
         actor_id=actor_id,
         action="waiting_room.configure",
-        object_type="event",
-        object_id=event.id,
-        organization_id=event.organization_id,
         data={"active": active, "opens_at": opens_at.isoformat(), "starts_at": starts_at.isoformat(), **pacing},
     )
-    waiting_room_publish_status(room_id=room.pk)
     return room
 
 
@@ -292,16 +280,26 @@ def waiting_room_set_pace(
             if room.admission_clock is not None:
                 room.admission_clock = max(room.admission_clock, now)
         room.save(using=DB_ALIAS)
-    audit_record(
+    _changed(
+        room,
         actor_id=actor_id,
         action="waiting_room.pace",
+        data={"paused": room.is_paused, "rate_per_minute": room.rate_per_minute},
+    )
+    return room
+
+
+def _changed(room: WaitingRoom, *, actor_id: uuid.UUID | None, action: str, data: dict) -> None:
+    """After a staff change of the room: audit it on the event, and publish the status every waiting page reads."""
+    audit_record(
+        actor_id=actor_id,
+        action=action,
         object_type="event",
         object_id=room.event_id,
         organization_id=room.organization_id,
-        data={"paused": room.is_paused, "rate_per_minute": room.rate_per_minute},
+        data=data,
     )
     waiting_room_publish_status(room_id=room.pk)
-    return room
 
 
 # --- Buyers: joining and their place -------------------------------------------------------------------------------
