@@ -23,7 +23,7 @@ from core import config, moneyfmt
 from core.errors import DomainError, NotFound
 from events import selectors as events_selectors
 from orders import presentation
-from orders.ids import id_or_404
+from orders.ids import id_or_404, missing_as_404
 from orders.services import resale, transfer
 from orders.services.ticket_flows import ticket_of_owner
 
@@ -57,20 +57,16 @@ class ListingForm(forms.Form):
 def _own_ticket(request: HttpRequest, seat_id: str) -> dict:
     """The user's ticket described for display, or 404 (someone else's ticket, unknown or malformed id)."""
     seat_key = id_or_404(seat_id, name="ticket")
-    try:
+    with missing_as_404("No such ticket."):
         ticket = ticket_of_owner(seat_id=seat_key, owner_id=request.user.id)
-    except NotFound:
-        raise Http404("No such ticket.") from None
     described = presentation.ticket_summaries(seat_ids=[seat_key]).get(seat_key, {})
     return {"ticket": ticket, **described}
 
 
 def _transfer_row(request: HttpRequest, transfer_id: str) -> dict:
     """The transfer described for its viewer, or 404 (not a party nor managing staff, unknown or malformed id)."""
-    try:
+    with missing_as_404("No such transfer."):
         info = transfer.transfer_get(transfer_id=id_or_404(transfer_id, name="transfer"), user_id=request.user.id)
-    except NotFound:
-        raise Http404("No such transfer.") from None
     (row,) = presentation.transfers_describe(transfers=[info], viewer_id=request.user.id)
     return row
 
@@ -215,11 +211,9 @@ def sell(request: HttpRequest, seat_id: str) -> HttpResponse:
 @login_required
 def browse(request: HttpRequest, event_id: str) -> HttpResponse:
     event_key = id_or_404(event_id, name="event")
-    try:
+    with missing_as_404("No such event."):
         infos = resale.listings_for_event(event_id=event_key)
         event = events_selectors.event_get(event_id=event_key)
-    except NotFound:
-        raise Http404("No such event.") from None
     rows = presentation.listings_describe(listings=infos, viewer_id=request.user.id)
     return render(request, "orders/resale/browse.html", {"listings": rows, "event": event})
 
@@ -238,10 +232,8 @@ def my_listings(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def buy(request: HttpRequest, listing_id: str) -> HttpResponse:
-    try:
+    with missing_as_404("No such listing."):
         listing = resale.listing_get(listing_id=id_or_404(listing_id, name="listing"), user_id=request.user.id)
-    except NotFound:
-        raise Http404("No such listing.") from None
     back = reverse("transfers:browse", kwargs={"event_id": listing.event_id})
     try:
         resale.listing_buy(listing_id=listing.id, buyer_id=request.user.id)
