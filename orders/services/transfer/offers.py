@@ -290,23 +290,22 @@ def transfer_accept(*, transfer_id: uuid.UUID, user_id: uuid.UUID) -> TransferIn
 
 
 def transfer_decline(*, transfer_id: uuid.UUID, user_id: uuid.UUID) -> TransferInfo:
-    return _act(
-        transfer_id=transfer_id,
-        user_id=user_id,
-        role="recipient",
-        allowed=(Status.OFFERED, Status.ACCEPTED),
-        change={"status": Status.DECLINED},
-    )
+    return _close(transfer_id=transfer_id, user_id=user_id, role="recipient", status=Status.DECLINED)
 
 
 def transfer_cancel(*, transfer_id: uuid.UUID, user_id: uuid.UUID) -> TransferInfo:
     """The owner withdraws the offer; refused once completion has started (the row lock orders the race)."""
+    return _close(transfer_id=transfer_id, user_id=user_id, role="sender", status=Status.CANCELLED)
+
+
+def _close(*, transfer_id: uuid.UUID, user_id: uuid.UUID, role: str, status: str) -> TransferInfo:
+    """One party ends an offer that is still open (offered or accepted, not yet completing) with ``status``."""
     return _act(
         transfer_id=transfer_id,
         user_id=user_id,
-        role="sender",
+        role=role,
         allowed=(Status.OFFERED, Status.ACCEPTED),
-        change={"status": Status.CANCELLED},
+        change={"status": status},
     )
 
 
