@@ -18,8 +18,6 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from accounts import selectors as accounts_selectors
-from accounts import services as accounts_services
-from accounts.contract import LedgerKind
 from core.audit import audit_record
 from core.errors import Conflict, DomainError, InvalidInput, NotFound
 from core.faults import fault_point
@@ -39,7 +37,7 @@ from orders.contract import (
 from orders.models import Order, OrderLine, OrderRefund
 from orders.notifications import notify
 from orders.services.flows import flow_drive
-from orders.services.purchase.checkout import order_info, order_lines_release
+from orders.services.purchase.checkout import order_info, order_lines_release, order_pay_back
 from orders.services.resale.repair import listed_tickets_repair
 from orders.services.ticket_flows import ticket_flows_close_for_refund
 from orders.services.waiting_list_nudge import waiting_list_nudge
@@ -168,10 +166,9 @@ def refund_finish(
         raise
     remaining = order.total - order.refunded_amount
     if remaining > 0 and order.channel == OrderChannel.ONLINE:  # a box-office sale pays back at the counter
-        accounts_services.credits_credit(
-            user_id=order.buyer_id,
+        order_pay_back(
+            order,
             amount=remaining,
-            kind=LedgerKind.PURCHASE_REFUND,
             reference=str(order.pk),
             memo=f"Refund of order {str(order.pk)[:8]}",
             actor_id=actor_id,
@@ -324,10 +321,9 @@ def tickets_refund_finish(refund: OrderRefund) -> OrderRefund:
         raise
     fault_point("tickets_refund.after_seats")
     if refund.amount > 0 and order.channel == OrderChannel.ONLINE:  # a box-office sale pays back at the counter
-        accounts_services.credits_credit(
-            user_id=order.buyer_id,
+        order_pay_back(
+            order,
             amount=refund.amount,
-            kind=LedgerKind.PURCHASE_REFUND,
             reference=refund.ledger_reference(),
             memo=f"Refund of {len(seat_ids)} ticket(s) of order {str(order.pk)[:8]}",
             actor_id=refund.actor_id,
