@@ -85,6 +85,7 @@ START_RATE_SHARE = 4  # the controller starts at the staff's rate / 4 and earns 
 CONTROL_INTERVAL = dt.timedelta(seconds=2)
 
 logger = logging.getLogger(__name__)
+_ROOMS, _ENTRIES = WaitingRoom._meta.db_table, WaitingRoomEntry._meta.db_table  # for the raw SQL below
 
 # Set by the pass check when a hold or checkout of an event with an active room goes ahead; orders.middleware
 # then records the request's duration for that event (no statement for any other request).
@@ -310,8 +311,8 @@ def _draw(room: WaitingRoom, now: dt.datetime) -> None:
     with connections[DB_ALIAS].cursor() as cursor:
         cursor.execute(
             f"WITH ranked AS (SELECT id, row_number() OVER (ORDER BY draw_key, id) AS n "  # noqa: S608
-            f"FROM {WaitingRoomEntry._meta.db_table} WHERE room_id = %s AND position IS NULL) "
-            f"UPDATE {WaitingRoomEntry._meta.db_table} AS entry SET position = %s + ranked.n, updated_at = %s "
+            f"FROM {_ENTRIES} WHERE room_id = %s AND position IS NULL) "
+            f"UPDATE {_ENTRIES} AS entry SET position = %s + ranked.n, updated_at = %s "
             "FROM ranked WHERE entry.id = ranked.id",
             [room.pk, room.last_position, now],
         )
@@ -344,7 +345,7 @@ def _room_locked(event_id: uuid.UUID, *, exclusive: bool) -> WaitingRoom:
     mode = "UPDATE" if exclusive else "SHARE"
     rooms = list(
         WaitingRoom.objects.db_manager(DB_ALIAS).raw(
-            f"SELECT * FROM {WaitingRoom._meta.db_table} WHERE event_id = %s AND is_active FOR {mode}",  # noqa: S608
+            f"SELECT * FROM {_ROOMS} WHERE event_id = %s AND is_active FOR {mode}",  # noqa: S608
             [event_id],
         )
     )
@@ -393,19 +394,24 @@ def waiting_room_join(*, event_id: uuid.UUID, user_id: uuid.UUID, client_address
             return _place(room, entry)
 
 
-_ENTRY_COLUMNS = "id, created_at, updated_at, room_id, user_id, client_address, draw_key, position, admitted_at"
+# A new entry's own values come first, in the order _entry_values gives them; the statement adds the rest.
+_ENTRY_COLUMNS = "id, created_at, updated_at, user_id, client_address, room_id, draw_key, position, admitted_at"
+
+
+def _entry_values(entry: WaitingRoomEntry) -> list:
+    """The new entry's own values, for the first columns of _ENTRY_COLUMNS."""
+    return [entry.id, entry.created_at, entry.updated_at, entry.user_id, entry.client_address]
 
 
 def _room_and_place(*, event_id: uuid.UUID, user_id: uuid.UUID, address: str) -> tuple[WaitingRoom, Any]:
     """The event's active room and this account's place (or None), and the address lock held to the transaction's
     end (so the cap's count in the next statement sees every join from this address that went before)."""
-    rooms_table, entries_table = WaitingRoom._meta.db_table, WaitingRoomEntry._meta.db_table
     key = lock_key(LockSpace.ROOM_ADDRESS, event_id, address)
     rows = list(
         WaitingRoom.objects.db_manager(DB_ALIAS).raw(
             f"SELECT room.*, entry.id AS entry_id, entry.position AS entry_position, "  # noqa: S608
             f"entry.admitted_at AS entry_admitted_at, pg_advisory_xact_lock(%s, %s) IS NULL AS locked "
-            f"FROM {rooms_table} AS room LEFT JOIN {entries_table} AS entry "
+            f"FROM {_ROOMS} AS room LEFT JOIN {_ENTRIES} AS entry "
             f"ON entry.room_id = room.id AND entry.user_id = %s "
             f"WHERE room.event_id = %s AND room.is_active",
             [*key, user_id, event_id],
@@ -426,27 +432,15 @@ def _insert_early(room: WaitingRoom, entry: WaitingRoomEntry) -> bool:
     """Insert an early arrival with its random key, holding the room FOR SHARE so the draw (FOR UPDATE) waits for
     it; False if the room was drawn meanwhile (the caller joins at the back). WAITING_ROOM_ADDRESS_LIMIT at the cap."""
     entry.draw_key = secrets.randbits(DRAW_KEY_BITS)
-    rooms_table, entries_table = WaitingRoom._meta.db_table, WaitingRoomEntry._meta.db_table
     with connections[DB_ALIAS].cursor() as cursor:
         cursor.execute(
-            f"WITH room AS (SELECT id FROM {rooms_table} WHERE id = %s AND is_active AND drawn_at IS NULL "  # noqa: S608
+            f"WITH room AS (SELECT id FROM {_ROOMS} WHERE id = %s AND is_active AND drawn_at IS NULL "  # noqa: S608
             f"FOR SHARE), "
-            f"taken AS (SELECT count(*) AS n FROM {entries_table} WHERE room_id = %s AND client_address = %s), "
-            f"inserted AS (INSERT INTO {entries_table} ({_ENTRY_COLUMNS}) "
-            f"SELECT %s, %s, %s, room.id, %s, %s, %s, NULL, NULL FROM room, taken WHERE taken.n < %s RETURNING id) "
+            f"taken AS (SELECT count(*) AS n FROM {_ENTRIES} WHERE room_id = %s AND client_address = %s), "
+            f"inserted AS (INSERT INTO {_ENTRIES} ({_ENTRY_COLUMNS}) "
+            f"SELECT %s, %s, %s, %s, %s, room.id, %s, NULL, NULL FROM room, taken WHERE taken.n < %s RETURNING id) "
             f"SELECT (SELECT count(*) FROM room), (SELECT n FROM taken), (SELECT count(*) FROM inserted)",
-            [
-                room.pk,
-                room.pk,
-                entry.client_address,
-                entry.id,
-                entry.created_at,
-                entry.updated_at,
-                entry.user_id,
-                entry.client_address,
-                entry.draw_key,
-                room.per_address_cap,
-            ],
+            [room.pk, room.pk, entry.client_address, *_entry_values(entry), entry.draw_key, room.per_address_cap],
         )
         open_, taken, inserted = cursor.fetchone()
     if inserted:
@@ -460,28 +454,17 @@ def _insert_early(room: WaitingRoom, entry: WaitingRoomEntry) -> bool:
 def _insert_late(room: WaitingRoom, entry: WaitingRoomEntry) -> None:
     """Give a late arrival the next position: the room's counter and the insert in one statement (the UPDATE locks
     the room row, so late joins take turns)."""
-    rooms_table, entries_table = WaitingRoom._meta.db_table, WaitingRoomEntry._meta.db_table
     with connections[DB_ALIAS].cursor() as cursor:
         cursor.execute(
-            f"WITH taken AS (SELECT count(*) AS n FROM {entries_table} "  # noqa: S608
+            f"WITH taken AS (SELECT count(*) AS n FROM {_ENTRIES} "  # noqa: S608
             f"WHERE room_id = %s AND client_address = %s), "
-            f"room AS (UPDATE {rooms_table} SET last_position = last_position + 1, updated_at = %s "
+            f"room AS (UPDATE {_ROOMS} SET last_position = last_position + 1, updated_at = %s "
             f"WHERE id = %s AND is_active AND drawn_at IS NOT NULL AND (SELECT n FROM taken) < per_address_cap "
             f"RETURNING id, last_position), "
-            f"inserted AS (INSERT INTO {entries_table} ({_ENTRY_COLUMNS}) "
-            f"SELECT %s, %s, %s, room.id, %s, %s, NULL, room.last_position, NULL FROM room RETURNING position) "
+            f"inserted AS (INSERT INTO {_ENTRIES} ({_ENTRY_COLUMNS}) "
+            f"SELECT %s, %s, %s, %s, %s, room.id, NULL, room.last_position, NULL FROM room RETURNING position) "
             f"SELECT (SELECT n FROM taken), (SELECT position FROM inserted)",
-            [
-                room.pk,
-                entry.client_address,
-                entry.updated_at,
-                room.pk,
-                entry.id,
-                entry.created_at,
-                entry.updated_at,
-                entry.user_id,
-                entry.client_address,
-            ],
+            [room.pk, entry.client_address, entry.updated_at, room.pk, *_entry_values(entry)],
         )
         taken, position = cursor.fetchone()
     if position is None:
