@@ -23,6 +23,7 @@ from django.utils.translation import gettext
 from core.audit import audit_record
 from core.errors import InvalidInput, NotFound
 from core.outbox import outbox_emit
+from core.prices import price_checked
 from events import DB_ALIAS, geometry
 from events.contract import (
     EventInventoryStatus,
@@ -351,11 +352,7 @@ def event_publish_finish(*, event_id: uuid.UUID, total: int) -> bool:
 # --- repricing (driven by orders.services.tier_reprice, which reprices the places on sale) ---------------------
 def tier_set_price(*, event_id: uuid.UUID, tier_id: uuid.UUID, price: Decimal) -> TierPriceChange:
     """The tier's price from now on (the price tables buyers see); its places follow in seats_db."""
-    if not isinstance(price, Decimal) or not price.is_finite() or price < 0 or price >= Decimal("100000000"):
-        raise InvalidInput(
-            gettext("A price must be between 0 and 99,999,999.99."), fields={"price": [gettext("Out of range.")]}
-        )
-    price = price.quantize(Decimal("0.01"))
+    price = price_checked(price)
     with transaction.atomic(using=DB_ALIAS):
         tiers = PriceTier.objects.using(DB_ALIAS).select_for_update().select_related("event")
         tier = tiers.filter(pk=tier_id, event_id=event_id).first()

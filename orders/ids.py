@@ -7,7 +7,8 @@ one; a malformed id in a form field is a validation error on that field.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.http import Http404
@@ -31,6 +32,15 @@ def id_or_404(value: Any, *, name: str) -> uuid.UUID:
     if pk is None:
         raise Http404(f"No such {name}.")
     return pk
+
+
+@contextmanager
+def missing_as_404(message: str) -> Iterator[None]:
+    """For pages: a lookup's NotFound (an object the user may not see, or none) as Http404(``message``)."""
+    try:
+        yield
+    except NotFound:
+        raise Http404(message) from None
 
 
 def id_or_invalid(value: Any, *, field: str) -> uuid.UUID:

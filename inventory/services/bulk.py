@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from core.errors import InvalidInput
+from core.prices import price_checked
 from inventory import DB_ALIAS
 from inventory.contract import SectionInventorySpec
 from inventory.models import Seat
@@ -42,12 +43,7 @@ def _section_price(spec: SectionInventorySpec) -> Decimal:
         raise InvalidInput(
             gettext("A section price is not a number."), fields={"price": [gettext("Not a number.")]}
         ) from None
-    if not price.is_finite() or price < 0 or price >= Decimal("100000000"):
-        raise InvalidInput(
-            gettext("A section price must be between 0 and 99,999,999.99."),
-            fields={"price": [gettext("Out of range.")]},
-        )
-    return price
+    return price_checked(price, detail=gettext("A section price must be between 0 and 99,999,999.99."))
 
 
 def _seated_places(rows: list[dict]) -> Iterable[tuple[str, int, int, int, bool]]:

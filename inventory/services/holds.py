@@ -119,13 +119,7 @@ def _take_chosen(
         )
     if taken:
         raise SeatUnavailable(seat_ids=[str(pk) for pk in taken])
-    if existing + n > limit:
-        raise HoldLimitExceeded(
-            gettext("You can hold at most %(limit)s places for this event; you already hold %(existing)s.")
-            % {"limit": limit, "existing": existing},
-            limit=limit,
-            held=existing,
-        )
+    _refuse_over_limit(existing=existing, adding=n, limit=limit)
     return [row[3:] for row in rows]
 
 

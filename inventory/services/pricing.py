@@ -8,9 +8,8 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext
 
-from core.errors import InvalidInput
+from core.prices import price_checked
 from inventory import DB_ALIAS
 from inventory.selectors import SEAT_TABLE
 from inventory.services._shared import FREE, require_id, seats_cursor
@@ -31,11 +30,7 @@ def seats_reprice(*, event_id: uuid.UUID, tier_id: uuid.UUID, price: Decimal) ->
     """
     event = require_id(event_id, name="event_id")
     tier = require_id(tier_id, name="tier_id")
-    if not isinstance(price, Decimal) or not price.is_finite() or price < 0 or price >= Decimal("100000000"):
-        raise InvalidInput(
-            gettext("A price must be between 0 and 99,999,999.99."), fields={"price": [gettext("Out of range.")]}
-        )
-    price = price.quantize(Decimal("0.01"))
+    price = price_checked(price)
     now = timezone.now()
     scope = "event_id = %s AND tier_id = %s AND deleted_at IS NULL"
     with transaction.atomic(using=DB_ALIAS), seats_cursor() as cursor:

@@ -63,15 +63,7 @@ def buyer_block(
             )
     except IntegrityError:
         raise Conflict(gettext("This buyer is blocked already.")) from None
-    audit_record(
-        actor_id=actor_id,
-        action="buyer.block",
-        object_type="user",
-        object_id=user_id,
-        organization_id=organization_id,
-        reason=reason,
-        data={"block_id": str(block.pk)},
-    )
+    _audit(block, block_id=block.pk, action="buyer.block", actor_id=actor_id, reason=reason)
     return block
 
 
@@ -81,11 +73,19 @@ def buyer_unblock(*, block_id: uuid.UUID, actor_id: uuid.UUID | None) -> None:
         if block is None:
             return
         block.delete()
+    _audit(block, block_id=block_id, action="buyer.unblock", actor_id=actor_id)
+
+
+def _audit(
+    block: BuyerBlock, *, block_id: uuid.UUID, action: str, actor_id: uuid.UUID | None, reason: str = ""
+) -> None:
+    """Audit a block or unblock on the buyer, with the organization; ``block_id`` apart, as a deleted row has none."""
     audit_record(
         actor_id=actor_id,
-        action="buyer.unblock",
+        action=action,
         object_type="user",
         object_id=block.user_id,
         organization_id=block.organization_id,
+        reason=reason,
         data={"block_id": str(block_id)},
     )

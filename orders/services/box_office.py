@@ -44,6 +44,7 @@ from orders.contract import (
     BuyerBlocked,
     GuestListResult,
     OrderChannel,
+    OrderInfo,
     OrderInProgress,
 )
 from orders.models import Order
@@ -118,21 +119,19 @@ def box_office_sell(
     if print_tickets and order.status == Order.Status.CONFIRMED:
         inventory_services.tickets_print(order_id=order.id)
         printed = True
-    if not order.is_replay:
-        audit_record(
-            actor_id=actor_id,
-            action="order.box_office_sale",
-            object_type="order",
-            object_id=order.id,
-            organization_id=event.organization_id,
-            data={
-                "total": str(order.total),
-                "payment_method": method,
-                "places": len(order.lines),
-                "buyer_id": str(buyer.id),
-                "printed": printed,
-            },
-        )
+    _audit_issued(
+        order,
+        event=event,
+        actor_id=actor_id,
+        action="order.box_office_sale",
+        data={
+            "total": str(order.total),
+            "payment_method": method,
+            "places": len(order.lines),
+            "buyer_id": str(buyer.id),
+            "printed": printed,
+        },
+    )
     return BoxOfficeSale(order=order, buyer_email=email.lower(), account_created=created, printed=printed)
 
 
@@ -156,17 +155,31 @@ def comp_issue(
     order = _issue(
         event=event, buyer=buyer, places=places, channel=OrderChannel.COMP, key=_key(idempotency_key), actor_id=actor_id
     )
+    _audit_issued(
+        order,
+        event=event,
+        actor_id=actor_id,
+        action="order.comp",
+        reason=(note or "").strip()[:255],
+        data={"places": len(order.lines), "guest_id": str(buyer.id), "guest_email": buyer.email},
+    )
+    return BoxOfficeSale(order=order, buyer_email=buyer.email, account_created=created, printed=False)
+
+
+def _audit_issued(
+    order: OrderInfo, *, event: EventInfo, actor_id: uuid.UUID, action: str, data: dict, reason: str = ""
+) -> None:
+    """Audit an order the box office issued; a replay of its idempotency key issued nothing, so it is not audited."""
     if not order.is_replay:
         audit_record(
             actor_id=actor_id,
-            action="order.comp",
+            action=action,
             object_type="order",
             object_id=order.id,
             organization_id=event.organization_id,
-            reason=(note or "").strip()[:255],
-            data={"places": len(order.lines), "guest_id": str(buyer.id), "guest_email": buyer.email},
+            reason=reason,
+            data=data,
         )
-    return BoxOfficeSale(order=order, buyer_email=buyer.email, account_created=created, printed=False)
 
 
 def comps_issue_guest_list(

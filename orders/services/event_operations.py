@@ -9,6 +9,7 @@ event (on the events database) keeps two staff members, or a double click, from 
 
 from __future__ import annotations
 
+import dataclasses
 import time
 import uuid
 from collections.abc import Callable
@@ -21,6 +22,7 @@ from core.errors import InvalidInput
 from core.locking import FlowBusy, flow_lock
 from events import DB_ALIAS as EVENTS_DB_ALIAS
 from events import services as events_services
+from events.contract import SectionOnSale
 from inventory import services as inventory_services
 from orders.contract import CancelResult, EventBusy, PublishResult, RepriceInfo
 from orders.services.purchase.refunds import orders_refund_for_event
@@ -46,17 +48,7 @@ def event_publish(
 
 def _event_publish(*, event_id: uuid.UUID, actor_id: uuid.UUID | None, progress: Progress | None) -> PublishResult:
     plan = events_services.event_publish_begin(event_id=event_id)
-    specs = [
-        inventory_services.SectionInventorySpec(
-            section_id=section.section_id,
-            tier_id=section.tier_id,
-            price=section.price,
-            kind=section.kind,
-            rows=section.rows,
-            capacity=section.capacity,
-        )
-        for section in plan.sections
-    ]
+    specs = [_inventory_spec(section) for section in plan.sections]
 
     def report(done: int, of: int) -> None:
         events_services.event_publish_progress(event_id=event_id, done=done, total=plan.total)
@@ -76,6 +68,12 @@ def _event_publish(*, event_id: uuid.UUID, actor_id: uuid.UUID | None, progress:
         data={"created": created, "total": plan.total},
     )
     return PublishResult(event_id=event_id, created=created, total=plan.total)
+
+
+def _inventory_spec(section: SectionOnSale) -> inventory_services.SectionInventorySpec:
+    """What the inventory creates for a section on sale: each field of its spec, which the plan names alike."""
+    spec = inventory_services.SectionInventorySpec
+    return spec(**{field.name: getattr(section, field.name) for field in dataclasses.fields(spec)})
 
 
 def tier_reprice(

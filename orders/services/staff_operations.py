@@ -24,6 +24,7 @@ from django.utils.translation import gettext, gettext_lazy
 from core import jobs
 from core.errors import Conflict, DomainError, InvalidInput, NotFound
 from core.faults import fault_point
+from core.prices import price_checked
 from core.results import from_row
 from events import selectors as events_selectors
 from orders import DB_ALIAS
@@ -81,11 +82,7 @@ def _reprice_params(params: dict | None) -> dict:
         raise InvalidInput(
             gettext("A reprice needs a tier and a price."), fields={"price": [gettext("Give a price.")]}
         ) from None
-    if not price.is_finite() or price < 0 or price >= Decimal("100000000"):
-        raise InvalidInput(
-            gettext("A price must be between 0 and 99,999,999.99."), fields={"price": [gettext("Out of range.")]}
-        )
-    return {"tier_id": str(tier_id), "price": str(price.quantize(Decimal("0.01")))}
+    return {"tier_id": str(tier_id), "price": str(price_checked(price))}
 
 
 def staff_operation_start(

@@ -26,6 +26,7 @@ from orders.contract import (
     OrderRefundStep,
     OrderStatus,
     OrderStep,
+    PriceAboveCap,
     ResaleListingStatus,
     TicketChangingHands,
     TicketNotTransferable,
@@ -86,6 +87,15 @@ def price_cap(face_value: Decimal) -> Decimal:
 
     Rounded down: a cap of 100 % never lets a seller ask a cent more than face value."""
     return (face_value * config.get("resale_price_cap_percent") / Decimal(100)).quantize(CENT, rounding=ROUND_DOWN)
+
+
+def check_price_cap(amount: Decimal, *, face_value: Decimal) -> None:
+    """PriceAboveCap (saying the cap) when ``amount`` is more than a ticket of ``face_value`` may be passed on for."""
+    cap = price_cap(face_value)
+    if amount > cap:
+        raise PriceAboveCap(
+            gettext("The most you may ask for this ticket is %(cap)s credits.") % {"cap": cap}, cap=str(cap)
+        )
 
 
 def seat_advisory_lock(seat_id: uuid.UUID) -> None:

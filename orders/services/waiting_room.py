@@ -85,6 +85,7 @@ START_RATE_SHARE = 4  # the controller starts at the staff's rate / 4 and earns 
 CONTROL_INTERVAL = dt.timedelta(seconds=2)
 
 logger = logging.getLogger(__name__)
+_ROOMS, _ENTRIES = WaitingRoom._meta.db_table, WaitingRoomEntry._meta.db_table  # for the raw SQL below
 
 # Set by the pass check when a hold or checkout of an event with an active room goes ahead; orders.middleware
 # then records the request's duration for that event (no statement for any other request).
@@ -165,7 +166,7 @@ def _validate(
     starts_at: dt.datetime,
     rate_per_minute: int,
     pass_minutes: int,
-    cap: int,
+    per_address_cap: int,
     max_in_flight: int | None,
     admission_mode: str,
     latency_target_ms: int | None,
@@ -188,7 +189,7 @@ def _validate(
         errors["rate_per_minute"] = [f"Between 1 and {MAX_RATE_PER_MINUTE}."]
     if not 1 <= pass_minutes <= 24 * 60:
         errors["pass_minutes"] = ["Between 1 and 1440."]
-    if not 1 <= cap <= 1000:
+    if not 1 <= per_address_cap <= 1000:
         errors["per_address_cap"] = ["Between 1 and 1000."]
     if errors:
         raise InvalidInput(gettext("Check the waiting room's settings."), fields=errors)
@@ -213,20 +214,7 @@ def waiting_room_configure(
     the pass required for a room that does not admit anyone."""
     # Whole seconds: the admin form shows and sends back seconds, so saving it again changes nothing.
     opens_at, starts_at = opens_at.replace(microsecond=0), starts_at.replace(microsecond=0)
-    _validate(
-        opens_at=opens_at,
-        starts_at=starts_at,
-        rate_per_minute=rate_per_minute,
-        pass_minutes=pass_minutes,
-        cap=per_address_cap,
-        max_in_flight=max_in_flight,
-        admission_mode=admission_mode,
-        latency_target_ms=latency_target_ms,
-    )
-    event = events_selectors.event_get(event_id=event_id)
-    if not active:
-        events_services.event_set_waiting_room(event_id=event.id, active=False)
-    # How the room admits: saved on the room and recorded in the audit log as given.
+    # How the room admits: checked, saved on the room and recorded in the audit log as given.
     pacing = {
         "rate_per_minute": rate_per_minute,
         "pass_minutes": pass_minutes,
@@ -235,6 +223,10 @@ def waiting_room_configure(
         "admission_mode": admission_mode,
         "latency_target_ms": latency_target_ms,
     }
+    _validate(opens_at=opens_at, starts_at=starts_at, **pacing)
+    event = events_selectors.event_get(event_id=event_id)
+    if not active:
+        events_services.event_set_waiting_room(event_id=event.id, active=False)
     with transaction.atomic(using=DB_ALIAS):
         room = WaitingRoom.objects.using(DB_ALIAS).select_for_update().filter(event_id=event.id).first()
         fields = {"is_active": active, "opens_at": opens_at, **pacing}
@@ -257,15 +249,12 @@ def waiting_room_configure(
             room.save(using=DB_ALIAS)
     if active:
         events_services.event_set_waiting_room(event_id=event.id, active=True)
-    audit_record(
+    _changed(
+        room,
         actor_id=actor_id,
         action="waiting_room.configure",
-        object_type="event",
-        object_id=event.id,
-        organization_id=event.organization_id,
         data={"active": active, "opens_at": opens_at.isoformat(), "starts_at": starts_at.isoformat(), **pacing},
     )
-    waiting_room_publish_status(room_id=room.pk)
     return room
 
 
@@ -292,16 +281,26 @@ def waiting_room_set_pace(
             if room.admission_clock is not None:
                 room.admission_clock = max(room.admission_clock, now)
         room.save(using=DB_ALIAS)
-    audit_record(
+    _changed(
+        room,
         actor_id=actor_id,
         action="waiting_room.pace",
+        data={"paused": room.is_paused, "rate_per_minute": room.rate_per_minute},
+    )
+    return room
+
+
+def _changed(room: WaitingRoom, *, actor_id: uuid.UUID | None, action: str, data: dict) -> None:
+    """After a staff change of the room: audit it on the event, and publish the status every waiting page reads."""
+    audit_record(
+        actor_id=actor_id,
+        action=action,
         object_type="event",
         object_id=room.event_id,
         organization_id=room.organization_id,
-        data={"paused": room.is_paused, "rate_per_minute": room.rate_per_minute},
+        data=data,
     )
     waiting_room_publish_status(room_id=room.pk)
-    return room
 
 
 # --- Buyers: joining and their place -------------------------------------------------------------------------------
@@ -312,8 +311,8 @@ def _draw(room: WaitingRoom, now: dt.datetime) -> None:
     with connections[DB_ALIAS].cursor() as cursor:
         cursor.execute(
             f"WITH ranked AS (SELECT id, row_number() OVER (ORDER BY draw_key, id) AS n "  # noqa: S608
-            f"FROM {WaitingRoomEntry._meta.db_table} WHERE room_id = %s AND position IS NULL) "
-            f"UPDATE {WaitingRoomEntry._meta.db_table} AS entry SET position = %s + ranked.n, updated_at = %s "
+            f"FROM {_ENTRIES} WHERE room_id = %s AND position IS NULL) "
+            f"UPDATE {_ENTRIES} AS entry SET position = %s + ranked.n, updated_at = %s "
             "FROM ranked WHERE entry.id = ranked.id",
             [room.pk, room.last_position, now],
         )
@@ -346,7 +345,7 @@ def _room_locked(event_id: uuid.UUID, *, exclusive: bool) -> WaitingRoom:
     mode = "UPDATE" if exclusive else "SHARE"
     rooms = list(
         WaitingRoom.objects.db_manager(DB_ALIAS).raw(
-            f"SELECT * FROM {WaitingRoom._meta.db_table} WHERE event_id = %s AND is_active FOR {mode}",  # noqa: S608
+            f"SELECT * FROM {_ROOMS} WHERE event_id = %s AND is_active FOR {mode}",  # noqa: S608
             [event_id],
         )
     )
@@ -395,19 +394,24 @@ def waiting_room_join(*, event_id: uuid.UUID, user_id: uuid.UUID, client_address
             return _place(room, entry)
 
 
-_ENTRY_COLUMNS = "id, created_at, updated_at, room_id, user_id, client_address, draw_key, position, admitted_at"
+# A new entry's own values come first, in the order _entry_values gives them; the statement adds the rest.
+_ENTRY_COLUMNS = "id, created_at, updated_at, user_id, client_address, room_id, draw_key, position, admitted_at"
+
+
+def _entry_values(entry: WaitingRoomEntry) -> list:
+    """The new entry's own values, for the first columns of _ENTRY_COLUMNS."""
+    return [entry.id, entry.created_at, entry.updated_at, entry.user_id, entry.client_address]
 
 
 def _room_and_place(*, event_id: uuid.UUID, user_id: uuid.UUID, address: str) -> tuple[WaitingRoom, Any]:
     """The event's active room and this account's place (or None), and the address lock held to the transaction's
     end (so the cap's count in the next statement sees every join from this address that went before)."""
-    rooms_table, entries_table = WaitingRoom._meta.db_table, WaitingRoomEntry._meta.db_table
     key = lock_key(LockSpace.ROOM_ADDRESS, event_id, address)
     rows = list(
         WaitingRoom.objects.db_manager(DB_ALIAS).raw(
             f"SELECT room.*, entry.id AS entry_id, entry.position AS entry_position, "  # noqa: S608
             f"entry.admitted_at AS entry_admitted_at, pg_advisory_xact_lock(%s, %s) IS NULL AS locked "
-            f"FROM {rooms_table} AS room LEFT JOIN {entries_table} AS entry "
+            f"FROM {_ROOMS} AS room LEFT JOIN {_ENTRIES} AS entry "
             f"ON entry.room_id = room.id AND entry.user_id = %s "
             f"WHERE room.event_id = %s AND room.is_active",
             [*key, user_id, event_id],
@@ -428,27 +432,15 @@ def _insert_early(room: WaitingRoom, entry: WaitingRoomEntry) -> bool:
     """Insert an early arrival with its random key, holding the room FOR SHARE so the draw (FOR UPDATE) waits for
     it; False if the room was drawn meanwhile (the caller joins at the back). WAITING_ROOM_ADDRESS_LIMIT at the cap."""
     entry.draw_key = secrets.randbits(DRAW_KEY_BITS)
-    rooms_table, entries_table = WaitingRoom._meta.db_table, WaitingRoomEntry._meta.db_table
     with connections[DB_ALIAS].cursor() as cursor:
         cursor.execute(
-            f"WITH room AS (SELECT id FROM {rooms_table} WHERE id = %s AND is_active AND drawn_at IS NULL "  # noqa: S608
+            f"WITH room AS (SELECT id FROM {_ROOMS} WHERE id = %s AND is_active AND drawn_at IS NULL "  # noqa: S608
             f"FOR SHARE), "
-            f"taken AS (SELECT count(*) AS n FROM {entries_table} WHERE room_id = %s AND client_address = %s), "
-            f"inserted AS (INSERT INTO {entries_table} ({_ENTRY_COLUMNS}) "
-            f"SELECT %s, %s, %s, room.id, %s, %s, %s, NULL, NULL FROM room, taken WHERE taken.n < %s RETURNING id) "
+            f"taken AS (SELECT count(*) AS n FROM {_ENTRIES} WHERE room_id = %s AND client_address = %s), "
+            f"inserted AS (INSERT INTO {_ENTRIES} ({_ENTRY_COLUMNS}) "
+            f"SELECT %s, %s, %s, %s, %s, room.id, %s, NULL, NULL FROM room, taken WHERE taken.n < %s RETURNING id) "
             f"SELECT (SELECT count(*) FROM room), (SELECT n FROM taken), (SELECT count(*) FROM inserted)",
-            [
-                room.pk,
-                room.pk,
-                entry.client_address,
-                entry.id,
-                entry.created_at,
-                entry.updated_at,
-                entry.user_id,
-                entry.client_address,
-                entry.draw_key,
-                room.per_address_cap,
-            ],
+            [room.pk, room.pk, entry.client_address, *_entry_values(entry), entry.draw_key, room.per_address_cap],
         )
         open_, taken, inserted = cursor.fetchone()
     if inserted:
@@ -462,28 +454,17 @@ def _insert_early(room: WaitingRoom, entry: WaitingRoomEntry) -> bool:
 def _insert_late(room: WaitingRoom, entry: WaitingRoomEntry) -> None:
     """Give a late arrival the next position: the room's counter and the insert in one statement (the UPDATE locks
     the room row, so late joins take turns)."""
-    rooms_table, entries_table = WaitingRoom._meta.db_table, WaitingRoomEntry._meta.db_table
     with connections[DB_ALIAS].cursor() as cursor:
         cursor.execute(
-            f"WITH taken AS (SELECT count(*) AS n FROM {entries_table} "  # noqa: S608
+            f"WITH taken AS (SELECT count(*) AS n FROM {_ENTRIES} "  # noqa: S608
             f"WHERE room_id = %s AND client_address = %s), "
-            f"room AS (UPDATE {rooms_table} SET last_position = last_position + 1, updated_at = %s "
+            f"room AS (UPDATE {_ROOMS} SET last_position = last_position + 1, updated_at = %s "
             f"WHERE id = %s AND is_active AND drawn_at IS NOT NULL AND (SELECT n FROM taken) < per_address_cap "
             f"RETURNING id, last_position), "
-            f"inserted AS (INSERT INTO {entries_table} ({_ENTRY_COLUMNS}) "
-            f"SELECT %s, %s, %s, room.id, %s, %s, NULL, room.last_position, NULL FROM room RETURNING position) "
+            f"inserted AS (INSERT INTO {_ENTRIES} ({_ENTRY_COLUMNS}) "
+            f"SELECT %s, %s, %s, %s, %s, room.id, NULL, room.last_position, NULL FROM room RETURNING position) "
             f"SELECT (SELECT n FROM taken), (SELECT position FROM inserted)",
-            [
-                room.pk,
-                entry.client_address,
-                entry.updated_at,
-                room.pk,
-                entry.id,
-                entry.created_at,
-                entry.updated_at,
-                entry.user_id,
-                entry.client_address,
-            ],
+            [room.pk, entry.client_address, entry.updated_at, room.pk, *_entry_values(entry)],
         )
         taken, position = cursor.fetchone()
     if position is None:

@@ -11,7 +11,7 @@ from decimal import Decimal
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -19,13 +19,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts import selectors as accounts_selectors
-from core.errors import DomainError, NotFound
+from core.errors import DomainError
 from core.ids import as_uuid
 from events import selectors as events_selectors
 from inventory import selectors as inventory_selectors
 from orders import DB_ALIAS, presentation
 from orders import services as order_services
 from orders.contract import WaitingRoomPassRequired
+from orders.ids import missing_as_404
 from orders.models import Order
 from orders.services.waiting_room import waiting_room_pass_from_request
 from orders.views.waiting_room import pass_required_page
@@ -40,10 +41,8 @@ def checkout(request: HttpRequest) -> HttpResponse:
     if event_id is None:
         messages.error(request, _("Choose an event and hold some seats first."))
         return redirect("events:list")
-    try:
+    with missing_as_404("No such event."):
         event = events_selectors.event_get(event_id=event_id)
-    except NotFound:
-        raise Http404("No such event.") from None
     checkout_url = f"{reverse('orders:checkout')}?{urlencode({'event': event.id})}"
 
     if request.method == "POST":
@@ -141,12 +140,10 @@ def order_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def order_detail(request: HttpRequest, order_id) -> HttpResponse:
-    try:
+    with missing_as_404("No such order."):
         order = order_services.order_get_for_buyer(order_id=order_id, buyer_id=request.user.pk)
         if order.step == "AWAITING_PAYMENT":
             order = order_services.card_checkout_poll(order_id=order.id, buyer_id=request.user.pk)
-    except NotFound:
-        raise Http404("No such order.") from None
     event = events_selectors.events_get_many(event_ids=[order.event_id]).get(order.event_id)
     seats = inventory_selectors.seats_get_many(seat_ids=[line.seat_id for line in order.lines])
     names = presentation.section_names(event_id=order.event_id)

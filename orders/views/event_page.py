@@ -21,13 +21,14 @@ from django.utils.translation import gettext
 from django.views.decorators.http import require_GET
 
 from core import config
-from core.errors import InvalidInput, NotFound
+from core.errors import InvalidInput
 from core.ids import as_uuid
 from core.middleware import viewer_independent
 from events import geometry
 from events import selectors as events_selectors
 from inventory import selectors as inventory_selectors
 from orders import live_changes, presentation
+from orders.ids import missing_as_404
 from orders.services import resale
 
 # Up to this many seated places the event page draws every seat; above it, a venue overview and one section at a time.
@@ -47,10 +48,8 @@ CHANGES_SECTION_LIMIT = 20
 
 
 def event_or_404(event_id):
-    try:
+    with missing_as_404("No such event."):
         return events_selectors.event_published_get(event_id=event_id)
-    except NotFound:
-        raise Http404("No such event.") from None
 
 
 def _section_rows(event_id, *, availability: dict) -> list[dict]:

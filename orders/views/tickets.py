@@ -7,24 +7,21 @@ malformed id.
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from core import config, timefmt
-from core.errors import NotFound
 from inventory import selectors, services
 from orders import presentation
-from orders.ids import id_or_404
+from orders.ids import id_or_404, missing_as_404
 
 
 def _own_ticket(request: HttpRequest, seat_id: str):
     seat_key = id_or_404(seat_id, name="ticket")
-    try:
+    with missing_as_404("No such ticket."):
         return selectors.ticket_get_for_owner(seat_id=seat_key, owner_id=request.user.pk)
-    except NotFound:
-        raise Http404("No such ticket.") from None
 
 
 @login_required

@@ -7,7 +7,9 @@ came from.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
+from typing import Any
 
 from django import forms
 from django.contrib import messages
@@ -23,7 +25,7 @@ from core import config, moneyfmt
 from core.errors import DomainError, NotFound
 from events import selectors as events_selectors
 from orders import presentation
-from orders.ids import id_or_404
+from orders.ids import id_or_404, missing_as_404
 from orders.services import resale, transfer
 from orders.services.ticket_flows import ticket_of_owner
 
@@ -57,20 +59,16 @@ class ListingForm(forms.Form):
 def _own_ticket(request: HttpRequest, seat_id: str) -> dict:
     """The user's ticket described for display, or 404 (someone else's ticket, unknown or malformed id)."""
     seat_key = id_or_404(seat_id, name="ticket")
-    try:
+    with missing_as_404("No such ticket."):
         ticket = ticket_of_owner(seat_id=seat_key, owner_id=request.user.id)
-    except NotFound:
-        raise Http404("No such ticket.") from None
     described = presentation.ticket_summaries(seat_ids=[seat_key]).get(seat_key, {})
     return {"ticket": ticket, **described}
 
 
 def _transfer_row(request: HttpRequest, transfer_id: str) -> dict:
     """The transfer described for its viewer, or 404 (not a party nor managing staff, unknown or malformed id)."""
-    try:
+    with missing_as_404("No such transfer."):
         info = transfer.transfer_get(transfer_id=id_or_404(transfer_id, name="transfer"), user_id=request.user.id)
-    except NotFound:
-        raise Http404("No such transfer.") from None
     (row,) = presentation.transfers_describe(transfers=[info], viewer_id=request.user.id)
     return row
 
@@ -94,39 +92,62 @@ def inbox(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _ticket_form_page(
+    request: HttpRequest,
+    seat_id: str,
+    *,
+    form_class: type[forms.Form],
+    template: str,
+    submit: Callable[[Any, dict], HttpResponse],
+    **extra: Any,
+) -> HttpResponse:
+    """A form about one of the user's tickets (offer it, sell it). A valid POST goes to ``submit(ticket, data)``,
+    which answers where to go next; a refusal is shown on the page, which also says the price cap and the fee."""
+    context = _own_ticket(request, seat_id)
+    form = form_class(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            return submit(context["ticket"], form.cleaned_data)
+        except DomainError as exc:
+            messages.error(request, exc.detail)
+    context.update(
+        form=form,
+        cap=resale.price_cap(context["ticket"].price),
+        fee_percent=config.get("platform_fee_percent"),
+        **extra,
+    )
+    return render(request, template, context, status=400 if form.errors else 200)
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def offer(request: HttpRequest, seat_id: str) -> HttpResponse:
-    context = _own_ticket(request, seat_id)
-    form = OfferForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            info = transfer.transfer_offer(
-                seat_id=context["ticket"].id,
-                from_user_id=request.user.id,
-                to_email=form.cleaned_data["to_email"],
-                price=form.cleaned_data["price"] or Decimal("0"),
+    def offered(ticket: Any, data: dict) -> HttpResponse:
+        info = transfer.transfer_offer(
+            seat_id=ticket.id,
+            from_user_id=request.user.id,
+            to_email=data["to_email"],
+            price=data["price"] or Decimal("0"),
+        )
+        # The same words whether or not the address names an account that may receive tickets.
+        messages.success(
+            request,
+            _(
+                "Offer made to %(email)s. If that address belongs to an account that can "
+                "receive tickets, its owner will find the offer under Transfers."
             )
-        except DomainError as exc:
-            messages.error(request, exc.detail)
-        else:
-            # The same words whether or not the address names an account that may receive tickets.
-            messages.success(
-                request,
-                _(
-                    "Offer made to %(email)s. If that address belongs to an account that can "
-                    "receive tickets, its owner will find the offer under Transfers."
-                )
-                % {"email": form.cleaned_data["to_email"]},
-            )
-            return redirect("transfers:detail", transfer_id=info.id)
-    context.update(
-        form=form,
+            % {"email": data["to_email"]},
+        )
+        return redirect("transfers:detail", transfer_id=info.id)
+
+    return _ticket_form_page(
+        request,
+        seat_id,
+        form_class=OfferForm,
+        template="orders/transfers/offer.html",
+        submit=offered,
         expiry_hours=config.get("transfer_expiry_hours"),
-        cap=resale.price_cap(context["ticket"].price),
-        fee_percent=config.get("platform_fee_percent"),
     )
-    return render(request, "orders/transfers/offer.html", context, status=400 if form.errors else 200)
 
 
 @login_required
@@ -192,34 +213,22 @@ def confirm(request: HttpRequest, transfer_id: str) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def sell(request: HttpRequest, seat_id: str) -> HttpResponse:
-    context = _own_ticket(request, seat_id)
-    form = ListingForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            info = resale.listing_create(
-                seat_id=context["ticket"].id, seller_id=request.user.id, price=form.cleaned_data["price"]
-            )
-        except DomainError as exc:
-            messages.error(request, exc.detail)
-        else:
-            messages.success(request, _("Listed for %(price)s.") % {"price": moneyfmt.credits(info.price)})
-            return redirect("transfers:my_listings")
-    context.update(
-        form=form,
-        cap=resale.price_cap(context["ticket"].price),
-        fee_percent=config.get("platform_fee_percent"),
+    def listed(ticket: Any, data: dict) -> HttpResponse:
+        info = resale.listing_create(seat_id=ticket.id, seller_id=request.user.id, price=data["price"])
+        messages.success(request, _("Listed for %(price)s.") % {"price": moneyfmt.credits(info.price)})
+        return redirect("transfers:my_listings")
+
+    return _ticket_form_page(
+        request, seat_id, form_class=ListingForm, template="orders/resale/sell.html", submit=listed
     )
-    return render(request, "orders/resale/sell.html", context, status=400 if form.errors else 200)
 
 
 @login_required
 def browse(request: HttpRequest, event_id: str) -> HttpResponse:
     event_key = id_or_404(event_id, name="event")
-    try:
+    with missing_as_404("No such event."):
         infos = resale.listings_for_event(event_id=event_key)
         event = events_selectors.event_get(event_id=event_key)
-    except NotFound:
-        raise Http404("No such event.") from None
     rows = presentation.listings_describe(listings=infos, viewer_id=request.user.id)
     return render(request, "orders/resale/browse.html", {"listings": rows, "event": event})
 
@@ -238,10 +247,8 @@ def my_listings(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def buy(request: HttpRequest, listing_id: str) -> HttpResponse:
-    try:
+    with missing_as_404("No such listing."):
         listing = resale.listing_get(listing_id=id_or_404(listing_id, name="listing"), user_id=request.user.id)
-    except NotFound:
-        raise Http404("No such listing.") from None
     back = reverse("transfers:browse", kwargs={"event_id": listing.event_id})
     try:
         resale.listing_buy(listing_id=listing.id, buyer_id=request.user.id)

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from core.errors import DomainError, NotFound
 from events import selectors as events_selectors
 from orders.contract import WaitingListEntryInfo
-from orders.ids import id_or_invalid
+from orders.ids import id_or_invalid, missing_as_404
 from orders.notifications.render import seat_lines
 from orders.services import waiting_list
 from orders.views.event_page import event_or_404
@@ -63,10 +63,8 @@ def waiting_list_mine(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def waiting_list_offer(request: HttpRequest, entry_id) -> HttpResponse:
-    try:
+    with missing_as_404("No such waiting-list entry."):
         entry = waiting_list.waiting_list_entry_get(buyer_id=request.user.pk, entry_id=entry_id)
-    except NotFound:
-        raise Http404("No such waiting-list entry.") from None
     (row,) = _rows([entry])
     seats = seat_lines(list(entry.offered_seat_ids)) if entry.has_open_offer else []
     checkout_url = f"{reverse('orders:checkout')}?{urlencode({'event': entry.event_id})}"

@@ -405,6 +405,21 @@ def order_lines_release(order_id: uuid.UUID) -> None:
     )
 
 
+def order_pay_back(
+    order: Order, *, amount: Decimal, reference: str, memo: str, actor_id: uuid.UUID | None = None
+) -> None:
+    """Credit ``amount`` back to the order's buyer as PURCHASE_REFUND: a failed order's debit, or a refund.
+    Idempotent by (kind, ``reference``), like every ledger movement."""
+    accounts_services.credits_credit(
+        user_id=order.buyer_id,
+        amount=amount,
+        kind=LedgerKind.PURCHASE_REFUND,
+        reference=reference,
+        memo=memo,
+        actor_id=actor_id,
+    )
+
+
 def order_undo(order: Order, lines: list[OrderLine], *, failure_code: str, debited: bool = True) -> None:
     """Compensate a pending order: seats it sold back to AVAILABLE, its debit credited back, order FAILED.
 
@@ -417,12 +432,8 @@ def order_undo(order: Order, lines: list[OrderLine], *, failure_code: str, debit
         inventory_services.seats_unsell(order_id=order.pk)
         reference = str(order.pk)
         if order.total > 0 and accounts_selectors.ledger_entry_exists(kind=LedgerKind.PURCHASE, reference=reference):
-            accounts_services.credits_credit(
-                user_id=order.buyer_id,
-                amount=order.total,
-                kind=LedgerKind.PURCHASE_REFUND,
-                reference=reference,
-                memo=f"Order {str(order.pk)[:8]} failed: {code}",
+            order_pay_back(
+                order, amount=order.total, reference=reference, memo=f"Order {str(order.pk)[:8]} failed: {code}"
             )
     with transaction.atomic(using=DB_ALIAS):
         order_lines_release(order.pk)

@@ -54,21 +54,20 @@ def hold_seats(
     check_not_blocked(organization_id=event.organization_id, user_id=buyer.id)
     if seat_ids is not None and quantity is not None:
         raise InvalidInput(gettext("Choose seats or a quantity, not both."))
+    # The hold's terms, the same for chosen seats and the best available.
+    terms = {
+        "event_id": event.id,
+        "buyer_id": buyer_id,
+        "hold_seconds": hold_seconds,
+        "max_per_buyer": max_per_buyer,
+    }
     if seat_ids is not None:
         ids = _chosen_seats(seat_ids, event=event, max_per_buyer=max_per_buyer)
-        return inventory_services.seats_hold(
-            event_id=event.id, buyer_id=buyer_id, seat_ids=ids, hold_seconds=hold_seconds, max_per_buyer=max_per_buyer
-        )
+        return inventory_services.seats_hold(seat_ids=ids, **terms)
     quantity = quantity_from_input(quantity, max_per_buyer=max_per_buyer)
     check_section_and_tier(event_id=event.id, section_id=section_id, tier_id=tier_id)
     return inventory_services.seats_hold_best_available(
-        event_id=event.id,
-        buyer_id=buyer_id,
-        quantity=quantity,
-        section_id=section_id,
-        tier_id=tier_id,
-        hold_seconds=hold_seconds,
-        max_per_buyer=max_per_buyer,
+        quantity=quantity, section_id=section_id, tier_id=tier_id, **terms
     )
 
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
 
 from django.db import transaction
 from django.utils import timezone
 
 from accounts import selectors as accounts_selectors
 from accounts.contract import LedgerKind
+from core.errors import DomainError
 from events.contract import SalesClosed
 from inventory import selectors as inventory_selectors
 from inventory.contract import TICKET_STATUSES
@@ -45,18 +47,8 @@ def purchase_recover(*, older_than_seconds: int = RECOVERY_GRACE_SECONDS) -> Pur
         .filter(status=Order.Status.CONFIRMED, step=Order.Step.REFUNDING, updated_at__lt=cutoff)
         .values_list("pk", flat=True)
     )
-    flows_recover(
-        pending,
-        report=report,
-        drive=_recover_pending,
-        describe=lambda order_id, error: f"order {order_id}: {error.code} {error.detail}",
-    )
-    flows_recover(
-        refunding,
-        report=report,
-        drive=_recover_refund,
-        describe=lambda order_id, error: f"refund of order {order_id}: {error.code} {error.detail}",
-    )
+    flows_recover(pending, report=report, drive=_recover_pending, describe=_failure_of("order"))
+    flows_recover(refunding, report=report, drive=_recover_refund, describe=_failure_of("refund of order"))
     tickets_refunding = sorted(
         set(
             OrderRefund.objects.using(DB_ALIAS)
@@ -68,10 +60,15 @@ def purchase_recover(*, older_than_seconds: int = RECOVERY_GRACE_SECONDS) -> Pur
         tickets_refunding,
         report=report,
         drive=_recover_ticket_refunds,
-        describe=lambda order_id, error: f"ticket refund of order {order_id}: {error.code} {error.detail}",
+        describe=_failure_of("ticket refund of order"),
         settled=_ticket_refund_settled,
     )
     return report
+
+
+def _failure_of(flow: str) -> Callable[[uuid.UUID, DomainError], str]:
+    """The report's line for an order's ``flow`` that a step refused: the order, the error's code and detail."""
+    return lambda order_id, error: f"{flow} {order_id}: {error.code} {error.detail}"
 
 
 def _recover_ticket_refunds(order_id: uuid.UUID) -> str | None:

@@ -18,8 +18,6 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from accounts import selectors as accounts_selectors
-from accounts import services as accounts_services
-from accounts.contract import LedgerKind
 from core.audit import audit_record
 from core.errors import Conflict, DomainError, InvalidInput, NotFound
 from core.faults import fault_point
@@ -39,7 +37,7 @@ from orders.contract import (
 from orders.models import Order, OrderLine, OrderRefund
 from orders.notifications import notify
 from orders.services.flows import flow_drive
-from orders.services.purchase.checkout import order_info, order_lines_release
+from orders.services.purchase.checkout import order_info, order_lines_release, order_pay_back
 from orders.services.resale.repair import listed_tickets_repair
 from orders.services.ticket_flows import ticket_flows_close_for_refund
 from orders.services.waiting_list_nudge import waiting_list_nudge
@@ -107,17 +105,25 @@ def _refund(
     )
 
 
-def _refund_begin(order: Order, *, reason: str) -> None:
-    """Record step REFUNDING, after checking that every ticket of the order is still the buyer's and unused."""
-    seats = inventory_selectors.seats_of_order(order_id=order.pk)
+def _refuse_used_or_passed_on(seats: list, *, order: Order, used: str) -> None:
+    """Refuse a refund of tickets used at the gate (``used`` says which) or no longer the buyer's.
+
+    Refund rule (docs/BUYER.md): only the buyer's own tickets are refunded; one passed on by transfer or resale
+    stays with its new holder. seats_unsell re-checks this under the seat locks.
+    """
     if any(seat.status == "CHECKED_IN" for seat in seats):
-        raise inventory_services.TicketCheckedIn(
-            gettext("A ticket of this order was already used at the gate; it cannot be refunded.")
-        )
-    # Refund rule (docs/BUYER.md): only the buyer's own tickets are refunded; one passed on by transfer or resale
-    # stays with its new holder. seats_unsell re-checks this under the seat locks.
+        raise inventory_services.TicketCheckedIn(used)
     if any(seat.owner_id not in (None, order.buyer_id) for seat in seats):
         raise inventory_services.TicketTransferred()
+
+
+def _refund_begin(order: Order, *, reason: str) -> None:
+    """Record step REFUNDING, after checking that every ticket of the order is still the buyer's and unused."""
+    _refuse_used_or_passed_on(
+        inventory_selectors.seats_of_order(order_id=order.pk),
+        order=order,
+        used=gettext("A ticket of this order was already used at the gate; it cannot be refunded."),
+    )
     with transaction.atomic(using=DB_ALIAS):
         # Open offers and listings close in the same transaction that records the refund (409 TICKET_CHANGING_HANDS
         # while a sale or transfer is completing): none outlives the tickets.
@@ -160,10 +166,9 @@ def refund_finish(
         raise
     remaining = order.total - order.refunded_amount
     if remaining > 0 and order.channel == OrderChannel.ONLINE:  # a box-office sale pays back at the counter
-        accounts_services.credits_credit(
-            user_id=order.buyer_id,
+        order_pay_back(
+            order,
             amount=remaining,
-            kind=LedgerKind.PURCHASE_REFUND,
             reference=str(order.pk),
             memo=f"Refund of order {str(order.pk)[:8]}",
             actor_id=actor_id,
@@ -265,13 +270,11 @@ def _tickets_refund_begin(
 ) -> OrderRefund:
     """Record the refund (step REFUNDING) with its lines, after checking its tickets are still the buyer's, unused."""
     wanted = set(seat_ids)
-    seats = [seat for seat in inventory_selectors.seats_of_order(order_id=order.pk) if seat.id in wanted]
-    if any(seat.status == "CHECKED_IN" for seat in seats):
-        raise inventory_services.TicketCheckedIn(
-            gettext("A chosen ticket was already used at the gate; it cannot be refunded.")
-        )
-    if any(seat.owner_id not in (None, order.buyer_id) for seat in seats):
-        raise inventory_services.TicketTransferred()
+    _refuse_used_or_passed_on(
+        [seat for seat in inventory_selectors.seats_of_order(order_id=order.pk) if seat.id in wanted],
+        order=order,
+        used=gettext("A chosen ticket was already used at the gate; it cannot be refunded."),
+    )
     with transaction.atomic(using=DB_ALIAS):
         lines = list(
             OrderLine.objects.using(DB_ALIAS)
@@ -318,10 +321,9 @@ def tickets_refund_finish(refund: OrderRefund) -> OrderRefund:
         raise
     fault_point("tickets_refund.after_seats")
     if refund.amount > 0 and order.channel == OrderChannel.ONLINE:  # a box-office sale pays back at the counter
-        accounts_services.credits_credit(
-            user_id=order.buyer_id,
+        order_pay_back(
+            order,
             amount=refund.amount,
-            kind=LedgerKind.PURCHASE_REFUND,
             reference=refund.ledger_reference(),
             memo=f"Refund of {len(seat_ids)} ticket(s) of order {str(order.pk)[:8]}",
             actor_id=refund.actor_id,

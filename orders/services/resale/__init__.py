@@ -17,11 +17,11 @@ from orders.services.resale.listings import (
     listings_bought_by,
     listings_for_event,
     listings_for_seller,
-    price_cap,
 )
 from orders.services.resale.recovery import resale_recover
 from orders.services.resale.repair import listed_tickets_repair
 from orders.services.resale.sales import listing_buy
+from orders.services.ticket_flows import price_cap
 
 __all__ = [
     "fee_for",

@@ -25,7 +25,6 @@ from orders.contract import (
     ListingActive,
     ListingInfo,
     ListingUnavailable,
-    PriceAboveCap,
     TicketNotTransferable,
     UserFlagged,
 )
@@ -33,9 +32,9 @@ from orders.contract import ResaleListingStatus as Status
 from orders.contract import ResaleListingStep as Step
 from orders.models import ResaleListing, Transfer
 from orders.services.ticket_flows import (
+    check_price_cap,
     fee_for,
     parse_price,
-    price_cap,
     seat_advisory_lock,
     ticket_being_refunded,
     ticket_event_on,
@@ -89,11 +88,7 @@ def listing_create(*, seat_id: uuid.UUID, seller_id: uuid.UUID, price: Any) -> L
     event = ticket_event_on(
         ticket, refused=gettext("Tickets of an event that is not on (cancelled or ended) cannot be resold.")
     )
-    cap = price_cap(ticket.price)
-    if amount > cap:
-        raise PriceAboveCap(
-            gettext("The most you may ask for this ticket is %(cap)s credits.") % {"cap": cap}, cap=str(cap)
-        )
+    check_price_cap(amount, face_value=ticket.price)
 
     transfers_expire_due(seat_id=seat_id)
     try:

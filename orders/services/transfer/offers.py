@@ -24,7 +24,6 @@ from orders.contract import (
     LISTING_ACTIVE_STATUSES,
     TRANSFER_ACTIVE_STATUSES,
     NotificationKind,
-    PriceAboveCap,
     SelfTransfer,
     TicketNotTransferable,
     TransferActionForbidden,
@@ -38,9 +37,9 @@ from orders.contract import TransferStatus as Status
 from orders.models import ResaleListing, Transfer
 from orders.notifications import notify
 from orders.services.ticket_flows import (
+    check_price_cap,
     fee_for,
     parse_price,
-    price_cap,
     seat_advisory_lock,
     ticket_being_refunded,
     ticket_event_on,
@@ -177,11 +176,7 @@ def transfer_offer(
     if ticket.status != "SOLD" or ticket_being_refunded(order_id=ticket.order_id):
         raise TicketNotTransferable()
     # Priced like resale: at most the cap of face value, and the same platform fee (a free transfer pays none).
-    cap = price_cap(ticket.price)
-    if amount > cap:
-        raise PriceAboveCap(
-            gettext("The most you may ask for this ticket is %(cap)s credits.") % {"cap": cap}, cap=str(cap)
-        )
+    check_price_cap(amount, face_value=ticket.price)
     event = ticket_event_on(
         ticket, refused=gettext("Tickets of an event that is not on (cancelled or ended) cannot be transferred.")
     )
@@ -290,23 +285,22 @@ def transfer_accept(*, transfer_id: uuid.UUID, user_id: uuid.UUID) -> TransferIn
 
 
 def transfer_decline(*, transfer_id: uuid.UUID, user_id: uuid.UUID) -> TransferInfo:
-    return _act(
-        transfer_id=transfer_id,
-        user_id=user_id,
-        role="recipient",
-        allowed=(Status.OFFERED, Status.ACCEPTED),
-        change={"status": Status.DECLINED},
-    )
+    return _close(transfer_id=transfer_id, user_id=user_id, role="recipient", status=Status.DECLINED)
 
 
 def transfer_cancel(*, transfer_id: uuid.UUID, user_id: uuid.UUID) -> TransferInfo:
     """The owner withdraws the offer; refused once completion has started (the row lock orders the race)."""
+    return _close(transfer_id=transfer_id, user_id=user_id, role="sender", status=Status.CANCELLED)
+
+
+def _close(*, transfer_id: uuid.UUID, user_id: uuid.UUID, role: str, status: str) -> TransferInfo:
+    """One party ends an offer that is still open (offered or accepted, not yet completing) with ``status``."""
     return _act(
         transfer_id=transfer_id,
         user_id=user_id,
-        role="sender",
+        role=role,
         allowed=(Status.OFFERED, Status.ACCEPTED),
-        change={"status": Status.CANCELLED},
+        change={"status": status},
     )
 
 
