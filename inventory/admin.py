@@ -29,6 +29,7 @@ from core.admin_tenancy import (
 )
 from core.errors import DomainError
 from inventory.models import EntryLog, Seat
+from inventory.selectors import SEAT_FIELDS
 from inventory.services import seats_keep_off_sale, seats_return_to_sale
 from inventory.services.production import KEPT_FOR_MAX_LENGTH
 
@@ -53,29 +54,8 @@ class SeatAdmin(EventScopedAdmin):
     search_fields = ["=id", "=order_id", "=owner_id", "row_label"]
     show_full_result_count = False  # an 80,000-seat event: skip the second count(*) of the whole table
     list_per_page = 100
-    readonly_fields = [
-        "id",
-        "event_id",
-        "section_id",
-        "tier_id",
-        "row_label",
-        "number",
-        "x",
-        "y",
-        "is_accessible",
-        "is_general_admission",
-        "price",
-        "status",
-        "held_by_id",
-        "hold_expires_at",
-        "owner_id",
-        "order_id",
-        "qr_version",
-        "checked_in_at",
-        "kept_for",
-        "created_at",
-        "updated_at",
-    ]
+    # Every column a SeatInfo carries, then the bookkeeping ones: all read-only (seats change through services).
+    readonly_fields = [*SEAT_FIELDS, "kept_for", "created_at", "updated_at"]
 
     named_columns = (*EventScopedAdmin.named_columns, (directory.USER, "owner_id", "owner_label"))
 
