@@ -112,8 +112,7 @@ class LedgerEntry(TimeStampedModel):
         verbose_name=_("actor id"), null=True, blank=True, help_text=_("Staff member behind an adjustment.")
     )
 
-    class Meta:
-        ordering = ["-created_at"]
+    class Meta(TimeStampedModel.Meta):
         verbose_name = _("ledger entry")
         verbose_name_plural = _("ledger entries")
         constraints = [
@@ -149,8 +148,7 @@ class TopUp(TimeStampedModel):
     # The checkout (orders_db) this top-up pays the difference of, if any; a plain UUID, no relation.
     order_id = models.UUIDField(verbose_name=_("order id"), null=True, blank=True)
 
-    class Meta:
-        ordering = ["-created_at"]
+    class Meta(TimeStampedModel.Meta):
         verbose_name = _("top up")
         verbose_name_plural = _("top ups")
         constraints = [
@@ -177,8 +175,7 @@ class PaymentEvent(TimeStampedModel):
     event_id = models.CharField(verbose_name=_("event id"), max_length=255)
     type = models.CharField(verbose_name=_("type"), max_length=100)
 
-    class Meta:
-        ordering = ["-created_at"]
+    class Meta(TimeStampedModel.Meta):
         verbose_name = _("payment event")
         verbose_name_plural = _("payment events")
         constraints = [
@@ -212,8 +209,7 @@ class CardRefund(TimeStampedModel):
         verbose_name=_("request reference"), max_length=100, help_text=_("The request it belongs to (idempotency).")
     )
 
-    class Meta:
-        ordering = ["-created_at"]
+    class Meta(TimeStampedModel.Meta):
         verbose_name = _("card refund")
         verbose_name_plural = _("card refunds")
         constraints = [
@@ -241,8 +237,7 @@ class OneTimeCode(TimeStampedModel):
     max_attempts = models.PositiveSmallIntegerField(verbose_name=_("max attempts"), default=5)
     consumed_at = models.DateTimeField(verbose_name=_("consumed at"), null=True, blank=True)
 
-    class Meta:
-        ordering = ["-created_at"]
+    class Meta(TimeStampedModel.Meta):
         verbose_name = _("one time code")
         verbose_name_plural = _("one time codes")
         constraints = [

@@ -20,6 +20,9 @@ class TimeStampedModel(models.Model):
 
     class Meta:
         abstract = True
+        # Records, logs and flows read newest first; a model that extends this Meta inherits it, one that writes
+        # its own Meta says its own order.
+        ordering = ["-created_at"]
 
 
 class AliveQuerySet(models.QuerySet):

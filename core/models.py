@@ -49,8 +49,7 @@ class AuditLog(TimeStampedModel):
     reason = models.TextField(verbose_name=_("reason"), blank=True)
     data = models.JSONField(verbose_name=_("data"), default=dict, blank=True)
 
-    class Meta:
-        ordering = ["-created_at"]
+    class Meta(TimeStampedModel.Meta):
         verbose_name = _("audit log entry")
         verbose_name_plural = _("audit log")
         indexes = [

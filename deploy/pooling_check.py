@@ -25,15 +25,10 @@ KEY = 0x7A11_0C4E_5E55_1011  # a key no flow uses (flow keys are UUID prefixes)
 XACT_KEY = KEY + 1
 
 
-def connect(port: int, dbname: str, password: str) -> psycopg.Connection:
+def connect(domain: topology.Domain, values: dict[str, str]) -> psycopg.Connection:
+    """A client of the domain's PgBouncer, as the application connects to it."""
     return psycopg.connect(
-        host="127.0.0.1",
-        port=port,
-        dbname=dbname,
-        user=topology.APP_ROLE,
-        password=password,
-        autocommit=True,
-        prepare_threshold=None,
+        topology.app_url(domain.bouncer_port, domain.dbname, values), autocommit=True, prepare_threshold=None
     )
 
 
@@ -54,9 +49,9 @@ def session_lock_through(domain: topology.Domain, values: dict[str, str]) -> dic
     """flow_lock's sequence on client A while other requests (B, C) use the same pooler: A locks, runs one of its
     transactions, B (a duplicate request for the same flow) tries the lock, A unlocks. C stands for any other
     request being inside a transaction at that moment, which is what makes the pooler hand out another backend."""
-    a = connect(domain.bouncer_port, domain.dbname, values["pg_app"])
-    b = connect(domain.bouncer_port, domain.dbname, values["pg_app"])
-    c = connect(domain.bouncer_port, domain.dbname, values["pg_app"])
+    a = connect(domain, values)
+    b = connect(domain, values)
+    c = connect(domain, values)
     pid = "SELECT pg_backend_pid()"
     seen = {}
     try:
@@ -88,8 +83,8 @@ def session_lock_through(domain: topology.Domain, values: dict[str, str]) -> dic
 
 
 def xact_lock_through(domain: topology.Domain, values: dict[str, str]) -> dict:
-    a = connect(domain.bouncer_port, domain.dbname, values["pg_app"])
-    b = connect(domain.bouncer_port, domain.dbname, values["pg_app"])
+    a = connect(domain, values)
+    b = connect(domain, values)
     seen = {}
     try:
         with a.transaction():

@@ -339,8 +339,13 @@ def app_environment(*, direct: bool = False) -> dict[str, str]:
     }
     for domain in (*DOMAINS, *REPLICAS):
         port = domain.pg_port if direct else domain.bouncer_port
-        env[domain.variable] = f"postgres://{APP_ROLE}:{values['pg_app']}@127.0.0.1:{port}/{domain.dbname}"
+        env[domain.variable] = app_url(port, domain.dbname, values)
     return env
+
+
+def app_url(port: int, dbname: str, values: dict[str, str]) -> str:
+    """The application role's address of a database on this host, through a PgBouncer or straight to PostgreSQL."""
+    return f"postgres://{APP_ROLE}:{values['pg_app']}@127.0.0.1:{port}/{dbname}"
 
 
 def venv_python() -> str:

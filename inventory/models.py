@@ -167,8 +167,7 @@ class EntryLog(TimeStampedModel):
     )
     detail = models.CharField(verbose_name=_("detail"), max_length=255, blank=True)
 
-    class Meta:
-        ordering = ["-created_at"]
+    class Meta(TimeStampedModel.Meta):
         verbose_name = _("entry log")
         verbose_name_plural = _("entry logs")
         constraints = [

@@ -77,8 +77,7 @@ class Order(TimeStampedModel):
     # The staff member who sold or gave the tickets (box office, comps).
     issued_by_id = models.UUIDField(verbose_name=_("issued by id"), null=True, blank=True)
 
-    class Meta:
-        ordering = ["-created_at"]
+    class Meta(TimeStampedModel.Meta):
         verbose_name = _("order")
         verbose_name_plural = _("orders")
         constraints = [
@@ -174,8 +173,7 @@ class OrderRefund(TimeStampedModel):
     step = models.CharField(verbose_name=_("step"), max_length=16, choices=Step.choices, default=Step.REFUNDING)
     done_at = models.DateTimeField(verbose_name=_("done at"), null=True, blank=True)
 
-    class Meta:
-        ordering = ["-created_at"]
+    class Meta(TimeStampedModel.Meta):
         verbose_name = _("order refund")
         verbose_name_plural = _("order refunds")
         constraints = [
@@ -206,7 +204,7 @@ class TicketFlow(TimeStampedModel):
     event_id = models.UUIDField(verbose_name=_("event id"))
     organization_id = models.UUIDField(verbose_name=_("organization id"), null=True, blank=True)
 
-    class Meta:
+    class Meta(TimeStampedModel.Meta):
         abstract = True
 
 
@@ -237,8 +235,7 @@ class Transfer(TicketFlow):
     failure_code = models.CharField(verbose_name=_("failure code"), max_length=64, blank=True)
     dispute_reason = models.TextField(verbose_name=_("dispute reason"), blank=True)
 
-    class Meta:
-        ordering = ["-created_at"]
+    class Meta(TicketFlow.Meta):
         verbose_name = _("transfer")
         verbose_name_plural = _("transfers")
         constraints = [
@@ -286,8 +283,7 @@ class ResaleListing(TicketFlow):
     sale_attempt_id = models.UUIDField(verbose_name=_("sale attempt id"), null=True, blank=True)
     sold_at = models.DateTimeField(verbose_name=_("sold at"), null=True, blank=True)
 
-    class Meta:
-        ordering = ["-created_at"]
+    class Meta(TicketFlow.Meta):
         verbose_name = _("resale listing")
         verbose_name_plural = _("resale listings")
         constraints = [
@@ -337,8 +333,7 @@ class Notification(TimeStampedModel):
     message_id = models.CharField(verbose_name=_("message id"), max_length=255, blank=True)
     sent_at = models.DateTimeField(verbose_name=_("sent at"), null=True, blank=True)
 
-    class Meta:
-        ordering = ["-created_at"]
+    class Meta(TimeStampedModel.Meta):
         verbose_name = _("notification")
         verbose_name_plural = _("notifications")
         constraints = [
@@ -383,8 +378,7 @@ class StaffOperation(TimeStampedModel):
     started_at = models.DateTimeField(verbose_name=_("started at"), null=True, blank=True)
     finished_at = models.DateTimeField(verbose_name=_("finished at"), null=True, blank=True)
 
-    class Meta:
-        ordering = ["-created_at"]
+    class Meta(TimeStampedModel.Meta):
         verbose_name = _("staff operation")
         verbose_name_plural = _("staff operations")
         constraints = [
@@ -418,8 +412,7 @@ class BuyerBlock(TimeStampedModel):
     reason = models.CharField(verbose_name=_("reason"), max_length=255)
     created_by_id = models.UUIDField(verbose_name=_("created by id"), null=True, blank=True)
 
-    class Meta:
-        ordering = ["-created_at"]
+    class Meta(TimeStampedModel.Meta):
         verbose_name = _("buyer block")
         verbose_name_plural = _("buyer blocks")
         constraints = [
@@ -575,8 +568,7 @@ class WaitingRoomAdmission(TimeStampedModel):
     count = models.PositiveIntegerField(verbose_name=_("count"))
     rate_per_minute = models.PositiveIntegerField(verbose_name=_("rate per minute"))
 
-    class Meta:
-        ordering = ["-created_at"]
+    class Meta(TimeStampedModel.Meta):
         verbose_name = _("waiting room admission")
         verbose_name_plural = _("waiting room admissions")
         constraints = [
