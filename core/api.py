@@ -126,6 +126,13 @@ class UUIDField(serializers.UUIDField):
         return super().to_internal_value(data)
 
 
+class MoneyField(serializers.DecimalField):
+    """An amount of money as every database stores it, NUMERIC(10,2): a string with two decimals in an answer."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(max_digits=10, decimal_places=2, **kwargs)
+
+
 def paginated(serializer_class: type[serializers.Serializer]) -> serializers.Serializer:
     """The schema of a PageNumberPagination answer of ``serializer_class`` rows, for ``@extend_schema(responses=...)``
     on an APIView that paginates by hand (drf-spectacular only infers it for generic list views)."""

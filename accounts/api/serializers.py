@@ -8,7 +8,7 @@ from rest_framework import serializers
 
 from accounts.contract import TopUpStatus
 from accounts.models import LedgerEntry, TopUp
-from core.api import StrictSerializer
+from core.api import MoneyField, StrictSerializer
 
 
 class NoBodySerializer(StrictSerializer):
@@ -55,7 +55,7 @@ class MeSerializer(serializers.Serializer):
     preferences = PreferencesSerializer()
     is_verified = serializers.BooleanField()
     is_flagged = serializers.BooleanField()
-    credit_balance = serializers.DecimalField(max_digits=10, decimal_places=2)
+    credit_balance = MoneyField()
     step_up_satisfied = serializers.BooleanField()
 
 
@@ -75,7 +75,7 @@ class AccountNoticeSerializer(serializers.Serializer):
 
 
 class WalletSerializer(serializers.Serializer):
-    balance = serializers.DecimalField(max_digits=10, decimal_places=2)
+    balance = MoneyField()
     ledger_url = serializers.CharField()
     topups_url = serializers.CharField()
 
@@ -143,7 +143,7 @@ class CardRefundRequestSerializer(serializers.Serializer):
 class CardRefundSerializer(serializers.Serializer):
     id = serializers.UUIDField()
     topup_id = serializers.UUIDField()
-    amount = serializers.DecimalField(max_digits=10, decimal_places=2)
+    amount = MoneyField()
     status = serializers.CharField()
     failure_reason = serializers.CharField()
     created_at = serializers.DateTimeField()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from core.api import MoneyField
+
 
 class SectionAvailabilitySerializer(serializers.Serializer):
     section_id = serializers.UUIDField()
@@ -11,7 +13,7 @@ class SectionAvailabilitySerializer(serializers.Serializer):
     kind = serializers.CharField()
     tier_id = serializers.UUIDField()
     tier_name = serializers.CharField()
-    price = serializers.DecimalField(max_digits=10, decimal_places=2)
+    price = MoneyField()
     colour = serializers.CharField()
     capacity = serializers.IntegerField()
     map_x = serializers.IntegerField()
@@ -31,4 +33,4 @@ class SeatMapSeatSerializer(serializers.Serializer):
     status = serializers.CharField()
     tier_id = serializers.UUIDField(allow_null=True)
     accessible = serializers.BooleanField()
-    price = serializers.DecimalField(max_digits=10, decimal_places=2)
+    price = MoneyField()

@@ -96,7 +96,7 @@ def _id(value: Any) -> str | None:
 
 
 def _money(value: Decimal) -> str:
-    """serializers.DecimalField(max_digits=10, decimal_places=2)."""
+    """core.api.MoneyField: NUMERIC(10,2) as DRF renders it."""
     return "{:f}".format(Decimal(value).quantize(Decimal("0.01")))
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.utils.translation import gettext
 from rest_framework import serializers
 
-from core.api import StrictSerializer, UUIDField
+from core.api import MoneyField, StrictSerializer, UUIDField
 
 MAX_SEATS_PER_REQUEST = 50
 
@@ -47,7 +47,7 @@ class HeldSeatSerializer(serializers.Serializer):
     row_label = serializers.CharField()
     number = serializers.IntegerField()
     label = serializers.CharField()
-    price = serializers.DecimalField(max_digits=10, decimal_places=2)
+    price = MoneyField()
     is_accessible = serializers.BooleanField()
     is_general_admission = serializers.BooleanField()
     hold_expires_at = serializers.DateTimeField()
@@ -69,7 +69,7 @@ class RefundRequestSerializer(StrictSerializer):
 
 class OrderLineSerializer(serializers.Serializer):
     seat_id = serializers.UUIDField()
-    price = serializers.DecimalField(max_digits=10, decimal_places=2)
+    price = MoneyField()
     is_active = serializers.BooleanField()
 
 
@@ -80,13 +80,13 @@ class OrderSerializer(serializers.Serializer):
     event_id = serializers.UUIDField()
     status = serializers.CharField()
     step = serializers.CharField()
-    total = serializers.DecimalField(max_digits=10, decimal_places=2)
+    total = MoneyField()
     idempotency_key = serializers.CharField()
     failure_code = serializers.CharField()
     created_at = serializers.DateTimeField()
     confirmed_at = serializers.DateTimeField(allow_null=True)
     refunded_at = serializers.DateTimeField(allow_null=True)
-    refunded_amount = serializers.DecimalField(max_digits=10, decimal_places=2)
+    refunded_amount = MoneyField()
     lines = serializers.SerializerMethodField()
     pay_url = serializers.SerializerMethodField()
 

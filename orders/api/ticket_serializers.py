@@ -1,7 +1,7 @@
 from django.utils.translation import gettext_lazy
 from rest_framework import serializers
 
-from core.api import StrictSerializer, UUIDField
+from core.api import MoneyField, StrictSerializer, UUIDField
 from inventory.contract import EntryLogResult
 
 
@@ -23,7 +23,7 @@ class SeatSerializer(serializers.Serializer):
 
 
 class TicketSerializer(SeatSerializer):
-    price = serializers.DecimalField(max_digits=10, decimal_places=2)
+    price = MoneyField()
     order_id = serializers.UUIDField()
     tier_id = serializers.UUIDField(allow_null=True)
     qr_version = serializers.IntegerField()

@@ -7,7 +7,7 @@ from decimal import Decimal
 from django.utils.translation import gettext_lazy
 from rest_framework import serializers
 
-from core.api import StrictSerializer, UUIDField
+from core.api import MoneyField, StrictSerializer, UUIDField
 
 MAX_AMOUNT = Decimal("99999999.99")
 
@@ -60,7 +60,7 @@ class TransferSerializer(TicketOfferSerializer):
         allow_null=True, help_text=gettext_lazy("Null while the address names no account that may receive tickets.")
     )
     to_email = serializers.CharField(allow_blank=True)
-    price = serializers.DecimalField(max_digits=10, decimal_places=2)
+    price = MoneyField()
     fee = serializers.DecimalField(
         max_digits=10,
         decimal_places=2,
@@ -95,9 +95,9 @@ class ListingCreateSerializer(StrictSerializer):
 
 class ListingSerializer(TicketOfferSerializer):
     seller_id = serializers.UUIDField()
-    price = serializers.DecimalField(max_digits=10, decimal_places=2)
-    face_value = serializers.DecimalField(max_digits=10, decimal_places=2)
-    fee = serializers.DecimalField(max_digits=10, decimal_places=2)
+    price = MoneyField()
+    face_value = MoneyField()
+    fee = MoneyField()
     status = serializers.CharField()
     buyer_id = serializers.UUIDField(allow_null=True)
     sold_at = serializers.DateTimeField(allow_null=True)
