@@ -102,6 +102,17 @@ def seat_labels(seat_ids) -> dict[uuid.UUID, str]:
     return {seat_id: f"{sections.get(seat.section_id, 'Section')} · {seat.label}" for seat_id, seat in seats.items()}
 
 
+class SalesRecordAdmin(BuyerNamesMixin, EventScopedAdmin):
+    """Orders, transfers and listings: staff with the ORDERS capability read them by day; they change only through
+    services (checkout, refunds, the transfer and resale flows), never through the admin's forms."""
+
+    view_capability = Capability.ORDERS
+    manage_capability = None
+    superuser_can_manage = False
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+
+
 class OrderLinesFormSet(BaseInlineFormSet):
     """The order page's lines, their seats named with one lookup for all of them (on this request's line objects)."""
 
@@ -156,17 +167,12 @@ class RefundForm(forms.Form):
 
 
 @admin.register(Order)
-class OrderAdmin(BuyerNamesMixin, EventScopedAdmin):
-    view_capability = Capability.ORDERS
-    manage_capability = None
-    superuser_can_manage = False  # orders change only through services (checkout, refund)
+class OrderAdmin(SalesRecordAdmin):
     inlines = [OrderLineInline]
     list_display = ["short_id", "created_at", "buyer", "event_title", "status_label", "channel", "step", "total"]
     list_filter = ["status", "channel", EventFilter, "step", "created_at"]
     search_fields = ["idempotency_key"]
     search_help_text = gettext_lazy("Order id, buyer id, a buyer's full email address, or an idempotency key.")
-    date_hierarchy = "created_at"
-    show_full_result_count = False
     actions = ["refund_orders"]
     change_form_template = "admin/orders/order/change_form.html"
     readonly_fields = [
@@ -325,19 +331,14 @@ class TransferPartiesMixin(BuyerNamesMixin):
 
 
 @admin.register(Transfer)
-class TransferAdmin(TransferPartiesMixin, EventScopedAdmin):
+class TransferAdmin(TransferPartiesMixin, SalesRecordAdmin):
     """Transfers change only through services; staff resolve disputes with the two actions below."""
 
-    view_capability = Capability.ORDERS
-    manage_capability = None
-    superuser_can_manage = False
     buyer_field = "from_user_id"
     list_display = ["short_id", "created_at", "event_title", "sender", "recipient", "price", "status", "step"]
     list_filter = ["status", EventFilter, "step", "created_at"]
     search_fields = ["dispute_reason"]
     search_help_text = gettext_lazy("Transfer id, the sender's id or full email address, or words of a dispute reason.")
-    date_hierarchy = "created_at"
-    show_full_result_count = False
     actions = ["dispute_transfers", "reverse_transfers"]
     readonly_fields = [
         "id",
@@ -462,20 +463,15 @@ class TransferAdmin(TransferPartiesMixin, EventScopedAdmin):
 
 
 @admin.register(ResaleListing)
-class ResaleListingAdmin(BuyerNamesMixin, EventScopedAdmin):
+class ResaleListingAdmin(SalesRecordAdmin):
     """Read-only: listings change through the seller (withdraw), a buyer (buy) and the recovery command."""
 
-    view_capability = Capability.ORDERS
-    manage_capability = None
-    superuser_can_manage = False
     buyer_field = "seller_id"
     person_fields = ("seller_id",)
     list_display = ["short_id", "created_at", "event_title", "seller", "price", "face_value", "fee", "status", "step"]
     list_filter = ["status", EventFilter, "step", "created_at"]
     search_fields = ["seat_id"]
     search_help_text = gettext_lazy("Listing id, the seller's id or full email address.")
-    date_hierarchy = "created_at"
-    show_full_result_count = False
     readonly_fields = [
         "id",
         "seller",
