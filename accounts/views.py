@@ -49,6 +49,16 @@ _RESET_EMAIL_KEY = "accounts_reset_email"
 TOPUP_RETURN_KEY = "topup_return_to"
 
 
+def form_page(view):
+    """A page with a form: never cached (it carries the visitor's data and a CSRF token); GET shows, POST sends."""
+    return never_cache(require_http_methods(["GET", "POST"])(view))
+
+
+def signed_in_form_page(view):
+    """A form page for a signed-in visitor; anyone else is sent to log in first."""
+    return never_cache(login_required(require_http_methods(["GET", "POST"])(view)))
+
+
 def _safe_next(request: HttpRequest, default: str) -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
     if target and url_has_allowed_host_and_scheme(
@@ -77,8 +87,7 @@ def _session_user(user_id) -> User:
 # --- Sign-up and verification ----------------------------------------------------------------------------------
 
 
-@never_cache
-@require_http_methods(["GET", "POST"])
+@form_page
 def signup(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("accounts:profile")
@@ -98,9 +107,7 @@ def signup(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/signup.html", {"form": form}, status=400 if form.errors else 200)
 
 
-@never_cache
-@login_required
-@require_http_methods(["GET", "POST"])
+@signed_in_form_page
 def verify(request: HttpRequest) -> HttpResponse:
     form = CodeForm(request.POST or None)
     if request.user.is_verified:
@@ -132,8 +139,7 @@ def verify_resend(request: HttpRequest) -> HttpResponse:
 # --- Login, logout, password reset -----------------------------------------------------------------------------
 
 
-@never_cache
-@require_http_methods(["GET", "POST"])
+@form_page
 def login_view(request: HttpRequest) -> HttpResponse:
     form = LoginForm(request.POST or None)
     status, retry_after = 200, None
@@ -171,8 +177,7 @@ def logout_view(request: HttpRequest) -> HttpResponse:
     return redirect(settings.LOGOUT_REDIRECT_URL)
 
 
-@never_cache
-@require_http_methods(["GET", "POST"])
+@form_page
 def password_reset(request: HttpRequest) -> HttpResponse:
     form = PasswordResetRequestForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -184,8 +189,7 @@ def password_reset(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/password_reset.html", {"form": form}, status=400 if form.errors else 200)
 
 
-@never_cache
-@require_http_methods(["GET", "POST"])
+@form_page
 def password_reset_confirm(request: HttpRequest) -> HttpResponse:
     form = PasswordResetConfirmForm(request.POST or None, initial={"email": request.session.get(_RESET_EMAIL_KEY, "")})
     if request.method == "POST" and form.is_valid():
@@ -207,9 +211,7 @@ def password_reset_confirm(request: HttpRequest) -> HttpResponse:
 # --- Profile ---------------------------------------------------------------------------------------------------
 
 
-@never_cache
-@login_required
-@require_http_methods(["GET", "POST"])
+@signed_in_form_page
 def profile(request: HttpRequest) -> HttpResponse:
     info = selectors.user_profile(user_id=request.user.pk)
     initial = {"full_name": info.full_name, "phone": info.phone, **info.preferences}
@@ -255,9 +257,7 @@ def wallet(request: HttpRequest) -> HttpResponse:
     )
 
 
-@never_cache
-@login_required
-@require_http_methods(["GET", "POST"])
+@signed_in_form_page
 def topup(request: HttpRequest) -> HttpResponse:
     # From a checkout short of credits: the shortfall is suggested and the buyer is sent back there afterwards.
     form = TopUpForm(request.POST or None, initial={"amount": request.GET.get("amount", "")[:20]})
@@ -284,9 +284,7 @@ def topup(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/topup.html", context, status=400 if form.errors or not available else 200)
 
 
-@never_cache
-@login_required
-@require_http_methods(["GET", "POST"])
+@signed_in_form_page
 def test_pay(request: HttpRequest, provider_reference: str) -> HttpResponse:
     """The built-in test provider's payment page. Pay (or decline) makes the provider send its signed webhook."""
     if not payments.test_provider_active():
@@ -369,9 +367,7 @@ def topup_status(request: HttpRequest, topup_id) -> HttpResponse:
 # --- Checkout step-up ------------------------------------------------------------------------------------------
 
 
-@never_cache
-@login_required
-@require_http_methods(["GET", "POST"])
+@signed_in_form_page
 def step_up(request: HttpRequest) -> HttpResponse:
     """A flagged buyer confirms a code sent by email before paying; valid for 15 minutes."""
     user_id = request.user.pk
@@ -408,9 +404,7 @@ def step_up(request: HttpRequest) -> HttpResponse:
 # --- Two-factor login for staff (accounts/services/two_factor.py) ------------------------------------------------
 
 
-@never_cache
-@login_required
-@require_http_methods(["GET", "POST"])
+@signed_in_form_page
 def two_factor(request: HttpRequest) -> HttpResponse:
     """Set up the authenticator app (first time) or pass the second factor for this session."""
     owes = settings.STAFF_TWO_FACTOR_REQUIRED and two_factor_service.two_factor_required(request.user)
