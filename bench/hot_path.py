@@ -1,8 +1,9 @@
-"""Django's CPU per hot request, in process: hold, checkout, release and gate scan through the production WSGI
+"""Django's CPU per hot request, in process: hold, checkout, release, gate scan and the seat map's two reads through
+the production WSGI
 application (every middleware, the real URLconf), one request at a time, with no HTTP server, no load generator and
 no other request competing for the interpreter.
 
-    .venv/bin/python -m bench.hot_path                      # 300 purchases, then their tickets scanned twice
+    .venv/bin/python -m bench.hot_path                      # 300 purchases, their tickets scanned twice, 300 reads
     .venv/bin/python -m bench.hot_path --purchases 600 --profile 30   # + cProfile's top functions
 
 ``bench.run`` measures CPU per operation under load (workers, PostgreSQL, load generator); this command isolates
@@ -72,17 +73,25 @@ class Caller:
         return execute(sql, params, many, context)
 
     def post(self, operation: str, path: str, body: dict, *, token: str, headers: dict | None = None) -> tuple:
-        payload = json.dumps(body).encode()
+        return self.call(operation, "POST", path, json.dumps(body).encode(), token=token, headers=headers)
+
+    def get(self, operation: str, path: str, *, token: str) -> tuple:
+        return self.call(operation, "GET", path, b"", token=token)
+
+    def call(
+        self, operation: str, method: str, path: str, payload: bytes, *, token: str, headers: dict | None = None
+    ) -> tuple:
+        path, _, query = path.partition("?")
         environ = {
-            "REQUEST_METHOD": "POST",
+            "REQUEST_METHOD": method,
             "PATH_INFO": path,
-            "QUERY_STRING": "",
+            "QUERY_STRING": query,
             "SERVER_NAME": "127.0.0.1",
             "SERVER_PORT": "8000",
             "SERVER_PROTOCOL": "HTTP/1.1",
             "REMOTE_ADDR": "127.0.0.1",
-            "CONTENT_TYPE": "application/json",
-            "CONTENT_LENGTH": str(len(payload)),
+            "CONTENT_TYPE": "application/json" if payload else "",
+            "CONTENT_LENGTH": str(len(payload)) if payload else "",
             "HTTP_HOST": "127.0.0.1",
             "HTTP_ACCEPT": "application/json",
             "HTTP_AUTHORIZATION": f"Token {token}",
@@ -170,16 +179,30 @@ def _run(purchases: int, profile_rows: int, log: Callable[[str], None]) -> str:
                 if code != 200 or answer["result"] != expected:
                     raise RuntimeError(f"{operation} answered {code}: {answer}")
 
+    def read_maps(caller: Caller, count: int) -> None:
+        """What an open seat map asks: its section's seats and the event's sections with their availability."""
+        token = data.buyers[0].token
+        for _ in range(count):
+            for operation, path in (
+                ("seat map (one section)", f"/api/v1/events/{event_id}/seats/?section={data.hot_section_id}"),
+                ("availability (the event)", f"/api/v1/events/{event_id}/sections/"),
+            ):
+                code, _answer = caller.get(operation, path, token=token)
+                if code != 200:
+                    raise RuntimeError(f"{operation} answered {code}")
+
     log("Warming up ...")
     warm = Caller(Meter())
     for index in range(20):
         purchase(warm, index, [])
-    log(f"Measuring {purchases} purchases, then their tickets scanned twice ...")
+    read_maps(warm, 20)
+    log(f"Measuring {purchases} purchases, then their tickets scanned twice, then {purchases} seat map reads ...")
     measured = Meter()
     caller, sold = Caller(measured), []
     for index in range(20, 20 + purchases):
         purchase(caller, index, sold)
     scan_all(caller, sold)
+    read_maps(caller, purchases)
     text = measured.table()
     if profile_rows:
         # Separately: cProfile's own cost per call would inflate the figures above. CPU time, not wall time.
