@@ -31,8 +31,10 @@ def ticket_change_owner(
 ) -> SeatInfo:
     """Compare-and-set the owner (and status -> SOLD), bumping the QR version so the old owner's codes die.
 
-    Idempotent: a ticket already owned by ``to_owner_id`` (SOLD) is returned unchanged. Otherwise, unless the ticket
-    is owned by ``from_owner_id`` in one of ``from_statuses``, TicketNotTransferable (409).
+    Idempotent: a ticket already owned by ``to_owner_id`` is returned unchanged, whatever its new owner has done with
+    it since (listed it, or been admitted with it): a flow that resumes after the move (a worker killed between the
+    move and its record) finds the move done instead of refusing it and trying to undo a ticket that was used.
+    Otherwise, unless the ticket is owned by ``from_owner_id`` in one of ``from_statuses``, TicketNotTransferable.
     """
     seat = require_id(seat_id, name="seat_id")
     from_owner = require_id(from_owner_id, name="from_owner_id")
@@ -52,7 +54,7 @@ def ticket_change_owner(
         if row is not None:
             return seat_info_from_row(row)
     ticket = ticket_get(seat_id=seat)
-    if ticket.owner_id == to_owner and ticket.status == SeatStatus.SOLD:
+    if ticket.owner_id == to_owner and ticket.status in TICKET_STATUSES:
         return ticket
     raise TicketNotTransferable(seat_id=str(seat), status=ticket.status)
 

@@ -23,6 +23,22 @@ def test_change_owner_moves_the_ticket_and_bumps_the_qr_version(venue):
     assert again.qr_version == 2, "idempotent: no second bump"
 
 
+@pytest.mark.parametrize("since", ["CHECKED_IN", "LISTED"])
+def test_a_move_resumed_after_the_new_owner_used_or_listed_the_ticket_is_done_not_refused(venue, since):
+    """A flow killed between the move and its record resumes; the recipient may have been admitted meanwhile."""
+    sell(venue=venue, buyer_id=BUYER)
+    seat_id = venue.ids(0)[0]
+    services.ticket_change_owner(seat_id=seat_id, from_owner_id=BUYER, to_owner_id=OTHER)
+    if since == "CHECKED_IN":
+        check_in(seat_id)
+    else:
+        services.ticket_set_listed(seat_id=seat_id, owner_id=OTHER, listed=True)
+
+    again = services.ticket_change_owner(seat_id=seat_id, from_owner_id=BUYER, to_owner_id=OTHER)
+
+    assert (again.owner_id, again.status, again.qr_version) == (OTHER, since, 2)
+
+
 def test_change_owner_from_listed_when_allowed(venue):
     sell(venue=venue, buyer_id=BUYER)
     seat_id = venue.ids(0)[0]

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
 from accounts import services as account_services
 from core import config, faults
@@ -150,6 +151,8 @@ class CrashedFlow:
     model: type
     recover: Callable
     fault: str
+    moved_fault: str  # right after the ticket changed hands
+    paid_step: str  # the step recorded before the ticket changes hands
     fixtures: tuple[str, ...]
     finished_status: str
     finished_balances: tuple[str, str]  # (owner, friend) once recovery finished it
@@ -162,6 +165,8 @@ FLOWS = {
         model=Transfer,
         recover=transfer.transfer_recover,
         fault="transfer.after_payment",
+        moved_fault="transfer.after_ownership",
+        paid_step="PAID",
         fixtures=("no_platform_fee",),
         finished_status="COMPLETED",
         finished_balances=("80.00", "70.00"),
@@ -172,6 +177,8 @@ FLOWS = {
         model=ResaleListing,
         recover=resale.resale_recover,
         fault="resale.after_payment",
+        moved_fault="resale.after_ownership",
+        paid_step="SELLER_CREDITED",
         fixtures=(),
         finished_status="SOLD",
         finished_balances=("88.00", "60.00"),
@@ -189,6 +196,29 @@ def test_a_payment_whose_step_was_not_recorded_is_finished_without_paying_twice(
     flow.model.objects.using("orders").filter(pk=flow_id).update(step="NONE")
     flow.recover(older_than_seconds=0)
     assert flow.model.objects.using("orders").get(pk=flow_id).status == flow.finished_status
+    assert (balance(owner), balance(friend)) == tuple(Decimal(amount) for amount in flow.finished_balances)
+    assert_invariants()
+
+
+@pytest.mark.parametrize("flow", FLOWS.values(), ids=FLOWS.keys())
+def test_a_move_whose_step_was_not_recorded_is_finished_though_the_new_owner_was_admitted(
+    request, ticket, owner, friend, flow
+):
+    """The new owner's codes work from the moment the ticket changed hands, so they may be admitted before recovery
+    comes: the flow is finished as done, never undone (the ticket was used) nor left half-way."""
+    for name in flow.fixtures:
+        request.getfixturevalue(name)
+    flow_id = flow.crash(ticket, owner, friend, fault=flow.moved_fault)
+    # The worker died after the ticket changed hands but before it wrote the step; the gate admitted the new owner.
+    flow.model.objects.using("orders").filter(pk=flow_id).update(step=flow.paid_step)
+    type(ticket).objects.using("seats").filter(pk=ticket.pk).update(status="CHECKED_IN", checked_in_at=timezone.now())
+
+    report = flow.recover(older_than_seconds=0)
+
+    assert (report.finished, report.undone, report.errors) == (1, 0, [])
+    after = flow.model.objects.using("orders").get(pk=flow_id)
+    assert (after.status, after.step) == (flow.finished_status, "DONE")
+    assert (seat_row(ticket.pk)["owner_id"], seat_row(ticket.pk)["status"]) == (friend.pk, "CHECKED_IN")
     assert (balance(owner), balance(friend)) == tuple(Decimal(amount) for amount in flow.finished_balances)
     assert_invariants()
 
