@@ -6,17 +6,21 @@ per request (seven per purchase: hold and checkout touch three and four database
 
 A connection the server has ended (a restart, ``pg_terminate_backend``, an idle timeout, a pooler going away) is one
 on which the server has written something while no query was running: its termination message and the end of the
-stream. So the check first asks the socket, without waiting, whether anything arrived while the connection was idle;
-only then does it run Django's ``SELECT 1``, which reads what came and closes the connection if it is dead. A quiet
-socket is a live connection as far as any check can tell: a server that disappears without a word (a cut network)
-is not found by ``SELECT 1`` either, only by the next query's error.
+stream, which stays readable until the connection is closed. So the check first looks at what the client already
+knows (libpq marked the connection bad, or it is not idle) and asks the socket, without waiting, whether anything
+arrived while the connection was idle; only then does it run Django's ``SELECT 1``, which reads what came and closes
+the connection if it is dead. A quiet socket is a live connection as far as any check can tell: a server that
+disappears without a word (a cut network) is not found by ``SELECT 1`` either, only by the next query's error, which
+the request answers as 503 DATABASE_UNAVAILABLE (core/errors.py).
 """
 
 from __future__ import annotations
 
 import select
 
+import psycopg
 from django.db.backends.postgresql import base
+from psycopg.pq import TransactionStatus
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
@@ -28,12 +32,13 @@ class DatabaseWrapper(base.DatabaseWrapper):
         self.health_check_done = True
 
     def _server_spoke_while_idle(self) -> bool:
+        """True unless the connection is open, idle and its socket has nothing to read: then it needs a real check."""
         connection = self.connection
-        if connection.closed or connection.broken:
-            return True
         try:
+            if connection.closed or connection.info.transaction_status != TransactionStatus.IDLE:
+                return True
             poller = select.poll()
             poller.register(connection.fileno(), select.POLLIN | select.POLLPRI)
             return bool(poller.poll(0))
-        except (OSError, ValueError):
+        except (OSError, ValueError, psycopg.Error):
             return True
