@@ -104,6 +104,8 @@ def _postgresql_config(variable: str, url: str) -> dict[str, Any]:
         raise StartupError(f"{variable} is not a valid database URL: {exc}") from exc
     if config["ENGINE"] != "django.db.backends.postgresql":
         raise StartupError(f"{variable} must point at PostgreSQL, not {config['ENGINE']}")
+    # Django's backend, with a health check that asks the socket before it asks the server (core/postgresql/base.py).
+    config["ENGINE"] = "core.postgresql"
     return config
 
 
