@@ -150,10 +150,10 @@ class CrashedFlow:
     crash: Callable  # (ticket, owner, friend, *, fault) -> the flow's id, once the fault hit
     model: type
     recover: Callable
+    fixtures: tuple[str, ...]
     fault: str
     moved_fault: str  # right after the ticket changed hands
     paid_step: str  # the step recorded before the ticket changes hands
-    fixtures: tuple[str, ...]
     finished_status: str
     finished_balances: tuple[str, str]  # (owner, friend) once recovery finished it
     undone: dict[str, str]  # the row's fields once recovery undid it
@@ -164,10 +164,10 @@ FLOWS = {
         crash=_completing_transfer,
         model=Transfer,
         recover=transfer.transfer_recover,
+        fixtures=("no_platform_fee",),
         fault="transfer.after_payment",
         moved_fault="transfer.after_ownership",
         paid_step="PAID",
-        fixtures=("no_platform_fee",),
         finished_status="COMPLETED",
         finished_balances=("80.00", "70.00"),
         undone={"status": "FAILED", "step": "COMPENSATED", "failure_code": "TICKET_NOT_TRANSFERABLE"},
@@ -176,10 +176,10 @@ FLOWS = {
         crash=_crashed_sale,
         model=ResaleListing,
         recover=resale.resale_recover,
+        fixtures=(),
         fault="resale.after_payment",
         moved_fault="resale.after_ownership",
         paid_step="SELLER_CREDITED",
-        fixtures=(),
         finished_status="SOLD",
         finished_balances=("88.00", "60.00"),
         undone={"status": "CANCELLED", "step": "COMPENSATED"},
@@ -187,13 +187,19 @@ FLOWS = {
 }
 
 
-@pytest.mark.parametrize("flow", FLOWS.values(), ids=FLOWS.keys())
-def test_a_payment_whose_step_was_not_recorded_is_finished_without_paying_twice(request, ticket, owner, friend, flow):
+def crashed_before_its_record(request, flow: CrashedFlow, ticket, owner, friend, *, fault: str, step: str):
+    """The flow's id once its worker died right after the step ``fault`` follows committed, before it wrote that
+    step: the row still says ``step``."""
     for name in flow.fixtures:
         request.getfixturevalue(name)
-    flow_id = flow.crash(ticket, owner, friend, fault=flow.fault)
-    # The worker died after the payment committed but before it wrote the step.
-    flow.model.objects.using("orders").filter(pk=flow_id).update(step="NONE")
+    flow_id = flow.crash(ticket, owner, friend, fault=fault)
+    flow.model.objects.using("orders").filter(pk=flow_id).update(step=step)
+    return flow_id
+
+
+@pytest.mark.parametrize("flow", FLOWS.values(), ids=FLOWS.keys())
+def test_a_payment_whose_step_was_not_recorded_is_finished_without_paying_twice(request, ticket, owner, friend, flow):
+    flow_id = crashed_before_its_record(request, flow, ticket, owner, friend, fault=flow.fault, step="NONE")
     flow.recover(older_than_seconds=0)
     assert flow.model.objects.using("orders").get(pk=flow_id).status == flow.finished_status
     assert (balance(owner), balance(friend)) == tuple(Decimal(amount) for amount in flow.finished_balances)
@@ -206,11 +212,10 @@ def test_a_move_whose_step_was_not_recorded_is_finished_though_the_new_owner_was
 ):
     """The new owner's codes work from the moment the ticket changed hands, so they may be admitted before recovery
     comes: the flow is finished as done, never undone (the ticket was used) nor left half-way."""
-    for name in flow.fixtures:
-        request.getfixturevalue(name)
-    flow_id = flow.crash(ticket, owner, friend, fault=flow.moved_fault)
-    # The worker died after the ticket changed hands but before it wrote the step; the gate admitted the new owner.
-    flow.model.objects.using("orders").filter(pk=flow_id).update(step=flow.paid_step)
+    flow_id = crashed_before_its_record(
+        request, flow, ticket, owner, friend, fault=flow.moved_fault, step=flow.paid_step
+    )
+    # Meanwhile the gate admitted the new owner.
     type(ticket).objects.using("seats").filter(pk=ticket.pk).update(status="CHECKED_IN", checked_in_at=timezone.now())
 
     report = flow.recover(older_than_seconds=0)
