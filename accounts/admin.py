@@ -40,6 +40,7 @@ from core.admin_tenancy import (
 from core.audit import audit_record
 from core.errors import DomainError
 from core.forms import ReasonField
+from core.prices import MAX_AMOUNT
 
 # Roles come from memberships, not from Django groups or model permissions.
 admin.site.unregister(Group)
@@ -77,8 +78,8 @@ class CreditAdjustForm(FlagForm):
     amount = forms.DecimalField(
         max_digits=10,
         decimal_places=2,
-        min_value=Decimal("-99999999.99"),
-        max_value=Decimal("99999999.99"),
+        min_value=-MAX_AMOUNT,
+        max_value=MAX_AMOUNT,
         help_text=gettext_lazy("Positive adds credits, negative removes them. Written as an ADJUSTMENT ledger row."),
     )
     field_order = ["amount", "reason"]

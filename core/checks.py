@@ -20,7 +20,14 @@ RELEASE_BEFORE_SQUASH = "0de9f83"
 @register(Tags.database)
 def squashed_history_complete(app_configs=None, databases=None, **kwargs) -> list[Error]:
     errors = []
-    for alias in databases or ():
+    if not databases:
+        return errors
+    replacing = {
+        key: set(migration.replaces)
+        for key, migration in MigrationLoader(None, ignore_no_migrations=True).disk_migrations.items()
+        if migration.replaces
+    }
+    for alias in databases:
         connection = connections[alias]
         try:
             recorder = MigrationRecorder(connection)
@@ -29,9 +36,7 @@ def squashed_history_complete(app_configs=None, databases=None, **kwargs) -> lis
             applied = set(recorder.applied_migrations())
         except DatabaseError:
             continue  # an unreachable database is reported by the start-up check and by migrate itself
-        loader = MigrationLoader(None, ignore_no_migrations=True)
-        for (app_label, name), migration in sorted(loader.disk_migrations.items()):
-            replaced = set(migration.replaces or ())
+        for (app_label, name), replaced in sorted(replacing.items()):
             done = replaced & applied
             if done and done != replaced and (app_label, name) not in applied:
                 missing = ", ".join(sorted(name for _app, name in replaced - done))

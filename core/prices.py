@@ -9,7 +9,8 @@ from django.utils.translation import gettext
 
 from core.errors import InvalidInput
 
-PRICE_LIMIT = Decimal("100000000")  # the first amount NUMERIC(10,2) cannot hold
+MAX_AMOUNT = Decimal("99999999.99")  # the largest amount NUMERIC(10,2) holds: money columns, balances, prices
+PRICE_LIMIT = MAX_AMOUNT + Decimal("0.01")  # the first amount it cannot hold
 
 
 def price_checked(price: Any, *, detail: str = "") -> Decimal:

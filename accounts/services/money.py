@@ -26,11 +26,12 @@ from accounts.contract import CreditsBusy, InsufficientCredits, InvalidAmount, L
 from accounts.models import LedgerEntry, User
 from core.errors import InvalidInput, NotFound
 from core.ids import as_uuid
+from core.prices import MAX_AMOUNT
 
 T = TypeVar("T")
 
 # NUMERIC(10,2): the largest value a balance or amount column can hold.
-MAX_MONEY = Decimal("99999999.99")
+MAX_MONEY = MAX_AMOUNT
 _CENTS = Decimal("0.01")
 # Waiting for another request's lock on a user row is right (credits queue up), but never for ever.
 _LOCK_TIMEOUT = "10s"

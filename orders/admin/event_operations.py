@@ -8,7 +8,6 @@ own URLs (``/admin/events/event/<id>/publish/``...) with the names the event adm
 from __future__ import annotations
 
 import time
-from decimal import Decimal
 
 from django import forms
 from django.contrib import messages
@@ -31,6 +30,7 @@ from core.admin_tenancy import Capability, actor_id, has_capability
 from core.errors import DomainError
 from core.forms import ReasonField
 from core.ids import as_uuid
+from core.prices import MAX_AMOUNT
 from events import selectors as events_selectors
 from events.contract import EventOperationsInfo
 from inventory import selectors as inventory_selectors
@@ -62,7 +62,7 @@ class RepriceForm(forms.Form):
     tier = forms.TypedChoiceField(
         coerce=str, help_text=gettext_lazy("Every place of this tier still for sale takes the new price.")
     )
-    price = forms.DecimalField(max_digits=10, decimal_places=2, min_value=0, max_value=Decimal("99999999.99"))
+    price = forms.DecimalField(max_digits=10, decimal_places=2, min_value=0, max_value=MAX_AMOUNT)
     reason = forms.CharField(max_length=255, help_text=gettext_lazy("Shown in the audit log."))
 
     def __init__(self, *args, tiers: dict, **kwargs):

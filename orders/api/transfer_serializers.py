@@ -8,8 +8,7 @@ from django.utils.translation import gettext_lazy
 from rest_framework import serializers
 
 from core.api import MoneyField, StrictSerializer, UUIDField
-
-MAX_AMOUNT = Decimal("99999999.99")
+from core.prices import MAX_AMOUNT
 
 
 class TransferCreateSerializer(StrictSerializer):

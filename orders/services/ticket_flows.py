@@ -16,6 +16,7 @@ from django.utils.translation import gettext
 from core import config
 from core.errors import DomainError, NotFound
 from core.locking import LockSpace, xact_lock
+from core.prices import MAX_AMOUNT
 from events import selectors as event_selectors
 from inventory import selectors as inventory_selectors
 from orders import DB_ALIAS
@@ -34,7 +35,7 @@ from orders.contract import (
 )
 from orders.models import Order, ResaleListing, Transfer
 
-MAX_PRICE = Decimal("99999999.99")  # NUMERIC(10,2)
+MAX_PRICE = MAX_AMOUNT
 
 
 def ticket_of_owner(*, seat_id: uuid.UUID, owner_id: uuid.UUID) -> inventory_selectors.SeatInfo:
