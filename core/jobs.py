@@ -17,8 +17,6 @@ import logging
 from typing import Any
 
 from django.db import connections, transaction
-from django.db.models import QuerySet
-from django.db.models.sql import UpdateQuery
 from procrastinate import RetryStrategy
 from procrastinate.contrib.django import app
 from procrastinate.contrib.django.django_connector import DjangoConnector
@@ -36,7 +34,6 @@ __all__ = [
     "app",
     "job_defer",
     "job_defer_with_statement",
-    "job_defer_with_update",
     "job_in_transaction",
 ]
 
@@ -88,25 +85,15 @@ def job_defer(task_name: str, *, queueing_lock: str | None = None, lock: str | N
         return 0
 
 
-def job_defer_with_update(queryset: QuerySet, values: dict[str, Any], task_name: str, **kwargs: Any) -> int:
-    """UPDATE ``queryset`` with ``values`` and defer ``task_name`` for each row it changed, in one statement.
+def job_defer_with_statement(update_sql: str, update_params: list[Any], task_name: str, **kwargs: Any) -> int:
+    """Run ``update_sql`` (an UPDATE written as SQL, without RETURNING, on a table of ``JOBS_DATABASE``) and defer
+    ``task_name`` for each row it changed, in one statement.
 
     For hot paths: instead of BEGIN, UPDATE, the queue's INSERT and COMMIT, one ``WITH changed AS (UPDATE ...
     RETURNING 1) SELECT procrastinate_defer_jobs_v1(...) FROM changed``, atomic by itself, so the job exists exactly
-    when the row changed (a compare-and-set that matches nothing defers nothing). Meant for a queryset naming one
-    row. Returns how many rows changed. Tasks with a queueing lock are refused: a refused job would undo the update.
+    when the row changed (a compare-and-set that matches nothing defers nothing). Meant for an UPDATE of one row.
+    Returns how many rows changed. Tasks with a queueing lock are refused: a refused job would undo the update.
     """
-    if queryset.db != JOBS_DATABASE:
-        raise ValueError(f"the update must run on the queue's database ({JOBS_DATABASE}), not {queryset.db}")
-    query = queryset.query.chain(UpdateQuery)
-    query.add_update_values(values)
-    update_sql, update_params = query.get_compiler(queryset.db).as_sql()
-    return job_defer_with_statement(update_sql, update_params, task_name, **kwargs)
-
-
-def job_defer_with_statement(update_sql: str, update_params: list[Any], task_name: str, **kwargs: Any) -> int:
-    """``job_defer_with_update`` for an UPDATE already written as SQL (without RETURNING) on a table of
-    ``JOBS_DATABASE``: a hot path's statement written once is not compiled from a queryset per request."""
     app.perform_import_paths()
     task = app.tasks.get(task_name)
     if task is not None and task.queueing_lock:

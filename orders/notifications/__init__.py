@@ -10,15 +10,13 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from django.db.models import QuerySet
-
 from core import jobs
 from orders.contract import NotificationKind
 
 SEND_TASK = "notifications.send"
 MAIL_QUEUE = "mail"
 
-__all__ = ["MAIL_QUEUE", "SEND_TASK", "NotificationKind", "notify", "notify_on_statement", "notify_on_update"]
+__all__ = ["MAIL_QUEUE", "SEND_TASK", "NotificationKind", "notify", "notify_on_statement"]
 
 
 def _arguments(kind: str, object_id: uuid.UUID, recipient_id: uuid.UUID, data: dict[str, Any] | None) -> dict:
@@ -30,23 +28,6 @@ def notify(*, kind: str, object_id: uuid.UUID, recipient_id: uuid.UUID, data: di
     jobs.job_defer(SEND_TASK, **_arguments(kind, object_id, recipient_id, data))
 
 
-def notify_on_update(
-    queryset: QuerySet,
-    values: dict[str, Any],
-    *,
-    kind: str,
-    object_id: uuid.UUID,
-    recipient_id: uuid.UUID,
-    data: dict[str, Any] | None = None,
-) -> bool:
-    """UPDATE the one row of ``queryset`` and queue the notification if it changed, in one statement (hot paths).
-
-    Returns False, and queues nothing, when the queryset matched no row.
-    """
-    arguments = _arguments(kind, object_id, recipient_id, data)
-    return jobs.job_defer_with_update(queryset, values, SEND_TASK, **arguments) > 0
-
-
 def notify_on_statement(
     update_sql: str,
     params: list[Any],
@@ -56,7 +37,8 @@ def notify_on_statement(
     recipient_id: uuid.UUID,
     data: dict[str, Any] | None = None,
 ) -> bool:
-    """``notify_on_update`` for an UPDATE of one orders_db row written as SQL (no RETURNING): False, and nothing
-    queued, when it matched no row."""
+    """UPDATE one orders_db row (``update_sql``, written as SQL without RETURNING) and queue the notification if it
+    changed, in one statement (hot paths; core.jobs.job_defer_with_statement). False, and nothing queued, when it
+    matched no row."""
     arguments = _arguments(kind, object_id, recipient_id, data)
     return jobs.job_defer_with_statement(update_sql, params, SEND_TASK, **arguments) > 0

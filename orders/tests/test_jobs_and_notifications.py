@@ -24,10 +24,11 @@ from events.models import Event, Venue
 from orders import services
 from orders.contract import NotificationKind
 from orders.models import Notification, Order, StaffOperation
-from orders.notifications import SEND_TASK, notify, notify_on_update
+from orders.notifications import SEND_TASK, notify
 from orders.notifications.delivery import DeliveryFailed, notification_deliver, render_message
 from orders.notifications.facts import fact_handle
 from orders.services import staff_operations
+from orders.services.purchase.checkout import order_confirm
 from orders.tests.factories import make_event, sold_ticket
 from orders.tests.helpers import buy, offer
 from orders.tests.jobs_helpers import (
@@ -77,13 +78,11 @@ def test_a_checkout_queues_exactly_one_confirmation_with_the_confirmed_order(buy
 def test_the_statement_that_confirms_and_queues_does_neither_when_the_order_is_no_longer_pending(buyer):
     order = buy(buyer, make_event())
     queue_clear()
-    still_pending = Order.objects.using("orders").filter(pk=order.id, status="PENDING")
-    values = {"status": "CONFIRMED", "updated_at": dt.datetime.now(dt.UTC)}
-    args = {"kind": Kind.ORDER_CONFIRMED, "object_id": order.id, "recipient_id": buyer.pk}
-    assert notify_on_update(still_pending, values, **args) is False
+    row = Order.objects.using("orders").get(pk=order.id)  # CONFIRMED by the checkout
+    assert order_confirm(row, now=dt.datetime.now(dt.UTC)) is False
     assert queued() == []
-    confirmed = Order.objects.using("orders").filter(pk=order.id)
-    assert notify_on_update(confirmed, values, **args) is True
+    Order.objects.using("orders").filter(pk=order.id).update(status="PENDING")
+    assert order_confirm(row, now=dt.datetime.now(dt.UTC)) is True
     assert [n["object_id"] for n in queued_notifications()] == [str(order.id)]
 
 

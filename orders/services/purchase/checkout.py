@@ -16,12 +16,12 @@ order PENDING for ``purchase_recover``, which reads the truth from the other dat
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import uuid
 from collections.abc import Callable, Iterable
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -351,20 +351,7 @@ def drive_recorded_order(order: Order, lines: list[OrderLine]) -> OrderInfo:
     return order_info(order, lines)
 
 
-def order_confirmable(order_id: uuid.UUID) -> QuerySet:
-    """The order while it may still be confirmed: PENDING, and no cancellation started for its event.
-
-    A cancellation's StaffOperation row commits before the event says CANCELLED (staff_operations), and confirming
-    statements test for it themselves: from the moment staff press *Cancel* no order of the event is confirmed, so
-    the cancellation's refunds never miss a sale made behind their back.
-    """
-    cancelling = StaffOperation.objects.using(DB_ALIAS).filter(
-        event_id=OuterRef("event_id"), kind=StaffOperationKind.CANCEL
-    )
-    return Order.objects.using(DB_ALIAS).filter(~Exists(cancelling), pk=order_id, status=Order.Status.PENDING)
-
-
-# order_confirmable's compare-and-set as SQL written once (every checkout confirms). Parameters: step, status,
+# order_confirm's compare-and-set as SQL written once (every checkout confirms). Parameters: step, status,
 # confirmed_at, updated_at, order id, PENDING, CANCEL.
 _CONFIRM = (
     f"UPDATE {Order._meta.db_table} AS o SET step = %s, status = %s, confirmed_at = %s, updated_at = %s "  # noqa: S608
@@ -373,23 +360,31 @@ _CONFIRM = (
 )
 
 
-def _confirm(order: Order, lines: list[OrderLine]) -> None:
-    """The order CONFIRMED and its confirmation email queued by one statement: both or neither.
+def order_confirm(order: Order, *, now: dt.datetime) -> bool:
+    """The order CONFIRMED and its confirmation email queued by one statement, both or neither, while it may still be
+    confirmed: PENDING, and no cancellation started for its event. False, with nothing changed, otherwise.
 
-    The compare-and-set and the queue's INSERT share one statement, atomic by itself, so the email costs the
-    purchase no round trip and no transaction of its own (tests/performance pins it). An event whose cancellation
-    has started refuses the confirmation: the order is undone (seats and credits given back) and SALES_CLOSED.
+    A cancellation's StaffOperation row commits before the event says CANCELLED (staff_operations), and this
+    statement tests for it itself: from the moment staff press *Cancel* no order of the event is confirmed, so the
+    cancellation's refunds never miss a sale made behind their back. The compare-and-set and the queue's INSERT
+    share one statement, atomic by itself, so the email costs no round trip and no transaction of its own
+    (tests/performance pins it).
     """
-    now = timezone.now()
-    fields = {"step": Order.Step.DONE, "status": Order.Status.CONFIRMED, "confirmed_at": now, "updated_at": now}
-    confirmed = notify_on_statement(
+    return notify_on_statement(
         _CONFIRM,
         [Order.Step.DONE, Order.Status.CONFIRMED, now, now, order.pk, Order.Status.PENDING, StaffOperationKind.CANCEL],
         kind=NotificationKind.ORDER_CONFIRMED,
         object_id=order.pk,
         recipient_id=order.buyer_id,
     )
-    if not confirmed:
+
+
+def _confirm(order: Order, lines: list[OrderLine]) -> None:
+    """Confirm the paid order (order_confirm). An event whose cancellation has started refuses the confirmation:
+    the order is undone (seats and credits given back) and SALES_CLOSED."""
+    now = timezone.now()
+    fields = {"step": Order.Step.DONE, "status": Order.Status.CONFIRMED, "confirmed_at": now, "updated_at": now}
+    if not order_confirm(order, now=now):
         if Order.objects.using(DB_ALIAS).filter(pk=order.pk, status=Order.Status.PENDING).exists():
             order_undo(order, lines, failure_code=SalesClosed.code)
             raise SalesClosed(gettext("This event was cancelled while the order was being paid; nothing was charged."))

@@ -6,7 +6,6 @@ import logging
 import uuid
 from collections.abc import Callable
 
-from django.db import transaction
 from django.utils import timezone
 
 from accounts import selectors as accounts_selectors
@@ -16,12 +15,11 @@ from events.contract import SalesClosed
 from inventory import selectors as inventory_selectors
 from inventory.contract import TICKET_STATUSES
 from orders import DB_ALIAS
-from orders.contract import NotificationKind, OrderChannel, OrderRefundStep, PurchaseRecoveryReport
+from orders.contract import OrderChannel, OrderRefundStep, PurchaseRecoveryReport
 from orders.models import Order, OrderLine, OrderRefund
-from orders.notifications import notify
 from orders.services.flows import RECOVERY_GRACE_SECONDS, flows_recover, recovery_cutoff
 from orders.services.purchase.card import card_checkout_recover
-from orders.services.purchase.checkout import order_confirmable, order_undo
+from orders.services.purchase.checkout import order_confirm, order_undo
 from orders.services.purchase.refunds import refund_finish, tickets_refund_finish
 
 logger = logging.getLogger(__name__)
@@ -119,14 +117,7 @@ def _recover_pending(order_id: uuid.UUID) -> str | None:
     )
     failure_code = order.failure_code or "INTERRUPTED"
     if order.step != Order.Step.COMPENSATING and wanted and sold_to_it == wanted and debited and not refunded:
-        now = timezone.now()
-        with transaction.atomic(using=DB_ALIAS):
-            confirmed = order_confirmable(order.pk).update(
-                status=Order.Status.CONFIRMED, step=Order.Step.DONE, confirmed_at=now, updated_at=now
-            )
-            if confirmed:
-                notify(kind=NotificationKind.ORDER_CONFIRMED, object_id=order.pk, recipient_id=order.buyer_id)
-        if confirmed:
+        if order_confirm(order, now=timezone.now()):
             logger.warning("recovered order %s: confirmed", order.pk)
             return "confirmed"
         if not Order.objects.using(DB_ALIAS).filter(pk=order.pk, status=Order.Status.PENDING).exists():
