@@ -27,7 +27,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 from bench import ceiling, harness
@@ -50,7 +50,12 @@ class Options:
     onsale_seconds: float = 180.0
     port: int | None = None
     server_env: dict[str, str] = field(default_factory=dict)
-    profile_seconds: float = 0.0  # > 0: py-spy every worker for that long at the start of each HTTP scenario
+    profile: float = 0.0  # > 0: py-spy every worker for that long at the start of each HTTP scenario
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> Options:
+        """The run the command line asks for (parse_args): each option comes from the argument of its name."""
+        return cls(**{option.name: getattr(args, option.name) for option in fields(cls) if hasattr(args, option.name)})
 
 
 @dataclass
@@ -185,10 +190,10 @@ def run_benchmark(options: Options, *, log: Callable[[str], None] = print) -> Re
             for name in http_scenarios:
                 log(f"Scenario {name} ...")
                 recording = None
-                if options.profile_seconds > 0 and name != "memory":
+                if options.profile > 0 and name != "memory":
                     from bench import profile
 
-                    recording = profile.Recording(server, label=name, seconds=options.profile_seconds)
+                    recording = profile.Recording(server, label=name, seconds=options.profile)
                 if name == "seatmap":
                     result = scenarios.seatmap(server, data, requests=size.read_requests)
                 elif name == "dashboard":
@@ -407,6 +412,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     for item in args.server_env:
         if "=" not in item:
             parser.error(f"--server-env wants KEY=VALUE, not {item!r}")
+    args.server_env = dict(item.split("=", 1) for item in args.server_env)
     return args
 
 
@@ -442,18 +448,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         harness.setup_django()
         harness.migrate_all()
-        options = Options(
-            scenarios=args.scenarios,
-            size=args.size,
-            workers=args.workers,
-            threads=args.threads,
-            http_server=args.http_server,
-            clients=args.clients,
-            gate_clients=args.gate_clients,
-            onsale_seconds=args.onsale_seconds,
-            server_env=dict(item.split("=", 1) for item in args.server_env),
-            profile_seconds=args.profile,
-        )
+        options = Options.from_args(args)
         report = run_benchmark(options)
     finally:
         if args.keep_data:

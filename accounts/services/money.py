@@ -141,6 +141,19 @@ def recorded_movement(*, kind: str, reference: str, user_id: uuid.UUID, amount: 
     return entry
 
 
+def apply_movement_once(
+    user: User, *, kind: str, amount: Decimal, reference: str, memo: str = "", actor_id: uuid.UUID | None = None
+) -> Decimal:
+    """``apply_movement`` unless this movement was made before. Returns the balance either way.
+
+    Call it with the user's row locked (``lock_users``): a duplicate request waiting on the same row then sees the
+    first one's ledger row here and changes nothing.
+    """
+    if recorded_movement(kind=kind, reference=reference, user_id=user.pk, amount=amount):
+        return user.credit_balance
+    return apply_movement(user, kind=kind, amount=amount, reference=reference, memo=memo, actor_id=actor_id)
+
+
 def money_transaction(operation: Callable[[], T]) -> T:
     """Run a balance change in one users_db transaction; a lock wait past the timeout is a clean 409."""
     try:
@@ -213,14 +226,7 @@ def _change_balance(
     # Rare: a replay, an unknown user, too few credits or a full balance. The locked path below gives each its
     # answer (the current balance, NotFound, LedgerReferenceConflict, 402 InsufficientCredits, InvalidAmount)
     # from the state under the row lock, and applies the movement if a concurrent change made it possible since.
-    def operation() -> Decimal:
-        user = lock_users([user_id])[user_id]
-        # Checked after the lock: a duplicate request waiting on the same row sees the first one's entry.
-        if recorded_movement(kind=kind, reference=reference, user_id=user.pk, amount=amount):
-            return user.credit_balance
-        return apply_movement(user, **movement)
-
-    return money_transaction(operation)
+    return money_transaction(lambda: apply_movement_once(lock_users([user_id])[user_id], **movement))
 
 
 def credits_debit(*, user_id: uuid.UUID, amount: Decimal, kind: str, reference: str, memo: str = "") -> Decimal:

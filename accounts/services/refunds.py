@@ -33,11 +33,11 @@ from accounts.models import CardRefund, TopUp
 from accounts.payments import get_provider
 from accounts.services.money import (
     apply_movement,
+    apply_movement_once,
     check_reference,
     lock_users,
     money_transaction,
     parse_amount,
-    recorded_movement,
     user_key,
 )
 from accounts.services.staff import require_staff
@@ -163,17 +163,13 @@ def card_refund_compensate(part: CardRefund, *, reason: str) -> None:
     locked = CardRefund.objects.using(DB_ALIAS).select_for_update().get(pk=part.pk)
     if locked.status == CardRefundStatus.FAILED:
         return
-    reference = str(part.pk)
-    if not recorded_movement(
-        kind=LedgerKind.CARD_REFUND_REVERSAL, reference=reference, user_id=user.pk, amount=locked.amount
-    ):
-        apply_movement(
-            user,
-            kind=LedgerKind.CARD_REFUND_REVERSAL,
-            amount=locked.amount,
-            reference=reference,
-            memo="Refund to card refused; credits restored",
-        )
+    apply_movement_once(
+        user,
+        kind=LedgerKind.CARD_REFUND_REVERSAL,
+        amount=locked.amount,
+        reference=str(part.pk),
+        memo="Refund to card refused; credits restored",
+    )
     TopUp.objects.using(DB_ALIAS).filter(pk=locked.topup_id).update(
         refunded_amount=F("refunded_amount") - locked.amount
     )

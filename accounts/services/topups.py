@@ -16,12 +16,11 @@ from accounts.models import TopUp
 from accounts.payments import get_provider
 from accounts.selectors import user_get
 from accounts.services.money import (
-    apply_movement,
+    apply_movement_once,
     check_reference,
     lock_users,
     money_transaction,
     parse_amount,
-    recorded_movement,
     set_lock_timeout,
 )
 from core import config
@@ -69,12 +68,14 @@ def _settle(topup: TopUp, *, amount: Any, succeeded: bool, issue: str = "") -> N
     """Credit a locked PENDING top-up (or mark it failed). Runs inside the money transaction."""
     if topup.amount != amount:
         raise WebhookPayloadInvalid(gettext("The paid amount does not match the top-up."))
-    reference = topup.provider_reference
     if succeeded:
-        user = lock_users([topup.user_id])[topup.user_id]
-        if not recorded_movement(kind=LedgerKind.TOPUP, reference=reference, user_id=user.pk, amount=amount):
-            memo = f"Top-up via {topup.provider}"
-            apply_movement(user, kind=LedgerKind.TOPUP, amount=amount, reference=reference, memo=memo)
+        apply_movement_once(
+            lock_users([topup.user_id])[topup.user_id],
+            kind=LedgerKind.TOPUP,
+            amount=amount,
+            reference=topup.provider_reference,
+            memo=f"Top-up via {topup.provider}",
+        )
         topup.status = TopUpStatus.SUCCEEDED
     else:
         topup.status = TopUpStatus.FAILED

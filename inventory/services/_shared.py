@@ -40,13 +40,19 @@ def optional_id(value: Any, *, name: str) -> uuid.UUID | None:
     return None if value is None else require_id(value, name=name)
 
 
-def require_ids(values: Iterable[Any] | None, *, name: str) -> list[uuid.UUID]:
-    """The distinct ids in sorted order: the order every multi-row lock is taken in."""
+def require_ids(values: Iterable[Any] | None, *, name: str, empty: str | None = None) -> list[uuid.UUID]:
+    """The distinct ids in sorted order: the order every multi-row lock is taken in.
+
+    ``empty``: the message that refuses a list without ids (by default an empty list is an answer of its own).
+    """
     if values is None or isinstance(values, str | bytes):
         raise InvalidInput(
             gettext("%(name)s must be a list of ids.") % {"name": name}, fields={name: [gettext("Expected a list.")]}
         )
-    return sorted({require_id(value, name=name) for value in values})
+    ids = sorted({require_id(value, name=name) for value in values})
+    if not ids and empty is not None:
+        raise InvalidInput(empty, fields={name: [empty]})
+    return ids
 
 
 def positive_int(value: Any, *, name: str, maximum: int = 10_000) -> int:

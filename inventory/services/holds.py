@@ -17,7 +17,7 @@ from django.db import OperationalError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from core.errors import InvalidInput, NotFound
+from core.errors import NotFound
 from core.locking import LockSpace, is_lock_not_available, xact_lock
 from inventory import DB_ALIAS
 from inventory.contract import HoldLimitExceeded, NotEnoughSeats, SeatInfo, SeatUnavailable
@@ -148,11 +148,7 @@ def seats_hold(
     """
     event = require_id(event_id, name="event_id")
     buyer = require_id(buyer_id, name="buyer_id")
-    ids = require_ids(seat_ids, name="seat_ids")
-    if not ids:
-        raise InvalidInput(
-            gettext("Choose at least one seat."), fields={"seat_ids": [gettext("Choose at least one seat.")]}
-        )
+    ids = require_ids(seat_ids, name="seat_ids", empty=gettext("Choose at least one seat."))
     hold_seconds, max_per_buyer = _check_hold_args(hold_seconds, max_per_buyer)
     if len(ids) > max_per_buyer:
         raise HoldLimitExceeded(

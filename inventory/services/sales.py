@@ -12,7 +12,6 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from core.errors import InvalidInput
 from inventory import DB_ALIAS
 from inventory.contract import HoldExpired, SeatInfo, SeatStatus, TicketCheckedIn, TicketTransferred
 from inventory.selectors import SEAT_COLUMNS, SEAT_TABLE
@@ -51,11 +50,7 @@ def seats_sell(
     """
     buyer = require_id(buyer_id, name="buyer_id")
     order = require_id(order_id, name="order_id")
-    ids = require_ids(seat_ids, name="seat_ids")
-    if not ids:
-        raise InvalidInput(
-            gettext("No seats to sell."), fields={"seat_ids": [gettext("At least one seat is required.")]}
-        )
+    ids = require_ids(seat_ids, name="seat_ids", empty=gettext("No seats to sell."))
     now = timezone.now()
     with seats_cursor() as cursor:
         free = bool(complimentary)

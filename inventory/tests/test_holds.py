@@ -31,6 +31,16 @@ def test_a_seat_held_by_another_buyer_is_unavailable_with_its_id(venue):
 
     assert caught.value.status == 409
     assert caught.value.as_dict()["seat_ids"] == [str(venue.ids(1)[0])]
+
+
+@pytest.mark.parametrize("seat_ids", [[], ()], ids=["empty list", "empty tuple"])
+def test_holding_no_seats_is_refused_saying_so(venue, seat_ids):
+    with pytest.raises(InvalidInput) as caught:
+        services.seats_hold(event_id=venue.event_id, buyer_id=BUYER, seat_ids=seat_ids, **HOLD)
+
+    assert caught.value.detail == "Choose at least one seat."
+    assert caught.value.fields == {"seat_ids": ["Choose at least one seat."]}
+    assert selectors.holds_for_buyer(buyer_id=BUYER) == []
     assert seat_row(venue.ids(0)[0]).status == "AVAILABLE", "all or nothing"
 
 

@@ -51,8 +51,10 @@ def test_a_hold_taken_over_by_another_buyer_sells_nothing(venue):
 
 
 def test_selling_without_seats_is_invalid(venue):
-    with pytest.raises(InvalidInput):
+    with pytest.raises(InvalidInput) as caught:
         services.seats_sell(buyer_id=BUYER, order_id=uuid.uuid4(), seat_ids=[])
+
+    assert caught.value.fields == {"seat_ids": ["No seats to sell."]}
 
 
 def test_unsell_frees_the_orders_seats_and_kills_their_qr_codes(venue):

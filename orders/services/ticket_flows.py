@@ -108,6 +108,51 @@ def seat_advisory_lock(seat_id: uuid.UUID) -> None:
     xact_lock(LockSpace.SEAT, seat_id, using=DB_ALIAS)
 
 
+def ticket_to_pass_on(
+    *,
+    seat_id: uuid.UUID,
+    owner_id: uuid.UUID,
+    amount: Decimal,
+    refused: str | None,
+    event_refused: str,
+    listed_error: type[DomainError] | None = None,
+) -> tuple[inventory_selectors.SeatInfo, event_selectors.EventInfo]:
+    """The owner's ticket and its event, checked for what an offer and a listing both need before they open.
+
+    The ticket must be SOLD (not checked in, not listed: ``listed_error`` when given) with its order not being
+    refunded (TicketNotTransferable, saying ``refused``), its event still on (saying ``event_refused``), and
+    ``amount`` within the price cap.
+    """
+    ticket = ticket_of_owner(seat_id=seat_id, owner_id=owner_id)
+    if ticket.status == "LISTED" and listed_error is not None:
+        raise listed_error()
+    if ticket.status != "SOLD" or ticket_being_refunded(order_id=ticket.order_id):
+        raise TicketNotTransferable(refused)
+    event = ticket_event_on(ticket, refused=event_refused)
+    check_price_cap(amount, face_value=ticket.price)
+    return ticket, event
+
+
+def ticket_lock_for_new_flow(
+    ticket: inventory_selectors.SeatInfo, *, opening: type[Transfer] | type[ResaleListing], refused: str | None
+) -> None:
+    """Inside the orders_db transaction that opens an offer or a listing (``opening``): take the per-ticket lock,
+    then check again that the order is not being refunded and that no flow of the other kind is open.
+
+    A refund takes the same lock (``ticket_flows_close_for_refund``), so one that committed first wins and one that
+    comes later finds the new offer or listing and cancels it; and an offer and a listing of one ticket, which live
+    in two tables with a partial unique index each, never both open.
+    """
+    seat_advisory_lock(ticket.id)
+    if ticket_being_refunded(order_id=ticket.order_id):
+        raise TicketNotTransferable(refused)
+    if opening is ResaleListing:
+        if Transfer.objects.using(DB_ALIAS).filter(seat_id=ticket.id, status__in=TRANSFER_ACTIVE_STATUSES).exists():
+            raise TicketNotTransferable(gettext("This ticket has an open transfer offer; cancel it first."))
+    elif ResaleListing.objects.using(DB_ALIAS).filter(seat_id=ticket.id, status__in=LISTING_ACTIVE_STATUSES).exists():
+        raise TicketNotTransferable(gettext("This ticket is listed for resale; withdraw the listing first."))
+
+
 def ticket_being_refunded(*, order_id: uuid.UUID | None) -> bool:
     """The ticket's order is being (or was) refunded: no new offer or listing may open on it."""
     if order_id is None:

@@ -20,26 +20,16 @@ from inventory import selectors as inventory_selectors
 from inventory import services as inventory_services
 from orders import DB_ALIAS
 from orders.contract import (
-    TRANSFER_ACTIVE_STATUSES,
     InvalidListingPrice,
     ListingActive,
     ListingInfo,
     ListingUnavailable,
-    TicketNotTransferable,
     UserFlagged,
 )
 from orders.contract import ResaleListingStatus as Status
 from orders.contract import ResaleListingStep as Step
-from orders.models import ResaleListing, Transfer
-from orders.services.ticket_flows import (
-    check_price_cap,
-    fee_for,
-    parse_price,
-    seat_advisory_lock,
-    ticket_being_refunded,
-    ticket_event_on,
-    ticket_of_owner,
-)
+from orders.models import ResaleListing
+from orders.services.ticket_flows import fee_for, parse_price, ticket_lock_for_new_flow, ticket_to_pass_on
 from orders.services.transfer.offers import transfers_expire_due
 
 # --- Reads -----------------------------------------------------------------------------------------------------------
@@ -80,27 +70,23 @@ def listing_create(*, seat_id: uuid.UUID, seller_id: uuid.UUID, price: Any) -> L
     seller = account_selectors.user_get(user_id=seller_id)
     if seller.is_flagged:
         raise UserFlagged(gettext("Your account is flagged and cannot sell tickets until staff clear it."))
-    ticket = ticket_of_owner(seat_id=seat_id, owner_id=seller.id)
-    if ticket.status == "LISTED":
-        raise ListingActive()
-    if ticket.status != "SOLD" or ticket_being_refunded(order_id=ticket.order_id):
-        raise TicketNotTransferable(gettext("This ticket cannot be listed (checked in or being refunded)."))
-    event = ticket_event_on(
-        ticket, refused=gettext("Tickets of an event that is not on (cancelled or ended) cannot be resold.")
+    ticket, event = ticket_to_pass_on(
+        seat_id=seat_id,
+        owner_id=seller.id,
+        amount=amount,
+        refused=gettext("This ticket cannot be listed (checked in or being refunded)."),
+        event_refused=gettext("Tickets of an event that is not on (cancelled or ended) cannot be resold."),
+        listed_error=ListingActive,
     )
-    check_price_cap(amount, face_value=ticket.price)
 
     transfers_expire_due(seat_id=seat_id)
     try:
         with transaction.atomic(using=DB_ALIAS):
-            # Same per-ticket lock as transfer_offer: an offer and a listing of one ticket never both open.
-            seat_advisory_lock(seat_id)
-            # Re-checked under the lock a refund takes too (ticket_flows_close_for_refund): a refund that committed
-            # first wins; one that comes later finds this listing and cancels it.
-            if ticket_being_refunded(order_id=ticket.order_id):
-                raise TicketNotTransferable(gettext("This ticket cannot be listed (its order is being refunded)."))
-            if Transfer.objects.using(DB_ALIAS).filter(seat_id=seat_id, status__in=TRANSFER_ACTIVE_STATUSES).exists():
-                raise TicketNotTransferable(gettext("This ticket has an open transfer offer; cancel it first."))
+            ticket_lock_for_new_flow(
+                ticket,
+                opening=ResaleListing,
+                refused=gettext("This ticket cannot be listed (its order is being refunded)."),
+            )
             listing = ResaleListing.objects.using(DB_ALIAS).create(
                 seat_id=seat_id,
                 event_id=ticket.event_id,

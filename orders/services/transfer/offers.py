@@ -21,11 +21,9 @@ from core.permissions import Capability
 from core.results import from_row
 from orders import DB_ALIAS
 from orders.contract import (
-    LISTING_ACTIVE_STATUSES,
     TRANSFER_ACTIVE_STATUSES,
     NotificationKind,
     SelfTransfer,
-    TicketNotTransferable,
     TransferActionForbidden,
     TransferActive,
     TransferExpired,
@@ -34,17 +32,9 @@ from orders.contract import (
     UserFlagged,
 )
 from orders.contract import TransferStatus as Status
-from orders.models import ResaleListing, Transfer
+from orders.models import Transfer
 from orders.notifications import notify
-from orders.services.ticket_flows import (
-    check_price_cap,
-    fee_for,
-    parse_price,
-    seat_advisory_lock,
-    ticket_being_refunded,
-    ticket_event_on,
-    ticket_of_owner,
-)
+from orders.services.ticket_flows import fee_for, parse_price, ticket_lock_for_new_flow, ticket_to_pass_on
 
 OTP_PURPOSE = {"sender": "TRANSFER_SENDER", "recipient": "TRANSFER_RECIPIENT"}
 
@@ -172,29 +162,20 @@ def transfer_offer(
     check_not_flagged(sender, who="sender")
     recipient_id = _recipient_id(sender=sender, email=email)
 
-    ticket = ticket_of_owner(seat_id=seat_id, owner_id=sender.id)
-    if ticket.status != "SOLD" or ticket_being_refunded(order_id=ticket.order_id):
-        raise TicketNotTransferable()
     # Priced like resale: at most the cap of face value, and the same platform fee (a free transfer pays none).
-    check_price_cap(amount, face_value=ticket.price)
-    event = ticket_event_on(
-        ticket, refused=gettext("Tickets of an event that is not on (cancelled or ended) cannot be transferred.")
+    ticket, event = ticket_to_pass_on(
+        seat_id=seat_id,
+        owner_id=sender.id,
+        amount=amount,
+        refused=None,
+        event_refused=gettext("Tickets of an event that is not on (cancelled or ended) cannot be transferred."),
     )
 
     transfers_expire_due(seat_id=seat_id)
     expires_at = timezone.now() + dt.timedelta(hours=config.get("transfer_expiry_hours"))
     try:
         with transaction.atomic(using=DB_ALIAS):
-            seat_advisory_lock(seat_id)
-            # Re-checked under the lock a refund takes too: a refund that committed first wins.
-            if ticket_being_refunded(order_id=ticket.order_id):
-                raise TicketNotTransferable()
-            if (
-                ResaleListing.objects.using(DB_ALIAS)
-                .filter(seat_id=seat_id, status__in=LISTING_ACTIVE_STATUSES)
-                .exists()
-            ):
-                raise TicketNotTransferable(gettext("This ticket is listed for resale; withdraw the listing first."))
+            ticket_lock_for_new_flow(ticket, opening=Transfer, refused=None)
             transfer = Transfer.objects.using(DB_ALIAS).create(
                 seat_id=seat_id,
                 event_id=ticket.event_id,
