@@ -158,6 +158,9 @@ DATABASE_ROUTERS = ["core.routers.DomainRouter"]
 # Seat maps and availability figures may come from the seats read replica (SEATS_REPLICA_DATABASE_URL) while it is
 # at most this many seconds behind the primary; otherwise they are read from the primary (core/routers.py).
 REPLICA_MAX_LAG_SECONDS = env.float("REPLICA_MAX_LAG_SECONDS", default=5.0)
+# The public seat map and availability JSON, the same for every viewer, are shared through the cache for this many
+# whole seconds (orders/api/event_views.py): well within the staleness the replica may add. 0: every request reads.
+PUBLIC_READ_CACHE_SECONDS = env.int("PUBLIC_READ_CACHE_SECONDS", default=1)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Auth ------------------------------------------------------------------------------------------------------

@@ -112,6 +112,74 @@ def test_sections_of_an_event_that_is_not_published_are_a_404_and_an_event_selli
     assert (empty.status_code, empty.json()) == (200, [])
 
 
+# --- Public reads shared through the cache (orders/api/event_views.py shared_answer) --------------------------------
+
+
+@pytest.fixture
+def shared_reads(settings):
+    from django.core.cache import cache
+
+    settings.PUBLIC_READ_CACHE_SECONDS = 1
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def _seats_statements(call) -> tuple[object, int]:
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connections["seats"]) as seats, CaptureQueriesContext(connections["events"]) as events:
+        response = call()
+    return response, len(seats) + len(events)
+
+
+@pytest.mark.parametrize("path", ["seats/?section={section}", "sections/"], ids=["seat map", "availability"])
+def test_a_public_read_is_built_once_per_second_and_served_to_everyone_from_the_cache(
+    section_with_every_state, buyer, shared_reads, monkeypatch, path
+):
+    from django.core.cache.backends import locmem
+
+    from accounts.tests.factories import UserFactory
+
+    event, section = section_with_every_state
+    url = f"/api/v1/events/{event.pk}/" + path.format(section=section.pk)
+    first, first_statements = _seats_statements(lambda: _get(buyer, url))
+    # A seat changes hands: within the second every viewer, signed in or not, gets the same answer, with no query.
+    seat = inventory_selectors.seat_map(event_id=event.pk, section_id=section.pk)[0]
+    assert seat["status"] == "AVAILABLE"
+    SeatFactory._meta.model.objects.using("seats").filter(pk=seat["id"]).update(status="BLOCKED")
+    for viewer in (buyer, UserFactory(), None):
+        again, statements = _seats_statements(lambda viewer=viewer: api_client(viewer).get(url))
+        assert (again.status_code, again.content, statements) == (200, first.content, 0)
+    assert first_statements >= 2
+
+    # A second later the answer is built again, and shows the change.
+    later = locmem.time.time() + 1.5
+    monkeypatch.setattr(locmem.time, "time", lambda: later)
+    fresh, statements = _seats_statements(lambda: _get(buyer, url))
+    assert fresh.status_code == 200 and fresh.content != first.content and statements >= 2
+
+
+def test_shared_reads_are_kept_per_language_and_refusals_never_stored(section_with_every_state, buyer, shared_reads):
+    from django.core.cache import cache
+
+    event, section = section_with_every_state
+    english = api_client(buyer).get(f"/api/v1/events/{event.pk}/sections/", HTTP_ACCEPT_LANGUAGE="en")
+    german = api_client(buyer).get(f"/api/v1/events/{event.pk}/sections/", HTTP_ACCEPT_LANGUAGE="de")
+    assert english.status_code == german.status_code == 200
+    assert sorted(key.rsplit(":", 1)[-1] for key in _public_read_keys(cache)) == ["de", "en"]
+
+    unknown = uuid.uuid4()
+    for path in (f"{unknown}/sections/", f"{event.pk}/seats/?section={unknown}", f"{unknown}/seats/?section={unknown}"):
+        refused = _get(buyer, f"/api/v1/events/{path}")
+        assert (refused.status_code, refused.json()["code"]) == (404, "NOT_FOUND")
+    assert len(_public_read_keys(cache)) == 2
+
+
+def _public_read_keys(cache) -> list[str]:
+    return [key for key in cache._cache if ":public-read:" in key]
+
+
 # --- The purchase's plan in one statement (orders/services/purchase/plan.py) ---------------------------------------
 
 
