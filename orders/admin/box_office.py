@@ -35,8 +35,6 @@ from orders.models import Order
 from orders.services import box_office
 from orders.views.event_page import seat_section_map
 
-# A section with more places than this offers best available only (a checkbox per place would not be usable).
-
 
 class SaleForm(forms.Form):
     idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=100)
@@ -129,10 +127,10 @@ def box_office_view(request: HttpRequest, object_id: str, *, site: StaffAdminSit
         "admin/events/event/box_office.html",
         title=gettext("Box office: %(title)s") % {"title": event.title},
         event=event,
+        seat_section=seat_section_map(event_id=event.id, section_id=section_id) if seats else None,
         form=form,
         sections=sections,
         section_id=section_id,
-        seat_section=seat_section_map(event_id=event.id, section_id=section_id) if seats else None,
         max_per_order=box_office.MAX_PLACES_PER_ISSUE,
         recent=recent,
     )
@@ -207,9 +205,9 @@ def print_view(request: HttpRequest, object_id: str, order_id: str, *, site: Sta
         request,
         "admin/events/event/box_office_print.html",
         title=gettext("Printed tickets: %(title)s") % {"title": event.title},
+        order_ref=str(order.pk)[:8].upper(),
         event=full_event,
         order=order,
-        order_ref=str(order.pk)[:8].upper(),
         tickets=tickets,
         back=reverse("admin:events_event_box_office", args=[event.id]),
     )
