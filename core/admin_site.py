@@ -9,6 +9,7 @@ them here, under the event's admin URLs, and the event admin links to them by UR
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial, update_wrapper
 from typing import Any
 
 from django.contrib import admin
@@ -30,6 +31,11 @@ class StaffAdminSite(admin.AdminSite):
     def register_view(self, route: str, view: Callable, *, name: str) -> None:
         """Serve ``view`` at ``/admin/<route>`` for logged-in staff (the view checks its own capability)."""
         self._extra_urls.append(path(route, self.admin_view(view), name=name))
+
+    def register_page(self, route: str, view: Callable, *, name: str) -> None:
+        """``register_view`` for a module-level view that draws its page in this site's frame (``site.page``): it is
+        called with ``site=`` this site."""
+        self.register_view(route, update_wrapper(partial(view, site=self), view), name=name)
 
     def page(self, request: HttpRequest, template: str, *, title: Any, **context: Any) -> TemplateResponse:
         """A staff page of the site's own: the admin's frame (header, sidebar, user tools), its title, its content."""

@@ -68,62 +68,9 @@ def card_refund_request(
     provider = get_provider()
     if not hasattr(provider, "refund"):
         raise PaymentProviderUnavailable(gettext("This payment provider cannot refund to cards."))
-
-    def reserve() -> list[CardRefund]:
-        user = lock_users([user_id])[user_id]
-        existing = list(CardRefund.objects.using(DB_ALIAS).filter(user_id=user_id, request_reference=reference))
-        if existing:
-            return existing  # a retry of this request: its parts, whatever became of them
-        topups = list(
-            TopUp.objects.using(DB_ALIAS)
-            .select_for_update()
-            .filter(user_id=user_id, status=TopUpStatus.SUCCEEDED, refunded_amount__lt=F("amount"))
-            .exclude(payment_intent="")
-            .order_by("-created_at", "-id")
-        )
-        if amount > sum((t.amount - t.refunded_amount for t in topups), Decimal("0.00")):
-            raise RefundExceedsCardPayments(
-                gettext("At most %(amount)s of your credits came from cards.")
-                % {"amount": card_refundable_amount(user_id=user_id)},
-                fields={"amount": [gettext("More than your card payments brought in.")]},
-            )
-        parts: list[CardRefund] = []
-        left = amount
-        for topup in topups:
-            if left <= 0:
-                break
-            part_amount = min(left, topup.amount - topup.refunded_amount)
-            part = CardRefund.objects.using(DB_ALIAS).create(
-                user_id=user_id,
-                topup=topup,
-                amount=part_amount,
-                actor_id=actor_id,
-                request_reference=reference,
-            )
-            TopUp.objects.using(DB_ALIAS).filter(pk=topup.pk).update(refunded_amount=F("refunded_amount") + part_amount)
-            # The debit comes first and under the lock: credits spent meanwhile can never be sent to a card too.
-            apply_movement(
-                user,
-                kind=LedgerKind.CARD_REFUND,
-                amount=-part_amount,
-                reference=str(part.pk),
-                memo=reason or f"Refund to card ({topup.provider})",
-                actor_id=actor_id,
-            )
-            parts.append(part)
-            left -= part_amount
-        if actor_id is not None:
-            audit_record(
-                actor_id=actor_id,
-                action="card_refund",
-                object_type="user",
-                object_id=user_id,
-                reason=reason or "Refund to card",
-                data={"amount": str(amount), "reference": reference, "parts": [str(p.pk) for p in parts]},
-            )
-        return parts
-
-    parts = money_transaction(reserve)
+    parts = money_transaction(
+        lambda: _parts_reserve(user_id=user_id, amount=amount, reference=reference, actor_id=actor_id, reason=reason)
+    )
     refused: list[ProviderRefused] = []
     for part in parts:
         if part.status != CardRefundStatus.PENDING or part.provider_refund_id:
@@ -135,6 +82,65 @@ def card_refund_request(
     if refused:
         raise refused[0]
     return [from_row(CardRefundInfo, part) for part in parts]
+
+
+def _parts_reserve(
+    *, user_id: uuid.UUID, amount: Decimal, reference: str, actor_id: uuid.UUID | None, reason: str
+) -> list[CardRefund]:
+    """The request's parts, recorded, reserved on their top-ups and debited under the buyer's lock (or the parts a
+    first attempt of the same request recorded). Runs inside money_transaction."""
+    user = lock_users([user_id])[user_id]
+    existing = list(CardRefund.objects.using(DB_ALIAS).filter(user_id=user_id, request_reference=reference))
+    if existing:
+        return existing  # a retry of this request: its parts, whatever became of them
+    topups = list(
+        TopUp.objects.using(DB_ALIAS)
+        .select_for_update()
+        .filter(user_id=user_id, status=TopUpStatus.SUCCEEDED, refunded_amount__lt=F("amount"))
+        .exclude(payment_intent="")
+        .order_by("-created_at", "-id")
+    )
+    if amount > sum((t.amount - t.refunded_amount for t in topups), Decimal("0.00")):
+        raise RefundExceedsCardPayments(
+            gettext("At most %(amount)s of your credits came from cards.")
+            % {"amount": card_refundable_amount(user_id=user_id)},
+            fields={"amount": [gettext("More than your card payments brought in.")]},
+        )
+    parts: list[CardRefund] = []
+    left = amount
+    for topup in topups:
+        if left <= 0:
+            break
+        part_amount = min(left, topup.amount - topup.refunded_amount)
+        part = CardRefund.objects.using(DB_ALIAS).create(
+            user_id=user_id,
+            topup=topup,
+            amount=part_amount,
+            actor_id=actor_id,
+            request_reference=reference,
+        )
+        TopUp.objects.using(DB_ALIAS).filter(pk=topup.pk).update(refunded_amount=F("refunded_amount") + part_amount)
+        # The debit comes first and under the lock: credits spent meanwhile can never be sent to a card too.
+        apply_movement(
+            user,
+            kind=LedgerKind.CARD_REFUND,
+            amount=-part_amount,
+            reference=str(part.pk),
+            memo=reason or f"Refund to card ({topup.provider})",
+            actor_id=actor_id,
+        )
+        parts.append(part)
+        left -= part_amount
+    if actor_id is not None:
+        audit_record(
+            actor_id=actor_id,
+            action="card_refund",
+            object_type="user",
+            object_id=user_id,
+            reason=reason or "Refund to card",
+            data={"amount": str(amount), "reference": reference, "parts": [str(p.pk) for p in parts]},
+        )
+    return parts
 
 
 def card_refund_send(part: CardRefund, *, provider=None) -> None:

@@ -25,6 +25,7 @@ from core.admin_tenancy import Capability, actor_id
 from core.errors import DomainError
 from core.ids import as_uuid
 from events import selectors as events_selectors
+from events.contract import EventOperationsInfo
 from inventory import selectors as inventory_selectors
 from inventory import services as inventory_services
 from orders import DB_ALIAS
@@ -33,8 +34,6 @@ from orders.contract import BoxOfficePayment, OrderChannel
 from orders.models import Order
 from orders.services import box_office
 from orders.views.event_page import seat_section_map
-
-# A section with more places than this offers best available only (a checkbox per place would not be usable).
 
 
 class SaleForm(forms.Form):
@@ -103,159 +102,160 @@ def _chosen_section(request: HttpRequest, sections) -> uuid.UUID | None:
     return chosen if chosen in known else (known[0] if known else None)
 
 
-def register(site: StaffAdminSite) -> None:
-    def box_office_view(request: HttpRequest, object_id: str) -> HttpResponse:
-        event = event_for_staff(request, object_id, Capability.BOX_OFFICE_SELL)
-        sections = events_selectors.event_sections(event_id=event.id)
-        section_id = _chosen_section(request, sections)
-        seats = _available_seats(event.id, section_id)
+def box_office_view(request: HttpRequest, object_id: str, *, site: StaffAdminSite) -> HttpResponse:
+    event = event_for_staff(request, object_id, Capability.BOX_OFFICE_SELL)
+    sections = events_selectors.event_sections(event_id=event.id)
+    section_id = _chosen_section(request, sections)
+    seats = _available_seats(event.id, section_id)
+    if request.method == "POST":
+        form = SaleForm(request.POST, sections=sections, seats=seats)
+        if form.is_valid():
+            sold = _sell(request, event, form.cleaned_data, section_id=section_id)
+            if sold is not None:
+                return sold
+            form = SaleForm(
+                initial={**request.POST.dict(), "idempotency_key": uuid.uuid4().hex},
+                sections=sections,
+                seats=_available_seats(event.id, section_id),
+            )
+    else:
         initial = {"idempotency_key": uuid.uuid4().hex, "section": str(section_id or ""), "payment_method": "CASH"}
-        if request.method == "POST":
-            form = SaleForm(request.POST, sections=sections, seats=seats)
-            if form.is_valid():
-                data = form.cleaned_data
-                try:
-                    sale = box_office.box_office_sell(
-                        actor_id=actor_id(request),
-                        event_id=event.id,
-                        payment_method=data["payment_method"],
-                        idempotency_key=data["idempotency_key"],
-                        seat_ids=[uuid.UUID(pk) for pk in data["seat_ids"]] or None,
-                        section_id=section_id,
-                        quantity=data["quantity"],
-                        email=data["email"],
-                        full_name=data["full_name"],
-                        print_tickets=data["print_tickets"],
-                    )
-                except DomainError as exc:
-                    messages.error(request, exc.detail)
-                else:
-                    order = sale.order
-                    method = BoxOfficePayment(data["payment_method"]).label.lower()
-                    whom = (
-                        gettext("emailed to %(email)s") % {"email": sale.buyer_email}
-                        if sale.buyer_email
-                        else gettext("walk-in")
-                    )
-                    messages.success(
-                        request,
-                        gettext("Sold %(count)s place(s) for %(total)s (%(method)s), %(whom)s: order %(ref)s.")
-                        % {
-                            "count": len(order.lines),
-                            "total": order.total,
-                            "method": method,
-                            "whom": whom,
-                            "ref": str(order.id)[:8].upper(),
-                        },
-                    )
-                    if sale.printed:
-                        return HttpResponseRedirect(
-                            reverse("admin:events_event_box_office_print", args=[event.id, order.id])
-                        )
-                    return HttpResponseRedirect(
-                        reverse("admin:events_event_box_office", args=[event.id]) + f"?section={section_id}"
-                    )
-                form = SaleForm(
-                    initial={**request.POST.dict(), "idempotency_key": uuid.uuid4().hex},
-                    sections=sections,
-                    seats=_available_seats(event.id, section_id),
-                )
-        else:
-            form = SaleForm(initial=initial, sections=sections, seats=seats)
-        recent = Order.objects.using(DB_ALIAS).filter(event_id=event.id, channel=OrderChannel.BOX_OFFICE)[:10]
-        return site.page(
-            request,
-            "admin/events/event/box_office.html",
-            title=gettext("Box office: %(title)s") % {"title": event.title},
-            event=event,
-            form=form,
-            sections=sections,
-            section_id=section_id,
-            seat_section=seat_section_map(event_id=event.id, section_id=section_id) if seats else None,
-            max_per_order=box_office.MAX_PLACES_PER_ISSUE,
-            recent=recent,
-        )
+        form = SaleForm(initial=initial, sections=sections, seats=seats)
+    recent = Order.objects.using(DB_ALIAS).filter(event_id=event.id, channel=OrderChannel.BOX_OFFICE)[:10]
+    return site.page(
+        request,
+        "admin/events/event/box_office.html",
+        title=gettext("Box office: %(title)s") % {"title": event.title},
+        event=event,
+        seat_section=seat_section_map(event_id=event.id, section_id=section_id) if seats else None,
+        form=form,
+        sections=sections,
+        section_id=section_id,
+        max_per_order=box_office.MAX_PLACES_PER_ISSUE,
+        recent=recent,
+    )
 
-    def print_view(request: HttpRequest, object_id: str, order_id: str) -> HttpResponse:
-        event = event_for_staff(request, object_id, Capability.BOX_OFFICE_SELL)
-        order = Order.objects.using(DB_ALIAS).filter(pk=as_uuid(order_id), event_id=event.id).first()
-        if order is None:
-            raise Http404("No such order.")
-        if request.method == "POST":
-            reprint = request.POST.get("action") == "reprint"
+
+def _sell(
+    request: HttpRequest, event: EventOperationsInfo, data: dict, *, section_id: uuid.UUID | None
+) -> HttpResponse | None:
+    """Sell what the valid form asks for; the redirect after the sale, or None (and an error message) when refused."""
+    try:
+        sale = box_office.box_office_sell(
+            actor_id=actor_id(request),
+            event_id=event.id,
+            payment_method=data["payment_method"],
+            idempotency_key=data["idempotency_key"],
+            seat_ids=[uuid.UUID(pk) for pk in data["seat_ids"]] or None,
+            section_id=section_id,
+            quantity=data["quantity"],
+            email=data["email"],
+            full_name=data["full_name"],
+            print_tickets=data["print_tickets"],
+        )
+    except DomainError as exc:
+        messages.error(request, exc.detail)
+        return None
+    order = sale.order
+    method = BoxOfficePayment(data["payment_method"]).label.lower()
+    whom = gettext("emailed to %(email)s") % {"email": sale.buyer_email} if sale.buyer_email else gettext("walk-in")
+    messages.success(
+        request,
+        gettext("Sold %(count)s place(s) for %(total)s (%(method)s), %(whom)s: order %(ref)s.")
+        % {
+            "count": len(order.lines),
+            "total": order.total,
+            "method": method,
+            "whom": whom,
+            "ref": str(order.id)[:8].upper(),
+        },
+    )
+    if sale.printed:
+        return HttpResponseRedirect(reverse("admin:events_event_box_office_print", args=[event.id, order.id]))
+    return HttpResponseRedirect(reverse("admin:events_event_box_office", args=[event.id]) + f"?section={section_id}")
+
+
+def print_view(request: HttpRequest, object_id: str, order_id: str, *, site: StaffAdminSite) -> HttpResponse:
+    event = event_for_staff(request, object_id, Capability.BOX_OFFICE_SELL)
+    order = Order.objects.using(DB_ALIAS).filter(pk=as_uuid(order_id), event_id=event.id).first()
+    if order is None:
+        raise Http404("No such order.")
+    if request.method == "POST":
+        reprint = request.POST.get("action") == "reprint"
+        try:
+            box_office.order_tickets_print(actor_id=actor_id(request), order_id=order.pk, reprint=reprint)
+        except DomainError as exc:
+            messages.error(request, exc.detail)
+        else:
+            if reprint:
+                messages.success(request, gettext("Reprinted: the codes on the older paper no longer open the gate."))
+        return HttpResponseRedirect(reverse("admin:events_event_box_office_print", args=[event.id, order.pk]))
+    printed = inventory_services.tickets_printed(order_id=order.pk)
+    labels = events_selectors.section_names(section_ids={ticket.seat.section_id for ticket in printed})
+    tickets = [
+        {
+            "ticket": ticket,
+            "section": labels.get(ticket.seat.section_id, ""),
+            "qr_svg": inventory_services.ticket_qr_svg(token=ticket.token),
+        }
+        for ticket in printed
+    ]
+    full_event = events_selectors.event_get(event_id=event.id)
+    return site.page(
+        request,
+        "admin/events/event/box_office_print.html",
+        title=gettext("Printed tickets: %(title)s") % {"title": event.title},
+        order_ref=str(order.pk)[:8].upper(),
+        event=full_event,
+        order=order,
+        tickets=tickets,
+        back=reverse("admin:events_event_box_office", args=[event.id]),
+    )
+
+
+def comps_view(request: HttpRequest, object_id: str, *, site: StaffAdminSite) -> HttpResponse:
+    event = event_for_staff(request, object_id, Capability.COMPS)
+    sections = events_selectors.event_sections(event_id=event.id)
+    initial = {"batch_key": uuid.uuid4().hex, "places_per_guest": 1}
+    result = None
+    form = CompsForm(initial=initial, sections=sections)
+    if request.method == "POST":
+        form = CompsForm(request.POST, sections=sections)
+        if form.is_valid():
+            data = form.cleaned_data
             try:
-                box_office.order_tickets_print(actor_id=actor_id(request), order_id=order.pk, reprint=reprint)
+                result = box_office.comps_issue_guest_list(
+                    actor_id=actor_id(request),
+                    event_id=event.id,
+                    guests=box_office.guest_list_parse(data["guests"]),
+                    section_id=as_uuid(data["section"]),
+                    places_per_guest=data["places_per_guest"],
+                    batch_key=data["batch_key"],
+                    note=data["note"],
+                )
             except DomainError as exc:
                 messages.error(request, exc.detail)
             else:
-                if reprint:
+                if result.issued:
                     messages.success(
-                        request, gettext("Reprinted: the codes on the older paper no longer open the gate.")
+                        request,
+                        gettext("%(count)s guest(s) get their tickets by email.") % {"count": len(result.issued)},
                     )
-            return HttpResponseRedirect(reverse("admin:events_event_box_office_print", args=[event.id, order.pk]))
-        printed = inventory_services.tickets_printed(order_id=order.pk)
-        labels = events_selectors.section_names(section_ids={ticket.seat.section_id for ticket in printed})
-        tickets = [
-            {
-                "ticket": ticket,
-                "section": labels.get(ticket.seat.section_id, ""),
-                "qr_svg": inventory_services.ticket_qr_svg(token=ticket.token),
-            }
-            for ticket in printed
-        ]
-        full_event = events_selectors.event_get(event_id=event.id)
-        return site.page(
-            request,
-            "admin/events/event/box_office_print.html",
-            title=gettext("Printed tickets: %(title)s") % {"title": event.title},
-            event=full_event,
-            order=order,
-            order_ref=str(order.pk)[:8].upper(),
-            tickets=tickets,
-            back=reverse("admin:events_event_box_office", args=[event.id]),
-        )
-
-    def comps_view(request: HttpRequest, object_id: str) -> HttpResponse:
-        event = event_for_staff(request, object_id, Capability.COMPS)
-        sections = events_selectors.event_sections(event_id=event.id)
-        initial = {"batch_key": uuid.uuid4().hex, "places_per_guest": 1}
-        result = None
-        form = CompsForm(initial=initial, sections=sections)
-        if request.method == "POST":
-            form = CompsForm(request.POST, sections=sections)
-            if form.is_valid():
-                data = form.cleaned_data
-                try:
-                    result = box_office.comps_issue_guest_list(
-                        actor_id=actor_id(request),
-                        event_id=event.id,
-                        guests=box_office.guest_list_parse(data["guests"]),
-                        section_id=as_uuid(data["section"]),
-                        places_per_guest=data["places_per_guest"],
-                        batch_key=data["batch_key"],
-                        note=data["note"],
+                if result.refused:
+                    messages.warning(
+                        request,
+                        gettext("%(count)s guest(s) got nothing: see below.") % {"count": len(result.refused)},
                     )
-                except DomainError as exc:
-                    messages.error(request, exc.detail)
-                else:
-                    if result.issued:
-                        messages.success(
-                            request,
-                            gettext("%(count)s guest(s) get their tickets by email.") % {"count": len(result.issued)},
-                        )
-                    if result.refused:
-                        messages.warning(
-                            request,
-                            gettext("%(count)s guest(s) got nothing: see below.") % {"count": len(result.refused)},
-                        )
-                    form = CompsForm(initial={**initial, "section": data["section"]}, sections=sections)
-        title = gettext("Comps: %(title)s") % {"title": event.title}
-        return site.page(request, "admin/events/event/comps.html", title=title, event=event, form=form, result=result)
+                form = CompsForm(initial={**initial, "section": data["section"]}, sections=sections)
+    title = gettext("Comps: %(title)s") % {"title": event.title}
+    return site.page(request, "admin/events/event/comps.html", title=title, event=event, form=form, result=result)
 
-    site.register_view("events/event/<str:object_id>/box-office/", box_office_view, name="events_event_box_office")
-    site.register_view(
+
+def register(site: StaffAdminSite) -> None:
+    site.register_page("events/event/<str:object_id>/box-office/", box_office_view, name="events_event_box_office")
+    site.register_page(
         "events/event/<str:object_id>/box-office/<str:order_id>/print/",
         print_view,
         name="events_event_box_office_print",
     )
-    site.register_view("events/event/<str:object_id>/comps/", comps_view, name="events_event_comps")
+    site.register_page("events/event/<str:object_id>/comps/", comps_view, name="events_event_comps")

@@ -100,6 +100,10 @@ def _change_page(event_id) -> HttpResponseRedirect:
     return HttpResponseRedirect(reverse("admin:events_event_change", args=[event_id]))
 
 
+def _dashboard_page(event_id) -> HttpResponseRedirect:
+    return HttpResponseRedirect(reverse("admin:events_event_dashboard", args=[event_id]))
+
+
 def _start(request: HttpRequest, event: EventOperationsInfo, kind: str, reason: str = "", params=None):
     """Queue the operation (or find the live one); a message says which. None when it was refused."""
     try:
@@ -154,159 +158,163 @@ def operation_json(operation: StaffOperationInfo) -> dict:
     }
 
 
+def publish_view(request: HttpRequest, object_id: str, *, site: StaffAdminSite) -> HttpResponse:
+    event = event_for_staff(request, object_id, Capability.EVENTS_MANAGE)
+    if request.method == "POST":
+        operation = _start(request, event, StaffOperationKind.PUBLISH)
+        return _operation_page(event.id, operation.id) if operation else _change_page(event.id)
+    sections = events_selectors.event_sections_for_sale(event_id=event.id)
+    title = gettext("Publish %(title)s") % {"title": event.title}
+    return site.page(
+        request,
+        "admin/events/event/publish.html",
+        title=title,
+        event=event,
+        sections=sections,
+        total=sum(section.places for section in sections),
+        operations=staff_operations.staff_operations_for_event(event_id=event.id, limit=5),
+    )
+
+
+def publish_many_view(request: HttpRequest) -> HttpResponse:
+    """The event list's "publish selected" action lands here: each event the staff member may publish."""
+    if request.method != "POST":
+        return HttpResponseRedirect(reverse("admin:events_event_changelist"))
+    for object_id in request.POST.getlist("event_ids"):
+        try:
+            event = event_for_staff(request, object_id, Capability.EVENTS_MANAGE)
+        except Http404:
+            messages.error(request, gettext("An event could not be published: you may not publish it, or it is gone."))
+            continue
+        _start(request, event, StaffOperationKind.PUBLISH)
+    return HttpResponseRedirect(reverse("admin:events_event_changelist"))
+
+
+def cancel_view(request: HttpRequest, object_id: str, *, site: StaffAdminSite) -> HttpResponse:
+    event = event_for_staff(request, object_id, Capability.EVENTS_MANAGE)
+    form = CancelEventForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        operation = _start(request, event, StaffOperationKind.CANCEL, reason=form.cleaned_data["reason"])
+        return _operation_page(event.id, operation.id) if operation else _change_page(event.id)
+    title = gettext("Cancel %(title)s") % {"title": event.title}
+    return site.page(request, "admin/events/event/cancel.html", title=title, event=event, form=form)
+
+
+def reprice_view(request: HttpRequest, object_id: str, *, site: StaffAdminSite) -> HttpResponse:
+    """A tier's new price after publishing: queued as an operation, audited, applied to every free place."""
+    event = event_for_staff(request, object_id, Capability.EVENTS_MANAGE)
+    tiers = events_selectors.tier_prices(event_id=event.id)
+    form = RepriceForm(request.POST or None, tiers=tiers, initial={"tier": request.GET.get("tier", "")})
+    if request.method == "POST" and form.is_valid():
+        params = {"tier_id": form.cleaned_data["tier"], "price": str(form.cleaned_data["price"])}
+        operation = _start(
+            request, event, StaffOperationKind.REPRICE, reason=form.cleaned_data["reason"], params=params
+        )
+        return _operation_page(event.id, operation.id) if operation else _change_page(event.id)
+    title = gettext("Reprice %(title)s") % {"title": event.title}
+    return site.page(request, "admin/events/event/reprice.html", title=title, event=event, form=form)
+
+
+def return_to_sale_view(request: HttpRequest, object_id: str) -> HttpResponse:
+    """Every place of the event kept off sale under one name (the dashboard's button) back on sale."""
+    event = event_for_staff(request, object_id, Capability.EVENTS_MANAGE)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    kept_for = request.POST.get("kept_for", "")
+    try:
+        result = inventory_services.seats_return_to_sale(
+            event_id=event.id, kept_for=kept_for, actor_id=actor_id(request)
+        )
+    except DomainError as exc:
+        messages.error(request, exc.detail)
+        return _dashboard_page(event.id)
+    messages.success(
+        request,
+        gettext("%(count)s place(s) kept for %(kept_for)s returned to sale.")
+        % {"count": len(result.changed), "kept_for": kept_for},
+    )
+    if result.changed:
+        waiting_list_nudge(event_id=event.id)
+    return _dashboard_page(event.id)
+
+
+def operation_view(request: HttpRequest, object_id: str, operation_id: str, *, site: StaffAdminSite) -> HttpResponse:
+    """The live progress page; ``?format=json`` is what its script polls (it works without, by refreshing)."""
+    event = event_for_staff(request, object_id, Capability.EVENTS_MANAGE)
+    op_id = as_uuid(operation_id)
+    if op_id is None:
+        raise Http404("No such operation.")
+    try:
+        operation = staff_operations.staff_operation_get(operation_id=op_id, event_id=event.id)
+    except DomainError as exc:
+        raise Http404("No such operation.") from exc
+    if request.GET.get("format") == "json":
+        return JsonResponse(operation_json(operation))
+    return site.page(
+        request,
+        "admin/events/event/operation.html",
+        title=gettext("%(operation)s: %(title)s")
+        % {"operation": StaffOperationKind(operation.kind).label, "title": event.title},
+        event=event,
+        operation=operation,
+        state=operation_json(operation),
+        poll_seconds=OPERATION_POLL_SECONDS,
+    )
+
+
+def dashboard_view(request: HttpRequest, object_id: str, *, site: StaffAdminSite) -> HttpResponse:
+    event = event_for_staff(request, object_id, Capability.EVENTS_VIEW)
+    started = time.perf_counter()
+    table = event_sales_table(event_id=event.id, venue_id=event.venue_id)
+    _group_row_figures(table["rows"])
+    zone = event.venue_timezone
+    sales, entries = cache.get_or_set(
+        f"dashboard-timelines:{event.id}:{zone}",
+        lambda: (
+            event_sales_timeline(event_id=event.id, timezone_name=zone),
+            event_entries_timeline(event_id=event.id, timezone_name=zone),
+        ),
+        DASHBOARD_CHARTS_SECONDS,
+    )
+    by_section = sales_chart(sales, split="by_section", names=table["section_names"], what=gettext("section"))
+    charts = [
+        sales_chart(sales, split="by_tier", names=table["tier_names"], what=gettext("price tier")),
+        *([by_section] if by_section.legend else []),  # drawn when the tickets fall in more than one section
+        entries_chart(entries, ticket_holders=table["totals"]["issued"]),
+    ]
+    kept_off_sale = inventory_selectors.event_places_kept_off_sale(event_id=event.id)
+    waiting = event_waiting_lines(event_id=event.id, section_names=table["section_names"])
+    took_ms = (time.perf_counter() - started) * 1000
+    context = dict(
+        event=event,
+        table=table,
+        charts=charts,
+        can_manage=has_capability(request, Capability.EVENTS_MANAGE, event.organization_id),
+        charts_seconds=DASHBOARD_CHARTS_SECONDS,
+        kept_off_sale=kept_off_sale,
+        waiting=waiting,
+        seats_url=reverse("admin:inventory_seat_changelist"),
+        took_ms=took_ms,
+        refresh_seconds=DASHBOARD_REFRESH_SECONDS,
+    )
+    if request.GET.get("fragment"):
+        # The table the open page swaps in every few seconds: no admin chrome, so none of the admin site's
+        # context (its app list asks every registered model's permissions).
+        return TemplateResponse(request, "admin/events/event/dashboard_table.html", context)
+    title = gettext("Sales: %(title)s") % {"title": event.title}
+    return site.page(request, "admin/events/event/dashboard.html", title=title, **context)
+
+
 def register(site: StaffAdminSite) -> None:
     """Add the pages under the event admin's URLs, with the URL names the event admin links to."""
-
-    def publish_view(request: HttpRequest, object_id: str) -> HttpResponse:
-        event = event_for_staff(request, object_id, Capability.EVENTS_MANAGE)
-        if request.method == "POST":
-            operation = _start(request, event, StaffOperationKind.PUBLISH)
-            return _operation_page(event.id, operation.id) if operation else _change_page(event.id)
-        sections = events_selectors.event_sections_for_sale(event_id=event.id)
-        title = gettext("Publish %(title)s") % {"title": event.title}
-        return site.page(
-            request,
-            "admin/events/event/publish.html",
-            title=title,
-            event=event,
-            sections=sections,
-            total=sum(section.places for section in sections),
-            operations=staff_operations.staff_operations_for_event(event_id=event.id, limit=5),
-        )
-
-    def publish_many_view(request: HttpRequest) -> HttpResponse:
-        """The event list's "publish selected" action lands here: each event the staff member may publish."""
-        if request.method != "POST":
-            return HttpResponseRedirect(reverse("admin:events_event_changelist"))
-        for object_id in request.POST.getlist("event_ids"):
-            try:
-                event = event_for_staff(request, object_id, Capability.EVENTS_MANAGE)
-            except Http404:
-                messages.error(
-                    request, gettext("An event could not be published: you may not publish it, or it is gone.")
-                )
-                continue
-            _start(request, event, StaffOperationKind.PUBLISH)
-        return HttpResponseRedirect(reverse("admin:events_event_changelist"))
-
-    def cancel_view(request: HttpRequest, object_id: str) -> HttpResponse:
-        event = event_for_staff(request, object_id, Capability.EVENTS_MANAGE)
-        form = CancelEventForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
-            operation = _start(request, event, StaffOperationKind.CANCEL, reason=form.cleaned_data["reason"])
-            return _operation_page(event.id, operation.id) if operation else _change_page(event.id)
-        title = gettext("Cancel %(title)s") % {"title": event.title}
-        return site.page(request, "admin/events/event/cancel.html", title=title, event=event, form=form)
-
-    def reprice_view(request: HttpRequest, object_id: str) -> HttpResponse:
-        """A tier's new price after publishing: queued as an operation, audited, applied to every free place."""
-        event = event_for_staff(request, object_id, Capability.EVENTS_MANAGE)
-        tiers = events_selectors.tier_prices(event_id=event.id)
-        form = RepriceForm(request.POST or None, tiers=tiers, initial={"tier": request.GET.get("tier", "")})
-        if request.method == "POST" and form.is_valid():
-            params = {"tier_id": form.cleaned_data["tier"], "price": str(form.cleaned_data["price"])}
-            operation = _start(
-                request, event, StaffOperationKind.REPRICE, reason=form.cleaned_data["reason"], params=params
-            )
-            return _operation_page(event.id, operation.id) if operation else _change_page(event.id)
-        title = gettext("Reprice %(title)s") % {"title": event.title}
-        return site.page(request, "admin/events/event/reprice.html", title=title, event=event, form=form)
-
-    def return_to_sale_view(request: HttpRequest, object_id: str) -> HttpResponse:
-        """Every place of the event kept off sale under one name (the dashboard's button) back on sale."""
-        event = event_for_staff(request, object_id, Capability.EVENTS_MANAGE)
-        if request.method != "POST":
-            return HttpResponseNotAllowed(["POST"])
-        kept_for = request.POST.get("kept_for", "")
-        try:
-            result = inventory_services.seats_return_to_sale(
-                event_id=event.id, kept_for=kept_for, actor_id=actor_id(request)
-            )
-        except DomainError as exc:
-            messages.error(request, exc.detail)
-        else:
-            messages.success(
-                request,
-                gettext("%(count)s place(s) kept for %(kept_for)s returned to sale.")
-                % {"count": len(result.changed), "kept_for": kept_for},
-            )
-            if result.changed:
-                waiting_list_nudge(event_id=event.id)
-        return HttpResponseRedirect(reverse("admin:events_event_dashboard", args=[event.id]))
-
-    def operation_view(request: HttpRequest, object_id: str, operation_id: str) -> HttpResponse:
-        """The live progress page; ``?format=json`` is what its script polls (it works without, by refreshing)."""
-        event = event_for_staff(request, object_id, Capability.EVENTS_MANAGE)
-        op_id = as_uuid(operation_id)
-        if op_id is None:
-            raise Http404("No such operation.")
-        try:
-            operation = staff_operations.staff_operation_get(operation_id=op_id, event_id=event.id)
-        except DomainError as exc:
-            raise Http404("No such operation.") from exc
-        if request.GET.get("format") == "json":
-            return JsonResponse(operation_json(operation))
-        return site.page(
-            request,
-            "admin/events/event/operation.html",
-            title=gettext("%(operation)s: %(title)s")
-            % {"operation": StaffOperationKind(operation.kind).label, "title": event.title},
-            event=event,
-            operation=operation,
-            state=operation_json(operation),
-            poll_seconds=OPERATION_POLL_SECONDS,
-        )
-
-    def dashboard_view(request: HttpRequest, object_id: str) -> HttpResponse:
-        event = event_for_staff(request, object_id, Capability.EVENTS_VIEW)
-        started = time.perf_counter()
-        table = event_sales_table(event_id=event.id, venue_id=event.venue_id)
-        _group_row_figures(table["rows"])
-        zone = event.venue_timezone
-        sales, entries = cache.get_or_set(
-            f"dashboard-timelines:{event.id}:{zone}",
-            lambda: (
-                event_sales_timeline(event_id=event.id, timezone_name=zone),
-                event_entries_timeline(event_id=event.id, timezone_name=zone),
-            ),
-            DASHBOARD_CHARTS_SECONDS,
-        )
-        by_section = sales_chart(sales, split="by_section", names=table["section_names"], what=gettext("section"))
-        charts = [
-            sales_chart(sales, split="by_tier", names=table["tier_names"], what=gettext("price tier")),
-            *([by_section] if by_section.legend else []),  # drawn when the tickets fall in more than one section
-            entries_chart(entries, ticket_holders=table["totals"]["issued"]),
-        ]
-        kept_off_sale = inventory_selectors.event_places_kept_off_sale(event_id=event.id)
-        waiting = event_waiting_lines(event_id=event.id, section_names=table["section_names"])
-        took_ms = (time.perf_counter() - started) * 1000
-        context = dict(
-            event=event,
-            table=table,
-            charts=charts,
-            charts_seconds=DASHBOARD_CHARTS_SECONDS,
-            kept_off_sale=kept_off_sale,
-            waiting=waiting,
-            can_manage=has_capability(request, Capability.EVENTS_MANAGE, event.organization_id),
-            seats_url=reverse("admin:inventory_seat_changelist"),
-            took_ms=took_ms,
-            refresh_seconds=DASHBOARD_REFRESH_SECONDS,
-        )
-        if request.GET.get("fragment"):
-            # The table the open page swaps in every few seconds: no admin chrome, so none of the admin site's
-            # context (its app list asks every registered model's permissions).
-            return TemplateResponse(request, "admin/events/event/dashboard_table.html", context)
-        title = gettext("Sales: %(title)s") % {"title": event.title}
-        return site.page(request, "admin/events/event/dashboard.html", title=title, **context)
-
     site.register_view("events/event/publish/", publish_many_view, name="events_event_publish_many")
-    site.register_view("events/event/<str:object_id>/publish/", publish_view, name="events_event_publish")
-    site.register_view("events/event/<str:object_id>/cancel/", cancel_view, name="events_event_cancel")
-    site.register_view("events/event/<str:object_id>/reprice/", reprice_view, name="events_event_reprice")
-    site.register_view("events/event/<str:object_id>/dashboard/", dashboard_view, name="events_event_dashboard")
+    site.register_page("events/event/<str:object_id>/publish/", publish_view, name="events_event_publish")
+    site.register_page("events/event/<str:object_id>/cancel/", cancel_view, name="events_event_cancel")
+    site.register_page("events/event/<str:object_id>/reprice/", reprice_view, name="events_event_reprice")
+    site.register_page("events/event/<str:object_id>/dashboard/", dashboard_view, name="events_event_dashboard")
     site.register_view(
         "events/event/<str:object_id>/return-to-sale/", return_to_sale_view, name="events_event_return_to_sale"
     )
-    site.register_view(
+    site.register_page(
         "events/event/<str:object_id>/operations/<str:operation_id>/", operation_view, name="events_event_operation"
     )

@@ -25,7 +25,7 @@ from events.contract import EventOperationsInfo
 from orders import DB_ALIAS
 from orders.admin.event_operations import event_for_staff
 from orders.contract import WaitingRoomMode
-from orders.models import WaitingRoomAdmission
+from orders.models import WaitingRoom, WaitingRoomAdmission
 from orders.services import waiting_room as rooms
 
 LOG_ROWS = 50
@@ -113,81 +113,94 @@ def _initial(event: EventOperationsInfo, room) -> dict:
     return {"active": True, "opens_at": starts - dt.timedelta(minutes=30), "starts_at": starts}
 
 
-def register(site: StaffAdminSite) -> None:
-    def waiting_room_view(request: HttpRequest, object_id: str) -> HttpResponse:
-        event = event_for_staff(request, object_id, Capability.EVENTS_VIEW)
-        room = rooms.waiting_room_get(event_id=event.id)
-        self_url = reverse("admin:events_event_waiting_room", args=[event.id])
-        may_manage = has_capability(request, Capability.EVENTS_MANAGE, event.organization_id)
-        form = WaitingRoomForm(initial=_initial(event, room))
-        if request.method == "POST":
-            if not may_manage:
-                raise Http404("No such event.")
-            action = request.POST.get("action", "configure")
-            try:
-                if action == "configure":
-                    form = WaitingRoomForm(request.POST)
-                    if form.is_valid():
-                        data = form.cleaned_data
-                        rooms.waiting_room_configure(
-                            event_id=event.id,
-                            active=data["active"],
-                            opens_at=data["opens_at"],
-                            starts_at=data["starts_at"],
-                            rate_per_minute=data["rate_per_minute"],
-                            pass_minutes=data["pass_minutes"],
-                            per_address_cap=data["per_address_cap"],
-                            max_in_flight=data.get("max_in_flight"),
-                            admission_mode=data["admission_mode"] or WaitingRoomMode.RATE,
-                            latency_target_ms=data.get("latency_target_ms"),
-                            actor_id=actor_id(request),
-                        )
-                        messages.success(request, gettext("Waiting room saved."))
-                        return HttpResponseRedirect(self_url)
-                elif room is None:
-                    raise InvalidInput(gettext("Set the waiting room up first."))
-                elif action in ("pause", "resume"):
-                    rooms.waiting_room_set_pace(room_id=room.pk, paused=action == "pause", actor_id=actor_id(request))
-                    messages.success(
-                        request, gettext("Admissions paused.") if action == "pause" else gettext("Admissions resumed.")
-                    )
-                    return HttpResponseRedirect(self_url)
-                elif action == "rate":
-                    pace = PaceForm(request.POST)
-                    if not pace.is_valid():
-                        raise InvalidInput(gettext("Give a rate between 1 and 100000 per minute."))
-                    rate = pace.cleaned_data["rate_per_minute"]
-                    rooms.waiting_room_set_pace(room_id=room.pk, rate_per_minute=rate, actor_id=actor_id(request))
-                    messages.success(request, gettext("Admitting %(rate)s per minute from now on.") % {"rate": rate})
-                    return HttpResponseRedirect(self_url)
-            except DomainError as exc:
-                messages.error(request, exc.detail)
-                if not form.is_bound:
-                    return HttpResponseRedirect(self_url)
-        counts = rooms.waiting_room_counts(room=room) if room else None
-        if request.GET.get("format") == "json":
-            return JsonResponse({"counts": counts, "status": rooms.waiting_room_status(room) if room else None})
-        log = (
-            WaitingRoomAdmission.objects.using(DB_ALIAS).filter(room=room).order_by("-created_at")[:LOG_ROWS]
-            if room
-            else []
-        )
-        return site.page(
-            request,
-            "orders/waiting_room/admin.html",
-            title=gettext("Waiting room: %(title)s") % {"title": event.title},
-            event=event,
-            room=room,
-            form=form,
-            counts=counts,
-            log=log,
-            may_manage=may_manage,
-            refresh_seconds=REFRESH_SECONDS,
-            admission_rate=rooms.admission_rate(room) if room else None,
-            following=room is not None and room.admission_mode == WaitingRoomMode.THROUGHPUT,
-            back=reverse("admin:events_event_change", args=[event.id]),
-        )
+def waiting_room_view(request: HttpRequest, object_id: str, *, site: StaffAdminSite) -> HttpResponse:
+    event = event_for_staff(request, object_id, Capability.EVENTS_VIEW)
+    room = rooms.waiting_room_get(event_id=event.id)
+    self_url = reverse("admin:events_event_waiting_room", args=[event.id])
+    may_manage = has_capability(request, Capability.EVENTS_MANAGE, event.organization_id)
+    form = WaitingRoomForm(initial=_initial(event, room))
+    if request.method == "POST":
+        if not may_manage:
+            raise Http404("No such event.")
+        action = request.POST.get("action", "configure")
+        if action == "configure":
+            form = WaitingRoomForm(request.POST)
+        try:
+            if _act(request, event=event, room=room, action=action, form=form):
+                return HttpResponseRedirect(self_url)
+        except DomainError as exc:
+            messages.error(request, exc.detail)
+            if not form.is_bound:
+                return HttpResponseRedirect(self_url)
+    counts = rooms.waiting_room_counts(room=room) if room else None
+    if request.GET.get("format") == "json":
+        return JsonResponse({"counts": counts, "status": rooms.waiting_room_status(room) if room else None})
+    log = (
+        WaitingRoomAdmission.objects.using(DB_ALIAS).filter(room=room).order_by("-created_at")[:LOG_ROWS]
+        if room
+        else []
+    )
+    return site.page(
+        request,
+        "orders/waiting_room/admin.html",
+        title=gettext("Waiting room: %(title)s") % {"title": event.title},
+        event=event,
+        admission_rate=rooms.admission_rate(room) if room else None,
+        room=room,
+        form=form,
+        counts=counts,
+        log=log,
+        following=room is not None and room.admission_mode == WaitingRoomMode.THROUGHPUT,
+        may_manage=may_manage,
+        refresh_seconds=REFRESH_SECONDS,
+        back=reverse("admin:events_event_change", args=[event.id]),
+    )
 
-    site.register_view(
+
+def _act(
+    request: HttpRequest, *, event: EventOperationsInfo, room: WaitingRoom | None, action: str, form: WaitingRoomForm
+) -> bool:
+    """Do what the staff member asked; True when it is done (the page reloads), False when the page shows again
+    (the configuration form with its errors, an unknown action)."""
+    if action == "configure":
+        if not form.is_valid():
+            return False
+        data = form.cleaned_data
+        rooms.waiting_room_configure(
+            event_id=event.id,
+            active=data["active"],
+            opens_at=data["opens_at"],
+            starts_at=data["starts_at"],
+            rate_per_minute=data["rate_per_minute"],
+            pass_minutes=data["pass_minutes"],
+            per_address_cap=data["per_address_cap"],
+            max_in_flight=data.get("max_in_flight"),
+            admission_mode=data["admission_mode"] or WaitingRoomMode.RATE,
+            latency_target_ms=data.get("latency_target_ms"),
+            actor_id=actor_id(request),
+        )
+        messages.success(request, gettext("Waiting room saved."))
+        return True
+    if room is None:
+        raise InvalidInput(gettext("Set the waiting room up first."))
+    if action in ("pause", "resume"):
+        rooms.waiting_room_set_pace(room_id=room.pk, paused=action == "pause", actor_id=actor_id(request))
+        messages.success(
+            request, gettext("Admissions paused.") if action == "pause" else gettext("Admissions resumed.")
+        )
+        return True
+    if action == "rate":
+        pace = PaceForm(request.POST)
+        if not pace.is_valid():
+            raise InvalidInput(gettext("Give a rate between 1 and 100000 per minute."))
+        rate = pace.cleaned_data["rate_per_minute"]
+        rooms.waiting_room_set_pace(room_id=room.pk, rate_per_minute=rate, actor_id=actor_id(request))
+        messages.success(request, gettext("Admitting %(rate)s per minute from now on.") % {"rate": rate})
+        return True
+    return False
+
+
+def register(site: StaffAdminSite) -> None:
+    site.register_page(
         "events/event/<str:object_id>/waiting-room/", waiting_room_view, name="events_event_waiting_room"
     )

@@ -87,24 +87,11 @@ def box_office_sell(
     SEAT_UNAVAILABLE, NOT_ENOUGH_SEATS (409), VALIDATION_ERROR (400).
     """
     event = _event_for_staff(actor_id=actor_id, event_id=event_id, capability=Capability.BOX_OFFICE_SELL)
-    method = str(payment_method or "")
-    if method not in BoxOfficePayment.values:
-        raise InvalidInput(
-            gettext("Choose how the buyer paid."), fields={"payment_method": [gettext("Cash or card terminal.")]}
-        )
+    method = _payment_method(payment_method)
     key = _key(idempotency_key)
     places = _places(seat_ids=seat_ids, section_id=section_id, quantity=quantity)
     email = (email or "").strip()
-    if not email and not print_tickets:
-        raise InvalidInput(
-            gettext("Enter the buyer's email address or print the tickets."),
-            fields={"email": [gettext("Enter an address, or choose to print the tickets.")]},
-        )
-    buyer, created = (
-        accounts_services.user_for_tickets(email=email, full_name=full_name)
-        if email
-        else (accounts_services.user_walk_in(organization_id=event.organization_id), False)
-    )
+    buyer, created = _sale_buyer(event=event, email=email, full_name=full_name, print_tickets=print_tickets)
     order = _issue(
         event=event,
         buyer=buyer,
@@ -133,6 +120,28 @@ def box_office_sell(
         },
     )
     return BoxOfficeSale(order=order, buyer_email=email.lower(), account_created=created, printed=printed)
+
+
+def _payment_method(payment_method: Any) -> str:
+    method = str(payment_method or "")
+    if method not in BoxOfficePayment.values:
+        raise InvalidInput(
+            gettext("Choose how the buyer paid."), fields={"payment_method": [gettext("Cash or card terminal.")]}
+        )
+    return method
+
+
+def _sale_buyer(*, event: EventInfo, email: str, full_name: str, print_tickets: bool) -> tuple[UserInfo, bool]:
+    """Whose tickets a sale makes (and whether the account is new): the email's account, or the organization's
+    walk-in account when the tickets are printed instead."""
+    if not email and not print_tickets:
+        raise InvalidInput(
+            gettext("Enter the buyer's email address or print the tickets."),
+            fields={"email": [gettext("Enter an address, or choose to print the tickets.")]},
+        )
+    if email:
+        return accounts_services.user_for_tickets(email=email, full_name=full_name)
+    return accounts_services.user_walk_in(organization_id=event.organization_id), False
 
 
 def comp_issue(

@@ -22,6 +22,7 @@ from accounts import selectors as accounts_selectors
 from core.errors import DomainError
 from core.ids import as_uuid
 from events import selectors as events_selectors
+from events.contract import EventInfo
 from inventory import selectors as inventory_selectors
 from orders import DB_ALIAS, presentation
 from orders import services as order_services
@@ -46,35 +47,44 @@ def checkout(request: HttpRequest) -> HttpResponse:
     checkout_url = f"{reverse('orders:checkout')}?{urlencode({'event': event.id})}"
 
     if request.method == "POST":
-        checkout_service = (
-            order_services.order_checkout_by_card
-            if request.POST.get("pay_difference_by_card")
-            else order_services.order_checkout
-        )
-        try:
-            order = checkout_service(
-                buyer_id=request.user.pk,
-                event_id=event.id,
-                idempotency_key=request.POST.get("idempotency_key", ""),
-                waiting_room_pass=waiting_room_pass_from_request(request, event.id),
-            )
-        except WaitingRoomPassRequired as error:
-            return pass_required_page(request, error)
-        except order_services.StepUpRequired as error:
-            messages.warning(request, error.detail)
-            return redirect(f"/accounts/step-up/?{urlencode({'next': checkout_url})}")
-        except DomainError as error:
-            messages.error(request, _checkout_error_message(error))
-            return redirect(checkout_url)
-        if order.pay_url:
-            return redirect(order.pay_url)  # the card payment of the difference; back to the order page after it
-        if order.status == "PENDING":
-            return redirect("orders:detail", order_id=order.id)
-        messages.success(
-            request, _("Paid. Your order for %(title)s is confirmed; your tickets are ready.") % {"title": event.title}
-        )
-        return redirect("orders:detail", order_id=order.id)
+        return _checkout_pay(request, event=event, checkout_url=checkout_url)
+    return _checkout_page(request, event=event, checkout_url=checkout_url)
 
+
+def _checkout_pay(request: HttpRequest, *, event: EventInfo, checkout_url: str) -> HttpResponse:
+    """Pay for the holds (the difference by card when asked) and go where the payment leads."""
+    checkout_service = (
+        order_services.order_checkout_by_card
+        if request.POST.get("pay_difference_by_card")
+        else order_services.order_checkout
+    )
+    try:
+        order = checkout_service(
+            buyer_id=request.user.pk,
+            event_id=event.id,
+            idempotency_key=request.POST.get("idempotency_key", ""),
+            waiting_room_pass=waiting_room_pass_from_request(request, event.id),
+        )
+    except WaitingRoomPassRequired as error:
+        return pass_required_page(request, error)
+    except order_services.StepUpRequired as error:
+        messages.warning(request, error.detail)
+        return redirect(f"/accounts/step-up/?{urlencode({'next': checkout_url})}")
+    except DomainError as error:
+        messages.error(request, _checkout_error_message(error))
+        return redirect(checkout_url)
+    if order.pay_url:
+        return redirect(order.pay_url)  # the card payment of the difference; back to the order page after it
+    if order.status == "PENDING":
+        return redirect("orders:detail", order_id=order.id)
+    messages.success(
+        request, _("Paid. Your order for %(title)s is confirmed; your tickets are ready.") % {"title": event.title}
+    )
+    return redirect("orders:detail", order_id=order.id)
+
+
+def _checkout_page(request: HttpRequest, *, event: EventInfo, checkout_url: str) -> HttpResponse:
+    """The holds with their prices, the balance, and what is missing to pay (a top-up, a step-up)."""
     holds = inventory_selectors.holds_for_buyer(buyer_id=request.user.pk, event_id=event.id)
     buyer = accounts_selectors.user_get(user_id=request.user.pk)
     total = sum((Decimal(seat.price) for seat in holds), Decimal("0.00"))

@@ -125,27 +125,7 @@ def _seat_map(seats: list[dict], *, mine: set, arc_radius: int = 0) -> dict:
     def shift(point: tuple[float, float]) -> tuple[float, float]:
         return round(point[0] - min_x + pad, 1), round(point[1] - min_y + top, 1)
 
-    rows: dict[str, dict] = {}
-    drawn = []
-    for seat, position in zip(seats, positions, strict=True):
-        cx, cy = shift(position)
-        state = _seat_state(seat, mine)
-        row = rows.setdefault(seat["row"], {"label": seat["row"], "x": cx, "y": cy, "index": len(rows)})
-        if cx < row["x"]:
-            row["x"], row["y"] = cx, cy
-        drawn.append(
-            {
-                "id": seat["id"],
-                "row": seat["row"],
-                "row_index": row["index"],
-                "number": seat["number"],
-                "cx": cx,
-                "cy": cy,
-                "state": state,
-                "accessible": seat["accessible"],
-                "price": seat["price"],
-            }
-        )
+    drawn, rows = _drawn_seats(seats, [shift(position) for position in positions], mine=mine)
     for row in rows.values():
         row["x"] = round(max(row["x"] - pitch * 1.6, 1), 1)
     edge_points = [shift(point) for point in edge]
@@ -168,6 +148,34 @@ def _seat_map(seats: list[dict], *, mine: set, arc_radius: int = 0) -> dict:
         "display_height": round(height * scale),
         "screen_pitch": round(pitch * scale, 1),
     }
+
+
+def _drawn_seats(
+    seats: list[dict], centres: list[tuple[float, float]], *, mine: set
+) -> tuple[list[dict], dict[str, dict]]:
+    """Each seat at its centre on screen with its state, and each row with where its label goes: by the row's
+    leftmost seat."""
+    rows: dict[str, dict] = {}
+    drawn = []
+    for seat, (cx, cy) in zip(seats, centres, strict=True):
+        state = _seat_state(seat, mine)
+        row = rows.setdefault(seat["row"], {"label": seat["row"], "x": cx, "y": cy, "index": len(rows)})
+        if cx < row["x"]:
+            row["x"], row["y"] = cx, cy
+        drawn.append(
+            {
+                "id": seat["id"],
+                "row": seat["row"],
+                "row_index": row["index"],
+                "number": seat["number"],
+                "cx": cx,
+                "cy": cy,
+                "state": state,
+                "accessible": seat["accessible"],
+                "price": seat["price"],
+            }
+        )
+    return drawn, rows
 
 
 def _seat_section_context(event_id, section_row: dict, *, mine: set, picked: frozenset = frozenset()) -> dict:

@@ -312,12 +312,7 @@ def tickets_refund_finish(refund: OrderRefund) -> OrderRefund:
         )
     except (inventory_services.TicketCheckedIn, inventory_services.TicketTransferred):
         # Admitted at a gate (or passed on) after the pre-check: nothing changed in seats_db; the refund is given up.
-        with transaction.atomic(using=DB_ALIAS):
-            OrderLine.objects.using(DB_ALIAS).filter(refund=refund).update(refund=None, updated_at=timezone.now())
-            OrderRefund.objects.using(DB_ALIAS).filter(pk=refund.pk, step=OrderRefundStep.REFUNDING).update(
-                step=OrderRefundStep.ABANDONED, updated_at=timezone.now()
-            )
-        listed_tickets_repair(seat_ids=seat_ids)
+        _tickets_refund_abandon(refund, seat_ids=seat_ids)
         raise
     fault_point("tickets_refund.after_seats")
     if refund.amount > 0 and order.channel == OrderChannel.ONLINE:  # a box-office sale pays back at the counter
@@ -350,22 +345,37 @@ def tickets_refund_finish(refund: OrderRefund) -> OrderRefund:
         waiting_list_nudge(event_id=order.event_id)
     refund.refresh_from_db(using=DB_ALIAS)
     if finished:
-        audit_record(
-            actor_id=refund.actor_id,
-            action="order.refund_tickets",
-            object_type="order",
-            object_id=str(order.pk),
-            organization_id=order.organization_id,
-            reason=refund.reason,
-            data={
-                "refund_id": str(refund.pk),
-                "amount": str(refund.amount),
-                "seat_ids": sorted(str(seat) for seat in seat_ids),
-                "buyer_id": str(order.buyer_id),
-                "seats_blocked": refund.block_seats,
-            },
-        )
+        _tickets_refund_audit(refund, order=order, seat_ids=seat_ids)
     return refund
+
+
+def _tickets_refund_abandon(refund: OrderRefund, *, seat_ids: list[uuid.UUID]) -> None:
+    """Give the refund up (its lines back in the order, step ABANDONED); tickets whose listings it closed are SOLD
+    again, usable."""
+    with transaction.atomic(using=DB_ALIAS):
+        OrderLine.objects.using(DB_ALIAS).filter(refund=refund).update(refund=None, updated_at=timezone.now())
+        OrderRefund.objects.using(DB_ALIAS).filter(pk=refund.pk, step=OrderRefundStep.REFUNDING).update(
+            step=OrderRefundStep.ABANDONED, updated_at=timezone.now()
+        )
+    listed_tickets_repair(seat_ids=seat_ids)
+
+
+def _tickets_refund_audit(refund: OrderRefund, *, order: Order, seat_ids: list[uuid.UUID]) -> None:
+    audit_record(
+        actor_id=refund.actor_id,
+        action="order.refund_tickets",
+        object_type="order",
+        object_id=str(order.pk),
+        organization_id=order.organization_id,
+        reason=refund.reason,
+        data={
+            "refund_id": str(refund.pk),
+            "amount": str(refund.amount),
+            "seat_ids": sorted(str(seat) for seat in seat_ids),
+            "buyer_id": str(order.buyer_id),
+            "seats_blocked": refund.block_seats,
+        },
+    )
 
 
 def orders_refund_for_event(

@@ -149,18 +149,23 @@ def complete_steps(transfer_id: uuid.UUID) -> None:
         ),
     )
     if reached == Step.OWNERSHIP_MOVED:
-        with transaction.atomic(using=DB_ALIAS):
-            completed = transfer_advance(
-                transfer.id,
-                expect_status=Status.COMPLETING,
-                expect_step=Step.OWNERSHIP_MOVED,
-                status=Status.COMPLETED,
-                step=Step.DONE,
-                completed_at=timezone.now(),
-            )
-            if completed:  # both parties hear of it, queued with the completion itself
-                for person in (transfer.from_user_id, transfer.to_user_id):
-                    notify(kind=NotificationKind.TRANSFER_COMPLETED, object_id=transfer.id, recipient_id=person)
+        _complete(transfer)
+
+
+def _complete(transfer: Transfer) -> None:
+    """COMPLETED and DONE; both parties hear of it, queued in the transaction of the completion itself."""
+    with transaction.atomic(using=DB_ALIAS):
+        completed = transfer_advance(
+            transfer.id,
+            expect_status=Status.COMPLETING,
+            expect_step=Step.OWNERSHIP_MOVED,
+            status=Status.COMPLETED,
+            step=Step.DONE,
+            completed_at=timezone.now(),
+        )
+        if completed:
+            for person in (transfer.from_user_id, transfer.to_user_id):
+                notify(kind=NotificationKind.TRANSFER_COMPLETED, object_id=transfer.id, recipient_id=person)
 
 
 def _compensate(transfer: Transfer, *, failure_code: str) -> None:
