@@ -161,6 +161,9 @@ REPLICA_MAX_LAG_SECONDS = env.float("REPLICA_MAX_LAG_SECONDS", default=5.0)
 # The public seat map and availability JSON, the same for every viewer, are shared through the cache for this many
 # whole seconds (orders/api/event_views.py): well within the staleness the replica may add. 0: every request reads.
 PUBLIC_READ_CACHE_SECONDS = env.int("PUBLIC_READ_CACHE_SECONDS", default=1)
+# The sales dashboard's figures that open dashboards poll (orders/admin/event_operations.py) are counted once per
+# event and this many whole seconds for every staff member watching; a page load always counts afresh. 0: always.
+DASHBOARD_SHARED_SECONDS = env.int("DASHBOARD_SHARED_SECONDS", default=1)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Auth ------------------------------------------------------------------------------------------------------

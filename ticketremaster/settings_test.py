@@ -24,8 +24,9 @@ from ticketremaster.settings import *  # noqa: E402, F403
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed; Argon2 is asserted in its own test
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 FAULT_INJECTION_ENABLED = True
-# Tests read what they just wrote; the shared public reads have their own tests (tests/performance/test_lean_paths.py).
+# Tests read what they just wrote; the shared reads have their own tests (tests/performance/test_lean_paths.py).
 PUBLIC_READ_CACHE_SECONDS = 0
+DASHBOARD_SHARED_SECONDS = 0
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"anon": "10000/min", "user": "100000/min"}}  # noqa: F405
 
 # A read replica from the environment (deploy/ctl env sets one) is left out: a test that needs one configures it

@@ -8,8 +8,10 @@ own URLs (``/admin/events/event/<id>/publish/``...) with the names the event adm
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.core.cache import cache
@@ -23,7 +25,8 @@ from django.http import (
 )
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils.translation import gettext, gettext_lazy
+from django.utils import timezone
+from django.utils.translation import get_language, gettext, gettext_lazy
 
 from core.admin_site import StaffAdminSite
 from core.admin_tenancy import Capability, actor_id, has_capability
@@ -48,7 +51,8 @@ from orders.staff_selectors import (
 
 DASHBOARD_REFRESH_SECONDS = 5
 # The charts' timelines scan every ticket and admission of the event (~100 ms at 50,000 tickets on a busy machine):
-# computed at most this often per event and shared by every staff member watching; the table stays live.
+# computed at most this often per event and shared by every staff member watching; the table is counted afresh on
+# each page load and at most every DASHBOARD_SHARED_SECONDS (settings) for the refreshes.
 DASHBOARD_CHARTS_SECONDS = 30
 OPERATION_POLL_SECONDS = 1
 
@@ -262,11 +266,34 @@ def operation_view(request: HttpRequest, object_id: str, operation_id: str, *, s
     )
 
 
-def dashboard_view(request: HttpRequest, object_id: str, *, site: StaffAdminSite) -> HttpResponse:
-    event = event_for_staff(request, object_id, Capability.EVENTS_VIEW)
+def _dashboard_figures(event: EventOperationsInfo) -> dict[str, Any]:
+    """The sales table, the places kept off sale and the waiting lines, with when and in how long they were counted."""
     started = time.perf_counter()
     table = event_sales_table(event_id=event.id, venue_id=event.venue_id)
     _group_row_figures(table["rows"])
+    return dict(
+        table=table,
+        kept_off_sale=inventory_selectors.event_places_kept_off_sale(event_id=event.id),
+        waiting=event_waiting_lines(event_id=event.id, section_names=table["section_names"]),
+        computed_at=timezone.now(),
+        took_ms=(time.perf_counter() - started) * 1000,
+    )
+
+
+def dashboard_view(request: HttpRequest, object_id: str, *, site: StaffAdminSite) -> HttpResponse:
+    event = event_for_staff(request, object_id, Capability.EVENTS_VIEW)
+    fragment = bool(request.GET.get("fragment"))
+    if fragment and settings.DASHBOARD_SHARED_SECONDS > 0:
+        # What every open dashboard of the event polls: counted once per DASHBOARD_SHARED_SECONDS for all of them.
+        # A page load (where a staff member lands after an action) always counts afresh.
+        figures = cache.get_or_set(
+            f"dashboard-figures:{event.id}:{get_language()}",
+            lambda: _dashboard_figures(event),
+            settings.DASHBOARD_SHARED_SECONDS,
+        )
+    else:
+        figures = _dashboard_figures(event)
+    table = figures["table"]
     zone = event.venue_timezone
     sales, entries = cache.get_or_set(
         f"dashboard-timelines:{event.id}:{zone}",
@@ -282,22 +309,16 @@ def dashboard_view(request: HttpRequest, object_id: str, *, site: StaffAdminSite
         *([by_section] if by_section.legend else []),  # drawn when the tickets fall in more than one section
         entries_chart(entries, ticket_holders=table["totals"]["issued"]),
     ]
-    kept_off_sale = inventory_selectors.event_places_kept_off_sale(event_id=event.id)
-    waiting = event_waiting_lines(event_id=event.id, section_names=table["section_names"])
-    took_ms = (time.perf_counter() - started) * 1000
     context = dict(
         event=event,
-        table=table,
+        **figures,
         charts=charts,
         can_manage=has_capability(request, Capability.EVENTS_MANAGE, event.organization_id),
         charts_seconds=DASHBOARD_CHARTS_SECONDS,
-        kept_off_sale=kept_off_sale,
-        waiting=waiting,
         seats_url=reverse("admin:inventory_seat_changelist"),
-        took_ms=took_ms,
         refresh_seconds=DASHBOARD_REFRESH_SECONDS,
     )
-    if request.GET.get("fragment"):
+    if fragment:
         # The table the open page swaps in every few seconds: no admin chrome, so none of the admin site's
         # context (its app list asks every registered model's permissions).
         return TemplateResponse(request, "admin/events/event/dashboard_table.html", context)

@@ -14,11 +14,14 @@ from decimal import Decimal
 
 import pytest
 from django.db import connections
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.renderers import JSONRenderer
 
+from core.databases import ALL_DATABASES
 from events.tests.factories import EventSectionFactory, PriceTierFactory
 from inventory import selectors as inventory_selectors
+from inventory.models import Seat
 from inventory.tests.factories import SeatFactory
 from orders.api.event_serializers import SeatMapSeatSerializer, SectionAvailabilitySerializer
 from orders.tests.helpers import api_client
@@ -126,8 +129,6 @@ def shared_reads(settings):
 
 
 def _seats_statements(call) -> tuple[object, int]:
-    from django.test.utils import CaptureQueriesContext
-
     with CaptureQueriesContext(connections["seats"]) as seats, CaptureQueriesContext(connections["events"]) as events:
         response = call()
     return response, len(seats) + len(events)
@@ -174,6 +175,38 @@ def test_shared_reads_are_kept_per_language_and_refusals_never_stored(section_wi
         refused = _get(buyer, f"/api/v1/events/{path}")
         assert (refused.status_code, refused.json()["code"]) == (404, "NOT_FOUND")
     assert len(_public_read_keys(cache)) == 2
+
+
+@pytest.mark.django_db(databases=ALL_DATABASES)
+def test_open_dashboards_share_their_refreshed_figures_and_a_page_load_counts_afresh(
+    client, settings, monkeypatch, shared_reads
+):
+    from django.core.cache.backends import locmem
+    from django.urls import reverse
+
+    from events.tests.staff_world import make_world
+
+    settings.DASHBOARD_SHARED_SECONDS = 1
+    ours, _theirs = make_world()
+    url = reverse("admin:events_event_dashboard", args=[ours.event.pk])
+
+    def blocked_seen_by(staff, path: str) -> tuple[int, int]:
+        client.force_login(staff)
+        with CaptureQueriesContext(connections["seats"]) as seats:
+            response = client.get(path)
+        assert response.status_code == 200
+        return response.context["table"]["totals"]["blocked"], len(seats)
+
+    blocked, counted = blocked_seen_by(ours.staff["OWNER"], url + "?fragment=1")
+    assert counted >= 2
+    Seat.objects.using("seats").filter(pk=ours.seat_ids[-1]).update(status="BLOCKED")
+    # Another staff member's open dashboard, within the second: the same figures, not counted again.
+    assert blocked_seen_by(ours.staff["BOX_OFFICE"], url + "?fragment=1") == (blocked, 0)
+    # A page load (where staff land after an action) counts afresh; so does the next refresh a second later.
+    assert blocked_seen_by(ours.staff["BOX_OFFICE"], url)[0] == blocked + 1
+    later = locmem.time.time() + 1.5
+    monkeypatch.setattr(locmem.time, "time", lambda: later)
+    assert blocked_seen_by(ours.staff["OWNER"], url + "?fragment=1")[0] == blocked + 1
 
 
 def _public_read_keys(cache) -> list[str]:
