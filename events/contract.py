@@ -100,7 +100,7 @@ class EventInfo(EventIdentity):
     sales_end: dt.datetime | None
     selection_mode: str
     venue_timezone: str = "UTC"  # the IANA zone every time of this event is shown in
-    waiting_room: bool = False  # holds and checkout need a waiting-room pass (orders/services/waiting_room.py)
+    waiting_room: bool = False  # holds and checkout need a waiting-room pass (orders/services/waiting_room/)
 
     @property
     def is_on_sale(self) -> bool:

@@ -1,7 +1,7 @@
 """Venue-map geometry: where a section's footprint and seats fall on the map, and the stage drawn with them.
 
 Pure functions of plain numbers, shared by the admin's preview (events/admin/venue_map.py), the buyers' venue
-overview and section maps (orders/views/event_page.py) and the layout generators (events/services.py), so what
+overview and section maps (orders/views/event_page.py) and the layout generators (events/services/), so what
 staff preview is what buyers see.
 
 A section is drawn in its own frame first: x runs along the rows (0 to its width), y away from the stage (row A at

@@ -175,7 +175,7 @@ class Event(SoftDeleteModel):
     refunds_done = models.PositiveIntegerField(verbose_name=_("refunds done"), default=0)
     refunds_total = models.PositiveIntegerField(verbose_name=_("refunds total"), default=0)
     # The hold/checkout hot path reads this row anyway: a room's pass is checked only where this is on, so events
-    # without a waiting room pay no extra statement for it (orders/services/waiting_room.py owns the room itself).
+    # without a waiting room pay no extra statement for it (orders/services/waiting_room/ owns the room itself).
     waiting_room = models.BooleanField(verbose_name=_("waiting room"), default=False, db_default=False)
 
     class Meta:

@@ -2,7 +2,7 @@
 on-sale time, rate and pass validity; live counts; pause, resume, change the rate; the log of admissions.
 
 Seeing the page takes EVENTS_VIEW in the event's organization, changing anything EVENTS_MANAGE. The writes are the
-services' (orders/services/waiting_room.py), which audit them.
+services' (orders/services/waiting_room/configuration.py), which audit them.
 """
 
 from __future__ import annotations

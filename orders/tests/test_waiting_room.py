@@ -19,6 +19,7 @@ from orders import services
 from orders.contract import WaitingRoomPassRequired
 from orders.models import WaitingRoom, WaitingRoomAdmission, WaitingRoomEntry
 from orders.services import waiting_room as rooms
+from orders.services.waiting_room import joining
 from orders.tests.factories import Seat, make_event
 from orders.tests.helpers import AllQueries, race
 from orders.tests.waiting_room_helpers import admit_all, configure_room, room_event, start_sale
@@ -152,7 +153,7 @@ def test_the_draw_is_uniform_over_arrival_order_chi_square_with_a_fixed_seed(mon
     """1,000 arrivals before the start, in five arrival quintiles; after the draw, their positions' quintiles must
     be independent of when they arrived. Chi-square on the 5 x 5 table (df 16): 39.25 is the 0.1 % critical value.
     A draw that kept arrival order (or any strong bias) scores in the thousands."""
-    monkeypatch.setattr(rooms.secrets, "randbits", random.Random(18).getrandbits)
+    monkeypatch.setattr(joining.secrets, "randbits", random.Random(18).getrandbits)
     arrivals = 1000
     users = [UserFactory() for _ in range(arrivals)]
     setup, room = room_event(cap=arrivals)
@@ -176,8 +177,8 @@ def test_the_draw_is_uniform_over_arrival_order_chi_square_with_a_fixed_seed(mon
 
 def test_draw_keys_come_from_secrets_and_are_never_shown(buyer, monkeypatch):
     calls = []
-    real = rooms.secrets.randbits
-    monkeypatch.setattr(rooms.secrets, "randbits", lambda bits: calls.append(bits) or real(bits))
+    real = joining.secrets.randbits
+    monkeypatch.setattr(joining.secrets, "randbits", lambda bits: calls.append(bits) or real(bits))
     setup, room = room_event()
     place = _join(buyer, setup)
     assert calls == [rooms.DRAW_KEY_BITS]
