@@ -78,7 +78,6 @@ def waiting_room_configure(
     the pass required for a room that does not admit anyone."""
     # Whole seconds: the admin form shows and sends back seconds, so saving it again changes nothing.
     opens_at, starts_at = opens_at.replace(microsecond=0), starts_at.replace(microsecond=0)
-    # How the room admits: checked, saved on the room and recorded in the audit log as given.
     pacing = {
         "rate_per_minute": rate_per_minute,
         "pass_minutes": pass_minutes,
