@@ -20,6 +20,7 @@ from django.utils.translation import gettext
 from accounts import DB_ALIAS
 from accounts.contract import PREFERENCE_KEYS, OneTimeCodePurpose, ProfileInfo, TopUpInfo, UserInfo
 from accounts.models import CardRefund, LedgerEntry, OneTimeCode, OrganizationMembership, TopUp, User
+from accounts.payments import topups_available
 from core.errors import NotFound
 from core.ids import as_uuid
 from core.permissions import Capability, role_allows
@@ -220,8 +221,6 @@ def topup_get_by_id(*, topup_id: uuid.UUID) -> TopUpInfo | None:
 
 def card_payments_available() -> bool:
     """A payment provider is configured here (top-ups and paying the difference at checkout are possible)."""
-    from accounts.payments import topups_available
-
     return topups_available()
 
 
