@@ -89,7 +89,7 @@ def event_sales_timeline(*, event_id: uuid.UUID, timezone_name: str) -> dict[str
     zone = venue_zone(timezone_name)
     with connections[DB_ALIAS].cursor() as cursor:
         cursor.execute(
-            "SELECT date_trunc('hour', o.confirmed_at AT TIME ZONE %s), l.seat_id, l.price "  # noqa: S608 - fixed SQL, values are parameters
+            "SELECT date_trunc('hour', o.confirmed_at AT TIME ZONE %s), l.seat_id::text, l.price "  # noqa: S608 - fixed SQL, values are parameters
             f"FROM {Order._meta.db_table} o JOIN {OrderLine._meta.db_table} l ON l.order_id = o.id "
             "WHERE o.event_id = %s AND o.status = 'CONFIRMED' AND l.is_active",
             [getattr(zone, "key", "UTC"), event_id],
