@@ -414,24 +414,15 @@ ENTRY_BUCKET_MINUTES = 5
 
 
 def event_seat_sections_and_tiers(*, event_id: AnyId) -> dict[str, tuple[uuid.UUID, uuid.UUID | None]]:
-    """Each place of an event (its id as text) -> (its section, its price tier): the dashboard splits the tickets sold
-    per hour by section and by tier with it.
+    """Each place of an event (its id as text) -> (its section, its price tier), for the dashboard's charts.
 
-    The ids come as text and only the few distinct sections and tiers become ``uuid.UUID``: for an arena's 80,000
-    places, turning every id into a UUID object was most of the dashboard charts' CPU (docs/PERFORMANCE.md).
-    """
+    Only the few distinct sections and tiers become UUIDs: 80,000 UUID objects were most of the charts' CPU."""
     event = as_uuid(event_id)
     if event is None:
         return {}
-    rows = _fetch(
-        f"SELECT id::text, section_id::text, tier_id::text FROM {SEAT_TABLE} WHERE event_id = %s",  # noqa: S608 - fixed SQL
-        [event],
-    )
-    ids: dict[str | None, uuid.UUID | None] = {None: None}
-    for _seat, section, tier in rows:
-        for text in (section, tier):
-            if text not in ids:
-                ids[text] = uuid.UUID(text)
+    sql = f"SELECT id::text, section_id::text, tier_id::text FROM {SEAT_TABLE} WHERE event_id = %s"  # noqa: S608
+    rows = _fetch(sql, [event])
+    ids = {text: uuid.UUID(text) for text in {text for row in rows for text in row[1:] if text}} | {None: None}
     return {seat: (ids[section], ids[tier]) for seat, section, tier in rows}
 
 
